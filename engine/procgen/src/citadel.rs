@@ -1,0 +1,545 @@
+//! A reconstruction of Quảng Trị Citadel (Thành cổ Quảng Trị) beside the
+//! Thạch Hãn river: a square brick enceinte about 500 m a side with an
+//! arrow-head bastion at each corner and a gate in the middle of each side,
+//! a moat that follows the walls, the river to the west, and flat alluvial
+//! ground a few metres above sea level.
+//!
+//! Dimensions follow published descriptions of the site, not a survey; the
+//! scene that uses it says it is a reconstruction. Origin: the citadel's
+//! centre at sea level; x east, y north, z up, metres.
+
+use crate::mesh::{MeshData, Part, Surface, shade};
+
+/// The dimensions of the reconstruction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// Length of each side of the square enceinte, wall centre to wall centre.
+    pub side_m: f32,
+    /// How far each corner bastion's point projects beyond the corner.
+    pub bastion_m: f32,
+    pub wall_height_m: f32,
+    pub wall_thickness_m: f32,
+    pub gate_width_m: f32,
+    /// Moat: distance of its inner and outer edge from the wall's centre line.
+    pub moat_inner_m: f32,
+    pub moat_outer_m: f32,
+    pub moat_water_m: f32,
+    pub moat_bed_m: f32,
+    /// Ground level of the alluvial plain above sea level.
+    pub ground_m: f32,
+    /// River centre line (x, y) from upstream (south) to downstream (north).
+    pub river_centre_line: Vec<[f32; 2]>,
+    pub river_width_m: f32,
+    pub river_water_m: f32,
+    pub river_bed_m: f32,
+    /// Half the side of the generated square of ground.
+    pub extent_m: f32,
+    /// Spacing of the ground grid.
+    pub cell_m: f32,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            side_m: 500.0,
+            bastion_m: 55.0,
+            wall_height_m: 5.0,
+            wall_thickness_m: 9.0,
+            gate_width_m: 14.0,
+            moat_inner_m: 20.0,
+            moat_outer_m: 52.0,
+            moat_water_m: 2.6,
+            moat_bed_m: 0.6,
+            ground_m: 4.0,
+            // The Thạch Hãn passes west of the citadel, flowing north towards Cửa Việt.
+            river_centre_line: vec![
+                [-560.0, -1800.0],
+                [-700.0, -900.0],
+                [-720.0, -100.0],
+                [-620.0, 700.0],
+                [-380.0, 1400.0],
+                [-150.0, 1900.0],
+            ],
+            river_width_m: 220.0,
+            river_water_m: 1.2,
+            river_bed_m: -4.0,
+            extent_m: 1600.0,
+            cell_m: 8.0,
+        }
+    }
+}
+
+const GRASS: [f32; 4] = [0.30, 0.45, 0.18, 1.0];
+const PADDY: [f32; 4] = [0.42, 0.52, 0.20, 1.0];
+const BANK: [f32; 4] = [0.52, 0.44, 0.32, 1.0];
+const MUD: [f32; 4] = [0.33, 0.28, 0.20, 1.0];
+const BRICK: [f32; 4] = [0.50, 0.22, 0.13, 1.0];
+const BRICK_TOP: [f32; 4] = [0.42, 0.36, 0.28, 1.0];
+const ROOF: [f32; 4] = [0.28, 0.12, 0.08, 1.0];
+const STONE: [f32; 4] = [0.86, 0.84, 0.78, 1.0];
+const TREE: [f32; 4] = [0.10, 0.26, 0.08, 1.0];
+const RIVER_WATER: [f32; 4] = [0.12, 0.30, 0.42, 0.92];
+const MOAT_WATER: [f32; 4] = [0.10, 0.28, 0.30, 0.92];
+
+impl Layout {
+    fn half(&self) -> f32 {
+        self.side_m / 2.0
+    }
+
+    /// The closed outer trace of the walls (wall centre line), counter-clockwise
+    /// seen from above, starting on the east side.
+    pub fn trace(&self) -> Vec<[f32; 2]> {
+        let s = self.half();
+        let d = self.bastion_m;
+        // For each corner (sx, sy), in counter-clockwise order NE, NW, SW, SE:
+        // the curtain's end before the corner, the bastion's two flanking
+        // points and its salient, and the curtain's start after it.
+        let mut trace = Vec::with_capacity(16);
+        for (sx, sy) in [(1.0f32, 1.0f32), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)] {
+            let (before, flank_a, salient, flank_b, after) = match (sx > 0.0, sy > 0.0) {
+                (true, true) => ([s, s - d], [s + d, s], [s + d, s + d], [s, s + d], [s - d, s]),
+                (false, true) => ([-s + d, s], [-s, s + d], [-s - d, s + d], [-s - d, s], [-s, s - d]),
+                (false, false) => ([-s, -s + d], [-s - d, -s], [-s - d, -s - d], [-s, -s - d], [-s + d, -s]),
+                (true, false) => ([s - d, -s], [s, -s - d], [s + d, -s - d], [s + d, -s], [s, -s + d]),
+            };
+            trace.extend_from_slice(&[before, flank_a, salient, flank_b, after]);
+        }
+        trace
+    }
+
+    /// Centres of the four gates (east, north, west, south) and the unit
+    /// direction of the wall through each.
+    pub fn gates(&self) -> [([f32; 2], [f32; 2]); 4] {
+        let s = self.half();
+        [
+            ([s, 0.0], [0.0, 1.0]),
+            ([0.0, s], [1.0, 0.0]),
+            ([-s, 0.0], [0.0, 1.0]),
+            ([0.0, -s], [1.0, 0.0]),
+        ]
+    }
+
+    /// Signed distance from the wall centre line: negative inside the citadel.
+    pub fn wall_distance(&self, p: [f32; 2]) -> f32 {
+        let trace = self.trace();
+        let d = polyline_distance(&trace, true, p);
+        if point_in_polygon(&trace, p) { -d } else { d }
+    }
+
+    fn on_causeway(&self, p: [f32; 2]) -> bool {
+        let s = self.half();
+        let half = self.gate_width_m / 2.0 + 2.0;
+        (p[0].abs() < half && p[1].abs() > s) || (p[1].abs() < half && p[0].abs() > s)
+    }
+
+    /// Distance from the river's centre line.
+    pub fn river_distance(&self, p: [f32; 2]) -> f32 {
+        polyline_distance(&self.river_centre_line, false, p)
+    }
+
+    /// Height of the ground (the bed, under water) at `p`.
+    pub fn ground_height(&self, p: [f32; 2]) -> f32 {
+        let mut z = self.ground_m + gentle_relief(p);
+        // River: flat bed in the middle, banks sloping up over 35 m.
+        let half_width = self.river_width_m / 2.0;
+        let r = self.river_distance(p);
+        if r < half_width + 35.0 {
+            let t = ((r - (half_width - 25.0)) / 60.0).clamp(0.0, 1.0);
+            let bank = self.river_bed_m + (self.ground_m - self.river_bed_m) * smoothstep(t);
+            z = z.min(bank);
+        }
+        // Moat: a flat-bottomed ditch with short slopes.
+        let w = self.wall_distance(p);
+        if w > self.moat_inner_m - 3.0 && w < self.moat_outer_m + 3.0 && !self.on_causeway(p) {
+            let edge = (w - self.moat_inner_m).min(self.moat_outer_m - w);
+            let t = ((edge + 3.0) / 6.0).clamp(0.0, 1.0);
+            let ditch = self.ground_m + (self.moat_bed_m - self.ground_m) * smoothstep(t);
+            z = z.min(ditch);
+        }
+        z
+    }
+
+    /// The water surface at `p`, if `p` is in the river or the moat.
+    pub fn water_level(&self, p: [f32; 2]) -> Option<f32> {
+        let bed = self.ground_height(p);
+        if self.river_distance(p) < self.river_width_m / 2.0 + 35.0 && bed < self.river_water_m {
+            return Some(self.river_water_m);
+        }
+        let w = self.wall_distance(p);
+        if w > 0.0 && w < self.moat_outer_m + 3.0 && bed < self.moat_water_m {
+            return Some(self.moat_water_m);
+        }
+        None
+    }
+}
+
+/// Generates every part of the reconstruction. `progress` receives values
+/// from 0 to 1 as the ground grid, the largest part, is built.
+pub fn generate(layout: &Layout, progress: &mut dyn FnMut(f32)) -> Vec<Part> {
+    let ground = ground(layout, progress);
+    let (river, moat) = water(layout);
+    vec![
+        Part {
+            name: "ground",
+            surface: Surface::Solid,
+            mesh: ground,
+        },
+        Part {
+            name: "walls",
+            surface: Surface::Solid,
+            mesh: walls(layout),
+        },
+        Part {
+            name: "gates",
+            surface: Surface::Solid,
+            mesh: gates(layout),
+        },
+        Part {
+            name: "memorial",
+            surface: Surface::Solid,
+            mesh: memorial(),
+        },
+        Part {
+            name: "trees",
+            surface: Surface::Solid,
+            mesh: trees(layout),
+        },
+        Part {
+            name: "river",
+            surface: Surface::Water,
+            mesh: river,
+        },
+        Part {
+            name: "moat",
+            surface: Surface::Water,
+            mesh: moat,
+        },
+    ]
+}
+
+fn grid_points(layout: &Layout) -> (usize, impl Fn(usize) -> f32 + '_) {
+    let n = (2.0 * layout.extent_m / layout.cell_m).round() as usize + 1;
+    (n, move |i| -layout.extent_m + i as f32 * layout.cell_m)
+}
+
+fn ground(layout: &Layout, progress: &mut dyn FnMut(f32)) -> MeshData {
+    let (n, coord) = grid_points(layout);
+    let mut heights = vec![0.0f32; n * n];
+    for j in 0..n {
+        for i in 0..n {
+            heights[j * n + i] = layout.ground_height([coord(i), coord(j)]);
+        }
+        if j % 32 == 0 {
+            progress(0.9 * j as f32 / n as f32);
+        }
+    }
+    let h = |i: usize, j: usize| heights[j * n + i];
+    let mut mesh = MeshData::default();
+    mesh.positions.reserve(n * n);
+    for j in 0..n {
+        for i in 0..n {
+            let (x, y, z) = (coord(i), coord(j), h(i, j));
+            // Central differences for a smooth normal.
+            let dx = h((i + 1).min(n - 1), j) - h(i.saturating_sub(1), j);
+            let dy = h(i, (j + 1).min(n - 1)) - h(i, j.saturating_sub(1));
+            let (nx, ny, nz) = (-dx, -dy, 2.0 * layout.cell_m);
+            let len = (nx * nx + ny * ny + nz * nz).sqrt();
+            mesh.positions.push([x, y, z]);
+            mesh.normals.push([nx / len, ny / len, nz / len]);
+            mesh.colors.push(ground_color(layout, [x, y], z));
+        }
+    }
+    for j in 0..n - 1 {
+        for i in 0..n - 1 {
+            let a = (j * n + i) as u32;
+            let b = a + 1;
+            let c = a + n as u32 + 1;
+            let d = a + n as u32;
+            mesh.indices.extend_from_slice(&[a, b, c, a, c, d]);
+        }
+    }
+    progress(1.0);
+    mesh
+}
+
+fn ground_color(layout: &Layout, p: [f32; 2], z: f32) -> [f32; 4] {
+    if z < layout.ground_m - 2.0 {
+        return MUD;
+    }
+    if z < layout.ground_m - 0.3 {
+        return BANK;
+    }
+    // Inside the walls: a park of mown grass; outside: a patchwork of paddies.
+    if layout.wall_distance(p) < 0.0 {
+        return shade(GRASS, 1.1);
+    }
+    let cell = (p[0] / 70.0).floor() as i32 * 7919 + (p[1] / 45.0).floor() as i32 * 104_729;
+    let k = 0.82 + 0.3 * hash01(cell);
+    shade(if hash01(cell ^ 0x5bd1) > 0.5 { PADDY } else { GRASS }, k)
+}
+
+fn water(layout: &Layout) -> (MeshData, MeshData) {
+    let (n, coord) = grid_points(layout);
+    let mut river = MeshData::default();
+    let mut moat = MeshData::default();
+    for j in 0..n - 1 {
+        for i in 0..n - 1 {
+            let (x0, y0, x1, y1) = (coord(i), coord(j), coord(i + 1), coord(j + 1));
+            // A cell is wet if any corner is under water.
+            let level = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+                .iter()
+                .filter_map(|&p| layout.water_level(p))
+                .fold(None, |acc: Option<f32>, l| Some(acc.map_or(l, |a| a.min(l))));
+            let Some(level) = level else { continue };
+            let quad = [[x0, y0, level], [x1, y0, level], [x1, y1, level], [x0, y1, level]];
+            if (level - layout.river_water_m).abs() < 1e-3 {
+                river.push_quad(quad, RIVER_WATER);
+            } else {
+                moat.push_quad(quad, MOAT_WATER);
+            }
+        }
+    }
+    (river, moat)
+}
+
+fn walls(layout: &Layout) -> MeshData {
+    let trace = layout.trace();
+    let gates = layout.gates();
+    let mut mesh = MeshData::default();
+    let (z0, z1) = (layout.ground_m - 1.0, layout.ground_m + layout.wall_height_m);
+    let t = layout.wall_thickness_m;
+    for i in 0..trace.len() {
+        let a = trace[i];
+        let b = trace[(i + 1) % trace.len()];
+        // Split the curtain where a gate passes through it.
+        let mut pieces = vec![(a, b)];
+        for (centre, along) in gates {
+            if point_segment_distance(centre, a, b) < 1e-3 {
+                let g = layout.gate_width_m / 2.0;
+                let before = [centre[0] - along[0] * g, centre[1] - along[1] * g];
+                let after = [centre[0] + along[0] * g, centre[1] + along[1] * g];
+                let forward = (b[0] - a[0]) * along[0] + (b[1] - a[1]) * along[1] > 0.0;
+                pieces = if forward {
+                    vec![(a, before), (after, b)]
+                } else {
+                    vec![(a, after), (before, b)]
+                };
+            }
+        }
+        for (p, q) in pieces {
+            wall_segment(&mut mesh, p, q, t, z0, z1);
+        }
+    }
+    mesh
+}
+
+fn wall_segment(mesh: &mut MeshData, a: [f32; 2], b: [f32; 2], thickness: f32, z0: f32, z1: f32) {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len = (dx * dx + dy * dy).sqrt();
+    if len < 1e-3 {
+        return;
+    }
+    let along = [dx / len, dy / len];
+    let centre = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+    // Extended by half the thickness so that corners close.
+    mesh.push_box(centre, along, len + thickness, thickness, z0, z1, BRICK);
+    // A parapet along the outer edge (to the right of the counter-clockwise trace).
+    let outward = [along[1], -along[0]];
+    let parapet = [centre[0] + outward[0] * (thickness / 2.0 - 0.5), centre[1] + outward[1] * (thickness / 2.0 - 0.5)];
+    mesh.push_box(parapet, along, len + thickness, 1.0, z1, z1 + 1.2, BRICK_TOP);
+}
+
+fn gates(layout: &Layout) -> MeshData {
+    let mut mesh = MeshData::default();
+    let top = layout.ground_m + layout.wall_height_m;
+    let g = layout.gate_width_m;
+    for (centre, along) in layout.gates() {
+        // The lintel over the passage, then a two-tier gate tower with roofs.
+        mesh.push_box(centre, along, g + 2.0, layout.wall_thickness_m + 2.0, top - 1.5, top + 0.5, BRICK);
+        mesh.push_box(centre, along, g + 8.0, layout.wall_thickness_m + 4.0, top + 0.5, top + 4.5, STONE);
+        mesh.push_pyramid(centre, along, g + 12.0, layout.wall_thickness_m + 8.0, top + 4.5, top + 8.5, ROOF);
+    }
+    mesh
+}
+
+/// The memorial at the centre of today's citadel park.
+fn memorial() -> MeshData {
+    let mut mesh = MeshData::default();
+    let ground = 4.0;
+    mesh.push_box([0.0, 0.0], [1.0, 0.0], 44.0, 44.0, ground - 0.5, ground + 1.0, STONE);
+    mesh.push_box([0.0, 0.0], [1.0, 0.0], 30.0, 30.0, ground + 1.0, ground + 2.5, STONE);
+    mesh.push_box([0.0, 0.0], [1.0, 0.0], 12.0, 12.0, ground + 2.5, ground + 9.0, shade(STONE, 0.95));
+    mesh.push_pyramid([0.0, 0.0], [1.0, 0.0], 16.0, 16.0, ground + 9.0, ground + 14.0, ROOF);
+    mesh
+}
+
+/// Trees in the citadel park and along the moat, placed deterministically.
+fn trees(layout: &Layout) -> MeshData {
+    let mut mesh = MeshData::default();
+    let s = layout.half();
+    let mut seed = 0x9e37_79b9u32;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as f32 / u32::MAX as f32
+    };
+    let mut placed = 0;
+    while placed < 220 {
+        let p = [(next() * 2.0 - 1.0) * (s + 120.0), (next() * 2.0 - 1.0) * (s + 120.0)];
+        let w = layout.wall_distance(p);
+        let clear_of_memorial = p[0].abs() > 40.0 || p[1].abs() > 40.0;
+        let clear_of_paths = p[0].abs() > 12.0 && p[1].abs() > 12.0;
+        let in_park = w < -20.0 && clear_of_memorial && clear_of_paths;
+        let beyond_moat = w > layout.moat_outer_m + 8.0 && w < layout.moat_outer_m + 60.0 && layout.water_level(p).is_none();
+        if !(in_park || beyond_moat) {
+            continue;
+        }
+        let size = 5.0 + next() * 4.0;
+        let z = layout.ground_height(p);
+        let angle = next() * std::f32::consts::PI;
+        mesh.push_box(p, [1.0, 0.0], 0.8, 0.8, z, z + size * 0.5, MUD);
+        mesh.push_pyramid(p, [angle.cos(), angle.sin()], size, size, z + size * 0.4, z + size * 1.6, shade(TREE, 0.8 + 0.4 * next()));
+        placed += 1;
+    }
+    mesh
+}
+
+fn smoothstep(t: f32) -> f32 {
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// Low, smooth undulation of the plain (±0.4 m).
+fn gentle_relief(p: [f32; 2]) -> f32 {
+    0.25 * (p[0] / 310.0).sin() * (p[1] / 270.0).cos() + 0.15 * ((p[0] + p[1]) / 530.0).sin()
+}
+
+fn hash01(v: i32) -> f32 {
+    let mut x = v as u32;
+    x = x.wrapping_mul(0x85eb_ca6b) ^ (x >> 13);
+    x = x.wrapping_mul(0xc2b2_ae35) ^ (x >> 16);
+    (x & 0xffff) as f32 / 65535.0
+}
+
+fn point_segment_distance(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
+    let (abx, aby) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = abx * abx + aby * aby;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * abx + (p[1] - a[1]) * aby) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (cx, cy) = (a[0] + t * abx, a[1] + t * aby);
+    ((p[0] - cx).powi(2) + (p[1] - cy).powi(2)).sqrt()
+}
+
+fn polyline_distance(points: &[[f32; 2]], closed: bool, p: [f32; 2]) -> f32 {
+    let segments = if closed { points.len() } else { points.len().saturating_sub(1) };
+    (0..segments)
+        .map(|i| point_segment_distance(p, points[i], points[(i + 1) % points.len()]))
+        .fold(f32::INFINITY, f32::min)
+}
+
+fn point_in_polygon(polygon: &[[f32; 2]], p: [f32; 2]) -> bool {
+    let mut inside = false;
+    let mut j = polygon.len() - 1;
+    for i in 0..polygon.len() {
+        let (a, b) = (polygon[i], polygon[j]);
+        if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0] {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+
+    fn polygon_area(p: &[[f32; 2]]) -> f32 {
+        (0..p.len())
+            .map(|i| {
+                let (a, b) = (p[i], p[(i + 1) % p.len()]);
+                a[0] * b[1] - b[0] * a[1]
+            })
+            .sum::<f32>()
+            / 2.0
+    }
+
+    #[test]
+    fn trace_is_a_square_with_four_bastions_counter_clockwise() {
+        let layout = Layout::default();
+        let trace = layout.trace();
+        assert_eq!(trace.len(), 20);
+        // 500 m square plus four bastions of 2 d² each outside it (a d×d square
+        // and two half-squares on its flanks).
+        let d = layout.bastion_m;
+        let area = polygon_area(&trace);
+        assert_abs_diff_eq!(area, 500.0 * 500.0 + 4.0 * 2.0 * d * d, epsilon = 1.0);
+        assert!(area > 0.0, "counter-clockwise");
+    }
+
+    #[test]
+    fn heights_describe_plain_moat_and_river() {
+        let layout = Layout::default();
+        // The plain is a few metres above sea level.
+        let plain = layout.ground_height([150.0, 120.0]);
+        assert!((3.5..4.5).contains(&plain), "{plain}");
+        // Mid-moat, south of the south curtain.
+        let moat = [120.0, -250.0 - 36.0];
+        assert_abs_diff_eq!(layout.ground_height(moat), layout.moat_bed_m, epsilon = 0.01);
+        assert_eq!(layout.water_level(moat), Some(layout.moat_water_m));
+        // The moat is crossed by a causeway at each gate.
+        assert!(layout.water_level([0.0, -250.0 - 36.0]).is_none());
+        // The river runs west of the citadel.
+        let river = [-720.0, -100.0];
+        assert_abs_diff_eq!(layout.ground_height(river), layout.river_bed_m, epsilon = 0.01);
+        assert_eq!(layout.water_level(river), Some(layout.river_water_m));
+        assert!(layout.water_level([400.0, 0.0]).is_none(), "no water east of the citadel");
+    }
+
+    #[test]
+    fn walls_leave_a_passage_at_each_gate() {
+        let layout = Layout::default();
+        let walls = walls(&layout);
+        let low = layout.ground_m + 1.0;
+        for (centre, _) in layout.gates() {
+            // No wall triangle covers the gate's centre at head height.
+            let blocked = walls.indices.chunks(3).any(|tri| {
+                let ps: Vec<[f32; 3]> = tri.iter().map(|&i| walls.positions[i as usize]).collect();
+                let (lo_z, hi_z) = ps.iter().fold((f32::MAX, f32::MIN), |(l, h), p| (l.min(p[2]), h.max(p[2])));
+                let near = ps.iter().all(|p| (p[0] - centre[0]).abs() < 4.0 && (p[1] - centre[1]).abs() < 4.0);
+                near && lo_z <= low && hi_z >= low
+            });
+            assert!(!blocked, "gate at {centre:?} is walled up");
+        }
+        let (lo, hi) = walls.bounds().unwrap();
+        assert!(hi[0] - lo[0] > 600.0 && hi[0] - lo[0] < 630.0, "with bastions: {lo:?} {hi:?}");
+        assert_abs_diff_eq!(hi[2], layout.ground_m + layout.wall_height_m + 1.2, epsilon = 1e-4);
+    }
+
+    #[test]
+    fn generate_makes_every_part_and_reports_progress() {
+        let layout = Layout {
+            extent_m: 900.0,
+            cell_m: 12.0,
+            ..Layout::default()
+        };
+        let mut last = 0.0;
+        let parts = generate(&layout, &mut |p| {
+            assert!(p >= last);
+            last = p;
+        });
+        assert_eq!(last, 1.0);
+        let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["ground", "walls", "gates", "memorial", "trees", "river", "moat"]);
+        for part in &parts {
+            assert!(part.mesh.triangle_count() > 0, "{} is empty", part.name);
+            assert_eq!(part.mesh.positions.len(), part.mesh.normals.len());
+            assert_eq!(part.mesh.positions.len(), part.mesh.colors.len());
+            assert!(part.mesh.indices.iter().all(|&i| (i as usize) < part.mesh.positions.len()));
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Procedurally generated content, as plain mesh data in a local
+//! east-north-up frame (x east, y north, z up, metres). Renderers convert it
+//! to their own conventions.
+
+pub mod citadel;
+mod mesh;
+
+pub use mesh::{MeshData, Part, Surface};

@@ -1,0 +1,208 @@
+use std::path::PathBuf;
+
+use sontinh_geo::{Crs, EnuFrame, Geodetic};
+
+/// User-interface language; every name in a scene has both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+/// A text in Vietnamese and English.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Text {
+    pub vi: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Vi => &self.vi,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// A validated scene.
+#[derive(Clone, Debug)]
+pub struct Scene {
+    pub source: PathBuf,
+    pub id: String,
+    pub name: Text,
+    pub description: Text,
+    /// The site is a reconstruction, not a survey; viewers must say so.
+    pub reconstruction: bool,
+    pub attribution: Option<String>,
+    /// WGS84 origin of the scene's east-north-up frame.
+    pub origin: Geodetic,
+    pub frame: EnuFrame,
+    pub layers: Vec<Layer>,
+    pub bookmarks: Vec<Bookmark>,
+    /// Index into `bookmarks`.
+    pub default_bookmark: usize,
+    pub tours: Vec<Tour>,
+    pub feeds: Option<Feeds>,
+    pub flood_scenarios: Vec<FloodScenario>,
+}
+
+impl Scene {
+    pub fn bookmark(&self, id: &str) -> Option<&Bookmark> {
+        self.bookmarks.iter().find(|b| b.id == id)
+    }
+
+    pub fn default_bookmark(&self) -> &Bookmark {
+        &self.bookmarks[self.default_bookmark]
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LayerKind {
+    PointCloud,
+    Mesh,
+    Tileset,
+    Terrain,
+    Vector,
+    Procedural,
+}
+
+impl LayerKind {
+    pub const ALL: [LayerKind; 6] = [
+        LayerKind::PointCloud,
+        LayerKind::Mesh,
+        LayerKind::Tileset,
+        LayerKind::Terrain,
+        LayerKind::Vector,
+        LayerKind::Procedural,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            LayerKind::PointCloud => "pointcloud",
+            LayerKind::Mesh => "mesh",
+            LayerKind::Tileset => "tileset",
+            LayerKind::Terrain => "terrain",
+            LayerKind::Vector => "vector",
+            LayerKind::Procedural => "procedural",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.id() == id)
+    }
+}
+
+/// Generators of content the project makes itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Generator {
+    /// The reconstruction of Quảng Trị Citadel, its moat and the Thạch Hãn river.
+    QuangTriCitadel,
+}
+
+impl Generator {
+    pub const ALL: [Generator; 1] = [Generator::QuangTriCitadel];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Generator::QuangTriCitadel => "quang-tri-citadel",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.id() == id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerSource {
+    File(PathBuf),
+    Generator(Generator),
+}
+
+/// Where a layer's own frame sits in the scene's ENU frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Placement {
+    /// East, north, up in metres from the scene origin.
+    pub enu: [f64; 3],
+    /// Clockwise from north, degrees.
+    pub heading_deg: f64,
+    pub pitch_deg: f64,
+    pub roll_deg: f64,
+    pub scale: f64,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self {
+            enu: [0.0; 3],
+            heading_deg: 0.0,
+            pitch_deg: 0.0,
+            roll_deg: 0.0,
+            scale: 1.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    pub id: String,
+    pub name: Text,
+    pub kind: LayerKind,
+    pub source: LayerSource,
+    /// The CRS of the layer's data, overriding what the file declares.
+    pub crs: Option<Crs>,
+    pub placement: Placement,
+    pub visible: bool,
+    pub opacity: f32,
+    /// Line of the layer's table in the scene file, for messages.
+    pub line: usize,
+}
+
+/// A named camera position: eye and target in scene ENU metres.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bookmark {
+    pub id: String,
+    pub name: Text,
+    pub eye: [f64; 3],
+    pub target: [f64; 3],
+    /// Vertical field of view, degrees.
+    pub fov_deg: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TourStop {
+    /// Index into the scene's bookmarks.
+    pub bookmark: usize,
+    pub text: Text,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tour {
+    pub id: String,
+    pub name: Text,
+    pub stops: Vec<TourStop>,
+}
+
+/// Live feeds of the IOC for this site.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Feeds {
+    /// WebSocket URL of the feed gateway (`ws://` or `wss://`).
+    pub gateway: String,
+    /// Gateway or replay configuration, resolved like layer paths.
+    pub config: Option<PathBuf>,
+}
+
+/// A flood scenario for planners; the solver reads its forcing from here.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloodScenario {
+    pub id: String,
+    pub name: Text,
+    /// Id of the terrain (or procedural ground) layer the flood runs on.
+    pub terrain_layer: String,
+    pub duration_hours: f64,
+    /// Uniform rainfall intensity, mm/h, for the whole duration.
+    pub rain_mm_per_hour: f64,
+}

@@ -1,0 +1,190 @@
+use std::path::{Path, PathBuf};
+
+use approx::assert_abs_diff_eq;
+
+use super::*;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Resolves every path to itself, as if it existed.
+struct AcceptAll;
+impl PathResolver for AcceptAll {
+    fn resolve(&self, path: &str) -> Result<PathBuf, String> {
+        Ok(PathBuf::from(path))
+    }
+}
+
+fn parse_str(text: &str) -> Result<Scene, SceneErrors> {
+    parse(text, Path::new("test.toml"), &AcceptAll)
+}
+
+const MINIMAL: &str = r#"
+format = 1
+[site]
+id = "minimal"
+name = { vi = "Tối thiểu", en = "Minimal" }
+description = { vi = "", en = "" }
+[origin]
+crs = "EPSG:4326"
+position = [107.194, 16.747, 0.0]
+[[bookmark]]
+id = "home"
+name = { vi = "Nhà", en = "Home" }
+eye = [0.0, -100.0, 50.0]
+target = [0.0, 0.0, 0.0]
+"#;
+
+#[test]
+fn default_scene_loads() {
+    let scene = load(&repo().join("scenes/quang-tri-citadel.toml")).unwrap();
+    assert_eq!(scene.id, "quang-tri-citadel");
+    assert!(scene.reconstruction, "the default scene must say it is a reconstruction");
+    assert_eq!(scene.name.get(Lang::Vi), "Thành cổ Quảng Trị");
+    assert_abs_diff_eq!(scene.origin.lat_deg, 16.747, epsilon = 1e-9);
+    assert_abs_diff_eq!(scene.origin.lon_deg, 107.194, epsilon = 1e-9);
+    assert_eq!(scene.default_bookmark().id, "overview");
+    assert_eq!(scene.layers.len(), 1);
+    assert_eq!(scene.layers[0].source, LayerSource::Generator(Generator::QuangTriCitadel));
+    assert_eq!(scene.tours[0].stops.len(), 3);
+    assert_eq!(scene.flood_scenarios[0].terrain_layer, "citadel");
+}
+
+#[test]
+fn typo_names_file_line_and_expected_keys() {
+    let path = repo().join("tests/scenes/typo-in-key.toml");
+    let errors = load(&path).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    let e = &errors.0[0];
+    assert_eq!(e.line(), Some(18), "{e}");
+    let message = e.to_string();
+    assert!(message.contains("typo-in-key.toml:18:"), "{message}");
+    assert!(message.contains("positon"), "{message}");
+    assert!(message.contains("expected"), "{message}");
+}
+
+#[test]
+fn every_bad_value_is_reported_with_its_line() {
+    let path = repo().join("tests/scenes/bad-values.toml");
+    let errors = load(&path).unwrap_err();
+    let lines: Vec<(Option<usize>, String)> = errors.iter().map(|e| (e.line(), e.message.clone())).collect();
+    let has = |line: usize, needle: &str| lines.iter().any(|(l, m)| *l == Some(line) && m.contains(needle));
+    assert!(has(16, "file not found"), "{lines:?}");
+    assert!(has(18, "EPSG:99999"), "{lines:?}");
+    assert!(has(19, "opacity is 1.5"), "{lines:?}");
+    assert!(has(22, "used twice"), "{lines:?}");
+    assert!(has(23, "unknown layer kind \"hologram\""), "{lines:?}");
+    assert!(has(31, "fov_deg is 200"), "{lines:?}");
+    assert_eq!(errors.0.len(), 6, "{lines:?}");
+}
+
+#[test]
+fn syntax_errors_name_the_line() {
+    let text = MINIMAL.replace("target = [0.0, 0.0, 0.0]", "target = [0.0, 0.0,");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!(e.0.len(), 1);
+    assert!(e.0[0].line().is_some());
+}
+
+#[test]
+fn wrong_types_and_missing_sections_are_errors() {
+    let e = parse_str(&MINIMAL.replace("format = 1", "format = \"one\"")).unwrap_err();
+    assert!(e.to_string().contains("test.toml:2:"), "{e}");
+    let e = parse_str(&MINIMAL.replace("[origin]", "[origen]")).unwrap_err();
+    assert!(e.to_string().contains("origen"), "{e}");
+    let e = parse_str(&MINIMAL.replace("format = 1", "format = 2")).unwrap_err();
+    assert!(e.to_string().contains("expected format = 1"), "{e}");
+    let no_bookmark = MINIMAL.split("[[bookmark]]").next().unwrap();
+    let e = parse_str(no_bookmark).unwrap_err();
+    assert!(e.to_string().contains("no [[bookmark]]"), "{e}");
+}
+
+#[test]
+fn origin_out_of_range_is_an_error() {
+    let e = parse_str(&MINIMAL.replace("[107.194, 16.747, 0.0]", "[107.194, 96.0, 0.0]")).unwrap_err();
+    assert!(e.to_string().contains("test.toml:9:"), "{e}");
+}
+
+#[test]
+fn placements_and_bookmarks_in_other_crs_land_in_enu() {
+    let text = format!(
+        r#"{MINIMAL}
+[[layer]]
+id = "statue"
+kind = "mesh"
+path = "statue.glb"
+name = {{ vi = "Tượng", en = "Statue" }}
+[layer.placement]
+crs = "EPSG:32648"
+position = [733995.5334, 1852858.0956, 10.0]
+heading_deg = 90.0
+scale = 2.0
+
+[[bookmark]]
+id = "utm"
+name = {{ vi = "UTM", en = "UTM" }}
+crs = "EPSG:4326"
+eye = [107.194, 16.746, 100.0]
+target = [107.194, 16.747, 0.0]
+"#
+    );
+    let scene = parse_str(&text).unwrap();
+    let p = scene.layers[0].placement;
+    // 100 m east of the origin in UTM is ~100 m east in ENU (UTM grid
+    // convergence at 107.19° E, zone centre 105° E, rotates it slightly).
+    let distance = (p.enu[0].powi(2) + p.enu[1].powi(2)).sqrt();
+    assert_abs_diff_eq!(distance, 100.0 / 0.9996 * 1.0, epsilon = 0.5);
+    assert!(p.enu[0] > 99.0, "{:?}", p.enu);
+    assert_abs_diff_eq!(p.enu[2], 10.0, epsilon = 0.01);
+    assert_eq!(p.scale, 2.0);
+    let b = scene.bookmark("utm").unwrap();
+    assert!(b.eye[1] < -110.0 && b.eye[1] > -111.5, "{:?}", b.eye);
+    assert_abs_diff_eq!(b.target[0], 0.0, epsilon = 1e-6);
+}
+
+#[test]
+fn feeds_and_tours_are_checked() {
+    let text = format!(
+        r#"{MINIMAL}
+[feeds]
+gateway = "http://localhost:8080"
+
+[[tour]]
+id = "t"
+name = {{ vi = "Tham quan", en = "Tour" }}
+[[tour.stop]]
+bookmark = "nowhere"
+text = {{ vi = "", en = "" }}
+"#
+    );
+    let e = parse_str(&text).unwrap_err();
+    let s = e.to_string();
+    assert!(s.contains("not a WebSocket URL"), "{s}");
+    assert!(s.contains("bookmark \"nowhere\""), "{s}");
+    assert!(s.contains("no valid [[tour.stop]]"), "{s}");
+}
+
+#[test]
+fn missing_and_non_utf8_files_are_errors() {
+    let e = load(Path::new("/nonexistent/scene.toml")).unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/scene.toml: cannot read"), "{e}");
+    let dir = std::env::temp_dir().join(format!("sontinh-scene-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("binary.toml");
+    std::fs::write(&file, [0x66, 0x6f, 0xff, 0xfe, 0x00]).unwrap();
+    let e = load(&file).unwrap_err();
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn shared_paths_without_the_shared_folder_say_so() {
+    let dir = std::env::temp_dir().join(format!("sontinh-shared-test-{}", std::process::id()));
+    let resolver = FileResolver::new(dir.join("scenes"));
+    // The folder two levels up from a non-existent scenes/ has no shared/data.
+    if std::env::var_os("SONTINH_SHARED_DATA").is_none() {
+        let e = resolver.resolve("shared:models/x.glb").unwrap_err();
+        assert!(e.contains("shared data folder"), "{e}");
+    }
+}

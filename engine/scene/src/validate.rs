@@ -1,0 +1,405 @@
+use std::collections::HashSet;
+use std::path::Path;
+
+use sontinh_geo::{Crs, EnuFrame, Geodetic, Transformer};
+use toml::Spanned;
+
+use crate::error::{SceneError, SceneErrors};
+use crate::model::*;
+use crate::raw::*;
+use crate::PathResolver;
+
+/// The only format version this build reads.
+pub const FORMAT_VERSION: i64 = 1;
+
+struct Checker<'a> {
+    text: &'a str,
+    path: &'a Path,
+    errors: Vec<SceneError>,
+}
+
+impl Checker<'_> {
+    fn error<T>(&mut self, at: &Spanned<T>, message: String) {
+        self.errors
+            .push(SceneError::at(self.path, self.text, at.span().start, message));
+    }
+
+    fn line_of<T>(&self, at: &Spanned<T>) -> usize {
+        SceneError::at(self.path, self.text, at.span().start, String::new())
+            .line()
+            .unwrap_or(0)
+    }
+
+    fn identifier(&mut self, id: &Spanned<String>, what: &str, seen: &mut HashSet<String>) -> String {
+        let value = id.get_ref();
+        let valid = !value.is_empty()
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !valid {
+            self.error(
+                id,
+                format!("{what} id \"{value}\" is not valid: expected lowercase ASCII letters, digits, '-' or '_'"),
+            );
+        } else if !seen.insert(value.clone()) {
+            self.error(id, format!("{what} id \"{value}\" is used twice"));
+        }
+        value.clone()
+    }
+
+    fn crs(&mut self, crs: &Spanned<String>) -> Option<Crs> {
+        match crs.get_ref().parse::<Crs>() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.error(crs, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// A CRS that may also be "local" (scene ENU metres): `Ok(None)` for local.
+    fn placement_crs(&mut self, crs: Option<&Spanned<String>>) -> Result<Option<Crs>, ()> {
+        match crs {
+            None => Ok(None),
+            Some(c) if c.get_ref().eq_ignore_ascii_case("local") => Ok(None),
+            Some(c) => self.crs(c).map(Some).ok_or(()),
+        }
+    }
+
+    fn finite(&mut self, value: &Spanned<f64>, what: &str, range: std::ops::RangeInclusive<f64>) -> Option<f64> {
+        let v = *value.get_ref();
+        if v.is_finite() && range.contains(&v) {
+            Some(v)
+        } else {
+            self.error(
+                value,
+                format!("{what} is {v}: expected a number from {} to {}", range.start(), range.end()),
+            );
+            None
+        }
+    }
+
+    fn text(&mut self, at: &Spanned<String>, text: RawText, what: &str) -> Text {
+        if text.vi.trim().is_empty() || text.en.trim().is_empty() {
+            self.error(at, format!("{what} needs a non-empty name in both Vietnamese (vi) and English (en)"));
+        }
+        Text { vi: text.vi, en: text.en }
+    }
+
+    /// Converts a position given in `crs` (or local ENU when `None`) into scene ENU.
+    fn to_enu(&mut self, at: &Spanned<[f64; 3]>, crs: Option<Crs>, frame: &EnuFrame) -> Option<[f64; 3]> {
+        let p = *at.get_ref();
+        if p.iter().any(|v| !v.is_finite()) {
+            self.error(at, format!("position {p:?} is not finite"));
+            return None;
+        }
+        let Some(crs) = crs else { return Some(p) };
+        if crs.is_geographic() && !Geodetic::new(p[0], p[1], p[2]).is_valid() {
+            self.error(at, format!("position {p:?} is not [longitude, latitude, height] in degrees and metres"));
+            return None;
+        }
+        match Transformer::new(crs, Crs::Wgs84).and_then(|t| t.to_geodetic(p)) {
+            Ok(g) => Some(frame.geodetic_to_enu(g)),
+            Err(e) => {
+                self.error(at, e.to_string());
+                None
+            }
+        }
+    }
+}
+
+pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResolver) -> Result<Scene, SceneErrors> {
+    let mut c = Checker {
+        text,
+        path,
+        errors: Vec::new(),
+    };
+
+    if *raw.format.get_ref() != FORMAT_VERSION {
+        c.error(
+            &raw.format,
+            format!("format {} is not supported: expected format = {FORMAT_VERSION}", raw.format.get_ref()),
+        );
+    }
+
+    let site_id = c.identifier(&raw.site.id, "site", &mut HashSet::new());
+    let name = c.text(&raw.site.id, raw.site.name, "the site");
+    let description = Text {
+        vi: raw.site.description.vi,
+        en: raw.site.description.en,
+    };
+
+    // The origin anchors everything else; without it nothing can be placed.
+    let origin = match c.crs(&raw.origin.crs) {
+        Some(crs) => {
+            let p = *raw.origin.position.get_ref();
+            match Transformer::new(crs, Crs::Wgs84).and_then(|t| t.to_geodetic(p)) {
+                Ok(g) if g.is_valid() && (!crs.is_geographic() || Geodetic::new(p[0], p[1], p[2]).is_valid()) => Some(g),
+                Ok(_) => {
+                    c.error(&raw.origin.position, format!("origin {p:?} is not a valid position in {crs}"));
+                    None
+                }
+                Err(e) => {
+                    c.error(&raw.origin.position, e.to_string());
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let Some(origin) = origin else {
+        return Err(SceneErrors(c.errors));
+    };
+    let frame = EnuFrame::new(origin);
+
+    let mut layer_ids = HashSet::new();
+    let mut layers = Vec::new();
+    for spanned in raw.layer {
+        let line = c.line_of(&spanned);
+        let layer = spanned.into_inner();
+        let id = c.identifier(&layer.id, "layer", &mut layer_ids);
+        let name = c.text(&layer.id, layer.name, &format!("layer \"{id}\""));
+        let kind = LayerKind::from_id(layer.kind.get_ref());
+        if kind.is_none() {
+            let expected: Vec<&str> = LayerKind::ALL.iter().map(|k| k.id()).collect();
+            c.error(
+                &layer.kind,
+                format!("unknown layer kind \"{}\": expected one of {}", layer.kind.get_ref(), expected.join(", ")),
+            );
+        }
+        let source = match (kind, &layer.path, &layer.generator) {
+            (Some(LayerKind::Procedural), None, Some(generator)) => match Generator::from_id(generator.get_ref()) {
+                Some(g) => Some(LayerSource::Generator(g)),
+                None => {
+                    let expected: Vec<&str> = Generator::ALL.iter().map(|g| g.id()).collect();
+                    c.error(
+                        generator,
+                        format!("unknown generator \"{}\": expected one of {}", generator.get_ref(), expected.join(", ")),
+                    );
+                    None
+                }
+            },
+            (Some(LayerKind::Procedural), _, _) => {
+                c.error(&layer.kind, format!("procedural layer \"{id}\" needs `generator` and no `path`"));
+                None
+            }
+            (Some(_), Some(p), None) => match resolver.resolve(p.get_ref()) {
+                Ok(resolved) => Some(LayerSource::File(resolved)),
+                Err(why) => {
+                    c.error(p, format!("layer \"{id}\": file not found: {why}"));
+                    None
+                }
+            },
+            (Some(k), _, _) => {
+                c.error(&layer.kind, format!("{} layer \"{id}\" needs `path` and no `generator`", k.id()));
+                None
+            }
+            (None, _, _) => None,
+        };
+        let crs = layer.crs.as_ref().and_then(|s| c.crs(s));
+        let placement = match layer.placement {
+            None => Some(Placement::default()),
+            Some(p) => placement(&mut c, p, &frame),
+        };
+        let opacity = match &layer.opacity {
+            Some(o) => c.finite(o, "opacity", 0.0..=1.0).map(|v| v as f32),
+            None => Some(1.0),
+        };
+        if let (Some(kind), Some(source), Some(placement), Some(opacity)) = (kind, source, placement, opacity) {
+            layers.push(Layer {
+                id,
+                name,
+                kind,
+                source,
+                crs,
+                placement,
+                visible: layer.visible.unwrap_or(true),
+                opacity,
+                line,
+            });
+        }
+    }
+
+    let mut bookmark_ids = HashSet::new();
+    let mut bookmarks = Vec::new();
+    for spanned in &raw.bookmark {
+        let b = spanned.get_ref();
+        let id = c.identifier(&b.id, "bookmark", &mut bookmark_ids);
+        let name = c.text(
+            &b.id,
+            RawText {
+                vi: b.name.vi.clone(),
+                en: b.name.en.clone(),
+            },
+            &format!("bookmark \"{id}\""),
+        );
+        let Ok(crs) = c.placement_crs(b.crs.as_ref()) else { continue };
+        let eye = c.to_enu(&b.eye, crs, &frame);
+        let target = c.to_enu(&b.target, crs, &frame);
+        let fov_deg = match &b.fov_deg {
+            Some(f) => c.finite(f, "fov_deg", 1.0..=170.0),
+            None => Some(45.0),
+        };
+        if let (Some(eye), Some(target), Some(fov_deg)) = (eye, target, fov_deg) {
+            let distance = ((eye[0] - target[0]).powi(2) + (eye[1] - target[1]).powi(2) + (eye[2] - target[2]).powi(2)).sqrt();
+            if distance < 1e-3 {
+                c.error(&b.eye, format!("bookmark \"{id}\": eye and target are the same point"));
+                continue;
+            }
+            bookmarks.push(Bookmark {
+                id,
+                name,
+                eye,
+                target,
+                fov_deg,
+            });
+        }
+    }
+    if raw.bookmark.is_empty() {
+        c.errors.push(SceneError::file(
+            path,
+            "the scene has no [[bookmark]]: at least one camera position is required".to_owned(),
+        ));
+    }
+
+    let default_bookmark = match &raw.view {
+        Some(view) => {
+            let wanted = view.default_bookmark.get_ref();
+            match bookmarks.iter().position(|b| &b.id == wanted) {
+                Some(i) => i,
+                None => {
+                    c.error(&view.default_bookmark, format!("default_bookmark \"{wanted}\" is not a bookmark of this scene"));
+                    0
+                }
+            }
+        }
+        None => 0,
+    };
+
+    let mut tour_ids = HashSet::new();
+    let mut tours = Vec::new();
+    for spanned in raw.tour {
+        let tour = spanned.into_inner();
+        let id = c.identifier(&tour.id, "tour", &mut tour_ids);
+        let name = c.text(&tour.id, tour.name, &format!("tour \"{id}\""));
+        let mut stops = Vec::new();
+        for stop in tour.stop {
+            let stop = stop.into_inner();
+            let Some(bookmark) = bookmarks.iter().position(|b| &b.id == stop.bookmark.get_ref()) else {
+                c.error(&stop.bookmark, format!("tour stop names bookmark \"{}\", which this scene does not have", stop.bookmark.get_ref()));
+                continue;
+            };
+            let seconds = match &stop.seconds {
+                Some(s) => c.finite(s, "seconds", 0.5..=3600.0),
+                None => Some(8.0),
+            };
+            if let Some(seconds) = seconds {
+                stops.push(TourStop {
+                    bookmark,
+                    text: Text {
+                        vi: stop.text.vi,
+                        en: stop.text.en,
+                    },
+                    seconds,
+                });
+            }
+        }
+        if stops.is_empty() {
+            c.error(&tour.id, format!("tour \"{id}\" has no valid [[tour.stop]]"));
+        }
+        tours.push(Tour { id, name, stops });
+    }
+
+    let feeds = raw.feeds.map(|spanned| {
+        let feeds = spanned.into_inner();
+        let url = feeds.gateway.get_ref();
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) || url.len() <= "wss://".len() {
+            c.error(&feeds.gateway, format!("gateway \"{url}\" is not a WebSocket URL: expected ws://host:port/path or wss://…"));
+        }
+        let config = feeds.config.as_ref().and_then(|p| match resolver.resolve(p.get_ref()) {
+            Ok(resolved) => Some(resolved),
+            Err(why) => {
+                c.error(p, format!("feeds config not found: {why}"));
+                None
+            }
+        });
+        Feeds {
+            gateway: url.clone(),
+            config,
+        }
+    });
+
+    let mut scenario_ids = HashSet::new();
+    let mut flood_scenarios = Vec::new();
+    for spanned in raw.flood_scenario {
+        let s = spanned.into_inner();
+        let id = c.identifier(&s.id, "flood scenario", &mut scenario_ids);
+        let name = c.text(&s.id, s.name, &format!("flood scenario \"{id}\""));
+        let terrain = layers.iter().find(|l| &l.id == s.terrain_layer.get_ref());
+        match terrain {
+            Some(l) if matches!(l.kind, LayerKind::Terrain | LayerKind::Procedural) => {}
+            Some(l) => c.error(&s.terrain_layer, format!("terrain_layer \"{}\" is a {} layer: expected a terrain or procedural layer", l.id, l.kind.id())),
+            None => c.error(&s.terrain_layer, format!("terrain_layer \"{}\" is not a layer of this scene", s.terrain_layer.get_ref())),
+        }
+        let duration_hours = c.finite(&s.duration_hours, "duration_hours", 0.01..=24.0 * 30.0);
+        let rain = match &s.rain_mm_per_hour {
+            Some(r) => c.finite(r, "rain_mm_per_hour", 0.0..=500.0),
+            None => Some(0.0),
+        };
+        if let (Some(duration_hours), Some(rain_mm_per_hour)) = (duration_hours, rain) {
+            flood_scenarios.push(FloodScenario {
+                id,
+                name,
+                terrain_layer: s.terrain_layer.into_inner(),
+                duration_hours,
+                rain_mm_per_hour,
+            });
+        }
+    }
+
+    if !c.errors.is_empty() {
+        return Err(SceneErrors(c.errors));
+    }
+    Ok(Scene {
+        source: path.to_path_buf(),
+        id: site_id,
+        name,
+        description,
+        reconstruction: raw.site.reconstruction,
+        attribution: raw.site.attribution,
+        origin,
+        frame,
+        layers,
+        bookmarks,
+        default_bookmark,
+        tours,
+        feeds,
+        flood_scenarios,
+    })
+}
+
+fn placement(c: &mut Checker<'_>, p: RawPlacement, frame: &EnuFrame) -> Option<Placement> {
+    let crs = c.placement_crs(p.crs.as_ref()).ok()?;
+    let enu = match &p.position {
+        Some(pos) => c.to_enu(pos, crs, frame)?,
+        None => [0.0; 3],
+    };
+    let angle = |c: &mut Checker<'_>, v: &Option<Spanned<f64>>, what: &str| match v {
+        Some(v) => c.finite(v, what, -360.0..=360.0),
+        None => Some(0.0),
+    };
+    let heading_deg = angle(c, &p.heading_deg, "heading_deg");
+    let pitch_deg = angle(c, &p.pitch_deg, "pitch_deg");
+    let roll_deg = angle(c, &p.roll_deg, "roll_deg");
+    let scale = match &p.scale {
+        Some(s) => c.finite(s, "scale", 1e-6..=1e6),
+        None => Some(1.0),
+    };
+    Some(Placement {
+        enu,
+        heading_deg: heading_deg?,
+        pitch_deg: pitch_deg?,
+        roll_deg: roll_deg?,
+        scale: scale?,
+    })
+}
