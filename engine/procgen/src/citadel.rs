@@ -263,10 +263,12 @@ fn ground(layout: &Layout, progress: &mut dyn FnMut(f32)) -> MeshData {
 }
 
 fn ground_color(layout: &Layout, p: [f32; 2], z: f32) -> [f32; 4] {
-    if z < layout.ground_m - 2.0 {
+    // How deep the river or moat cuts below the undisturbed plain.
+    let cut = layout.ground_m + gentle_relief(p) - z;
+    if cut > 2.0 {
         return MUD;
     }
-    if z < layout.ground_m - 0.3 {
+    if cut > 0.3 {
         return BANK;
     }
     // Inside the walls: a park of mown grass; outside: a patchwork of paddies.

@@ -1,0 +1,261 @@
+//! Scene layers in the Bevy world.
+//!
+//! Insert a [`ActiveScene`] and add [`SceneLayersPlugin`]: every layer is
+//! loaded in the background, its progress and any error are kept in
+//! [`LayerStates`] (a broken layer never stops the others), and the UI
+//! toggles visibility and opacity through the same resource.
+
+mod convert;
+mod environment;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use bevy::prelude::*;
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
+use sontinh_procgen::{Part, Surface, citadel};
+use sontinh_scene::{Generator, Layer, LayerKind, LayerSource, Scene, Text};
+
+pub use convert::{enu_to_world, mesh_from_part, placement_transform, world_to_enu};
+pub use environment::{EnvironmentPlugin, site_fog};
+
+/// The scene being shown.
+#[derive(Resource, Clone, Debug)]
+pub struct ActiveScene(pub Arc<Scene>);
+
+/// Loads the active scene's layers.
+pub struct SceneLayersPlugin;
+
+impl Plugin for SceneLayersPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<LayerStates>()
+            .add_systems(Update, (start_loading, finish_loading, apply_layer_settings).chain());
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerStatus {
+    /// Loading, with progress from 0 to 1.
+    Loading(f32),
+    Ready,
+    /// The layer could not be loaded; the message says why.
+    Failed(String),
+}
+
+/// What the UI shows and changes about one layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerState {
+    pub id: String,
+    pub name: Text,
+    pub kind: LayerKind,
+    pub status: LayerStatus,
+    pub visible: bool,
+    pub opacity: f32,
+}
+
+#[derive(Resource, Default, Debug)]
+pub struct LayerStates {
+    pub layers: Vec<LayerState>,
+    /// Which scene these states belong to (its source path).
+    loaded_scene: Option<std::path::PathBuf>,
+}
+
+impl LayerStates {
+    /// Overall loading progress from 0 to 1; failed layers count as done.
+    pub fn progress(&self) -> f32 {
+        if self.layers.is_empty() {
+            return if self.loaded_scene.is_some() { 1.0 } else { 0.0 };
+        }
+        let sum: f32 = self
+            .layers
+            .iter()
+            .map(|l| match l.status {
+                LayerStatus::Loading(p) => p.clamp(0.0, 0.99),
+                LayerStatus::Ready | LayerStatus::Failed(_) => 1.0,
+            })
+            .sum();
+        sum / self.layers.len() as f32
+    }
+
+    /// True once every layer is ready or has failed.
+    pub fn all_settled(&self) -> bool {
+        self.loaded_scene.is_some() && self.layers.iter().all(|l| !matches!(l.status, LayerStatus::Loading(_)))
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.layers.iter().filter_map(|l| match &l.status {
+            LayerStatus::Failed(why) => Some((l.id.as_str(), why.as_str())),
+            _ => None,
+        })
+    }
+}
+
+/// The root entity of one layer; its children carry the meshes.
+#[derive(Component, Debug)]
+pub struct LayerRoot {
+    pub index: usize,
+}
+
+/// A material of a layer, with the alpha it has at full opacity.
+#[derive(Component, Debug)]
+struct LayerMaterial {
+    base_alpha: f32,
+}
+
+type LoadResult = Result<Vec<Part>, String>;
+
+#[derive(Component)]
+struct LoadTask {
+    task: Task<LoadResult>,
+    progress: Arc<AtomicU32>,
+}
+
+/// Loads one layer's content off the main thread.
+fn load_layer(layer: &Layer, progress: Arc<AtomicU32>) -> Option<impl Future<Output = LoadResult> + Send + 'static> {
+    match (&layer.source, layer.kind) {
+        (LayerSource::Generator(Generator::QuangTriCitadel), _) => Some(async move {
+            let layout = citadel::Layout::default();
+            Ok(citadel::generate(&layout, &mut |p| progress.store(p.to_bits(), Ordering::Relaxed)))
+        }),
+        _ => None,
+    }
+}
+
+/// Why a layer kind cannot be shown by this build yet.
+fn unsupported(layer: &Layer) -> String {
+    let path = match &layer.source {
+        LayerSource::File(p) => p.display().to_string(),
+        LayerSource::Generator(g) => g.id().to_owned(),
+    };
+    format!(
+        "{}: {} layers cannot be displayed by this version of Sơn Tinh yet (line {} of the scene)",
+        path,
+        layer.kind.id(),
+        layer.line
+    )
+}
+
+fn start_loading(mut commands: Commands, scene: Option<Res<ActiveScene>>, mut states: ResMut<LayerStates>) {
+    let Some(scene) = scene else { return };
+    if states.loaded_scene.as_ref() == Some(&scene.0.source) {
+        return;
+    }
+    states.loaded_scene = Some(scene.0.source.clone());
+    states.layers.clear();
+    let pool = AsyncComputeTaskPool::get();
+    for (index, layer) in scene.0.layers.iter().enumerate() {
+        let progress = Arc::new(AtomicU32::new(0.0f32.to_bits()));
+        let status = match load_layer(layer, progress.clone()) {
+            Some(future) => {
+                commands.spawn((
+                    Name::new(format!("layer {}", layer.id)),
+                    LayerRoot { index },
+                    placement_transform(&layer.placement),
+                    Visibility::Hidden,
+                    LoadTask {
+                        task: pool.spawn(future),
+                        progress,
+                    },
+                ));
+                LayerStatus::Loading(0.0)
+            }
+            None => {
+                let why = unsupported(layer);
+                warn!("layer \"{}\": {why}", layer.id);
+                LayerStatus::Failed(why)
+            }
+        };
+        states.layers.push(LayerState {
+            id: layer.id.clone(),
+            name: layer.name.clone(),
+            kind: layer.kind,
+            status,
+            visible: layer.visible,
+            opacity: layer.opacity,
+        });
+    }
+}
+
+fn finish_loading(
+    mut commands: Commands,
+    mut tasks: Query<(Entity, &LayerRoot, &mut LoadTask)>,
+    mut states: ResMut<LayerStates>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    for (entity, root, mut load) in &mut tasks {
+        let Some(state) = states.layers.get_mut(root.index) else { continue };
+        let Some(result) = check_ready(&mut load.task) else {
+            state.status = LayerStatus::Loading(f32::from_bits(load.progress.load(Ordering::Relaxed)));
+            continue;
+        };
+        commands.entity(entity).remove::<LoadTask>();
+        match result {
+            Ok(parts) => {
+                for part in &parts {
+                    let material = material_for(part.surface);
+                    let base_alpha = material.base_color.alpha();
+                    commands.entity(entity).with_child((
+                        Name::new(part.name),
+                        Mesh3d(meshes.add(mesh_from_part(&part.mesh))),
+                        MeshMaterial3d(materials.add(material)),
+                        LayerMaterial { base_alpha },
+                        Transform::IDENTITY,
+                    ));
+                }
+                state.status = LayerStatus::Ready;
+                // Apply the layer's visibility and opacity now that it has content.
+                states.set_changed();
+            }
+            Err(why) => {
+                warn!("layer \"{}\": {why}", state.id);
+                state.status = LayerStatus::Failed(why);
+            }
+        }
+    }
+}
+
+fn material_for(surface: Surface) -> StandardMaterial {
+    match surface {
+        Surface::Solid => StandardMaterial {
+            base_color: Color::WHITE,
+            perceptual_roughness: 0.9,
+            reflectance: 0.2,
+            ..default()
+        },
+        Surface::Water => StandardMaterial {
+            base_color: Color::WHITE,
+            perceptual_roughness: 0.08,
+            reflectance: 0.6,
+            alpha_mode: AlphaMode::Blend,
+            ..default()
+        },
+    }
+}
+
+/// Follows the UI's changes to visibility and opacity.
+fn apply_layer_settings(
+    states: Res<LayerStates>,
+    mut roots: Query<(&LayerRoot, &mut Visibility, Option<&Children>)>,
+    parts: Query<(&MeshMaterial3d<StandardMaterial>, &LayerMaterial)>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    if !states.is_changed() {
+        return;
+    }
+    for (root, mut visibility, children) in &mut roots {
+        let Some(state) = states.layers.get(root.index) else { continue };
+        let ready = state.status == LayerStatus::Ready;
+        visibility.set_if_neq(if state.visible && ready { Visibility::Inherited } else { Visibility::Hidden });
+        for child in children.into_iter().flatten() {
+            let Ok((handle, layer_material)) = parts.get(*child) else { continue };
+            let Some(mut material) = materials.get_mut(&handle.0) else { continue };
+            let alpha = layer_material.base_alpha * state.opacity;
+            material.base_color.set_alpha(alpha);
+            material.alpha_mode = if alpha < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

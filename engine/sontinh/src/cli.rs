@@ -1,0 +1,156 @@
+//! Command-line interface, in the style of `pdal` and `gdal`: one program,
+//! subcommands per task.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::headless::{RenderRequest, render};
+use crate::{default_scene_path, viewer};
+
+#[derive(Parser, Debug)]
+#[command(name = "sontinh", version, about = "Sơn Tinh — a living 3D twin of Quảng Trị province")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Open the viewer on a scene (the Quảng Trị Citadel by default). Without a
+    /// display, renders the scene's default bookmark to a PNG instead.
+    View {
+        scene: Option<PathBuf>,
+        /// Where the PNG goes when there is no display.
+        #[arg(long, default_value = "out/view.png")]
+        out: PathBuf,
+    },
+    /// Render one frame of a scene to a PNG, with no display and no GPU needed.
+    Render(RenderArgs),
+    /// Scene files.
+    #[command(subcommand)]
+    Scene(SceneCommand),
+}
+
+#[derive(Args, Debug)]
+struct RenderArgs {
+    scene: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = 1280, value_parser = clap::value_parser!(u32).range(16..=8192))]
+    width: u32,
+    #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(16..=8192))]
+    height: u32,
+    /// A bookmark id of the scene; its default bookmark if not given.
+    #[arg(long)]
+    bookmark: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum SceneCommand {
+    /// Validate scene files; prints every problem with file and line.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::View { scene, out } => {
+            let scene = scene.unwrap_or_else(default_scene_path);
+            if viewer::display_available() {
+                run_viewer(scene)
+            } else {
+                eprintln!("No display found (DISPLAY and WAYLAND_DISPLAY are unset): rendering the default bookmark headless instead.");
+                run_render(RenderArgs {
+                    scene,
+                    out,
+                    width: 1280,
+                    height: 720,
+                    bookmark: None,
+                })
+            }
+        }
+        Command::Render(args) => run_render(args),
+        Command::Scene(SceneCommand::Check { files }) => check(&files),
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<sontinh_scene::Scene, ExitCode> {
+    sontinh_scene::load(path).map_err(|errors| {
+        eprintln!("{errors}");
+        ExitCode::FAILURE
+    })
+}
+
+fn run_viewer(path: PathBuf) -> ExitCode {
+    match load(&path) {
+        Ok(scene) => viewer::run(scene),
+        Err(code) => code,
+    }
+}
+
+fn run_render(args: RenderArgs) -> ExitCode {
+    let scene = match load(&args.scene) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let request = RenderRequest {
+        scene,
+        bookmark: args.bookmark,
+        width: args.width,
+        height: args.height,
+        out: args.out,
+    };
+    match render(&request) {
+        Ok(report) => {
+            for (layer, why) in &report.failed_layers {
+                eprintln!("warning: layer \"{layer}\" was not drawn: {why}");
+            }
+            println!(
+                "Rendered {} ({}×{}, bookmark \"{}\") in {:.1} s: {}",
+                request.scene.id,
+                request.width,
+                request.height,
+                report.bookmark,
+                report.seconds,
+                std::path::absolute(&request.out).unwrap_or(request.out.clone()).display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(files: &[PathBuf]) -> ExitCode {
+    let mut failed = 0;
+    for file in files {
+        match sontinh_scene::load(file) {
+            Ok(scene) => println!(
+                "{}: ok — \"{}\", {} layer(s), {} bookmark(s), {} tour(s), {} flood scenario(s)",
+                file.display(),
+                scene.name.en,
+                scene.layers.len(),
+                scene.bookmarks.len(),
+                scene.tours.len(),
+                scene.flood_scenarios.len()
+            ),
+            Err(errors) => {
+                failed += 1;
+                eprintln!("{errors}");
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} scene file(s) have errors", files.len());
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,147 @@
+//! Renders one frame of a scene to a PNG with no window: the camera renders
+//! into an image, which is read back and written out. Works on Mesa's
+//! lavapipe (software Vulkan), so no GPU is needed.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bevy::asset::RenderAssetUsages;
+use bevy::camera::RenderTarget;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::window::ExitCondition;
+use bevy::winit::WinitPlugin;
+use sontinh_layers::LayerStates;
+use sontinh_scene::Scene;
+
+use crate::viewer::{add_scene_plugins, scene_camera};
+
+pub struct RenderRequest {
+    pub scene: Scene,
+    pub bookmark: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub out: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct RenderReport {
+    pub bookmark: String,
+    pub seconds: f64,
+    /// Layers that could not be drawn, with the reason.
+    pub failed_layers: Vec<(String, String)>,
+}
+
+/// How long loading may take before the render gives up.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(300);
+/// Frames rendered after loading, so that every pipeline is ready and the
+/// shadow maps are filled before the picture is taken.
+const SETTLE_FRAMES: u32 = 3;
+
+pub fn render(request: &RenderRequest) -> Result<RenderReport, String> {
+    let started = Instant::now();
+    let scene = &request.scene;
+    let bookmark = match &request.bookmark {
+        Some(id) => scene.bookmark(id).ok_or_else(|| {
+            let known: Vec<&str> = scene.bookmarks.iter().map(|b| b.id.as_str()).collect();
+            format!("scene {} has no bookmark \"{id}\"; it has: {}", scene.source.display(), known.join(", "))
+        })?,
+        None => scene.default_bookmark(),
+    }
+    .clone();
+    if let Some(dir) = request.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: None,
+                exit_condition: ExitCondition::DontExit,
+                ..default()
+            })
+            .set(RenderPlugin {
+                synchronous_pipeline_compilation: true,
+                ..default()
+            })
+            .disable::<WinitPlugin>(),
+    );
+    add_scene_plugins(&mut app, scene.clone());
+    app.finish();
+    app.cleanup();
+
+    let target = new_target(&mut app, request.width, request.height);
+    app.world_mut().spawn((scene_camera(&bookmark), RenderTarget::Image(target.clone().into())));
+
+    // Load every layer.
+    loop {
+        app.update();
+        let states = app.world().resource::<LayerStates>();
+        if states.all_settled() {
+            break;
+        }
+        if started.elapsed() > LOAD_TIMEOUT {
+            return Err(format!("the scene's layers did not load within {} s", LOAD_TIMEOUT.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for _ in 0..SETTLE_FRAMES {
+        app.update();
+    }
+
+    let captured: Arc<Mutex<Option<Image>>> = Arc::default();
+    let slot = captured.clone();
+    app.world_mut()
+        .spawn(Screenshot::image(target))
+        .observe(move |event: On<ScreenshotCaptured>| {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(event.image.clone());
+            }
+        });
+    let image = loop {
+        app.update();
+        if let Some(image) = captured.lock().ok().and_then(|mut s| s.take()) {
+            break image;
+        }
+        if started.elapsed() > LOAD_TIMEOUT {
+            return Err("the rendered frame was never read back from the GPU".to_owned());
+        }
+    };
+    let rgba = image
+        .try_into_dynamic()
+        .map_err(|e| format!("the rendered frame cannot be converted: {e}"))?
+        .to_rgb8();
+    rgba.save(&request.out)
+        .map_err(|e| format!("cannot write {}: {e}", request.out.display()))?;
+
+    let failed_layers = app
+        .world()
+        .resource::<LayerStates>()
+        .failures()
+        .map(|(id, why)| (id.to_owned(), why.to_owned()))
+        .collect();
+    Ok(RenderReport {
+        bookmark: bookmark.id,
+        seconds: started.elapsed().as_secs_f64(),
+        failed_layers,
+    })
+}
+
+fn new_target(app: &mut App, width: u32, height: u32) -> Handle<Image> {
+    let mut image = Image::new_uninit(
+        Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::RENDER_WORLD,
+    );
+    image.texture_descriptor.usage |= TextureUsages::RENDER_ATTACHMENT | TextureUsages::COPY_SRC;
+    app.world_mut().resource_mut::<Assets<Image>>().add(image)
+}

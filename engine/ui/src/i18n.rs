@@ -1,0 +1,73 @@
+//! Interface strings in Vietnamese and English.
+
+use sontinh_scene::Lang;
+
+/// Every interface string, keyed by a stable name.
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("app_title", "Sơn Tinh — bản sao số Quảng Trị", "Sơn Tinh — Quảng Trị digital twin"),
+    ("mode", "Chế độ", "Mode"),
+    ("mode_tourist", "Du khách", "Tourist"),
+    ("mode_operator", "Điều hành", "Operator"),
+    ("mode_planner", "Quy hoạch", "Planner"),
+    ("language", "Ngôn ngữ", "Language"),
+    ("navigation", "Di chuyển", "Navigation"),
+    ("nav_orbit", "Quay quanh", "Orbit"),
+    ("nav_walk", "Đi bộ (F)", "Walk (F)"),
+    ("layers", "Lớp dữ liệu", "Layers"),
+    ("opacity", "Độ mờ đục", "Opacity"),
+    ("layer_loading", "đang tải", "loading"),
+    ("layer_failed", "lỗi", "error"),
+    ("bookmarks", "Điểm nhìn", "Viewpoints"),
+    ("tours", "Tham quan", "Tours"),
+    ("tour_next", "Tiếp ▶", "Next ▶"),
+    ("tour_stop", "Dừng", "Stop"),
+    ("scene_info", "Thông tin", "About this site"),
+    ("reconstruction", "Bản dựng lại — không phải dữ liệu khảo sát", "Reconstruction — not survey data"),
+    ("coordinates", "Tọa độ dưới con trỏ", "Coordinates under the cursor"),
+    ("lat_lon", "Vĩ độ / kinh độ (WGS 84)", "Latitude / longitude (WGS 84)"),
+    ("vn2000", "VN-2000 (múi 3° Quảng Trị)", "VN-2000 (Quảng Trị 3° zone)"),
+    ("height", "Độ cao", "Height"),
+    ("no_hit", "Di chuột lên mặt đất", "Point at the ground"),
+    ("loading", "Đang tải cảnh…", "Loading the scene…"),
+    ("operator_hint", "Luồng dữ liệu trực tiếp sẽ hiển thị ở đây.", "Live feeds show here."),
+    ("planner_hint", "Kịch bản ngập lụt của cảnh này:", "Flood scenarios of this scene:"),
+    ("controls", "Chuột trái: xoay · Chuột phải: kéo · Cuộn: thu phóng · F: đi bộ", "Left drag: orbit · Right drag: pan · Wheel: zoom · F: walk"),
+];
+
+/// The string `key` in `lang`; an unknown key is returned as itself so that
+/// a missing translation shows up instead of vanishing.
+pub fn tr(key: &'static str, lang: Lang) -> &'static str {
+    STRINGS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, vi, en)| match lang {
+            Lang::Vi => *vi,
+            Lang::En => *en,
+        })
+        .unwrap_or(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_string_has_both_languages_and_keys_are_unique() {
+        let mut keys = std::collections::HashSet::new();
+        for (key, vi, en) in STRINGS {
+            assert!(keys.insert(key), "duplicate key {key}");
+            assert!(!vi.is_empty() && !en.is_empty(), "{key}");
+        }
+        assert_eq!(tr("layers", Lang::Vi), "Lớp dữ liệu");
+        assert_eq!(tr("layers", Lang::En), "Layers");
+    }
+
+    #[test]
+    fn every_key_used_in_the_panels_exists() {
+        let source = include_str!("panels.rs");
+        for part in source.split("tr(\"").skip(1) {
+            let key = &part[..part.find('"').unwrap()];
+            assert!(STRINGS.iter().any(|(k, _, _)| *k == key), "missing string {key}");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The viewer's panels (egui), in Vietnamese and English.
+//!
+//! egui never steals the camera's input: each frame, whether egui wants the
+//! pointer or keyboard is passed to the camera as [`PointerCaptured`].
+
+mod i18n;
+mod panels;
+mod readout;
+
+use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use bevy_egui::input::EguiWantsInput;
+use bevy_egui::{EguiPlugin, EguiPrimaryContextPass};
+use sontinh_camera::{CameraRig, CameraSystems, PointerCaptured, Pose};
+use sontinh_layers::{ActiveScene, world_to_enu};
+use sontinh_scene::{Bookmark, Lang};
+
+pub use i18n::tr;
+pub use readout::{Readout, format_lat_lon, readout, vn2000_transformer};
+
+/// Adds egui and the viewer's panels.
+pub struct ViewerUiPlugin;
+
+impl Plugin for ViewerUiPlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<EguiPlugin>() {
+            app.add_plugins(EguiPlugin::default());
+        }
+        app.init_resource::<UiLang>()
+            .init_resource::<UserMode>()
+            .init_resource::<CursorReadout>()
+            .init_resource::<TourPlayer>()
+            .add_systems(Update, (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour))
+            .add_systems(EguiPrimaryContextPass, panels::draw_panels);
+    }
+}
+
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UiLang(pub Lang);
+
+/// Who is using the twin; each mode shows its own panels.
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserMode {
+    #[default]
+    Tourist,
+    Operator,
+    Planner,
+}
+
+/// The scene point under the cursor, if any.
+#[derive(Resource, Default, Debug)]
+pub struct CursorReadout(pub Option<Readout>);
+
+/// A guided tour in progress: which tour, which stop, how long at it.
+#[derive(Resource, Default, Debug)]
+pub struct TourPlayer {
+    pub playing: Option<(usize, usize)>,
+    pub elapsed: f32,
+}
+
+/// The camera pose and vertical field of view (radians) of a bookmark.
+pub fn bookmark_view(b: &Bookmark) -> (Pose, f32) {
+    (
+        Pose {
+            eye: sontinh_layers::enu_to_world(b.eye),
+            target: sontinh_layers::enu_to_world(b.target),
+        },
+        (b.fov_deg as f32).to_radians(),
+    )
+}
+
+fn share_input_state(wants: Option<Res<EguiWantsInput>>, mut captured: ResMut<PointerCaptured>) {
+    let busy = wants.is_some_and(|w| w.wants_any_pointer_input() || w.wants_any_keyboard_input());
+    if captured.0 != busy {
+        captured.0 = busy;
+    }
+}
+
+fn update_cursor_readout(
+    windows: Query<&Window, With<PrimaryWindow>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<CameraRig>>,
+    captured: Res<PointerCaptured>,
+    scene: Option<Res<ActiveScene>>,
+    mut ray_cast: MeshRayCast,
+    mut out: ResMut<CursorReadout>,
+    mut to_vn2000: Local<Option<sontinh_geo::Transformer>>,
+) {
+    if captured.0 {
+        // Keep the last value while the pointer is over a panel.
+        return;
+    }
+    let (Some(scene), Ok(window), Ok((camera, camera_transform))) = (scene, windows.single(), cameras.single()) else {
+        return;
+    };
+    let hit = window
+        .cursor_position()
+        .and_then(|cursor| camera.viewport_to_world(camera_transform, cursor).ok())
+        .and_then(|ray| {
+            let settings = MeshRayCastSettings::default().with_visibility(RayCastVisibility::Visible);
+            ray_cast.cast_ray(ray, &settings).first().map(|(_, hit)| hit.point)
+        });
+    if to_vn2000.is_none() {
+        *to_vn2000 = vn2000_transformer();
+    }
+    out.0 = match (hit, to_vn2000.as_ref()) {
+        (Some(point), Some(t)) => Some(readout(&scene.0.frame, t, world_to_enu(point))),
+        _ => None,
+    };
+}
+
+fn advance_tour(
+    time: Res<Time>,
+    scene: Option<Res<ActiveScene>>,
+    mut player: ResMut<TourPlayer>,
+    mut fly: MessageWriter<sontinh_camera::FlyTo>,
+) {
+    let (Some(scene), Some((tour, stop))) = (scene, player.playing) else { return };
+    let Some(tour_data) = scene.0.tours.get(tour) else {
+        player.playing = None;
+        return;
+    };
+    if player.elapsed == 0.0
+        && let Some(s) = tour_data.stops.get(stop)
+    {
+        let (pose, fov) = bookmark_view(&scene.0.bookmarks[s.bookmark]);
+        fly.write(sontinh_camera::FlyTo { pose, fov: Some(fov) });
+    }
+    player.elapsed += time.delta_secs();
+    let seconds = tour_data.stops.get(stop).map(|s| s.seconds as f32).unwrap_or(0.0);
+    if player.elapsed >= seconds {
+        player.elapsed = 0.0;
+        player.playing = (stop + 1 < tour_data.stops.len()).then_some((tour, stop + 1));
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what Sơn Tinh needs on a fresh Debian machine: system packages for
+# windowing and software rendering (Mesa's lavapipe), the MQTT broker used by
+# the feed tests, and the wasm target. Safe to run again.
+set -euo pipefail
+packages=(
+  build-essential pkg-config
+  mesa-vulkan-drivers libvulkan1   # lavapipe: Vulkan on the CPU for headless renders
+  libx11-dev libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6   # the viewer's window (X11)
+  libudev-dev libasound2-dev
+  mosquitto                        # MQTT broker for live-feed tests, on loopback
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+if ! command -v cargo >/dev/null; then
+  echo "Rust is required: install it with rustup (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
+rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
