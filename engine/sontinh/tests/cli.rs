@@ -1,0 +1,168 @@
+//! End-to-end tests of the `sontinh` command: scene checking, bad input, and
+//! the headless render of the default scene on lavapipe compared with a
+//! committed reference picture.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use glam::{Mat4, Vec3, Vec4};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sontinh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sontinh"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the sontinh binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn scene_check_accepts_the_shipped_scenes() {
+    let o = sontinh(&["scene", "check", "scenes/quang-tri-citadel.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok"));
+}
+
+#[test]
+fn scene_check_names_the_line_of_a_typo() {
+    let o = sontinh(&["scene", "check", "scenes/quang-tri-citadel.toml", "tests/scenes/typo-in-key.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("typo-in-key.toml:18:"), "{err}");
+    assert!(err.contains("positon"), "{err}");
+    assert!(err.contains("1 of 2 scene file(s) have errors"), "{err}");
+}
+
+#[test]
+fn render_reports_bad_input_without_panicking() {
+    let out = std::env::temp_dir().join("sontinh-never-written.png");
+    let cases: [(&[&str], &str); 4] = [
+        (&["render", "no/such/scene.toml", "--out"], "no/such/scene.toml: cannot read"),
+        (&["render", "tests/scenes/bad-values.toml", "--out"], "bad-values.toml:16:"),
+        (&["render", "scenes/quang-tri-citadel.toml", "--bookmark", "nowhere", "--out"], "has no bookmark \"nowhere\"; it has: overview"),
+        (&["render", "scenes/quang-tri-citadel.toml", "--width", "0", "--out"], "--width"),
+    ];
+    for (args, expected) in cases {
+        let mut args = args.to_vec();
+        args.push(out.to_str().unwrap());
+        let o = sontinh(&args);
+        let err = stderr(&o);
+        assert_ne!(o.status.code(), Some(0), "{args:?}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: expected {expected:?} in {err}");
+    }
+    assert!(!out.exists());
+}
+
+const WIDTH: u32 = 960;
+const HEIGHT: u32 = 540;
+
+/// Where an ENU point of the scene lands in the picture from the default
+/// bookmark, with the same camera the renderer uses (Bevy: y up, z south).
+fn project(enu: [f32; 3]) -> (u32, u32) {
+    let world = |p: [f32; 3]| Vec3::new(p[0], p[2], -p[1]);
+    // The "overview" bookmark of scenes/quang-tri-citadel.toml.
+    let view = Mat4::look_at_rh(world([620.0, -820.0, 430.0]), world([-160.0, 40.0, 0.0]), Vec3::Y);
+    let proj = Mat4::perspective_rh(50f32.to_radians(), WIDTH as f32 / HEIGHT as f32, 0.5, 60_000.0);
+    let clip = proj * view * Vec4::from((world(enu), 1.0));
+    let ndc = clip / clip.w;
+    assert!(ndc.x.abs() < 1.0 && ndc.y.abs() < 1.0, "{enu:?} is off screen");
+    (((ndc.x + 1.0) / 2.0 * WIDTH as f32) as u32, ((1.0 - ndc.y) / 2.0 * HEIGHT as f32) as u32)
+}
+
+/// How many pixels of the 3×3 block around `at` satisfy `class`.
+fn count(img: &image::RgbImage, at: (u32, u32), class: fn([i32; 3]) -> bool) -> usize {
+    let mut n = 0;
+    for dy in -1i32..=1 {
+        for dx in -1i32..=1 {
+            let p = img.get_pixel((at.0 as i32 + dx) as u32, (at.1 as i32 + dy) as u32).0;
+            n += usize::from(class(p.map(i32::from)));
+        }
+    }
+    n
+}
+
+fn is_brick(p: [i32; 3]) -> bool {
+    p[0] > p[1] + 15 && p[0] > p[2] + 15
+}
+fn is_water(p: [i32; 3]) -> bool {
+    p[2] > p[0] + 20 && p[2] >= p[1]
+}
+fn is_vegetation(p: [i32; 3]) -> bool {
+    p[1] > p[0] && p[1] > p[2]
+}
+fn is_sky(p: [i32; 3]) -> bool {
+    p[2] > 180 && p[2] > p[1] && p[1] > p[0]
+}
+
+#[test]
+fn default_scene_renders_the_citadel_by_the_river() {
+    let dir = repo().join("target/render-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("quang-tri-citadel-overview.png");
+    let o = sontinh(&[
+        "render",
+        "scenes/quang-tri-citadel.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--width",
+        &WIDTH.to_string(),
+        "--height",
+        &HEIGHT.to_string(),
+    ]);
+    assert!(o.status.success(), "render failed: {}", stderr(&o));
+    let img = image::open(&out).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (WIDTH, HEIGHT));
+
+    // Not blank: many distinct colours.
+    let distinct: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    assert!(distinct.len() > 500, "only {} colours", distinct.len());
+
+    // Each feature is where the scene puts it.
+    let south_wall = project([120.0, -250.0, 9.0]);
+    let east_wall = project([250.0, 120.0, 9.0]);
+    assert!(count(&img, south_wall, is_brick) >= 3, "no brick wall at {south_wall:?}");
+    assert!(count(&img, east_wall, is_brick) >= 3, "no brick wall at {east_wall:?}");
+    let south_moat = project([120.0, -286.0, 2.6]);
+    assert!(count(&img, south_moat, is_water) >= 5, "no moat at {south_moat:?}");
+    let river = project([-720.0, -100.0, 1.2]);
+    assert!(count(&img, river, is_water) >= 9, "no river at {river:?}");
+    let park = project([150.0, 120.0, 4.0]);
+    assert!(count(&img, park, is_vegetation) >= 7, "no park inside the walls at {park:?}");
+    let plain = project([500.0, -200.0, 4.0]);
+    assert!(count(&img, plain, is_vegetation) >= 9, "no plain east of the moat at {plain:?}");
+    assert!(count(&img, (WIDTH / 2, 10), is_sky) == 9, "no sky above the horizon");
+
+    // And the whole picture matches the committed reference within a tolerance
+    // that allows for rasteriser differences, not for moved features.
+    let reference_path = repo().join("tests/reference/quang-tri-citadel-overview.png");
+    if std::env::var_os("SONTINH_UPDATE_REFERENCE").is_some() {
+        img.save(&reference_path).unwrap();
+    }
+    let reference = image::open(&reference_path)
+        .unwrap_or_else(|e| panic!("reference {}: {e}", reference_path.display()))
+        .to_rgb8();
+    assert_eq!(reference.dimensions(), img.dimensions());
+    let total: u64 = img
+        .as_raw()
+        .iter()
+        .zip(reference.as_raw())
+        .map(|(a, b)| u64::from(a.abs_diff(*b)))
+        .sum();
+    let mean = total as f64 / img.as_raw().len() as f64;
+    let differing = img
+        .pixels()
+        .zip(reference.pixels())
+        .filter(|(a, b)| a.0.iter().zip(b.0).any(|(x, y)| x.abs_diff(y) > 48))
+        .count();
+    let differing_share = differing as f64 / (WIDTH * HEIGHT) as f64;
+    assert!(mean < 3.0, "mean difference {mean:.2} from the reference; see {}", out.display());
+    assert!(differing_share < 0.02, "{:.2}% of pixels differ strongly from the reference; see {}", differing_share * 100.0, out.display());
+}
