@@ -125,7 +125,9 @@ fn orbit_input(
         let mut moved = false;
         if let (Some(mouse), Some(motion)) = (&mouse, &motion) {
             let delta = motion.delta;
-            let shift = keys.as_ref().is_some_and(|k| k.pressed(KeyCode::ShiftLeft) || k.pressed(KeyCode::ShiftRight));
+            let shift = keys
+                .as_ref()
+                .is_some_and(|k| k.pressed(KeyCode::ShiftLeft) || k.pressed(KeyCode::ShiftRight));
             if delta != Vec2::ZERO {
                 if mouse.pressed(MouseButton::Right) || mouse.pressed(MouseButton::Middle) || (shift && mouse.pressed(MouseButton::Left)) {
                     rig.orbit.pan(delta, viewport_h, fov);
@@ -304,11 +306,22 @@ mod tests {
 
     fn app_with_camera(pose: Pose) -> (App, Entity) {
         let mut app = App::new();
-        app.add_plugins((MinimalPlugins, bevy::input::InputPlugin, SceneCameraPlugin))
-            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(100)));
+        // Assets and meshes: walking ray-casts against the scene's meshes.
+        app.add_plugins((
+            MinimalPlugins,
+            bevy::input::InputPlugin,
+            bevy::asset::AssetPlugin::default(),
+            bevy::mesh::MeshPlugin,
+            SceneCameraPlugin,
+        ))
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(100)));
         let camera = app
             .world_mut()
-            .spawn((CameraRig::from_pose(pose), Projection::Perspective(PerspectiveProjection::default()), Transform::default()))
+            .spawn((
+                CameraRig::from_pose(pose),
+                Projection::Perspective(PerspectiveProjection::default()),
+                Transform::default(),
+            ))
             .id();
         (app, camera)
     }
@@ -337,7 +350,10 @@ mod tests {
             target: Vec3::new(-400.0, 0.0, 0.0),
         };
         app.update();
-        app.world_mut().write_message(FlyTo { pose: goal, fov: Some(0.6) });
+        app.world_mut().write_message(FlyTo {
+            pose: goal,
+            fov: Some(0.6),
+        });
         // 100 ms a frame; a flight lasts at most a few seconds.
         for _ in 0..60 {
             app.update();
@@ -361,7 +377,9 @@ mod tests {
             app.update();
             app.world_mut().resource_mut::<PointerCaptured>().0 = captured;
             app.world_mut().resource_mut::<ButtonInput<MouseButton>>().press(MouseButton::Left);
-            app.world_mut().write_message(bevy::input::mouse::MouseMotion { delta: Vec2::new(200.0, 0.0) });
+            app.world_mut().write_message(bevy::input::mouse::MouseMotion {
+                delta: Vec2::new(200.0, 0.0),
+            });
             app.update();
             app.world().get::<Transform>(camera).unwrap().translation
         };

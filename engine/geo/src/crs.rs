@@ -26,12 +26,7 @@ pub enum Crs {
 }
 
 impl Crs {
-    pub const ALL: [Crs; 4] = [
-        Crs::Wgs84,
-        Crs::Utm48N,
-        Crs::Vn2000Geographic,
-        Crs::Vn2000QuangTri,
-    ];
+    pub const ALL: [Crs; 4] = [Crs::Wgs84, Crs::Utm48N, Crs::Vn2000Geographic, Crs::Vn2000QuangTri];
 
     /// The identifier used in scene files.
     pub fn id(self) -> &'static str {
@@ -63,9 +58,9 @@ impl Crs {
             Crs::Wgs84 => "+proj=longlat +datum=WGS84 +no_defs".to_owned(),
             Crs::Utm48N => "+proj=utm +zone=48 +datum=WGS84 +units=m +no_defs".to_owned(),
             Crs::Vn2000Geographic => format!("+proj=longlat +ellps=WGS84 {VN2000_TOWGS84} +no_defs"),
-            Crs::Vn2000QuangTri => format!(
-                "+proj=tmerc +lat_0=0 +lon_0=106.25 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 {VN2000_TOWGS84} +units=m +no_defs"
-            ),
+            Crs::Vn2000QuangTri => {
+                format!("+proj=tmerc +lat_0=0 +lon_0=106.25 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 {VN2000_TOWGS84} +units=m +no_defs")
+            }
         }
     }
 
@@ -175,14 +170,12 @@ impl Transformer {
         } else {
             (x, y, z)
         };
-        proj4rs::transform::transform(&self.from_proj, &self.to_proj, &mut point).map_err(|e| {
-            CrsError::Transform {
-                from: self.from,
-                to: self.to,
-                x,
-                y,
-                reason: e.to_string(),
-            }
+        proj4rs::transform::transform(&self.from_proj, &self.to_proj, &mut point).map_err(|e| CrsError::Transform {
+            from: self.from,
+            to: self.to,
+            x,
+            y,
+            reason: e.to_string(),
         })?;
         let (mut out_x, mut out_y) = (point.0, point.1);
         if self.to.is_geographic() {
@@ -321,9 +314,6 @@ mod tests {
     #[test]
     fn rejects_non_finite_input() {
         let t = Transformer::new(Crs::Wgs84, Crs::Utm48N).unwrap();
-        assert!(matches!(
-            t.transform([f64::NAN, 16.0, 0.0]),
-            Err(CrsError::NotFinite { .. })
-        ));
+        assert!(matches!(t.transform([f64::NAN, 16.0, 0.0]), Err(CrsError::NotFinite { .. })));
     }
 }

@@ -25,11 +25,14 @@ fn enu_vec(v: [f32; 3]) -> [f32; 3] {
 pub fn mesh_from_part(data: &MeshData) -> Mesh {
     let positions: Vec<[f32; 3]> = data.positions.iter().copied().map(enu_vec).collect();
     let normals: Vec<[f32; 3]> = data.normals.iter().copied().map(enu_vec).collect();
-    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::MAIN_WORLD | RenderAssetUsages::RENDER_WORLD)
-        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
-        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
-        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone())
-        .with_inserted_indices(Indices::U32(data.indices.clone()))
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::MAIN_WORLD | RenderAssetUsages::RENDER_WORLD,
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone())
+    .with_inserted_indices(Indices::U32(data.indices.clone()))
 }
 
 /// The transform of a layer's root: ENU position, then heading (clockwise

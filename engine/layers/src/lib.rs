@@ -246,10 +246,18 @@ fn apply_layer_settings(
     for (root, mut visibility, children) in &mut roots {
         let Some(state) = states.layers.get(root.index) else { continue };
         let ready = state.status == LayerStatus::Ready;
-        visibility.set_if_neq(if state.visible && ready { Visibility::Inherited } else { Visibility::Hidden });
+        visibility.set_if_neq(if state.visible && ready {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        });
         for child in children.into_iter().flatten() {
-            let Ok((handle, layer_material)) = parts.get(*child) else { continue };
-            let Some(mut material) = materials.get_mut(&handle.0) else { continue };
+            let Ok((handle, layer_material)) = parts.get(*child) else {
+                continue;
+            };
+            let Some(mut material) = materials.get_mut(&handle.0) else {
+                continue;
+            };
             let alpha = layer_material.base_alpha * state.opacity;
             material.base_color.set_alpha(alpha);
             material.alpha_mode = if alpha < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };

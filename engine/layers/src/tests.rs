@@ -57,7 +57,10 @@ fn placement_heading_turns_north_to_east() {
 fn the_citadel_layer_loads_in_the_background() {
     let mut app = app_with(citadel_scene());
     app.update();
-    assert!(matches!(app.world().resource::<LayerStates>().layers[0].status, LayerStatus::Loading(_)));
+    assert!(matches!(
+        app.world().resource::<LayerStates>().layers[0].status,
+        LayerStatus::Loading(_)
+    ));
     update_until_settled(&mut app);
     let states = app.world().resource::<LayerStates>();
     assert_eq!(states.layers[0].status, LayerStatus::Ready);

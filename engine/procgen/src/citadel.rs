@@ -8,7 +8,7 @@
 //! scene that uses it says it is a reconstruction. Origin: the citadel's
 //! centre at sea level; x east, y north, z up, metres.
 
-use crate::mesh::{MeshData, Part, Surface, shade};
+use crate::mesh::{Footprint, MeshData, Part, Surface, shade};
 
 /// The dimensions of the reconstruction.
 #[derive(Clone, Debug, PartialEq)]
@@ -344,11 +344,34 @@ fn wall_segment(mesh: &mut MeshData, a: [f32; 2], b: [f32; 2], thickness: f32, z
     let along = [dx / len, dy / len];
     let centre = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
     // Extended by half the thickness so that corners close.
-    mesh.push_box(centre, along, len + thickness, thickness, z0, z1, BRICK);
+    mesh.push_box(
+        &Footprint {
+            center: centre,
+            along,
+            length: len + thickness,
+            width: thickness,
+        },
+        z0,
+        z1,
+        BRICK,
+    );
     // A parapet along the outer edge (to the right of the counter-clockwise trace).
     let outward = [along[1], -along[0]];
-    let parapet = [centre[0] + outward[0] * (thickness / 2.0 - 0.5), centre[1] + outward[1] * (thickness / 2.0 - 0.5)];
-    mesh.push_box(parapet, along, len + thickness, 1.0, z1, z1 + 1.2, BRICK_TOP);
+    let parapet = [
+        centre[0] + outward[0] * (thickness / 2.0 - 0.5),
+        centre[1] + outward[1] * (thickness / 2.0 - 0.5),
+    ];
+    mesh.push_box(
+        &Footprint {
+            center: parapet,
+            along,
+            length: len + thickness,
+            width: 1.0,
+        },
+        z1,
+        z1 + 1.2,
+        BRICK_TOP,
+    );
 }
 
 fn gates(layout: &Layout) -> MeshData {
@@ -357,9 +380,39 @@ fn gates(layout: &Layout) -> MeshData {
     let g = layout.gate_width_m;
     for (centre, along) in layout.gates() {
         // The lintel over the passage, then a two-tier gate tower with roofs.
-        mesh.push_box(centre, along, g + 2.0, layout.wall_thickness_m + 2.0, top - 1.5, top + 0.5, BRICK);
-        mesh.push_box(centre, along, g + 8.0, layout.wall_thickness_m + 4.0, top + 0.5, top + 4.5, STONE);
-        mesh.push_pyramid(centre, along, g + 12.0, layout.wall_thickness_m + 8.0, top + 4.5, top + 8.5, ROOF);
+        mesh.push_box(
+            &Footprint {
+                center: centre,
+                along,
+                length: g + 2.0,
+                width: layout.wall_thickness_m + 2.0,
+            },
+            top - 1.5,
+            top + 0.5,
+            BRICK,
+        );
+        mesh.push_box(
+            &Footprint {
+                center: centre,
+                along,
+                length: g + 8.0,
+                width: layout.wall_thickness_m + 4.0,
+            },
+            top + 0.5,
+            top + 4.5,
+            STONE,
+        );
+        mesh.push_pyramid(
+            &Footprint {
+                center: centre,
+                along,
+                length: g + 12.0,
+                width: layout.wall_thickness_m + 8.0,
+            },
+            top + 4.5,
+            top + 8.5,
+            ROOF,
+        );
     }
     mesh
 }
@@ -368,10 +421,50 @@ fn gates(layout: &Layout) -> MeshData {
 fn memorial() -> MeshData {
     let mut mesh = MeshData::default();
     let ground = 4.0;
-    mesh.push_box([0.0, 0.0], [1.0, 0.0], 44.0, 44.0, ground - 0.5, ground + 1.0, STONE);
-    mesh.push_box([0.0, 0.0], [1.0, 0.0], 30.0, 30.0, ground + 1.0, ground + 2.5, STONE);
-    mesh.push_box([0.0, 0.0], [1.0, 0.0], 12.0, 12.0, ground + 2.5, ground + 9.0, shade(STONE, 0.95));
-    mesh.push_pyramid([0.0, 0.0], [1.0, 0.0], 16.0, 16.0, ground + 9.0, ground + 14.0, ROOF);
+    mesh.push_box(
+        &Footprint {
+            center: [0.0, 0.0],
+            along: [1.0, 0.0],
+            length: 44.0,
+            width: 44.0,
+        },
+        ground - 0.5,
+        ground + 1.0,
+        STONE,
+    );
+    mesh.push_box(
+        &Footprint {
+            center: [0.0, 0.0],
+            along: [1.0, 0.0],
+            length: 30.0,
+            width: 30.0,
+        },
+        ground + 1.0,
+        ground + 2.5,
+        STONE,
+    );
+    mesh.push_box(
+        &Footprint {
+            center: [0.0, 0.0],
+            along: [1.0, 0.0],
+            length: 12.0,
+            width: 12.0,
+        },
+        ground + 2.5,
+        ground + 9.0,
+        shade(STONE, 0.95),
+    );
+    mesh.push_pyramid(
+        &Footprint {
+            center: [0.0, 0.0],
+            along: [1.0, 0.0],
+            length: 16.0,
+            width: 16.0,
+        },
+        ground + 9.0,
+        ground + 14.0,
+        ROOF,
+    );
     mesh
 }
 
@@ -400,8 +493,28 @@ fn trees(layout: &Layout) -> MeshData {
         let size = 5.0 + next() * 4.0;
         let z = layout.ground_height(p);
         let angle = next() * std::f32::consts::PI;
-        mesh.push_box(p, [1.0, 0.0], 0.8, 0.8, z, z + size * 0.5, MUD);
-        mesh.push_pyramid(p, [angle.cos(), angle.sin()], size, size, z + size * 0.4, z + size * 1.6, shade(TREE, 0.8 + 0.4 * next()));
+        mesh.push_box(
+            &Footprint {
+                center: p,
+                along: [1.0, 0.0],
+                length: 0.8,
+                width: 0.8,
+            },
+            z,
+            z + size * 0.5,
+            MUD,
+        );
+        mesh.push_pyramid(
+            &Footprint {
+                center: p,
+                along: [angle.cos(), angle.sin()],
+                length: size,
+                width: size,
+            },
+            z + size * 0.4,
+            z + size * 1.6,
+            shade(TREE, 0.8 + 0.4 * next()),
+        );
         placed += 1;
     }
     mesh

@@ -5,4 +5,4 @@
 pub mod citadel;
 mod mesh;
 
-pub use mesh::{MeshData, Part, Surface};
+pub use mesh::{Footprint, MeshData, Part, Surface};

@@ -7,6 +7,31 @@ pub enum Surface {
     Water,
 }
 
+/// An oriented rectangle in the xy-plane: `center`, the unit direction
+/// `along` its length, and its `length` × `width`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Footprint {
+    pub center: [f32; 2],
+    pub along: [f32; 2],
+    pub length: f32,
+    pub width: f32,
+}
+
+impl Footprint {
+    /// Corners counter-clockwise seen from above.
+    pub fn corners(&self) -> [[f32; 2]; 4] {
+        let [c, a] = [self.center, self.along];
+        let (ax, ay) = (a[0] * self.length / 2.0, a[1] * self.length / 2.0);
+        let (bx, by) = (-a[1] * self.width / 2.0, a[0] * self.width / 2.0);
+        [
+            [c[0] - ax - bx, c[1] - ay - by],
+            [c[0] + ax - bx, c[1] + ay - by],
+            [c[0] + ax + bx, c[1] + ay + by],
+            [c[0] - ax + bx, c[1] - ay + by],
+        ]
+    }
+}
+
 /// An indexed triangle mesh with per-vertex normals and linear RGBA colours.
 /// Triangles wind counter-clockwise seen from their front (outside) face.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -74,20 +99,10 @@ impl MeshData {
         }
     }
 
-    /// A box from an oriented footprint: `center` of the base, `along` the unit
-    /// direction of its length in the xy-plane, extents `length` × `width`,
-    /// from `z0` up to `z1`. Top and four sides; the bottom is never seen.
-    pub fn push_box(&mut self, center: [f32; 2], along: [f32; 2], length: f32, width: f32, z0: f32, z1: f32, color: [f32; 4]) {
-        let (ax, ay) = (along[0] * length / 2.0, along[1] * length / 2.0);
-        let (bx, by) = (-along[1] * width / 2.0, along[0] * width / 2.0);
-        // Footprint corners counter-clockwise seen from above.
-        let f = [
-            [center[0] - ax - bx, center[1] - ay - by],
-            [center[0] + ax - bx, center[1] + ay - by],
-            [center[0] + ax + bx, center[1] + ay + by],
-            [center[0] - ax + bx, center[1] - ay + by],
-        ];
-        self.push_prism(&f, z0, z1, color);
+    /// A box over `footprint` from `z0` up to `z1`: top and four sides (the
+    /// bottom is never seen).
+    pub fn push_box(&mut self, footprint: &Footprint, z0: f32, z1: f32, color: [f32; 4]) {
+        self.push_prism(&footprint.corners(), z0, z1, color);
     }
 
     /// A vertical prism over a convex footprint given counter-clockwise seen
@@ -116,17 +131,10 @@ impl MeshData {
         }
     }
 
-    /// A four-sided pyramid roof over an oriented rectangle.
-    pub fn push_pyramid(&mut self, center: [f32; 2], along: [f32; 2], length: f32, width: f32, z0: f32, apex_z: f32, color: [f32; 4]) {
-        let (ax, ay) = (along[0] * length / 2.0, along[1] * length / 2.0);
-        let (bx, by) = (-along[1] * width / 2.0, along[0] * width / 2.0);
-        let f = [
-            [center[0] - ax - bx, center[1] - ay - by, z0],
-            [center[0] + ax - bx, center[1] + ay - by, z0],
-            [center[0] + ax + bx, center[1] + ay + by, z0],
-            [center[0] - ax + bx, center[1] - ay + by, z0],
-        ];
-        let apex = [center[0], center[1], apex_z];
+    /// A four-sided pyramid roof over `footprint`.
+    pub fn push_pyramid(&mut self, footprint: &Footprint, z0: f32, apex_z: f32, color: [f32; 4]) {
+        let f = footprint.corners().map(|[x, y]| [x, y, z0]);
+        let apex = [footprint.center[0], footprint.center[1], apex_z];
         for i in 0..4 {
             self.push_triangle([f[i], f[(i + 1) % 4], apex], color);
         }
@@ -164,7 +172,17 @@ mod tests {
     #[test]
     fn box_has_outward_normals() {
         let mut m = MeshData::default();
-        m.push_box([0.0, 0.0], [1.0, 0.0], 4.0, 2.0, 0.0, 3.0, [1.0; 4]);
+        m.push_box(
+            &Footprint {
+                center: [0.0, 0.0],
+                along: [1.0, 0.0],
+                length: 4.0,
+                width: 2.0,
+            },
+            0.0,
+            3.0,
+            [1.0; 4],
+        );
         let (lo, hi) = m.bounds().unwrap();
         assert_eq!(lo, [-2.0, -1.0, 0.0]);
         assert_eq!(hi, [2.0, 1.0, 3.0]);

@@ -4,10 +4,10 @@ use std::path::Path;
 use sontinh_geo::{Crs, EnuFrame, Geodetic, Transformer};
 use toml::Spanned;
 
+use crate::PathResolver;
 use crate::error::{SceneError, SceneErrors};
 use crate::model::*;
 use crate::raw::*;
-use crate::PathResolver;
 
 /// The only format version this build reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -20,8 +20,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn error<T>(&mut self, at: &Spanned<T>, message: String) {
-        self.errors
-            .push(SceneError::at(self.path, self.text, at.span().start, message));
+        self.errors.push(SceneError::at(self.path, self.text, at.span().start, message));
     }
 
     fn line_of<T>(&self, at: &Spanned<T>) -> usize {
@@ -81,13 +80,16 @@ impl Checker<'_> {
 
     fn text(&mut self, at: &Spanned<String>, text: RawText, what: &str) -> Text {
         if text.vi.trim().is_empty() || text.en.trim().is_empty() {
-            self.error(at, format!("{what} needs a non-empty name in both Vietnamese (vi) and English (en)"));
+            self.error(
+                at,
+                format!("{what} needs a non-empty name in both Vietnamese (vi) and English (en)"),
+            );
         }
         Text { vi: text.vi, en: text.en }
     }
 
     /// Converts a position given in `crs` (or local ENU when `None`) into scene ENU.
-    fn to_enu(&mut self, at: &Spanned<[f64; 3]>, crs: Option<Crs>, frame: &EnuFrame) -> Option<[f64; 3]> {
+    fn position_in_enu(&mut self, at: &Spanned<[f64; 3]>, crs: Option<Crs>, frame: &EnuFrame) -> Option<[f64; 3]> {
         let p = *at.get_ref();
         if p.iter().any(|v| !v.is_finite()) {
             self.error(at, format!("position {p:?} is not finite"));
@@ -95,7 +97,10 @@ impl Checker<'_> {
         }
         let Some(crs) = crs else { return Some(p) };
         if crs.is_geographic() && !Geodetic::new(p[0], p[1], p[2]).is_valid() {
-            self.error(at, format!("position {p:?} is not [longitude, latitude, height] in degrees and metres"));
+            self.error(
+                at,
+                format!("position {p:?} is not [longitude, latitude, height] in degrees and metres"),
+            );
             return None;
         }
         match Transformer::new(crs, Crs::Wgs84).and_then(|t| t.to_geodetic(p)) {
@@ -118,7 +123,10 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
     if *raw.format.get_ref() != FORMAT_VERSION {
         c.error(
             &raw.format,
-            format!("format {} is not supported: expected format = {FORMAT_VERSION}", raw.format.get_ref()),
+            format!(
+                "format {} is not supported: expected format = {FORMAT_VERSION}",
+                raw.format.get_ref()
+            ),
         );
     }
 
@@ -164,7 +172,11 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             let expected: Vec<&str> = LayerKind::ALL.iter().map(|k| k.id()).collect();
             c.error(
                 &layer.kind,
-                format!("unknown layer kind \"{}\": expected one of {}", layer.kind.get_ref(), expected.join(", ")),
+                format!(
+                    "unknown layer kind \"{}\": expected one of {}",
+                    layer.kind.get_ref(),
+                    expected.join(", ")
+                ),
             );
         }
         let source = match (kind, &layer.path, &layer.generator) {
@@ -174,7 +186,11 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                     let expected: Vec<&str> = Generator::ALL.iter().map(|g| g.id()).collect();
                     c.error(
                         generator,
-                        format!("unknown generator \"{}\": expected one of {}", generator.get_ref(), expected.join(", ")),
+                        format!(
+                            "unknown generator \"{}\": expected one of {}",
+                            generator.get_ref(),
+                            expected.join(", ")
+                        ),
                     );
                     None
                 }
@@ -234,8 +250,8 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             &format!("bookmark \"{id}\""),
         );
         let Ok(crs) = c.placement_crs(b.crs.as_ref()) else { continue };
-        let eye = c.to_enu(&b.eye, crs, &frame);
-        let target = c.to_enu(&b.target, crs, &frame);
+        let eye = c.position_in_enu(&b.eye, crs, &frame);
+        let target = c.position_in_enu(&b.target, crs, &frame);
         let fov_deg = match &b.fov_deg {
             Some(f) => c.finite(f, "fov_deg", 1.0..=170.0),
             None => Some(45.0),
@@ -268,7 +284,10 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             match bookmarks.iter().position(|b| &b.id == wanted) {
                 Some(i) => i,
                 None => {
-                    c.error(&view.default_bookmark, format!("default_bookmark \"{wanted}\" is not a bookmark of this scene"));
+                    c.error(
+                        &view.default_bookmark,
+                        format!("default_bookmark \"{wanted}\" is not a bookmark of this scene"),
+                    );
                     0
                 }
             }
@@ -286,7 +305,13 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         for stop in tour.stop {
             let stop = stop.into_inner();
             let Some(bookmark) = bookmarks.iter().position(|b| &b.id == stop.bookmark.get_ref()) else {
-                c.error(&stop.bookmark, format!("tour stop names bookmark \"{}\", which this scene does not have", stop.bookmark.get_ref()));
+                c.error(
+                    &stop.bookmark,
+                    format!(
+                        "tour stop names bookmark \"{}\", which this scene does not have",
+                        stop.bookmark.get_ref()
+                    ),
+                );
                 continue;
             };
             let seconds = match &stop.seconds {
@@ -314,7 +339,10 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         let feeds = spanned.into_inner();
         let url = feeds.gateway.get_ref();
         if !(url.starts_with("ws://") || url.starts_with("wss://")) || url.len() <= "wss://".len() {
-            c.error(&feeds.gateway, format!("gateway \"{url}\" is not a WebSocket URL: expected ws://host:port/path or wss://…"));
+            c.error(
+                &feeds.gateway,
+                format!("gateway \"{url}\" is not a WebSocket URL: expected ws://host:port/path or wss://…"),
+            );
         }
         let config = feeds.config.as_ref().and_then(|p| match resolver.resolve(p.get_ref()) {
             Ok(resolved) => Some(resolved),
@@ -338,8 +366,18 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         let terrain = layers.iter().find(|l| &l.id == s.terrain_layer.get_ref());
         match terrain {
             Some(l) if matches!(l.kind, LayerKind::Terrain | LayerKind::Procedural) => {}
-            Some(l) => c.error(&s.terrain_layer, format!("terrain_layer \"{}\" is a {} layer: expected a terrain or procedural layer", l.id, l.kind.id())),
-            None => c.error(&s.terrain_layer, format!("terrain_layer \"{}\" is not a layer of this scene", s.terrain_layer.get_ref())),
+            Some(l) => c.error(
+                &s.terrain_layer,
+                format!(
+                    "terrain_layer \"{}\" is a {} layer: expected a terrain or procedural layer",
+                    l.id,
+                    l.kind.id()
+                ),
+            ),
+            None => c.error(
+                &s.terrain_layer,
+                format!("terrain_layer \"{}\" is not a layer of this scene", s.terrain_layer.get_ref()),
+            ),
         }
         let duration_hours = c.finite(&s.duration_hours, "duration_hours", 0.01..=24.0 * 30.0);
         let rain = match &s.rain_mm_per_hour {
@@ -381,7 +419,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
 fn placement(c: &mut Checker<'_>, p: RawPlacement, frame: &EnuFrame) -> Option<Placement> {
     let crs = c.placement_crs(p.crs.as_ref()).ok()?;
     let enu = match &p.position {
-        Some(pos) => c.to_enu(pos, crs, frame)?,
+        Some(pos) => c.position_in_enu(pos, crs, frame)?,
         None => [0.0; 3],
     };
     let angle = |c: &mut Checker<'_>, v: &Option<Spanned<f64>>, what: &str| match v {

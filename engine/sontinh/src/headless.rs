@@ -47,7 +47,11 @@ pub fn render(request: &RenderRequest) -> Result<RenderReport, String> {
     let bookmark = match &request.bookmark {
         Some(id) => scene.bookmark(id).ok_or_else(|| {
             let known: Vec<&str> = scene.bookmarks.iter().map(|b| b.id.as_str()).collect();
-            format!("scene {} has no bookmark \"{id}\"; it has: {}", scene.source.display(), known.join(", "))
+            format!(
+                "scene {} has no bookmark \"{id}\"; it has: {}",
+                scene.source.display(),
+                known.join(", ")
+            )
         })?,
         None => scene.default_bookmark(),
     }
@@ -75,7 +79,8 @@ pub fn render(request: &RenderRequest) -> Result<RenderReport, String> {
     app.cleanup();
 
     let target = new_target(&mut app, request.width, request.height);
-    app.world_mut().spawn((scene_camera(&bookmark), RenderTarget::Image(target.clone().into())));
+    app.world_mut()
+        .spawn((scene_camera(&bookmark), RenderTarget::Image(target.clone().into())));
 
     // Load every layer.
     loop {

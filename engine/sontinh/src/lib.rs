@@ -18,3 +18,28 @@ pub fn default_scene_path() -> PathBuf {
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(DEFAULT_SCENE)
 }
+
+/// The default scene compiled into the binary, for the browser build where
+/// there is no file system. Its layers are all generated, so no file is read.
+pub fn embedded_default_scene() -> Result<sontinh_scene::Scene, sontinh_scene::SceneErrors> {
+    struct NoFiles;
+    impl sontinh_scene::PathResolver for NoFiles {
+        fn resolve(&self, path: &str) -> Result<PathBuf, String> {
+            Err(format!("{path}: files cannot be read by the embedded scene"))
+        }
+    }
+    sontinh_scene::parse(
+        include_str!("../../../scenes/quang-tri-citadel.toml"),
+        Path::new(DEFAULT_SCENE),
+        &NoFiles,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_embedded_default_scene_parses() {
+        let scene = super::embedded_default_scene().unwrap();
+        assert_eq!(scene.id, "quang-tri-citadel");
+    }
+}

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file: failing loudly is the point
+
 //! End-to-end tests of the `sontinh` command: scene checking, bad input, and
 //! the headless render of the default scene on lavapipe compared with a
 //! committed reference picture.
@@ -46,7 +48,10 @@ fn render_reports_bad_input_without_panicking() {
     let cases: [(&[&str], &str); 4] = [
         (&["render", "no/such/scene.toml", "--out"], "no/such/scene.toml: cannot read"),
         (&["render", "tests/scenes/bad-values.toml", "--out"], "bad-values.toml:16:"),
-        (&["render", "scenes/quang-tri-citadel.toml", "--bookmark", "nowhere", "--out"], "has no bookmark \"nowhere\"; it has: overview"),
+        (
+            &["render", "scenes/quang-tri-citadel.toml", "--bookmark", "nowhere", "--out"],
+            "has no bookmark \"nowhere\"; it has: overview",
+        ),
         (&["render", "scenes/quang-tri-citadel.toml", "--width", "0", "--out"], "--width"),
     ];
     for (args, expected) in cases {
@@ -74,7 +79,10 @@ fn project(enu: [f32; 3]) -> (u32, u32) {
     let clip = proj * view * Vec4::from((world(enu), 1.0));
     let ndc = clip / clip.w;
     assert!(ndc.x.abs() < 1.0 && ndc.y.abs() < 1.0, "{enu:?} is off screen");
-    (((ndc.x + 1.0) / 2.0 * WIDTH as f32) as u32, ((1.0 - ndc.y) / 2.0 * HEIGHT as f32) as u32)
+    (
+        ((ndc.x + 1.0) / 2.0 * WIDTH as f32) as u32,
+        ((1.0 - ndc.y) / 2.0 * HEIGHT as f32) as u32,
+    )
 }
 
 /// How many pixels of the 3×3 block around `at` satisfy `class`.
@@ -164,5 +172,10 @@ fn default_scene_renders_the_citadel_by_the_river() {
         .count();
     let differing_share = differing as f64 / (WIDTH * HEIGHT) as f64;
     assert!(mean < 3.0, "mean difference {mean:.2} from the reference; see {}", out.display());
-    assert!(differing_share < 0.02, "{:.2}% of pixels differ strongly from the reference; see {}", differing_share * 100.0, out.display());
+    assert!(
+        differing_share < 0.02,
+        "{:.2}% of pixels differ strongly from the reference; see {}",
+        differing_share * 100.0,
+        out.display()
+    );
 }

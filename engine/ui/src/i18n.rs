@@ -22,16 +22,28 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("tour_next", "Tiếp ▶", "Next ▶"),
     ("tour_stop", "Dừng", "Stop"),
     ("scene_info", "Thông tin", "About this site"),
-    ("reconstruction", "Bản dựng lại — không phải dữ liệu khảo sát", "Reconstruction — not survey data"),
+    (
+        "reconstruction",
+        "Bản dựng lại — không phải dữ liệu khảo sát",
+        "Reconstruction — not survey data",
+    ),
     ("coordinates", "Tọa độ dưới con trỏ", "Coordinates under the cursor"),
     ("lat_lon", "Vĩ độ / kinh độ (WGS 84)", "Latitude / longitude (WGS 84)"),
     ("vn2000", "VN-2000 (múi 3° Quảng Trị)", "VN-2000 (Quảng Trị 3° zone)"),
     ("height", "Độ cao", "Height"),
     ("no_hit", "Di chuột lên mặt đất", "Point at the ground"),
     ("loading", "Đang tải cảnh…", "Loading the scene…"),
-    ("operator_hint", "Luồng dữ liệu trực tiếp sẽ hiển thị ở đây.", "Live feeds show here."),
+    (
+        "operator_hint",
+        "Luồng dữ liệu trực tiếp sẽ hiển thị ở đây.",
+        "Live feeds show here.",
+    ),
     ("planner_hint", "Kịch bản ngập lụt của cảnh này:", "Flood scenarios of this scene:"),
-    ("controls", "Chuột trái: xoay · Chuột phải: kéo · Cuộn: thu phóng · F: đi bộ", "Left drag: orbit · Right drag: pan · Wheel: zoom · F: walk"),
+    (
+        "controls",
+        "Chuột trái: xoay · Chuột phải: kéo · Cuộn: thu phóng · F: đi bộ",
+        "Left drag: orbit · Right drag: pan · Wheel: zoom · F: walk",
+    ),
 ];
 
 /// The string `key` in `lang`; an unknown key is returned as itself so that

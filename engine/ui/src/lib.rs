@@ -31,7 +31,10 @@ impl Plugin for ViewerUiPlugin {
             .init_resource::<UserMode>()
             .init_resource::<CursorReadout>()
             .init_resource::<TourPlayer>()
-            .add_systems(Update, (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour))
+            .add_systems(
+                Update,
+                (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour),
+            )
             .add_systems(EguiPrimaryContextPass, panels::draw_panels);
     }
 }
@@ -115,7 +118,9 @@ fn advance_tour(
     mut player: ResMut<TourPlayer>,
     mut fly: MessageWriter<sontinh_camera::FlyTo>,
 ) {
-    let (Some(scene), Some((tour, stop))) = (scene, player.playing) else { return };
+    let (Some(scene), Some((tour, stop))) = (scene, player.playing) else {
+        return;
+    };
     let Some(tour_data) = scene.0.tours.get(tour) else {
         player.playing = None;
         return;

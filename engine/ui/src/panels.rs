@@ -33,41 +33,41 @@ pub fn draw_panels(
         .resizable(false)
         .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 6.0))
         .show(ctx, |ui| {
-        ui.horizontal_wrapped(|ui| {
-            ui.strong(tr("app_title", l));
-            ui.separator();
-            ui.label(scene.name.get(l));
-            if scene.reconstruction {
-                ui.colored_label(egui::Color32::from_rgb(200, 140, 40), tr("reconstruction", l));
-            }
-            ui.separator();
-            ui.label(tr("mode", l));
-            for (m, key) in [
-                (UserMode::Tourist, "mode_tourist"),
-                (UserMode::Operator, "mode_operator"),
-                (UserMode::Planner, "mode_planner"),
-            ] {
-                if ui.selectable_label(*mode == m, tr(key, l)).clicked() {
-                    *mode = m;
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(tr("app_title", l));
+                ui.separator();
+                ui.label(scene.name.get(l));
+                if scene.reconstruction {
+                    ui.colored_label(egui::Color32::from_rgb(200, 140, 40), tr("reconstruction", l));
                 }
-            }
-            ui.separator();
-            ui.label(tr("navigation", l));
-            let current = rigs.iter().next().map(|r| r.mode).unwrap_or_default();
-            for (m, key) in [(NavigationMode::Orbit, "nav_orbit"), (NavigationMode::Walk, "nav_walk")] {
-                if ui.selectable_label(current == m, tr(key, l)).clicked() {
-                    navigation.write(SetNavigationMode(m));
+                ui.separator();
+                ui.label(tr("mode", l));
+                for (m, key) in [
+                    (UserMode::Tourist, "mode_tourist"),
+                    (UserMode::Operator, "mode_operator"),
+                    (UserMode::Planner, "mode_planner"),
+                ] {
+                    if ui.selectable_label(*mode == m, tr(key, l)).clicked() {
+                        *mode = m;
+                    }
                 }
-            }
-            ui.separator();
-            ui.label(tr("language", l));
-            for (choice, label) in [(Lang::Vi, "Tiếng Việt"), (Lang::En, "English")] {
-                if ui.selectable_label(lang.0 == choice, label).clicked() {
-                    lang.0 = choice;
+                ui.separator();
+                ui.label(tr("navigation", l));
+                let current = rigs.iter().next().map(|r| r.mode).unwrap_or_default();
+                for (m, key) in [(NavigationMode::Orbit, "nav_orbit"), (NavigationMode::Walk, "nav_walk")] {
+                    if ui.selectable_label(current == m, tr(key, l)).clicked() {
+                        navigation.write(SetNavigationMode(m));
+                    }
                 }
-            }
+                ui.separator();
+                ui.label(tr("language", l));
+                for (choice, label) in [(Lang::Vi, "Tiếng Việt"), (Lang::En, "English")] {
+                    if ui.selectable_label(lang.0 == choice, label).clicked() {
+                        lang.0 = choice;
+                    }
+                }
+            });
         });
-    });
 
     egui::Window::new(tr("layers", l))
         .id(egui::Id::new("sontinh-left"))
@@ -75,75 +75,75 @@ pub fn draw_panels(
         .default_width(260.0)
         .resizable(false)
         .show(ctx, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            for state in &mut layers.layers {
-                ui.horizontal(|ui| {
-                    ui.checkbox(&mut state.visible, state.name.get(l));
-                    match &state.status {
-                        LayerStatus::Loading(p) => {
-                            ui.add(egui::ProgressBar::new(*p).desired_width(60.0).text(tr("layer_loading", l)));
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                for state in &mut layers.layers {
+                    ui.horizontal(|ui| {
+                        ui.checkbox(&mut state.visible, state.name.get(l));
+                        match &state.status {
+                            LayerStatus::Loading(p) => {
+                                ui.add(egui::ProgressBar::new(*p).desired_width(60.0).text(tr("layer_loading", l)));
+                            }
+                            LayerStatus::Failed(_) => {
+                                ui.colored_label(egui::Color32::LIGHT_RED, tr("layer_failed", l));
+                            }
+                            LayerStatus::Ready => {}
                         }
-                        LayerStatus::Failed(_) => {
-                            ui.colored_label(egui::Color32::LIGHT_RED, tr("layer_failed", l));
-                        }
-                        LayerStatus::Ready => {}
+                    });
+                    if let LayerStatus::Failed(why) = &state.status {
+                        ui.small(why);
                     }
-                });
-                if let LayerStatus::Failed(why) = &state.status {
-                    ui.small(why);
+                    ui.add(egui::Slider::new(&mut state.opacity, 0.0..=1.0).text(tr("opacity", l)));
                 }
-                ui.add(egui::Slider::new(&mut state.opacity, 0.0..=1.0).text(tr("opacity", l)));
-            }
-            ui.separator();
-            ui.heading(tr("bookmarks", l));
-            for b in &scene.bookmarks {
-                if ui.button(b.name.get(l)).clicked() {
-                    tour.playing = None;
-                    let (pose, fov) = bookmark_view(b);
-                    fly.write(FlyTo { pose, fov: Some(fov) });
-                }
-            }
-            if !scene.tours.is_empty() {
                 ui.separator();
-                ui.heading(tr("tours", l));
-                for (i, t) in scene.tours.iter().enumerate() {
-                    ui.horizontal(|ui| {
-                        if ui.button(format!("▶ {}", t.name.get(l))).clicked() {
-                            tour.playing = Some((i, 0));
-                            tour.elapsed = 0.0;
-                        }
-                    });
-                }
-                if let Some((t, s)) = tour.playing
-                    && let Some(stop) = scene.tours.get(t).and_then(|t| t.stops.get(s))
-                {
-                    ui.label(stop.text.get(l));
-                    ui.horizontal(|ui| {
-                        if ui.button(tr("tour_next", l)).clicked() {
-                            tour.elapsed = f32::MAX;
-                        }
-                        if ui.button(tr("tour_stop", l)).clicked() {
-                            tour.playing = None;
-                        }
-                    });
-                }
-            }
-            match *mode {
-                UserMode::Tourist => {}
-                UserMode::Operator => {
-                    ui.separator();
-                    ui.label(tr("operator_hint", l));
-                }
-                UserMode::Planner => {
-                    ui.separator();
-                    ui.label(tr("planner_hint", l));
-                    for s in &scene.flood_scenarios {
-                        ui.label(format!("• {} ({} h, {} mm/h)", s.name.get(l), s.duration_hours, s.rain_mm_per_hour));
+                ui.heading(tr("bookmarks", l));
+                for b in &scene.bookmarks {
+                    if ui.button(b.name.get(l)).clicked() {
+                        tour.playing = None;
+                        let (pose, fov) = bookmark_view(b);
+                        fly.write(FlyTo { pose, fov: Some(fov) });
                     }
                 }
-            }
+                if !scene.tours.is_empty() {
+                    ui.separator();
+                    ui.heading(tr("tours", l));
+                    for (i, t) in scene.tours.iter().enumerate() {
+                        ui.horizontal(|ui| {
+                            if ui.button(format!("▶ {}", t.name.get(l))).clicked() {
+                                tour.playing = Some((i, 0));
+                                tour.elapsed = 0.0;
+                            }
+                        });
+                    }
+                    if let Some((t, s)) = tour.playing
+                        && let Some(stop) = scene.tours.get(t).and_then(|t| t.stops.get(s))
+                    {
+                        ui.label(stop.text.get(l));
+                        ui.horizontal(|ui| {
+                            if ui.button(tr("tour_next", l)).clicked() {
+                                tour.elapsed = f32::MAX;
+                            }
+                            if ui.button(tr("tour_stop", l)).clicked() {
+                                tour.playing = None;
+                            }
+                        });
+                    }
+                }
+                match *mode {
+                    UserMode::Tourist => {}
+                    UserMode::Operator => {
+                        ui.separator();
+                        ui.label(tr("operator_hint", l));
+                    }
+                    UserMode::Planner => {
+                        ui.separator();
+                        ui.label(tr("planner_hint", l));
+                        for s in &scene.flood_scenarios {
+                            ui.label(format!("• {} ({} h, {} mm/h)", s.name.get(l), s.duration_hours, s.rain_mm_per_hour));
+                        }
+                    }
+                }
+            });
         });
-    });
 
     egui::Window::new(tr("scene_info", l))
         .id(egui::Id::new("sontinh-right"))
@@ -151,37 +151,37 @@ pub fn draw_panels(
         .default_width(300.0)
         .resizable(false)
         .show(ctx, |ui| {
-        ui.label(scene.description.get(l));
-        if let Some(a) = &scene.attribution {
-            ui.small(a);
-        }
-        ui.separator();
-        ui.heading(tr("coordinates", l));
-        match &cursor.0 {
-            Some(r) => {
-                egui::Grid::new("coords").num_columns(2).show(ui, |ui| {
-                    ui.label(tr("lat_lon", l));
-                    ui.monospace(format_lat_lon(&r.geodetic));
-                    ui.end_row();
-                    ui.label(tr("vn2000", l));
-                    // Vietnamese surveying names northing x and easting y.
-                    match r.vn2000 {
-                        Some([easting, northing]) => ui.monospace(format!("x {northing:.2} m\ny {easting:.2} m")),
-                        None => ui.monospace("—"),
-                    };
-                    ui.end_row();
-                    ui.label(tr("height", l));
-                    ui.monospace(format!("{:.2} m", r.height_m));
-                    ui.end_row();
-                });
+            ui.label(scene.description.get(l));
+            if let Some(a) = &scene.attribution {
+                ui.small(a);
             }
-            None => {
-                ui.label(tr("no_hit", l));
+            ui.separator();
+            ui.heading(tr("coordinates", l));
+            match &cursor.0 {
+                Some(r) => {
+                    egui::Grid::new("coords").num_columns(2).show(ui, |ui| {
+                        ui.label(tr("lat_lon", l));
+                        ui.monospace(format_lat_lon(&r.geodetic));
+                        ui.end_row();
+                        ui.label(tr("vn2000", l));
+                        // Vietnamese surveying names northing x and easting y.
+                        match r.vn2000 {
+                            Some([easting, northing]) => ui.monospace(format!("x {northing:.2} m\ny {easting:.2} m")),
+                            None => ui.monospace("—"),
+                        };
+                        ui.end_row();
+                        ui.label(tr("height", l));
+                        ui.monospace(format!("{:.2} m", r.height_m));
+                        ui.end_row();
+                    });
+                }
+                None => {
+                    ui.label(tr("no_hit", l));
+                }
             }
-        }
-        ui.separator();
-        ui.small(tr("controls", l));
-    });
+            ui.separator();
+            ui.small(tr("controls", l));
+        });
 
     if !layers.all_settled() {
         egui::Window::new(tr("loading", l))
