@@ -35,7 +35,7 @@ impl Plugin for ViewerUiPlugin {
                 Update,
                 (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour),
             )
-            .add_systems(EguiPrimaryContextPass, panels::draw_panels);
+            .add_systems(EguiPrimaryContextPass, (install_fonts, panels::draw_panels).chain());
     }
 }
 
@@ -71,6 +71,32 @@ pub fn bookmark_view(b: &Bookmark) -> (Pose, f32) {
         },
         (b.fov_deg as f32).to_radians(),
     )
+}
+
+/// egui's built-in fonts lack Vietnamese letters (ạ, ổ, ữ…); DejaVu has them.
+/// Embedded so that the browser build shows the same text.
+const VIETNAMESE_FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSansCondensed.ttf");
+
+fn install_fonts(mut contexts: bevy_egui::EguiContexts, mut installed: Local<bool>) -> Result {
+    if *installed {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let mut fonts = bevy_egui::egui::FontDefinitions::default();
+    fonts.font_data.insert(
+        "dejavu".to_owned(),
+        std::sync::Arc::new(bevy_egui::egui::FontData::from_static(VIETNAMESE_FONT)),
+    );
+    for (family, position) in [
+        (bevy_egui::egui::FontFamily::Proportional, 0),
+        (bevy_egui::egui::FontFamily::Monospace, 1),
+    ] {
+        let list = fonts.families.entry(family).or_default();
+        list.insert(position.min(list.len()), "dejavu".to_owned());
+    }
+    ctx.set_fonts(fonts);
+    *installed = true;
+    Ok(())
 }
 
 fn share_input_state(wants: Option<Res<EguiWantsInput>>, mut captured: ResMut<PointerCaptured>) {
