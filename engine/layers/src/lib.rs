@@ -126,6 +126,7 @@ fn unsupported(layer: &Layer) -> String {
     let path = match &layer.source {
         LayerSource::File(p) => p.display().to_string(),
         LayerSource::Generator(g) => g.id().to_owned(),
+        LayerSource::Missing { reason, .. } => return reason.clone(),
     };
     format!(
         "{}: {} layers cannot be displayed by this version of Sơn Tinh yet (line {} of the scene)",

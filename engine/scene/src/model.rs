@@ -46,6 +46,9 @@ pub struct Scene {
     pub tours: Vec<Tour>,
     pub feeds: Option<Feeds>,
     pub flood_scenarios: Vec<FloodScenario>,
+    /// Layers whose files cannot be found. `sontinh scene check` rejects the
+    /// scene; viewers show the other layers and report these.
+    pub missing_files: Vec<crate::SceneError>,
 }
 
 impl Scene {
@@ -119,6 +122,11 @@ impl Generator {
 pub enum LayerSource {
     File(PathBuf),
     Generator(Generator),
+    /// A file the scene names but that cannot be found; `reason` says why.
+    Missing {
+        path: String,
+        reason: String,
+    },
 }
 
 /// Where a layer's own frame sits in the scene's ENU frame.

@@ -188,3 +188,12 @@ fn shared_paths_without_the_shared_folder_say_so() {
         assert!(e.contains("shared data folder"), "{e}");
     }
 }
+
+#[test]
+fn a_missing_layer_file_keeps_the_scene_but_is_reported() {
+    let scene = load(&repo().join("tests/scenes/missing-layer-file.toml")).unwrap();
+    assert_eq!(scene.layers.len(), 2);
+    assert_eq!(scene.missing_files.len(), 1);
+    assert_eq!(scene.missing_files[0].line(), Some(23));
+    assert!(matches!(&scene.layers[1].source, LayerSource::Missing { path, .. } if path == "no-such-survey.copc.laz"));
+}

@@ -16,6 +16,9 @@ struct Checker<'a> {
     text: &'a str,
     path: &'a Path,
     errors: Vec<SceneError>,
+    /// Layer files that cannot be found: fatal for `scene check`, but a
+    /// viewer shows the rest of the scene and reports the layer.
+    missing: Vec<SceneError>,
 }
 
 impl Checker<'_> {
@@ -118,6 +121,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         text,
         path,
         errors: Vec::new(),
+        missing: Vec::new(),
     };
 
     if *raw.format.get_ref() != FORMAT_VERSION {
@@ -202,8 +206,12 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             (Some(_), Some(p), None) => match resolver.resolve(p.get_ref()) {
                 Ok(resolved) => Some(LayerSource::File(resolved)),
                 Err(why) => {
-                    c.error(p, format!("layer \"{id}\": file not found: {why}"));
-                    None
+                    let reason = format!("layer \"{id}\": file not found: {why}");
+                    c.missing.push(SceneError::at(c.path, c.text, p.span().start, reason.clone()));
+                    Some(LayerSource::Missing {
+                        path: p.get_ref().clone(),
+                        reason,
+                    })
                 }
             },
             (Some(k), _, _) => {
@@ -396,6 +404,8 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
     }
 
     if !c.errors.is_empty() {
+        c.errors.append(&mut c.missing);
+        c.errors.sort_by_key(|e| e.position);
         return Err(SceneErrors(c.errors));
     }
     Ok(Scene {
@@ -413,6 +423,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         tours,
         feeds,
         flood_scenarios,
+        missing_files: c.missing,
     })
 }
 

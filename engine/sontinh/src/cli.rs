@@ -79,11 +79,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Loads a scene for viewing or rendering: structural errors stop here;
+/// missing layer files are warnings, and those layers are reported as broken.
 fn load(path: &std::path::Path) -> Result<sontinh_scene::Scene, ExitCode> {
-    sontinh_scene::load(path).map_err(|errors| {
+    let scene = sontinh_scene::load(path).map_err(|errors| {
         eprintln!("{errors}");
         ExitCode::FAILURE
-    })
+    })?;
+    for missing in &scene.missing_files {
+        eprintln!("warning: {missing}");
+    }
+    Ok(scene)
 }
 
 fn run_viewer(path: PathBuf) -> ExitCode {
@@ -132,6 +138,10 @@ fn check(files: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for file in files {
         match sontinh_scene::load(file) {
+            Ok(scene) if !scene.missing_files.is_empty() => {
+                failed += 1;
+                eprintln!("{}", sontinh_scene::SceneErrors(scene.missing_files));
+            }
             Ok(scene) => println!(
                 "{}: ok — \"{}\", {} layer(s), {} bookmark(s), {} tour(s), {} flood scenario(s)",
                 file.display(),

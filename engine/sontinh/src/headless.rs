@@ -41,7 +41,28 @@ const LOAD_TIMEOUT: Duration = Duration::from_secs(300);
 /// shadow maps are filled before the picture is taken.
 const SETTLE_FRAMES: u32 = 3;
 
+/// Renders `request`. Bevy panics when it finds no graphics adapter; that
+/// panic is caught here and turned into an error that says what to install.
 pub fn render(request: &RenderRequest) -> Result<RenderReport, String> {
+    let message: Arc<Mutex<Option<String>>> = Arc::default();
+    let slot = message.clone();
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut slot) = slot.lock() {
+            slot.get_or_insert_with(|| info.to_string());
+        }
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_frame(request)));
+    std::panic::set_hook(previous_hook);
+    result.unwrap_or_else(|_| {
+        let why = message.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
+        Err(format!(
+            "the renderer failed: {why}\nHeadless rendering needs a Vulkan driver; without a GPU, install Mesa's lavapipe (Debian package mesa-vulkan-drivers)."
+        ))
+    })
+}
+
+fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     let started = Instant::now();
     let scene = &request.scene;
     let bookmark = match &request.bookmark {

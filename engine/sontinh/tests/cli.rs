@@ -66,6 +66,23 @@ fn render_reports_bad_input_without_panicking() {
     assert!(!out.exists());
 }
 
+#[test]
+fn a_missing_layer_file_fails_the_check_but_the_rest_still_renders() {
+    let scene = "tests/scenes/missing-layer-file.toml";
+    let o = sontinh(&["scene", "check", scene]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("missing-layer-file.toml:23:"), "{}", stderr(&o));
+
+    let out = repo().join("target/render-test/missing-layer-file.png");
+    let o = sontinh(&["render", scene, "--width", "320", "--height", "180", "--out", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("layer \"survey\" was not drawn"), "{err}");
+    let img = image::open(&out).unwrap().to_rgb8();
+    let bricks = img.pixels().filter(|p| is_brick(p.0.map(i32::from))).count();
+    assert!(bricks > 20, "the citadel layer is drawn ({bricks} brick pixels)");
+}
+
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 540;
 
