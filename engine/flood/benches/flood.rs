@@ -38,7 +38,11 @@ fn main() {
     let n = 1000;
     let z = tiled(&tile, n);
     let level = 600.0;
-    let depth: Vec<f64> = z.iter().enumerate().map(|(i, z)| if i % n < 300 { (level - z).max(0.0) } else { 0.0 }).collect();
+    let depth: Vec<f64> = z
+        .iter()
+        .enumerate()
+        .map(|(i, z)| if i % n < 300 { (level - z).max(0.0) } else { 0.0 })
+        .collect();
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let (steps, seconds) = pool.install(|| {
@@ -48,6 +52,8 @@ fn main() {
                 initial_depth: Some(depth.clone()),
                 rain_mm_per_hour: None,
                 inflows: Vec::new(),
+                edge_inflows: Vec::new(),
+                edge_inflows: Vec::new(),
                 boundaries: Boundaries::closed(),
             };
             let mut sim = Simulation::new(scenario, Settings::default()).unwrap();
@@ -60,7 +66,10 @@ fn main() {
             (steps, started.elapsed().as_secs_f64())
         });
         let updates = (n * n * steps) as f64 / seconds;
-        println!("solver 1000x1000, {threads} thread(s): {steps} steps in {seconds:.2} s = {:.1} M cell updates/s", updates / 1e6);
+        println!(
+            "solver 1000x1000, {threads} thread(s): {steps} steps in {seconds:.2} s = {:.1} M cell updates/s",
+            updates / 1e6
+        );
     }
 
     // Connected inundation over 10 million cells.
@@ -73,10 +82,20 @@ fn main() {
     }
     let terrain = Raster::new(n, n, 90.0, z).unwrap();
     // Gauges in the valleys along the western edge, at 600 m.
-    let seeds: Vec<Seed> = (0..n).step_by(50).map(|row| Seed { column: 0, row, level: 600.0 }).collect();
+    let seeds: Vec<Seed> = (0..n)
+        .step_by(50)
+        .map(|row| Seed {
+            column: 0,
+            row,
+            level: 600.0,
+        })
+        .collect();
     let started = Instant::now();
     let depth = connected_flood(&terrain, &seeds, Connectivity::Eight).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let wet = depth.iter().filter(|d| **d > 0.0).count();
-    println!("connected flood, {} cells (8-connected): {seconds:.3} s, {wet} cells under water", n * n);
+    println!(
+        "connected flood, {} cells (8-connected): {seconds:.3} s, {wet} cells under water",
+        n * n
+    );
 }

@@ -15,7 +15,7 @@ mod solver;
 
 pub use raster::Raster;
 pub use series::TimeSeries;
-pub use solver::{Boundaries, Boundary, Friction, Inflow, Scenario, Settings, Simulation, VolumeBalance};
+pub use solver::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Scenario, Settings, Simulation, VolumeBalance};
 
 /// Gravitational acceleration, m/s².
 pub const G: f64 = 9.81;

@@ -32,6 +32,13 @@ impl TimeSeries {
         }
     }
 
+    /// The same series with every value multiplied by `factor`.
+    pub fn scaled(&self, factor: f64) -> Self {
+        Self {
+            points: self.points.iter().map(|(t, v)| (*t, v * factor)).collect(),
+        }
+    }
+
     pub fn at(&self, t: f64) -> f64 {
         let p = &self.points;
         let after = p.partition_point(|(time, _)| *time <= t);

@@ -56,6 +56,27 @@ pub struct Inflow {
     pub discharge: TimeSeries,
 }
 
+/// Which edge of the domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    North,
+    South,
+    West,
+    East,
+}
+
+/// A discharge hydrograph (m³/s) entering through a stretch of one edge,
+/// cells `first..=last` along it (columns for north/south, rows for
+/// west/east): how a river enters the modelled area. It replaces the edge's
+/// own boundary condition on those faces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeInflow {
+    pub edge: Edge,
+    pub first: usize,
+    pub last: usize,
+    pub discharge: TimeSeries,
+}
+
 /// Everything the solver needs to know about a flood.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -66,6 +87,7 @@ pub struct Scenario {
     /// Uniform rainfall intensity over time, mm/h.
     pub rain_mm_per_hour: Option<TimeSeries>,
     pub inflows: Vec<Inflow>,
+    pub edge_inflows: Vec<EdgeInflow>,
     pub boundaries: Boundaries,
 }
 
@@ -80,6 +102,13 @@ pub struct Settings {
     pub depth_threshold: f64,
     /// Largest time step, s.
     pub max_time_step: f64,
+    /// Depth at which a cell counts as inundated for its arrival time, m
+    /// (deeper than rain on flat ground, so that arrival means flooding).
+    pub arrival_depth: f64,
+    /// Largest Froude number a face may carry (LISFLOOD-FP's limiter): the
+    /// local-inertial scheme oscillates in fast, shallow flow, which it
+    /// does not represent anyway. `None` disables the limit.
+    pub froude_limit: Option<f64>,
 }
 
 impl Default for Settings {
@@ -89,6 +118,8 @@ impl Default for Settings {
             theta: 0.8,
             depth_threshold: 1e-3,
             max_time_step: 10.0,
+            arrival_depth: 0.1,
+            froude_limit: Some(1.0),
         }
     }
 }
@@ -139,6 +170,7 @@ pub struct Simulation {
     arrival: Vec<f64>,
     scenario_rain: Option<TimeSeries>,
     inflows: Vec<(usize, TimeSeries)>,
+    edge_inflows: Vec<EdgeInflow>,
     boundaries: Boundaries,
     settings: Settings,
     balance: VolumeBalance,
@@ -160,6 +192,7 @@ impl Simulation {
             initial_depth,
             rain_mm_per_hour,
             inflows,
+            edge_inflows,
             boundaries,
         } = scenario;
         let (nx, ny, n) = (terrain.nx, terrain.ny, terrain.len());
@@ -191,6 +224,18 @@ impl Simulation {
                 Ok((inflow.row * nx + inflow.column, inflow.discharge))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        for e in &edge_inflows {
+            let along = match e.edge {
+                Edge::North | Edge::South => nx,
+                Edge::West | Edge::East => ny,
+            };
+            if e.first > e.last || e.last >= along {
+                return Err(FloodError::Setting(format!(
+                    "edge inflow over cells {}..={} does not fit the {:?} edge of {along} cells",
+                    e.first, e.last, e.edge
+                )));
+            }
+        }
         if !(settings.alpha > 0.0 && settings.alpha <= 1.0) {
             return Err(FloodError::Setting(format!("alpha {} must be in (0, 1]", settings.alpha)));
         }
@@ -211,7 +256,6 @@ impl Simulation {
         }
         let dx = terrain.cell_size;
         let initial = h.iter().sum::<f64>() * dx * dx;
-        let threshold = settings.depth_threshold;
         Ok(Self {
             nx,
             ny,
@@ -220,13 +264,14 @@ impl Simulation {
             z: terrain.values,
             manning,
             max_depth: h.clone(),
-            arrival: h.iter().map(|&d| if d > threshold { 0.0 } else { f64::INFINITY }).collect(),
+            arrival: h.iter().map(|&d| if d > settings.arrival_depth { 0.0 } else { f64::INFINITY }).collect(),
             h,
             qx: vec![0.0; (nx + 1) * ny],
             qy: vec![0.0; nx * (ny + 1)],
             time: 0.0,
             scenario_rain: rain_mm_per_hour,
             inflows,
+            edge_inflows,
             boundaries,
             settings,
             balance: VolumeBalance {
@@ -256,8 +301,8 @@ impl Simulation {
     pub fn max_depth(&self) -> &[f64] {
         &self.max_depth
     }
-    /// Time (s) at which each cell first got wetter than the depth threshold;
-    /// infinite where it never did.
+    /// Time (s) at which each cell first got deeper than
+    /// [`Settings::arrival_depth`]; infinite where it never did.
     pub fn arrival_time(&self) -> &[f64] {
         &self.arrival
     }
@@ -318,7 +363,9 @@ impl Simulation {
         if h <= self.settings.depth_threshold {
             return self.settings.max_time_step;
         }
-        (self.settings.alpha * self.dx / (G * h).sqrt()).min(self.settings.max_time_step)
+        // With velocities up to Fr·√(g·h), the signal speed is (1 + Fr)·√(g·h).
+        let speed = (1.0 + self.settings.froude_limit.unwrap_or(0.0)) * (G * h).sqrt();
+        (self.settings.alpha * self.dx / speed).min(self.settings.max_time_step)
     }
 
     /// Advances by one adaptive step, not beyond `until`; returns the step.
@@ -339,7 +386,7 @@ impl Simulation {
     fn advance(&mut self, dt: f64) {
         let (nx, ny, dx) = (self.nx, self.ny, self.dx);
         let s = &self.settings;
-        let (theta, threshold) = (s.theta, s.depth_threshold);
+        let (theta, threshold, froude, arrival_depth) = (s.theta, s.depth_threshold, s.froude_limit, s.arrival_depth);
         let t_mid = self.time + dt / 2.0;
         let z = &self.z;
         let h = &self.h;
@@ -377,6 +424,7 @@ impl Simulation {
                         dt,
                         dx,
                         threshold,
+                        froude,
                     )
                 } else if f == nx {
                     let inside = side(r * nx + nx - 1);
@@ -390,10 +438,21 @@ impl Simulation {
                         dt,
                         dx,
                         threshold,
+                        froude,
                     )
                 } else {
                     let (l, rr) = (r * nx + f - 1, r * nx + f);
-                    face_flux(side(l), side(rr), q0, q_avg, (manning[l] + manning[rr]) / 2.0, dt, dx, threshold)
+                    face_flux(
+                        side(l),
+                        side(rr),
+                        q0,
+                        q_avg,
+                        (manning[l] + manning[rr]) / 2.0,
+                        dt,
+                        dx,
+                        threshold,
+                        froude,
+                    )
                 };
             }
         });
@@ -422,6 +481,7 @@ impl Simulation {
                         dt,
                         dx,
                         threshold,
+                        froude,
                     )
                 } else if f == ny {
                     let cell = (ny - 1) * nx + c;
@@ -436,6 +496,7 @@ impl Simulation {
                         dt,
                         dx,
                         threshold,
+                        froude,
                     )
                 } else {
                     let (up, down) = ((f - 1) * nx + c, f * nx + c);
@@ -448,10 +509,27 @@ impl Simulation {
                         dt,
                         dx,
                         threshold,
+                        froude,
                     )
                 };
             }
         });
+
+        // River inflows through the edges replace those faces' fluxes: positive
+        // discharge always enters the domain.
+        for e in &self.edge_inflows {
+            // The step's mean discharge, so that the hydrograph's volume arrives exactly.
+            let mean = e.discharge.integral(self.time, self.time + dt) / dt;
+            let q = mean.max(0.0) / ((e.last - e.first + 1) as f64 * dx);
+            for k in e.first..=e.last {
+                match e.edge {
+                    Edge::North => new_qy[k] = q,
+                    Edge::South => new_qy[ny * nx + k] = -q,
+                    Edge::West => new_qx[k * (nx + 1)] = q,
+                    Edge::East => new_qx[k * (nx + 1) + nx] = -q,
+                }
+            }
+        }
 
         // No cell may lose more water than it holds: scale each cell's
         // outflows where they would; every face is an outflow of exactly one
@@ -532,7 +610,7 @@ impl Simulation {
                     if d > max_row[c] {
                         max_row[c] = d;
                     }
-                    if d > threshold && arrival_row[c].is_infinite() {
+                    if d > arrival_depth && arrival_row[c].is_infinite() {
                         arrival_row[c] = time_after;
                     }
                 }
@@ -569,14 +647,21 @@ fn check_cells(what: &'static str, values: &[f64], n: usize, ok: impl Fn(f64) ->
 /// Bates et al. (2010) eq. 11 with de Almeida et al. (2012)'s θ-weighted
 /// previous discharge: flow from `left` to `right` is positive.
 #[allow(clippy::too_many_arguments)]
-fn face_flux(left: Side, right: Side, q0: f64, q_avg: f64, n: f64, dt: f64, dx: f64, threshold: f64) -> f64 {
+fn face_flux(left: Side, right: Side, q0: f64, q_avg: f64, n: f64, dt: f64, dx: f64, threshold: f64, froude_limit: Option<f64>) -> f64 {
     let flow_depth = left.eta.max(right.eta) - left.z.max(right.z);
     if flow_depth <= threshold {
         return 0.0;
     }
     let slope = (right.eta - left.eta) / dx;
     let friction = 1.0 + G * dt * n * n * q0.abs() / flow_depth.powf(7.0 / 3.0);
-    (q_avg - G * flow_depth * dt * slope) / friction
+    let q = (q_avg - G * flow_depth * dt * slope) / friction;
+    match froude_limit {
+        Some(fr) => {
+            let q_max = fr * flow_depth * (G * flow_depth).sqrt();
+            q.clamp(-q_max, q_max)
+        }
+        None => q,
+    }
 }
 
 /// Discharge through an edge face. `outward_positive`: the outside lies in
@@ -592,6 +677,7 @@ fn edge_flux(
     dt: f64,
     dx: f64,
     threshold: f64,
+    froude_limit: Option<f64>,
 ) -> f64 {
     match (boundary, ghost) {
         (Boundary::FreeOutflow { slope }, _) => {
@@ -605,9 +691,9 @@ fn edge_flux(
         }
         (Boundary::Stage(_), Some(outside)) => {
             if outward_positive {
-                face_flux(inside, outside, q0, q0, n, dt, dx, threshold)
+                face_flux(inside, outside, q0, q0, n, dt, dx, threshold, froude_limit)
             } else {
-                face_flux(outside, inside, q0, q0, n, dt, dx, threshold)
+                face_flux(outside, inside, q0, q0, n, dt, dx, threshold, froude_limit)
             }
         }
         _ => 0.0,

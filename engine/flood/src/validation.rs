@@ -12,6 +12,7 @@ fn closed(terrain: Raster, depth: Vec<f64>, n: f64) -> Scenario {
         initial_depth: Some(depth),
         rain_mm_per_hour: None,
         inflows: Vec::new(),
+        edge_inflows: Vec::new(),
         boundaries: Boundaries::closed(),
     }
 }
@@ -215,6 +216,7 @@ fn volume_balance_closes_with_rain_inflow_and_outflow() {
             row: 20,
             discharge: hydrograph,
         }],
+        edge_inflows: Vec::new(),
         boundaries: Boundaries {
             east: Boundary::FreeOutflow { slope: 0.01 },
             ..Boundaries::closed()
@@ -283,4 +285,36 @@ fn bad_scenarios_are_errors_not_panics() {
     };
     assert!(Simulation::new(s, settings).is_err());
     assert!(Raster::new(3, 3, -1.0, vec![0.0; 9]).is_err());
+}
+
+/// A river entering through an edge of a closed basin: every cubic metre of
+/// its hydrograph arrives, spread over the faces it names.
+#[test]
+fn edge_inflow_delivers_its_hydrograph() {
+    let (nx, ny, dx) = (40, 30, 25.0);
+    let terrain = Raster::from_fn(nx, ny, dx, |c, _| 5.0 - 0.002 * c as f64 * dx).unwrap();
+    let mut scenario = closed(terrain, vec![0.0; nx * ny], 0.035);
+    let hydrograph = TimeSeries::new(vec![(0.0, 0.0), (1800.0, 300.0), (3600.0, 0.0)]).unwrap();
+    scenario.edge_inflows.push(EdgeInflow {
+        edge: Edge::West,
+        first: 10,
+        last: 19,
+        discharge: hydrograph,
+    });
+    let mut sim = Simulation::new(scenario, Settings::default()).unwrap();
+    sim.run_until(3600.0, |_| {});
+    let expected = 0.5 * 3600.0 * 300.0;
+    let b = sim.balance();
+    assert!((b.boundary_net_in - expected).abs() < 1e-6 * expected, "{b:?}");
+    assert!((sim.volume() - expected).abs() < 1e-6 * expected);
+    assert!(sim.depth()[15 * nx] > 0.0 && sim.depth()[2 * nx] < sim.depth()[15 * nx]);
+    let bad = EdgeInflow {
+        edge: Edge::North,
+        first: 5,
+        last: 99,
+        discharge: TimeSeries::constant(1.0),
+    };
+    let mut s2 = closed(Raster::new(4, 4, 1.0, vec![0.0; 16]).unwrap(), vec![0.0; 16], 0.03);
+    s2.edge_inflows.push(bad);
+    assert!(Simulation::new(s2, Settings::default()).is_err());
 }

@@ -159,6 +159,22 @@ impl Layout {
         z
     }
 
+    /// Top of the walls at `p`, if a wall stands within `tolerance` metres of
+    /// it (for rasterising the walls into a DEM of coarse cells); gates stay
+    /// open.
+    pub fn wall_top(&self, p: [f32; 2], tolerance: f32) -> Option<f32> {
+        if self.wall_distance(p).abs() > self.wall_thickness_m / 2.0 + tolerance {
+            return None;
+        }
+        let in_gate = self.gates().iter().any(|(centre, along)| {
+            let (dx, dy) = (p[0] - centre[0], p[1] - centre[1]);
+            let along_wall = (dx * along[0] + dy * along[1]).abs();
+            let across = (dx * along[1] - dy * along[0]).abs();
+            along_wall < self.gate_width_m / 2.0 + tolerance && across < self.wall_thickness_m + tolerance
+        });
+        (!in_gate).then_some(self.ground_m + self.wall_height_m)
+    }
+
     /// The water surface at `p`, if `p` is in the river or the moat.
     pub fn water_level(&self, p: [f32; 2]) -> Option<f32> {
         let bed = self.ground_height(p);
@@ -613,6 +629,18 @@ mod tests {
         assert_abs_diff_eq!(layout.ground_height(river), layout.river_bed_m, epsilon = 0.01);
         assert_eq!(layout.water_level(river), Some(layout.river_water_m));
         assert!(layout.water_level([400.0, 0.0]).is_none(), "no water east of the citadel");
+    }
+
+    #[test]
+    fn rasterised_walls_close_the_enceinte_but_for_the_gates() {
+        let layout = Layout::default();
+        let top = layout.ground_m + layout.wall_height_m;
+        assert_eq!(layout.wall_top([120.0, -250.0], 0.0), Some(top));
+        assert_eq!(layout.wall_top([120.0, -262.0], 10.0), Some(top), "coarse cells still see the wall");
+        assert_eq!(layout.wall_top([120.0, -200.0], 10.0), None);
+        for (centre, _) in layout.gates() {
+            assert_eq!(layout.wall_top(centre, 10.0), None, "gate at {centre:?}");
+        }
     }
 
     #[test]

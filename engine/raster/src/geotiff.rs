@@ -82,7 +82,12 @@ pub fn read_geotiff(path: &Path) -> Result<GeoRaster, RasterError> {
                 pixel_width: m[0],
                 pixel_height: m[5],
             },
-            Some(_) => return Err(RasterError::invalid(path, "is rotated (ModelTransformationTag with shear), which is not supported")),
+            Some(_) => {
+                return Err(RasterError::invalid(
+                    path,
+                    "is rotated (ModelTransformationTag with shear), which is not supported",
+                ));
+            }
             None => {
                 return Err(RasterError::invalid(
                     path,
@@ -91,9 +96,14 @@ pub fn read_geotiff(path: &Path) -> Result<GeoRaster, RasterError> {
             }
         },
     };
-    if ![transform.origin_x, transform.origin_y, transform.pixel_width, transform.pixel_height]
-        .iter()
-        .all(|v| v.is_finite())
+    if ![
+        transform.origin_x,
+        transform.origin_y,
+        transform.pixel_width,
+        transform.pixel_height,
+    ]
+    .iter()
+    .all(|v| v.is_finite())
         || transform.pixel_width == 0.0
         || transform.pixel_height == 0.0
     {
@@ -150,8 +160,12 @@ pub fn write_geotiff(path: &Path, raster: &GeoRaster) -> Result<(), RasterError>
         .map_err(tiff_error)?;
     let mut keys: Vec<u16> = vec![1, 1, 0, 0];
     match raster.crs {
-        Some(Epsg { code, geographic: true }) => keys.extend([GT_MODEL_TYPE, 0, 1, 2, GT_RASTER_TYPE, 0, 1, 1, GEOGRAPHIC_TYPE, 0, 1, code]),
-        Some(Epsg { code, geographic: false }) => keys.extend([GT_MODEL_TYPE, 0, 1, 1, GT_RASTER_TYPE, 0, 1, 1, PROJECTED_CS_TYPE, 0, 1, code]),
+        Some(Epsg { code, geographic: true }) => {
+            keys.extend([GT_MODEL_TYPE, 0, 1, 2, GT_RASTER_TYPE, 0, 1, 1, GEOGRAPHIC_TYPE, 0, 1, code])
+        }
+        Some(Epsg { code, geographic: false }) => {
+            keys.extend([GT_MODEL_TYPE, 0, 1, 1, GT_RASTER_TYPE, 0, 1, 1, PROJECTED_CS_TYPE, 0, 1, code])
+        }
         None => keys.extend([GT_RASTER_TYPE, 0, 1, 1]),
     }
     keys[3] = ((keys.len() - 4) / 4) as u16;

@@ -10,8 +10,8 @@ const VOID: i16 = -32768;
 /// south-west corner.
 pub fn read_hgt(path: &Path) -> Result<GeoRaster, RasterError> {
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_ascii_uppercase();
-    let (lat, lon) = parse_name(&name)
-        .ok_or_else(|| RasterError::invalid(path, format!("\"{name}\" is not an SRTM tile name like N44W072")))?;
+    let (lat, lon) =
+        parse_name(&name).ok_or_else(|| RasterError::invalid(path, format!("\"{name}\" is not an SRTM tile name like N44W072")))?;
     let size = std::fs::metadata(path)
         .map_err(|source| RasterError::Io {
             path: path.display().to_string(),
@@ -21,7 +21,12 @@ pub fn read_hgt(path: &Path) -> Result<GeoRaster, RasterError> {
     let n = match size {
         2_884_802 => 1201,
         25_934_402 => 3601,
-        _ => return Err(RasterError::invalid(path, format!("{size} bytes is not the size of a 1201² or 3601² SRTM tile"))),
+        _ => {
+            return Err(RasterError::invalid(
+                path,
+                format!("{size} bytes is not the size of a 1201² or 3601² SRTM tile"),
+            ));
+        }
     };
     let bytes = std::fs::read(path).map_err(|source| RasterError::Io {
         path: path.display().to_string(),
@@ -45,7 +50,10 @@ pub fn read_hgt(path: &Path) -> Result<GeoRaster, RasterError> {
             pixel_width: step,
             pixel_height: -step,
         },
-        crs: Some(Epsg { code: 4326, geographic: true }),
+        crs: Some(Epsg {
+            code: 4326,
+            geographic: true,
+        }),
         nodata: Some(f64::from(VOID)),
         sample_type: "int16",
     })

@@ -8,10 +8,12 @@
 
 mod geotiff;
 mod hgt;
+mod polygons;
 
 use std::path::Path;
 
-pub use geotiff::write_geotiff;
+pub use geotiff::{NODATA, write_geotiff};
+pub use polygons::{MaskPolygon, mask_polygons};
 
 /// Where a raster sits: the outer corner of its first pixel (`origin_x`,
 /// `origin_y`, the upper-left corner for north-up rasters) and the pixel size.
@@ -151,7 +153,10 @@ pub fn read(path: &Path) -> Result<GeoRaster, RasterError> {
     match extension.as_deref() {
         Some("tif" | "tiff") => geotiff::read_geotiff(path),
         Some("hgt") => hgt::read_hgt(path),
-        _ => Err(RasterError::invalid(path, "unknown raster format: expected a .tif/.tiff GeoTIFF or an SRTM .hgt file")),
+        _ => Err(RasterError::invalid(
+            path,
+            "unknown raster format: expected a .tif/.tiff GeoTIFF or an SRTM .hgt file",
+        )),
     }
 }
 

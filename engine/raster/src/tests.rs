@@ -9,7 +9,11 @@ fn shared(rel: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     let path = dir.join(rel);
-    assert!(path.is_file(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", path.display());
+    assert!(
+        path.is_file(),
+        "the shared test data is absent: {} (set SONTINH_SHARED_DATA)",
+        path.display()
+    );
     path
 }
 
@@ -27,8 +31,17 @@ fn check_white_mountains(r: &GeoRaster) {
     assert_eq!(s.valid, 1201 * 1201);
     assert_eq!((s.min, s.max), (115.0, 1908.0));
     let (lon, lat) = r.transform.pixel_centre(s.argmax.0, s.argmax.1);
-    assert!((lat - 44.2708).abs() < 0.002 && (lon + 71.3033).abs() < 0.002, "max at {lat} N {lon} E");
-    assert_eq!(r.crs, Some(Epsg { code: 4326, geographic: true }));
+    assert!(
+        (lat - 44.2708).abs() < 0.002 && (lon + 71.3033).abs() < 0.002,
+        "max at {lat} N {lon} E"
+    );
+    assert_eq!(
+        r.crs,
+        Some(Epsg {
+            code: 4326,
+            geographic: true
+        })
+    );
 }
 
 #[test]
@@ -58,7 +71,10 @@ fn written_geotiffs_read_back() {
             pixel_width: 10.0,
             pixel_height: -10.0,
         },
-        crs: Some(Epsg { code: 32648, geographic: false }),
+        crs: Some(Epsg {
+            code: 32648,
+            geographic: false,
+        }),
         nodata: None,
         sample_type: "float32",
     };
@@ -86,6 +102,11 @@ fn bad_files_are_errors_naming_the_file() {
     let e = read(&short).unwrap_err().to_string();
     std::fs::remove_file(&short).unwrap();
     assert!(e.contains("10 bytes"), "{e}");
-    assert!(read(Path::new("dem.xyz")).unwrap_err().to_string().contains("unknown raster format"));
+    assert!(
+        read(Path::new("dem.xyz"))
+            .unwrap_err()
+            .to_string()
+            .contains("unknown raster format")
+    );
     assert!(read(Path::new("/nonexistent/N44W072.hgt")).is_err());
 }

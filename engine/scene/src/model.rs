@@ -203,7 +203,7 @@ pub struct Feeds {
     pub config: Option<PathBuf>,
 }
 
-/// A flood scenario for planners; the solver reads its forcing from here.
+/// A flood scenario for planners; `sontinh flood run` reads its forcing here.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloodScenario {
     pub id: String,
@@ -213,4 +213,64 @@ pub struct FloodScenario {
     pub duration_hours: f64,
     /// Uniform rainfall intensity, mm/h, for the whole duration.
     pub rain_mm_per_hour: f64,
+    /// Grid spacing when the terrain is generated (procedural layers), m.
+    pub cell_size_m: f64,
+    /// Half the side of the simulated square around the scene origin, for
+    /// procedural terrain, m.
+    pub extent_m: f64,
+    /// Manning's n of the whole domain.
+    pub manning: f64,
+    /// How often gauges and snapshots are recorded, minutes.
+    pub output_interval_minutes: f64,
+    pub inflows: Vec<FloodInflow>,
+    pub gauges: Vec<FloodGauge>,
+    pub breaches: Vec<Breach>,
+    pub boundaries: FloodBoundaries,
+}
+
+/// A point inflow: position in scene ENU metres (east, north).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloodInflow {
+    pub name: Text,
+    pub enu: [f64; 2],
+    /// For a line inflow, the other end of the segment.
+    pub to_enu: Option<[f64; 2]>,
+    /// (hours, m³/s), times increasing.
+    pub hydrograph: Vec<(f64, f64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloodGauge {
+    pub id: String,
+    pub name: Text,
+    pub enu: [f64; 2],
+}
+
+/// A DEM edit along a segment: a levee breach (lower) or a flood wall (higher).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Breach {
+    pub name: Text,
+    pub from: [f64; 2],
+    pub to: [f64; 2],
+    pub width_m: f64,
+    pub elevation_m: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FloodBoundary {
+    Closed,
+    /// Normal-depth outflow with this energy slope.
+    Free {
+        slope: f64,
+    },
+    /// Imposed water level: (hours, metres above the scene datum).
+    Stage(Vec<(f64, f64)>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloodBoundaries {
+    pub north: FloodBoundary,
+    pub south: FloodBoundary,
+    pub west: FloodBoundary,
+    pub east: FloodBoundary,
 }

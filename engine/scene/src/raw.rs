@@ -142,4 +142,82 @@ pub struct RawFloodScenario {
     pub duration_hours: Spanned<f64>,
     #[serde(default)]
     pub rain_mm_per_hour: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub cell_size_m: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub extent_m: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub manning: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub output_interval_minutes: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub inflow: Vec<Spanned<RawInflow>>,
+    #[serde(default)]
+    pub gauge: Vec<Spanned<RawGauge>>,
+    #[serde(default)]
+    pub breach: Vec<Spanned<RawBreach>>,
+    #[serde(default)]
+    pub boundaries: Option<RawBoundaries>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInflow {
+    pub name: RawText,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
+    pub position: Spanned<[f64; 2]>,
+    /// The other end of a line inflow (spread evenly along the segment).
+    #[serde(default)]
+    pub to: Option<Spanned<[f64; 2]>>,
+    /// [[hours, m³/s], …]
+    pub hydrograph: Spanned<Vec<[f64; 2]>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGauge {
+    pub id: Spanned<String>,
+    pub name: RawText,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
+    pub position: Spanned<[f64; 2]>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreach {
+    pub name: RawText,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
+    pub from: Spanned<[f64; 2]>,
+    pub to: Spanned<[f64; 2]>,
+    pub width_m: Spanned<f64>,
+    /// New ground elevation along the segment: lower for a breach, higher for a wall.
+    pub elevation_m: Spanned<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBoundaries {
+    #[serde(default)]
+    pub north: Option<Spanned<RawBoundary>>,
+    #[serde(default)]
+    pub south: Option<Spanned<RawBoundary>>,
+    #[serde(default)]
+    pub west: Option<Spanned<RawBoundary>>,
+    #[serde(default)]
+    pub east: Option<Spanned<RawBoundary>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBoundary {
+    /// "closed", "free" or "stage".
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub slope: Option<Spanned<f64>>,
+    /// [[hours, metres], …] for stage boundaries.
+    #[serde(default)]
+    pub stage: Option<Spanned<Vec<[f64; 2]>>>,
 }

@@ -388,17 +388,132 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             ),
         }
         let duration_hours = c.finite(&s.duration_hours, "duration_hours", 0.01..=24.0 * 30.0);
-        let rain = match &s.rain_mm_per_hour {
-            Some(r) => c.finite(r, "rain_mm_per_hour", 0.0..=500.0),
-            None => Some(0.0),
+        let number = |c: &mut Checker<'_>, v: &Option<Spanned<f64>>, what: &str, default: f64, range: std::ops::RangeInclusive<f64>| match v
+        {
+            Some(v) => c.finite(v, what, range),
+            None => Some(default),
         };
-        if let (Some(duration_hours), Some(rain_mm_per_hour)) = (duration_hours, rain) {
+        let rain = number(&mut c, &s.rain_mm_per_hour, "rain_mm_per_hour", 0.0, 0.0..=500.0);
+        let cell_size_m = number(&mut c, &s.cell_size_m, "cell_size_m", 10.0, 0.5..=1000.0);
+        let extent_m = number(&mut c, &s.extent_m, "extent_m", 1500.0, 10.0..=100_000.0);
+        let manning = number(&mut c, &s.manning, "manning", 0.035, 0.0..=0.5);
+        let interval = number(&mut c, &s.output_interval_minutes, "output_interval_minutes", 10.0, 0.1..=1440.0);
+        let mut inflows = Vec::new();
+        for inflow in &s.inflow {
+            let inflow = inflow.get_ref();
+            let enu = horizontal(&mut c, inflow.crs.as_ref(), &inflow.position, &frame);
+            let to_enu = match &inflow.to {
+                Some(to) => horizontal(&mut c, inflow.crs.as_ref(), to, &frame).map(Some),
+                None => Some(None),
+            };
+            let hydrograph = series(&mut c, &inflow.hydrograph, "hydrograph", 0.0..=1e6);
+            if let (Some(enu), Some(to_enu), Some(hydrograph)) = (enu, to_enu, hydrograph) {
+                inflows.push(FloodInflow {
+                    name: Text {
+                        vi: inflow.name.vi.clone(),
+                        en: inflow.name.en.clone(),
+                    },
+                    enu,
+                    to_enu,
+                    hydrograph,
+                });
+            }
+        }
+        let mut gauge_ids = HashSet::new();
+        let mut gauges = Vec::new();
+        for gauge in &s.gauge {
+            let gauge = gauge.get_ref();
+            let gid = c.identifier(&gauge.id, "gauge", &mut gauge_ids);
+            if let Some(enu) = horizontal(&mut c, gauge.crs.as_ref(), &gauge.position, &frame) {
+                gauges.push(FloodGauge {
+                    id: gid,
+                    name: Text {
+                        vi: gauge.name.vi.clone(),
+                        en: gauge.name.en.clone(),
+                    },
+                    enu,
+                });
+            }
+        }
+        let mut breaches = Vec::new();
+        for breach in &s.breach {
+            let b = breach.get_ref();
+            let from = horizontal(&mut c, b.crs.as_ref(), &b.from, &frame);
+            let to = horizontal(&mut c, b.crs.as_ref(), &b.to, &frame);
+            let width_m = c.finite(&b.width_m, "width_m", 0.1..=10_000.0);
+            let elevation_m = c.finite(&b.elevation_m, "elevation_m", -500.0..=9000.0);
+            if let (Some(from), Some(to), Some(width_m), Some(elevation_m)) = (from, to, width_m, elevation_m) {
+                breaches.push(Breach {
+                    name: Text {
+                        vi: b.name.vi.clone(),
+                        en: b.name.en.clone(),
+                    },
+                    from,
+                    to,
+                    width_m,
+                    elevation_m,
+                });
+            }
+        }
+        let boundary = |c: &mut Checker<'_>, b: Option<&Spanned<RawBoundary>>| -> Option<FloodBoundary> {
+            let Some(b) = b else { return Some(FloodBoundary::Closed) };
+            let b = b.get_ref();
+            match b.kind.get_ref().as_str() {
+                "closed" => Some(FloodBoundary::Closed),
+                "free" => {
+                    let slope = match &b.slope {
+                        Some(v) => c.finite(v, "slope", 1e-6..=1.0)?,
+                        None => 1e-3,
+                    };
+                    Some(FloodBoundary::Free { slope })
+                }
+                "stage" => match &b.stage {
+                    Some(stage) => series(c, stage, "stage", -500.0..=9000.0).map(FloodBoundary::Stage),
+                    None => {
+                        c.error(&b.kind, "a stage boundary needs `stage = [[hours, metres], …]`".to_owned());
+                        None
+                    }
+                },
+                other => {
+                    c.error(
+                        &b.kind,
+                        format!("unknown boundary kind \"{other}\": expected closed, free or stage"),
+                    );
+                    None
+                }
+            }
+        };
+        let edges = s.boundaries.as_ref();
+        let boundaries = (
+            boundary(&mut c, edges.and_then(|e| e.north.as_ref())),
+            boundary(&mut c, edges.and_then(|e| e.south.as_ref())),
+            boundary(&mut c, edges.and_then(|e| e.west.as_ref())),
+            boundary(&mut c, edges.and_then(|e| e.east.as_ref())),
+        );
+        if let (
+            Some(duration_hours),
+            Some(rain_mm_per_hour),
+            Some(cell_size_m),
+            Some(extent_m),
+            Some(manning),
+            Some(output_interval_minutes),
+            (Some(north), Some(south), Some(west), Some(east)),
+        ) = (duration_hours, rain, cell_size_m, extent_m, manning, interval, boundaries)
+        {
             flood_scenarios.push(FloodScenario {
                 id,
                 name,
                 terrain_layer: s.terrain_layer.into_inner(),
                 duration_hours,
                 rain_mm_per_hour,
+                cell_size_m,
+                extent_m,
+                manning,
+                output_interval_minutes,
+                inflows,
+                gauges,
+                breaches,
+                boundaries: FloodBoundaries { north, south, west, east },
             });
         }
     }
@@ -425,6 +540,49 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         flood_scenarios,
         missing_files: c.missing,
     })
+}
+
+/// A horizontal position (east, north) in ENU metres from one given in `crs`.
+fn horizontal(c: &mut Checker<'_>, crs: Option<&Spanned<String>>, at: &Spanned<[f64; 2]>, frame: &EnuFrame) -> Option<[f64; 2]> {
+    let crs = c.placement_crs(crs).ok()?;
+    let [x, y] = *at.get_ref();
+    let as3 = Spanned::new(at.span(), [x, y, 0.0]);
+    c.position_in_enu(&as3, crs, frame).map(|p| [p[0], p[1]])
+}
+
+/// A time series of [hours, value] pairs with increasing times.
+fn series(c: &mut Checker<'_>, at: &Spanned<Vec<[f64; 2]>>, what: &str, range: std::ops::RangeInclusive<f64>) -> Option<Vec<(f64, f64)>> {
+    let points = at.get_ref();
+    if points.is_empty() {
+        c.error(at, format!("{what} is empty: expected [[hours, value], …]"));
+        return None;
+    }
+    for (i, [t, v]) in points.iter().enumerate() {
+        if !t.is_finite() || !v.is_finite() || !range.contains(v) || *t < 0.0 {
+            c.error(
+                at,
+                format!(
+                    "{what} point {} ({t}, {v}) is out of range: values from {} to {}, times from 0 h",
+                    i + 1,
+                    range.start(),
+                    range.end()
+                ),
+            );
+            return None;
+        }
+        if i > 0 && *t <= points[i - 1][0] {
+            c.error(
+                at,
+                format!(
+                    "{what} times must increase: point {} at {t} h follows {} h",
+                    i + 1,
+                    points[i - 1][0]
+                ),
+            );
+            return None;
+        }
+    }
+    Some(points.iter().map(|[t, v]| (*t, *v)).collect())
 }
 
 fn placement(c: &mut Checker<'_>, p: RawPlacement, frame: &EnuFrame) -> Option<Placement> {

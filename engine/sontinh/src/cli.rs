@@ -31,6 +31,42 @@ enum Command {
     /// Scene files.
     #[command(subcommand)]
     Scene(SceneCommand),
+    /// Elevation models.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[command(subcommand)]
+    Dem(DemCommand),
+    /// Flood simulation.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[command(subcommand)]
+    Flood(FloodCommand),
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Subcommand, Debug)]
+enum DemCommand {
+    /// Size, CRS, bounds, resolution, nodata and value range of a DEM (GeoTIFF or SRTM .hgt).
+    Info {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Subcommand, Debug)]
+enum FloodCommand {
+    /// Run a scene's flood scenario; writes GeoTIFFs, GeoJSON, CSV and a JSON summary.
+    Run {
+        scene: PathBuf,
+        /// The scenario id; the scene's first scenario if not given.
+        #[arg(long)]
+        scenario: Option<String>,
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: Option<u32>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -76,6 +112,45 @@ pub fn main() -> ExitCode {
         }
         Command::Render(args) => run_render(args),
         Command::Scene(SceneCommand::Check { files }) => check(&files),
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Dem(DemCommand::Info { file, json }) => match crate::dem::info(&file, json) {
+            Ok(text) => {
+                println!("{}", text.trim_end());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Flood(FloodCommand::Run {
+            scene,
+            scenario,
+            out,
+            threads,
+        }) => {
+            let scene = match load(&scene) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            if let Some(n) = threads
+                && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n as usize).build_global()
+            {
+                eprintln!("error: cannot start {n} threads: {e}");
+                return ExitCode::FAILURE;
+            }
+            match crate::flood::run(&scene, scenario.as_deref(), &out) {
+                Ok(outcome) => {
+                    println!("{}", outcome.report);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 

@@ -1,6 +1,10 @@
 //! The `sontinh` application: command line, windowed viewer and headless renderer.
 
 pub mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod dem;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod flood;
 pub mod headless;
 pub mod viewer;
 

@@ -1,0 +1,479 @@
+//! `sontinh flood run`: a scene's flood scenario through the solver, written
+//! out as GeoTIFF (maximum depth, arrival time, final depth and speed),
+//! GeoJSON (flood extent), CSV (gauges) and JSON (summary).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::json;
+use sontinh_flood::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Raster, Scenario, Settings, Simulation, TimeSeries};
+use sontinh_geo::{Crs, Transformer};
+use sontinh_procgen::citadel;
+use sontinh_raster::{Epsg, GeoRaster, GeoTransform, mask_polygons, write_geotiff};
+use sontinh_scene::{FloodBoundary, FloodScenario, Generator, LayerSource, Scene};
+
+/// Depth above which a cell counts as flooded in the extent, m.
+pub const EXTENT_THRESHOLD_M: f64 = 0.10;
+
+/// The simulation grid: north-up, square cells, in UTM 48N.
+struct Domain {
+    nx: usize,
+    ny: usize,
+    cell: f64,
+    transform: GeoTransform,
+    z: Vec<f64>,
+    initial_depth: Vec<f64>,
+}
+
+impl Domain {
+    /// The cell holding a scene ENU position, if inside the grid.
+    fn cell_of(&self, scene: &Scene, to_utm: &Transformer, enu: [f64; 2]) -> Result<Option<(usize, usize)>, String> {
+        let g = scene.frame.enu_to_geodetic([enu[0], enu[1], 0.0]);
+        let [x, y, _] = to_utm.transform([g.lon_deg, g.lat_deg, 0.0]).map_err(|e| e.to_string())?;
+        let (c, r) = self.transform.to_pixel(x, y);
+        Ok((c >= 0.0 && r >= 0.0 && (c as usize) < self.nx && (r as usize) < self.ny).then_some((c as usize, r as usize)))
+    }
+}
+
+pub struct Outcome {
+    pub out_dir: PathBuf,
+    pub report: String,
+}
+
+pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path) -> Result<Outcome, String> {
+    let scenario = match scenario_id {
+        Some(id) => scene.flood_scenarios.iter().find(|s| s.id == id),
+        None => scene.flood_scenarios.first(),
+    }
+    .ok_or_else(|| {
+        let known: Vec<&str> = scene.flood_scenarios.iter().map(|s| s.id.as_str()).collect();
+        match scenario_id {
+            Some(id) => format!(
+                "scene {} has no flood scenario \"{id}\"; it has: {}",
+                scene.source.display(),
+                known.join(", ")
+            ),
+            None => format!("scene {} has no [[flood_scenario]]", scene.source.display()),
+        }
+    })?;
+    std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    let to_utm = Transformer::new(Crs::Wgs84, Crs::Utm48N).map_err(|e| e.to_string())?;
+    let mut domain = build_domain(scene, scenario, &to_utm)?;
+    apply_breaches(&mut domain, scene, scenario, &to_utm)?;
+
+    let hours = |points: &[(f64, f64)]| TimeSeries::new(points.iter().map(|(h, v)| (h * 3600.0, *v)).collect()).map_err(|e| e.to_string());
+    let mut inflows = Vec::new();
+    let mut edge_inflows = Vec::new();
+    for inflow in &scenario.inflows {
+        let outside = || {
+            format!(
+                "inflow \"{}\" at east {:.0} m, north {:.0} m lies outside the simulated area",
+                inflow.name.en, inflow.enu[0], inflow.enu[1]
+            )
+        };
+        // A line inflow is spread evenly over the cells along its segment.
+        let cells = match inflow.to_enu {
+            None => vec![domain.cell_of(scene, &to_utm, inflow.enu)?.ok_or_else(outside)?],
+            Some(to) => {
+                let length = (to[0] - inflow.enu[0]).hypot(to[1] - inflow.enu[1]);
+                let samples = ((length / (domain.cell / 2.0)).ceil() as usize).max(1);
+                let mut cells = Vec::new();
+                for k in 0..=samples {
+                    let f = k as f64 / samples as f64;
+                    let p = [
+                        inflow.enu[0] + f * (to[0] - inflow.enu[0]),
+                        inflow.enu[1] + f * (to[1] - inflow.enu[1]),
+                    ];
+                    let cell = domain.cell_of(scene, &to_utm, p)?.ok_or_else(outside)?;
+                    if !cells.contains(&cell) {
+                        cells.push(cell);
+                    }
+                }
+                cells
+            }
+        };
+        let hydrograph = hours(&inflow.hydrograph)?;
+        // A line along an edge of the area is a river entering through it.
+        if let Some(edge_inflow) = along_edge(&cells, domain.nx, domain.ny, &hydrograph) {
+            edge_inflows.push(edge_inflow);
+            continue;
+        }
+        let discharge = hydrograph.scaled(1.0 / cells.len() as f64);
+        for (column, row) in cells {
+            inflows.push(Inflow {
+                column,
+                row,
+                discharge: discharge.clone(),
+            });
+        }
+    }
+    let mut gauges = Vec::new();
+    for gauge in &scenario.gauges {
+        let cell = domain
+            .cell_of(scene, &to_utm, gauge.enu)?
+            .ok_or_else(|| format!("gauge \"{}\" lies outside the simulated area", gauge.id))?;
+        gauges.push((gauge.id.clone(), cell));
+    }
+    let boundary = |b: &FloodBoundary| -> Result<Boundary, String> {
+        Ok(match b {
+            FloodBoundary::Closed => Boundary::Closed,
+            FloodBoundary::Free { slope } => Boundary::FreeOutflow { slope: *slope },
+            FloodBoundary::Stage(points) => Boundary::Stage(hours(points)?),
+        })
+    };
+    let b = &scenario.boundaries;
+    let solver_scenario = Scenario {
+        terrain: Raster::new(domain.nx, domain.ny, domain.cell, domain.z.clone()).map_err(|e| e.to_string())?,
+        friction: Friction::Constant(scenario.manning),
+        initial_depth: Some(domain.initial_depth.clone()),
+        rain_mm_per_hour: (scenario.rain_mm_per_hour > 0.0).then(|| TimeSeries::constant(scenario.rain_mm_per_hour)),
+        inflows,
+        edge_inflows,
+        boundaries: Boundaries {
+            north: boundary(&b.north)?,
+            south: boundary(&b.south)?,
+            west: boundary(&b.west)?,
+            east: boundary(&b.east)?,
+        },
+    };
+    let mut sim = Simulation::new(solver_scenario, Settings::default()).map_err(|e| e.to_string())?;
+
+    // Run, sampling gauges at the output interval.
+    let end = scenario.duration_hours * 3600.0;
+    let interval = scenario.output_interval_minutes * 60.0;
+    let progress = ProgressBar::new(end.ceil() as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {percent}% simulated, {elapsed} elapsed, ~{eta} left")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    progress.set_message(format!("flood \"{}\"", scenario.id));
+    let mut csv = String::from("time_h");
+    for (id, _) in &gauges {
+        let _ = write!(csv, ",{id}_level_m,{id}_depth_m");
+    }
+    csv.push('\n');
+    let sample = |sim: &Simulation, csv: &mut String| {
+        let _ = write!(csv, "{:.4}", sim.time() / 3600.0);
+        for (_, (c, r)) in &gauges {
+            let _ = write!(csv, ",{:.4},{:.4}", sim.level(*c, *r), sim.depth()[r * domain.nx + c]);
+        }
+        csv.push('\n');
+    };
+    let started = Instant::now();
+    sample(&sim, &mut csv);
+    let mut next_sample = interval;
+    while sim.time() < end - 1e-6 {
+        let target = next_sample.min(end);
+        sim.run_until(target, |s| progress.set_position(s.time() as u64));
+        sample(&sim, &mut csv);
+        next_sample += interval;
+    }
+    let runtime = started.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+
+    // Outputs.
+    let grid = |values: Vec<f64>| GeoRaster {
+        width: domain.nx,
+        height: domain.ny,
+        values,
+        transform: domain.transform,
+        crs: Some(Epsg {
+            code: 32648,
+            geographic: false,
+        }),
+        nodata: None,
+        sample_type: "float32",
+    };
+    let write = |name: &str, values: Vec<f64>| -> Result<PathBuf, String> {
+        let path = out_dir.join(name);
+        write_geotiff(&path, &grid(values)).map_err(|e| e.to_string())?;
+        Ok(path)
+    };
+    write("max_depth.tif", sim.max_depth().to_vec())?;
+    write(
+        "arrival_time.tif",
+        sim.arrival_time()
+            .iter()
+            .map(|t| if t.is_finite() { t / 3600.0 } else { f64::NAN })
+            .collect(),
+    )?;
+    write("depth_final.tif", sim.depth().to_vec())?;
+    write("speed_final.tif", sim.velocity().iter().map(|v| v[0].hypot(v[1])).collect())?;
+    std::fs::write(out_dir.join("gauges.csv"), &csv).map_err(|e| format!("cannot write gauges.csv: {e}"))?;
+
+    let mask: Vec<bool> = sim.max_depth().iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
+    let flooded_cells = mask.iter().filter(|m| **m).count();
+    let extent = extent_geojson(&domain, &mask, &scenario.id)?;
+    std::fs::write(out_dir.join("extent.geojson"), extent).map_err(|e| format!("cannot write extent.geojson: {e}"))?;
+
+    let balance = sim.balance();
+    let updates = (domain.nx * domain.ny) as f64 * sim.steps() as f64;
+    let (max_index, max_depth) = sim
+        .max_depth()
+        .iter()
+        .enumerate()
+        .fold((0, 0.0f64), |best, (i, d)| if *d > best.1 { (i, *d) } else { best });
+    let summary = json!({
+        "scene": scene.id,
+        "scenario": scenario.id,
+        "grid": { "columns": domain.nx, "rows": domain.ny, "cell_size_m": domain.cell, "crs": "EPSG:32648" },
+        "simulated_hours": sim.time() / 3600.0,
+        "steps": sim.steps(),
+        "runtime_s": runtime,
+        "cell_updates_per_second": updates / runtime.max(1e-9),
+        "threads": rayon::current_num_threads(),
+        "volume_m3": {
+            "initial": balance.initial,
+            "rain": balance.rain,
+            "inflow": balance.inflow,
+            "boundary_net_in": balance.boundary_net_in,
+            "final": balance.current,
+        },
+        "mass_error_m3": balance.error(),
+        "mass_error_relative": balance.relative_error(),
+        "max_depth_m": max_depth,
+        "max_depth_at_utm48n": {
+            "x": domain.transform.pixel_centre(max_index % domain.nx, max_index / domain.nx).0,
+            "y": domain.transform.pixel_centre(max_index % domain.nx, max_index / domain.nx).1,
+        },
+        "flooded_area_km2": flooded_cells as f64 * domain.cell * domain.cell / 1e6,
+        "extent_threshold_m": EXTENT_THRESHOLD_M,
+    });
+    let text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
+    std::fs::write(out_dir.join("summary.json"), &text).map_err(|e| format!("cannot write summary.json: {e}"))?;
+
+    let report = format!(
+        "Flood \"{}\" of {}: {:.1} h simulated on {} × {} cells of {} m in {:.1} s ({} steps, {:.1} M cell updates/s, {} threads).\n\
+         Flooded deeper than {EXTENT_THRESHOLD_M} m: {:.2} km². Deepest: {:.2} m. Volume error: {:.2e} relative.\n\
+         Wrote max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, extent.geojson, gauges.csv and summary.json to {}",
+        scenario.id,
+        scene.id,
+        sim.time() / 3600.0,
+        domain.nx,
+        domain.ny,
+        domain.cell,
+        runtime,
+        sim.steps(),
+        updates / runtime.max(1e-9) / 1e6,
+        rayon::current_num_threads(),
+        flooded_cells as f64 * domain.cell * domain.cell / 1e6,
+        max_depth,
+        balance.relative_error(),
+        std::path::absolute(out_dir).unwrap_or(out_dir.to_path_buf()).display(),
+    );
+    Ok(Outcome {
+        out_dir: out_dir.to_path_buf(),
+        report,
+    })
+}
+
+fn build_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<Domain, String> {
+    let layer = scene
+        .layers
+        .iter()
+        .find(|l| l.id == scenario.terrain_layer)
+        .ok_or_else(|| format!("terrain layer \"{}\" is not in the scene", scenario.terrain_layer))?;
+    match &layer.source {
+        LayerSource::Generator(Generator::QuangTriCitadel) => procedural_domain(scene, scenario, to_utm),
+        LayerSource::File(path) => dem_domain(path),
+        LayerSource::Missing { reason, .. } => Err(reason.clone()),
+    }
+}
+
+/// Samples the citadel reconstruction on a UTM 48N grid centred on the origin.
+fn procedural_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<Domain, String> {
+    let o = scene.origin;
+    let [e0, n0, _] = to_utm.transform([o.lon_deg, o.lat_deg, 0.0]).map_err(|e| e.to_string())?;
+    let cell = scenario.cell_size_m;
+    let n = ((2.0 * scenario.extent_m / cell).ceil() as usize).max(2);
+    let transform = GeoTransform {
+        origin_x: e0 - n as f64 * cell / 2.0,
+        origin_y: n0 + n as f64 * cell / 2.0,
+        pixel_width: cell,
+        pixel_height: -cell,
+    };
+    let layout = citadel::Layout::default();
+    let mut z = vec![0.0; n * n];
+    let mut depth = vec![0.0; n * n];
+    z.par_chunks_mut(n)
+        .zip(depth.par_chunks_mut(n))
+        .enumerate()
+        .try_for_each(|(r, (z_row, d_row))| {
+            let from_utm = Transformer::new(Crs::Utm48N, Crs::Wgs84).map_err(|e| e.to_string())?;
+            for c in 0..n {
+                let (x, y) = transform.pixel_centre(c, r);
+                let g = from_utm.to_geodetic([x, y, 0.0]).map_err(|e| e.to_string())?;
+                let enu = scene.frame.geodetic_to_enu(g);
+                let p = [enu[0] as f32, enu[1] as f32];
+                // Walls are part of the terrain the water meets; gates stay open.
+                let ground = f64::from(layout.wall_top(p, cell as f32 / 2.0).unwrap_or_else(|| layout.ground_height(p))) + o.height_m;
+                z_row[c] = ground;
+                d_row[c] = layout
+                    .water_level(p)
+                    .map(|l| (f64::from(l) + o.height_m - ground).max(0.0))
+                    .unwrap_or(0.0);
+            }
+            Ok::<(), String>(())
+        })?;
+    Ok(Domain {
+        nx: n,
+        ny: n,
+        cell,
+        transform,
+        z,
+        initial_depth: depth,
+    })
+}
+
+/// A DEM file in UTM 48N (the grid the solver runs on).
+fn dem_domain(path: &Path) -> Result<Domain, String> {
+    let dem = sontinh_raster::read(path).map_err(|e| e.to_string())?;
+    match dem.crs {
+        Some(Epsg {
+            code: 32648,
+            geographic: false,
+        }) => {}
+        other => {
+            return Err(format!(
+                "{}: flood runs need a DEM in EPSG:32648 (UTM 48N) for now; this one is in {}",
+                path.display(),
+                other
+                    .map(|c| format!("EPSG:{}", c.code))
+                    .unwrap_or_else(|| "no declared CRS".into())
+            ));
+        }
+    }
+    let t = dem.transform;
+    if (t.pixel_width + t.pixel_height).abs() > 1e-9 * t.pixel_width.abs() || t.pixel_width <= 0.0 {
+        return Err(format!(
+            "{}: the solver needs square, north-up cells; pixels are {} × {}",
+            path.display(),
+            t.pixel_width,
+            t.pixel_height
+        ));
+    }
+    // Nodata cells become high ground that water cannot enter.
+    let top = dem
+        .stats()
+        .map(|s| s.max)
+        .ok_or_else(|| format!("{}: no valid elevation", path.display()))?;
+    let z = dem.values.iter().map(|v| if v.is_finite() { *v } else { top + 1000.0 }).collect();
+    Ok(Domain {
+        nx: dem.width,
+        ny: dem.height,
+        cell: t.pixel_width,
+        transform: t,
+        z,
+        initial_depth: vec![0.0; dem.width * dem.height],
+    })
+}
+
+/// Sets the ground along each breach (or wall) segment to its elevation.
+fn apply_breaches(domain: &mut Domain, scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<(), String> {
+    for breach in &scenario.breaches {
+        let utm = |enu: [f64; 2]| -> Result<(f64, f64), String> {
+            let g = scene.frame.enu_to_geodetic([enu[0], enu[1], 0.0]);
+            let [x, y, _] = to_utm.transform([g.lon_deg, g.lat_deg, 0.0]).map_err(|e| e.to_string())?;
+            Ok((x, y))
+        };
+        let (a, b) = (utm(breach.from)?, utm(breach.to)?);
+        let mut touched = 0;
+        for r in 0..domain.ny {
+            for c in 0..domain.nx {
+                let p = domain.transform.pixel_centre(c, r);
+                if segment_distance(p, a, b) <= breach.width_m / 2.0 {
+                    let i = r * domain.nx + c;
+                    let was_wet = domain.initial_depth[i] > 0.0;
+                    let surface = domain.z[i] + domain.initial_depth[i];
+                    domain.z[i] = breach.elevation_m;
+                    domain.initial_depth[i] = if was_wet { (surface - breach.elevation_m).max(0.0) } else { 0.0 };
+                    touched += 1;
+                }
+            }
+        }
+        if touched == 0 {
+            return Err(format!("breach \"{}\" touches no cell of the simulated area", breach.name.en));
+        }
+    }
+    Ok(())
+}
+
+/// An edge inflow when every cell of a line lies in the outer row or column.
+fn along_edge(cells: &[(usize, usize)], nx: usize, ny: usize, hydrograph: &TimeSeries) -> Option<EdgeInflow> {
+    if cells.len() < 2 {
+        return None;
+    }
+    let edge = if cells.iter().all(|c| c.1 == ny - 1) {
+        Edge::South
+    } else if cells.iter().all(|c| c.1 == 0) {
+        Edge::North
+    } else if cells.iter().all(|c| c.0 == 0) {
+        Edge::West
+    } else if cells.iter().all(|c| c.0 == nx - 1) {
+        Edge::East
+    } else {
+        return None;
+    };
+    let along = |c: &(usize, usize)| match edge {
+        Edge::North | Edge::South => c.0,
+        Edge::West | Edge::East => c.1,
+    };
+    Some(EdgeInflow {
+        edge,
+        first: cells.iter().map(along).min()?,
+        last: cells.iter().map(along).max()?,
+        discharge: hydrograph.clone(),
+    })
+}
+
+fn segment_distance(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (p.0 - a.0 - t * dx).hypot(p.1 - a.1 - t * dy)
+}
+
+/// The flooded cells as a GeoJSON MultiPolygon in WGS84 longitude/latitude (RFC 7946).
+fn extent_geojson(domain: &Domain, mask: &[bool], scenario: &str) -> Result<String, String> {
+    let to_wgs84 = Transformer::new(Crs::Utm48N, Crs::Wgs84).map_err(|e| e.to_string())?;
+    let t = domain.transform;
+    let corner = |(c, r): (usize, usize)| -> Result<[f64; 2], String> {
+        let x = t.origin_x + c as f64 * t.pixel_width;
+        let y = t.origin_y + r as f64 * t.pixel_height;
+        let [lon, lat, _] = to_wgs84.transform([x, y, 0.0]).map_err(|e| e.to_string())?;
+        Ok([(lon * 1e7).round() / 1e7, (lat * 1e7).round() / 1e7])
+    };
+    // RFC 7946: exterior rings counter-clockwise, holes clockwise, closed.
+    let ring = |points: &[(usize, usize)]| -> Result<Vec<[f64; 2]>, String> {
+        let mut out = points.iter().map(|p| corner(*p)).collect::<Result<Vec<_>, _>>()?;
+        if let Some(first) = out.first().copied() {
+            out.push(first);
+        }
+        Ok(out)
+    };
+    let mut polygons = Vec::new();
+    for p in mask_polygons(mask, domain.nx) {
+        let mut rings = vec![ring(&p.outer)?];
+        for hole in &p.holes {
+            rings.push(ring(hole)?);
+        }
+        polygons.push(rings);
+    }
+    let value = json!({
+        "type": "FeatureCollection",
+        "features": [{
+            "type": "Feature",
+            "properties": { "scenario": scenario, "max_depth_above_m": EXTENT_THRESHOLD_M },
+            "geometry": { "type": "MultiPolygon", "coordinates": polygons },
+        }],
+    });
+    serde_json::to_string(&value).map_err(|e| e.to_string())
+}
