@@ -4,7 +4,7 @@
 //!     SONTINH_BENCH_DEM_OUT=/tmp/dem10m.f32 cargo bench -p sontinh-flood   # also writes the 10M-cell DEM
 //!
 //! Real terrain: the shared SRTM tile (1201²), mirrored into larger grids.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a bench: stop loudly on missing data
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -52,7 +52,6 @@ fn main() {
                 initial_depth: Some(depth.clone()),
                 rain_mm_per_hour: None,
                 inflows: Vec::new(),
-                edge_inflows: Vec::new(),
                 edge_inflows: Vec::new(),
                 boundaries: Boundaries::closed(),
             };

@@ -264,7 +264,10 @@ impl Simulation {
             z: terrain.values,
             manning,
             max_depth: h.clone(),
-            arrival: h.iter().map(|&d| if d > settings.arrival_depth { 0.0 } else { f64::INFINITY }).collect(),
+            arrival: h
+                .iter()
+                .map(|&d| if d > settings.arrival_depth { 0.0 } else { f64::INFINITY })
+                .collect(),
             h,
             qx: vec![0.0; (nx + 1) * ny],
             qy: vec![0.0; nx * (ny + 1)],

@@ -83,6 +83,101 @@ fn a_missing_layer_file_fails_the_check_but_the_rest_still_renders() {
     assert!(bricks > 20, "the citadel layer is drawn ({bricks} brick pixels)");
 }
 
+#[test]
+fn flood_run_writes_georeferenced_results() {
+    let out = repo().join("target/flood-test");
+    let _ = std::fs::remove_dir_all(&out);
+    let o = sontinh(&["flood", "run", "tests/scenes/flood-small.toml", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in [
+        "max_depth.tif",
+        "arrival_time.tif",
+        "depth_final.tif",
+        "speed_final.tif",
+        "extent.geojson",
+        "gauges.csv",
+        "summary.json",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["mass_error_relative"].as_f64().unwrap() < 1e-9, "{summary}");
+    assert_eq!(summary["grid"]["columns"], 50);
+    // 10 mm/h of rain over the 4 km² for an hour, and the river's 0.5 h ramp plus 0.5 h plateau.
+    assert!((summary["volume_m3"]["rain"].as_f64().unwrap() - 0.01 * 4.0e6).abs() < 1.0);
+    let river = 0.5 * 3600.0 * (500.0 + 8000.0) / 2.0 + 0.5 * 3600.0 * 8000.0;
+    assert!(
+        (summary["volume_m3"]["boundary_net_in"].as_f64().unwrap() - river).abs() < river * 1e-9,
+        "{summary}"
+    );
+
+    let max_depth = sontinh_raster::read(&out.join("max_depth.tif")).unwrap();
+    assert_eq!(max_depth.crs.map(|c| c.code), Some(32648));
+    assert_eq!(max_depth.transform.pixel_width, 40.0);
+    // The grid is centred on the citadel (UTM 733895.5 E, 1852858.1 N per pyproj).
+    let (x0, y0, x1, y1) = max_depth.bounds();
+    assert!(((x0 + x1) / 2.0 - 733_895.5).abs() < 1.0 && ((y0 + y1) / 2.0 - 1_852_858.1).abs() < 1.0);
+    assert!(max_depth.stats().unwrap().max > 1.0, "the river rises");
+
+    let extent: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("extent.geojson")).unwrap()).unwrap();
+    assert_eq!(extent["features"][0]["geometry"]["type"], "MultiPolygon");
+    let first = &extent["features"][0]["geometry"]["coordinates"][0][0][0];
+    let (lon, lat) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
+    assert!((lon - 107.194).abs() < 0.02 && (lat - 16.747).abs() < 0.02, "{lon} {lat}");
+
+    let csv = std::fs::read_to_string(out.join("gauges.csv")).unwrap();
+    assert!(
+        csv.starts_with("time_h,river_level_m,river_depth_m,inside_level_m,inside_depth_m\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1 + 7, "a row every 10 minutes from 0 to 60");
+}
+
+#[test]
+fn flood_run_reports_bad_scenarios() {
+    let out = std::env::temp_dir().join("sontinh-flood-never");
+    let o = sontinh(&[
+        "flood",
+        "run",
+        "scenes/quang-tri-citadel.toml",
+        "--scenario",
+        "tsunami",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no flood scenario \"tsunami\"; it has: thach-han-flood"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sontinh(&["dem", "info", "tests/scenes/flood-small.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown raster format"), "{}", stderr(&o));
+}
+
+/// The SRTM tile's highest point is Mt Washington (44.2708 N, 71.3033 W, ~1917 m; the 3″ tile says 1908 m).
+#[test]
+fn dem_info_finds_mount_washington() {
+    let dir = std::env::var_os("SONTINH_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/data"));
+    let tile = dir.join("dem/N44W072.hgt");
+    assert!(
+        tile.is_file(),
+        "the shared test data is absent: {} (set SONTINH_SHARED_DATA)",
+        tile.display()
+    );
+    let o = sontinh(&["dem", "info", tile.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(info["width"], 1201);
+    assert_eq!(info["crs"], "EPSG:4326");
+    assert_eq!(info["max"], 1908.0);
+    let (x, y) = (info["max_at"]["x"].as_f64().unwrap(), info["max_at"]["y"].as_f64().unwrap());
+    assert!((y - 44.2708).abs() < 0.002 && (x + 71.3033).abs() < 0.002, "{x} {y}");
+}
+
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 540;
 
