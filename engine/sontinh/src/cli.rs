@@ -25,6 +25,9 @@ enum Command {
         /// Where the PNG goes when there is no display.
         #[arg(long, default_value = "out/view.png")]
         out: PathBuf,
+        /// Output folder of `sontinh flood run` to draw over the scene.
+        #[arg(long)]
+        flood: Option<PathBuf>,
     },
     /// Render one frame of a scene to a PNG, with no display and no GPU needed.
     Render(RenderArgs),
@@ -81,6 +84,9 @@ struct RenderArgs {
     /// A bookmark id of the scene; its default bookmark if not given.
     #[arg(long)]
     bookmark: Option<String>,
+    /// Output folder of `sontinh flood run` to draw over the scene (maximum depth).
+    #[arg(long)]
+    flood: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -95,10 +101,10 @@ enum SceneCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::View { scene, out } => {
+        Command::View { scene, out, flood } => {
             let scene = scene.unwrap_or_else(default_scene_path);
             if viewer::display_available() {
-                run_viewer(scene)
+                run_viewer(scene, flood)
             } else {
                 eprintln!("No display found (DISPLAY and WAYLAND_DISPLAY are unset): rendering the default bookmark headless instead.");
                 run_render(RenderArgs {
@@ -107,6 +113,7 @@ pub fn main() -> ExitCode {
                     width: 1280,
                     height: 720,
                     bookmark: None,
+                    flood,
                 })
             }
         }
@@ -167,9 +174,9 @@ fn load(path: &std::path::Path) -> Result<sontinh_scene::Scene, ExitCode> {
     Ok(scene)
 }
 
-fn run_viewer(path: PathBuf) -> ExitCode {
+fn run_viewer(path: PathBuf, flood: Option<PathBuf>) -> ExitCode {
     match load(&path) {
-        Ok(scene) => viewer::run(scene),
+        Ok(scene) => viewer::run(scene, flood),
         Err(code) => code,
     }
 }
@@ -185,6 +192,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         width: args.width,
         height: args.height,
         out: args.out,
+        flood: args.flood,
     };
     match render(&request) {
         Ok(report) => {

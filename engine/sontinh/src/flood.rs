@@ -193,6 +193,7 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path) -> Result<O
         write_geotiff(&path, &grid(values)).map_err(|e| e.to_string())?;
         Ok(path)
     };
+    write("terrain.tif", sim.bed().to_vec())?;
     write("max_depth.tif", sim.max_depth().to_vec())?;
     write(
         "arrival_time.tif",
@@ -249,7 +250,7 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path) -> Result<O
     let report = format!(
         "Flood \"{}\" of {}: {:.1} h simulated on {} × {} cells of {} m in {:.1} s ({} steps, {:.1} M cell updates/s, {} threads).\n\
          Flooded deeper than {EXTENT_THRESHOLD_M} m: {:.2} km². Deepest: {:.2} m. Volume error: {:.2e} relative.\n\
-         Wrote max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, extent.geojson, gauges.csv and summary.json to {}",
+         Wrote terrain.tif, max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, extent.geojson, gauges.csv and summary.json to {}",
         scenario.id,
         scene.id,
         sim.time() / 3600.0,

@@ -25,6 +25,8 @@ pub struct RenderRequest {
     pub width: u32,
     pub height: u32,
     pub out: PathBuf,
+    /// A flood run's output folder to draw over the scene.
+    pub flood: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -95,7 +97,7 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
             })
             .disable::<WinitPlugin>(),
     );
-    add_scene_plugins(&mut app, scene.clone());
+    add_scene_plugins(&mut app, scene.clone(), request.flood.clone());
     app.finish();
     app.cleanup();
 
@@ -144,12 +146,15 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     rgba.save(&request.out)
         .map_err(|e| format!("cannot write {}: {e}", request.out.display()))?;
 
-    let failed_layers = app
+    let mut failed_layers: Vec<(String, String)> = app
         .world()
         .resource::<LayerStates>()
         .failures()
         .map(|(id, why)| (id.to_owned(), why.to_owned()))
         .collect();
+    if let Some(Err(why)) = &app.world().resource::<sontinh_flood_view::FloodOverlayStatus>().0 {
+        failed_layers.push(("flood results".to_owned(), why.clone()));
+    }
     Ok(RenderReport {
         bookmark: bookmark.id,
         seconds: started.elapsed().as_secs_f64(),

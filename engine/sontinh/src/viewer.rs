@@ -1,11 +1,13 @@
 //! The windowed viewer, and what it shares with the headless renderer so
 //! that both show the same picture from a bookmark.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use bevy::prelude::*;
 use sontinh_camera::{CameraRig, SceneCameraPlugin};
+use sontinh_flood_view::{FloodOverlayPlugin, FloodResults};
 use sontinh_layers::{ActiveScene, EnvironmentPlugin, SceneLayersPlugin};
 use sontinh_scene::{Bookmark, Scene};
 use sontinh_ui::{ViewerUiPlugin, bookmark_view};
@@ -16,10 +18,14 @@ pub fn display_available() -> bool {
     cfg!(target_arch = "wasm32") || std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
 }
 
-/// The plugins that put a scene on screen, shared by viewer and renderer.
-pub fn add_scene_plugins(app: &mut App, scene: Scene) {
-    app.add_plugins((EnvironmentPlugin, SceneLayersPlugin, SceneCameraPlugin))
+/// The plugins that put a scene on screen, shared by viewer and renderer;
+/// `flood` is the output folder of a flood run to draw over it.
+pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
+    app.add_plugins((EnvironmentPlugin, SceneLayersPlugin, SceneCameraPlugin, FloodOverlayPlugin))
         .insert_resource(ActiveScene(Arc::new(scene)));
+    if let Some(dir) = flood {
+        app.insert_resource(FloodResults(dir));
+    }
 }
 
 /// The scene camera looking from `bookmark`, without a render target.
@@ -41,7 +47,7 @@ pub fn scene_camera(bookmark: &Bookmark) -> impl Bundle {
 }
 
 /// Opens the viewer window on `scene`; returns when it is closed.
-pub fn run(scene: Scene) -> ExitCode {
+pub fn run(scene: Scene, flood: Option<PathBuf>) -> ExitCode {
     let title = format!("Sơn Tinh — {} / {}", scene.name.vi, scene.name.en);
     let bookmark = scene.default_bookmark().clone();
     let mut app = App::new();
@@ -53,7 +59,7 @@ pub fn run(scene: Scene) -> ExitCode {
         }),
         ..default()
     }));
-    add_scene_plugins(&mut app, scene);
+    add_scene_plugins(&mut app, scene, flood);
     app.add_plugins(ViewerUiPlugin).add_systems(Startup, move |mut commands: Commands| {
         commands.spawn(scene_camera(&bookmark));
     });

@@ -131,6 +131,49 @@ fn flood_run_writes_georeferenced_results() {
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 1 + 7, "a row every 10 minutes from 0 to 60");
+
+    // Planners see the result over the scene: the same view with and without it.
+    let picture = |flood: Option<&Path>, name: &str| {
+        let png = out.join(name);
+        let mut args = vec![
+            "render",
+            "tests/scenes/flood-small.toml",
+            "--width",
+            "320",
+            "--height",
+            "180",
+            "--out",
+            png.to_str().unwrap(),
+        ];
+        if let Some(dir) = flood {
+            args.extend(["--flood", dir.to_str().unwrap()]);
+        }
+        let o = sontinh(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        image::open(&png).unwrap().to_rgb8()
+    };
+    let water = |img: &image::RgbImage| img.pixels().filter(|p| is_water(p.0.map(i32::from))).count();
+    let (dry, flooded) = (picture(None, "dry.png"), picture(Some(&out), "flooded.png"));
+    assert!(
+        water(&flooded) > 2 * water(&dry) + 1000,
+        "water pixels: {} without, {} with the flood",
+        water(&dry),
+        water(&flooded)
+    );
+    let o = sontinh(&[
+        "render",
+        "tests/scenes/flood-small.toml",
+        "--flood",
+        "no/such/dir",
+        "--width",
+        "64",
+        "--height",
+        "64",
+        "--out",
+        out.join("x.png").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "a missing flood folder is reported, not fatal");
+    assert!(stderr(&o).contains("no/such/dir"), "{}", stderr(&o));
 }
 
 #[test]

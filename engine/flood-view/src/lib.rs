@@ -1,0 +1,235 @@
+//! Flood results drawn over the scene: the maximum water level of a
+//! `sontinh flood run` output folder as a surface coloured by depth, for
+//! planners.
+//!
+//! The results are on a UTM 48N grid; each cell corner is carried into the
+//! scene's ENU frame. Levels are heights above the scene's datum, drawn on
+//! the same flat ENU plane as the scene's generated ground.
+
+use std::path::{Path, PathBuf};
+
+use bevy::prelude::*;
+use sontinh_geo::{Crs, EnuFrame, Transformer};
+use sontinh_layers::{ActiveScene, mesh_from_part};
+use sontinh_procgen::MeshData;
+use sontinh_raster::GeoRaster;
+
+/// Draws the flood results of [`FloodResults`] when that resource exists.
+pub struct FloodOverlayPlugin;
+
+impl Plugin for FloodOverlayPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<FloodOverlayStatus>().add_systems(Update, load_overlay);
+    }
+}
+
+/// The output folder of a flood run to show.
+#[derive(Resource, Clone, Debug)]
+pub struct FloodResults(pub PathBuf);
+
+/// What became of the overlay: `None` until tried.
+#[derive(Resource, Default, Debug)]
+pub struct FloodOverlayStatus(pub Option<Result<OverlaySummary, String>>);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OverlaySummary {
+    pub wet_cells: usize,
+    pub max_depth_m: f64,
+}
+
+/// Cells shallower than this are not drawn, m.
+pub const MIN_DRAWN_DEPTH_M: f64 = 0.10;
+
+/// Depth ramp for the legend and the surface: (depth in metres, linear RGB).
+pub const DEPTH_RAMP: [(f64, [f32; 3]); 4] = [
+    (0.0, [0.45, 0.75, 0.95]),
+    (1.0, [0.15, 0.45, 0.85]),
+    (3.0, [0.06, 0.18, 0.60]),
+    (6.0, [0.04, 0.05, 0.30]),
+];
+
+pub fn depth_color(depth: f64) -> [f32; 4] {
+    let mut prev = DEPTH_RAMP[0];
+    for stop in DEPTH_RAMP {
+        if depth <= stop.0 {
+            let t = if stop.0 > prev.0 {
+                ((depth - prev.0) / (stop.0 - prev.0)) as f32
+            } else {
+                0.0
+            };
+            let c = [0, 1, 2].map(|i| prev.1[i] + (stop.1[i] - prev.1[i]) * t);
+            return [c[0], c[1], c[2], 0.88];
+        }
+        prev = stop;
+    }
+    let c = DEPTH_RAMP[DEPTH_RAMP.len() - 1].1;
+    [c[0], c[1], c[2], 0.88]
+}
+
+/// The water surface at maximum level over the cells deeper than
+/// [`MIN_DRAWN_DEPTH_M`], in scene ENU metres.
+pub fn flood_surface(terrain: &GeoRaster, max_depth: &GeoRaster, frame: &EnuFrame) -> Result<(MeshData, OverlaySummary), String> {
+    if (terrain.width, terrain.height, terrain.transform) != (max_depth.width, max_depth.height, max_depth.transform) {
+        return Err("terrain.tif and max_depth.tif do not share one grid".into());
+    }
+    match max_depth.crs {
+        Some(sontinh_raster::Epsg { code: 32648, .. }) => {}
+        other => return Err(format!("flood results must be in EPSG:32648 (UTM 48N); these are in {other:?}")),
+    }
+    let to_wgs84 = Transformer::new(Crs::Utm48N, Crs::Wgs84).map_err(|e| e.to_string())?;
+    let (w, h) = (terrain.width, terrain.height);
+    let t = terrain.transform;
+    // Every cell corner once, in ENU.
+    let mut corners = Vec::with_capacity((w + 1) * (h + 1));
+    for r in 0..=h {
+        for c in 0..=w {
+            let (x, y) = (t.origin_x + c as f64 * t.pixel_width, t.origin_y + r as f64 * t.pixel_height);
+            let g = to_wgs84.to_geodetic([x, y, 0.0]).map_err(|e| e.to_string())?;
+            let enu = frame.geodetic_to_enu(g);
+            corners.push([enu[0] as f32, enu[1] as f32]);
+        }
+    }
+    let datum = frame.origin().height_m;
+    let mut mesh = MeshData::default();
+    let mut summary = OverlaySummary {
+        wet_cells: 0,
+        max_depth_m: 0.0,
+    };
+    for r in 0..h {
+        for c in 0..w {
+            let depth = max_depth.get(c, r);
+            let ground = terrain.get(c, r);
+            if !(depth.is_finite() && ground.is_finite()) || depth < MIN_DRAWN_DEPTH_M {
+                continue;
+            }
+            summary.wet_cells += 1;
+            summary.max_depth_m = summary.max_depth_m.max(depth);
+            // A few centimetres up, clear of the scene's own still water.
+            let z = (ground + depth - datum + 0.05) as f32;
+            let corner = |cc: usize, rr: usize| {
+                let p = corners[rr * (w + 1) + cc];
+                [p[0], p[1], z]
+            };
+            // Rows run south: (c, r+1) is the south-west corner. Counter-clockwise from above.
+            mesh.push_quad(
+                [corner(c, r + 1), corner(c + 1, r + 1), corner(c + 1, r), corner(c, r)],
+                depth_color(depth),
+            );
+        }
+    }
+    Ok((mesh, summary))
+}
+
+fn read_results(dir: &Path, frame: &EnuFrame) -> Result<(MeshData, OverlaySummary), String> {
+    let read = |name: &str| sontinh_raster::read(&dir.join(name)).map_err(|e| e.to_string());
+    flood_surface(&read("terrain.tif")?, &read("max_depth.tif")?, frame)
+}
+
+#[derive(Component)]
+struct FloodOverlay;
+
+fn load_overlay(
+    mut commands: Commands,
+    results: Option<Res<FloodResults>>,
+    scene: Option<Res<ActiveScene>>,
+    mut status: ResMut<FloodOverlayStatus>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    existing: Query<Entity, With<FloodOverlay>>,
+) {
+    let (Some(results), Some(scene)) = (results, scene) else { return };
+    if status.0.is_some() && !results.is_changed() {
+        return;
+    }
+    for e in &existing {
+        commands.entity(e).despawn();
+    }
+    match read_results(&results.0, &scene.0.frame) {
+        Ok((mesh, summary)) => {
+            commands.spawn((
+                Name::new("flood overlay"),
+                FloodOverlay,
+                Mesh3d(meshes.add(mesh_from_part(&mesh))),
+                MeshMaterial3d(materials.add(StandardMaterial {
+                    base_color: Color::WHITE,
+                    perceptual_roughness: 0.15,
+                    reflectance: 0.4,
+                    alpha_mode: AlphaMode::Blend,
+                    ..default()
+                })),
+                Transform::IDENTITY,
+            ));
+            status.0 = Some(Ok(summary));
+        }
+        Err(why) => {
+            warn!("flood results {}: {why}", results.0.display());
+            status.0 = Some(Err(format!("{}: {why}", results.0.display())));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sontinh_geo::Geodetic;
+    use sontinh_raster::{Epsg, GeoTransform};
+
+    fn grid(values: Vec<f64>) -> GeoRaster {
+        GeoRaster {
+            width: 2,
+            height: 2,
+            values,
+            transform: GeoTransform {
+                // 20 m cells whose centre corner lies on the citadel (UTM 48N).
+                origin_x: 733_875.5334,
+                origin_y: 1_852_878.0956,
+                pixel_width: 20.0,
+                pixel_height: -20.0,
+            },
+            crs: Some(Epsg {
+                code: 32648,
+                geographic: false,
+            }),
+            nodata: None,
+            sample_type: "float32",
+        }
+    }
+
+    #[test]
+    fn wet_cells_become_quads_at_their_level_around_the_origin() {
+        let frame = EnuFrame::new(Geodetic::new(107.194, 16.747, 0.0));
+        let terrain = grid(vec![4.0, 4.0, 4.0, 4.0]);
+        let depth = grid(vec![2.0, 0.0, 0.05, f64::NAN]);
+        let (mesh, summary) = flood_surface(&terrain, &depth, &frame).unwrap();
+        assert_eq!(summary.wet_cells, 1);
+        assert_eq!(mesh.triangle_count(), 2);
+        let (lo, hi) = mesh.bounds().unwrap();
+        // The north-west cell spans about −20..0 m east and 0..20 m north.
+        assert!((lo[0] + 20.0).abs() < 0.5 && hi[0].abs() < 0.5, "{lo:?} {hi:?}");
+        assert!(lo[1].abs() < 0.5 && (hi[1] - 20.0).abs() < 0.5, "{lo:?} {hi:?}");
+        assert!((lo[2] - 6.05).abs() < 1e-4);
+        assert!(mesh.normals.iter().all(|n| n[2] > 0.99), "faces up");
+    }
+
+    #[test]
+    fn mismatched_or_foreign_grids_are_errors() {
+        let frame = EnuFrame::new(Geodetic::new(107.194, 16.747, 0.0));
+        let mut other = grid(vec![0.0; 4]);
+        other.transform.origin_x += 5.0;
+        assert!(flood_surface(&grid(vec![0.0; 4]), &other, &frame).is_err());
+        let mut geographic = grid(vec![0.0; 4]);
+        geographic.crs = Some(Epsg {
+            code: 4326,
+            geographic: true,
+        });
+        assert!(flood_surface(&geographic.clone(), &geographic, &frame).is_err());
+    }
+
+    #[test]
+    fn the_ramp_darkens_with_depth() {
+        let shallow = depth_color(0.2);
+        let deep = depth_color(5.0);
+        assert!(deep[0] + deep[1] + deep[2] < shallow[0] + shallow[1] + shallow[2]);
+        assert_eq!(depth_color(100.0)[2], DEPTH_RAMP[3].1[2]);
+    }
+}
