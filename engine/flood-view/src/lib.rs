@@ -181,8 +181,8 @@ mod tests {
             values,
             transform: GeoTransform {
                 // 20 m cells whose centre corner lies on the citadel (UTM 48N).
-                origin_x: 733_875.5334,
-                origin_y: 1_852_878.0956,
+                origin_x: 733875.5334,
+                origin_y: 1852878.0956,
                 pixel_width: 20.0,
                 pixel_height: -20.0,
             },
