@@ -378,6 +378,14 @@ impl Simulation {
         dt
     }
 
+    /// Advances by `steps` steps of exactly `dt` seconds: for comparisons
+    /// with other back-ends that take the same steps.
+    pub fn advance_fixed(&mut self, dt: f64, steps: usize) {
+        for _ in 0..steps {
+            self.advance(dt);
+        }
+    }
+
     /// Runs to `end` seconds, calling `each_step` after every step.
     pub fn run_until(&mut self, end: f64, mut each_step: impl FnMut(&Self)) {
         while self.time < end - 1e-9 {

@@ -1,0 +1,157 @@
+// The local-inertial flood solver (Bates et al. 2010; θ-scheme of de Almeida
+// et al. 2012), one kernel per stage, matching sontinh-flood's CPU solver:
+// new x- and y-face discharges from the old state, an outflow limiter that
+// keeps depths non-negative, then continuity. Closed edges.
+//
+// Cell (c, r) is at r * nx + c. x-face f of row r is at r * (nx + 1) + f (west
+// of cell f); y-face row f, column c is at f * nx + c (north of row f).
+
+struct Params {
+    nx: u32,
+    ny: u32,
+    dx: f32,
+    dt: f32,
+    g: f32,
+    theta: f32,
+    threshold: f32,
+    // Largest Froude number at a face; 0 disables the limit.
+    froude: f32,
+    // Rain depth added to every cell this step, m.
+    rain_depth: f32,
+    _pad0: f32,
+    _pad1: f32,
+    _pad2: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> z: array<f32>;
+@group(0) @binding(2) var<storage, read> manning: array<f32>;
+@group(0) @binding(3) var<storage, read_write> h: array<f32>;
+@group(0) @binding(4) var<storage, read_write> qx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> qy: array<f32>;
+@group(0) @binding(6) var<storage, read_write> qx_new: array<f32>;
+@group(0) @binding(7) var<storage, read_write> qy_new: array<f32>;
+@group(0) @binding(8) var<storage, read_write> scale: array<f32>;
+
+fn face_flux(z_l: f32, eta_l: f32, z_r: f32, eta_r: f32, q0: f32, q_avg: f32, n: f32) -> f32 {
+    let flow_depth = max(eta_l, eta_r) - max(z_l, z_r);
+    if (flow_depth <= p.threshold) {
+        return 0.0;
+    }
+    let slope = (eta_r - eta_l) / p.dx;
+    let friction = 1.0 + p.g * p.dt * n * n * abs(q0) / pow(flow_depth, 7.0 / 3.0);
+    var q = (q_avg - p.g * flow_depth * p.dt * slope) / friction;
+    if (p.froude > 0.0) {
+        let q_max = p.froude * flow_depth * sqrt(p.g * flow_depth);
+        q = clamp(q, -q_max, q_max);
+    }
+    return q;
+}
+
+fn index(id: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return id.x + id.y * groups.x * 64u;
+}
+
+@compute @workgroup_size(64)
+fn flux_x(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(id, groups);
+    let w = p.nx + 1u;
+    if (i >= w * p.ny) {
+        return;
+    }
+    let r = i / w;
+    let f = i % w;
+    if (f == 0u || f == p.nx) {
+        qx_new[i] = 0.0;
+        return;
+    }
+    let l = r * p.nx + f - 1u;
+    let rr = l + 1u;
+    let q0 = qx[i];
+    let q_avg = p.theta * q0 + (1.0 - p.theta) * 0.5 * (qx[i - 1u] + qx[i + 1u]);
+    qx_new[i] = face_flux(z[l], z[l] + h[l], z[rr], z[rr] + h[rr], q0, q_avg, 0.5 * (manning[l] + manning[rr]));
+}
+
+@compute @workgroup_size(64)
+fn flux_y(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(id, groups);
+    if (i >= p.nx * (p.ny + 1u)) {
+        return;
+    }
+    let f = i / p.nx;
+    let c = i % p.nx;
+    if (f == 0u || f == p.ny) {
+        qy_new[i] = 0.0;
+        return;
+    }
+    let up = (f - 1u) * p.nx + c;
+    let down = f * p.nx + c;
+    let q0 = qy[i];
+    let q_avg = p.theta * q0 + (1.0 - p.theta) * 0.5 * (qy[i - p.nx] + qy[i + p.nx]);
+    qy_new[i] = face_flux(z[up], z[up] + h[up], z[down], z[down] + h[down], q0, q_avg, 0.5 * (manning[up] + manning[down]));
+}
+
+@compute @workgroup_size(64)
+fn limit(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(id, groups);
+    if (i >= p.nx * p.ny) {
+        return;
+    }
+    let c = i % p.nx;
+    let r = i / p.nx;
+    let w = p.nx + 1u;
+    let out = max(-qx_new[r * w + c], 0.0) + max(qx_new[r * w + c + 1u], 0.0)
+        + max(-qy_new[r * p.nx + c], 0.0) + max(qy_new[(r + 1u) * p.nx + c], 0.0);
+    let leaving = out * p.dt / p.dx;
+    var s = 1.0;
+    if (leaving > h[i] && leaving > 0.0) {
+        s = h[i] / leaving;
+    }
+    scale[i] = s;
+}
+
+@compute @workgroup_size(64)
+fn apply_limit_x(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(id, groups);
+    let w = p.nx + 1u;
+    if (i >= w * p.ny) {
+        return;
+    }
+    let r = i / w;
+    let f = i % w;
+    let q = qx_new[i];
+    if (q > 0.0 && f > 0u) {
+        qx_new[i] = q * scale[r * p.nx + f - 1u];
+    } else if (q < 0.0 && f < p.nx) {
+        qx_new[i] = q * scale[r * p.nx + f];
+    }
+}
+
+@compute @workgroup_size(64)
+fn apply_limit_y(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(id, groups);
+    if (i >= p.nx * (p.ny + 1u)) {
+        return;
+    }
+    let f = i / p.nx;
+    let c = i % p.nx;
+    let q = qy_new[i];
+    if (q > 0.0 && f > 0u) {
+        qy_new[i] = q * scale[(f - 1u) * p.nx + c];
+    } else if (q < 0.0 && f < p.ny) {
+        qy_new[i] = q * scale[f * p.nx + c];
+    }
+}
+
+@compute @workgroup_size(64)
+fn continuity(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(id, groups);
+    if (i >= p.nx * p.ny) {
+        return;
+    }
+    let c = i % p.nx;
+    let r = i / p.nx;
+    let w = p.nx + 1u;
+    let net = qx_new[r * w + c] - qx_new[r * w + c + 1u] + qy_new[r * p.nx + c] - qy_new[(r + 1u) * p.nx + c];
+    h[i] = max(h[i] + p.dt / p.dx * net + p.rain_depth, 0.0);
+}

@@ -1,0 +1,356 @@
+//! The GPU back-end of the flood solver: the same local-inertial scheme as
+//! `sontinh-flood`'s CPU solver, in WGSL compute shaders run through wgpu
+//! (Vulkan here, including Mesa's lavapipe on machines without a GPU).
+//!
+//! Precision is f32 on the GPU against f64 on the CPU; the two agree to a
+//! stated tolerance (see the tests). Supported forcing: initial water,
+//! uniform rain, Manning per cell, closed edges. Other forcings are refused
+//! with an error rather than ignored.
+
+use std::borrow::Cow;
+
+use bytemuck::{Pod, Zeroable};
+use sontinh_flood::{Boundary, Friction, G, Scenario, Settings, TimeSeries};
+use wgpu::util::DeviceExt;
+
+/// The solver's shaders, for validation and for other hosts (WebGPU).
+pub const SHADER: &str = include_str!("flood.wgsl");
+
+const KERNELS: [&str; 6] = ["flux_x", "flux_y", "limit", "apply_limit_x", "apply_limit_y", "continuity"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("no GPU adapter (install Mesa's lavapipe, Debian package mesa-vulkan-drivers, to run on the CPU): {0}")]
+    NoAdapter(String),
+    #[error("the GPU refused the device: {0}")]
+    Device(String),
+    #[error("not supported by the GPU back-end yet: {0}")]
+    Unsupported(String),
+    #[error("reading results back from the GPU failed: {0}")]
+    Readback(String),
+    #[error("{0}")]
+    Scenario(String),
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct Params {
+    nx: u32,
+    ny: u32,
+    dx: f32,
+    dt: f32,
+    g: f32,
+    theta: f32,
+    threshold: f32,
+    froude: f32,
+    rain_depth: f32,
+    pad: [f32; 3],
+}
+
+/// A flood simulation held on the GPU.
+pub struct GpuSimulation {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    bind_group: wgpu::BindGroup,
+    params: wgpu::Buffer,
+    h: wgpu::Buffer,
+    qx: wgpu::Buffer,
+    qy: wgpu::Buffer,
+    qx_new: wgpu::Buffer,
+    qy_new: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    adapter: String,
+    nx: usize,
+    ny: usize,
+    dx: f64,
+    settings: Settings,
+    rain: Option<TimeSeries>,
+    time: f64,
+}
+
+impl std::fmt::Debug for GpuSimulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuSimulation")
+            .field("adapter", &self.adapter)
+            .field("nx", &self.nx)
+            .field("ny", &self.ny)
+            .field("time", &self.time)
+            .finish()
+    }
+}
+
+fn storage(device: &wgpu::Device, label: &str, data: &[f32], copy: bool) -> wgpu::Buffer {
+    let mut usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+    if copy {
+        usage |= wgpu::BufferUsages::COPY_SRC;
+    }
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some(label),
+        contents: bytemuck::cast_slice(data),
+        usage,
+    })
+}
+
+impl GpuSimulation {
+    pub fn new(scenario: &Scenario, settings: &Settings) -> Result<Self, GpuError> {
+        let b = &scenario.boundaries;
+        if [&b.north, &b.south, &b.west, &b.east]
+            .iter()
+            .any(|e| !matches!(e, Boundary::Closed))
+        {
+            return Err(GpuError::Unsupported("open or stage boundaries".into()));
+        }
+        if !scenario.inflows.is_empty() || !scenario.edge_inflows.is_empty() {
+            return Err(GpuError::Unsupported("inflow hydrographs".into()));
+        }
+        let terrain = &scenario.terrain;
+        let (nx, ny, cells) = (terrain.nx, terrain.ny, terrain.len());
+        let to_f32 = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
+        let z = to_f32(&terrain.values);
+        let manning = match &scenario.friction {
+            Friction::Constant(n) => vec![*n as f32; cells],
+            Friction::Raster(values) => to_f32(values),
+        };
+        let h = scenario.initial_depth.as_deref().map(to_f32).unwrap_or_else(|| vec![0.0; cells]);
+        if manning.len() != cells || h.len() != cells {
+            return Err(GpuError::Scenario(
+                "Manning's n or the initial depth does not match the terrain".into(),
+            ));
+        }
+
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::VULKAN,
+            ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
+        });
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+        }))
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let largest = ((nx + 1) * (ny + 1) * 4) as u64;
+        if largest > u64::from(limits.max_storage_buffer_binding_size) {
+            return Err(GpuError::Unsupported(format!(
+                "a {nx} × {ny} grid exceeds this GPU's storage buffer size"
+            )));
+        }
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("sontinh flood"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits,
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device(e.to_string()))?;
+
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("flood.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(SHADER)),
+        });
+        let entry = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let read_write = wgpu::BufferBindingType::Storage { read_only: false };
+        let read_only = wgpu::BufferBindingType::Storage { read_only: true };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("flood buffers"),
+            entries: &[
+                entry(0, wgpu::BufferBindingType::Uniform),
+                entry(1, read_only),
+                entry(2, read_only),
+                entry(3, read_write),
+                entry(4, read_write),
+                entry(5, read_write),
+                entry(6, read_write),
+                entry(7, read_write),
+                entry(8, read_write),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("flood"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipelines = KERNELS
+            .iter()
+            .map(|name| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(name),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(name),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .collect();
+
+        let params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("params"),
+            size: std::mem::size_of::<Params>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let z_buffer = storage(&device, "z", &z, false);
+        let n_buffer = storage(&device, "manning", &manning, false);
+        let h_buffer = storage(&device, "h", &h, true);
+        let qx = storage(&device, "qx", &vec![0.0; (nx + 1) * ny], false);
+        let qy = storage(&device, "qy", &vec![0.0; nx * (ny + 1)], false);
+        let qx_new = storage(&device, "qx_new", &vec![0.0; (nx + 1) * ny], true);
+        let qy_new = storage(&device, "qy_new", &vec![0.0; nx * (ny + 1)], true);
+        let scale = storage(&device, "scale", &vec![1.0; cells], false);
+        let readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: (cells * 4) as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let buffers = [&params, &z_buffer, &n_buffer, &h_buffer, &qx, &qy, &qx_new, &qy_new, &scale];
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("flood"),
+            layout: &layout,
+            entries: &entries,
+        });
+        Ok(Self {
+            adapter: format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend),
+            device,
+            queue,
+            pipelines,
+            bind_group,
+            params,
+            h: h_buffer,
+            qx,
+            qy,
+            qx_new,
+            qy_new,
+            readback,
+            nx,
+            ny,
+            dx: terrain.cell_size,
+            settings: settings.clone(),
+            rain: scenario.rain_mm_per_hour.clone(),
+            time: 0.0,
+        })
+    }
+
+    /// The adapter running the simulation, e.g. "llvmpipe (…) (Cpu, Vulkan)".
+    pub fn adapter(&self) -> &str {
+        &self.adapter
+    }
+
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    /// Advances by `steps` steps of `dt` seconds each, without waiting.
+    pub fn advance(&mut self, dt: f64, steps: usize) {
+        let (nx, ny) = (self.nx, self.ny);
+        let counts = [(nx + 1) * ny, nx * (ny + 1), nx * ny, (nx + 1) * ny, nx * (ny + 1), nx * ny];
+        for _ in 0..steps {
+            let rain_depth = self
+                .rain
+                .as_ref()
+                .map(|s| s.integral(self.time, self.time + dt) / 1000.0 / 3600.0)
+                .unwrap_or(0.0)
+                .max(0.0);
+            let params = Params {
+                nx: nx as u32,
+                ny: ny as u32,
+                dx: self.dx as f32,
+                dt: dt as f32,
+                g: G as f32,
+                theta: self.settings.theta as f32,
+                threshold: self.settings.depth_threshold as f32,
+                froude: self.settings.froude_limit.unwrap_or(0.0) as f32,
+                rain_depth: rain_depth as f32,
+                pad: [0.0; 3],
+            };
+            self.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("flood step") });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("flood step"),
+                    timestamp_writes: None,
+                });
+                pass.set_bind_group(0, &self.bind_group, &[]);
+                for (pipeline, count) in self.pipelines.iter().zip(counts) {
+                    let groups = count.div_ceil(64) as u32;
+                    let (x, y) = if groups > 65_535 {
+                        (65_535, groups.div_ceil(65_535))
+                    } else {
+                        (groups, 1)
+                    };
+                    pass.set_pipeline(pipeline);
+                    pass.dispatch_workgroups(x, y, 1);
+                }
+            }
+            encoder.copy_buffer_to_buffer(&self.qx_new, 0, &self.qx, 0, self.qx.size());
+            encoder.copy_buffer_to_buffer(&self.qy_new, 0, &self.qy, 0, self.qy.size());
+            self.queue.submit([encoder.finish()]);
+            self.time += dt;
+        }
+    }
+
+    /// The water depth of every cell (waits for the GPU).
+    pub fn depth(&self) -> Result<Vec<f64>, GpuError> {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read depth") });
+        encoder.copy_buffer_to_buffer(&self.h, 0, &self.readback, 0, self.readback.size());
+        self.queue.submit([encoder.finish()]);
+        let slice = self.readback.slice(..);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            })
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        receiver
+            .recv()
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let values = {
+            let bytes = slice.get_mapped_range();
+            bytemuck::cast_slice::<u8, f32>(&bytes).iter().map(|v| f64::from(*v)).collect()
+        };
+        self.readback.unmap();
+        Ok(values)
+    }
+
+    /// The adaptive step for the current state, as the CPU solver computes
+    /// it (reads the depths back).
+    pub fn time_step(&self) -> Result<f64, GpuError> {
+        let h_max = self.depth()?.into_iter().fold(0.0, f64::max);
+        if h_max <= self.settings.depth_threshold {
+            return Ok(self.settings.max_time_step);
+        }
+        let speed = (1.0 + self.settings.froude_limit.unwrap_or(0.0)) * (G * h_max).sqrt();
+        Ok((self.settings.alpha * self.dx / speed).min(self.settings.max_time_step))
+    }
+}
+
+#[cfg(test)]
+mod tests;
