@@ -132,7 +132,7 @@ impl GpuSimulation {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let largest = ((nx + 1) * (ny + 1) * 4) as u64;
-        if largest > u64::from(limits.max_storage_buffer_binding_size) {
+        if largest > limits.max_storage_buffer_binding_size {
             return Err(GpuError::Unsupported(format!(
                 "a {nx} × {ny} grid exceeds this GPU's storage buffer size"
             )));
