@@ -344,11 +344,7 @@ impl GpuSimulation {
     /// it (reads the depths back).
     pub fn time_step(&self) -> Result<f64, GpuError> {
         let h_max = self.depth()?.into_iter().fold(0.0, f64::max);
-        if h_max <= self.settings.depth_threshold {
-            return Ok(self.settings.max_time_step);
-        }
-        let speed = (1.0 + self.settings.froude_limit.unwrap_or(0.0)) * (G * h_max).sqrt();
-        Ok((self.settings.alpha * self.dx / speed).min(self.settings.max_time_step))
+        Ok(self.settings.time_step(self.dx, h_max))
     }
 }
 

@@ -111,6 +111,19 @@ pub struct Settings {
     pub froude_limit: Option<f64>,
 }
 
+impl Settings {
+    /// The adaptive step for cells of `dx` metres and a deepest water of
+    /// `h_max` metres: Δt = α·Δx / ((1 + Fr)·√(g·h_max)), since velocities
+    /// reach Fr·√(g·h) under the Froude limit.
+    pub fn time_step(&self, dx: f64, h_max: f64) -> f64 {
+        if h_max <= self.depth_threshold {
+            return self.max_time_step;
+        }
+        let speed = (1.0 + self.froude_limit.unwrap_or(0.0)) * (G * h_max).sqrt();
+        (self.alpha * dx / speed).min(self.max_time_step)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -362,13 +375,7 @@ impl Simulation {
         })
         .map(|eta| eta - self.z_min)
         .fold(0.0, f64::max);
-        let h = h_max.max(edge_max);
-        if h <= self.settings.depth_threshold {
-            return self.settings.max_time_step;
-        }
-        // With velocities up to Fr·√(g·h), the signal speed is (1 + Fr)·√(g·h).
-        let speed = (1.0 + self.settings.froude_limit.unwrap_or(0.0)) * (G * h).sqrt();
-        (self.settings.alpha * self.dx / speed).min(self.settings.max_time_step)
+        self.settings.time_step(self.dx, h_max.max(edge_max))
     }
 
     /// Advances by one adaptive step, not beyond `until`; returns the step.
