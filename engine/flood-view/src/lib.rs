@@ -34,6 +34,8 @@ pub struct FloodOverlayStatus(pub Option<Result<OverlaySummary, String>>);
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OverlaySummary {
     pub wet_cells: usize,
+    /// Area of one cell of the results grid, m².
+    pub cell_area_m2: f64,
     pub max_depth_m: f64,
 }
 
@@ -93,6 +95,7 @@ pub fn flood_surface(terrain: &GeoRaster, max_depth: &GeoRaster, frame: &EnuFram
     let mut mesh = MeshData::default();
     let mut summary = OverlaySummary {
         wet_cells: 0,
+        cell_area_m2: (t.pixel_width * t.pixel_height).abs(),
         max_depth_m: 0.0,
     };
     for r in 0..h {

@@ -59,10 +59,15 @@ pub fn run(scene: Scene, flood: Option<PathBuf>) -> ExitCode {
         }),
         ..default()
     }));
+    let planner = flood.is_some();
     add_scene_plugins(&mut app, scene, flood);
     app.add_plugins(ViewerUiPlugin).add_systems(Startup, move |mut commands: Commands| {
         commands.spawn(scene_camera(&bookmark));
     });
+    if planner {
+        // Flood results are the planner's view.
+        app.insert_resource(sontinh_ui::UserMode::Planner);
+    }
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),

@@ -39,6 +39,13 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Live feeds show here.",
     ),
     ("planner_hint", "Kịch bản ngập lụt của cảnh này:", "Flood scenarios of this scene:"),
+    ("flood_shown", "Ngập tối đa (sâu hơn 0,1 m)", "Maximum flood (deeper than 0.1 m)"),
+    ("deepest", "sâu nhất", "deepest"),
+    (
+        "flood_hint",
+        "Chạy `sontinh flood run` rồi mở với --flood THƯ_MỤC để xem kết quả.",
+        "Run `sontinh flood run`, then open with --flood DIR to see the result.",
+    ),
     (
         "controls",
         "Chuột trái: xoay · Chuột phải: kéo · Cuộn: thu phóng · F: đi bộ",

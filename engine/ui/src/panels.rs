@@ -20,6 +20,7 @@ pub fn draw_panels(
     rigs: Query<&CameraRig>,
     mut fly: MessageWriter<FlyTo>,
     mut navigation: MessageWriter<SetNavigationMode>,
+    flood: Option<Res<sontinh_flood_view::FloodOverlayStatus>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let l = lang.0;
@@ -139,6 +140,29 @@ pub fn draw_panels(
                         ui.label(tr("planner_hint", l));
                         for s in &scene.flood_scenarios {
                             ui.label(format!("• {} ({} h, {} mm/h)", s.name.get(l), s.duration_hours, s.rain_mm_per_hour));
+                        }
+                        match flood.as_deref().and_then(|f| f.0.as_ref()) {
+                            Some(Ok(summary)) => {
+                                ui.label(format!(
+                                    "{}: {:.2} km², {} {:.2} m",
+                                    tr("flood_shown", l),
+                                    summary.wet_cells as f64 * summary.cell_area_m2 / 1e6,
+                                    tr("deepest", l),
+                                    summary.max_depth_m
+                                ));
+                                ui.horizontal(|ui| {
+                                    for (depth, rgb) in sontinh_flood_view::DEPTH_RAMP {
+                                        let [r, g, b] = rgb.map(|c| (c.powf(1.0 / 2.2) * 255.0) as u8);
+                                        ui.colored_label(egui::Color32::from_rgb(r, g, b), format!("■ {depth} m"));
+                                    }
+                                });
+                            }
+                            Some(Err(why)) => {
+                                ui.colored_label(egui::Color32::LIGHT_RED, why);
+                            }
+                            None => {
+                                ui.small(tr("flood_hint", l));
+                            }
                         }
                     }
                 }
