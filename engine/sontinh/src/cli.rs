@@ -70,6 +70,27 @@ enum FloodCommand {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Option<u32>,
     },
+    /// Quick inundation map: what lies below the given gauge levels and is connected to them.
+    Inundate {
+        scene: PathBuf,
+        #[arg(long)]
+        scenario: Option<String>,
+        /// A gauge of the scenario and its water level in metres, e.g. thach-han=7.4 (repeatable).
+        #[arg(long = "level", value_parser = parse_level, required = true)]
+        levels: Vec<(String, f64)>,
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_level(s: &str) -> Result<(String, f64), String> {
+    let (id, level) = s.split_once('=').ok_or_else(|| format!("\"{s}\" is not GAUGE=LEVEL"))?;
+    let level: f64 = level.trim().parse().map_err(|_| format!("\"{level}\" is not a level in metres"))?;
+    if !level.is_finite() {
+        return Err(format!("\"{level}\" is not a level in metres"));
+    }
+    Ok((id.trim().to_owned(), level))
 }
 
 #[derive(Args, Debug)]
@@ -147,22 +168,37 @@ pub fn main() -> ExitCode {
                 eprintln!("error: cannot start {n} threads: {e}");
                 return ExitCode::FAILURE;
             }
-            match crate::flood::run(&scene, scenario.as_deref(), &out) {
-                Ok(outcome) => {
-                    println!("{}", outcome.report);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            report(crate::flood::run(&scene, scenario.as_deref(), &out))
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Flood(FloodCommand::Inundate {
+            scene,
+            scenario,
+            levels,
+            out,
+        }) => match load(&scene) {
+            Ok(scene) => report(crate::flood::inundate(&scene, scenario.as_deref(), &levels, &out)),
+            Err(code) => code,
+        },
     }
 }
 
 /// Loads a scene for viewing or rendering: structural errors stop here;
 /// missing layer files are warnings, and those layers are reported as broken.
+#[cfg(not(target_arch = "wasm32"))]
+fn report(result: Result<crate::flood::Outcome, String>) -> ExitCode {
+    match result {
+        Ok(outcome) => {
+            println!("{}", outcome.report);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn load(path: &std::path::Path) -> Result<sontinh_scene::Scene, ExitCode> {
     let scene = sontinh_scene::load(path).map_err(|errors| {
         eprintln!("{errors}");

@@ -177,6 +177,43 @@ fn flood_run_writes_georeferenced_results() {
 }
 
 #[test]
+fn quick_inundation_floods_only_what_the_river_reaches() {
+    let out = repo().join("target/inundate-test");
+    let run = |level: &str| {
+        let o = sontinh(&[
+            "flood",
+            "inundate",
+            "tests/scenes/flood-small.toml",
+            "--level",
+            &format!("river={level}"),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        summary["flooded_area_km2"].as_f64().unwrap()
+    };
+    // Below the 4 m plain only the river channel floods; above it, the plain
+    // and (through the gates) the citadel; the 9 m walls stay dry.
+    let (low, high) = (run("3.5"), run("6.0"));
+    assert!(low > 0.1 && low < 0.8, "{low} km² at 3.5 m");
+    assert!(high > 3.5 && high < 4.0, "{high} km² at 6 m");
+    let depth = sontinh_raster::read(&out.join("inundation_depth.tif")).unwrap();
+    assert_eq!(depth.crs.map(|c| c.code), Some(32648));
+    let o = sontinh(&[
+        "flood",
+        "inundate",
+        "tests/scenes/flood-small.toml",
+        "--level",
+        "sea=3",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no gauge \"sea\"; it has: river, inside"), "{}", stderr(&o));
+}
+
+#[test]
 fn flood_run_reports_bad_scenarios() {
     let out = std::env::temp_dir().join("sontinh-flood-never");
     let o = sontinh(&[
