@@ -1,7 +1,9 @@
 // The local-inertial flood solver (Bates et al. 2010; θ-scheme of de Almeida
 // et al. 2012), one kernel per stage, matching sontinh-flood's CPU solver:
 // new x- and y-face discharges from the old state, an outflow limiter that
-// keeps depths non-negative, then continuity. Closed edges.
+// keeps depths non-negative, then continuity with sources. Each edge is
+// closed (0), free outflow (1, value = energy slope) or a stage (2, value =
+// water level this step); river inflows through edge faces override them.
 //
 // Cell (c, r) is at r * nx + c. x-face f of row r is at r * (nx + 1) + f (west
 // of cell f); y-face row f, column c is at f * nx + c (north of row f).
@@ -18,9 +20,17 @@ struct Params {
     froude: f32,
     // Rain depth added to every cell this step, m.
     rain_depth: f32,
-    _pad0: f32,
-    _pad1: f32,
-    _pad2: f32,
+    sources: u32,
+    time_after: f32,
+    arrival_depth: f32,
+    // North, south, west, east.
+    edge_kind: vec4<u32>,
+    edge_value: vec4<f32>,
+}
+
+struct Source {
+    cell: u32,
+    depth: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -32,6 +42,33 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> qx_new: array<f32>;
 @group(0) @binding(7) var<storage, read_write> qy_new: array<f32>;
 @group(0) @binding(8) var<storage, read_write> scale: array<f32>;
+// Discharge per unit width entering through each edge face this step (north
+// faces, then south, west, east); below -1e29 where no river enters.
+@group(0) @binding(9) var<storage, read> edge_q: array<f32>;
+@group(0) @binding(10) var<storage, read> sources: array<Source>;
+@group(0) @binding(11) var<storage, read_write> max_depth: array<f32>;
+@group(0) @binding(12) var<storage, read_write> arrival: array<f32>;
+
+// Discharge through an edge face next to a cell with bed `z` and surface `eta`.
+fn edge_flux(edge: u32, z: f32, eta: f32, q0: f32, n: f32, outward_positive: bool) -> f32 {
+    let kind = p.edge_kind[edge];
+    if (kind == 1u) {
+        let depth = eta - z;
+        if (depth <= p.threshold) {
+            return 0.0;
+        }
+        let q = pow(depth, 5.0 / 3.0) * sqrt(p.edge_value[edge]) / max(n, 1e-6);
+        return select(-q, q, outward_positive);
+    }
+    if (kind == 2u) {
+        let ghost_eta = max(p.edge_value[edge], z);
+        if (outward_positive) {
+            return face_flux(z, eta, z, ghost_eta, q0, q0, n);
+        }
+        return face_flux(z, ghost_eta, z, eta, q0, q0, n);
+    }
+    return 0.0;
+}
 
 fn face_flux(z_l: f32, eta_l: f32, z_r: f32, eta_r: f32, q0: f32, q_avg: f32, n: f32) -> f32 {
     let flow_depth = max(eta_l, eta_r) - max(z_l, z_r);
@@ -62,7 +99,14 @@ fn flux_x(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups)
     let r = i / w;
     let f = i % w;
     if (f == 0u || f == p.nx) {
-        qx_new[i] = 0.0;
+        let west = f == 0u;
+        let cell = select(r * p.nx + p.nx - 1u, r * p.nx, west);
+        let inflow = edge_q[select(2u * p.nx + p.ny + r, 2u * p.nx + r, west)];
+        if (inflow > -1e29) {
+            qx_new[i] = select(-inflow, inflow, west);
+        } else {
+            qx_new[i] = edge_flux(select(3u, 2u, west), z[cell], z[cell] + h[cell], qx[i], manning[cell], !west);
+        }
         return;
     }
     let l = r * p.nx + f - 1u;
@@ -81,7 +125,14 @@ fn flux_y(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups)
     let f = i / p.nx;
     let c = i % p.nx;
     if (f == 0u || f == p.ny) {
-        qy_new[i] = 0.0;
+        let north = f == 0u;
+        let cell = select((p.ny - 1u) * p.nx + c, c, north);
+        let inflow = edge_q[select(p.nx + c, c, north)];
+        if (inflow > -1e29) {
+            qy_new[i] = select(-inflow, inflow, north);
+        } else {
+            qy_new[i] = edge_flux(select(1u, 0u, north), z[cell], z[cell] + h[cell], qy[i], manning[cell], !north);
+        }
         return;
     }
     let up = (f - 1u) * p.nx + c;
@@ -153,5 +204,16 @@ fn continuity(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgro
     let r = i / p.nx;
     let w = p.nx + 1u;
     let net = qx_new[r * w + c] - qx_new[r * w + c + 1u] + qy_new[r * p.nx + c] - qy_new[(r + 1u) * p.nx + c];
-    h[i] = max(h[i] + p.dt / p.dx * net + p.rain_depth, 0.0);
+    var d = h[i] + p.dt / p.dx * net + p.rain_depth;
+    for (var k = 0u; k < p.sources; k = k + 1u) {
+        if (sources[k].cell == i) {
+            d = d + sources[k].depth;
+        }
+    }
+    d = max(d, 0.0);
+    h[i] = d;
+    max_depth[i] = max(max_depth[i], d);
+    if (d > p.arrival_depth && arrival[i] < 0.0) {
+        arrival[i] = p.time_after;
+    }
 }

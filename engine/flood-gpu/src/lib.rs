@@ -3,14 +3,15 @@
 //! (Vulkan here, including Mesa's lavapipe on machines without a GPU).
 //!
 //! Precision is f32 on the GPU against f64 on the CPU; the two agree to a
-//! stated tolerance (see the tests). Supported forcing: initial water,
-//! uniform rain, Manning per cell, closed edges. Other forcings are refused
-//! with an error rather than ignored.
+//! stated tolerance (see the tests). Every forcing of the CPU solver is
+//! supported: initial water, uniform rain, Manning per cell, point and edge
+//! inflows, closed, free-outflow and stage edges; maximum depth and arrival
+//! time are kept on the GPU.
 
 use std::borrow::Cow;
 
 use bytemuck::{Pod, Zeroable};
-use sontinh_flood::{Boundary, Friction, G, Scenario, Settings, TimeSeries};
+use sontinh_flood::{Boundary, Edge, EdgeInflow, Friction, G, Scenario, Settings, TimeSeries};
 use wgpu::util::DeviceExt;
 
 /// The solver's shaders, for validation and for other hosts (WebGPU).
@@ -44,8 +45,22 @@ struct Params {
     threshold: f32,
     froude: f32,
     rain_depth: f32,
-    pad: [f32; 3],
+    sources: u32,
+    time_after: f32,
+    arrival_depth: f32,
+    edge_kind: [u32; 4],
+    edge_value: [f32; 4],
 }
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct Source {
+    cell: u32,
+    depth: f32,
+}
+
+/// No river enters through this edge face.
+const NO_INFLOW: f32 = -1e30;
 
 /// A flood simulation held on the GPU.
 pub struct GpuSimulation {
@@ -59,8 +74,15 @@ pub struct GpuSimulation {
     qy: wgpu::Buffer,
     qx_new: wgpu::Buffer,
     qy_new: wgpu::Buffer,
+    edge_q: wgpu::Buffer,
+    sources: wgpu::Buffer,
+    max_depth: wgpu::Buffer,
+    arrival: wgpu::Buffer,
     readback: wgpu::Buffer,
     adapter: String,
+    boundaries: [Boundary; 4],
+    inflows: Vec<(u32, TimeSeries)>,
+    edge_inflows: Vec<EdgeInflow>,
     nx: usize,
     ny: usize,
     dx: f64,
@@ -94,16 +116,8 @@ fn storage(device: &wgpu::Device, label: &str, data: &[f32], copy: bool) -> wgpu
 
 impl GpuSimulation {
     pub fn new(scenario: &Scenario, settings: &Settings) -> Result<Self, GpuError> {
-        let b = &scenario.boundaries;
-        if [&b.north, &b.south, &b.west, &b.east]
-            .iter()
-            .any(|e| !matches!(e, Boundary::Closed))
-        {
-            return Err(GpuError::Unsupported("open or stage boundaries".into()));
-        }
-        if !scenario.inflows.is_empty() || !scenario.edge_inflows.is_empty() {
-            return Err(GpuError::Unsupported("inflow hydrographs".into()));
-        }
+        // The CPU solver validates the scenario; the GPU runs only what it accepts.
+        sontinh_flood::Simulation::new(scenario.clone(), settings.clone()).map_err(|e| GpuError::Scenario(e.to_string()))?;
         let terrain = &scenario.terrain;
         let (nx, ny, cells) = (terrain.nx, terrain.ny, terrain.len());
         let to_f32 = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
@@ -173,6 +187,10 @@ impl GpuSimulation {
                 entry(6, read_write),
                 entry(7, read_write),
                 entry(8, read_write),
+                entry(9, read_only),
+                entry(10, read_only),
+                entry(11, read_write),
+                entry(12, read_write),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -208,13 +226,29 @@ impl GpuSimulation {
         let qx_new = storage(&device, "qx_new", &vec![0.0; (nx + 1) * ny], true);
         let qy_new = storage(&device, "qy_new", &vec![0.0; nx * (ny + 1)], true);
         let scale = storage(&device, "scale", &vec![1.0; cells], false);
+        let edge_q = storage(&device, "edge_q", &vec![NO_INFLOW; 2 * (nx + ny)], false);
+        let source_count = scenario.inflows.len().max(1);
+        let sources = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sources"),
+            size: (source_count * std::mem::size_of::<Source>()) as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let max_depth = storage(&device, "max_depth", &h, true);
+        let arrived: Vec<f32> = h
+            .iter()
+            .map(|d| if f64::from(*d) > settings.arrival_depth { 0.0 } else { -1.0 })
+            .collect();
+        let arrival = storage(&device, "arrival", &arrived, true);
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: (cells * 4) as u64,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let buffers = [&params, &z_buffer, &n_buffer, &h_buffer, &qx, &qy, &qx_new, &qy_new, &scale];
+        let buffers = [
+            &params, &z_buffer, &n_buffer, &h_buffer, &qx, &qy, &qx_new, &qy_new, &scale, &edge_q, &sources, &max_depth, &arrival,
+        ];
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
@@ -240,7 +274,23 @@ impl GpuSimulation {
             qy,
             qx_new,
             qy_new,
+            edge_q,
+            sources,
+            max_depth,
+            arrival,
             readback,
+            boundaries: [
+                scenario.boundaries.north.clone(),
+                scenario.boundaries.south.clone(),
+                scenario.boundaries.west.clone(),
+                scenario.boundaries.east.clone(),
+            ],
+            inflows: scenario
+                .inflows
+                .iter()
+                .map(|i| ((i.row * nx + i.column) as u32, i.discharge.clone()))
+                .collect(),
+            edge_inflows: scenario.edge_inflows.clone(),
             nx,
             ny,
             dx: terrain.cell_size,
@@ -270,6 +320,45 @@ impl GpuSimulation {
                 .map(|s| s.integral(self.time, self.time + dt) / 1000.0 / 3600.0)
                 .unwrap_or(0.0)
                 .max(0.0);
+            let (t0, t1, t_mid) = (self.time, self.time + dt, self.time + dt / 2.0);
+            let mut edge_kind = [0u32; 4];
+            let mut edge_value = [0f32; 4];
+            for (k, b) in self.boundaries.iter().enumerate() {
+                (edge_kind[k], edge_value[k]) = match b {
+                    Boundary::Closed => (0, 0.0),
+                    Boundary::FreeOutflow { slope } => (1, *slope as f32),
+                    Boundary::Stage(series) => (2, series.at(t_mid) as f32),
+                };
+            }
+            if !self.edge_inflows.is_empty() {
+                let mut edge_q = vec![NO_INFLOW; 2 * (nx + ny)];
+                for e in &self.edge_inflows {
+                    // The step's mean discharge, as the CPU solver uses.
+                    let q = (e.discharge.integral(t0, t1) / dt).max(0.0) / ((e.last - e.first + 1) as f64 * self.dx);
+                    let offset = match e.edge {
+                        Edge::North => 0,
+                        Edge::South => nx,
+                        Edge::West => 2 * nx,
+                        Edge::East => 2 * nx + ny,
+                    };
+                    for k in e.first..=e.last {
+                        edge_q[offset + k] = q as f32;
+                    }
+                }
+                self.queue.write_buffer(&self.edge_q, 0, bytemuck::cast_slice(&edge_q));
+            }
+            if !self.inflows.is_empty() {
+                let area = self.dx * self.dx;
+                let sources: Vec<Source> = self
+                    .inflows
+                    .iter()
+                    .map(|(cell, series)| Source {
+                        cell: *cell,
+                        depth: (series.integral(t0, t1).max(0.0) / area) as f32,
+                    })
+                    .collect();
+                self.queue.write_buffer(&self.sources, 0, bytemuck::cast_slice(&sources));
+            }
             let params = Params {
                 nx: nx as u32,
                 ny: ny as u32,
@@ -280,7 +369,11 @@ impl GpuSimulation {
                 threshold: self.settings.depth_threshold as f32,
                 froude: self.settings.froude_limit.unwrap_or(0.0) as f32,
                 rain_depth: rain_depth as f32,
-                pad: [0.0; 3],
+                sources: self.inflows.len() as u32,
+                time_after: t1 as f32,
+                arrival_depth: self.settings.arrival_depth as f32,
+                edge_kind,
+                edge_value,
             };
             self.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
             let mut encoder = self
@@ -312,10 +405,29 @@ impl GpuSimulation {
 
     /// The water depth of every cell (waits for the GPU).
     pub fn depth(&self) -> Result<Vec<f64>, GpuError> {
+        self.read(&self.h)
+    }
+
+    /// The deepest water each cell has held.
+    pub fn max_depth(&self) -> Result<Vec<f64>, GpuError> {
+        self.read(&self.max_depth)
+    }
+
+    /// When each cell first got deeper than the arrival depth, s; infinite
+    /// where it never did.
+    pub fn arrival_time(&self) -> Result<Vec<f64>, GpuError> {
+        Ok(self
+            .read(&self.arrival)?
+            .into_iter()
+            .map(|t| if t < 0.0 { f64::INFINITY } else { t })
+            .collect())
+    }
+
+    fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<f64>, GpuError> {
         let mut encoder = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read depth") });
-        encoder.copy_buffer_to_buffer(&self.h, 0, &self.readback, 0, self.readback.size());
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back") });
+        encoder.copy_buffer_to_buffer(buffer, 0, &self.readback, 0, self.readback.size());
         self.queue.submit([encoder.finish()]);
         let slice = self.readback.slice(..);
         let (sender, receiver) = std::sync::mpsc::channel();
