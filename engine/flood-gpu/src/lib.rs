@@ -240,9 +240,10 @@ impl GpuSimulation {
             .map(|d| if f64::from(*d) > settings.arrival_depth { 0.0 } else { -1.0 })
             .collect();
         let arrival = storage(&device, "arrival", &arrived, true);
+        // Large enough for the biggest buffer read back (the face discharges).
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: (cells * 4) as u64,
+            size: (((nx + 1) * ny).max(nx * (ny + 1)) * 4) as u64,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -423,13 +424,32 @@ impl GpuSimulation {
             .collect())
     }
 
+    /// Cell-centred velocity (east, south) in m/s, zero where dry, as the CPU
+    /// solver computes it.
+    pub fn velocity(&self) -> Result<Vec<[f64; 2]>, GpuError> {
+        let (qx, qy, h) = (self.read(&self.qx_new)?, self.read(&self.qy_new)?, self.depth()?);
+        let nx = self.nx;
+        Ok((0..h.len())
+            .map(|i| {
+                let (c, r) = (i % nx, i / nx);
+                if h[i] <= self.settings.depth_threshold {
+                    return [0.0, 0.0];
+                }
+                let u = (qx[r * (nx + 1) + c] + qx[r * (nx + 1) + c + 1]) / 2.0;
+                let v = (qy[r * nx + c] + qy[(r + 1) * nx + c]) / 2.0;
+                [u / h[i], v / h[i]]
+            })
+            .collect())
+    }
+
     fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<f64>, GpuError> {
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back") });
-        encoder.copy_buffer_to_buffer(buffer, 0, &self.readback, 0, self.readback.size());
+        let size = buffer.size();
+        encoder.copy_buffer_to_buffer(buffer, 0, &self.readback, 0, size);
         self.queue.submit([encoder.finish()]);
-        let slice = self.readback.slice(..);
+        let slice = self.readback.slice(..size);
         let (sender, receiver) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |result| {
             let _ = sender.send(result);

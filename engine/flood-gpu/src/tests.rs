@@ -124,6 +124,13 @@ fn cpu_and_gpu_agree_with_every_forcing() {
     );
     assert!(depth < 0.01, "depths differ by {depth} m");
     assert!(max_depth < 0.01, "maximum depths differ by {max_depth} m");
+    let speed = cpu
+        .velocity()
+        .iter()
+        .zip(gpu.velocity().unwrap())
+        .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
+        .fold(0.0, f64::max);
+    assert!(speed < 0.01, "velocities differ by {speed} m/s");
     assert!(arrivals_agree >= nx * ny * 99 / 100, "{arrivals_agree} cells agree on arrival");
     assert!(arrival <= 2.0 * dt + 1e-9, "arrival times differ by {arrival} s");
 }

@@ -69,6 +69,9 @@ enum FloodCommand {
         /// Worker threads (default: all cores).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Option<u32>,
+        /// The solver: cpu (f64, threads) or gpu (f32 compute shaders; lavapipe without a GPU).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: crate::flood::Backend,
     },
     /// Quick inundation map: what lies below the given gauge levels and is connected to them.
     Inundate {
@@ -157,6 +160,7 @@ pub fn main() -> ExitCode {
             scenario,
             out,
             threads,
+            backend,
         }) => {
             let scene = match load(&scene) {
                 Ok(s) => s,
@@ -168,7 +172,7 @@ pub fn main() -> ExitCode {
                 eprintln!("error: cannot start {n} threads: {e}");
                 return ExitCode::FAILURE;
             }
-            report(crate::flood::run(&scene, scenario.as_deref(), &out))
+            report(crate::flood::run(&scene, scenario.as_deref(), &out, backend))
         }
         #[cfg(not(target_arch = "wasm32"))]
         Command::Flood(FloodCommand::Inundate {

@@ -176,6 +176,34 @@ fn flood_run_writes_georeferenced_results() {
     assert!(stderr(&o).contains("no/such/dir"), "{}", stderr(&o));
 }
 
+/// The same run on the GPU back-end (lavapipe here) gives the same flood.
+/// Its time steps differ (re-read every 10 steps, with a safety factor), so
+/// cells near the moving front differ most.
+#[test]
+fn flood_run_on_the_gpu_matches_the_cpu() {
+    let run = |backend: &str| {
+        let out = repo().join(format!("target/flood-backend-{backend}"));
+        let o = sontinh(&[
+            "flood",
+            "run",
+            "tests/scenes/flood-small.toml",
+            "-o",
+            out.to_str().unwrap(),
+            "--backend",
+            backend,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        sontinh_raster::read(&out.join("max_depth.tif")).unwrap().values
+    };
+    let (cpu, gpu) = (run("cpu"), run("gpu"));
+    let mut diffs: Vec<f64> = cpu.iter().zip(&gpu).map(|(a, b)| (a - b).abs()).collect();
+    diffs.sort_by(f64::total_cmp);
+    let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+    let p99 = diffs[diffs.len() * 99 / 100];
+    assert!(mean < 0.02, "mean difference of maximum depth {mean} m");
+    assert!(p99 < 0.05, "99th percentile difference {p99} m");
+}
+
 #[test]
 fn quick_inundation_floods_only_what_the_river_reaches() {
     let out = repo().join("target/inundate-test");
