@@ -1,6 +1,6 @@
-//! Flood results drawn over the scene: the maximum water level of a
-//! `sontinh flood run` output folder as a surface coloured by depth, for
-//! planners.
+//! Flood results drawn over the scene: the water of a `sontinh flood run`
+//! output folder as a surface coloured by depth, for planners — the maximum
+//! level, or any of the run's snapshots, scrubbed or played as a timeline.
 //!
 //! The results are on a UTM 48N grid; each cell corner is carried into the
 //! scene's ENU frame. Levels are heights above the scene's datum, drawn on
@@ -19,13 +19,47 @@ pub struct FloodOverlayPlugin;
 
 impl Plugin for FloodOverlayPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<FloodOverlayStatus>().add_systems(Update, load_overlay);
+        app.init_resource::<FloodOverlayStatus>()
+            .init_resource::<FloodTimeline>()
+            .add_systems(Update, (load_overlay, play_timeline, show_timeline).chain());
     }
 }
 
 /// The output folder of a flood run to show.
 #[derive(Resource, Clone, Debug)]
 pub struct FloodResults(pub PathBuf);
+
+/// Which moment of the flood is shown: the snapshot times of the run, the
+/// one shown (`None`: the maximum over the whole run), and playback.
+#[derive(Resource, Default, Debug)]
+pub struct FloodTimeline {
+    pub times_s: Vec<f64>,
+    pub shown: Option<usize>,
+    pub playing: bool,
+    /// Show the snapshot nearest this time (hours) once the results load.
+    pub requested_hours: Option<f64>,
+    elapsed: f32,
+    drawn: Option<Option<usize>>,
+}
+
+impl FloodTimeline {
+    /// The snapshot nearest `hours`.
+    pub fn nearest(&self, hours: f64) -> Option<usize> {
+        (0..self.times_s.len()).min_by(|a, b| {
+            (self.times_s[*a] - hours * 3600.0)
+                .abs()
+                .total_cmp(&(self.times_s[*b] - hours * 3600.0).abs())
+        })
+    }
+}
+
+/// The loaded rasters of a flood run.
+#[derive(Resource)]
+struct FloodData {
+    terrain: GeoRaster,
+    max_depth: GeoRaster,
+    snapshots: Vec<PathBuf>,
+}
 
 /// What became of the overlay: `None` until tried.
 #[derive(Resource, Default, Debug)]
@@ -123,9 +157,30 @@ pub fn flood_surface(terrain: &GeoRaster, max_depth: &GeoRaster, frame: &EnuFram
     Ok((mesh, summary))
 }
 
-fn read_results(dir: &Path, frame: &EnuFrame) -> Result<(MeshData, OverlaySummary), String> {
+/// The snapshots of a run folder, `snapshots/depth_<seconds>s.tif`, in time order.
+pub fn list_snapshots(dir: &Path) -> Vec<(f64, PathBuf)> {
+    let mut found: Vec<(f64, PathBuf)> = std::fs::read_dir(dir.join("snapshots"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let path = entry.path();
+            let name = path.file_name()?.to_str()?;
+            let seconds: f64 = name.strip_prefix("depth_")?.strip_suffix("s.tif")?.parse().ok()?;
+            Some((seconds, path))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    found
+}
+
+fn read_results(dir: &Path) -> Result<FloodData, String> {
     let read = |name: &str| sontinh_raster::read(&dir.join(name)).map_err(|e| e.to_string());
-    flood_surface(&read("terrain.tif")?, &read("max_depth.tif")?, frame)
+    Ok(FloodData {
+        terrain: read("terrain.tif")?,
+        max_depth: read("max_depth.tif")?,
+        snapshots: list_snapshots(dir).into_iter().map(|(_, p)| p).collect(),
+    })
 }
 
 #[derive(Component)]
@@ -134,25 +189,29 @@ struct FloodOverlay;
 fn load_overlay(
     mut commands: Commands,
     results: Option<Res<FloodResults>>,
-    scene: Option<Res<ActiveScene>>,
     mut status: ResMut<FloodOverlayStatus>,
+    mut timeline: ResMut<FloodTimeline>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     existing: Query<Entity, With<FloodOverlay>>,
 ) {
-    let (Some(results), Some(scene)) = (results, scene) else { return };
+    let Some(results) = results else { return };
     if status.0.is_some() && !results.is_changed() {
         return;
     }
     for e in &existing {
         commands.entity(e).despawn();
     }
-    match read_results(&results.0, &scene.0.frame) {
-        Ok((mesh, summary)) => {
+    match read_results(&results.0) {
+        Ok(data) => {
+            timeline.times_s = list_snapshots(&results.0).into_iter().map(|(t, _)| t).collect();
+            timeline.shown = timeline.requested_hours.and_then(|h| timeline.nearest(h));
+            timeline.drawn = None;
+            commands.insert_resource(data);
             commands.spawn((
                 Name::new("flood overlay"),
                 FloodOverlay,
-                Mesh3d(meshes.add(mesh_from_part(&mesh))),
+                Mesh3d(meshes.add(mesh_from_part(&MeshData::default()))),
                 MeshMaterial3d(materials.add(StandardMaterial {
                     base_color: Color::WHITE,
                     perceptual_roughness: 0.15,
@@ -162,13 +221,75 @@ fn load_overlay(
                 })),
                 Transform::IDENTITY,
             ));
-            status.0 = Some(Ok(summary));
+            // The summary is filled in when the surface is drawn.
+            status.0 = Some(Ok(OverlaySummary {
+                wet_cells: 0,
+                cell_area_m2: 0.0,
+                max_depth_m: 0.0,
+            }));
         }
         Err(why) => {
             warn!("flood results {}: {why}", results.0.display());
             status.0 = Some(Err(format!("{}: {why}", results.0.display())));
         }
     }
+}
+
+/// Plays the timeline: a new snapshot every 0.4 s, then back to the maximum.
+fn play_timeline(time: Res<Time>, mut timeline: ResMut<FloodTimeline>) {
+    if !timeline.playing || timeline.times_s.is_empty() {
+        return;
+    }
+    timeline.elapsed += time.delta_secs();
+    if timeline.elapsed < 0.4 {
+        return;
+    }
+    timeline.elapsed = 0.0;
+    timeline.shown = match timeline.shown {
+        Some(i) if i + 1 < timeline.times_s.len() => Some(i + 1),
+        Some(_) => {
+            timeline.playing = false;
+            None
+        }
+        None => Some(0),
+    };
+}
+
+/// Redraws the surface when another moment is chosen.
+fn show_timeline(
+    data: Option<Res<FloodData>>,
+    scene: Option<Res<ActiveScene>>,
+    mut timeline: ResMut<FloodTimeline>,
+    mut status: ResMut<FloodOverlayStatus>,
+    overlays: Query<&Mesh3d, With<FloodOverlay>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+) {
+    let (Some(data), Some(scene)) = (data, scene) else { return };
+    let Ok(handle) = overlays.single() else { return };
+    if timeline.drawn == Some(timeline.shown) {
+        return;
+    }
+    let depth = match timeline.shown.and_then(|i| data.snapshots.get(i)) {
+        Some(path) => match sontinh_raster::read(path) {
+            Ok(raster) => raster,
+            Err(e) => {
+                status.0 = Some(Err(e.to_string()));
+                timeline.drawn = Some(timeline.shown);
+                return;
+            }
+        },
+        None => data.max_depth.clone(),
+    };
+    match flood_surface(&data.terrain, &depth, &scene.0.frame) {
+        Ok((mesh, summary)) => {
+            if let Some(mut m) = meshes.get_mut(&handle.0) {
+                *m = mesh_from_part(&mesh);
+            }
+            status.0 = Some(Ok(summary));
+        }
+        Err(why) => status.0 = Some(Err(why)),
+    }
+    timeline.drawn = Some(timeline.shown);
 }
 
 #[cfg(test)]
@@ -226,6 +347,25 @@ mod tests {
             geographic: true,
         });
         assert!(flood_surface(&geographic.clone(), &geographic, &frame).is_err());
+    }
+
+    #[test]
+    fn snapshots_are_listed_in_time_order_and_found_by_time() {
+        let dir = std::env::temp_dir().join(format!("sontinh-snapshots-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("snapshots")).unwrap();
+        for name in ["depth_0001800s.tif", "depth_0000000s.tif", "depth_0000900s.tif", "notes.txt"] {
+            std::fs::write(dir.join("snapshots").join(name), b"").unwrap();
+        }
+        let found = list_snapshots(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let times: Vec<f64> = found.iter().map(|(t, _)| *t).collect();
+        assert_eq!(times, [0.0, 900.0, 1800.0]);
+        let timeline = FloodTimeline {
+            times_s: times,
+            ..FloodTimeline::default()
+        };
+        assert_eq!(timeline.nearest(0.2), Some(1));
+        assert_eq!(timeline.nearest(10.0), Some(2));
     }
 
     #[test]

@@ -111,6 +111,9 @@ struct RenderArgs {
     /// Output folder of `sontinh flood run` to draw over the scene (maximum depth).
     #[arg(long)]
     flood: Option<PathBuf>,
+    /// With --flood: show the snapshot nearest this many hours into the flood.
+    #[arg(long, requires = "flood")]
+    flood_time: Option<f64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -138,6 +141,7 @@ pub fn main() -> ExitCode {
                     height: 720,
                     bookmark: None,
                     flood,
+                    flood_time: None,
                 })
             }
         }
@@ -233,6 +237,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         height: args.height,
         out: args.out,
         flood: args.flood,
+        flood_time: args.flood_time,
     };
     match render(&request) {
         Ok(report) => {

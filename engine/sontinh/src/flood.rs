@@ -402,8 +402,25 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
         let _ = write!(csv, ",{id}_level_m,{id}_depth_m");
     }
     csv.push('\n');
+    // Depth snapshots at every sample, for the viewer's timeline.
+    let snapshots = out_dir.join("snapshots");
+    std::fs::create_dir_all(&snapshots).map_err(|e| format!("cannot create {}: {e}", snapshots.display()))?;
     let sample = |sim: &Engine, csv: &mut String| -> Result<(), String> {
         let depth = sim.depth()?;
+        let snapshot = GeoRaster {
+            width: domain.nx,
+            height: domain.ny,
+            values: depth.clone(),
+            transform: domain.transform,
+            crs: Some(Epsg {
+                code: 32648,
+                geographic: false,
+            }),
+            nodata: None,
+            sample_type: "float32",
+        };
+        let name = format!("depth_{:07}s.tif", sim.time().round() as u64);
+        write_geotiff(&snapshots.join(name), &snapshot).map_err(|e| e.to_string())?;
         let _ = write!(csv, "{:.4}", sim.time() / 3600.0);
         for (_, (c, r)) in &gauges {
             let i = r * domain.nx + c;
@@ -500,7 +517,7 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
     let report = format!(
         "Flood \"{}\" of {}: {:.1} h simulated on {} × {} cells of {} m in {:.1} s ({} steps, {:.1} M cell updates/s, {}).\n\
          Flooded deeper than {EXTENT_THRESHOLD_M} m: {:.2} km². Deepest: {:.2} m. Volume error: {}.\n\
-         Wrote terrain.tif, max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, extent.geojson, gauges.csv and summary.json to {}",
+         Wrote terrain.tif, max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, snapshots/, extent.geojson, gauges.csv and summary.json to {}",
         scenario.id,
         scene.id,
         sim.time() / 3600.0,

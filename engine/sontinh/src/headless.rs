@@ -27,6 +27,8 @@ pub struct RenderRequest {
     pub out: PathBuf,
     /// A flood run's output folder to draw over the scene.
     pub flood: Option<PathBuf>,
+    /// Hours into the flood to show (the maximum when `None`).
+    pub flood_time: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -98,6 +100,7 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
             .disable::<WinitPlugin>(),
     );
     add_scene_plugins(&mut app, scene.clone(), request.flood.clone());
+    app.world_mut().resource_mut::<sontinh_flood_view::FloodTimeline>().requested_hours = request.flood_time;
     app.finish();
     app.cleanup();
 

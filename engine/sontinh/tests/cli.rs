@@ -160,6 +160,31 @@ fn flood_run_writes_georeferenced_results() {
         water(&dry),
         water(&flooded)
     );
+    // The timeline: one snapshot every 10 minutes, and an early moment shows less water than the maximum.
+    assert_eq!(std::fs::read_dir(out.join("snapshots")).unwrap().count(), 7);
+    let early = out.join("early.png");
+    let o = sontinh(&[
+        "render",
+        "tests/scenes/flood-small.toml",
+        "--width",
+        "320",
+        "--height",
+        "180",
+        "--flood",
+        out.to_str().unwrap(),
+        "--flood-time",
+        "0.15",
+        "--out",
+        early.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let early = image::open(&early).unwrap().to_rgb8();
+    assert!(
+        water(&early) + 500 < water(&flooded),
+        "water pixels: {} at 0.15 h, {} at the maximum",
+        water(&early),
+        water(&flooded)
+    );
     let o = sontinh(&[
         "render",
         "tests/scenes/flood-small.toml",

@@ -39,8 +39,10 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Live feeds show here.",
     ),
     ("planner_hint", "Kịch bản ngập lụt của cảnh này:", "Flood scenarios of this scene:"),
-    ("flood_shown", "Ngập tối đa (sâu hơn 0,1 m)", "Maximum flood (deeper than 0.1 m)"),
+    ("flood_shown", "Vùng ngập (sâu hơn 0,1 m)", "Flooded (deeper than 0.1 m)"),
     ("deepest", "sâu nhất", "deepest"),
+    ("flood_at", "Lúc", "At"),
+    ("flood_max", "Tối đa cả trận lũ", "Maximum over the flood"),
     (
         "flood_hint",
         "Chạy `sontinh flood run` rồi mở với --flood THƯ_MỤC để xem kết quả.",

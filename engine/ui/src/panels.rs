@@ -21,6 +21,7 @@ pub fn draw_panels(
     mut fly: MessageWriter<FlyTo>,
     mut navigation: MessageWriter<SetNavigationMode>,
     flood: Option<Res<sontinh_flood_view::FloodOverlayStatus>>,
+    mut timeline: Option<ResMut<sontinh_flood_view::FloodTimeline>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let l = lang.0;
@@ -150,6 +151,31 @@ pub fn draw_panels(
                                     tr("deepest", l),
                                     summary.max_depth_m
                                 ));
+                                if let Some(timeline) = timeline.as_deref_mut()
+                                    && !timeline.times_s.is_empty()
+                                {
+                                    // The last position of the slider is the maximum over the run.
+                                    let last = timeline.times_s.len();
+                                    let mut index = timeline.shown.unwrap_or(last);
+                                    let label = match timeline.shown {
+                                        Some(i) => format!("{} {:.2} h", tr("flood_at", l), timeline.times_s[i] / 3600.0),
+                                        None => tr("flood_max", l).to_owned(),
+                                    };
+                                    ui.horizontal(|ui| {
+                                        let play = if timeline.playing { "⏸" } else { "▶" };
+                                        if ui.button(play).clicked() {
+                                            timeline.playing = !timeline.playing;
+                                        }
+                                        if ui.add(egui::Slider::new(&mut index, 0..=last).show_value(false)).changed() {
+                                            timeline.playing = false;
+                                        }
+                                        ui.label(label);
+                                    });
+                                    let wanted = (index < last).then_some(index);
+                                    if wanted != timeline.shown {
+                                        timeline.shown = wanted;
+                                    }
+                                }
                                 ui.horizontal(|ui| {
                                     for (depth, rgb) in sontinh_flood_view::DEPTH_RAMP {
                                         let [r, g, b] = rgb.map(|c| (c.powf(1.0 / 2.2) * 255.0) as u8);
