@@ -58,7 +58,8 @@ impl FloodTimeline {
 struct FloodData {
     terrain: GeoRaster,
     max_depth: GeoRaster,
-    snapshots: Vec<PathBuf>,
+    /// (seconds, file) in time order.
+    snapshots: Vec<(f64, PathBuf)>,
 }
 
 /// What became of the overlay: `None` until tried.
@@ -179,7 +180,7 @@ fn read_results(dir: &Path) -> Result<FloodData, String> {
     Ok(FloodData {
         terrain: read("terrain.tif")?,
         max_depth: read("max_depth.tif")?,
-        snapshots: list_snapshots(dir).into_iter().map(|(_, p)| p).collect(),
+        snapshots: list_snapshots(dir),
     })
 }
 
@@ -204,7 +205,7 @@ fn load_overlay(
     }
     match read_results(&results.0) {
         Ok(data) => {
-            timeline.times_s = list_snapshots(&results.0).into_iter().map(|(t, _)| t).collect();
+            timeline.times_s = data.snapshots.iter().map(|(t, _)| *t).collect();
             timeline.shown = timeline.requested_hours.and_then(|h| timeline.nearest(h));
             timeline.drawn = None;
             commands.insert_resource(data);
@@ -270,7 +271,7 @@ fn show_timeline(
         return;
     }
     let depth = match timeline.shown.and_then(|i| data.snapshots.get(i)) {
-        Some(path) => match sontinh_raster::read(path) {
+        Some((_, path)) => match sontinh_raster::read(path) {
             Ok(raster) => raster,
             Err(e) => {
                 status.0 = Some(Err(e.to_string()));

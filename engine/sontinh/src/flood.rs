@@ -3,7 +3,7 @@
 //! GeoJSON (flood extent), CSV (gauges) and JSON (summary).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -31,13 +31,36 @@ struct Domain {
     initial_depth: Vec<f64>,
 }
 
+/// A scene ENU position (east, north) in UTM 48N metres, the grid's CRS.
+fn enu_to_utm(scene: &Scene, to_utm: &Transformer, enu: [f64; 2]) -> Result<(f64, f64), String> {
+    let g = scene.frame.enu_to_geodetic([enu[0], enu[1], 0.0]);
+    let [x, y, _] = to_utm.transform([g.lon_deg, g.lat_deg, 0.0]).map_err(|e| e.to_string())?;
+    Ok((x, y))
+}
+
 impl Domain {
     /// The cell holding a scene ENU position, if inside the grid.
     fn cell_of(&self, scene: &Scene, to_utm: &Transformer, enu: [f64; 2]) -> Result<Option<(usize, usize)>, String> {
-        let g = scene.frame.enu_to_geodetic([enu[0], enu[1], 0.0]);
-        let [x, y, _] = to_utm.transform([g.lon_deg, g.lat_deg, 0.0]).map_err(|e| e.to_string())?;
+        let (x, y) = enu_to_utm(scene, to_utm, enu)?;
         let (c, r) = self.transform.to_pixel(x, y);
         Ok((c >= 0.0 && r >= 0.0 && (c as usize) < self.nx && (r as usize) < self.ny).then_some((c as usize, r as usize)))
+    }
+
+    /// Writes one value per cell as a GeoTIFF on this grid (EPSG:32648).
+    fn write(&self, path: &Path, values: Vec<f64>) -> Result<(), String> {
+        let raster = GeoRaster {
+            width: self.nx,
+            height: self.ny,
+            values,
+            transform: self.transform,
+            crs: Some(Epsg {
+                code: 32648,
+                geographic: false,
+            }),
+            nodata: None,
+            sample_type: "float32",
+        };
+        write_geotiff(path, &raster).map_err(|e| e.to_string())
     }
 }
 
@@ -206,7 +229,6 @@ impl Engine {
 }
 
 pub struct Outcome {
-    pub out_dir: PathBuf,
     pub report: String,
 }
 
@@ -260,19 +282,7 @@ pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64
     let depth = sontinh_flood::inundation::connected_flood(&terrain, &seeds, sontinh_flood::inundation::Connectivity::Eight)
         .map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
-    let raster = GeoRaster {
-        width: domain.nx,
-        height: domain.ny,
-        values: depth.clone(),
-        transform: domain.transform,
-        crs: Some(Epsg {
-            code: 32648,
-            geographic: false,
-        }),
-        nodata: None,
-        sample_type: "float32",
-    };
-    write_geotiff(&out_dir.join("inundation_depth.tif"), &raster).map_err(|e| e.to_string())?;
+    domain.write(&out_dir.join("inundation_depth.tif"), depth.clone())?;
     let mask: Vec<bool> = depth.iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
     let flooded = mask.iter().filter(|m| **m).count();
     std::fs::write(out_dir.join("extent.geojson"), extent_geojson(&domain, &mask, &scenario.id)?)
@@ -293,7 +303,6 @@ pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64
     )
     .map_err(|e| format!("cannot write summary.json: {e}"))?;
     Ok(Outcome {
-        out_dir: out_dir.to_path_buf(),
         report: format!(
             "Connected inundation of {} cells in {:.3} s: {area_km2:.2} km² deeper than {EXTENT_THRESHOLD_M} m. Wrote inundation_depth.tif, extent.geojson and summary.json to {}",
             domain.nx * domain.ny,
@@ -407,20 +416,8 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
     std::fs::create_dir_all(&snapshots).map_err(|e| format!("cannot create {}: {e}", snapshots.display()))?;
     let sample = |sim: &Engine, csv: &mut String| -> Result<(), String> {
         let depth = sim.depth()?;
-        let snapshot = GeoRaster {
-            width: domain.nx,
-            height: domain.ny,
-            values: depth.clone(),
-            transform: domain.transform,
-            crs: Some(Epsg {
-                code: 32648,
-                geographic: false,
-            }),
-            nodata: None,
-            sample_type: "float32",
-        };
         let name = format!("depth_{:07}s.tif", sim.time().round() as u64);
-        write_geotiff(&snapshots.join(name), &snapshot).map_err(|e| e.to_string())?;
+        domain.write(&snapshots.join(name), depth.clone())?;
         let _ = write!(csv, "{:.4}", sim.time() / 3600.0);
         for (_, (c, r)) in &gauges {
             let i = r * domain.nx + c;
@@ -442,23 +439,7 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
     progress.finish_and_clear();
 
     // Outputs.
-    let grid = |values: Vec<f64>| GeoRaster {
-        width: domain.nx,
-        height: domain.ny,
-        values,
-        transform: domain.transform,
-        crs: Some(Epsg {
-            code: 32648,
-            geographic: false,
-        }),
-        nodata: None,
-        sample_type: "float32",
-    };
-    let write = |name: &str, values: Vec<f64>| -> Result<PathBuf, String> {
-        let path = out_dir.join(name);
-        write_geotiff(&path, &grid(values)).map_err(|e| e.to_string())?;
-        Ok(path)
-    };
+    let write = |name: &str, values: Vec<f64>| domain.write(&out_dir.join(name), values);
     let max_depths = sim.max_depth()?;
     write("terrain.tif", domain.z.clone())?;
     write("max_depth.tif", max_depths.clone())?;
@@ -537,10 +518,7 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
         },
         std::path::absolute(out_dir).unwrap_or(out_dir.to_path_buf()).display(),
     );
-    Ok(Outcome {
-        out_dir: out_dir.to_path_buf(),
-        report,
-    })
+    Ok(Outcome { report })
 }
 
 fn build_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<Domain, String> {
@@ -647,12 +625,7 @@ fn dem_domain(path: &Path) -> Result<Domain, String> {
 /// Sets the ground along each breach (or wall) segment to its elevation.
 fn apply_breaches(domain: &mut Domain, scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<(), String> {
     for breach in &scenario.breaches {
-        let utm = |enu: [f64; 2]| -> Result<(f64, f64), String> {
-            let g = scene.frame.enu_to_geodetic([enu[0], enu[1], 0.0]);
-            let [x, y, _] = to_utm.transform([g.lon_deg, g.lat_deg, 0.0]).map_err(|e| e.to_string())?;
-            Ok((x, y))
-        };
-        let (a, b) = (utm(breach.from)?, utm(breach.to)?);
+        let (a, b) = (enu_to_utm(scene, to_utm, breach.from)?, enu_to_utm(scene, to_utm, breach.to)?);
         let mut touched = 0;
         for r in 0..domain.ny {
             for c in 0..domain.nx {
