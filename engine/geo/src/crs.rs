@@ -23,34 +23,89 @@ pub enum Crs {
     /// VN-2000 provincial 3° TM zone of Quảng Trị: central meridian 106°15′,
     /// scale 0.9999, false easting 500 km (no EPSG code).
     Vn2000QuangTri,
+    /// Any other EPSG code that the bundled EPSG definitions know (state plane,
+    /// other UTM zones, national grids): how imported LiDAR and DEMs declare
+    /// their systems.
+    Epsg(u16),
 }
 
 impl Crs {
     pub const ALL: [Crs; 4] = [Crs::Wgs84, Crs::Utm48N, Crs::Vn2000Geographic, Crs::Vn2000QuangTri];
 
     /// The identifier used in scene files.
-    pub fn id(self) -> &'static str {
+    pub fn id(self) -> String {
         match self {
-            Crs::Wgs84 => "EPSG:4326",
-            Crs::Utm48N => "EPSG:32648",
-            Crs::Vn2000Geographic => "EPSG:4756",
-            Crs::Vn2000QuangTri => "VN2000:QUANGTRI",
+            Crs::Wgs84 => "EPSG:4326".to_owned(),
+            Crs::Utm48N => "EPSG:32648".to_owned(),
+            Crs::Vn2000Geographic => "EPSG:4756".to_owned(),
+            Crs::Vn2000QuangTri => "VN2000:QUANGTRI".to_owned(),
+            Crs::Epsg(code) => format!("EPSG:{code}"),
+        }
+    }
+
+    /// A system from its EPSG code: the project's own definitions for the
+    /// codes it has them for (VN-2000 needs the corrected datum shift), the
+    /// bundled EPSG table for the rest. `None` for codes the table lacks.
+    pub fn from_epsg(code: u16) -> Option<Crs> {
+        match code {
+            4326 => Some(Crs::Wgs84),
+            32648 => Some(Crs::Utm48N),
+            4756 => Some(Crs::Vn2000Geographic),
+            _ => crs_definitions::from_code(code).map(|_| Crs::Epsg(code)),
+        }
+    }
+
+    /// The EPSG code, where the system has one.
+    pub fn epsg(self) -> Option<u16> {
+        match self {
+            Crs::Wgs84 => Some(4326),
+            Crs::Utm48N => Some(32648),
+            Crs::Vn2000Geographic => Some(4756),
+            Crs::Vn2000QuangTri => None,
+            Crs::Epsg(code) => Some(code),
         }
     }
 
     /// A human-readable name.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Crs::Wgs84 => "WGS 84",
-            Crs::Utm48N => "WGS 84 / UTM zone 48N",
-            Crs::Vn2000Geographic => "VN-2000",
-            Crs::Vn2000QuangTri => "VN-2000 / Quảng Trị 3° TM (106°15′)",
+            Crs::Wgs84 => "WGS 84".to_owned(),
+            Crs::Utm48N => "WGS 84 / UTM zone 48N".to_owned(),
+            Crs::Vn2000Geographic => "VN-2000".to_owned(),
+            Crs::Vn2000QuangTri => "VN-2000 / Quảng Trị 3° TM (106°15′)".to_owned(),
+            Crs::Epsg(code) => format!("EPSG:{code} ({})", self.proj_string()),
         }
     }
 
     /// Geographic systems take (longitude, latitude) in degrees.
     pub fn is_geographic(self) -> bool {
-        matches!(self, Crs::Wgs84 | Crs::Vn2000Geographic)
+        match self {
+            Crs::Wgs84 | Crs::Vn2000Geographic => true,
+            Crs::Epsg(_) => self.proj_string().contains("+proj=longlat"),
+            _ => false,
+        }
+    }
+
+    /// Earth-centred systems (EPSG:4978 and kin) have no horizontal axes.
+    pub fn is_geocentric(self) -> bool {
+        self.proj_string().contains("+proj=geocent")
+    }
+
+    /// Metres per unit of the horizontal axes (0.3048 for international
+    /// feet, 1200/3937 for US survey feet); 1 for geographic systems.
+    pub fn linear_unit_m(self) -> f64 {
+        let proj = self.proj_string();
+        for token in proj.split_whitespace() {
+            if let Some(factor) = token.strip_prefix("+to_meter=").and_then(|v| v.parse::<f64>().ok()) {
+                return factor;
+            }
+            match token {
+                "+units=ft" => return 0.3048,
+                "+units=us-ft" => return 1200.0 / 3937.0,
+                _ => {}
+            }
+        }
+        1.0
     }
 
     fn proj_string(self) -> String {
@@ -61,6 +116,7 @@ impl Crs {
             Crs::Vn2000QuangTri => {
                 format!("+proj=tmerc +lat_0=0 +lon_0=106.25 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 {VN2000_TOWGS84} +units=m +no_defs")
             }
+            Crs::Epsg(code) => crs_definitions::from_code(code).map(|def| def.proj4.to_owned()).unwrap_or_default(),
         }
     }
 
@@ -74,7 +130,7 @@ impl Crs {
 
 impl fmt::Display for Crs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
+        f.write_str(&self.id())
     }
 }
 
@@ -93,7 +149,11 @@ impl FromStr for Crs {
             "EPSG:32648" | "UTM48N" => Ok(Crs::Utm48N),
             "EPSG:4756" | "VN2000" => Ok(Crs::Vn2000Geographic),
             "VN2000:QUANGTRI" | "VN2000QUANGTRI" => Ok(Crs::Vn2000QuangTri),
-            _ => Err(CrsError::Unknown(s.to_owned())),
+            other => other
+                .strip_prefix("EPSG:")
+                .and_then(|code| code.parse::<u16>().ok())
+                .and_then(Crs::from_epsg)
+                .ok_or_else(|| CrsError::Unknown(s.to_owned())),
         }
     }
 }
@@ -101,15 +161,15 @@ impl FromStr for Crs {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CrsError {
     #[error(
-        "unknown CRS \"{0}\": expected one of EPSG:4326 (WGS 84), EPSG:32648 (UTM 48N), EPSG:4756 (VN-2000), VN2000:QUANGTRI (VN-2000 provincial zone)"
+        "unknown CRS \"{0}\": expected EPSG:<code> (for example EPSG:4326 WGS 84, EPSG:32648 UTM 48N, EPSG:4756 VN-2000) or VN2000:QUANGTRI (VN-2000 provincial zone)"
     )]
     Unknown(String),
     #[error("the definition of {crs} was rejected: {reason}")]
-    Definition { crs: &'static str, reason: String },
+    Definition { crs: String, reason: String },
     #[error("cannot transform ({x}, {y}) from {from} to {to}: {reason}")]
     Transform {
-        from: Crs,
-        to: Crs,
+        from: String,
+        to: String,
         x: f64,
         y: f64,
         reason: String,
@@ -120,17 +180,24 @@ pub enum CrsError {
 
 /// Transforms positions from one CRS to another; build once, reuse for many points.
 pub struct Transformer {
-    from: Crs,
-    to: Crs,
+    from: CrsLabel,
+    to: CrsLabel,
     from_proj: Proj,
     to_proj: Proj,
+}
+
+/// What a transformer needs to know of each end besides its projection.
+#[derive(Clone, Debug, PartialEq)]
+struct CrsLabel {
+    name: String,
+    geographic: bool,
 }
 
 impl fmt::Debug for Transformer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transformer")
-            .field("from", &self.from)
-            .field("to", &self.to)
+            .field("from", &self.from.name)
+            .field("to", &self.to.name)
             .finish()
     }
 }
@@ -138,19 +205,38 @@ impl fmt::Debug for Transformer {
 impl Transformer {
     pub fn new(from: Crs, to: Crs) -> Result<Self, CrsError> {
         Ok(Self {
-            from,
-            to,
+            from: CrsLabel {
+                name: from.id(),
+                geographic: from.is_geographic(),
+            },
+            to: CrsLabel {
+                name: to.id(),
+                geographic: to.is_geographic(),
+            },
             from_proj: from.proj()?,
             to_proj: to.proj()?,
         })
     }
 
-    pub fn from_crs(&self) -> Crs {
-        self.from
-    }
-
-    pub fn to_crs(&self) -> Crs {
-        self.to
+    /// From a system given only as a PROJ string (a file's WKT without an
+    /// EPSG code, converted), to one of ours. `label` names it in errors.
+    pub fn from_proj_string(label: &str, proj: &str, to: Crs) -> Result<Self, CrsError> {
+        let from_proj = Proj::from_proj_string(proj).map_err(|e| CrsError::Definition {
+            crs: label.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            from: CrsLabel {
+                name: label.to_owned(),
+                geographic: proj.contains("+proj=longlat") || proj.contains("+proj=latlong"),
+            },
+            to: CrsLabel {
+                name: to.id(),
+                geographic: to.is_geographic(),
+            },
+            from_proj,
+            to_proj: to.proj()?,
+        })
     }
 
     /// Transforms `[x, y, z]`: (lon, lat, height) in degrees for geographic
@@ -165,31 +251,26 @@ impl Transformer {
         if self.from == self.to {
             return Ok(p);
         }
-        let mut point = if self.from.is_geographic() {
+        let mut point = if self.from.geographic {
             (x.to_radians(), y.to_radians(), z)
         } else {
             (x, y, z)
         };
-        proj4rs::transform::transform(&self.from_proj, &self.to_proj, &mut point).map_err(|e| CrsError::Transform {
-            from: self.from,
-            to: self.to,
+        let error = |reason: String| CrsError::Transform {
+            from: self.from.name.clone(),
+            to: self.to.name.clone(),
             x,
             y,
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        proj4rs::transform::transform(&self.from_proj, &self.to_proj, &mut point).map_err(|e| error(e.to_string()))?;
         let (mut out_x, mut out_y) = (point.0, point.1);
-        if self.to.is_geographic() {
+        if self.to.geographic {
             out_x = out_x.to_degrees();
             out_y = out_y.to_degrees();
         }
         if !(out_x.is_finite() && out_y.is_finite()) {
-            return Err(CrsError::Transform {
-                from: self.from,
-                to: self.to,
-                x,
-                y,
-                reason: "the result is not finite (outside the projection's domain)".to_owned(),
-            });
+            return Err(error("the result is not finite (outside the projection's domain)".to_owned()));
         }
         Ok([out_x, out_y, z])
     }
@@ -307,8 +388,27 @@ mod tests {
         }
         assert_eq!(" epsg:4326 ".parse::<Crs>().unwrap(), Crs::Wgs84);
         assert_eq!("VN-2000".parse::<Crs>().unwrap(), Crs::Vn2000Geographic);
-        let err = "EPSG:3857".parse::<Crs>().unwrap_err();
-        assert!(err.to_string().contains("EPSG:3857"));
+        assert_eq!("EPSG:2994".parse::<Crs>().unwrap(), Crs::Epsg(2994));
+        let err = "EPSG:1".parse::<Crs>().unwrap_err();
+        assert!(err.to_string().contains("EPSG:1"));
+        assert!("EPSG:99999999".parse::<Crs>().is_err());
+    }
+
+    /// Autzen's CRS, NAD83(HARN) / Oregon GIC Lambert in international feet.
+    /// Reference from pyproj 3.7.2 with the same proj string: (636001.76,
+    /// 848935.20) ft is lon -123.0733810, lat 44.0499008. PROJ's full EPSG
+    /// pipeline (a HARN-to-WGS 84 transformation) lands 1.1 m east: the
+    /// table's `+towgs84` are the accuracy limit of EPSG-table systems.
+    #[test]
+    fn epsg_table_systems_transform() {
+        let oregon = Crs::from_epsg(2994).unwrap();
+        assert_abs_diff_eq!(oregon.linear_unit_m(), 0.3048);
+        assert!(!oregon.is_geographic());
+        let g = to_wgs84(oregon, [636001.76, 848935.20, 0.0]).unwrap();
+        assert_abs_diff_eq!(g.lon_deg, -123.0733810, epsilon = 1e-7);
+        assert_abs_diff_eq!(g.lat_deg, 44.0499008, epsilon = 1e-7);
+        assert!(Crs::from_epsg(4978).unwrap().is_geocentric());
+        assert_abs_diff_eq!(Crs::from_epsg(2264).unwrap().linear_unit_m(), 1200.0 / 3937.0);
     }
 
     #[test]

@@ -9,9 +9,11 @@
 
 mod crs;
 mod enu;
+mod wkt;
 
 pub use crs::{Crs, CrsError, Transformer, to_wgs84};
 pub use enu::{EnuFrame, WGS84_A, WGS84_F, ecef_to_geodetic, geodetic_to_ecef};
+pub use wkt::WktCrs;
 
 /// A position on the WGS84 ellipsoid (or on VN-2000's, when a function says so):
 /// longitude and latitude in degrees, height in metres.
