@@ -42,6 +42,25 @@ enum Command {
     #[cfg(not(target_arch = "wasm32"))]
     #[command(subcommand)]
     Flood(FloodCommand),
+    /// LiDAR point clouds (LAS, LAZ, COPC).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[command(subcommand)]
+    Pc(PcCommand),
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Subcommand, Debug)]
+enum PcCommand {
+    /// Version, point format, count, bounds, scale/offset, CRS, attributes;
+    /// with --stats also the figures of a full decode (classes, returns).
+    Info {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Decode every point and compare with the header.
+        #[arg(long)]
+        stats: bool,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -159,6 +178,8 @@ pub fn main() -> ExitCode {
             }
         },
         #[cfg(not(target_arch = "wasm32"))]
+        Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
+        #[cfg(not(target_arch = "wasm32"))]
         Command::Flood(FloodCommand::Run {
             scene,
             scenario,
@@ -188,6 +209,20 @@ pub fn main() -> ExitCode {
             Ok(scene) => report(crate::flood::inundate(&scene, scenario.as_deref(), &levels, &out)),
             Err(code) => code,
         },
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn print_or_fail(result: Result<String, String>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -6,6 +6,8 @@ pub mod dem;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod flood;
 pub mod headless;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod pc;
 pub mod viewer;
 
 use std::path::{Path, PathBuf};

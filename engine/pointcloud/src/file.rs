@@ -1,0 +1,144 @@
+//! Opening a LAS/LAZ/COPC file: layout check, then header, CRS, attributes
+//! and the COPC index; streaming its points in bounded batches.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+
+use las::{PointData, PointDataBuilder};
+
+use crate::PointCloudError;
+use crate::attributes::{Attribute, parse_extra_bytes, standard_attributes};
+use crate::copc::{CopcInfo, Hierarchy, NodeEntry, decode_node};
+use crate::crs::CrsReport;
+use crate::layout::{Layout, RecordSummary, read_layout};
+
+/// Points per batch when streaming: bounds memory whatever the header says.
+pub const BATCH_POINTS: u64 = 1 << 20;
+
+/// A checked point cloud file, ready to stream.
+#[derive(Debug)]
+pub struct PointCloudFile {
+    pub path: PathBuf,
+    pub layout: Layout,
+    pub header: las::Header,
+    pub crs: CrsReport,
+    pub attributes: Vec<Attribute>,
+    /// Present for COPC files.
+    pub copc: Option<(CopcInfo, Hierarchy)>,
+    /// Non-fatal findings: CRS doubts, waveform data that is not there.
+    pub warnings: Vec<String>,
+}
+
+impl PointCloudFile {
+    pub fn open(path: &Path) -> Result<PointCloudFile, PointCloudError> {
+        let invalid = |message: String| PointCloudError::invalid(path, message);
+        let file = File::open(path).map_err(|e| PointCloudError::io(path, e))?;
+        let file_len = file.metadata().map_err(|e| PointCloudError::io(path, e))?.len();
+        let mut reader = BufReader::new(file);
+        let layout = read_layout(&mut reader, file_len).map_err(invalid)?;
+        reader.seek(SeekFrom::Start(0)).map_err(|e| PointCloudError::io(path, e))?;
+        let header = las::Header::new(&mut reader).map_err(|e| invalid(format!("header: {e}")))?;
+
+        let mut read_record = |record: &RecordSummary| -> Option<Vec<u8>> {
+            let len = usize::try_from(record.data_len).ok()?;
+            let mut data = vec![0u8; len];
+            reader.seek(SeekFrom::Start(record.data_offset)).ok()?;
+            reader.read_exact(&mut data).ok()?;
+            Some(data)
+        };
+        let crs = CrsReport::from_records(&layout, &mut read_record);
+        let mut warnings = crs.warnings.clone();
+
+        let mut attributes = standard_attributes(layout.point_format);
+        let extra = layout.extra_bytes_per_point();
+        match layout.find_vlr("LASF_Spec", 4).cloned() {
+            Some(record) => {
+                let data = read_record(&record).ok_or_else(|| invalid("the Extra Bytes VLR cannot be read".to_owned()))?;
+                attributes.extend(parse_extra_bytes(&data, extra).map_err(invalid)?);
+            }
+            None if extra > 0 => attributes.extend(parse_extra_bytes(&[], extra).map_err(invalid)?),
+            None => {}
+        }
+        if matches!(layout.point_format, 4 | 5 | 9 | 10) {
+            let internal = layout.global_encoding & 0x02 != 0;
+            let external = path.with_extension("wdp");
+            if !internal && !external.exists() {
+                warnings.push(format!(
+                    "waveform packets refer to {} which is not there: points load, waveforms do not",
+                    external.display()
+                ));
+            }
+        }
+
+        let copc = match layout.find_vlr("copc", 1).cloned() {
+            Some(record) if layout.vlrs.first() == Some(&record) => {
+                let data = read_record(&record).ok_or_else(|| invalid("the COPC info VLR cannot be read".to_owned()))?;
+                let info = CopcInfo::parse(&data).map_err(invalid)?;
+                let hierarchy = Hierarchy::read(&mut reader, &info, &layout).map_err(invalid)?;
+                Some((info, hierarchy))
+            }
+            Some(_) => {
+                warnings.push("a COPC info VLR is present but not first: read as plain LAZ".to_owned());
+                None
+            }
+            None => None,
+        };
+        Ok(PointCloudFile {
+            path: path.to_owned(),
+            layout,
+            header,
+            crs,
+            attributes,
+            copc,
+            warnings,
+        })
+    }
+
+    /// Streams every point in batches of at most [`BATCH_POINTS`]; fails,
+    /// naming the file, if the data ends before the header's count.
+    pub fn for_each_batch(&self, mut visit: impl FnMut(&PointData) -> Result<(), PointCloudError>) -> Result<u64, PointCloudError> {
+        let path = &self.path;
+        let file = File::open(path).map_err(|e| PointCloudError::io(path, e))?;
+        let mut reader = guard(path, || las::Reader::new(BufReader::new(file)).map_err(|e| e.to_string()))?;
+        let total = self.layout.point_count;
+        let mut done = 0u64;
+        let mut batch = PointDataBuilder::new().for_header(&self.header).build();
+        while done < total {
+            let want = (total - done).min(BATCH_POINTS);
+            let got = guard(path, || reader.fill_points(want, &mut batch).map_err(|e| e.to_string()))
+                .map_err(|e| PointCloudError::invalid(path, format!("after {done} of {total} points: {e}")))?;
+            if got == 0 {
+                return Err(PointCloudError::invalid(
+                    path,
+                    format!("the point data ends after {done} of the {total} points the header announces (truncated file)"),
+                ));
+            }
+            visit(&batch)?;
+            done += got;
+        }
+        Ok(done)
+    }
+
+    /// The points of one COPC node as records of this file's format.
+    pub fn read_node(&self, entry: NodeEntry) -> Result<PointData, PointCloudError> {
+        let path = &self.path;
+        let vlr = self.header.laz_vlr().map_err(|e| PointCloudError::invalid(path, format!("LAZ VLR: {e}")))?;
+        let mut file = BufReader::new(File::open(path).map_err(|e| PointCloudError::io(path, e))?);
+        let bytes = guard(path, || decode_node(&mut file, entry, &vlr, self.layout.record_length))?;
+        PointDataBuilder::new()
+            .for_header(&self.header)
+            .build_from_bytes(bytes)
+            .map_err(|e| PointCloudError::invalid(path, e.to_string()))
+    }
+}
+
+/// Decoders of untrusted compressed data are not proven panic-free; a panic
+/// in one becomes an error for this file rather than the end of the program.
+fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T, String>) -> Result<T, PointCloudError> {
+    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result.map_err(|e| PointCloudError::invalid(path, e)),
+        Err(_) => Err(PointCloudError::invalid(path, "the LAZ decoder failed on corrupt data".to_owned())),
+    }
+}

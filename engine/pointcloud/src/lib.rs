@@ -1,0 +1,42 @@
+//! LiDAR point clouds for the twin: LAS 1.0–1.4 (formats 0–10), LAZ and
+//! COPC. Every file goes through a byte-layout check ([`layout`]) before a
+//! decoder sees it; the decoders are the `las` and `laz` crates.
+
+pub mod attributes;
+pub mod copc;
+pub mod crs;
+mod file;
+pub mod layout;
+pub mod stats;
+
+use std::path::Path;
+
+pub use file::{BATCH_POINTS, PointCloudFile};
+pub use stats::Stats;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PointCloudError {
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+impl PointCloudError {
+    pub fn invalid(path: &Path, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            path: path.display().to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

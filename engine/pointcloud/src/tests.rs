@@ -1,0 +1,159 @@
+//! Regression tests on the shared real files, named after the case.
+
+use std::path::PathBuf;
+
+use approx::assert_abs_diff_eq;
+
+use crate::{PointCloudFile, Stats};
+
+fn lidar(name: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("SONTINH_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let path = root.join("lidar").join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("shared test data absent: {} (set SONTINH_SHARED_DATA)", path.display());
+        assert!(std::env::var_os("SONTINH_REQUIRE_SHARED_DATA").is_none(), "shared data required but absent");
+        None
+    }
+}
+
+#[test]
+fn autzen_laz_header_and_full_decode_agree_with_the_data_readme() {
+    let Some(path) = lidar("autzen_trim.laz") else { return };
+    let file = PointCloudFile::open(&path).unwrap();
+    assert_eq!(file.layout.version, (1, 2));
+    assert_eq!(file.layout.point_format, 3);
+    assert!(file.layout.compressed);
+    assert_eq!(file.layout.point_count, 110_000);
+    let stats = Stats::compute(&file).unwrap();
+    assert_eq!(stats.point_count, 110_000);
+    assert_eq!(stats.classification.get(&1), Some(&83_893));
+    assert_eq!(stats.classification.get(&2), Some(&26_107));
+    assert_eq!(stats.rgb_max, Some([236, 228, 219]));
+    assert_abs_diff_eq!(stats.min[0], 636001.76, epsilon = 1e-6);
+    assert_abs_diff_eq!(stats.max[0], 637179.22, epsilon = 1e-6);
+    assert_abs_diff_eq!(stats.min[1], 848935.20, epsilon = 1e-6);
+    assert_abs_diff_eq!(stats.max[1], 849497.90, epsilon = 1e-6);
+    assert_abs_diff_eq!(stats.min[2], 406.26, epsilon = 1e-6);
+    assert_abs_diff_eq!(stats.max[2], 520.51, epsilon = 1e-6);
+    assert!(stats.header_mismatches(&file).is_empty(), "{:?}", stats.header_mismatches(&file));
+    // The GeoTIFF keys describe the projection by parameters (user-defined,
+    // no EPSG code); the WKT has no top-level code either, so it is converted.
+    assert_eq!(file.crs.geotiff_epsg, None);
+    assert_eq!(file.crs.chosen.as_deref(), Some("WKT \"NAD_1983_HARN_Lambert_Conformal_Conic\""));
+    assert_abs_diff_eq!(file.crs.linear_unit_m, 0.3048);
+    let g = file.crs.transformer_to(sontinh_geo::Crs::Wgs84).unwrap().to_geodetic([636590.0, 849216.0, 0.0]).unwrap();
+    // Autzen stadium, Eugene, Oregon.
+    assert_abs_diff_eq!(g.lat_deg, 44.0575, epsilon = 0.01);
+    assert_abs_diff_eq!(g.lon_deg, -123.0675, epsilon = 0.01);
+}
+
+#[test]
+fn autzen_las_and_format_7_hold_the_same_points() {
+    let (Some(las), Some(las14)) = (lidar("autzen_trim.las"), lidar("autzen_trim_7.las")) else { return };
+    let a = PointCloudFile::open(&las).unwrap();
+    assert_eq!(a.layout.vlrs.len(), 5);
+    assert_eq!(a.layout.offset_to_point_data, 2038);
+    let b = PointCloudFile::open(&las14).unwrap();
+    assert_eq!(b.layout.header_size, 375);
+    assert_eq!(b.layout.point_format, 7);
+    assert_eq!(b.crs.geotiff_epsg, None);
+    assert!(b.crs.wkt.is_some());
+    let (sa, sb) = (Stats::compute(&a).unwrap(), Stats::compute(&b).unwrap());
+    assert_eq!(sa.point_count, 110_000);
+    assert_eq!(sa.classification, sb.classification);
+    assert_eq!(sa.min, sb.min);
+    assert_eq!(sa.max, sb.max);
+}
+
+#[test]
+fn lone_star_is_read_as_copc_and_its_geocentric_wkt_is_doubted() {
+    let Some(path) = lidar("lone-star.copc.laz") else { return };
+    let file = PointCloudFile::open(&path).unwrap();
+    assert_eq!(file.layout.point_count, 518_862);
+    assert_eq!(file.layout.point_format, 6);
+    let (info, hierarchy) = file.copc.as_ref().expect("COPC index");
+    assert!(info.halfsize > 0.0);
+    let in_nodes: u64 = hierarchy.nodes.values().map(|e| e.point_count).sum();
+    assert_eq!(in_nodes, 518_862);
+    assert!(file.crs.is_geocentric());
+    assert!(file.warnings.iter().any(|w| w.contains("Earth-centred") && w.contains("look projected")), "{:?}", file.warnings);
+    let root = hierarchy.nodes[&crate::copc::NodeKey::ROOT];
+    let points = file.read_node(root).unwrap();
+    assert_eq!(points.len() as u64, root.point_count);
+    let stats = Stats::compute(&file).unwrap();
+    assert_abs_diff_eq!(stats.min[0], 515368.60, epsilon = 0.01);
+    assert_abs_diff_eq!(stats.max[2], 2338.58, epsilon = 0.01);
+}
+
+#[test]
+fn nebraska_file_with_both_crs_records_reports_their_disagreement() {
+    let Some(path) = lidar("file_with_both_wkt_and_geotiff_vlrs.las") else { return };
+    let file = PointCloudFile::open(&path).unwrap();
+    let stats = Stats::compute(&file).unwrap();
+    assert_eq!(stats.point_count, 25_408);
+    let expected = [(2u8, 9_808u64), (3, 158), (4, 724), (5, 10_956), (6, 3_737), (7, 25)];
+    assert_eq!(stats.classification.into_iter().collect::<Vec<_>>(), expected);
+    assert!(file.crs.wkt.is_some() && file.crs.geotiff_epsg.is_some());
+    assert!(file.warnings.iter().any(|w| w.contains("disagree")), "{:?} {:?}", file.warnings, file.crs);
+    assert_abs_diff_eq!(file.crs.linear_unit_m, 1200.0 / 3937.0, epsilon = 1e-9);
+}
+
+#[test]
+fn extra_bytes_are_named_attributes() {
+    let Some(path) = lidar("extrabytes.las") else { return };
+    let file = PointCloudFile::open(&path).unwrap();
+    assert_eq!(file.layout.record_length, 61);
+    assert_eq!(file.layout.point_count, 1_065);
+    let extra: Vec<_> = file.attributes.iter().filter(|a| a.extra_offset.is_some()).collect();
+    assert!(!extra.is_empty());
+    assert!(extra.iter().all(|a| a.name != "undescribed_extra_bytes"), "{extra:?}");
+    assert_eq!(Stats::compute(&file).unwrap().point_count, 1_065);
+}
+
+#[test]
+fn fullwave_points_load_without_their_waveform_file() {
+    let Some(path) = lidar("fullwave.laz") else { return };
+    let file = PointCloudFile::open(&path).unwrap();
+    assert_eq!(file.layout.point_format, 10);
+    assert!(file.warnings.iter().any(|w| w.contains("waveform")), "{:?}", file.warnings);
+    assert_eq!(Stats::compute(&file).unwrap().point_count, 10_750);
+    assert_eq!(file.crs.wkt.as_ref().and_then(|w| w.epsg), Some(32723));
+}
+
+#[test]
+fn truncated_and_corrupt_files_are_errors_naming_the_file() {
+    let Some(path) = lidar("autzen_trim.laz") else { return };
+    let bytes = std::fs::read(&path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Cut in the middle of the point data.
+    let cut = dir.path().join("cut.laz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let error = PointCloudFile::open(&cut).and_then(|f| Stats::compute(&f)).unwrap_err().to_string();
+    assert!(error.contains("cut.laz"), "{error}");
+    // Scramble compressed bytes in the middle of the first chunk.
+    let mut scrambled = bytes.clone();
+    let start = 2500;
+    for (i, b) in scrambled[start..start + 4000].iter_mut().enumerate() {
+        *b ^= (i * 131 % 251) as u8;
+    }
+    let bad = dir.path().join("scrambled.laz");
+    std::fs::write(&bad, &scrambled).unwrap();
+    match PointCloudFile::open(&bad).and_then(|f| Stats::compute(&f)) {
+        Err(e) => assert!(e.to_string().contains("scrambled.laz")),
+        // Arithmetic-coded data may decode to other values without error;
+        // what matters is that it does not crash or hang.
+        Ok(stats) => assert_eq!(stats.point_count, 110_000),
+    }
+    // A LAS whose header claims more points than it holds.
+    let las = lidar("autzen_trim.las").unwrap();
+    let mut bytes = std::fs::read(las).unwrap();
+    bytes[107..111].copy_from_slice(&2_000_000_000u32.to_le_bytes());
+    let lying = dir.path().join("lying.las");
+    std::fs::write(&lying, &bytes).unwrap();
+    let error = PointCloudFile::open(&lying).unwrap_err().to_string();
+    assert!(error.contains("lying.las") && error.contains("2000000000 points"), "{error}");
+}

@@ -1,0 +1,154 @@
+//! `sontinh pc`: point cloud information and conversion.
+
+use std::path::Path;
+
+use serde_json::json;
+use sontinh_pointcloud::{PointCloudFile, Stats};
+
+/// `pc info`: the header's figures, and with `stats` the figures of a full decode.
+pub fn info(path: &Path, as_json: bool, with_stats: bool) -> Result<String, String> {
+    let file = PointCloudFile::open(path).map_err(|e| e.to_string())?;
+    let stats = if with_stats { Some(Stats::compute(&file).map_err(|e| e.to_string())?) } else { None };
+    let mismatches = stats.as_ref().map(|s| s.header_mismatches(&file)).unwrap_or_default();
+    let l = &file.layout;
+    let copc = file.copc.as_ref().map(|(info, hierarchy)| {
+        json!({
+            "center": info.center, "halfsize": info.halfsize, "spacing": info.spacing,
+            "nodes": hierarchy.nodes.len(), "levels": hierarchy.depth(),
+            "gps_time_range": info.gps_time_range,
+        })
+    });
+    if as_json {
+        let value = json!({
+            "file": path.display().to_string(),
+            "version": format!("{}.{}", l.version.0, l.version.1),
+            "point_format": l.point_format,
+            "compressed": l.compressed,
+            "copc": copc,
+            "point_count": l.point_count,
+            "points_by_return": l.points_by_return,
+            "record_length": l.record_length,
+            "bounds": { "min": l.min, "max": l.max },
+            "scale": l.scale,
+            "offset": l.offset,
+            "system_identifier": l.system_identifier,
+            "generating_software": l.generating_software,
+            "creation": { "day": l.creation.0, "year": l.creation.1 },
+            "crs": file.crs,
+            "attributes": file.attributes,
+            "vlrs": l.vlrs,
+            "evlrs": l.evlrs,
+            "warnings": file.warnings,
+            "stats": stats,
+            "header_mismatches": mismatches,
+        });
+        return serde_json::to_string_pretty(&value).map_err(|e| e.to_string());
+    }
+    let mut out = String::new();
+    out += &format!("File:            {}\n", path.display());
+    out += &format!(
+        "Version:         LAS {}.{}, point format {}{}{}\n",
+        l.version.0,
+        l.version.1,
+        l.point_format,
+        if l.compressed { ", LAZ" } else { "" },
+        if file.copc.is_some() { ", COPC" } else { "" }
+    );
+    out += &format!("Points:          {}\n", l.point_count);
+    out += &format!("Record length:   {} bytes ({} extra)\n", l.record_length, l.extra_bytes_per_point());
+    out += &format!("Bounds X:        {} … {}\n", l.min[0], l.max[0]);
+    out += &format!("Bounds Y:        {} … {}\n", l.min[1], l.max[1]);
+    out += &format!("Bounds Z:        {} … {}\n", l.min[2], l.max[2]);
+    out += &format!("Scale:           {} {} {}\n", l.scale[0], l.scale[1], l.scale[2]);
+    out += &format!("Offset:          {} {} {}\n", l.offset[0], l.offset[1], l.offset[2]);
+    let crs = &file.crs;
+    out += &format!(
+        "CRS:             {}{}\n",
+        crs.chosen.as_deref().unwrap_or("none declared"),
+        if (crs.linear_unit_m - 1.0).abs() > 1e-12 { format!(" ({} m per unit)", crs.linear_unit_m) } else { String::new() }
+    );
+    if let Some(wkt) = &crs.wkt {
+        out += &format!(
+            "  WKT:           \"{}\"{}{}\n",
+            wkt.name,
+            wkt.epsg.map(|c| format!(", EPSG:{c}")).unwrap_or_default(),
+            if wkt.geocentric { ", geocentric" } else { "" }
+        );
+    }
+    if let Some(code) = crs.geotiff_epsg {
+        out += &format!("  GeoTIFF keys:  EPSG:{code}\n");
+    }
+    if let Some((info, hierarchy)) = &file.copc {
+        out += &format!(
+            "COPC:            {} nodes in {} levels, cube centre {:?}, half size {}, spacing {}\n",
+            hierarchy.nodes.len(),
+            hierarchy.depth(),
+            info.center,
+            info.halfsize,
+            info.spacing
+        );
+    }
+    out += "Attributes:      ";
+    out += &file.attributes.iter().map(|a| format!("{} ({})", a.name, a.kind)).collect::<Vec<_>>().join(", ");
+    out += "\n";
+    let returns: Vec<String> = l
+        .points_by_return
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| format!("{}: {n}", i + 1))
+        .collect();
+    out += &format!("By return:       {}\n", if returns.is_empty() { "not in header".to_owned() } else { returns.join(", ") });
+    out += &format!("Records:         {} VLRs, {} EVLRs\n", l.vlrs.len(), l.evlrs.len());
+    if let Some(s) = &stats {
+        out += "Full decode:\n";
+        out += &format!("  Points:        {}\n", s.point_count);
+        out += &format!("  X:             {} … {}\n", s.min[0], s.max[0]);
+        out += &format!("  Y:             {} … {}\n", s.min[1], s.max[1]);
+        out += &format!("  Z:             {} … {}\n", s.min[2], s.max[2]);
+        let classes: Vec<String> = s.classification.iter().map(|(c, n)| format!("{c} {}: {n}", class_name(*c))).collect();
+        out += &format!("  Classes:       {}\n", classes.join(", "));
+        let returns: Vec<String> = s.return_number.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+        out += &format!("  Returns:       {}\n", returns.join(", "));
+        out += &format!("  Intensity:     {} … {}\n", s.intensity_range[0], s.intensity_range[1]);
+        if let Some([a, b]) = s.gps_time_range {
+            out += &format!("  GPS time:      {a} … {b}\n");
+        }
+        if let Some(rgb) = s.rgb_max {
+            out += &format!("  RGB max:       {} {} {}\n", rgb[0], rgb[1], rgb[2]);
+        }
+        for m in &mismatches {
+            out += &format!("  MISMATCH:      {m}\n");
+        }
+    }
+    for w in &file.warnings {
+        out += &format!("Warning:         {w}\n");
+    }
+    Ok(out)
+}
+
+/// ASPRS standard class names (LAS 1.4 table 17).
+pub fn class_name(class: u8) -> &'static str {
+    match class {
+        0 => "never classified",
+        1 => "unclassified",
+        2 => "ground",
+        3 => "low vegetation",
+        4 => "medium vegetation",
+        5 => "high vegetation",
+        6 => "building",
+        7 => "low noise",
+        8 => "model key point",
+        9 => "water",
+        10 => "rail",
+        11 => "road surface",
+        12 => "overlap",
+        13 => "wire guard",
+        14 => "wire conductor",
+        15 => "transmission tower",
+        16 => "wire connector",
+        17 => "bridge deck",
+        18 => "high noise",
+        _ => "user defined",
+    }
+}
