@@ -5,6 +5,7 @@
 pub mod attributes;
 pub mod copc;
 pub mod crs;
+pub mod convert;
 mod file;
 pub mod layout;
 pub mod stats;

@@ -61,6 +61,14 @@ enum PcCommand {
         #[arg(long)]
         stats: bool,
     },
+    /// Convert and merge LAS/LAZ/COPC files into one COPC file, out of core
+    /// (memory stays bounded whatever the input size).
+    Convert {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -179,6 +187,8 @@ pub fn main() -> ExitCode {
         },
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Pc(PcCommand::Convert { inputs, out }) => print_or_fail(crate::pc::convert(&inputs, &out)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Flood(FloodCommand::Run {
             scene,

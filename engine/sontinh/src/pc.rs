@@ -152,3 +152,69 @@ pub fn class_name(class: u8) -> &'static str {
         _ => "user defined",
     }
 }
+
+/// A terminal progress bar per conversion phase.
+struct Bar {
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl sontinh_pointcloud::convert::Progress for Bar {
+    fn phase(&self, name: &str, total: u64) {
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(old) = slot.take() {
+                old.finish();
+            }
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{msg:32} [{bar:40}] {percent:>3}% {human_pos}/{human_len} {per_sec} ETA {eta}") {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(name.to_owned());
+            *slot = Some(bar);
+        }
+    }
+
+    fn advance(&self, steps: u64) {
+        if let Ok(slot) = self.bar.lock()
+            && let Some(bar) = slot.as_ref()
+        {
+            bar.inc(steps);
+        }
+    }
+}
+
+/// `pc convert`: one COPC file from one or more LAS/LAZ/COPC inputs.
+pub fn convert(inputs: &[std::path::PathBuf], output: &Path) -> Result<String, String> {
+    let name = output.to_string_lossy();
+    if !name.ends_with(".copc.laz") {
+        return Err(format!("{name}: the output of pc convert is a COPC file and must end in .copc.laz"));
+    }
+    let started = std::time::Instant::now();
+    let bar = Bar {
+        bar: std::sync::Mutex::new(None),
+    };
+    let result = sontinh_pointcloud::convert::convert(inputs, output, &bar);
+    if let Ok(mut slot) = bar.bar.lock()
+        && let Some(b) = slot.take()
+    {
+        b.finish();
+    }
+    let summary = result.map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut out = format!(
+        "Wrote {}: {} points, point format {}{}, {} nodes in {} levels ({} chunks, largest {} points), {:.1} s, {:.0} points/s",
+        output.display(),
+        summary.point_count,
+        summary.point_format,
+        if summary.extra_bytes > 0 { format!(" + {} extra bytes", summary.extra_bytes) } else { String::new() },
+        summary.nodes,
+        summary.levels,
+        summary.chunks,
+        summary.largest_chunk,
+        seconds,
+        summary.point_count as f64 / seconds.max(1e-9)
+    );
+    for w in &summary.warnings {
+        out += &format!("\nWarning: {w}");
+    }
+    Ok(out)
+}

@@ -1,0 +1,121 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::Stats;
+use crate::copc::NodeKey;
+
+fn lidar(name: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("SONTINH_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let path = root.join("lidar").join(name);
+    path.exists().then_some(path)
+}
+
+/// Every point of a file as sorted (x, y, z, class, intensity, gps) tuples.
+fn point_set(file: &PointCloudFile) -> Vec<(i64, i64, i64, u8, u16, u64)> {
+    let mut out = Vec::new();
+    file.for_each_batch(|batch| {
+        for p in batch.points() {
+            let p = p.unwrap();
+            out.push((
+                (p.x * 100.0).round() as i64,
+                (p.y * 100.0).round() as i64,
+                (p.z * 100.0).round() as i64,
+                u8::from(p.classification),
+                p.intensity,
+                p.gps_time.unwrap_or(0.0).to_bits(),
+            ));
+        }
+        Ok(())
+    })
+    .unwrap();
+    out.sort_unstable();
+    out
+}
+
+#[test]
+fn autzen_converts_to_copc_point_for_point() {
+    let Some(input) = lidar("autzen_trim.laz") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("autzen.copc.laz");
+    let summary = convert(&[input.clone()], &output, &Silent).unwrap();
+    assert_eq!(summary.point_count, 110_000);
+    assert_eq!(summary.point_format, 7);
+    assert!(summary.nodes > 1, "{summary:?}");
+
+    let copc = PointCloudFile::open(&output).unwrap();
+    let (info, hierarchy) = copc.copc.as_ref().expect("written file is read as COPC");
+    assert_eq!(copc.layout.version, (1, 4));
+    assert_eq!(copc.layout.vlrs[0].user_id, "copc");
+    assert_eq!(hierarchy.nodes.values().map(|e| e.point_count).sum::<u64>(), 110_000);
+    // Each node's points lie inside its cube.
+    for (key, entry) in &hierarchy.nodes {
+        if entry.point_count == 0 {
+            continue;
+        }
+        let (min, max) = info.node_bounds(*key);
+        let points = copc.read_node(*entry).unwrap();
+        assert_eq!(points.len() as u64, entry.point_count);
+        for ((x, y), z) in points.x().zip(points.y()).zip(points.z()) {
+            assert!(x >= min[0] - 0.01 && x <= max[0] + 0.01 && y >= min[1] - 0.01 && y <= max[1] + 0.01 && z >= min[2] - 0.01 && z <= max[2] + 0.01, "{key:?}");
+        }
+    }
+    assert!(hierarchy.nodes[&NodeKey::ROOT].point_count > 0);
+
+    let source = PointCloudFile::open(&input).unwrap();
+    assert_eq!(point_set(&copc), point_set(&source));
+    let stats = Stats::compute(&copc).unwrap();
+    assert!(stats.header_mismatches(&copc).is_empty(), "{:?}", stats.header_mismatches(&copc));
+    assert_eq!(stats.rgb_max, Some([236, 228, 219]));
+    assert_eq!(copc.crs.chosen, source.crs.chosen);
+}
+
+#[test]
+fn several_inputs_merge_and_keep_extra_bytes() {
+    let (Some(a), Some(b)) = (lidar("extrabytes.las"), lidar("autzen_trim.las")) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("merged.copc.laz");
+    let result = convert(&[a.clone(), b], &output, &Silent);
+    // extrabytes.las has no CRS and Autzen has one: refused, with both named.
+    let error = result.unwrap_err().to_string();
+    assert!(error.contains("CRS"), "{error}");
+
+    let summary = convert(&[a.clone(), a.clone()], &output, &Silent).unwrap();
+    assert_eq!(summary.point_count, 2 * 1_065);
+    assert_eq!(summary.extra_bytes, 27);
+    let merged = PointCloudFile::open(&output).unwrap();
+    let source = PointCloudFile::open(&a).unwrap();
+    let names = |f: &PointCloudFile| f.attributes.iter().filter(|x| x.extra_offset.is_some()).map(|x| x.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&merged), names(&source));
+    // The extra bytes of each point survive: compare sorted byte strings.
+    let extras = |f: &PointCloudFile| {
+        let mut all = Vec::new();
+        f.for_each_batch(|batch| {
+            for p in batch.points() {
+                all.push(p.unwrap().extra_bytes);
+            }
+            Ok(())
+        })
+        .unwrap();
+        all.sort();
+        all
+    };
+    let mut doubled = extras(&source);
+    doubled.extend(extras(&source));
+    doubled.sort();
+    assert_eq!(extras(&merged), doubled);
+}
+
+#[test]
+fn chunks_split_at_the_bound() {
+    let n = 1usize << COUNT_LEVEL;
+    let mut grid = vec![0u32; n * n * n];
+    // 4 M points in one corner cell and 1 elsewhere: the root must split.
+    grid[0] = 4_000_000;
+    grid[n * n * n - 1] = 1;
+    let chunks = choose_chunks(&grid);
+    assert!(chunks.values().all(|&c| c <= CHUNK_MAX || chunks.keys().any(|k| k.level == COUNT_LEVEL)));
+    assert_eq!(chunks.values().sum::<u64>(), 4_000_001);
+    assert!(!chunks.contains_key(&NodeKey::ROOT));
+}
