@@ -118,6 +118,23 @@ impl CrsReport {
         self
     }
 
+    /// The chosen system's EPSG code, when it has one.
+    pub fn epsg(&self) -> Option<u16> {
+        match &self.source {
+            Some(Source::Crs(crs)) => crs.epsg(),
+            _ => None,
+        }
+    }
+
+    /// Whether the chosen system is geographic (degrees).
+    pub fn is_geographic(&self) -> bool {
+        match &self.source {
+            Some(Source::Crs(crs)) => crs.is_geographic(),
+            Some(Source::Wkt(w)) => w.proj.as_deref().is_some_and(|p| p.contains("+proj=longlat")),
+            None => false,
+        }
+    }
+
     /// Whether the chosen system is Earth-centred.
     pub fn is_geocentric(&self) -> bool {
         match &self.source {

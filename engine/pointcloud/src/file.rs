@@ -121,6 +121,16 @@ impl PointCloudFile {
         Ok(done)
     }
 
+    /// The text of the WKT VLR, if the file has one.
+    pub fn wkt_text(&self) -> Option<String> {
+        let record = self.layout.find_vlr("LASF_Projection", 2112)?;
+        let mut data = vec![0u8; usize::try_from(record.data_len).ok()?];
+        let mut f = File::open(&self.path).ok()?;
+        f.seek(SeekFrom::Start(record.data_offset)).ok()?;
+        f.read_exact(&mut data).ok()?;
+        Some(String::from_utf8_lossy(&data).trim_end_matches('\0').to_owned())
+    }
+
     /// The points of one COPC node as records of this file's format.
     pub fn read_node(&self, entry: NodeEntry) -> Result<PointData, PointCloudError> {
         let path = &self.path;

@@ -6,6 +6,7 @@ pub mod attributes;
 pub mod copc;
 pub mod crs;
 pub mod convert;
+pub mod dem;
 mod file;
 pub mod layout;
 pub mod stats;

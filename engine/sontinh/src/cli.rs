@@ -80,6 +80,20 @@ enum DemCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rasterize LiDAR ground points (class 2, or all points when unclassified)
+    /// into a float32 GeoTIFF DEM in the clouds' CRS, filling small gaps.
+    FromLidar {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Cell size in the clouds' horizontal unit.
+        #[arg(long)]
+        res: f64,
+        /// Gap filling passes: each closes gaps one cell deeper from every side.
+        #[arg(long, default_value_t = 3)]
+        fill: usize,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -185,6 +199,8 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Dem(DemCommand::FromLidar { inputs, out, res, fill }) => print_or_fail(crate::pc::dem_from_lidar(&inputs, &out, res, fill)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
         #[cfg(not(target_arch = "wasm32"))]

@@ -218,3 +218,18 @@ pub fn convert(inputs: &[std::path::PathBuf], output: &Path) -> Result<String, S
     }
     Ok(out)
 }
+
+/// `dem from-lidar`.
+pub fn dem_from_lidar(inputs: &[std::path::PathBuf], output: &Path, resolution: f64, fill: usize) -> Result<String, String> {
+    let s = sontinh_pointcloud::dem::dem_from_lidar(inputs, output, resolution, fill).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Wrote {}: {} × {} cells at {resolution}, CRS {}, from {} ({} cells filled, {} left empty)",
+        output.display(),
+        s.width,
+        s.height,
+        s.crs.as_deref().unwrap_or("none"),
+        if s.used_all_points { "all points (no ground class in the input)".to_owned() } else { format!("{} ground points", s.ground_points) },
+        s.filled_cells,
+        s.empty_cells
+    ))
+}
