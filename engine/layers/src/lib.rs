@@ -23,6 +23,11 @@ pub use environment::{EnvironmentPlugin, site_fog};
 #[derive(Resource, Clone, Debug)]
 pub struct ActiveScene(pub Arc<Scene>);
 
+/// Layer kinds that another plugin loads (point clouds stream from their
+/// own plugin); this plugin lists them and leaves their status to it.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct ExternalLayerKinds(pub Vec<LayerKind>);
+
 /// Loads the active scene's layers.
 pub struct SceneLayersPlugin;
 
@@ -136,7 +141,12 @@ fn unsupported(layer: &Layer) -> String {
     )
 }
 
-fn start_loading(mut commands: Commands, scene: Option<Res<ActiveScene>>, mut states: ResMut<LayerStates>) {
+fn start_loading(
+    mut commands: Commands,
+    scene: Option<Res<ActiveScene>>,
+    mut states: ResMut<LayerStates>,
+    external: Option<Res<ExternalLayerKinds>>,
+) {
     let Some(scene) = scene else { return };
     if states.loaded_scene.as_ref() == Some(&scene.0.source) {
         return;
@@ -146,7 +156,9 @@ fn start_loading(mut commands: Commands, scene: Option<Res<ActiveScene>>, mut st
     let pool = AsyncComputeTaskPool::get();
     for (index, layer) in scene.0.layers.iter().enumerate() {
         let progress = Arc::new(AtomicU32::new(0.0f32.to_bits()));
+        let external = external.as_ref().is_some_and(|e| e.0.contains(&layer.kind));
         let status = match load_layer(layer, progress.clone()) {
+            _ if external => LayerStatus::Loading(0.0),
             Some(future) => {
                 commands.spawn((
                     Name::new(format!("layer {}", layer.id)),

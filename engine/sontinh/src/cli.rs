@@ -155,6 +155,16 @@ struct RenderArgs {
     /// With --flood: show the snapshot nearest this many hours into the flood.
     #[arg(long, requires = "flood")]
     flood_time: Option<f64>,
+    /// Point cloud colouring: rgb, elevation, intensity, classification or return.
+    #[arg(long, value_parser = parse_color_mode)]
+    point_color: Option<sontinh_pointcloud_view::ColorMode>,
+}
+
+fn parse_color_mode(text: &str) -> Result<sontinh_pointcloud_view::ColorMode, String> {
+    sontinh_pointcloud_view::ColorMode::from_id(text).ok_or_else(|| {
+        let known: Vec<&str> = sontinh_pointcloud_view::ColorMode::ALL.iter().map(|m| m.id()).collect();
+        format!("unknown colour mode \"{text}\"; expected one of {}", known.join(", "))
+    })
 }
 
 #[derive(Subcommand, Debug)]
@@ -183,6 +193,7 @@ pub fn main() -> ExitCode {
                     bookmark: None,
                     flood,
                     flood_time: None,
+                    point_color: None,
                 })
             }
         }
@@ -299,6 +310,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         out: args.out,
         flood: args.flood,
         flood_time: args.flood_time,
+        point_color: args.point_color,
     };
     match render(&request) {
         Ok(report) => {

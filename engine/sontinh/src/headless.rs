@@ -29,6 +29,8 @@ pub struct RenderRequest {
     pub flood: Option<PathBuf>,
     /// Hours into the flood to show (the maximum when `None`).
     pub flood_time: Option<f64>,
+    /// How point clouds are coloured (their default when `None`).
+    pub point_color: Option<sontinh_pointcloud_view::ColorMode>,
 }
 
 #[derive(Debug)]
@@ -101,6 +103,9 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     );
     add_scene_plugins(&mut app, scene.clone(), request.flood.clone());
     app.world_mut().resource_mut::<sontinh_flood_view::FloodTimeline>().requested_hours = request.flood_time;
+    if let Some(mode) = request.point_color {
+        app.world_mut().resource_mut::<sontinh_pointcloud_view::PointCloudSettings>().color_mode = mode;
+    }
     app.finish();
     app.cleanup();
 

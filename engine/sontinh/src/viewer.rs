@@ -9,6 +9,7 @@ use bevy::prelude::*;
 use sontinh_camera::{CameraRig, SceneCameraPlugin};
 use sontinh_flood_view::{FloodOverlayPlugin, FloodResults};
 use sontinh_layers::{ActiveScene, EnvironmentPlugin, SceneLayersPlugin};
+use sontinh_pointcloud_view::PointCloudViewPlugin;
 use sontinh_scene::{Bookmark, Scene};
 use sontinh_ui::{ViewerUiPlugin, bookmark_view};
 
@@ -21,7 +22,7 @@ pub fn display_available() -> bool {
 /// The plugins that put a scene on screen, shared by viewer and renderer;
 /// `flood` is the output folder of a flood run to draw over it.
 pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
-    app.add_plugins((EnvironmentPlugin, SceneLayersPlugin, SceneCameraPlugin, FloodOverlayPlugin))
+    app.add_plugins((EnvironmentPlugin, SceneLayersPlugin, SceneCameraPlugin, FloodOverlayPlugin, PointCloudViewPlugin))
         .insert_resource(ActiveScene(Arc::new(scene)));
     if let Some(dir) = flood {
         app.insert_resource(FloodResults(dir));

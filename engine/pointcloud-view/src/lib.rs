@@ -1,0 +1,700 @@
+//! LiDAR point clouds in the Bevy world, streamed from COPC.
+//!
+//! Add [`PointCloudViewPlugin`] next to `SceneLayersPlugin`: every
+//! `pointcloud` layer of the active scene is opened in the background (a
+//! plain LAS/LAZ file is first converted once into a cached COPC file, with
+//! its progress shown as the layer's), then each frame the nodes with the
+//! largest screen-space error are chosen under [`PointCloudSettings::point_budget`],
+//! loaded off the main thread and kept in an LRU.
+
+mod colors;
+mod select;
+mod source;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use bevy::asset::embedded_asset;
+use bevy::camera::primitives::{Aabb, Frustum};
+use bevy::mesh::{Indices, MeshVertexAttribute, MeshVertexBufferLayoutRef, PrimitiveTopology};
+use bevy::pbr::{MaterialPipeline, MaterialPipelineKey};
+use bevy::prelude::*;
+use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, ShaderType, SpecializedMeshPipelineError, VertexFormat};
+use bevy::shader::ShaderRef;
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
+use bevy::light::NotShadowCaster;
+use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, enu_to_world};
+use sontinh_scene::{Layer, LayerKind, LayerSource, Scene};
+
+pub use colors::{ColorMode, class_color, ramp, return_color};
+pub use select::{Key, NodeView, Viewpoint, eviction_order, screen_space_error, select_nodes};
+pub use source::{NodeSource, Octree, RawNode};
+
+/// How clouds are shown; the UI and the command line change it.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct PointCloudSettings {
+    /// Most points drawn at once, over all clouds.
+    pub point_budget: u64,
+    pub color_mode: ColorMode,
+    /// Multiplies the adaptive point size.
+    pub size_scale: f32,
+    pub min_px: f32,
+    pub max_px: f32,
+    /// Classes not drawn.
+    pub hidden_classes: Vec<u8>,
+    /// Only points inside this box (scene ENU metres, min and max) are drawn.
+    pub clip_box: Option<([f64; 3], [f64; 3])>,
+    /// Nodes are refined while their point spacing covers more pixels than this.
+    pub min_sse_px: f32,
+}
+
+impl Default for PointCloudSettings {
+    fn default() -> Self {
+        Self {
+            point_budget: 2_000_000,
+            color_mode: ColorMode::Rgb,
+            size_scale: 1.0,
+            min_px: 1.5,
+            max_px: 12.0,
+            hidden_classes: Vec::new(),
+            clip_box: None,
+            min_sse_px: 2.0,
+        }
+    }
+}
+
+pub struct PointCloudViewPlugin;
+
+impl Plugin for PointCloudViewPlugin {
+    fn build(&self, app: &mut App) {
+        embedded_asset!(app, "points.wgsl");
+        app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::PointCloud);
+        app.add_plugins(MaterialPlugin::<PointMaterial>::default())
+            .init_resource::<PointCloudSettings>()
+            .init_resource::<CloudsStarted>()
+            .add_systems(PostUpdate, (start_clouds, finish_opening, stream_nodes, restyle_nodes).chain());
+    }
+}
+
+/// The quad corner of each vertex of a point.
+pub const ATTRIBUTE_CORNER: MeshVertexAttribute = MeshVertexAttribute::new("PointCorner", 0x5047_0001, VertexFormat::Float32x2);
+
+#[derive(Clone, Copy, Debug, ShaderType, PartialEq)]
+pub struct PointStyle {
+    pub world_size: f32,
+    pub min_px: f32,
+    pub max_px: f32,
+    pub scale: f32,
+}
+
+/// Screen-sized round points (see `points.wgsl`).
+#[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
+pub struct PointMaterial {
+    #[uniform(0)]
+    pub style: PointStyle,
+}
+
+impl Material for PointMaterial {
+    fn vertex_shader() -> ShaderRef {
+        "embedded://sontinh_pointcloud_view/points.wgsl".into()
+    }
+
+    fn fragment_shader() -> ShaderRef {
+        "embedded://sontinh_pointcloud_view/points.wgsl".into()
+    }
+
+    fn specialize(
+        _pipeline: &MaterialPipeline,
+        descriptor: &mut RenderPipelineDescriptor,
+        layout: &MeshVertexBufferLayoutRef,
+        _key: MaterialPipelineKey<Self>,
+    ) -> Result<(), SpecializedMeshPipelineError> {
+        let vertex_layout = layout.0.get_layout(&[
+            Mesh::ATTRIBUTE_POSITION.at_shader_location(0),
+            ATTRIBUTE_CORNER.at_shader_location(1),
+            Mesh::ATTRIBUTE_COLOR.at_shader_location(2),
+        ])?;
+        descriptor.vertex.buffers = vec![vertex_layout];
+        Ok(())
+    }
+}
+
+/// File coordinates to scene ENU metres: an affine map fitted at the
+/// cloud's centre (exact there; the error of a site-sized cloud is far
+/// below its point spacing).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CloudAffine {
+    pub center: [f64; 3],
+    pub center_enu: [f64; 3],
+    /// Columns: ENU change per file unit along x, y, z.
+    pub columns: [[f64; 3]; 3],
+}
+
+impl CloudAffine {
+    /// Fits the map `to_enu` (file coordinates to ENU) around `center` with steps of `step` file units.
+    pub fn fit(center: [f64; 3], step: f64, to_enu: impl Fn([f64; 3]) -> Result<[f64; 3], String>) -> Result<CloudAffine, String> {
+        let center_enu = to_enu(center)?;
+        let mut columns = [[0.0; 3]; 3];
+        for (axis, column) in columns.iter_mut().enumerate() {
+            let (mut plus, mut minus) = (center, center);
+            plus[axis] += step;
+            minus[axis] -= step;
+            let (a, b) = (to_enu(plus)?, to_enu(minus)?);
+            *column = [0, 1, 2].map(|i| (a[i] - b[i]) / (2.0 * step));
+        }
+        if columns.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("the coordinate system does not map these coordinates to the Earth".to_owned());
+        }
+        Ok(CloudAffine { center, center_enu, columns })
+    }
+
+    pub fn to_enu(&self, p: [f64; 3]) -> [f64; 3] {
+        let d = [p[0] - self.center[0], p[1] - self.center[1], p[2] - self.center[2]];
+        [0, 1, 2].map(|i| self.center_enu[i] + self.columns[0][i] * d[0] + self.columns[1][i] * d[1] + self.columns[2][i] * d[2])
+    }
+
+    /// Metres per file unit (mean of the horizontal axes).
+    pub fn metres_per_unit(&self) -> f64 {
+        let norm = |c: [f64; 3]| (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt();
+        (norm(self.columns[0]) + norm(self.columns[1])) / 2.0
+    }
+}
+
+/// World-space (Bevy) position of an ENU point.
+fn world(enu: [f64; 3]) -> Vec3 {
+    enu_to_world(enu)
+}
+
+#[derive(Resource, Default)]
+struct CloudsStarted(Option<std::path::PathBuf>);
+
+/// The source, its map to the scene, and the height range of its points (ENU up, metres).
+type OpenResult = Result<(Arc<dyn NodeSource>, CloudAffine, [f32; 2]), String>;
+
+#[derive(Component)]
+struct OpeningCloud {
+    layer_index: usize,
+    task: Task<OpenResult>,
+    progress: Arc<AtomicU32>,
+}
+
+/// One cloud being streamed.
+#[derive(Component)]
+pub struct Cloud {
+    layer_index: usize,
+    source: Arc<dyn NodeSource>,
+    affine: CloudAffine,
+    views: HashMap<Key, NodeView>,
+    /// Node entity, points, frame last wanted.
+    loaded: HashMap<Key, (Entity, u64, u64)>,
+    loading: HashMap<Key, Task<Result<NodePoints, String>>>,
+    failed: Vec<Key>,
+    height_range: [f32; 2],
+}
+
+/// A node's points ready to colour: positions relative to the node's centre.
+#[derive(Component, Clone, Debug, Default)]
+pub struct NodePoints {
+    pub center: Vec3,
+    pub positions: Vec<Vec3>,
+    pub heights: Vec<f32>,
+    pub rgb: Option<Vec<[u16; 3]>>,
+    pub intensity: Vec<u16>,
+    pub class: Vec<u8>,
+    pub return_number: Vec<u8>,
+    pub enu: Vec<[f64; 3]>,
+    pub spacing_m: f32,
+}
+
+fn start_clouds(
+    mut commands: Commands,
+    scene: Option<Res<ActiveScene>>,
+    mut started: ResMut<CloudsStarted>,
+    mut states: ResMut<LayerStates>,
+    existing: Query<Entity, Or<(With<Cloud>, With<OpeningCloud>)>>,
+) {
+    let Some(scene) = scene else { return };
+    if started.0.as_ref() == Some(&scene.0.source) || states.layers.len() != scene.0.layers.len() {
+        return;
+    }
+    started.0 = Some(scene.0.source.clone());
+    for entity in &existing {
+        commands.entity(entity).despawn();
+    }
+    let pool = AsyncComputeTaskPool::get();
+    for (index, layer) in scene.0.layers.iter().enumerate() {
+        if layer.kind != LayerKind::PointCloud {
+            continue;
+        }
+        let progress = Arc::new(AtomicU32::new(0.0f32.to_bits()));
+        let scene = scene.0.clone();
+        let layer = layer.clone();
+        let task_progress = progress.clone();
+        let task = pool.spawn(async move { open_cloud(&scene, &layer, &task_progress) });
+        commands.spawn((
+            Name::new(format!("point cloud {}", scene_layer_id(&scene_ref(&states, index)))),
+            OpeningCloud {
+                layer_index: index,
+                task,
+                progress,
+            },
+            Transform::IDENTITY,
+            Visibility::Inherited,
+        ));
+        if let Some(state) = states.layers.get_mut(index) {
+            state.status = LayerStatus::Loading(0.0);
+        }
+    }
+}
+
+fn scene_ref(states: &LayerStates, index: usize) -> String {
+    states.layers.get(index).map(|s| s.id.clone()).unwrap_or_default()
+}
+
+fn scene_layer_id(id: &str) -> String {
+    id.to_owned()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenResult {
+    use sontinh_pointcloud::PointCloudFile;
+    let path = match &layer.source {
+        LayerSource::File(p) => p.clone(),
+        LayerSource::Missing { reason, .. } => return Err(reason.clone()),
+        LayerSource::Generator(g) => return Err(format!("{} is not a point cloud", g.id())),
+    };
+    let file = PointCloudFile::open(&path).map_err(|e| e.to_string())?;
+    let file = if file.copc.is_some() {
+        file
+    } else {
+        let cached = cache_path(&path)?;
+        if !cached.exists() {
+            let partial = cached.with_extension("partial.copc.laz");
+            let reporter = CacheProgress {
+                progress: progress.clone(),
+                total: std::sync::atomic::AtomicU64::new(1),
+                done: std::sync::atomic::AtomicU64::new(0),
+                phase: AtomicU32::new(0),
+            };
+            sontinh_pointcloud::convert::convert(std::slice::from_ref(&path), &partial, &reporter).map_err(|e| e.to_string())?;
+            std::fs::rename(&partial, &cached).map_err(|e| format!("{}: {e}", cached.display()))?;
+        }
+        PointCloudFile::open(&cached).map_err(|e| e.to_string())?
+    };
+    let crs = match layer.crs {
+        Some(crs) => file.crs.clone().overridden(crs),
+        None => file.crs.clone(),
+    };
+    let transformer = crs
+        .transformer_to(sontinh_geo::Crs::Wgs84)
+        .map_err(|e| format!("{}: {e}; set the layer's `crs` in the scene", path.display()))?;
+    let unit = crs.linear_unit_m;
+    let (z_min, z_max) = (file.layout.min[2], file.layout.max[2]);
+    let source = source::LocalCopc::new(file)?;
+    let octree = source.octree();
+    let frame = scene.frame;
+    let affine = CloudAffine::fit(octree.center, (octree.halfsize / 4.0).max(1e-3), |p| {
+        let g = transformer.to_geodetic([p[0], p[1], p[2] * unit]).map_err(|e| e.to_string())?;
+        if !g.is_valid() {
+            return Err(format!("{} maps to no place on Earth", path.display()));
+        }
+        Ok(frame.geodetic_to_enu(g))
+    })
+    .map_err(|e| format!("{}: {e}; check the file's CRS or set the layer's `crs` in the scene", path.display()))?;
+    progress.store(1.0f32.to_bits(), Ordering::Relaxed);
+    let c = octree.center;
+    let heights = [affine.to_enu([c[0], c[1], z_min])[2] as f32, affine.to_enu([c[0], c[1], z_max])[2] as f32];
+    Ok((Arc::new(source), affine, heights))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn open_cloud(_scene: &Scene, layer: &Layer, _progress: &Arc<AtomicU32>) -> OpenResult {
+    Err(format!("layer \"{}\": point clouds in the browser need the HTTP node source (not built yet)", layer.id))
+}
+
+/// Where the COPC conversion of a plain LAS/LAZ file is kept: named by the
+/// source's path, size and modification time, so edits make a new one.
+#[cfg(not(target_arch = "wasm32"))]
+fn cache_path(source: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    use std::hash::{Hash, Hasher};
+    let meta = std::fs::metadata(source).map_err(|e| format!("{}: {e}", source.display()))?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::fs::canonicalize(source).unwrap_or_else(|_| source.to_owned()).hash(&mut hasher);
+    meta.len().hash(&mut hasher);
+    meta.modified().ok().hash(&mut hasher);
+    let base = std::env::var_os("SONTINH_CACHE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| std::path::PathBuf::from(d).join("sontinh")))
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/sontinh")))
+        .unwrap_or_else(|| std::env::temp_dir().join("sontinh"));
+    let dir = base.join("pointclouds");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("cloud");
+    Ok(dir.join(format!("{stem}-{:016x}.copc.laz", hasher.finish())))
+}
+
+/// Reports the conversion's progress (all phases together) as the layer's.
+#[cfg(not(target_arch = "wasm32"))]
+struct CacheProgress {
+    progress: Arc<AtomicU32>,
+    total: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
+    phase: AtomicU32,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl sontinh_pointcloud::convert::Progress for CacheProgress {
+    fn phase(&self, _name: &str, total: u64) {
+        self.total.store(total.max(1), Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
+        self.phase.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn advance(&self, steps: u64) {
+        let done = self.done.fetch_add(steps, Ordering::Relaxed) + steps;
+        let phase = self.phase.load(Ordering::Relaxed).saturating_sub(1).min(3) as f32;
+        let within = done as f32 / self.total.load(Ordering::Relaxed) as f32;
+        self.progress.store(((phase + within.min(1.0)) / 4.0 * 0.9).to_bits(), Ordering::Relaxed);
+    }
+}
+
+fn finish_opening(mut commands: Commands, mut opening: Query<(Entity, &mut OpeningCloud)>, mut states: ResMut<LayerStates>) {
+    for (entity, mut cloud) in &mut opening {
+        let index = cloud.layer_index;
+        let Some(result) = check_ready(&mut cloud.task) else {
+            if let Some(state) = states.layers.get_mut(index) {
+                state.status = LayerStatus::Loading(f32::from_bits(cloud.progress.load(Ordering::Relaxed)));
+            }
+            continue;
+        };
+        commands.entity(entity).remove::<OpeningCloud>();
+        match result {
+            Ok((source, affine, height_range)) => {
+                let views = node_views(source.as_ref(), &affine);
+                commands.entity(entity).insert(Cloud {
+                    layer_index: index,
+                    source,
+                    affine,
+                    views,
+                    loaded: HashMap::new(),
+                    loading: HashMap::new(),
+                    failed: Vec::new(),
+                    height_range,
+                });
+            }
+            Err(why) => {
+                warn!("point cloud layer: {why}");
+                if let Some(state) = states.layers.get_mut(index) {
+                    state.status = LayerStatus::Failed(why);
+                }
+            }
+        }
+    }
+}
+
+/// World-space bounds and spacing of every node.
+fn node_views(source: &dyn NodeSource, affine: &CloudAffine) -> HashMap<Key, NodeView> {
+    let octree = source.octree();
+    let metres = affine.metres_per_unit() as f32;
+    source
+        .node_counts()
+        .iter()
+        .map(|(key, count)| {
+            let (min, max) = octree.node_bounds(*key);
+            let mut lo = Vec3::splat(f32::INFINITY);
+            let mut hi = Vec3::splat(f32::NEG_INFINITY);
+            for corner in 0..8 {
+                let p = [
+                    if corner & 1 == 0 { min[0] } else { max[0] },
+                    if corner & 2 == 0 { min[1] } else { max[1] },
+                    if corner & 4 == 0 { min[2] } else { max[2] },
+                ];
+                let w = world(affine.to_enu(p));
+                lo = lo.min(w);
+                hi = hi.max(w);
+            }
+            let spacing = (octree.spacing / f64::from(1u32 << key.0.clamp(0, 30))) as f32 * metres;
+            (
+                *key,
+                NodeView {
+                    point_count: *count,
+                    min: lo.to_array(),
+                    max: hi.to_array(),
+                    spacing,
+                },
+            )
+        })
+        .collect()
+}
+
+const MAX_LOADS_IN_FLIGHT: usize = 4;
+
+#[allow(clippy::too_many_arguments)]
+fn stream_nodes(
+    mut commands: Commands,
+    mut clouds: Query<(Entity, &mut Cloud)>,
+    cameras: Query<(&GlobalTransform, &Projection, &Frustum, &Camera), With<Camera3d>>,
+    settings: Res<PointCloudSettings>,
+    mut states: ResMut<LayerStates>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<PointMaterial>>,
+    mut visibility: Query<&mut Visibility, With<NodePoints>>,
+    time: Res<Time>,
+    mut frame: Local<u64>,
+) {
+    *frame += 1;
+    let Some((camera_transform, projection, frustum, camera)) = cameras.iter().find(|(_, _, _, c)| c.is_active) else {
+        return;
+    };
+    let _ = time;
+    let viewport_height = camera.logical_viewport_size().map_or(1080.0, |s| s.y);
+    let fov = match projection {
+        Projection::Perspective(p) => p.fov,
+        _ => std::f32::consts::FRAC_PI_4,
+    };
+    let view = Viewpoint {
+        eye: camera_transform.translation().to_array(),
+        pixels_per_unit: viewport_height / (2.0 * (fov / 2.0).tan()),
+    };
+    let cloud_count = clouds.iter().count().max(1) as u64;
+    for (entity, mut cloud) in &mut clouds {
+        let index = cloud.layer_index;
+        let layer_visible = states.layers.get(index).is_none_or(|s| s.visible);
+        let wanted = if layer_visible {
+            select_nodes(
+                &cloud.views,
+                &view,
+                |n| {
+                    let aabb = Aabb::from_min_max(Vec3::from_array(n.min), Vec3::from_array(n.max));
+                    frustum.intersects_obb_identity(&aabb)
+                },
+                settings.point_budget / cloud_count,
+                settings.min_sse_px,
+            )
+        } else {
+            Vec::new()
+        };
+        // Finished loads become node entities.
+        let keys: Vec<Key> = cloud.loading.keys().copied().collect();
+        for key in keys {
+            let Some(task) = cloud.loading.get_mut(&key) else { continue };
+            let Some(result) = check_ready(task) else { continue };
+            cloud.loading.remove(&key);
+            match result {
+                Ok(points) => {
+                    let count = points.positions.len() as u64;
+                    let node = spawn_node(&mut commands, &points, &cloud, &settings, &mut meshes, &mut materials);
+                    commands.entity(entity).add_child(node);
+                    cloud.loaded.insert(key, (node, count, *frame));
+                }
+                Err(why) => {
+                    warn!("point cloud node {key:?}: {why}");
+                    cloud.failed.push(key);
+                }
+            }
+        }
+        // Start loads, most important first.
+        let pool = AsyncComputeTaskPool::get();
+        for key in &wanted {
+            if cloud.loading.len() >= MAX_LOADS_IN_FLIGHT {
+                break;
+            }
+            if cloud.loaded.contains_key(key) || cloud.loading.contains_key(key) || cloud.failed.contains(key) {
+                continue;
+            }
+            let source = cloud.source.clone();
+            let affine = cloud.affine;
+            let spacing = cloud.views.get(key).map_or(1.0, |v| v.spacing);
+            let key = *key;
+            let task = pool.spawn(async move { source.read_node(key).map(|raw| to_node_points(&raw, &affine, spacing)) });
+            cloud.loading.insert(key, task);
+        }
+        // Show what is wanted; remember when each node was last wanted.
+        let now = *frame;
+        for (key, (node, _, last)) in cloud.loaded.iter_mut() {
+            let show = wanted.contains(key);
+            if show {
+                *last = now;
+            }
+            if let Ok(mut v) = visibility.get_mut(*node) {
+                v.set_if_neq(if show { Visibility::Inherited } else { Visibility::Hidden });
+            }
+        }
+        let usage: HashMap<Key, (u64, u64)> = cloud.loaded.iter().map(|(k, (_, n, last))| (*k, (*n, *last))).collect();
+        for key in eviction_order(&usage, &wanted, 2 * settings.point_budget / cloud_count) {
+            if let Some((node, _, _)) = cloud.loaded.remove(&key) {
+                commands.entity(node).despawn();
+            }
+        }
+        if let Some(state) = states.layers.get_mut(index) {
+            let pending = wanted.iter().filter(|k| !cloud.loaded.contains_key(k) && !cloud.failed.contains(k)).count();
+            let status = if pending == 0 {
+                LayerStatus::Ready
+            } else {
+                LayerStatus::Loading(0.9 + 0.1 * (1.0 - pending as f32 / wanted.len().max(1) as f32))
+            };
+            if state.status != status {
+                state.status = status;
+            }
+        }
+    }
+}
+
+/// Converts a node's points into the scene's world frame.
+pub fn to_node_points(raw: &RawNode, affine: &CloudAffine, spacing_m: f32) -> NodePoints {
+    let enu: Vec<[f64; 3]> = raw.xyz.iter().map(|p| affine.to_enu(*p)).collect();
+    let center = if enu.is_empty() {
+        Vec3::ZERO
+    } else {
+        let mut sum = [0.0f64; 3];
+        for p in &enu {
+            for a in 0..3 {
+                sum[a] += p[a];
+            }
+        }
+        world(sum.map(|s| s / enu.len() as f64))
+    };
+    let positions = enu.iter().map(|p| world(*p) - center).collect();
+    NodePoints {
+        center,
+        positions,
+        heights: enu.iter().map(|p| p[2] as f32).collect(),
+        rgb: raw.rgb.clone(),
+        intensity: raw.intensity.clone(),
+        class: raw.class.clone(),
+        return_number: raw.return_number.clone(),
+        enu,
+        spacing_m,
+    }
+}
+
+/// Vertex colours of a node's points, or `None` where the point is filtered out.
+pub fn point_colors(points: &NodePoints, settings: &PointCloudSettings, height_range: [f32; 2]) -> Vec<Option<[f32; 4]>> {
+    // 8-bit colours stored in 16-bit fields are common (Autzen): scale by what the data uses.
+    let rgb_max = points.rgb.as_ref().map_or(255, |c| c.iter().flat_map(|v| v.iter().copied()).max().unwrap_or(255));
+    let rgb_scale = if rgb_max <= 255 { 255.0 } else { 65535.0 };
+    let [h0, h1] = height_range;
+    (0..points.positions.len())
+        .map(|i| {
+            let class = points.class.get(i).copied().unwrap_or(0);
+            if settings.hidden_classes.contains(&class) {
+                return None;
+            }
+            if let Some((lo, hi)) = settings.clip_box {
+                let p = points.enu[i];
+                if (0..3).any(|a| p[a] < lo[a] || p[a] > hi[a]) {
+                    return None;
+                }
+            }
+            let c = match settings.color_mode {
+                ColorMode::Rgb => match &points.rgb {
+                    Some(rgb) => rgb[i].map(|v| f32::from(v) / rgb_scale),
+                    None => ramp((points.heights[i] - h0) / (h1 - h0).max(1e-3)),
+                },
+                ColorMode::Elevation => ramp((points.heights[i] - h0) / (h1 - h0).max(1e-3)),
+                ColorMode::Intensity => {
+                    let v = (f32::from(points.intensity.get(i).copied().unwrap_or(0)) / 255.0).min(1.0).sqrt();
+                    [v, v, v]
+                }
+                ColorMode::Classification => class_color(class),
+                ColorMode::ReturnNumber => return_color(points.return_number.get(i).copied().unwrap_or(1)),
+            };
+            // Vertex colours are linear; the palettes above are sRGB.
+            let linear = Color::srgb(c[0], c[1], c[2]).to_linear();
+            Some([linear.red, linear.green, linear.blue, 1.0])
+        })
+        .collect()
+}
+
+/// Four vertices per point, two triangles, corners in the custom attribute.
+pub fn build_point_mesh(points: &NodePoints, colors: &[Option<[f32; 4]>]) -> Mesh {
+    let kept: Vec<usize> = (0..points.positions.len()).filter(|i| colors.get(*i).is_some_and(Option::is_some)).collect();
+    let mut positions = Vec::with_capacity(kept.len() * 4);
+    let mut corners = Vec::with_capacity(kept.len() * 4);
+    let mut vertex_colors = Vec::with_capacity(kept.len() * 4);
+    let mut indices = Vec::with_capacity(kept.len() * 6);
+    const CORNERS: [[f32; 2]; 4] = [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
+    for (n, &i) in kept.iter().enumerate() {
+        let base = (n * 4) as u32;
+        let color = colors[i].unwrap_or([1.0; 4]);
+        for corner in CORNERS {
+            positions.push(points.positions[i].to_array());
+            corners.push(corner);
+            vertex_colors.push(color);
+        }
+        indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
+    }
+    Mesh::new(PrimitiveTopology::TriangleList, bevy::asset::RenderAssetUsages::RENDER_WORLD)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+        .with_inserted_attribute(ATTRIBUTE_CORNER, corners)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, vertex_colors)
+        .with_inserted_indices(Indices::U32(indices))
+}
+
+fn style(points: &NodePoints, settings: &PointCloudSettings) -> PointStyle {
+    PointStyle {
+        world_size: points.spacing_m,
+        min_px: settings.min_px,
+        max_px: settings.max_px,
+        scale: settings.size_scale,
+    }
+}
+
+fn spawn_node(
+    commands: &mut Commands,
+    points: &NodePoints,
+    cloud: &Cloud,
+    settings: &PointCloudSettings,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<PointMaterial>,
+) -> Entity {
+    let colors = point_colors(points, settings, cloud.height_range_enu());
+    let mesh = build_point_mesh(points, &colors);
+    commands
+        .spawn((
+            Name::new("point cloud node"),
+            Mesh3d(meshes.add(mesh)),
+            MeshMaterial3d(materials.add(PointMaterial {
+                style: style(points, settings),
+            })),
+            Transform::from_translation(points.center),
+            Visibility::Hidden,
+            NotShadowCaster,
+            points.clone(),
+        ))
+        .id()
+}
+
+impl Cloud {
+    /// The cloud's height range (ENU up), for the elevation ramp.
+    fn height_range_enu(&self) -> [f32; 2] {
+        self.height_range
+    }
+}
+
+/// Colour mode, filters and sizes apply to nodes already loaded.
+fn restyle_nodes(
+    settings: Res<PointCloudSettings>,
+    clouds: Query<&Cloud>,
+    nodes: Query<(&NodePoints, &Mesh3d, &MeshMaterial3d<PointMaterial>, &ChildOf)>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<PointMaterial>>,
+) {
+    if !settings.is_changed() || settings.is_added() {
+        return;
+    }
+    for (points, mesh, material, parent) in &nodes {
+        let Ok(cloud) = clouds.get(parent.parent()) else { continue };
+        let colors = point_colors(points, &settings, cloud.height_range_enu());
+        if let Some(mut m) = meshes.get_mut(&mesh.0) {
+            *m = build_point_mesh(points, &colors);
+        }
+        if let Some(mut mat) = materials.get_mut(&material.0) {
+            mat.style = style(points, &settings);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,68 @@
+use approx::assert_abs_diff_eq;
+
+use super::*;
+
+/// The shader with Bevy's imports replaced by declarations of the same
+/// signatures, validated by naga (the WGSL front end wgpu uses).
+#[test]
+fn point_shader_validates() {
+    let source = include_str!("points.wgsl");
+    let stubs = r#"
+struct View { clip_from_view: mat4x4<f32>, viewport: vec4<f32> };
+@group(0) @binding(0) var<uniform> view: View;
+fn get_world_from_local(instance_index: u32) -> mat4x4<f32> { return mat4x4<f32>(); }
+fn mesh_position_local_to_clip(world_from_local: mat4x4<f32>, p: vec4<f32>) -> vec4<f32> { return world_from_local * p; }
+"#;
+    let body: String = source.lines().filter(|l| !l.starts_with("#import")).collect::<Vec<_>>().join("\n");
+    let wgsl = format!("{stubs}\n{}", body.replace("#{MATERIAL_BIND_GROUP}", "3"));
+    let module = naga::front::wgsl::parse_str(&wgsl).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&wgsl)));
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+        .validate(&module)
+        .unwrap();
+}
+
+#[test]
+fn affine_fit_reproduces_a_linear_map_and_rejects_nonsense() {
+    // Feet to metres with a rotation of 90°: x → north, y → west.
+    let f = |p: [f64; 3]| Ok([-p[1] * 0.3048, p[0] * 0.3048, p[2] * 0.3048]);
+    let a = CloudAffine::fit([1000.0, 2000.0, 10.0], 5.0, f).unwrap();
+    let p = a.to_enu([1100.0, 1900.0, 20.0]);
+    assert_abs_diff_eq!(p[0], -1900.0 * 0.3048, epsilon = 1e-9);
+    assert_abs_diff_eq!(p[1], 1100.0 * 0.3048, epsilon = 1e-9);
+    assert_abs_diff_eq!(a.metres_per_unit(), 0.3048, epsilon = 1e-12);
+    assert!(CloudAffine::fit([0.0; 3], 1.0, |_| Ok([f64::NAN; 3])).is_err());
+}
+
+fn sample_points() -> NodePoints {
+    NodePoints {
+        center: Vec3::ZERO,
+        positions: vec![Vec3::ZERO, Vec3::X, Vec3::Y],
+        heights: vec![0.0, 5.0, 10.0],
+        rgb: Some(vec![[255, 0, 0], [0, 255, 0], [0, 0, 255]]),
+        intensity: vec![0, 100, 255],
+        class: vec![2, 6, 7],
+        return_number: vec![1, 2, 3],
+        enu: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 5.0], [0.0, 1.0, 10.0]],
+        spacing_m: 0.5,
+    }
+}
+
+#[test]
+fn colour_modes_and_filters() {
+    let points = sample_points();
+    let mut settings = PointCloudSettings::default();
+    let rgb = point_colors(&points, &settings, [0.0, 10.0]);
+    assert_eq!(rgb[0], Some([1.0, 0.0, 0.0, 1.0]), "8-bit colours in 16-bit fields");
+    settings.color_mode = ColorMode::Classification;
+    let classes = point_colors(&points, &settings, [0.0, 10.0]);
+    assert_ne!(classes[0], classes[1]);
+    settings.hidden_classes = vec![7];
+    assert_eq!(point_colors(&points, &settings, [0.0, 10.0])[2], None, "noise hidden");
+    settings.hidden_classes.clear();
+    settings.clip_box = Some(([-0.5, -0.5, -1.0], [0.5, 0.5, 1.0]));
+    let clipped = point_colors(&points, &settings, [0.0, 10.0]);
+    assert_eq!(clipped.iter().filter(|c| c.is_some()).count(), 1);
+    let mesh = build_point_mesh(&points, &clipped);
+    assert_eq!(mesh.count_vertices(), 4);
+    assert_eq!(mesh.indices().map(|i| i.len()), Some(6));
+}
