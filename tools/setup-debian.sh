@@ -3,12 +3,14 @@
 # windowing and software rendering (Mesa's lavapipe), the MQTT broker used by
 # the feed tests, and the wasm target. Safe to run again.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 packages=(
   build-essential pkg-config
   mesa-vulkan-drivers libvulkan1   # lavapipe: Vulkan on the CPU for headless renders
   libx11-dev libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6   # the viewer's window (X11)
   libudev-dev libasound2-dev
   mosquitto                        # MQTT broker for live-feed tests, on loopback
+  python3-venv                     # laspy, the independent COPC reader of the tests
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -24,3 +26,8 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# laspy with lazrs reads our COPC output independently in the tests.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import laspy, lazrs" 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "laspy==2.7.0" "lazrs==0.8.*" numpy
+fi

@@ -20,11 +20,14 @@ step "pure crates stay free of GPU/UI crates"
 tools/check-pure-crates.sh
 
 step "tests (pure crates first: they fail fast)"
-cargo test -p sontinh-geo -p sontinh-scene -p sontinh-procgen -p sontinh-flood -p sontinh-raster
+cargo test -p sontinh-geo -p sontinh-scene -p sontinh-procgen -p sontinh-flood -p sontinh-raster -p sontinh-pointcloud
 cargo test --workspace
 
 step "lints"
 cargo clippy --workspace --all-targets -- -D warnings
+
+step "the fuzz target builds"
+cargo build --manifest-path fuzz/Cargo.toml --target-dir "${CARGO_TARGET_DIR:-target}/fuzz"
 
 step "the app compiles for the browser"
 cargo check -p sontinh --target wasm32-unknown-unknown

@@ -25,7 +25,7 @@ use bevy::shader::ShaderRef;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use bevy::light::NotShadowCaster;
 use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, enu_to_world};
-use sontinh_scene::{Layer, LayerKind, LayerSource, Scene};
+use sontinh_scene::{Layer, LayerKind, Scene};
 
 pub use colors::{ColorMode, class_color, ramp, return_color};
 pub use select::{Key, NodeView, Viewpoint, eviction_order, screen_space_error, select_nodes};
@@ -207,12 +207,14 @@ pub struct NodePoints {
     pub spacing_m: f32,
 }
 
+type CloudEntities = Or<(With<Cloud>, With<OpeningCloud>)>;
+
 fn start_clouds(
     mut commands: Commands,
     scene: Option<Res<ActiveScene>>,
     mut started: ResMut<CloudsStarted>,
     mut states: ResMut<LayerStates>,
-    existing: Query<Entity, Or<(With<Cloud>, With<OpeningCloud>)>>,
+    existing: Query<Entity, CloudEntities>,
 ) {
     let Some(scene) = scene else { return };
     if started.0.as_ref() == Some(&scene.0.source) || states.layers.len() != scene.0.layers.len() {
@@ -230,10 +232,11 @@ fn start_clouds(
         let progress = Arc::new(AtomicU32::new(0.0f32.to_bits()));
         let scene = scene.0.clone();
         let layer = layer.clone();
+        let layer_id = layer.id.clone();
         let task_progress = progress.clone();
         let task = pool.spawn(async move { open_cloud(&scene, &layer, &task_progress) });
         commands.spawn((
-            Name::new(format!("point cloud {}", scene_layer_id(&scene_ref(&states, index)))),
+            Name::new(format!("point cloud {}", layer_id)),
             OpeningCloud {
                 layer_index: index,
                 task,
@@ -248,17 +251,10 @@ fn start_clouds(
     }
 }
 
-fn scene_ref(states: &LayerStates, index: usize) -> String {
-    states.layers.get(index).map(|s| s.id.clone()).unwrap_or_default()
-}
-
-fn scene_layer_id(id: &str) -> String {
-    id.to_owned()
-}
-
 #[cfg(not(target_arch = "wasm32"))]
 fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenResult {
     use sontinh_pointcloud::PointCloudFile;
+    use sontinh_scene::LayerSource;
     let path = match &layer.source {
         LayerSource::File(p) => p.clone(),
         LayerSource::Missing { reason, .. } => return Err(reason.clone()),
@@ -440,14 +436,12 @@ fn stream_nodes(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<PointMaterial>>,
     mut visibility: Query<&mut Visibility, With<NodePoints>>,
-    time: Res<Time>,
     mut frame: Local<u64>,
 ) {
     *frame += 1;
     let Some((camera_transform, projection, frustum, camera)) = cameras.iter().find(|(_, _, _, c)| c.is_active) else {
         return;
     };
-    let _ = time;
     let viewport_height = camera.logical_viewport_size().map_or(1080.0, |s| s.y);
     let fov = match projection {
         Projection::Perspective(p) => p.fov,

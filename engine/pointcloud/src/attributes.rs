@@ -86,7 +86,7 @@ const TYPE_NAMES: [(&str, u16); 10] = [
 /// Parses an Extra Bytes VLR (192 bytes per attribute). Attributes that do
 /// not fit in `extra_bytes_per_point` are reported as an error, not read.
 pub fn parse_extra_bytes(data: &[u8], extra_bytes_per_point: u16) -> Result<Vec<Attribute>, String> {
-    if data.len() % 192 != 0 {
+    if !data.len().is_multiple_of(192) {
         return Err(format!("the Extra Bytes VLR is {} bytes, not a multiple of 192", data.len()));
     }
     let mut offset: u16 = 0;

@@ -111,7 +111,7 @@ impl Hierarchy {
             if pages_read > 1_000_000 {
                 return Err("the COPC hierarchy has more than a million pages (a cycle?)".to_owned());
             }
-            if size % 32 != 0 || offset.checked_add(size).is_none_or(|end| end > layout.file_len) {
+            if !size.is_multiple_of(32) || offset.checked_add(size).is_none_or(|end| end > layout.file_len) {
                 return Err(format!("COPC hierarchy page at byte {offset} of {size} bytes lies outside the file or is not made of 32-byte entries"));
             }
             let mut page = vec![0u8; usize::try_from(size).map_err(|e| e.to_string())?];

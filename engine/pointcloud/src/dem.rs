@@ -197,9 +197,7 @@ mod tests {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
         let input = root.join("lidar/autzen_trim.laz");
-        if !input.exists() {
-            return;
-        }
+        assert!(input.exists(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", input.display());
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("autzen-dem.tif");
         let summary = dem_from_lidar(&[input], &out, 6.0, 3).unwrap();

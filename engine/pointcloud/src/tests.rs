@@ -11,13 +11,8 @@ fn lidar(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     let path = root.join("lidar").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("shared test data absent: {} (set SONTINH_SHARED_DATA)", path.display());
-        assert!(std::env::var_os("SONTINH_REQUIRE_SHARED_DATA").is_none(), "shared data required but absent");
-        None
-    }
+    assert!(path.exists(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", path.display());
+    Some(path)
 }
 
 #[test]

@@ -9,7 +9,8 @@ fn lidar(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     let path = root.join("lidar").join(name);
-    path.exists().then_some(path)
+    assert!(path.exists(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", path.display());
+    Some(path)
 }
 
 /// Every point of a file as sorted (x, y, z, class, intensity, gps) tuples.
@@ -39,7 +40,7 @@ fn autzen_converts_to_copc_point_for_point() {
     let Some(input) = lidar("autzen_trim.laz") else { return };
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("autzen.copc.laz");
-    let summary = convert(&[input.clone()], &output, &Silent).unwrap();
+    let summary = convert(std::slice::from_ref(&input), &output, &Silent).unwrap();
     assert_eq!(summary.point_count, 110_000);
     assert_eq!(summary.point_format, 7);
     assert!(summary.nodes > 1, "{summary:?}");

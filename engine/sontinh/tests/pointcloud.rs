@@ -1,0 +1,157 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file: failing loudly is the point
+
+//! End-to-end tests of `sontinh pc`, `dem from-lidar` and point cloud
+//! rendering, on the shared LiDAR files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn lidar(name: &str) -> String {
+    let dir = std::env::var_os("SONTINH_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/data"));
+    let path = dir.join("lidar").join(name);
+    assert!(path.is_file(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", path.display());
+    path.to_str().unwrap().to_owned()
+}
+
+fn sontinh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sontinh"))
+        .args(args)
+        .current_dir(repo())
+        .env("SONTINH_CACHE_DIR", std::env::temp_dir().join("sontinh-test-cache"))
+        .output()
+        .expect("the sontinh binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Counts and bounds from `../shared/data/README.md`, header and full decode.
+#[test]
+fn pc_info_matches_the_data_readme_for_every_shared_file() {
+    let cases: [(&str, u64, Option<[f64; 6]>); 7] = [
+        ("autzen_trim.laz", 110_000, Some([636001.76, 637179.22, 848935.20, 849497.90, 406.26, 520.51])),
+        ("autzen_trim.las", 110_000, Some([636001.76, 637179.22, 848935.20, 849497.90, 406.26, 520.51])),
+        ("autzen_trim_7.las", 110_000, Some([636001.76, 637179.22, 848935.20, 849497.90, 406.26, 520.51])),
+        ("lone-star.copc.laz", 518_862, Some([515368.60, 515401.04, 4918340.36, 4918381.12, 2322.90, 2338.58])),
+        ("file_with_both_wkt_and_geotiff_vlrs.las", 25_408, None),
+        ("extrabytes.las", 1_065, None),
+        ("fullwave.laz", 10_750, None),
+    ];
+    for (name, count, bounds) in cases {
+        let o = sontinh(&["pc", "info", "--json", "--stats", &lidar(name)]);
+        assert!(o.status.success(), "{name}: {}", text(&o.stderr));
+        let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(info["point_count"], count, "{name}");
+        assert_eq!(info["stats"]["point_count"], count, "{name}: full decode");
+        assert_eq!(info["header_mismatches"].as_array().map(Vec::len), Some(0), "{name}: {}", info["header_mismatches"]);
+        if let Some([x0, x1, y0, y1, z0, z1]) = bounds {
+            let s = &info["stats"];
+            for (got, want) in [(&s["min"][0], x0), (&s["max"][0], x1), (&s["min"][1], y0), (&s["max"][1], y1), (&s["min"][2], z0), (&s["max"][2], z1)] {
+                assert!((got.as_f64().unwrap() - want).abs() < 0.006, "{name}: {got} vs {want}");
+            }
+        }
+    }
+    let o = sontinh(&["pc", "info", &lidar("lone-star.copc.laz")]);
+    let out = text(&o.stdout);
+    assert!(out.contains("COPC:") && out.contains("Earth-centred"), "{out}");
+}
+
+#[test]
+fn pc_commands_report_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_las = dir.path().join("notes.las");
+    std::fs::write(&not_las, "this is not a point cloud").unwrap();
+    let o = sontinh(&["pc", "info", not_las.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.contains("notes.las") && err.contains("truncated header"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let o = sontinh(&["pc", "convert", &lidar("autzen_trim.laz"), "-o", dir.path().join("x.laz").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains(".copc.laz"));
+}
+
+/// The Python in the project's tool environment (tools/setup-debian.sh).
+fn python() -> PathBuf {
+    let venv = repo().join(".venv/bin/python");
+    if venv.is_file() { venv } else { PathBuf::from("python3") }
+}
+
+/// An independent reader (laspy's CopcReader, with lazrs) reads the COPC
+/// file point for point like the sources.
+#[test]
+fn pc_convert_output_reads_back_point_for_point_through_laspy() {
+    let dir = tempfile::tempdir().unwrap();
+    for (inputs, out) in [
+        (vec![lidar("autzen_trim.laz")], "autzen.copc.laz"),
+        (vec![lidar("lone-star.copc.laz")], "lone-star.copc.laz"),
+        (vec![lidar("fullwave.laz")], "fullwave.copc.laz"),
+        (vec![lidar("extrabytes.las"), lidar("extrabytes.las")], "merged.copc.laz"),
+    ] {
+        let out = dir.path().join(out);
+        let mut args = vec!["pc", "convert"];
+        args.extend(inputs.iter().map(String::as_str));
+        args.extend(["-o", out.to_str().unwrap()]);
+        let o = sontinh(&args);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let mut check = Command::new(python());
+        check.arg(repo().join("tools/verify_copc.py")).arg(&out).args(&inputs);
+        let v = check.output().expect("python runs (tools/setup-debian.sh installs laspy and lazrs)");
+        assert!(v.status.success(), "laspy disagrees for {}: {}{}", out.display(), text(&v.stdout), text(&v.stderr));
+        assert!(text(&v.stdout).contains("\"identical\": true"));
+    }
+}
+
+#[test]
+fn dem_from_lidar_writes_a_georeferenced_ground_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let dem = dir.path().join("fullwave-dem.tif");
+    let o = sontinh(&["dem", "from-lidar", &lidar("fullwave.laz"), "-o", dem.to_str().unwrap(), "--res", "1"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = sontinh(&["dem", "info", "--json", dem.to_str().unwrap()]);
+    let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(info["crs"], "EPSG:32723");
+    assert_eq!(info["resolution"]["x"], 1.0);
+    assert!(info["valid_cells"].as_u64().unwrap() > 1000);
+}
+
+/// Share of pixels within `tolerance` of an sRGB colour.
+fn share_near(img: &image::RgbImage, colour: [u8; 3], tolerance: i32) -> f64 {
+    let n = img
+        .pixels()
+        .filter(|p| (0..3).all(|c| (i32::from(p.0[c]) - i32::from(colour[c])).abs() <= tolerance))
+        .count();
+    n as f64 / f64::from(img.width() * img.height())
+}
+
+/// The Autzen scene in three colour modes: the cloud covers the picture's
+/// centre, and each mode shows its own colours.
+#[test]
+fn autzen_renders_in_each_colour_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let render = |mode: &str| {
+        let out = dir.path().join(format!("{mode}.png"));
+        let o = sontinh(&[
+            "render", "scenes/autzen-lidar.toml", "--out", out.to_str().unwrap(), "--width", "480", "--height", "270", "--point-color", mode,
+        ]);
+        assert!(o.status.success(), "{mode}: {}", text(&o.stderr));
+        image::open(&out).unwrap().to_rgb8()
+    };
+    let classes = render("classification");
+    // ASPRS ground (161, 115, 69) and unclassified grey (179, 179, 179), in sRGB.
+    assert!(share_near(&classes, [161, 115, 69], 12) > 0.01, "ground points");
+    assert!(share_near(&classes, [179, 179, 179], 12) > 0.02, "unclassified points");
+    let rgb = render("rgb");
+    let greenish = rgb.pixels().filter(|p| p.0[1] > p.0[2] + 10 && p.0[1] >= p.0[0]).count();
+    assert!(greenish as f64 / f64::from(rgb.width() * rgb.height()) > 0.03, "grass and trees in RGB");
+    let elevation = render("elevation");
+    assert!(share_near(&elevation, [179, 179, 179], 12) < 0.001, "no grey in the elevation ramp");
+    assert_ne!(classes, rgb);
+}
