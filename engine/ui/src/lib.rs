@@ -5,6 +5,7 @@
 
 mod i18n;
 mod panels;
+mod pointcloud_panel;
 mod readout;
 
 use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
@@ -35,7 +36,10 @@ impl Plugin for ViewerUiPlugin {
                 Update,
                 (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour),
             )
-            .add_systems(EguiPrimaryContextPass, (install_fonts, panels::draw_panels).chain());
+            .add_systems(
+                EguiPrimaryContextPass,
+                (install_fonts, panels::draw_panels, pointcloud_panel::draw_point_cloud_panel).chain(),
+            );
     }
 }
 
