@@ -8,6 +8,7 @@
 //! loaded off the main thread and kept in an LRU.
 
 mod colors;
+mod edl;
 mod select;
 mod source;
 
@@ -28,6 +29,7 @@ use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, 
 use sontinh_scene::{Layer, LayerKind, Scene};
 
 pub use colors::{ColorMode, class_color, ramp, return_color};
+pub use edl::{EyeDomeLighting, EyeDomeLightingPlugin};
 pub use select::{Key, NodeView, Viewpoint, eviction_order, screen_space_error, select_nodes};
 pub use source::{NodeSource, Octree, RawNode};
 
@@ -47,6 +49,8 @@ pub struct PointCloudSettings {
     pub clip_box: Option<([f64; 3], [f64; 3])>,
     /// Nodes are refined while their point spacing covers more pixels than this.
     pub min_sse_px: f32,
+    /// Eye-dome lighting over the view (its strength; 0 turns it off).
+    pub eye_dome_lighting: f32,
 }
 
 impl Default for PointCloudSettings {
@@ -60,6 +64,7 @@ impl Default for PointCloudSettings {
             hidden_classes: Vec::new(),
             clip_box: None,
             min_sse_px: 2.0,
+            eye_dome_lighting: 1.0,
         }
     }
 }
@@ -70,10 +75,10 @@ impl Plugin for PointCloudViewPlugin {
     fn build(&self, app: &mut App) {
         embedded_asset!(app, "points.wgsl");
         app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::PointCloud);
-        app.add_plugins(MaterialPlugin::<PointMaterial>::default())
+        app.add_plugins((MaterialPlugin::<PointMaterial>::default(), EyeDomeLightingPlugin))
             .init_resource::<PointCloudSettings>()
             .init_resource::<CloudsStarted>()
-            .add_systems(PostUpdate, (start_clouds, finish_opening, stream_nodes, restyle_nodes).chain());
+            .add_systems(PostUpdate, (start_clouds, finish_opening, stream_nodes, restyle_nodes, equip_cameras).chain());
     }
 }
 
@@ -664,6 +669,42 @@ impl Cloud {
     /// The cloud's height range (ENU up), for the elevation ramp.
     fn height_range_enu(&self) -> [f32; 2] {
         self.height_range
+    }
+}
+
+/// Cameras of scenes with point clouds get eye-dome lighting (single-sample,
+/// with a depth texture the pass can read); the settings switch it.
+fn equip_cameras(
+    mut commands: Commands,
+    scene: Option<Res<ActiveScene>>,
+    settings: Res<PointCloudSettings>,
+    mut cameras: Query<(Entity, &mut Camera3d, Option<&mut EyeDomeLighting>)>,
+) {
+    let Some(scene) = scene else { return };
+    if !scene.0.layers.iter().any(|l| l.kind == LayerKind::PointCloud) {
+        return;
+    }
+    let enabled = if settings.eye_dome_lighting > 0.0 { 1.0 } else { 0.0 };
+    for (entity, mut camera, edl) in &mut cameras {
+        match edl {
+            Some(mut edl) => {
+                if edl.enabled != enabled || edl.strength != settings.eye_dome_lighting {
+                    edl.enabled = enabled;
+                    edl.strength = settings.eye_dome_lighting.max(0.0);
+                }
+            }
+            None => {
+                EyeDomeLighting::camera_setup(&mut camera);
+                commands.entity(entity).insert((
+                    EyeDomeLighting {
+                        strength: settings.eye_dome_lighting.max(0.0),
+                        enabled,
+                        ..default()
+                    },
+                    Msaa::Off,
+                ));
+            }
+        }
     }
 }
 

@@ -21,6 +21,19 @@ fn mesh_position_local_to_clip(world_from_local: mat4x4<f32>, p: vec4<f32>) -> v
         .unwrap();
 }
 
+/// The eye-dome lighting shader, its one import replaced by the struct it names.
+#[test]
+fn eye_dome_lighting_shader_validates() {
+    let source = include_str!("edl.wgsl");
+    let stub = "struct FullscreenVertexOutput { @builtin(position) position: vec4<f32>, @location(0) uv: vec2<f32> };\n";
+    let body: String = source.lines().filter(|l| !l.starts_with("#import")).collect::<Vec<_>>().join("\n");
+    let wgsl = format!("{stub}{body}");
+    let module = naga::front::wgsl::parse_str(&wgsl).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&wgsl)));
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+        .validate(&module)
+        .unwrap();
+}
+
 #[test]
 fn affine_fit_reproduces_a_linear_map_and_rejects_nonsense() {
     // Feet to metres with a rotation of 90°: x → north, y → west.

@@ -57,6 +57,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("color_return", "Lần phản xạ", "Return number"),
     ("point_budget", "Số điểm tối đa", "Point budget"),
     ("point_size", "Cỡ điểm", "Point size"),
+    ("eye_dome_lighting", "Đổ bóng theo độ sâu (EDL)", "Eye-dome lighting"),
     ("classes_shown", "Lớp hiển thị", "Classes shown"),
     ("class_unclassified", "chưa phân loại", "unclassified"),
     ("class_ground", "mặt đất", "ground"),

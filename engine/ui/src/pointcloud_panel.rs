@@ -61,6 +61,7 @@ pub fn draw_point_cloud_panel(
             ui.add(egui::Slider::new(&mut millions, 0.1..=10.0).text(tr("point_budget", l)).suffix(" M"));
             edited.point_budget = (millions * 1e6) as u64;
             ui.add(egui::Slider::new(&mut edited.size_scale, 0.25..=4.0).text(tr("point_size", l)));
+            ui.add(egui::Slider::new(&mut edited.eye_dome_lighting, 0.0..=3.0).text(tr("eye_dome_lighting", l)));
             ui.separator();
             ui.label(tr("classes_shown", l));
             for (class, key) in CLASSES {
