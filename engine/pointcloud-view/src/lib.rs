@@ -77,6 +77,8 @@ impl Plugin for PointCloudViewPlugin {
         app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::PointCloud);
         app.add_plugins((MaterialPlugin::<PointMaterial>::default(), EyeDomeLightingPlugin))
             .init_resource::<PointCloudSettings>()
+            .init_resource::<PointUnderCursor>()
+            .add_systems(Update, pick_point_under_cursor)
             .init_resource::<CloudsStarted>()
             .add_systems(PostUpdate, (start_clouds, finish_opening, stream_nodes, restyle_nodes, equip_cameras).chain());
     }
@@ -669,6 +671,65 @@ impl Cloud {
     /// The cloud's height range (ENU up), for the elevation ramp.
     fn height_range_enu(&self) -> [f32; 2] {
         self.height_range
+    }
+}
+
+/// The point nearest the camera among those drawn within a few pixels of
+/// the cursor ray (world position), for the coordinates readout: point quads
+/// have no area for mesh ray casts.
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq)]
+pub struct PointUnderCursor(pub Option<Vec3>);
+
+/// Nearest point (smallest distance along the ray) whose angular distance
+/// from the ray is under `tolerance` (radians, small-angle).
+pub fn nearest_point_on_ray(origin: Vec3, direction: Vec3, points: impl Iterator<Item = Vec3>, tolerance: f32) -> Option<Vec3> {
+    let d = direction.normalize_or_zero();
+    let mut best: Option<(f32, Vec3)> = None;
+    for p in points {
+        let v = p - origin;
+        let t = v.dot(d);
+        if t <= 0.0 {
+            continue;
+        }
+        let off = (v - d * t).length();
+        if off <= tolerance * t && best.is_none_or(|(bt, _)| t < bt) {
+            best = Some((t, p));
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+fn pick_point_under_cursor(
+    windows: Query<&Window, With<bevy::window::PrimaryWindow>>,
+    cameras: Query<(&Camera, &GlobalTransform, &Projection), With<Camera3d>>,
+    nodes: Query<(&NodePoints, &GlobalTransform, &InheritedVisibility)>,
+    mut out: ResMut<PointUnderCursor>,
+    mut last_cursor: Local<Option<Vec2>>,
+) {
+    let Ok(window) = windows.single() else { return };
+    let Some((camera, camera_transform, projection)) = cameras.iter().find(|(c, _, _)| c.is_active) else { return };
+    let cursor = window.cursor_position();
+    if cursor == *last_cursor && !nodes.is_empty() {
+        return;
+    }
+    *last_cursor = cursor;
+    let Some(ray) = cursor.and_then(|c| camera.viewport_to_world(camera_transform, c).ok()) else {
+        out.0 = None;
+        return;
+    };
+    let fov = match projection {
+        Projection::Perspective(p) => p.fov,
+        _ => std::f32::consts::FRAC_PI_4,
+    };
+    // Four pixels, as an angle.
+    let tolerance = 4.0 * fov / window.height().max(1.0);
+    let points = nodes
+        .iter()
+        .filter(|(_, _, visible)| visible.get())
+        .flat_map(|(n, t, _)| n.positions.iter().map(move |p| t.transform_point(*p)));
+    let hit = nearest_point_on_ray(ray.origin, *ray.direction, points, tolerance);
+    if out.0 != hit {
+        out.0 = hit;
     }
 }
 

@@ -79,3 +79,11 @@ fn colour_modes_and_filters() {
     assert_eq!(mesh.count_vertices(), 4);
     assert_eq!(mesh.indices().map(|i| i.len()), Some(6));
 }
+
+#[test]
+fn the_nearest_point_near_the_ray_is_picked() {
+    let points = [Vec3::new(0.05, 0.0, -10.0), Vec3::new(0.0, 0.02, -5.0), Vec3::new(3.0, 0.0, -4.0), Vec3::new(0.0, 0.0, 5.0)];
+    let hit = nearest_point_on_ray(Vec3::ZERO, Vec3::NEG_Z, points.into_iter(), 0.01);
+    assert_eq!(hit, Some(Vec3::new(0.0, 0.02, -5.0)));
+    assert_eq!(nearest_point_on_ray(Vec3::ZERO, Vec3::X, points.into_iter(), 0.001), None, "behind or off the ray");
+}

@@ -110,6 +110,7 @@ fn share_input_state(wants: Option<Res<EguiWantsInput>>, mut captured: ResMut<Po
     }
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
 fn update_cursor_readout(
     windows: Query<&Window, With<PrimaryWindow>>,
     cameras: Query<(&Camera, &GlobalTransform), With<CameraRig>>,
@@ -118,6 +119,7 @@ fn update_cursor_readout(
     mut ray_cast: MeshRayCast,
     mut out: ResMut<CursorReadout>,
     mut to_vn2000: Local<Option<sontinh_geo::Transformer>>,
+    point: Option<Res<sontinh_pointcloud_view::PointUnderCursor>>,
 ) {
     if captured.0 {
         // Keep the last value while the pointer is over a panel.
@@ -133,6 +135,12 @@ fn update_cursor_readout(
             let settings = MeshRayCastSettings::default().with_visibility(RayCastVisibility::Visible);
             ray_cast.cast_ray(ray, &settings).first().map(|(_, hit)| hit.point)
         });
+    // A LiDAR point under the cursor counts when it is nearer than any mesh.
+    let eye = camera_transform.translation();
+    let hit = match (hit, point.and_then(|p| p.0)) {
+        (Some(mesh), Some(p)) => Some(if p.distance(eye) < mesh.distance(eye) { p } else { mesh }),
+        (mesh, p) => mesh.or(p),
+    };
     if to_vn2000.is_none() {
         *to_vn2000 = vn2000_transformer();
     }
