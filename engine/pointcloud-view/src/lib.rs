@@ -30,7 +30,7 @@ use sontinh_scene::{Layer, LayerKind, Scene};
 
 pub use colors::{ColorMode, class_color, ramp, return_color};
 pub use edl::{EyeDomeLighting, EyeDomeLightingPlugin};
-pub use select::{Key, NodeView, Viewpoint, eviction_order, screen_space_error, select_nodes};
+pub use select::{Key, NodeView, Viewpoint, deepest_selected_level, eviction_order, screen_space_error, select_nodes};
 pub use source::{NodeSource, Octree, RawNode};
 
 /// How clouds are shown; the UI and the command line change it.
@@ -63,7 +63,7 @@ impl Default for PointCloudSettings {
             max_px: 12.0,
             hidden_classes: Vec::new(),
             clip_box: None,
-            min_sse_px: 2.0,
+            min_sse_px: 1.0,
             eye_dome_lighting: 1.0,
         }
     }
@@ -443,6 +443,7 @@ fn stream_nodes(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<PointMaterial>>,
     mut visibility: Query<&mut Visibility, With<NodePoints>>,
+    node_materials: Query<&MeshMaterial3d<PointMaterial>>,
     mut frame: Local<u64>,
 ) {
     *frame += 1;
@@ -520,6 +521,19 @@ fn stream_nodes(
             }
             if let Ok(mut v) = visibility.get_mut(*node) {
                 v.set_if_neq(if show { Visibility::Inherited } else { Visibility::Hidden });
+            }
+        }
+        // Points of a coarse node are drawn at the spacing of the finest
+        // selected level below it, so that the levels blend into one surface.
+        let deepest = deepest_selected_level(&wanted);
+        for (key, (node, _, _)) in &cloud.loaded {
+            let Some(level) = deepest.get(key) else { continue };
+            let Ok(material) = node_materials.get(*node) else { continue };
+            let size = cloud.views.get(key).map_or(1.0, |v| v.spacing) / f32::powi(2.0, level - key.0);
+            if materials.get(&material.0).is_some_and(|m| (m.style.world_size - size).abs() > 1e-6)
+                && let Some(mut m) = materials.get_mut(&material.0)
+            {
+                m.style.world_size = size;
             }
         }
         let usage: HashMap<Key, (u64, u64)> = cloud.loaded.iter().map(|(k, (_, n, last))| (*k, (*n, *last))).collect();

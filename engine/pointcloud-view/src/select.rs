@@ -113,6 +113,21 @@ pub fn select_nodes(
     selected
 }
 
+/// For every selected node, the deepest level selected in its subtree
+/// (itself included): the density its points are drawn at.
+pub fn deepest_selected_level(selected: &[Key]) -> HashMap<Key, i32> {
+    let mut deepest: HashMap<Key, i32> = HashMap::new();
+    for &(level, x, y, z) in selected {
+        for up in 0..=level {
+            let ancestor = (level - up, x >> up, y >> up, z >> up);
+            let entry = deepest.entry(ancestor).or_insert(level);
+            *entry = (*entry).max(level);
+        }
+    }
+    deepest.retain(|k, _| selected.contains(k));
+    deepest
+}
+
 /// Nodes to drop when more than `keep_points` are loaded: those not wanted
 /// now, least recently wanted first.
 pub fn eviction_order(loaded: &HashMap<Key, (u64, u64)>, wanted: &[Key], keep_points: u64) -> Vec<Key> {
@@ -191,6 +206,15 @@ mod tests {
         };
         let left_half = select_nodes(&nodes, &near, |n| n.min[0] < 50.0, 1_000_000, 1.0);
         assert_eq!(left_half.len(), 5);
+    }
+
+    #[test]
+    fn coarse_nodes_take_the_density_of_their_finest_selected_descendant() {
+        let deepest = deepest_selected_level(&[(0, 0, 0, 0), (1, 1, 0, 0), (2, 2, 0, 0), (1, 0, 1, 0)]);
+        assert_eq!(deepest[&(0, 0, 0, 0)], 2);
+        assert_eq!(deepest[&(1, 1, 0, 0)], 2);
+        assert_eq!(deepest[&(1, 0, 1, 0)], 1);
+        assert_eq!(deepest.len(), 4);
     }
 
     #[test]

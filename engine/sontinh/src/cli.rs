@@ -158,6 +158,9 @@ struct RenderArgs {
     /// Point cloud colouring: rgb, elevation, intensity, classification or return.
     #[arg(long, value_parser = parse_color_mode)]
     point_color: Option<sontinh_pointcloud_view::ColorMode>,
+    /// After loading, time this many frames and print the median frame time.
+    #[arg(long, default_value_t = 0)]
+    time_frames: u32,
 }
 
 fn parse_color_mode(text: &str) -> Result<sontinh_pointcloud_view::ColorMode, String> {
@@ -194,6 +197,7 @@ pub fn main() -> ExitCode {
                     flood,
                     flood_time: None,
                     point_color: None,
+                    time_frames: 0,
                 })
             }
         }
@@ -311,6 +315,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         flood: args.flood,
         flood_time: args.flood_time,
         point_color: args.point_color,
+        time_frames: args.time_frames,
     };
     match render(&request) {
         Ok(report) => {
@@ -326,6 +331,12 @@ fn run_render(args: RenderArgs) -> ExitCode {
                 report.seconds,
                 std::path::absolute(&request.out).unwrap_or(request.out.clone()).display()
             );
+            if let Some(ms) = report.frame_ms {
+                println!(
+                    "Median frame time over {} frames: {ms:.1} ms ({} LiDAR points drawn)",
+                    request.time_frames, report.points_drawn
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -31,6 +31,8 @@ pub struct RenderRequest {
     pub flood_time: Option<f64>,
     /// How point clouds are coloured (their default when `None`).
     pub point_color: Option<sontinh_pointcloud_view::ColorMode>,
+    /// Frames to time after loading (0: none), for frame-time figures.
+    pub time_frames: u32,
 }
 
 #[derive(Debug)]
@@ -39,6 +41,10 @@ pub struct RenderReport {
     pub seconds: f64,
     /// Layers that could not be drawn, with the reason.
     pub failed_layers: Vec<(String, String)>,
+    /// Median time of the timed frames, milliseconds.
+    pub frame_ms: Option<f64>,
+    /// LiDAR points drawn in the final frame.
+    pub points_drawn: u64,
 }
 
 /// How long loading may take before the render gives up.
@@ -128,6 +134,22 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     for _ in 0..SETTLE_FRAMES {
         app.update();
     }
+    let mut frame_times: Vec<f64> = (0..request.time_frames)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            app.update();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    frame_times.sort_by(f64::total_cmp);
+    let frame_ms = frame_times.get(frame_times.len() / 2).copied();
+    let points_drawn = app
+        .world_mut()
+        .query::<(&sontinh_pointcloud_view::NodePoints, &InheritedVisibility)>()
+        .iter(app.world())
+        .filter(|(_, v)| v.get())
+        .map(|(n, _)| n.positions.len() as u64)
+        .sum();
 
     let captured: Arc<Mutex<Option<Image>>> = Arc::default();
     let slot = captured.clone();
@@ -167,6 +189,8 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
         bookmark: bookmark.id,
         seconds: started.elapsed().as_secs_f64(),
         failed_layers,
+        frame_ms,
+        points_drawn,
     })
 }
 
