@@ -101,13 +101,13 @@ impl PointCloudFile {
     pub fn for_each_batch(&self, mut visit: impl FnMut(&PointData) -> Result<(), PointCloudError>) -> Result<u64, PointCloudError> {
         let path = &self.path;
         let file = File::open(path).map_err(|e| PointCloudError::io(path, e))?;
-        let mut reader = guard(path, || las::Reader::new(BufReader::new(file)).map_err(|e| e.to_string()))?;
+        let mut reader = guard(|| las::Reader::new(BufReader::new(file)).map_err(|e| e.to_string())).map_err(|e| PointCloudError::invalid(path, e))?;
         let total = self.layout.point_count;
         let mut done = 0u64;
         let mut batch = PointDataBuilder::new().for_header(&self.header).build();
         while done < total {
             let want = (total - done).min(BATCH_POINTS);
-            let got = guard(path, || reader.fill_points(want, &mut batch).map_err(|e| e.to_string()))
+            let got = guard(|| reader.fill_points(want, &mut batch).map_err(|e| e.to_string()))
                 .map_err(|e| PointCloudError::invalid(path, format!("after {done} of {total} points: {e}")))?;
             if got == 0 {
                 return Err(PointCloudError::invalid(
@@ -136,7 +136,8 @@ impl PointCloudFile {
         let path = &self.path;
         let vlr = self.header.laz_vlr().map_err(|e| PointCloudError::invalid(path, format!("LAZ VLR: {e}")))?;
         let mut file = BufReader::new(File::open(path).map_err(|e| PointCloudError::io(path, e))?);
-        let bytes = guard(path, || decode_node(&mut file, entry, &vlr, self.layout.record_length))?;
+        let bytes =
+            guard(|| decode_node(&mut file, entry, &vlr, self.layout.record_length)).map_err(|e| PointCloudError::invalid(path, e))?;
         PointDataBuilder::new()
             .for_header(&self.header)
             .build_from_bytes(bytes)
@@ -146,9 +147,25 @@ impl PointCloudFile {
 
 /// Decoders of untrusted compressed data are not proven panic-free; a panic
 /// in one becomes an error for this file rather than the end of the program.
-fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T, String>) -> Result<T, PointCloudError> {
+fn guard<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     match std::panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result.map_err(|e| PointCloudError::invalid(path, e)),
-        Err(_) => Err(PointCloudError::invalid(path, "the LAZ decoder failed on corrupt data".to_owned())),
+        Ok(result) => result,
+        Err(_) => Err("the LAZ decoder failed on corrupt compressed data".to_owned()),
     }
+}
+
+/// Keeps the panic messages of the LAZ decoder off the terminal: such a
+/// panic is caught (see `guard`) and reported as an error naming the file.
+/// Every other panic still reaches the previous hook.
+pub fn quiet_decoder_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_decoder = info.location().is_some_and(|l| {
+            let file = l.file().replace('\\', "/");
+            file.contains("/laz-") || file.contains("/las-")
+        });
+        if !in_decoder {
+            previous(info);
+        }
+    }));
 }

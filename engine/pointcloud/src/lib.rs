@@ -13,7 +13,7 @@ pub mod stats;
 
 use std::path::Path;
 
-pub use file::{BATCH_POINTS, PointCloudFile};
+pub use file::{BATCH_POINTS, PointCloudFile, quiet_decoder_panics};
 pub use stats::Stats;
 
 #[derive(Debug, thiserror::Error)]

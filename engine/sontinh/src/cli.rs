@@ -181,6 +181,8 @@ enum SceneCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    #[cfg(not(target_arch = "wasm32"))]
+    sontinh_pointcloud::quiet_decoder_panics();
     match cli.command {
         Command::View { scene, out, flood } => {
             let scene = scene.unwrap_or_else(default_scene_path);

@@ -73,6 +73,19 @@ fn pc_commands_report_bad_input() {
     let err = text(&o.stderr);
     assert!(err.contains("notes.las") && err.contains("truncated header"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    // Compressed bytes scrambled inside the first LAZ chunk: the decoder's
+    // failure is an error naming the file, with no panic output.
+    let mut bytes = std::fs::read(lidar("autzen_trim.laz")).unwrap();
+    for (i, b) in bytes[2500..6500].iter_mut().enumerate() {
+        *b ^= (i * 131 % 251) as u8;
+    }
+    let corrupt = dir.path().join("corrupt-chunk.laz");
+    std::fs::write(&corrupt, &bytes).unwrap();
+    let o = sontinh(&["pc", "info", "--stats", corrupt.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.contains("corrupt-chunk.laz") && err.contains("corrupt"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
     let o = sontinh(&["pc", "convert", &lidar("autzen_trim.laz"), "-o", dir.path().join("x.laz").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains(".copc.laz"));
