@@ -39,13 +39,16 @@ fn main() {
     };
     let decode = || {
         let mut n = 0u64;
-        cloud
-            .for_each_batch(|batch| {
-                n += batch.len() as u64;
-                Ok(())
-            })
-            .unwrap_or_else(|e| panic!("{e}"));
-        n
+        match cloud.for_each_batch(|batch| {
+            n += batch.len() as u64;
+            Ok(())
+        }) {
+            Ok(_) => n,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
     };
     decode();
     let mut times = Vec::new();
