@@ -191,6 +191,9 @@ pub struct Transformer {
 struct CrsLabel {
     name: String,
     geographic: bool,
+    /// X, Y, Z from the Earth's centre: the height is an output of the
+    /// transform, not a value to pass through.
+    geocentric: bool,
 }
 
 impl fmt::Debug for Transformer {
@@ -208,10 +211,12 @@ impl Transformer {
             from: CrsLabel {
                 name: from.id(),
                 geographic: from.is_geographic(),
+                geocentric: from.is_geocentric(),
             },
             to: CrsLabel {
                 name: to.id(),
                 geographic: to.is_geographic(),
+                geocentric: to.is_geocentric(),
             },
             from_proj: from.proj()?,
             to_proj: to.proj()?,
@@ -229,10 +234,12 @@ impl Transformer {
             from: CrsLabel {
                 name: label.to_owned(),
                 geographic: proj.contains("+proj=longlat") || proj.contains("+proj=latlong"),
+                geocentric: proj.contains("+proj=geocent"),
             },
             to: CrsLabel {
                 name: to.id(),
                 geographic: to.is_geographic(),
+                geocentric: to.is_geocentric(),
             },
             from_proj,
             to_proj: to.proj()?,
@@ -272,7 +279,8 @@ impl Transformer {
         if !(out_x.is_finite() && out_y.is_finite()) {
             return Err(error("the result is not finite (outside the projection's domain)".to_owned()));
         }
-        Ok([out_x, out_y, z])
+        let out_z = if self.from.geocentric || self.to.geocentric { point.2 } else { z };
+        Ok([out_x, out_y, out_z])
     }
 
     /// Convenience for transforms that end in WGS84.
@@ -408,6 +416,10 @@ mod tests {
         assert_abs_diff_eq!(g.lon_deg, -123.0733810, epsilon = 1e-7);
         assert_abs_diff_eq!(g.lat_deg, 44.0499008, epsilon = 1e-7);
         assert!(Crs::from_epsg(4978).unwrap().is_geocentric());
+        // From Earth-centred coordinates the height is computed, not passed through.
+        let g = to_wgs84(Crs::from_epsg(4978).unwrap(), [6_378_137.0 + 100.0, 0.0, 0.0]).unwrap();
+        assert_abs_diff_eq!(g.height_m, 100.0, epsilon = 1e-3);
+        assert_abs_diff_eq!(g.lat_deg, 0.0, epsilon = 1e-9);
         assert_abs_diff_eq!(Crs::from_epsg(2264).unwrap().linear_unit_m(), 1200.0 / 3937.0);
     }
 

@@ -299,8 +299,14 @@ fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenRe
     let frame = scene.frame;
     let affine = CloudAffine::fit(octree.center, (octree.halfsize / 4.0).max(1e-3), |p| {
         let g = transformer.to_geodetic([p[0], p[1], p[2] * unit]).map_err(|e| e.to_string())?;
-        if !g.is_valid() {
-            return Err(format!("{} maps to no place on Earth", path.display()));
+        if !g.is_valid() || g.height_m.abs() > 100_000.0 {
+            return Err(format!(
+                "its CRS ({}) puts the points at lat {:.3}, lon {:.3}, {:.0} km from the Earth's surface",
+                crs.chosen.as_deref().unwrap_or("none"),
+                g.lat_deg,
+                g.lon_deg,
+                g.height_m / 1000.0
+            ));
         }
         Ok(frame.geodetic_to_enu(g))
     })

@@ -152,3 +152,4 @@ fn truncated_and_corrupt_files_are_errors_naming_the_file() {
     let error = PointCloudFile::open(&lying).unwrap_err().to_string();
     assert!(error.contains("lying.las") && error.contains("2000000000 points"), "{error}");
 }
+

@@ -19,12 +19,17 @@ pub use model::*;
 pub const MAX_SCENE_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Where paths starting with `shared:` point: `$SONTINH_SHARED_DATA` if set,
-/// else `../shared/data` beside the repository that holds the scene.
+/// else the nearest `shared/data` folder beside the scene's folder or one of
+/// its parents (`../shared/data` beside the repository for `scenes/`).
 pub fn shared_data_dir(scene_dir: &Path) -> PathBuf {
     if let Some(dir) = std::env::var_os("SONTINH_SHARED_DATA") {
         return PathBuf::from(dir);
     }
-    // scenes/<file> → <repo>/../shared/data
+    let absolute = std::path::absolute(scene_dir).unwrap_or_else(|_| scene_dir.to_owned());
+    if let Some(found) = absolute.ancestors().map(|a| a.join("shared").join("data")).find(|d| d.is_dir()) {
+        return found;
+    }
+    // scenes/<file> → <repo>/../shared/data, named in the error when absent.
     scene_dir.join("..").join("..").join("shared").join("data")
 }
 

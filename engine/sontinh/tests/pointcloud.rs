@@ -224,3 +224,27 @@ fn every_point_format_and_version_written_by_laspy() {
         }
     }
 }
+
+/// A cloud whose CRS cannot be right is reported and not drawn; the same
+/// file with the scene's CRS override streams.
+#[test]
+fn a_wrong_crs_is_reported_and_the_scene_override_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("wrong.png");
+    let o = sontinh(&["render", "tests/scenes/lone-star-wrong-crs.toml", "--out", out.to_str().unwrap(), "--width", "160", "--height", "90"]);
+    assert!(o.status.success(), "the rest of the scene still renders: {}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("\"geyser\" was not drawn") && err.contains("Earth's surface") && err.contains("`crs`"), "{err}");
+    let out = dir.path().join("fixed.png");
+    let o = sontinh(&["render", "scenes/lone-star-geyser.toml", "--out", out.to_str().unwrap(), "--width", "320", "--height", "180", "--time-frames", "1"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!text(&o.stderr).contains("not drawn"), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    let drawn: u64 = stdout
+        .split("(")
+        .nth(2)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(drawn > 10_000, "{stdout}");
+}
