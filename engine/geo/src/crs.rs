@@ -94,18 +94,7 @@ impl Crs {
     /// Metres per unit of the horizontal axes (0.3048 for international
     /// feet, 1200/3937 for US survey feet); 1 for geographic systems.
     pub fn linear_unit_m(self) -> f64 {
-        let proj = self.proj_string();
-        for token in proj.split_whitespace() {
-            if let Some(factor) = token.strip_prefix("+to_meter=").and_then(|v| v.parse::<f64>().ok()) {
-                return factor;
-            }
-            match token {
-                "+units=ft" => return 0.3048,
-                "+units=us-ft" => return 1200.0 / 3937.0,
-                _ => {}
-            }
-        }
-        1.0
+        unit_from_proj(&self.proj_string())
     }
 
     fn proj_string(self) -> String {
@@ -176,6 +165,21 @@ pub enum CrsError {
     },
     #[error("coordinate ({x}, {y}) is not a finite number")]
     NotFinite { x: f64, y: f64 },
+}
+
+/// Metres per horizontal unit of a PROJ string (`+to_meter`, `+units=ft`, `+units=us-ft`).
+pub(crate) fn unit_from_proj(proj: &str) -> f64 {
+    for token in proj.split_whitespace() {
+        if let Some(factor) = token.strip_prefix("+to_meter=").and_then(|v| v.parse::<f64>().ok()) {
+            return factor;
+        }
+        match token {
+            "+units=ft" => return 0.3048,
+            "+units=us-ft" => return 1200.0 / 3937.0,
+            _ => {}
+        }
+    }
+    1.0
 }
 
 /// Transforms positions from one CRS to another; build once, reuse for many points.

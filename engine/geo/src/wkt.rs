@@ -2,6 +2,7 @@
 //! needs: an EPSG code when the WKT carries one for the whole system, a
 //! PROJ string otherwise, and whether it is Earth-centred.
 
+use crate::crs::unit_from_proj;
 use crate::{Crs, CrsError, Transformer};
 
 /// A coordinate system read from WKT (WKT1 or WKT2).
@@ -95,19 +96,6 @@ fn outermost_epsg(wkt: &str) -> Option<u16> {
     last_top_level_code
 }
 
-fn unit_from_proj(proj: &str) -> f64 {
-    for token in proj.split_whitespace() {
-        if let Some(factor) = token.strip_prefix("+to_meter=").and_then(|v| v.parse::<f64>().ok()) {
-            return factor;
-        }
-        match token {
-            "+units=ft" => return 0.3048,
-            "+units=us-ft" => return 1200.0 / 3937.0,
-            _ => {}
-        }
-    }
-    1.0
-}
 
 #[cfg(test)]
 mod tests {

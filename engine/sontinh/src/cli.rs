@@ -206,16 +206,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => run_render(args),
         Command::Scene(SceneCommand::Check { files }) => check(&files),
         #[cfg(not(target_arch = "wasm32"))]
-        Command::Dem(DemCommand::Info { file, json }) => match crate::dem::info(&file, json) {
-            Ok(text) => {
-                println!("{}", text.trim_end());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Dem(DemCommand::Info { file, json }) => print_or_fail(crate::dem::info(&file, json)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Dem(DemCommand::FromLidar { inputs, out, res, fill }) => print_or_fail(crate::pc::dem_from_lidar(&inputs, &out, res, fill)),
         #[cfg(not(target_arch = "wasm32"))]

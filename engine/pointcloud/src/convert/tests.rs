@@ -5,12 +5,7 @@ use crate::Stats;
 use crate::copc::NodeKey;
 
 fn lidar(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("SONTINH_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = root.join("lidar").join(name);
-    assert!(path.exists(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", path.display());
-    Some(path)
+    crate::shared_lidar(name)
 }
 
 /// Every point of a file as sorted (x, y, z, class, intensity, gps) tuples.
