@@ -8,11 +8,13 @@
 //! - [`inundation::connected_flood`]: the quick map of what lies below a
 //!   river level and is connected to it (priority flood), O(n log n).
 
+mod control;
 pub mod inundation;
 mod raster;
 mod series;
 mod solver;
 
+pub use control::RunControl;
 pub use raster::Raster;
 pub use series::TimeSeries;
 pub use solver::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Scenario, Settings, Simulation, VolumeBalance};

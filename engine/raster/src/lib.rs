@@ -131,6 +131,27 @@ impl GeoRaster {
         })
     }
 
+    /// Cells whose centres lie within `radius` of (x, y), and the cell that
+    /// holds (x, y) itself: `(column, row)` pairs.
+    pub fn cells_within(&self, x: f64, y: f64, radius: f64) -> Vec<(usize, usize)> {
+        let t = &self.transform;
+        let (fc, fr) = t.to_pixel(x, y);
+        let (rc, rr) = ((radius / t.pixel_width.abs()).ceil() + 1.0, (radius / t.pixel_height.abs()).ceil() + 1.0);
+        let mut cells = Vec::new();
+        let (c0, c1) = ((fc - rc).floor().max(0.0) as usize, ((fc + rc).ceil().max(0.0) as usize).min(self.width));
+        let (r0, r1) = ((fr - rr).floor().max(0.0) as usize, ((fr + rr).ceil().max(0.0) as usize).min(self.height));
+        for row in r0..r1 {
+            for column in c0..c1 {
+                let (cx, cy) = t.pixel_centre(column, row);
+                let holds = column == fc.floor() as usize && row == fr.floor() as usize && fc >= 0.0 && fr >= 0.0;
+                if holds || (cx - x).hypot(cy - y) <= radius {
+                    cells.push((column, row));
+                }
+            }
+        }
+        cells
+    }
+
     /// Bilinear sample at CRS position (x, y); NaN outside or next to nodata.
     pub fn sample(&self, x: f64, y: f64) -> f64 {
         let (fc, fr) = self.transform.to_pixel(x, y);

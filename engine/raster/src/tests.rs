@@ -110,3 +110,24 @@ fn bad_files_are_errors_naming_the_file() {
     );
     assert!(read(Path::new("/nonexistent/N44W072.hgt")).is_err());
 }
+
+#[test]
+fn cells_within_a_radius_include_the_cell_under_the_point() {
+    let raster = GeoRaster {
+        width: 10,
+        height: 10,
+        values: vec![0.0; 100],
+        transform: GeoTransform {
+            origin_x: 0.0,
+            origin_y: 100.0,
+            pixel_width: 10.0,
+            pixel_height: -10.0,
+        },
+        crs: None,
+        nodata: None,
+        sample_type: "float32",
+    };
+    assert_eq!(raster.cells_within(12.0, 88.0, 0.0), vec![(1, 1)]);
+    assert_eq!(raster.cells_within(15.0, 85.0, 10.0).len(), 5);
+    assert!(raster.cells_within(-500.0, 85.0, 10.0).is_empty());
+}

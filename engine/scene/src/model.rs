@@ -46,6 +46,8 @@ pub struct Scene {
     pub tours: Vec<Tour>,
     pub feeds: Option<Feeds>,
     pub flood_scenarios: Vec<FloodScenario>,
+    /// Named places (relics, buildings, roads) that planners follow in floods.
+    pub places: Vec<Place>,
     /// Layers whose files cannot be found. `sontinh scene check` rejects the
     /// scene; viewers show the other layers and report these.
     pub missing_files: Vec<crate::SceneError>,
@@ -213,6 +215,8 @@ pub struct FloodScenario {
     pub duration_hours: f64,
     /// Uniform rainfall intensity, mm/h, for the whole duration.
     pub rain_mm_per_hour: f64,
+    /// Rain falls for this many hours from the start (the whole run when `None`).
+    pub rain_hours: Option<f64>,
     /// Grid spacing when the terrain is generated (procedural layers), m.
     pub cell_size_m: f64,
     /// Half the side of the simulated square around the scene origin, for
@@ -247,6 +251,40 @@ pub struct FloodGauge {
 }
 
 /// A DEM edit along a segment: a levee breach (lower) or a flood wall (higher).
+/// What a place is, for lists and icons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlaceKind {
+    Relic,
+    Building,
+    Road,
+    Bridge,
+    Other,
+}
+
+impl PlaceKind {
+    pub const ALL: [PlaceKind; 5] = [PlaceKind::Relic, PlaceKind::Building, PlaceKind::Road, PlaceKind::Bridge, PlaceKind::Other];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            PlaceKind::Relic => "relic",
+            PlaceKind::Building => "building",
+            PlaceKind::Road => "road",
+            PlaceKind::Bridge => "bridge",
+            PlaceKind::Other => "other",
+        }
+    }
+}
+
+/// A named place of the site, in scene ENU metres, with the radius of ground it covers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub id: String,
+    pub name: Text,
+    pub kind: PlaceKind,
+    pub enu: [f64; 3],
+    pub radius_m: f64,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Breach {
     pub name: Text,

@@ -22,6 +22,21 @@ pub struct RawScene {
     pub feeds: Option<Spanned<RawFeeds>>,
     #[serde(default)]
     pub flood_scenario: Vec<Spanned<RawFloodScenario>>,
+    #[serde(default)]
+    pub place: Vec<Spanned<RawPlace>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlace {
+    pub id: Spanned<String>,
+    pub name: RawText,
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
+    pub position: Spanned<[f64; 3]>,
+    #[serde(default)]
+    pub radius_m: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +157,8 @@ pub struct RawFloodScenario {
     pub duration_hours: Spanned<f64>,
     #[serde(default)]
     pub rain_mm_per_hour: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub rain_hours: Option<Spanned<f64>>,
     #[serde(default)]
     pub cell_size_m: Option<Spanned<f64>>,
     #[serde(default)]

@@ -394,6 +394,10 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             None => Some(default),
         };
         let rain = number(&mut c, &s.rain_mm_per_hour, "rain_mm_per_hour", 0.0, 0.0..=500.0);
+        let rain_hours = match &s.rain_hours {
+            Some(v) => c.finite(v, "rain_hours", 0.0..=24.0 * 30.0).map(Some),
+            None => Some(None),
+        };
         let cell_size_m = number(&mut c, &s.cell_size_m, "cell_size_m", 10.0, 0.5..=1000.0);
         let extent_m = number(&mut c, &s.extent_m, "extent_m", 1500.0, 10.0..=100_000.0);
         let manning = number(&mut c, &s.manning, "manning", 0.035, 0.0..=0.5);
@@ -498,7 +502,8 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             Some(manning),
             Some(output_interval_minutes),
             (Some(north), Some(south), Some(west), Some(east)),
-        ) = (duration_hours, rain, cell_size_m, extent_m, manning, interval, boundaries)
+            Some(rain_hours),
+        ) = (duration_hours, rain, cell_size_m, extent_m, manning, interval, boundaries, rain_hours)
         {
             flood_scenarios.push(FloodScenario {
                 id,
@@ -506,6 +511,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 terrain_layer: s.terrain_layer.into_inner(),
                 duration_hours,
                 rain_mm_per_hour,
+                rain_hours,
                 cell_size_m,
                 extent_m,
                 manning,
@@ -514,6 +520,41 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 gauges,
                 breaches,
                 boundaries: FloodBoundaries { north, south, west, east },
+            });
+        }
+    }
+
+    let mut place_ids = HashSet::new();
+    let mut places = Vec::new();
+    for spanned in &raw.place {
+        let p = spanned.get_ref();
+        let id = c.identifier(&p.id, "place", &mut place_ids);
+        let name = c.text(
+            &p.id,
+            RawText {
+                vi: p.name.vi.clone(),
+                en: p.name.en.clone(),
+            },
+            &format!("place \"{id}\""),
+        );
+        let kind = PlaceKind::ALL.into_iter().find(|k| k.id() == p.kind.get_ref());
+        if kind.is_none() {
+            let expected: Vec<&str> = PlaceKind::ALL.iter().map(|k| k.id()).collect();
+            c.error(&p.kind, format!("unknown place kind \"{}\", expected one of {}", p.kind.get_ref(), expected.join(", ")));
+        }
+        let Ok(crs) = c.placement_crs(p.crs.as_ref()) else { continue };
+        let enu = c.position_in_enu(&p.position, crs, &frame);
+        let radius_m = match &p.radius_m {
+            Some(r) => c.finite(r, "radius_m", 0.0..=10_000.0),
+            None => Some(10.0),
+        };
+        if let (Some(kind), Some(enu), Some(radius_m)) = (kind, enu, radius_m) {
+            places.push(Place {
+                id,
+                name,
+                kind,
+                enu,
+                radius_m,
             });
         }
     }
@@ -538,6 +579,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         tours,
         feeds,
         flood_scenarios,
+        places,
         missing_files: c.missing,
     })
 }

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde_json::json;
 use sontinh_flood::{
-    Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Raster, Scenario, Settings, Simulation, TimeSeries, VolumeBalance,
+    Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Raster, RunControl, Scenario, Settings, Simulation, TimeSeries, VolumeBalance,
 };
 use sontinh_flood_gpu::GpuSimulation;
 use sontinh_geo::{Crs, Transformer};
@@ -132,10 +132,14 @@ impl Engine {
         }
     }
 
-    fn run_until(&mut self, end: f64, progress: &ProgressBar) -> Result<(), String> {
+    fn run_until(&mut self, end: f64, progress: &ProgressBar, control: &RunControl, run_end: f64) -> Result<(), String> {
         match self {
             Engine::Cpu(sim) => {
-                sim.run_until(end, |s| progress.set_position(s.time() as u64));
+                sim.run_until(end, |s| {
+                    progress.set_position(s.time() as u64);
+                    control.set_progress((s.time() / run_end) as f32);
+                    control.wait_while_paused();
+                });
                 Ok(())
             }
             Engine::Gpu {
@@ -166,6 +170,8 @@ impl Engine {
                     }
                     *inflow += forcing.inflows.iter().map(|i| i.discharge.integral(t0, t1).max(0.0)).sum::<f64>();
                     progress.set_position(t1 as u64);
+                    control.set_progress((t1 / run_end) as f32);
+                    control.wait_while_paused();
                 }
                 Ok(())
             }
@@ -313,6 +319,12 @@ pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64
 }
 
 pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Backend) -> Result<Outcome, String> {
+    run_controlled(scene, scenario_id, out_dir, backend, &RunControl::default())
+}
+
+/// [`run`], paused, cancelled and watched through `control` (the viewer's
+/// Planner runs floods this way on a background thread).
+pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Backend, control: &RunControl) -> Result<Outcome, String> {
     let scenario = find_scenario(scene, scenario_id)?;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let to_utm = Transformer::new(Crs::Wgs84, Crs::Utm48N).map_err(|e| e.to_string())?;
@@ -384,7 +396,7 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
         terrain: Raster::new(domain.nx, domain.ny, domain.cell, domain.z.clone()).map_err(|e| e.to_string())?,
         friction: Friction::Constant(scenario.manning),
         initial_depth: Some(domain.initial_depth.clone()),
-        rain_mm_per_hour: (scenario.rain_mm_per_hour > 0.0).then(|| TimeSeries::constant(scenario.rain_mm_per_hour)),
+        rain_mm_per_hour: rain_series(scenario)?,
         inflows,
         edge_inflows,
         boundaries: Boundaries {
@@ -426,12 +438,18 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
         csv.push('\n');
         Ok(())
     };
+    // The terrain first, so that a viewer can draw snapshots as they come.
+    domain.write(&out_dir.join("terrain.tif"), domain.z.clone())?;
     let started = Instant::now();
     sample(&sim, &mut csv)?;
     let mut next_sample = interval;
     while sim.time() < end - 1e-6 {
+        if control.is_cancelled() {
+            progress.finish_and_clear();
+            return Err(format!("flood \"{}\" cancelled at {:.2} h", scenario.id, sim.time() / 3600.0));
+        }
         let target = next_sample.min(end);
-        sim.run_until(target, &progress)?;
+        sim.run_until(target, &progress, control, end)?;
         sample(&sim, &mut csv)?;
         next_sample += interval;
     }
@@ -441,18 +459,20 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
     // Outputs.
     let write = |name: &str, values: Vec<f64>| domain.write(&out_dir.join(name), values);
     let max_depths = sim.max_depth()?;
-    write("terrain.tif", domain.z.clone())?;
+    let arrival_hours: Vec<f64> = sim
+        .arrival_time()?
+        .iter()
+        .map(|t| if t.is_finite() { t / 3600.0 } else { f64::NAN })
+        .collect();
     write("max_depth.tif", max_depths.clone())?;
-    write(
-        "arrival_time.tif",
-        sim.arrival_time()?
-            .iter()
-            .map(|t| if t.is_finite() { t / 3600.0 } else { f64::NAN })
-            .collect(),
-    )?;
+    write("arrival_time.tif", arrival_hours.clone())?;
     write("depth_final.tif", sim.depth()?)?;
     write("speed_final.tif", sim.velocity()?.iter().map(|v| v[0].hypot(v[1])).collect())?;
     std::fs::write(out_dir.join("gauges.csv"), &csv).map_err(|e| format!("cannot write gauges.csv: {e}"))?;
+
+    let places = places_under_water(scene, &to_utm, &domain, &max_depths, &arrival_hours)?;
+    std::fs::write(out_dir.join("places.csv"), places_csv(&places)).map_err(|e| format!("cannot write places.csv: {e}"))?;
+    let flooded_places = places.iter().filter(|p| p.max_depth_m > EXTENT_THRESHOLD_M).count();
 
     let mask: Vec<bool> = max_depths.iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
     let flooded_cells = mask.iter().filter(|m| **m).count();
@@ -490,6 +510,10 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
             "y": domain.transform.pixel_centre(max_index % domain.nx, max_index / domain.nx).1,
         },
         "flooded_area_km2": flooded_cells as f64 * domain.cell * domain.cell / 1e6,
+        "places": places.iter().map(|p| json!({
+            "id": p.id, "name": { "vi": p.name.vi, "en": p.name.en }, "kind": p.kind,
+            "max_depth_m": p.max_depth_m, "arrival_h": p.arrival_h.filter(|h| h.is_finite()),
+        })).collect::<Vec<_>>(),
         "extent_threshold_m": EXTENT_THRESHOLD_M,
     });
     let text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
@@ -497,8 +521,8 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
 
     let report = format!(
         "Flood \"{}\" of {}: {:.1} h simulated on {} × {} cells of {} m in {:.1} s ({} steps, {:.1} M cell updates/s, {}).\n\
-         Flooded deeper than {EXTENT_THRESHOLD_M} m: {:.2} km². Deepest: {:.2} m. Volume error: {}.\n\
-         Wrote terrain.tif, max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, snapshots/, extent.geojson, gauges.csv and summary.json to {}",
+         Flooded deeper than {EXTENT_THRESHOLD_M} m: {:.2} km². Deepest: {:.2} m. Volume error: {}. Places under water: {} of {}.\n\
+         Wrote terrain.tif, max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, snapshots/, extent.geojson, gauges.csv, places.csv and summary.json to {}",
         scenario.id,
         scene.id,
         sim.time() / 3600.0,
@@ -516,9 +540,94 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
         } else {
             "not measured on the GPU back-end".to_owned()
         },
+        flooded_places,
+        places.len(),
         std::path::absolute(out_dir).unwrap_or(out_dir.to_path_buf()).display(),
     );
     Ok(Outcome { report })
+}
+
+/// Rain at a constant rate, for the whole run or its first `rain_hours`.
+fn rain_series(scenario: &FloodScenario) -> Result<Option<TimeSeries>, String> {
+    if scenario.rain_mm_per_hour <= 0.0 {
+        return Ok(None);
+    }
+    let rate = scenario.rain_mm_per_hour;
+    match scenario.rain_hours {
+        Some(hours) if hours < scenario.duration_hours => {
+            let stop = hours * 3600.0;
+            // One minute to taper off: the series interpolates linearly.
+            TimeSeries::new(vec![(0.0, rate), (stop, rate), (stop + 60.0, 0.0), (scenario.duration_hours * 3600.0 + 60.0, 0.0)])
+                .map(Some)
+                .map_err(|e| e.to_string())
+        }
+        _ => Ok(Some(TimeSeries::constant(rate))),
+    }
+}
+
+/// How deep a named place of the scene went under water, and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlaceFlood {
+    pub id: String,
+    pub name: sontinh_scene::Text,
+    pub kind: &'static str,
+    /// Deepest water over the place's ground (its radius), m.
+    pub max_depth_m: f64,
+    /// First time water deeper than 0.1 m reached it, hours.
+    pub arrival_h: Option<f64>,
+}
+
+/// The scene's places against the run's maximum depth and arrival rasters:
+/// the deepest cell and the earliest arrival within each place's radius.
+fn places_under_water(scene: &Scene, to_utm: &Transformer, domain: &Domain, max_depth: &[f64], arrival_h: &[f64]) -> Result<Vec<PlaceFlood>, String> {
+    let grid = GeoRaster {
+        width: domain.nx,
+        height: domain.ny,
+        values: Vec::new(),
+        transform: domain.transform,
+        crs: None,
+        nodata: None,
+        sample_type: "float32",
+    };
+    let mut out = Vec::new();
+    for place in &scene.places {
+        let (x, y) = enu_to_utm(scene, to_utm, [place.enu[0], place.enu[1]])?;
+        let cells = grid.cells_within(x, y, place.radius_m);
+        let depth = cells.iter().map(|(c, r)| max_depth[r * domain.nx + c]).fold(0.0f64, f64::max);
+        let arrival = cells
+            .iter()
+            .map(|(c, r)| arrival_h[r * domain.nx + c])
+            .filter(|h| h.is_finite())
+            .fold(None, |best: Option<f64>, h| Some(best.map_or(h, |b| b.min(h))));
+        out.push(PlaceFlood {
+            id: place.id.clone(),
+            name: place.name.clone(),
+            kind: place.kind.id(),
+            max_depth_m: if cells.is_empty() { f64::NAN } else { depth },
+            arrival_h: arrival,
+        });
+    }
+    // Deepest first: what a planner reads first.
+    out.sort_by(|a, b| b.max_depth_m.total_cmp(&a.max_depth_m));
+    Ok(out)
+}
+
+fn places_csv(places: &[PlaceFlood]) -> String {
+    let mut csv = String::from("id,kind,name_vi,name_en,max_depth_m,arrival_h\n");
+    for p in places {
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{:.3},{}",
+            p.id,
+            p.kind,
+            quote(&p.name.vi),
+            quote(&p.name.en),
+            p.max_depth_m,
+            p.arrival_h.map(|h| format!("{h:.3}")).unwrap_or_default()
+        );
+    }
+    csv
 }
 
 fn build_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<Domain, String> {

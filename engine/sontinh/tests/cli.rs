@@ -96,15 +96,26 @@ fn flood_run_writes_georeferenced_results() {
         "speed_final.tif",
         "extent.geojson",
         "gauges.csv",
+        "places.csv",
         "summary.json",
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
+    // Places, deepest first: the river bank before the memorial inside the walls.
+    let places = std::fs::read_to_string(out.join("places.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = places.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert!(places.starts_with("id,kind,name_vi,name_en,max_depth_m,arrival_h\n"), "{places}");
+    assert_eq!(rows.len(), 2, "{places}");
+    assert_eq!(rows[0][0], "riverbank", "{places}");
+    let depth = |row: &Vec<&str>| row[4].parse::<f64>().unwrap();
+    assert!(depth(&rows[0]) > depth(&rows[1]) && depth(&rows[0]) > 1.0, "{places}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert!(summary["mass_error_relative"].as_f64().unwrap() < 1e-9, "{summary}");
     assert_eq!(summary["grid"]["columns"], 50);
-    // 10 mm/h of rain over the 4 km² for an hour, and the river's 0.5 h ramp plus 0.5 h plateau.
-    assert!((summary["volume_m3"]["rain"].as_f64().unwrap() - 0.01 * 4.0e6).abs() < 1.0);
+    // 10 mm/h of rain over the 4 km² for half an hour (then a one-minute
+    // taper), and the river's 0.5 h ramp plus 0.5 h plateau.
+    let rain = 0.01 * 4.0e6 * (0.5 + 30.0 / 3600.0);
+    assert!((summary["volume_m3"]["rain"].as_f64().unwrap() - rain).abs() < 1.0, "{summary}");
     let river = 0.5 * 3600.0 * (500.0 + 8000.0) / 2.0 + 0.5 * 3600.0 * 8000.0;
     assert!(
         (summary["volume_m3"]["boundary_net_in"].as_f64().unwrap() - river).abs() < river * 1e-9,
