@@ -6,7 +6,11 @@
 //! scene's ENU frame. Levels are heights above the scene's datum, drawn on
 //! the same flat ENU plane as the scene's generated ground.
 
+mod planner;
+
 use std::path::{Path, PathBuf};
+
+pub use planner::{FloodPlaces, PlaceRow, PlannerEdits, PlannerRun, PlannerRunner, RunResult, read_places};
 
 use bevy::prelude::*;
 use sontinh_geo::{Crs, EnuFrame, Transformer};
@@ -21,7 +25,10 @@ impl Plugin for FloodOverlayPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<FloodOverlayStatus>()
             .init_resource::<FloodTimeline>()
-            .add_systems(Update, (load_overlay, play_timeline, show_timeline).chain());
+            .init_resource::<PlannerRun>()
+            .init_resource::<FloodPlaces>()
+            .add_systems(Update, (planner::follow_planner_run, load_overlay, play_timeline, show_timeline).chain())
+            .add_systems(Update, init_planner_edits);
     }
 }
 
@@ -175,13 +182,45 @@ pub fn list_snapshots(dir: &Path) -> Vec<(f64, PathBuf)> {
     found
 }
 
+/// A run's rasters. While a run is still writing, there is no maximum yet:
+/// the newest snapshot stands in for it (or dry ground before the first).
 fn read_results(dir: &Path) -> Result<FloodData, String> {
-    let read = |name: &str| sontinh_raster::read(&dir.join(name)).map_err(|e| e.to_string());
+    let read = |path: &Path| sontinh_raster::read(path).map_err(|e| e.to_string());
+    let terrain = read(&dir.join("terrain.tif"))?;
+    let snapshots = list_snapshots(dir);
+    let max_path = dir.join("max_depth.tif");
+    let max_depth = if max_path.is_file() {
+        read(&max_path)?
+    } else if let Some((_, newest)) = snapshots.last() {
+        read(newest)?
+    } else {
+        GeoRaster {
+            values: vec![0.0; terrain.values.len()],
+            ..terrain.clone()
+        }
+    };
     Ok(FloodData {
-        terrain: read("terrain.tif")?,
-        max_depth: read("max_depth.tif")?,
-        snapshots: list_snapshots(dir),
+        terrain,
+        max_depth,
+        snapshots,
     })
+}
+
+/// The planner's edits start from the scene's first scenario.
+fn init_planner_edits(mut commands: Commands, scene: Option<Res<ActiveScene>>, edits: Option<Res<PlannerEdits>>, mut places: ResMut<FloodPlaces>, results: Option<Res<FloodResults>>) {
+    if let Some(results) = &results
+        && results.is_added()
+        && places.0.is_empty()
+    {
+        places.0 = read_places(&results.0);
+    }
+    let Some(scene) = scene else { return };
+    if edits.is_some() && !scene.is_changed() {
+        return;
+    }
+    if let Some(first) = scene.0.flood_scenarios.first() {
+        commands.insert_resource(PlannerEdits::from_scenario(0, first));
+    }
 }
 
 #[derive(Component)]

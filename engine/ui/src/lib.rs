@@ -5,6 +5,7 @@
 
 mod i18n;
 mod panels;
+mod planner_panel;
 mod pointcloud_panel;
 mod readout;
 
@@ -38,7 +39,13 @@ impl Plugin for ViewerUiPlugin {
             )
             .add_systems(
                 EguiPrimaryContextPass,
-                (install_fonts, panels::draw_panels, pointcloud_panel::draw_point_cloud_panel).chain(),
+                (
+                    install_fonts,
+                    panels::draw_panels,
+                    pointcloud_panel::draw_point_cloud_panel,
+                    planner_panel::draw_planner_panel,
+                )
+                    .chain(),
             );
     }
 }

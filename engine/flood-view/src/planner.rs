@@ -1,0 +1,222 @@
+//! Floods run from the viewer: the planner's edits to a scenario, the run in
+//! progress (paused, cancelled, watched), its snapshots shown as they are
+//! written, and the scene's places that go under water.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use bevy::prelude::*;
+use sontinh_flood::RunControl;
+use sontinh_scene::{Breach, FloodScenario, Scene, Text};
+
+use crate::{FloodData, FloodResults, FloodTimeline, list_snapshots};
+
+/// What the planner changes in a scenario before running it.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct PlannerEdits {
+    /// Index into the scene's flood scenarios.
+    pub scenario: usize,
+    pub rain_mm_per_hour: f64,
+    /// Rain falls for this many hours from the start.
+    pub rain_hours: f64,
+    /// Multiplies every inflow hydrograph.
+    pub inflow_scale: f64,
+    /// A levee breach: where (scene ENU east, north), how wide, down to what level.
+    pub breach: Option<[f64; 2]>,
+    pub breach_width_m: f64,
+    pub breach_level_m: f64,
+}
+
+impl PlannerEdits {
+    pub fn from_scenario(index: usize, s: &FloodScenario) -> PlannerEdits {
+        PlannerEdits {
+            scenario: index,
+            rain_mm_per_hour: s.rain_mm_per_hour,
+            rain_hours: s.rain_hours.unwrap_or(s.duration_hours),
+            inflow_scale: 1.0,
+            breach: None,
+            breach_width_m: 30.0,
+            breach_level_m: 3.0,
+        }
+    }
+
+    /// A copy of `scene` whose chosen scenario carries the edits.
+    pub fn apply(&self, scene: &Scene) -> Option<Scene> {
+        let mut edited = scene.clone();
+        let s = edited.flood_scenarios.get_mut(self.scenario)?;
+        s.rain_mm_per_hour = self.rain_mm_per_hour.max(0.0);
+        s.rain_hours = Some(self.rain_hours.clamp(0.0, s.duration_hours));
+        for inflow in &mut s.inflows {
+            for point in &mut inflow.hydrograph {
+                point.1 *= self.inflow_scale.max(0.0);
+            }
+        }
+        if let Some([east, north]) = self.breach {
+            // A cut across whatever wall or levee is there, at least one cell
+            // long and wide so that it always reaches the grid.
+            let half = s.cell_size_m.max(10.0);
+            s.breaches.push(Breach {
+                name: Text {
+                    vi: "Điểm vỡ đê (người lập kế hoạch)".to_owned(),
+                    en: "Breach (planner)".to_owned(),
+                },
+                from: [east - half, north],
+                to: [east + half, north],
+                width_m: self.breach_width_m.max(s.cell_size_m),
+                elevation_m: self.breach_level_m,
+            });
+        }
+        Some(edited)
+    }
+}
+
+/// Where the result of a run arrives from its thread.
+pub type RunResult = Arc<Mutex<Option<Result<String, String>>>>;
+
+/// The flood the planner is running, if any.
+#[derive(Resource, Default)]
+pub struct PlannerRun {
+    /// Set by the UI; the app starts the run and clears it.
+    pub requested: bool,
+    pub control: Option<Arc<RunControl>>,
+    pub out_dir: Option<PathBuf>,
+    pub finished: Option<RunResult>,
+    /// The report (or error) of the last run.
+    pub outcome: Option<Result<String, String>>,
+    snapshots_seen: usize,
+    since_check: f32,
+}
+
+impl PlannerRun {
+    pub fn is_running(&self) -> bool {
+        self.control.is_some() && self.outcome.is_none()
+    }
+
+    /// Called by whoever starts the thread.
+    pub fn started(&mut self, control: Arc<RunControl>, out_dir: PathBuf, finished: RunResult) {
+        self.control = Some(control);
+        self.out_dir = Some(out_dir);
+        self.finished = Some(finished);
+        self.outcome = None;
+        self.snapshots_seen = 0;
+    }
+}
+
+/// Present when this build can run floods (the native app inserts it).
+#[derive(Resource, Default)]
+pub struct PlannerRunner;
+
+/// One place of the scene in the shown results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlaceRow {
+    pub id: String,
+    pub name: Text,
+    pub kind: String,
+    pub max_depth_m: f64,
+    pub arrival_h: Option<f64>,
+}
+
+/// The places of the shown results (`places.csv`), deepest first.
+#[derive(Resource, Default, Debug)]
+pub struct FloodPlaces(pub Vec<PlaceRow>);
+
+/// Reads a run's `places.csv` (written by `sontinh flood run`).
+pub fn read_places(dir: &Path) -> Vec<PlaceRow> {
+    let Ok(text) = std::fs::read_to_string(dir.join("places.csv")) else { return Vec::new() };
+    text.lines().skip(1).filter_map(parse_place_row).collect()
+}
+
+/// `id,kind,"name vi","name en",depth,arrival` with quoted names.
+fn parse_place_row(line: &str) -> Option<PlaceRow> {
+    let mut fields = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    fields.push(current);
+    let [id, kind, vi, en, depth, arrival] = <[String; 6]>::try_from(fields).ok()?;
+    Some(PlaceRow {
+        id,
+        name: Text { vi, en },
+        kind,
+        max_depth_m: depth.parse().ok()?,
+        arrival_h: arrival.parse().ok(),
+    })
+}
+
+/// Follows a run: new snapshots join the timeline (the newest shown), and
+/// when the run ends its full results and places are loaded.
+pub(crate) fn follow_planner_run(
+    mut commands: Commands,
+    time: Res<Time>,
+    mut run: ResMut<PlannerRun>,
+    mut timeline: ResMut<FloodTimeline>,
+    data: Option<ResMut<FloodData>>,
+    results: Option<Res<FloodResults>>,
+    mut places: ResMut<FloodPlaces>,
+) {
+    let Some(dir) = run.out_dir.clone() else { return };
+    if let Some(slot) = run.finished.clone()
+        && let Some(outcome) = slot.lock().ok().and_then(|mut s| s.take())
+    {
+        run.finished = None;
+        if outcome.is_ok() {
+            places.0 = read_places(&dir);
+            timeline.requested_hours = None;
+            // Reload: the maximum depth and arrival rasters now exist.
+            commands.insert_resource(FloodResults(dir.clone()));
+        }
+        run.outcome = Some(outcome);
+        return;
+    }
+    if !run.is_running() {
+        return;
+    }
+    run.since_check += time.delta_secs();
+    if run.since_check < 0.5 {
+        return;
+    }
+    run.since_check = 0.0;
+    if results.as_ref().is_none_or(|r| r.0 != dir) {
+        if dir.join("terrain.tif").is_file() {
+            commands.insert_resource(FloodResults(dir.clone()));
+        }
+        return;
+    }
+    let snapshots = list_snapshots(&dir);
+    if snapshots.len() != run.snapshots_seen
+        && let Some(mut data) = data
+    {
+        run.snapshots_seen = snapshots.len();
+        timeline.times_s = snapshots.iter().map(|(t, _)| *t).collect();
+        timeline.shown = snapshots.len().checked_sub(1);
+        timeline.playing = false;
+        data.snapshots = snapshots;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_csv_rows_with_quoted_names() {
+        let row = parse_place_row(r#"south-gate,relic,"Cổng Nam, ""Tiền môn""","South gate",1.995,3.097"#).unwrap();
+        assert_eq!(row.name.vi, r#"Cổng Nam, "Tiền môn""#);
+        assert_eq!(row.max_depth_m, 1.995);
+        assert_eq!(row.arrival_h, Some(3.097));
+        let dry = parse_place_row("a,road,x,y,0.000,").unwrap();
+        assert_eq!(dry.arrival_h, None);
+        assert!(parse_place_row("too,few").is_none());
+    }
+}

@@ -1,0 +1,127 @@
+//! The planner's flood window: edit a scenario (rain, inflow, a breach at
+//! the cursor), run it in the viewer, pause or cancel it, and read which
+//! places go under water, how deep and when.
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, egui};
+use sontinh_flood_view::{FloodPlaces, PlannerEdits, PlannerRun, PlannerRunner};
+use sontinh_layers::ActiveScene;
+
+use crate::{CursorReadout, UiLang, UserMode, tr};
+
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its resources
+pub fn draw_planner_panel(
+    mut contexts: EguiContexts,
+    scene: Option<Res<ActiveScene>>,
+    lang: Res<UiLang>,
+    mode: Res<UserMode>,
+    edits: Option<ResMut<PlannerEdits>>,
+    mut run: ResMut<PlannerRun>,
+    places: Res<FloodPlaces>,
+    cursor: Res<CursorReadout>,
+    runner: Option<Res<PlannerRunner>>,
+) -> Result {
+    let (Some(scene), Some(mut edits)) = (scene, edits) else { return Ok(()) };
+    if *mode != UserMode::Planner || scene.0.flood_scenarios.is_empty() {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let l = lang.0;
+    let mut changed = edits.clone();
+    egui::Window::new(tr("planner_window", l))
+        .id(egui::Id::new("sontinh-planner"))
+        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-8.0, -8.0))
+        .default_width(320.0)
+        .show(ctx, |ui| {
+            let scenarios = &scene.0.flood_scenarios;
+            if scenarios.len() > 1 {
+                egui::ComboBox::from_label(tr("scenario", l))
+                    .selected_text(scenarios.get(changed.scenario).map(|s| s.name.get(l)).unwrap_or(""))
+                    .show_ui(ui, |ui| {
+                        for (i, s) in scenarios.iter().enumerate() {
+                            if ui.selectable_label(changed.scenario == i, s.name.get(l)).clicked() {
+                                changed = PlannerEdits::from_scenario(i, s);
+                            }
+                        }
+                    });
+            } else if let Some(s) = scenarios.first() {
+                ui.strong(s.name.get(l));
+            }
+            let duration = scenarios.get(changed.scenario).map_or(24.0, |s| s.duration_hours);
+            ui.add(egui::Slider::new(&mut changed.rain_mm_per_hour, 0.0..=100.0).text(tr("rain_rate", l)).suffix(" mm/h"));
+            ui.add(egui::Slider::new(&mut changed.rain_hours, 0.0..=duration).text(tr("rain_duration", l)).suffix(" h"));
+            ui.add(egui::Slider::new(&mut changed.inflow_scale, 0.0..=3.0).text(tr("inflow_scale", l)).suffix("×"));
+            ui.horizontal(|ui| {
+                let at_cursor = cursor.0.as_ref().map(|r| scene.0.frame.geodetic_to_enu(r.geodetic));
+                if ui
+                    .add_enabled(at_cursor.is_some(), egui::Button::new(tr("breach_here", l)))
+                    .on_hover_text(tr("breach_hint", l))
+                    .clicked()
+                    && let Some(p) = at_cursor
+                {
+                    changed.breach = Some([p[0], p[1]]);
+                }
+                if changed.breach.is_some() && ui.button(tr("breach_clear", l)).clicked() {
+                    changed.breach = None;
+                }
+            });
+            if let Some([e, n]) = changed.breach {
+                ui.small(format!("{}: E {e:.0} m, N {n:.0} m", tr("breach", l)));
+                ui.add(egui::Slider::new(&mut changed.breach_width_m, 5.0..=200.0).text(tr("breach_width", l)).suffix(" m"));
+                ui.add(egui::Slider::new(&mut changed.breach_level_m, -2.0..=10.0).text(tr("breach_level", l)).suffix(" m"));
+            }
+            ui.separator();
+            match (&runner, run.control.clone()) {
+                (None, _) => {
+                    ui.small(tr("run_native_only", l));
+                }
+                (Some(_), Some(control)) if run.is_running() => {
+                    ui.add(egui::ProgressBar::new(control.progress()).show_percentage());
+                    ui.horizontal(|ui| {
+                        let paused = control.is_paused();
+                        if ui.button(if paused { tr("resume", l) } else { tr("pause", l) }).clicked() {
+                            control.set_paused(!paused);
+                        }
+                        if ui.button(tr("cancel", l)).clicked() {
+                            control.cancel();
+                        }
+                    });
+                }
+                (Some(_), _) => {
+                    if ui.button(tr("run_flood", l)).clicked() {
+                        run.requested = true;
+                    }
+                }
+            }
+            match &run.outcome {
+                Some(Ok(report)) => {
+                    ui.small(report.lines().next().unwrap_or_default());
+                }
+                Some(Err(why)) => {
+                    ui.colored_label(egui::Color32::LIGHT_RED, why);
+                }
+                None => {}
+            }
+            if !places.0.is_empty() {
+                ui.separator();
+                ui.strong(tr("places_under_water", l));
+                egui::Grid::new("places").num_columns(3).striped(true).show(ui, |ui| {
+                    for p in &places.0 {
+                        ui.label(p.name.get(l));
+                        if p.max_depth_m > 0.1 {
+                            ui.monospace(format!("{:.2} m", p.max_depth_m));
+                            ui.monospace(p.arrival_h.map(|h| format!("{} {h:.1} h", tr("after", l))).unwrap_or_default());
+                        } else {
+                            ui.label(tr("stays_dry", l));
+                            ui.label("");
+                        }
+                        ui.end_row();
+                    }
+                });
+            }
+        });
+    if changed != *edits {
+        *edits = changed;
+    }
+    Ok(())
+}
