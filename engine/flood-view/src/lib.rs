@@ -116,11 +116,14 @@ pub fn flood_surface(terrain: &GeoRaster, max_depth: &GeoRaster, frame: &EnuFram
     if (terrain.width, terrain.height, terrain.transform) != (max_depth.width, max_depth.height, max_depth.transform) {
         return Err("terrain.tif and max_depth.tif do not share one grid".into());
     }
-    match max_depth.crs {
-        Some(sontinh_raster::Epsg { code: 32648, .. }) => {}
-        other => return Err(format!("flood results must be in EPSG:32648 (UTM 48N); these are in {other:?}")),
-    }
-    let to_wgs84 = Transformer::new(Crs::Utm48N, Crs::Wgs84).map_err(|e| e.to_string())?;
+    // Flood runs write their grids in a WGS 84 UTM zone (EPSG 326xx / 327xx).
+    let utm = match max_depth.crs {
+        Some(sontinh_raster::Epsg { code, geographic: false }) if (32601..=32660).contains(&code) || (32701..=32760).contains(&code) => {
+            Crs::from_epsg(code).ok_or_else(|| format!("EPSG:{code} is not in the EPSG table"))?
+        }
+        other => return Err(format!("flood results must be in a WGS 84 UTM zone; these are in {other:?}")),
+    };
+    let to_wgs84 = Transformer::new(utm, Crs::Wgs84).map_err(|e| e.to_string())?;
     let (w, h) = (terrain.width, terrain.height);
     let t = terrain.transform;
     // Every cell corner once, in ENU.

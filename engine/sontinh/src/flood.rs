@@ -21,8 +21,12 @@ use sontinh_scene::{FloodBoundary, FloodScenario, Generator, LayerSource, Scene}
 /// Depth above which a cell counts as flooded in the extent, m.
 pub const EXTENT_THRESHOLD_M: f64 = 0.10;
 
-/// The simulation grid: north-up, square cells, in UTM 48N.
+/// The simulation grid: north-up, square cells, in the UTM zone of the
+/// scene's origin (48N for Quảng Trị).
 struct Domain {
+    /// The grid's CRS and its EPSG code.
+    utm: Crs,
+    epsg: u16,
     nx: usize,
     ny: usize,
     cell: f64,
@@ -31,7 +35,16 @@ struct Domain {
     initial_depth: Vec<f64>,
 }
 
-/// A scene ENU position (east, north) in UTM 48N metres, the grid's CRS.
+/// The UTM zone (WGS 84) of the scene's origin: the flood grid's CRS.
+fn utm_zone(scene: &Scene) -> Result<(Crs, u16), String> {
+    let o = scene.origin;
+    let zone = (((o.lon_deg + 180.0) / 6.0).floor() as i64).clamp(0, 59) as u16 + 1;
+    let epsg = if o.lat_deg >= 0.0 { 32600 + zone } else { 32700 + zone };
+    let crs = Crs::from_epsg(epsg).ok_or_else(|| format!("no definition for EPSG:{epsg}"))?;
+    Ok((crs, epsg))
+}
+
+/// A scene ENU position (east, north) in the grid's UTM metres.
 fn enu_to_utm(scene: &Scene, to_utm: &Transformer, enu: [f64; 2]) -> Result<(f64, f64), String> {
     let g = scene.frame.enu_to_geodetic([enu[0], enu[1], 0.0]);
     let [x, y, _] = to_utm.transform([g.lon_deg, g.lat_deg, 0.0]).map_err(|e| e.to_string())?;
@@ -46,7 +59,7 @@ impl Domain {
         Ok((c >= 0.0 && r >= 0.0 && (c as usize) < self.nx && (r as usize) < self.ny).then_some((c as usize, r as usize)))
     }
 
-    /// Writes one value per cell as a GeoTIFF on this grid (EPSG:32648).
+    /// Writes one value per cell as a GeoTIFF on this grid, in its UTM zone.
     fn write(&self, path: &Path, values: Vec<f64>) -> Result<(), String> {
         let raster = GeoRaster {
             width: self.nx,
@@ -54,7 +67,7 @@ impl Domain {
             values,
             transform: self.transform,
             crs: Some(Epsg {
-                code: 32648,
+                code: self.epsg,
                 geographic: false,
             }),
             nodata: None,
@@ -265,7 +278,8 @@ pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64
         return Err("give at least one gauge level, e.g. --level thach-han=7.4".into());
     }
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
-    let to_utm = Transformer::new(Crs::Wgs84, Crs::Utm48N).map_err(|e| e.to_string())?;
+    let (utm, _) = utm_zone(scene)?;
+    let to_utm = Transformer::new(Crs::Wgs84, utm).map_err(|e| e.to_string())?;
     let mut domain = build_domain(scene, scenario, &to_utm)?;
     apply_breaches(&mut domain, scene, scenario, &to_utm)?;
     let mut seeds = Vec::new();
@@ -327,7 +341,8 @@ pub fn run(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Ba
 pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, backend: Backend, control: &RunControl) -> Result<Outcome, String> {
     let scenario = find_scenario(scene, scenario_id)?;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
-    let to_utm = Transformer::new(Crs::Wgs84, Crs::Utm48N).map_err(|e| e.to_string())?;
+    let (utm, _) = utm_zone(scene)?;
+    let to_utm = Transformer::new(Crs::Wgs84, utm).map_err(|e| e.to_string())?;
     let mut domain = build_domain(scene, scenario, &to_utm)?;
     apply_breaches(&mut domain, scene, scenario, &to_utm)?;
 
@@ -488,7 +503,7 @@ pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, 
     let summary = json!({
         "scene": scene.id,
         "scenario": scenario.id,
-        "grid": { "columns": domain.nx, "rows": domain.ny, "cell_size_m": domain.cell, "crs": "EPSG:32648" },
+        "grid": { "columns": domain.nx, "rows": domain.ny, "cell_size_m": domain.cell, "crs": format!("EPSG:{}", domain.epsg) },
         "simulated_hours": sim.time() / 3600.0,
         "steps": sim.steps(),
         "runtime_s": runtime,
@@ -638,13 +653,13 @@ fn build_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -
         .ok_or_else(|| format!("terrain layer \"{}\" is not in the scene", scenario.terrain_layer))?;
     match &layer.source {
         LayerSource::Generator(Generator::QuangTriCitadel) => procedural_domain(scene, scenario, to_utm),
-        LayerSource::File(path) => dem_domain(path),
+        LayerSource::File(path) => dem_domain(path, scene, scenario, to_utm),
         LayerSource::Missing { reason, .. } => Err(reason.clone()),
     }
 }
 
-/// Samples the citadel reconstruction on a UTM 48N grid centred on the origin.
-fn procedural_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<Domain, String> {
+/// The scenario's square grid centred on the scene origin, in UTM.
+fn scenario_grid(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<(usize, GeoTransform), String> {
     let o = scene.origin;
     let [e0, n0, _] = to_utm.transform([o.lon_deg, o.lat_deg, 0.0]).map_err(|e| e.to_string())?;
     let cell = scenario.cell_size_m;
@@ -655,6 +670,15 @@ fn procedural_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transform
         pixel_width: cell,
         pixel_height: -cell,
     };
+    Ok((n, transform))
+}
+
+/// Samples the citadel reconstruction on the UTM grid centred on the origin.
+fn procedural_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<Domain, String> {
+    let o = scene.origin;
+    let (utm, epsg) = utm_zone(scene)?;
+    let cell = scenario.cell_size_m;
+    let (n, transform) = scenario_grid(scene, scenario, to_utm)?;
     let layout = citadel::Layout::default();
     let mut z = vec![0.0; n * n];
     let mut depth = vec![0.0; n * n];
@@ -662,7 +686,7 @@ fn procedural_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transform
         .zip(depth.par_chunks_mut(n))
         .enumerate()
         .try_for_each(|(r, (z_row, d_row))| {
-            let from_utm = Transformer::new(Crs::Utm48N, Crs::Wgs84).map_err(|e| e.to_string())?;
+            let from_utm = Transformer::new(utm, Crs::Wgs84).map_err(|e| e.to_string())?;
             for c in 0..n {
                 let (x, y) = transform.pixel_centre(c, r);
                 let g = from_utm.to_geodetic([x, y, 0.0]).map_err(|e| e.to_string())?;
@@ -679,6 +703,8 @@ fn procedural_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transform
             Ok::<(), String>(())
         })?;
     Ok(Domain {
+        utm,
+        epsg,
         nx: n,
         ny: n,
         cell,
@@ -688,46 +714,66 @@ fn procedural_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transform
     })
 }
 
-/// A DEM file in UTM 48N (the grid the solver runs on).
-fn dem_domain(path: &Path) -> Result<Domain, String> {
+/// A DEM file: used as it is when it is already a square-celled, north-up
+/// grid in the scene's UTM zone; otherwise (any other CRS, such as SRTM's
+/// longitude/latitude) resampled bilinearly onto the scenario's UTM grid
+/// around the scene origin.
+fn dem_domain(path: &Path, scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<Domain, String> {
     let dem = sontinh_raster::read(path).map_err(|e| e.to_string())?;
-    match dem.crs {
-        Some(Epsg {
-            code: 32648,
-            geographic: false,
-        }) => {}
-        other => {
-            return Err(format!(
-                "{}: flood runs need a DEM in EPSG:32648 (UTM 48N) for now; this one is in {}",
-                path.display(),
-                other
-                    .map(|c| format!("EPSG:{}", c.code))
-                    .unwrap_or_else(|| "no declared CRS".into())
-            ));
-        }
-    }
+    let (utm, epsg) = utm_zone(scene)?;
+    let Some(dem_epsg) = dem.crs else {
+        return Err(format!("{}: the DEM declares no CRS, so it cannot be placed", path.display()));
+    };
     let t = dem.transform;
-    if (t.pixel_width + t.pixel_height).abs() > 1e-9 * t.pixel_width.abs() || t.pixel_width <= 0.0 {
-        return Err(format!(
-            "{}: the solver needs square, north-up cells; pixels are {} × {}",
-            path.display(),
-            t.pixel_width,
-            t.pixel_height
-        ));
-    }
+    let square = (t.pixel_width + t.pixel_height).abs() <= 1e-9 * t.pixel_width.abs() && t.pixel_width > 0.0;
     // Nodata cells become high ground that water cannot enter.
     let top = dem
         .stats()
         .map(|s| s.max)
         .ok_or_else(|| format!("{}: no valid elevation", path.display()))?;
-    let z = dem.values.iter().map(|v| if v.is_finite() { *v } else { top + 1000.0 }).collect();
+    let wall = |v: f64| if v.is_finite() { v } else { top + 1000.0 };
+    if dem_epsg.code == epsg && square {
+        return Ok(Domain {
+            utm,
+            epsg,
+            nx: dem.width,
+            ny: dem.height,
+            cell: t.pixel_width,
+            transform: t,
+            z: dem.values.iter().map(|v| wall(*v)).collect(),
+            initial_depth: vec![0.0; dem.width * dem.height],
+        });
+    }
+    let source = Crs::from_epsg(dem_epsg.code)
+        .ok_or_else(|| format!("{}: EPSG:{} is not in the EPSG table, so the DEM cannot be reprojected", path.display(), dem_epsg.code))?;
+    let (n, transform) = scenario_grid(scene, scenario, to_utm)?;
+    let mut z = vec![0.0; n * n];
+    z.par_chunks_mut(n).enumerate().try_for_each(|(r, row)| {
+        let to_dem = Transformer::new(utm, source).map_err(|e| e.to_string())?;
+        for (c, value) in row.iter_mut().enumerate() {
+            let (x, y) = transform.pixel_centre(c, r);
+            let [sx, sy, _] = to_dem.transform([x, y, 0.0]).map_err(|e| e.to_string())?;
+            *value = wall(dem.sample(sx, sy));
+        }
+        Ok::<(), String>(())
+    })?;
+    let covered = z.iter().filter(|v| **v <= top).count();
+    if covered == 0 {
+        return Err(format!(
+            "{}: the DEM (EPSG:{}) does not cover the scenario's area around the scene origin",
+            path.display(),
+            dem_epsg.code
+        ));
+    }
     Ok(Domain {
-        nx: dem.width,
-        ny: dem.height,
-        cell: t.pixel_width,
-        transform: t,
+        utm,
+        epsg,
+        nx: n,
+        ny: n,
+        cell: scenario.cell_size_m,
+        transform,
         z,
-        initial_depth: vec![0.0; dem.width * dem.height],
+        initial_depth: vec![0.0; n * n],
     })
 }
 
@@ -797,7 +843,7 @@ fn segment_distance(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
 
 /// The flooded cells as a GeoJSON MultiPolygon in WGS84 longitude/latitude (RFC 7946).
 fn extent_geojson(domain: &Domain, mask: &[bool], scenario: &str) -> Result<String, String> {
-    let to_wgs84 = Transformer::new(Crs::Utm48N, Crs::Wgs84).map_err(|e| e.to_string())?;
+    let to_wgs84 = Transformer::new(domain.utm, Crs::Wgs84).map_err(|e| e.to_string())?;
     let t = domain.transform;
     let corner = |(c, r): (usize, usize)| -> Result<[f64; 2], String> {
         let x = t.origin_x + c as f64 * t.pixel_width;

@@ -435,3 +435,24 @@ fn default_scene_renders_the_citadel_by_the_river() {
         out.display()
     );
 }
+
+/// A DEM in another CRS (SRTM, longitude/latitude) is resampled onto the UTM
+/// zone of the scene's origin; the results are georeferenced there.
+#[test]
+fn flood_run_reprojects_a_geographic_dem_to_the_local_utm_zone() {
+    let out = repo().join("target/flood-srtm-test");
+    let _ = std::fs::remove_dir_all(&out);
+    let o = sontinh(&["flood", "run", "tests/scenes/flood-srtm.toml", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let terrain = sontinh_raster::read(&out.join("terrain.tif")).unwrap();
+    assert_eq!(terrain.crs.map(|c| c.code), Some(32619), "UTM 19N, the zone of Mt Washington");
+    // Centred on the summit: UTM 19N 316175.6 E, 4904530.6 N per pyproj.
+    let (x0, y0, x1, y1) = terrain.bounds();
+    assert!(((x0 + x1) / 2.0 - 316_175.6).abs() < 1.0 && ((y0 + y1) / 2.0 - 4_904_530.6).abs() < 1.0);
+    let stats = terrain.stats().unwrap();
+    assert!((stats.max - 1908.0).abs() < 25.0, "the summit of the 3″ SRTM tile: {stats:?}");
+    assert!(stats.min > 1000.0, "all of the 3 km square is mountain: {stats:?}");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["grid"]["crs"], "EPSG:32619");
+    assert!(summary["max_depth_m"].as_f64().unwrap() > 0.05, "rain gathers in hollows: {summary}");
+}
