@@ -13,8 +13,10 @@
 //!    header are written.
 //!
 //! Memory is bounded by one chunk (at most [`CHUNK_MAX`] records, twice while
-//! partitioned) plus the sampled points the chunk roots keep for the levels
-//! above, whatever the input size.
+//! partitioned), the count grid (8 MiB) and the chunk write buffers; the
+//! points each chunk root keeps for the levels above wait in a file, and an
+//! upper node holds only its children's samples. None of it grows with the
+//! input size.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -84,6 +86,12 @@ struct InputPlan {
 }
 
 pub fn convert(inputs: &[PathBuf], output: &Path, progress: &dyn Progress) -> Result<ConvertSummary, PointCloudError> {
+    convert_in_chunks(inputs, output, progress, CHUNK_MAX)
+}
+
+/// [`convert`] with chunks of at most `chunk_max` points (tests use small
+/// chunks to exercise the levels above the chunks on small files).
+pub fn convert_in_chunks(inputs: &[PathBuf], output: &Path, progress: &dyn Progress, chunk_max: u64) -> Result<ConvertSummary, PointCloudError> {
     let out_err = |m: String| PointCloudError::invalid(output, m);
     if inputs.is_empty() {
         return Err(out_err("no input files".to_owned()));
@@ -129,7 +137,7 @@ pub fn convert(inputs: &[PathBuf], output: &Path, progress: &dyn Progress) -> Re
         bounds = seen;
     };
     let (counts, cube, seen_bounds) = grid;
-    let chunks = choose_chunks(&counts);
+    let chunks = choose_chunks(&counts, chunk_max);
     let largest_chunk = chunks.values().copied().max().unwrap_or(0);
 
     let temp_dir = tempfile::Builder::new()
@@ -154,7 +162,9 @@ pub fn convert(inputs: &[PathBuf], output: &Path, progress: &dyn Progress) -> Re
     };
 
     progress.phase("indexing chunks", total);
-    let mut retained: HashMap<NodeKey, Records> = HashMap::new();
+    // Each chunk root's points wait on disk for the levels above, so that
+    // memory does not grow with the number of chunks.
+    let mut retained: HashMap<NodeKey, PathBuf> = HashMap::new();
     for (key, path) in &chunk_paths {
         let mut bytes = Vec::new();
         File::open(path)
@@ -164,7 +174,9 @@ pub fn convert(inputs: &[PathBuf], output: &Path, progress: &dyn Progress) -> Re
         let n = (bytes.len() / format.record_len) as u64;
         let records = Records { bytes };
         let kept = ctx.build(*key, records)?;
-        retained.insert(*key, kept);
+        let kept_path = path.with_extension("kept");
+        std::fs::write(&kept_path, &kept.bytes).map_err(|e| PointCloudError::io(&kept_path, e))?;
+        retained.insert(*key, kept_path);
         progress.advance(n);
     }
     progress.phase("writing the top of the octree", 1);
@@ -350,7 +362,7 @@ fn count_points(plans: &[InputPlan], cube: &Cube, progress: &dyn Progress) -> Re
 }
 
 /// Top-down: the largest nodes whose counts fit in a chunk.
-fn choose_chunks(grid: &[u32]) -> BTreeMap<NodeKey, u64> {
+fn choose_chunks(grid: &[u32], chunk_max: u64) -> BTreeMap<NodeKey, u64> {
     let n = 1i32 << COUNT_LEVEL;
     let count_of = |key: NodeKey| -> u64 {
         let span = 1i32 << (COUNT_LEVEL - key.level);
@@ -371,7 +383,7 @@ fn choose_chunks(grid: &[u32]) -> BTreeMap<NodeKey, u64> {
         if count == 0 {
             continue;
         }
-        if count <= CHUNK_MAX || key.level == COUNT_LEVEL {
+        if count <= chunk_max || key.level == COUNT_LEVEL {
             chunks.insert(key, count);
             continue;
         }
@@ -539,9 +551,11 @@ impl IndexContext<'_> {
     }
 
     /// Above the chunks: gathers the chunk roots' points upwards.
-    fn build_upper(&self, key: NodeKey, retained: &mut HashMap<NodeKey, Records>) -> Result<Records, PointCloudError> {
-        if let Some(records) = retained.remove(&key) {
-            return Ok(records);
+    fn build_upper(&self, key: NodeKey, retained: &mut HashMap<NodeKey, PathBuf>) -> Result<Records, PointCloudError> {
+        if let Some(path) = retained.remove(&key) {
+            let bytes = std::fs::read(&path).map_err(|e| PointCloudError::io(&path, e))?;
+            std::fs::remove_file(&path).map_err(|e| PointCloudError::io(&path, e))?;
+            return Ok(Records { bytes });
         }
         let mut children = Vec::new();
         for i in 0..8 {

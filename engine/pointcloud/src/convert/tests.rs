@@ -67,6 +67,24 @@ fn autzen_converts_to_copc_point_for_point() {
     assert_eq!(copc.crs.chosen, source.crs.chosen);
 }
 
+/// Small chunks: the levels above the chunks are built from the chunk roots'
+/// points (kept on disk meanwhile); still every point once.
+#[test]
+fn many_chunks_keep_every_point_once() {
+    let Some(input) = lidar("lone-star.copc.laz") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("chunked.copc.laz");
+    let summary = convert_in_chunks(std::slice::from_ref(&input), &output, &Silent, 20_000).unwrap();
+    assert!(summary.chunks > 10, "{summary:?}");
+    let copc = PointCloudFile::open(&output).unwrap();
+    let (_, hierarchy) = copc.copc.as_ref().unwrap();
+    assert!(hierarchy.nodes[&NodeKey::ROOT].point_count > 0);
+    let source = PointCloudFile::open(&input).unwrap();
+    assert_eq!(point_set(&copc), point_set(&source));
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 1, "temporary chunk files are gone");
+}
+
 #[test]
 fn several_inputs_merge_and_keep_extra_bytes() {
     let (Some(a), Some(b)) = (lidar("extrabytes.las"), lidar("autzen_trim.las")) else { return };
@@ -110,7 +128,7 @@ fn chunks_split_at_the_bound() {
     // 4 M points in one corner cell and 1 elsewhere: the root must split.
     grid[0] = 4_000_000;
     grid[n * n * n - 1] = 1;
-    let chunks = choose_chunks(&grid);
+    let chunks = choose_chunks(&grid, CHUNK_MAX);
     assert!(chunks.values().all(|&c| c <= CHUNK_MAX || chunks.keys().any(|k| k.level == COUNT_LEVEL)));
     assert_eq!(chunks.values().sum::<u64>(), 4_000_001);
     assert!(!chunks.contains_key(&NodeKey::ROOT));
