@@ -20,7 +20,7 @@ step "pure crates stay free of GPU/UI crates"
 tools/check-pure-crates.sh
 
 step "tests (pure crates first: they fail fast)"
-cargo test -p sontinh-geo -p sontinh-scene -p sontinh-procgen -p sontinh-flood -p sontinh-raster -p sontinh-pointcloud
+cargo test -p sontinh-geo -p sontinh-scene -p sontinh-procgen -p sontinh-flood -p sontinh-raster -p sontinh-pointcloud -p sontinh-feeds
 cargo test --workspace
 
 step "lints"
@@ -30,5 +30,5 @@ step "the fuzz target builds"
 cargo build --manifest-path fuzz/Cargo.toml --target-dir "${CARGO_TARGET_DIR:-target}/fuzz"
 
 step "the app compiles for the browser"
-cargo check -p sontinh --target wasm32-unknown-unknown
+cargo check -p sontinh -p sontinh-feeds --target wasm32-unknown-unknown
 echo; echo "all tests passed"

@@ -1,0 +1,139 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+const DEVICES: &str = r#"[
+  {"id": "thach-han", "names": {"vi": "Trạm Thạch Hãn", "en": "Thạch Hãn gauge"},
+   "kind": "water_gauge", "river": "Thạch Hãn", "alarm_levels_m": [3.0, 4.5, 6.0],
+   "position": [107.19, 16.75, 0.0], "owner": "KTTV", "visible_to": ["tourist", "operator", "planner"],
+   "expected_period_s": 900, "datastreams": ["17"]},
+  {"id": "cam-citadel-gate", "names": {"vi": "Camera cổng", "en": "Gate camera"},
+   "kind": "camera", "heading_deg": 180.0, "pitch_deg": -10.0, "fov_deg": 60.0,
+   "snapshot_url": "/snapshots/gate.jpg",
+   "position": [107.194, 16.745, 6.0], "owner": "IOC", "visible_to": ["tourist", "operator"],
+   "expected_period_s": 60, "datastreams": ["cam-1"]},
+  {"id": "cam-pump-station", "names": {"vi": "Camera trạm bơm", "en": "Pump station camera"},
+   "kind": "camera", "heading_deg": 90.0, "pitch_deg": -20.0, "fov_deg": 70.0,
+   "position": [107.1, 16.8, 4.0], "owner": "IOC", "visible_to": ["operator"], "expected_period_s": 60},
+  {"id": "light-1", "names": {"vi": "Đèn 1", "en": "Light 1"}, "kind": "street_light",
+   "position": [107.194, 16.746, 8.0], "owner": "Đô thị", "visible_to": ["operator", "planner"], "expected_period_s": 300}
+]"#;
+
+fn state() -> FeedState {
+    FeedState::new(Registry::from_json(DEVICES).unwrap(), 4)
+}
+
+#[test]
+fn compact_messages_of_each_kind() {
+    let r = Registry::from_json(DEVICES).unwrap();
+    let o = parse_compact(br#"{"device":"thach-han","time":"2020-10-18T01:30:00+07:00","level_m":7.40}"#, &r).unwrap();
+    assert_eq!(o.reading, Reading::WaterLevel { level_m: 7.40 });
+    assert_eq!(o.time_ms, parse_time("2020-10-17T18:30:00Z").unwrap());
+    let l = parse_compact(br#"{"device":"light-1","time":"2020-10-18T01:30:00Z","on":true,"dim":0.6}"#, &r).unwrap();
+    assert_eq!(l.reading, Reading::Light { on: true, dim: 0.6, fault: None });
+    let c = parse_compact(br#"{"device":"cam-citadel-gate","time":"2020-10-18T01:30:00Z","online":false}"#, &r).unwrap();
+    assert_eq!(c.reading, Reading::Camera { online: false, snapshot_url: None });
+}
+
+#[test]
+fn bad_messages_are_rejected_by_kind() {
+    let r = Registry::from_json(DEVICES).unwrap();
+    let kind = |bytes: &[u8]| parse_compact(bytes, &r).unwrap_err().kind();
+    assert_eq!(kind(b"{not json"), "malformed");
+    assert_eq!(kind(br#"{"device":"nope","time":"2020-10-18T01:30:00Z","level_m":1}"#), "unknown_device");
+    assert_eq!(kind(br#"{"device":"thach-han","time":"yesterday","level_m":1}"#), "bad_time");
+    assert_eq!(kind(br#"{"device":"thach-han","time":"2020-10-18T01:30:00Z","on":true}"#), "wrong_reading");
+    assert_eq!(kind(br#"{"device":"light-1","time":"2020-10-18T01:30:00Z","on":true,"dim":7}"#), "wrong_reading");
+    assert_eq!(kind(br#"{"device":"thach-han","time":"2020-10-18T01:30:00Z","level_m":1,"extra":2}"#), "malformed");
+    assert_eq!(kind(&vec![b' '; MAX_MESSAGE_BYTES + 1]), "oversized");
+}
+
+#[test]
+fn sensorthings_observations() {
+    let r = Registry::from_json(DEVICES).unwrap();
+    assert_eq!(datastream_of_topic("v1.1/Datastreams(17)/Observations").as_deref(), Some("17"));
+    assert_eq!(datastream_of_topic("v1.1/Datastreams('cam-1')/Observations").as_deref(), Some("cam-1"));
+    assert_eq!(datastream_of_topic("v1.1/Things(1)"), None);
+    let o = parse_sensorthings(
+        "v1.1/Datastreams(17)/Observations",
+        br#"{"phenomenonTime":"2020-10-17T00:00:00Z/2020-10-18T00:00:00Z","result":6.2,"resultTime":"2020-10-18T00:01:00Z"}"#,
+        &r,
+    )
+    .unwrap();
+    assert_eq!(o.device, "thach-han");
+    assert_eq!(o.time_ms, parse_time("2020-10-18T00:00:00Z").unwrap());
+    let c = parse_sensorthings(
+        "v1.1/Datastreams('cam-1')/Observations",
+        br#"{"phenomenonTime":"2020-10-18T00:00:00Z","result":{"online":true,"snapshot_url":"/s/1.jpg"}}"#,
+        &r,
+    )
+    .unwrap();
+    assert_eq!(c.reading, Reading::Camera { online: true, snapshot_url: Some("/s/1.jpg".into()) });
+    let e = parse_sensorthings("v1.1/Datastreams(99)/Observations", br#"{"phenomenonTime":"2020-10-18T00:00:00Z","result":1}"#, &r);
+    assert_eq!(e.unwrap_err().kind(), "unknown_datastream");
+    let e = parse_sensorthings("v1.1/Datastreams(17)/Observations", br#"{"phenomenonTime":"2020-10-18T00:00:00Z","result":"high"}"#, &r);
+    assert_eq!(e.unwrap_err().kind(), "wrong_reading");
+}
+
+#[test]
+fn state_never_goes_back_in_time_and_history_is_bounded() {
+    let mut s = state();
+    let at = |ms: i64, level: f64| Observation {
+        device: "thach-han".into(),
+        time_ms: ms,
+        reading: Reading::WaterLevel { level_m: level },
+    };
+    s.apply(at(1000, 2.0)).unwrap();
+    s.apply(at(2000, 4.6)).unwrap();
+    assert_eq!(s.apply(at(1500, 9.0)).unwrap_err().kind(), "out_of_order");
+    assert_eq!(s.apply(at(2000, 9.0)).unwrap_err().kind(), "duplicate");
+    assert_eq!(s.latest("thach-han").unwrap().reading, Reading::WaterLevel { level_m: 4.6 });
+    assert_eq!(s.alarm("thach-han"), Some(2), "4.6 m is above Báo động II (4.5 m)");
+    for t in 3..10 {
+        s.apply(at(t * 1000, 5.0)).unwrap();
+    }
+    assert_eq!(s.history("thach-han", 0, i64::MAX).len(), 4, "bounded");
+    assert_eq!(s.history("thach-han", 8000, 9000).len(), 2);
+    assert!(!s.is_stale("thach-han", 9000 + 1_799_000));
+    assert!(s.is_stale("thach-han", 9000 + 1_801_000));
+    assert!(s.is_stale("light-1", 0), "never reported");
+}
+
+#[test]
+fn tourists_never_see_camera_addresses_or_operator_devices() {
+    let mut s = state();
+    let cam = Observation {
+        device: "cam-citadel-gate".into(),
+        time_ms: 1,
+        reading: Reading::Camera {
+            online: true,
+            snapshot_url: Some("/snapshots/gate-1.jpg".into()),
+        },
+    };
+    s.apply(cam.clone()).unwrap();
+    let tourist = serde_json::to_string(&s.snapshot_for(Role::Tourist)).unwrap();
+    assert!(!tourist.contains("snapshot") && !tourist.contains("cam-pump-station") && !tourist.contains("light-1"), "{tourist}");
+    assert!(tourist.contains("cam-citadel-gate") && tourist.contains("thach-han"));
+    let operator = serde_json::to_string(&s.snapshot_for(Role::Operator)).unwrap();
+    assert!(operator.contains("/snapshots/gate.jpg") && operator.contains("gate-1.jpg") && operator.contains("cam-pump-station"));
+    assert!(!serde_json::to_string(&s.delta_for(&cam, Role::Tourist)).unwrap().contains("snapshot"));
+    assert_eq!(s.delta_for(&cam, Role::Planner), None, "not visible to planners");
+}
+
+#[test]
+fn rejects_are_counted_and_each_kind_logged_once() {
+    let mut s = state();
+    let r = Reject::Malformed("x".into());
+    assert!(s.count_reject(&r));
+    assert!(!s.count_reject(&r));
+    assert_eq!(s.rejects()["malformed"], 2);
+}
+
+#[test]
+fn registry_checks() {
+    let bad_levels = DEVICES.replace("[3.0, 4.5, 6.0]", "[3.0, 2.0, 6.0]");
+    assert!(Registry::from_json(&bad_levels).unwrap_err().contains("rise"));
+    let twice = DEVICES.replace("\"light-1\"", "\"thach-han\"");
+    assert!(Registry::from_json(&twice).unwrap_err().contains("twice"));
+    assert!(Registry::from_json("[{]").is_err());
+}
