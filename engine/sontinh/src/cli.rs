@@ -46,6 +46,38 @@ enum Command {
     #[cfg(not(target_arch = "wasm32"))]
     #[command(subcommand)]
     Pc(PcCommand),
+    /// Live IOC feeds: the MQTT-to-WebSocket gateway, scenario replay, role tokens.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Subcommand, Debug)]
+enum FeedsCommand {
+    /// Subscribe to the broker and serve viewers (WebSocket and REST) until Ctrl-C.
+    Gateway {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Publish a recorded scenario (JSON lines of compact messages) to a broker.
+    Replay {
+        file: PathBuf,
+        #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+        broker: String,
+        /// Times faster than recorded; 0 sends as fast as possible.
+        #[arg(long, default_value_t = 60.0)]
+        speed: f64,
+    },
+    /// Print a signed token for a role (tourist, operator, planner).
+    Token {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value_t = 12.0)]
+        hours: f64,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -209,6 +241,12 @@ pub fn main() -> ExitCode {
         Command::Dem(DemCommand::Info { file, json }) => print_or_fail(crate::dem::info(&file, json)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Dem(DemCommand::FromLidar { inputs, out, res, fill }) => print_or_fail(crate::pc::dem_from_lidar(&inputs, &out, res, fill)),
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Feeds(FeedsCommand::Gateway { config }) => print_or_fail(crate::feeds::gateway(&config)),
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Feeds(FeedsCommand::Replay { file, broker, speed }) => print_or_fail(crate::feeds::replay_file(&file, &broker, speed)),
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Feeds(FeedsCommand::Token { config, role, hours }) => print_or_fail(crate::feeds::issue_token(&config, &role, hours)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
         #[cfg(not(target_arch = "wasm32"))]

@@ -4,6 +4,8 @@ pub mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod dem;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod feeds;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod flood;
 pub mod headless;
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,0 +1,254 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file: failing loudly is the point
+
+//! The gateway against a real mosquitto on loopback: role filtering through
+//! the real WebSocket, rejects counted, and no QoS 1 message lost when the
+//! broker restarts in the middle of a replay.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rumqttc::{AsyncClient, MqttOptions, QoS};
+use sontinh_feeds::Role;
+use sontinh_feeds_gateway::{COMPACT_TOPIC, GatewayConfig, replay, run_gateway, token};
+
+const DEVICES: &str = r#"[
+  {"id": "thach-han", "names": {"vi": "Trạm Thạch Hãn", "en": "Thạch Hãn gauge"},
+   "kind": "water_gauge", "river": "Thạch Hãn", "alarm_levels_m": [3.0, 4.5, 6.0],
+   "position": [107.19, 16.75, 0.0], "owner": "KTTV", "visible_to": ["tourist", "operator", "planner"], "expected_period_s": 900},
+  {"id": "cam-gate", "names": {"vi": "Camera cổng", "en": "Gate camera"}, "kind": "camera",
+   "heading_deg": 180.0, "pitch_deg": -10.0, "fov_deg": 60.0, "snapshot_url": "/snapshots/human.jpg",
+   "position": [107.194, 16.745, 6.0], "owner": "IOC", "visible_to": ["tourist", "operator"], "expected_period_s": 60},
+  {"id": "cam-pump", "names": {"vi": "Camera trạm bơm", "en": "Pump camera"}, "kind": "camera",
+   "heading_deg": 90.0, "pitch_deg": -20.0, "fov_deg": 70.0, "position": [107.1, 16.8, 4.0],
+   "owner": "IOC", "visible_to": ["operator"], "expected_period_s": 60}
+]"#;
+
+struct Broker {
+    child: Child,
+    config: PathBuf,
+}
+
+impl Broker {
+    fn start(dir: &Path, port: u16) -> Broker {
+        // mosquitto started as root drops to its own user: let it write its store here.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let config = dir.join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        Broker {
+            child: spawn_mosquitto(&config),
+            config,
+        }
+    }
+
+    /// A clean stop (the broker saves its sessions), then a new broker on the same port and store.
+    fn restart(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(300));
+        self.child = spawn_mosquitto(&self.config);
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_mosquitto(config: &Path) -> Child {
+    let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("mosquitto");
+    let child = Command::new(binary)
+        .arg("-c")
+        .arg(config)
+        .spawn()
+        .expect("mosquitto runs (tools/setup-debian.sh installs it)");
+    std::thread::sleep(Duration::from_millis(400));
+    child
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_gateway(dir: &Path, port: u16) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    std::fs::write(dir.join("devices.json"), DEVICES).unwrap();
+    let config = dir.join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!("broker = \"mqtt://127.0.0.1:{port}\"\nlisten = \"127.0.0.1:0\"\ndevices = \"devices.json\"\nsecret = \"test-secret-123\"\nclient_id = \"gw-test-{port}\"\n"),
+    )
+    .unwrap();
+    let config = GatewayConfig::load(&config).unwrap();
+    let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        run_gateway(config, Some(bound_tx), async move {
+            let _ = stop_rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (bound_rx.await.unwrap(), stop_tx)
+}
+
+fn bearer(role: Role) -> String {
+    token::issue(b"test-secret-123", role, chrono_now() + 3600)
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+async fn publisher(port: u16) -> AsyncClient {
+    let mut options = MqttOptions::new(format!("pub-{port}"), "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut eventloop) = AsyncClient::new(options, 100);
+    tokio::spawn(async move {
+        loop {
+            if eventloop.poll().await.is_err() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    client
+}
+
+async fn http_get(address: SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+/// Reads WebSocket text messages until `until` holds or two seconds pass.
+async fn collect(ws: &mut (impl StreamExt<Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>> + Unpin), until: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !until(&got) {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(message))) => {
+                if let Ok(text) = message.into_text() {
+                    got.push(text.to_string());
+                }
+            }
+            _ => break,
+        }
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tourists_never_receive_camera_urls_or_operator_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _broker = Broker::start(dir.path(), port);
+    let (address, _stop) = start_gateway(dir.path(), port).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let (mut tourist, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws?token={}", bearer(Role::Tourist))).await.unwrap();
+    let (mut operator, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws?token={}", bearer(Role::Operator))).await.unwrap();
+    let client = publisher(port).await;
+    for message in [
+        r#"{"device":"thach-han","time":"2020-10-18T01:30:00+07:00","level_m":7.40}"#,
+        r#"{"device":"cam-gate","time":"2020-10-18T01:30:00+07:00","online":true,"snapshot_url":"/snapshots/vehicle.jpg"}"#,
+        r#"{"device":"cam-pump","time":"2020-10-18T01:30:00+07:00","online":true,"snapshot_url":"/snapshots/pump.jpg"}"#,
+        r#"{"device":"thach-han","time":"2020-10-18T00:30:00+07:00","level_m":9.9}"#,
+        r#"{not json"#,
+        r#"{"device":"ghost","time":"2020-10-18T01:30:00+07:00","level_m":1}"#,
+    ] {
+        client.publish(COMPACT_TOPIC, QoS::AtLeastOnce, false, message).await.unwrap();
+    }
+    let tourist_got = collect(&mut tourist, |m| m.iter().filter(|t| t.contains("\"observation\"")).count() >= 2).await;
+    let operator_got = collect(&mut operator, |m| m.iter().filter(|t| t.contains("\"observation\"")).count() >= 3).await;
+    let tourist_text = tourist_got.join("\n");
+    assert!(tourist_got.first().unwrap().contains("\"snapshot\""), "{tourist_text}");
+    assert!(tourist_text.contains("7.4") && tourist_text.contains("cam-gate"), "{tourist_text}");
+    assert!(!tourist_text.contains("snapshot_url") && !tourist_text.contains("/snapshots/"), "{tourist_text}");
+    assert!(!tourist_text.contains("cam-pump"), "{tourist_text}");
+    assert!(!tourist_text.contains("9.9"), "out-of-order reading rejected");
+    let operator_text = operator_got.join("\n");
+    assert!(operator_text.contains("/snapshots/vehicle.jpg") && operator_text.contains("cam-pump"), "{operator_text}");
+
+    let stats = http_get(address, &format!("/stats?token={}", bearer(Role::Operator))).await;
+    assert!(stats.contains("\"malformed\":1") && stats.contains("\"unknown_device\":1") && stats.contains("\"out_of_order\":1"), "{stats}");
+    assert!(http_get(address, &format!("/stats?token={}", bearer(Role::Tourist))).await.starts_with("HTTP/1.1 403"));
+    assert!(http_get(address, "/devices").await.starts_with("HTTP/1.1 401"));
+    let devices = http_get(address, &format!("/devices?token={}", bearer(Role::Tourist))).await;
+    assert!(devices.starts_with("HTTP/1.1 200") && !devices.contains("snapshot_url") && !devices.contains("cam-pump"), "{devices}");
+    let history = http_get(address, &format!("/devices/thach-han/history?from=2020-10-17T00:00:00Z&token={}", bearer(Role::Tourist))).await;
+    assert!(history.contains("7.4"), "{history}");
+    let hidden = http_get(address, &format!("/devices/cam-pump/history?token={}", bearer(Role::Tourist))).await;
+    assert!(hidden.starts_with("HTTP/1.1 404"), "{hidden}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_mid_replay_loses_no_qos1_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut broker = Broker::start(dir.path(), port);
+    let (address, _stop) = start_gateway(dir.path(), port).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // 300 gauge readings a minute apart, replayed at 6000× (about 3 s).
+    let scenario = dir.path().join("scenario.jsonl");
+    let lines: Vec<String> = (0..300)
+        .map(|i| {
+            let t = chrono_base() + i * 60;
+            format!(r#"{{"device":"thach-han","time":"{}","level_m":{:.2}}}"#, rfc3339(t), 2.0 + i as f64 * 0.01)
+        })
+        .collect();
+    std::fs::write(&scenario, lines.join("\n")).unwrap();
+    let broker_url = format!("mqtt://127.0.0.1:{port}");
+    let replayer = tokio::spawn(async move { replay(&scenario, &broker_url, 6000.0, &|_, _| {}).await });
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let _broker = tokio::task::spawn_blocking(move || {
+        broker.restart();
+        broker
+    })
+    .await
+    .unwrap();
+    let sent = replayer.await.unwrap().unwrap();
+    assert_eq!(sent, 300);
+
+    // The gateway catches up from its persistent session.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let stats = http_get(address, &format!("/stats?token={}", bearer(Role::Operator))).await;
+        if stats.contains("\"accepted\":300") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not every message arrived: {stats}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let history = http_get(address, &format!("/devices/thach-han/history?token={}", bearer(Role::Operator))).await;
+    assert_eq!(history.matches("\"level_m\"").count(), 300);
+}
+
+fn chrono_base() -> i64 {
+    1_602_950_400 // 2020-10-17T16:00:00Z
+}
+
+fn rfc3339(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rem = seconds.rem_euclid(86_400);
+    // 2020-10-17 is day 18552 since 1970; the test stays within October 2020.
+    let day_of_month = 17 + (days - 18_552);
+    format!("2020-10-{day_of_month:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
