@@ -205,7 +205,6 @@ pub struct Cloud {
 pub struct NodePoints {
     pub center: Vec3,
     pub positions: Vec<Vec3>,
-    pub heights: Vec<f32>,
     pub rgb: Option<Vec<[u16; 3]>>,
     pub intensity: Vec<u16>,
     pub class: Vec<u8>,
@@ -518,10 +517,11 @@ fn stream_nodes(
             let task = pool.spawn(async move { source.read_node(key).map(|raw| to_node_points(&raw, &affine, spacing)) });
             cloud.loading.insert(key, task);
         }
+        let wanted_set: std::collections::HashSet<Key> = wanted.iter().copied().collect();
         // Show what is wanted; remember when each node was last wanted.
         let now = *frame;
         for (key, (node, _, last)) in cloud.loaded.iter_mut() {
-            let show = wanted.contains(key);
+            let show = wanted_set.contains(key);
             if show {
                 *last = now;
             }
@@ -580,7 +580,6 @@ pub fn to_node_points(raw: &RawNode, affine: &CloudAffine, spacing_m: f32) -> No
     NodePoints {
         center,
         positions,
-        heights: enu.iter().map(|p| p[2] as f32).collect(),
         rgb: raw.rgb.clone(),
         intensity: raw.intensity.clone(),
         class: raw.class.clone(),
@@ -611,9 +610,9 @@ pub fn point_colors(points: &NodePoints, settings: &PointCloudSettings, height_r
             let c = match settings.color_mode {
                 ColorMode::Rgb => match &points.rgb {
                     Some(rgb) => rgb[i].map(|v| f32::from(v) / rgb_scale),
-                    None => ramp((points.heights[i] - h0) / (h1 - h0).max(1e-3)),
+                    None => ramp((points.enu[i][2] as f32 - h0) / (h1 - h0).max(1e-3)),
                 },
-                ColorMode::Elevation => ramp((points.heights[i] - h0) / (h1 - h0).max(1e-3)),
+                ColorMode::Elevation => ramp((points.enu[i][2] as f32 - h0) / (h1 - h0).max(1e-3)),
                 ColorMode::Intensity => {
                     let v = (f32::from(points.intensity.get(i).copied().unwrap_or(0)) / 255.0).min(1.0).sqrt();
                     [v, v, v]

@@ -124,7 +124,8 @@ pub fn deepest_selected_level(selected: &[Key]) -> HashMap<Key, i32> {
             *entry = (*entry).max(level);
         }
     }
-    deepest.retain(|k, _| selected.contains(k));
+    let chosen: std::collections::HashSet<&Key> = selected.iter().collect();
+    deepest.retain(|k, _| chosen.contains(k));
     deepest
 }
 
@@ -132,6 +133,7 @@ pub fn deepest_selected_level(selected: &[Key]) -> HashMap<Key, i32> {
 /// now, least recently wanted first.
 pub fn eviction_order(loaded: &HashMap<Key, (u64, u64)>, wanted: &[Key], keep_points: u64) -> Vec<Key> {
     let mut total: u64 = loaded.values().map(|(points, _)| points).sum();
+    let wanted: std::collections::HashSet<&Key> = wanted.iter().collect();
     let mut idle: Vec<(&Key, &(u64, u64))> = loaded.iter().filter(|(k, _)| !wanted.contains(k)).collect();
     idle.sort_by_key(|(k, (_, last_used))| (*last_used, **k));
     let mut out = Vec::new();

@@ -50,7 +50,6 @@ fn sample_points() -> NodePoints {
     NodePoints {
         center: Vec3::ZERO,
         positions: vec![Vec3::ZERO, Vec3::X, Vec3::Y],
-        heights: vec![0.0, 5.0, 10.0],
         rgb: Some(vec![[255, 0, 0], [0, 255, 0], [0, 0, 255]]),
         intensity: vec![0, 100, 255],
         class: vec![2, 6, 7],
