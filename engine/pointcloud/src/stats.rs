@@ -37,8 +37,8 @@ impl Stats {
 
     pub fn add(&mut self, points: &PointData) {
         self.point_count += points.len() as u64;
-        for (axis, values) in [points.x().collect::<Vec<_>>(), points.y().collect(), points.z().collect()].iter().enumerate() {
-            for &v in values {
+        for ((x, y), z) in points.x().zip(points.y()).zip(points.z()) {
+            for (axis, v) in [x, y, z].into_iter().enumerate() {
                 self.min[axis] = self.min[axis].min(v);
                 self.max[axis] = self.max[axis].max(v);
             }
