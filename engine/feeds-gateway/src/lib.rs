@@ -8,6 +8,7 @@
 //! `GET /stats`. Every request carries a signed role token (`Authorization:
 //! Bearer …` or `?token=`); each client receives only what its role may see.
 
+pub mod link;
 pub mod token;
 
 use std::collections::HashMap;
@@ -25,7 +26,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde::Deserialize;
-use sontinh_feeds::{FeedState, Observation, Registry, Role, parse_compact, parse_sensorthings, parse_time};
+use axum::extract::ws::Utf8Bytes;
+use sontinh_feeds::{ClientRequest, FeedState, Observation, Registry, Role, ServerMessage, parse_compact, parse_request, parse_sensorthings, parse_time};
 use tokio::sync::{RwLock, broadcast};
 
 /// Topic of the compact format.
@@ -90,12 +92,32 @@ pub fn parse_broker(url: &str) -> Result<(String, u16), String> {
     Ok((host.to_owned(), port))
 }
 
+/// An accepted observation, serialised once for each role that may see it
+/// (tourist, operator, planner), so that fanning out to many viewers costs a
+/// clone of shared bytes per viewer.
+type Delta = [Option<Utf8Bytes>; 3];
+
+fn role_slot(role: Role) -> usize {
+    match role {
+        Role::Tourist => 0,
+        Role::Operator => 1,
+        Role::Planner => 2,
+    }
+}
+
+fn to_text(message: &ServerMessage) -> Utf8Bytes {
+    // Serialising our own plain data cannot fail; an empty frame would be ignored by viewers.
+    serde_json::to_string(message).unwrap_or_default().into()
+}
+
 struct Shared {
     state: RwLock<FeedState>,
-    deltas: broadcast::Sender<Arc<Observation>>,
+    deltas: broadcast::Sender<Arc<Delta>>,
     broker_connected: AtomicBool,
     secret: Vec<u8>,
     snapshots: Option<PathBuf>,
+    /// Set when the gateway stops: viewers get a close frame.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// Runs until `shutdown` completes; `bound` receives the address served.
@@ -114,6 +136,7 @@ pub async fn run_gateway(
         broker_connected: AtomicBool::new(false),
         secret: config.secret.as_bytes().to_vec(),
         snapshots: config.snapshots.clone(),
+        closing: tokio::sync::watch::channel(false).0,
     });
 
     let mut options = MqttOptions::new(config.client_id.clone(), host, port);
@@ -129,7 +152,7 @@ pub async fn run_gateway(
         .route("/ws", get(ws_handler))
         .route("/snapshots/{file}", get(snapshot_handler))
         .route("/stats", get(stats_handler))
-        .with_state(shared);
+        .with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -138,6 +161,8 @@ pub async fn run_gateway(
         let _ = tx.send(address);
     }
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    // WebSocket sessions live outside the server's connection tracking: close them.
+    let _ = shared.closing.send(true);
     mqtt.abort();
     served.map_err(|e| e.to_string())
 }
@@ -193,7 +218,10 @@ async fn handle_message(shared: &Shared, topic: &str, payload: &[u8]) {
     let result = parsed.and_then(|o| state.apply(o.clone()).map(|()| o));
     match result {
         Ok(o) => {
-            let _ = shared.deltas.send(Arc::new(o));
+            let delta: Delta = [Role::Tourist, Role::Operator, Role::Planner]
+                .map(|role| state.delta_for(&o, role).map(|observation| to_text(&ServerMessage::Observation { observation })));
+            drop(state);
+            let _ = shared.deltas.send(Arc::new(delta));
         }
         Err(reject) => {
             if state.count_reject(&reject) {
@@ -322,38 +350,36 @@ async fn ws_handler(
 }
 
 /// One viewer: the snapshot, then every visible delta; the broker's state
-/// whenever it changes.
+/// whenever it changes; history on request.
 async fn serve_viewer(mut socket: WebSocket, shared: Arc<Shared>, role: Role) {
     // Subscribe before the snapshot so that nothing falls between them.
     let mut deltas = shared.deltas.subscribe();
-    let snapshot = {
-        let state = shared.state.read().await;
-        serde_json::json!({ "type": "snapshot", "role": role, "snapshot": state.snapshot_for(role),
-            "broker_connected": shared.broker_connected.load(Ordering::Relaxed) })
-    };
-    if socket.send(Message::Text(snapshot.to_string().into())).await.is_err() {
+    let snapshot = snapshot_message(&shared, role, 0).await;
+    if socket.send(Message::Text(snapshot)).await.is_err() {
         return;
     }
     let mut connected = shared.broker_connected.load(Ordering::Relaxed);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let slot = role_slot(role);
+    let mut closing = shared.closing.subscribe();
     loop {
         tokio::select! {
+            _ = closing.changed() => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
             delta = deltas.recv() => match delta {
-                Ok(o) => {
-                    let visible = shared.state.read().await.delta_for(&o, role);
-                    if let Some(o) = visible {
-                        let text = serde_json::json!({ "type": "observation", "observation": o }).to_string();
-                        if socket.send(Message::Text(text.into())).await.is_err() {
-                            return;
-                        }
+                Ok(delta) => {
+                    if let Some(text) = &delta[slot]
+                        && socket.send(Message::Text(text.clone())).await.is_err()
+                    {
+                        return;
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     // A slow viewer gets a fresh snapshot instead of a gap.
-                    let state = shared.state.read().await;
-                    let text = serde_json::json!({ "type": "snapshot", "role": role, "lagged": n, "snapshot": state.snapshot_for(role) }).to_string();
-                    drop(state);
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+                    let text = snapshot_message(&shared, role, n).await;
+                    if socket.send(Message::Text(text)).await.is_err() {
                         return;
                     }
                 }
@@ -363,18 +389,49 @@ async fn serve_viewer(mut socket: WebSocket, shared: Arc<Shared>, role: Role) {
                 let now = shared.broker_connected.load(Ordering::Relaxed);
                 if now != connected {
                     connected = now;
-                    let text = serde_json::json!({ "type": "status", "broker_connected": now }).to_string();
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+                    if socket.send(Message::Text(to_text(&ServerMessage::Status { broker_connected: now }))).await.is_err() {
                         return;
                     }
                 }
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Text(text))) => {
+                    let reply = answer_request(&shared, role, &text).await;
+                    if socket.send(Message::Text(reply)).await.is_err() {
+                        return;
+                    }
+                }
                 Some(Ok(_)) => {}
             },
         }
     }
+}
+
+async fn snapshot_message(shared: &Shared, role: Role, lagged: u64) -> Utf8Bytes {
+    let state = shared.state.read().await;
+    to_text(&ServerMessage::Snapshot {
+        role,
+        snapshot: state.snapshot_for(role),
+        broker_connected: shared.broker_connected.load(Ordering::Relaxed),
+        lagged,
+    })
+}
+
+/// A viewer's request, answered with what its role may see.
+async fn answer_request(shared: &Shared, role: Role, text: &str) -> Utf8Bytes {
+    let reply = match parse_request(text) {
+        Ok(ClientRequest::History { from_ms, to_ms }) => {
+            let state = shared.state.read().await;
+            let mut observations = Vec::new();
+            for device in state.registry().devices().iter().filter(|d| d.visible_to(role)) {
+                observations.extend(state.history(&device.id, from_ms, to_ms).iter().map(|o| o.view_for(role)));
+            }
+            ServerMessage::History { observations }
+        }
+        Err(message) => ServerMessage::Error { message },
+    };
+    to_text(&reply)
 }
 
 /// A recorded scenario line: a compact message (its `time` paces the replay).

@@ -4,155 +4,15 @@
 //! the real WebSocket, rejects counted, and no QoS 1 message lost when the
 //! broker restarts in the middle of a replay.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use rumqttc::QoS;
 use sontinh_feeds::Role;
-use sontinh_feeds_gateway::{COMPACT_TOPIC, GatewayConfig, replay, run_gateway, token};
+use sontinh_feeds_gateway::{COMPACT_TOPIC, replay};
 
-const DEVICES: &str = r#"[
-  {"id": "thach-han", "names": {"vi": "Trạm Thạch Hãn", "en": "Thạch Hãn gauge"},
-   "kind": "water_gauge", "river": "Thạch Hãn", "alarm_levels_m": [3.0, 4.5, 6.0],
-   "position": [107.19, 16.75, 0.0], "owner": "KTTV", "visible_to": ["tourist", "operator", "planner"], "expected_period_s": 900},
-  {"id": "cam-gate", "names": {"vi": "Camera cổng", "en": "Gate camera"}, "kind": "camera",
-   "heading_deg": 180.0, "pitch_deg": -10.0, "fov_deg": 60.0, "snapshot_url": "/snapshots/human.jpg",
-   "position": [107.194, 16.745, 6.0], "owner": "IOC", "visible_to": ["tourist", "operator"], "expected_period_s": 60},
-  {"id": "cam-pump", "names": {"vi": "Camera trạm bơm", "en": "Pump camera"}, "kind": "camera",
-   "heading_deg": 90.0, "pitch_deg": -20.0, "fov_deg": 70.0, "position": [107.1, 16.8, 4.0],
-   "owner": "IOC", "visible_to": ["operator"], "expected_period_s": 60}
-]"#;
+mod common;
 
-struct Broker {
-    child: Child,
-    config: PathBuf,
-}
-
-impl Broker {
-    fn start(dir: &Path, port: u16) -> Broker {
-        // mosquitto started as root drops to its own user: let it write its store here.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let config = dir.join("mosquitto.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\n",
-                dir.display()
-            ),
-        )
-        .unwrap();
-        Broker {
-            child: spawn_mosquitto(&config),
-            config,
-        }
-    }
-
-    /// A clean stop (the broker saves its sessions), then a new broker on the same port and store.
-    fn restart(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-        std::thread::sleep(Duration::from_millis(300));
-        self.child = spawn_mosquitto(&self.config);
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_mosquitto(config: &Path) -> Child {
-    let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("mosquitto");
-    let child = Command::new(binary)
-        .arg("-c")
-        .arg(config)
-        .spawn()
-        .expect("mosquitto runs (tools/setup-debian.sh installs it)");
-    std::thread::sleep(Duration::from_millis(400));
-    child
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start_gateway(dir: &Path, port: u16) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    std::fs::write(dir.join("devices.json"), DEVICES).unwrap();
-    let config = dir.join("gateway.toml");
-    std::fs::write(
-        &config,
-        format!("broker = \"mqtt://127.0.0.1:{port}\"\nlisten = \"127.0.0.1:0\"\ndevices = \"devices.json\"\nsecret = \"test-secret-123\"\nclient_id = \"gw-test-{port}\"\n"),
-    )
-    .unwrap();
-    let config = GatewayConfig::load(&config).unwrap();
-    let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        run_gateway(config, Some(bound_tx), async move {
-            let _ = stop_rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    (bound_rx.await.unwrap(), stop_tx)
-}
-
-fn bearer(role: Role) -> String {
-    token::issue(b"test-secret-123", role, chrono_now() + 3600)
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-async fn publisher(port: u16) -> AsyncClient {
-    let mut options = MqttOptions::new(format!("pub-{port}"), "127.0.0.1", port);
-    options.set_keep_alive(Duration::from_secs(5));
-    let (client, mut eventloop) = AsyncClient::new(options, 100);
-    tokio::spawn(async move {
-        loop {
-            if eventloop.poll().await.is_err() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    });
-    client
-}
-
-async fn http_get(address: SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
-}
-
-/// Reads WebSocket text messages until `until` holds or two seconds pass.
-async fn collect(ws: &mut (impl StreamExt<Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>> + Unpin), until: impl Fn(&[String]) -> bool) -> Vec<String> {
-    let mut got = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !until(&got) {
-        match tokio::time::timeout_at(deadline, ws.next()).await {
-            Ok(Some(Ok(message))) => {
-                if let Ok(text) = message.into_text() {
-                    got.push(text.to_string());
-                }
-            }
-            _ => break,
-        }
-    }
-    got
-}
+use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tourists_never_receive_camera_urls_or_operator_devices() {

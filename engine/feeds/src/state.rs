@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Device, Observation, Reading, Role, alarm_level};
 use crate::parse::Reject;
@@ -20,7 +20,7 @@ pub struct FeedState {
 }
 
 /// Everything a role may see at one moment: the first message to a viewer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub devices: Vec<Device>,
     pub latest: Vec<Observation>,

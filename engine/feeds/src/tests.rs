@@ -165,3 +165,131 @@ fn the_october_2020_scenario_replays_cleanly() {
     let tourist = serde_json::to_string(&state.snapshot_for(Role::Tourist)).unwrap();
     assert!(!tourist.contains("snapshot_url") && !tourist.contains("light-"), "tourists see gauges and public cameras only");
 }
+
+fn gauge_obs(time_ms: i64, level_m: f64) -> Observation {
+    Observation {
+        device: "thach-han".to_owned(),
+        time_ms,
+        reading: Reading::WaterLevel { level_m },
+    }
+}
+
+fn operator_client() -> FeedClient {
+    let mut s = state();
+    s.apply(gauge_obs(1_000, 2.0)).unwrap();
+    let message = ServerMessage::Snapshot {
+        role: Role::Operator,
+        snapshot: s.snapshot_for(Role::Operator),
+        broker_connected: true,
+        lagged: 0,
+    };
+    let mut client = FeedClient::new(8);
+    client.handle(LinkEvent::Connected);
+    client.handle(LinkEvent::Text(serde_json::to_string(&message).unwrap()));
+    client
+}
+
+#[test]
+fn client_takes_the_snapshot_then_deltas_in_time_order() {
+    let mut client = operator_client();
+    assert_eq!(client.connection(), &Connection::Connected { broker_connected: true });
+    assert_eq!(client.devices().len(), 4, "operators see the gauge, both cameras and the light");
+    let gauge = client.device_index("thach-han").unwrap();
+    assert_eq!(client.take_changed().len(), 4);
+    let delta = serde_json::to_string(&ServerMessage::Observation { observation: gauge_obs(2_000, 4.6) }).unwrap();
+    client.handle(LinkEvent::Text(delta));
+    assert_eq!(client.take_changed(), vec![gauge]);
+    assert_eq!(client.alarm_at(gauge, 2_000), Some(2));
+    assert_eq!(client.alarm_at(gauge, 1_500), Some(0), "the timeline shows the past as it was");
+    // History arriving late fills the past without changing the present or raising alarms.
+    client.apply(ServerMessage::History { observations: vec![gauge_obs(500, 6.5), gauge_obs(1_000, 2.0)] });
+    assert_eq!(client.latest(gauge).unwrap().time_ms, 2_000);
+    assert!(client.take_changed().is_empty());
+    assert_eq!(client.history(gauge).count(), 3);
+    assert_eq!(client.time_range(), Some((500, 2_000)));
+    assert_eq!(client.alarms().count(), 1);
+}
+
+#[test]
+fn client_alarm_list_is_newest_first_and_acknowledged() {
+    let mut client = operator_client();
+    for (t, level) in [(2_000, 3.5), (3_000, 4.0), (4_000, 6.2), (5_000, 5.0), (6_000, 6.1)] {
+        client.apply(ServerMessage::Observation { observation: gauge_obs(t, level) });
+    }
+    let levels: Vec<(i64, u8)> = client
+        .alarms()
+        .map(|a| match a.kind {
+            AlarmKind::Flood { level, .. } => (a.time_ms, level),
+            _ => panic!("only flood alarms here"),
+        })
+        .collect();
+    // Rises only: I at 3.5 m, III at 6.2 m, III again after falling back to II.
+    assert_eq!(levels, vec![(6_000, 3), (4_000, 3), (2_000, 1)]);
+    assert_eq!(client.unacknowledged(), 3);
+    let newest = client.alarms().next().unwrap().id;
+    assert!(client.acknowledge(newest));
+    assert!(!client.acknowledge(9_999));
+    assert_eq!(client.unacknowledged(), 2);
+    client.apply(ServerMessage::Observation {
+        observation: Observation {
+            device: "light-1".to_owned(),
+            time_ms: 7_000,
+            reading: Reading::Light { on: false, dim: 0.0, fault: Some("lamp".to_owned()) },
+        },
+    });
+    assert!(matches!(client.alarms().next().unwrap().kind, AlarmKind::LightFault { .. }));
+}
+
+#[test]
+fn client_keeps_its_state_when_disconnected_and_counts_garbage() {
+    let mut client = operator_client();
+    let gauge = client.device_index("thach-han").unwrap();
+    client.handle(LinkEvent::Disconnected("connection reset".to_owned()));
+    client.handle(LinkEvent::Connecting);
+    assert!(matches!(client.connection(), Connection::Disconnected { .. }), "retrying still shows disconnected");
+    assert_eq!(client.latest(gauge).unwrap().time_ms, 1_000);
+    client.handle(LinkEvent::Text("{not json".to_owned()));
+    client.handle(LinkEvent::Text(r#"{"type":"observation","observation":{"device":"x"}}"#.to_owned()));
+    assert_eq!(client.bad_messages().0, 2);
+    // Unknown devices are ignored, not invented.
+    client.apply(ServerMessage::Observation { observation: Observation { device: "nobody".to_owned(), ..gauge_obs(9, 1.0) } });
+    assert_eq!(client.devices().len(), 4);
+}
+
+#[test]
+fn client_staleness_follows_the_timeline() {
+    let client = operator_client();
+    let gauge = client.device_index("thach-han").unwrap();
+    assert!(!client.is_stale(gauge, 1_000 + 1_800_000));
+    assert!(client.is_stale(gauge, 1_000 + 1_800_001), "900 s period: stale after 1800 s");
+    assert!(client.is_stale(gauge, 999), "nothing reported yet at that time");
+}
+
+#[test]
+fn client_history_is_bounded() {
+    let mut client = operator_client();
+    let gauge = client.device_index("thach-han").unwrap();
+    for t in 2..40 {
+        client.apply(ServerMessage::Observation { observation: gauge_obs(t * 1_000, 1.0) });
+    }
+    assert_eq!(client.history(gauge).count(), 8);
+    assert_eq!(client.latest(gauge).unwrap().time_ms, 39_000);
+}
+
+#[test]
+fn reach_surface_interpolates_between_gauges() {
+    let levels = reach_surface(&[(1000.0, 7.4), (0.0, 8.0)], &[-50.0, 0.0, 500.0, 1000.0, 2000.0]).unwrap();
+    approx::assert_relative_eq!(levels.as_slice(), [8.0, 8.0, 7.7, 7.4, 7.4].as_slice(), epsilon = 1e-12);
+    assert_eq!(reach_surface(&[(5.0, 2.0)], &[0.0, 9.0]).unwrap(), vec![2.0, 2.0]);
+    assert!(reach_surface(&[], &[0.0]).is_none());
+}
+
+#[test]
+fn requests_are_parsed_with_limits() {
+    assert_eq!(
+        parse_request(r#"{"type":"history","from_ms":0,"to_ms":5}"#).unwrap(),
+        ClientRequest::History { from_ms: 0, to_ms: 5 }
+    );
+    assert!(parse_request("{}").unwrap_err().contains("bad request"));
+    assert!(parse_request(&"x".repeat(5000)).unwrap_err().contains("larger"));
+}

@@ -1,0 +1,393 @@
+//! A viewer's side of the feed: what the gateway has sent, kept so that the
+//! twin can show it now or at any moment of the timeline. Transport-free
+//! (the native viewer feeds it from a WebSocket thread, the browser from its
+//! own WebSocket), so it builds for wasm32.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Device, DeviceKind, Observation, Reading, Role, alarm_level};
+use crate::protocol::ServerMessage;
+
+/// What a transport reports to the client.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkEvent {
+    /// Trying to reach the gateway (first time, or again after a failure).
+    Connecting,
+    /// The WebSocket is open.
+    Connected,
+    /// A text frame from the gateway.
+    Text(String),
+    /// The WebSocket closed or could not open; the transport retries with backoff.
+    Disconnected(String),
+    /// A camera snapshot image fetched for `url`.
+    Image { url: String, bytes: Vec<u8> },
+}
+
+/// The viewer's link to the gateway, always shown on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Connection {
+    Connecting,
+    /// The gateway is reachable; `broker_connected` is its own link to the broker.
+    Connected { broker_connected: bool },
+    /// Lost; the last known state stays on screen.
+    Disconnected { reason: String },
+}
+
+/// Why an operator's attention is asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AlarmKind {
+    /// A gauge rose to Báo động `level` (1–3).
+    Flood { level: u8, level_m: f64 },
+    CameraOffline,
+    LightFault { fault: String },
+}
+
+/// One entry of the alarm list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub id: u64,
+    pub device: String,
+    pub time_ms: i64,
+    #[serde(flatten)]
+    pub kind: AlarmKind,
+    pub acknowledged: bool,
+}
+
+/// Alarms kept; the oldest acknowledged ones go first when full.
+pub const MAX_ALARMS: usize = 1000;
+
+/// The feed as one viewer knows it.
+#[derive(Debug)]
+pub struct FeedClient {
+    role: Option<Role>,
+    devices: Vec<Device>,
+    index: HashMap<String, usize>,
+    /// Per device, oldest first, bounded by `history_len`.
+    history: Vec<VecDeque<Observation>>,
+    history_len: usize,
+    connection: Connection,
+    alarms: Vec<Alarm>,
+    next_alarm: u64,
+    /// Devices whose latest state changed since [`FeedClient::take_changed`].
+    changed: Vec<usize>,
+    changed_flag: Vec<bool>,
+    /// Bumped when the device list itself changes (markers must be rebuilt).
+    devices_version: u64,
+    latest_time_ms: Option<i64>,
+    /// Messages that could not be understood, with the last reason.
+    bad_messages: u64,
+    last_error: Option<String>,
+    images: HashMap<String, Vec<u8>>,
+    images_version: u64,
+}
+
+impl FeedClient {
+    pub fn new(history_len: usize) -> FeedClient {
+        FeedClient {
+            role: None,
+            devices: Vec::new(),
+            index: HashMap::new(),
+            history: Vec::new(),
+            history_len: history_len.max(1),
+            connection: Connection::Connecting,
+            alarms: Vec::new(),
+            next_alarm: 1,
+            changed: Vec::new(),
+            changed_flag: Vec::new(),
+            devices_version: 0,
+            latest_time_ms: None,
+            bad_messages: 0,
+            last_error: None,
+            images: HashMap::new(),
+            images_version: 0,
+        }
+    }
+
+    /// Applies what the transport reports.
+    pub fn handle(&mut self, event: LinkEvent) {
+        match event {
+            LinkEvent::Connecting => {
+                // Keep "disconnected" visible while retrying: it is what the operator must know.
+                if !matches!(self.connection, Connection::Disconnected { .. }) {
+                    self.connection = Connection::Connecting;
+                }
+            }
+            LinkEvent::Connected => self.connection = Connection::Connected { broker_connected: false },
+            LinkEvent::Disconnected(reason) => self.connection = Connection::Disconnected { reason },
+            LinkEvent::Text(text) => {
+                if let Err(e) = self.apply_text(&text) {
+                    self.bad_messages += 1;
+                    self.last_error = Some(e);
+                }
+            }
+            LinkEvent::Image { url, bytes } => {
+                self.images.insert(url, bytes);
+                self.images_version += 1;
+            }
+        }
+    }
+
+    /// Applies one message from the gateway.
+    pub fn apply_text(&mut self, text: &str) -> Result<(), String> {
+        let message: ServerMessage = serde_json::from_str(text).map_err(|e| format!("message from the gateway not understood: {e}"))?;
+        self.apply(message);
+        Ok(())
+    }
+
+    pub fn apply(&mut self, message: ServerMessage) {
+        match message {
+            ServerMessage::Snapshot {
+                role,
+                snapshot,
+                broker_connected,
+                ..
+            } => {
+                self.role = Some(role);
+                self.connection = Connection::Connected { broker_connected };
+                self.set_devices(snapshot.devices);
+                for o in snapshot.latest {
+                    self.insert(o);
+                }
+            }
+            ServerMessage::Observation { observation } => self.insert(observation),
+            ServerMessage::Status { broker_connected } => self.connection = Connection::Connected { broker_connected },
+            ServerMessage::History { observations } => {
+                for o in observations {
+                    self.insert(o);
+                }
+            }
+            ServerMessage::Error { message } => self.last_error = Some(message),
+        }
+    }
+
+    /// A new device list: history is kept for devices that remain.
+    fn set_devices(&mut self, devices: Vec<Device>) {
+        let same = devices.len() == self.devices.len() && devices.iter().zip(&self.devices).all(|(a, b)| a == b);
+        if same {
+            return;
+        }
+        let mut old: HashMap<String, VecDeque<Observation>> = self
+            .devices
+            .iter()
+            .map(|d| d.id.clone())
+            .zip(std::mem::take(&mut self.history))
+            .collect();
+        self.index = devices.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
+        self.history = devices.iter().map(|d| old.remove(&d.id).unwrap_or_default()).collect();
+        self.devices = devices;
+        self.changed_flag = vec![true; self.devices.len()];
+        self.changed = (0..self.devices.len()).collect();
+        self.devices_version += 1;
+    }
+
+    /// Files an observation in time order. One older than the device's
+    /// latest (history arriving after live data) goes into the past without
+    /// changing the present; duplicates are dropped.
+    fn insert(&mut self, o: Observation) {
+        let Some(&i) = self.index.get(&o.device) else { return };
+        let previous = self.history[i].back().cloned();
+        let history = &mut self.history[i];
+        match history.binary_search_by_key(&o.time_ms, |h| h.time_ms) {
+            Ok(_) => return,
+            Err(at) => {
+                if history.len() == self.history_len {
+                    if at == 0 {
+                        return; // older than everything kept
+                    }
+                    history.pop_front();
+                    history.insert(at - 1, o.clone());
+                } else {
+                    history.insert(at, o.clone());
+                }
+            }
+        }
+        let is_latest = previous.as_ref().is_none_or(|p| o.time_ms > p.time_ms);
+        if is_latest {
+            self.latest_time_ms = Some(self.latest_time_ms.map_or(o.time_ms, |t| t.max(o.time_ms)));
+            self.raise_alarms(i, previous.as_ref(), &o);
+            if !self.changed_flag[i] {
+                self.changed_flag[i] = true;
+                self.changed.push(i);
+            }
+        }
+    }
+
+    fn raise_alarms(&mut self, i: usize, previous: Option<&Observation>, o: &Observation) {
+        let kind = match (&self.devices[i].kind, &o.reading) {
+            (DeviceKind::WaterGauge { alarm_levels_m, .. }, Reading::WaterLevel { level_m }) => {
+                let before = match previous.map(|p| &p.reading) {
+                    Some(Reading::WaterLevel { level_m }) => alarm_level(alarm_levels_m, *level_m),
+                    _ => 0,
+                };
+                let now = alarm_level(alarm_levels_m, *level_m);
+                (now > before).then_some(AlarmKind::Flood {
+                    level: now,
+                    level_m: *level_m,
+                })
+            }
+            (DeviceKind::Camera { .. }, Reading::Camera { online: false, .. }) => {
+                let was_online = !matches!(previous.map(|p| &p.reading), Some(Reading::Camera { online: false, .. }));
+                was_online.then_some(AlarmKind::CameraOffline)
+            }
+            (DeviceKind::StreetLight, Reading::Light { fault: Some(fault), .. }) => {
+                let same = matches!(previous.map(|p| &p.reading), Some(Reading::Light { fault: Some(f), .. }) if f == fault);
+                (!same).then(|| AlarmKind::LightFault { fault: fault.clone() })
+            }
+            _ => None,
+        };
+        let Some(kind) = kind else { return };
+        if self.alarms.len() >= MAX_ALARMS {
+            let drop_at = self.alarms.iter().position(|a| a.acknowledged).unwrap_or(0);
+            self.alarms.remove(drop_at);
+        }
+        self.alarms.push(Alarm {
+            id: self.next_alarm,
+            device: o.device.clone(),
+            time_ms: o.time_ms,
+            kind,
+            acknowledged: false,
+        });
+        self.next_alarm += 1;
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    pub fn devices(&self) -> &[Device] {
+        &self.devices
+    }
+
+    pub fn device_index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// Changes whenever the device list does.
+    pub fn devices_version(&self) -> u64 {
+        self.devices_version
+    }
+
+    /// Devices whose latest state changed since the last call.
+    pub fn take_changed(&mut self) -> Vec<usize> {
+        for &i in &self.changed {
+            self.changed_flag[i] = false;
+        }
+        std::mem::take(&mut self.changed)
+    }
+
+    pub fn latest(&self, device: usize) -> Option<&Observation> {
+        self.history.get(device)?.back()
+    }
+
+    /// The device's state at `time_ms`: its last observation at or before then.
+    pub fn at(&self, device: usize, time_ms: i64) -> Option<&Observation> {
+        let h = self.history.get(device)?;
+        let after = h.partition_point(|o| o.time_ms <= time_ms);
+        after.checked_sub(1).and_then(|i| h.get(i))
+    }
+
+    pub fn history(&self, device: usize) -> impl Iterator<Item = &Observation> {
+        self.history.get(device).into_iter().flatten()
+    }
+
+    /// A device that had not reported for twice its expected period at `time_ms`.
+    pub fn is_stale(&self, device: usize, time_ms: i64) -> bool {
+        let Some(d) = self.devices.get(device) else { return false };
+        match self.at(device, time_ms) {
+            Some(o) => (time_ms - o.time_ms) as f64 > 2.0 * d.expected_period_s * 1000.0,
+            None => true,
+        }
+    }
+
+    /// The alarm level of a gauge at `time_ms`.
+    pub fn alarm_at(&self, device: usize, time_ms: i64) -> Option<u8> {
+        let DeviceKind::WaterGauge { alarm_levels_m, .. } = &self.devices.get(device)?.kind else { return None };
+        match self.at(device, time_ms)?.reading {
+            Reading::WaterLevel { level_m } => Some(alarm_level(alarm_levels_m, level_m)),
+            _ => None,
+        }
+    }
+
+    /// The newest observation time seen: "now" of the feed.
+    pub fn latest_time_ms(&self) -> Option<i64> {
+        self.latest_time_ms
+    }
+
+    /// The span the timeline can scrub over.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let first = self.history.iter().filter_map(|h| h.front()).map(|o| o.time_ms).min()?;
+        Some((first, self.latest_time_ms?))
+    }
+
+    /// Alarms, newest first.
+    pub fn alarms(&self) -> impl Iterator<Item = &Alarm> {
+        self.alarms.iter().rev()
+    }
+
+    pub fn unacknowledged(&self) -> usize {
+        self.alarms.iter().filter(|a| !a.acknowledged).count()
+    }
+
+    /// Marks an alarm as seen; false when there is no such alarm.
+    pub fn acknowledge(&mut self, id: u64) -> bool {
+        match self.alarms.iter_mut().find(|a| a.id == id) {
+            Some(a) => {
+                a.acknowledged = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn acknowledge_all(&mut self) {
+        for a in &mut self.alarms {
+            a.acknowledged = true;
+        }
+    }
+
+    /// Messages that were not understood, and the last reason.
+    pub fn bad_messages(&self) -> (u64, Option<&str>) {
+        (self.bad_messages, self.last_error.as_deref())
+    }
+
+    pub fn image(&self, url: &str) -> Option<&[u8]> {
+        self.images.get(url).map(Vec::as_slice)
+    }
+
+    /// Changes whenever an image arrives.
+    pub fn images_version(&self) -> u64 {
+        self.images_version
+    }
+}
+
+/// The water surface along a river reach: levels at `stations` (distance
+/// along the reach, level) interpolated linearly at `chainages`, held level
+/// beyond the first and last station. `None` without any station.
+pub fn reach_surface(stations: &[(f64, f64)], chainages: &[f64]) -> Option<Vec<f64>> {
+    let mut sorted: Vec<(f64, f64)> = stations.iter().copied().filter(|(c, l)| c.is_finite() && l.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(
+        chainages
+            .iter()
+            .map(|&c| {
+                let after = sorted.partition_point(|s| s.0 <= c);
+                match (after.checked_sub(1).map(|i| sorted[i]), sorted.get(after)) {
+                    (Some(a), Some(b)) if b.0 > a.0 => a.1 + (b.1 - a.1) * (c - a.0) / (b.0 - a.0),
+                    (Some(a), _) => a.1,
+                    (None, Some(b)) => b.1,
+                    (None, None) => sorted[0].1,
+                }
+            })
+            .collect(),
+    )
+}

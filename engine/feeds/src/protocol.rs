@@ -1,0 +1,56 @@
+//! What the gateway and a viewer say to each other over the WebSocket.
+//!
+//! Gateway → viewer: one JSON object per text frame, tagged by `type`.
+//! Viewer → gateway: requests, also tagged by `type`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Observation, Role};
+use crate::state::Snapshot;
+
+/// A message from the gateway to a viewer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Everything the viewer's role may see now: the first message, and again
+    /// whenever the viewer fell behind (`lagged` messages were skipped).
+    Snapshot {
+        role: Role,
+        snapshot: Snapshot,
+        broker_connected: bool,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        lagged: u64,
+    },
+    /// One accepted observation.
+    Observation { observation: Observation },
+    /// The gateway's link to the broker went down or came back.
+    Status { broker_connected: bool },
+    /// The reply to [`ClientRequest::History`], oldest first.
+    History { observations: Vec<Observation> },
+    /// A request the gateway could not serve.
+    Error { message: String },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A request from a viewer to the gateway.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientRequest {
+    /// The history of every device the role may see, between two times
+    /// (milliseconds since 1970, inclusive), so that the timeline can scrub back.
+    History { from_ms: i64, to_ms: i64 },
+}
+
+/// Largest request a gateway reads from a viewer.
+pub const MAX_REQUEST_BYTES: usize = 4096;
+
+/// Parses a viewer's request, naming what was wrong.
+pub fn parse_request(text: &str) -> Result<ClientRequest, String> {
+    if text.len() > MAX_REQUEST_BYTES {
+        return Err(format!("request of {} bytes is larger than {MAX_REQUEST_BYTES}", text.len()));
+    }
+    serde_json::from_str(text).map_err(|e| format!("bad request: {e}"))
+}
