@@ -135,8 +135,15 @@ async fn serve(
         tokio::select! {
             frame = read.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    let urls = snapshot_urls(&text, &mut role);
-                    if tx.send(LinkEvent::Text(text.to_string())).is_err() {
+                    // Parsed here, off the viewer's frame; what does not parse goes on as text to be counted.
+                    let (event, urls) = match serde_json::from_str::<ServerMessage>(&text) {
+                        Ok(message) => {
+                            let urls = snapshot_urls(&message, &mut role);
+                            (LinkEvent::Message(message), urls)
+                        }
+                        Err(_) => (LinkEvent::Text(text.to_string()), Vec::new()),
+                    };
+                    if tx.send(event).is_err() {
                         return None;
                     }
                     if role.is_some_and(|r| r != Role::Tourist) {
@@ -169,15 +176,14 @@ async fn serve(
 }
 
 /// Snapshot addresses mentioned by a message; notes the role from a snapshot.
-fn snapshot_urls(text: &str, role: &mut Option<Role>) -> Vec<String> {
-    let Ok(message) = serde_json::from_str::<ServerMessage>(text) else { return Vec::new() };
+fn snapshot_urls(message: &ServerMessage, role: &mut Option<Role>) -> Vec<String> {
     let mut urls = Vec::new();
     let mut take = |reading: &Reading| {
         if let Reading::Camera { snapshot_url: Some(u), .. } = reading {
             urls.push(u.clone());
         }
     };
-    match &message {
+    match message {
         ServerMessage::Snapshot { role: r, snapshot, .. } => {
             *role = Some(*r);
             snapshot.latest.iter().for_each(|o| take(&o.reading));

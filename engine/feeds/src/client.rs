@@ -19,6 +19,8 @@ pub enum LinkEvent {
     Connected,
     /// A text frame from the gateway.
     Text(String),
+    /// A frame the transport already parsed (off the viewer's thread).
+    Message(ServerMessage),
     /// The WebSocket closed or could not open; the transport retries with backoff.
     Disconnected(String),
     /// A camera snapshot image fetched for `url`.
@@ -123,6 +125,7 @@ impl FeedClient {
                     self.last_error = Some(e);
                 }
             }
+            LinkEvent::Message(message) => self.apply(message),
             LinkEvent::Image { url, bytes } => {
                 self.images.insert(url, bytes);
                 self.images_version += 1;
@@ -188,57 +191,41 @@ impl FeedClient {
     /// changing the present; duplicates are dropped.
     fn insert(&mut self, o: Observation) {
         let Some(&i) = self.index.get(&o.device) else { return };
-        let previous = self.history[i].back().cloned();
-        let history = &mut self.history[i];
-        match history.binary_search_by_key(&o.time_ms, |h| h.time_ms) {
-            Ok(_) => return,
-            Err(at) => {
-                if history.len() == self.history_len {
-                    if at == 0 {
-                        return; // older than everything kept
-                    }
-                    history.pop_front();
-                    history.insert(at - 1, o.clone());
-                } else {
-                    history.insert(at, o.clone());
-                }
-            }
-        }
-        let is_latest = previous.as_ref().is_none_or(|p| o.time_ms > p.time_ms);
-        if is_latest {
+        let history = &self.history[i];
+        let latest_ms = history.back().map(|p| p.time_ms);
+        if latest_ms.is_none_or(|t| o.time_ms > t) {
+            // The common case: a new present.
+            let alarm = alarm_raised(&self.devices[i].kind, history.back().map(|p| &p.reading), &o.reading);
             self.latest_time_ms = Some(self.latest_time_ms.map_or(o.time_ms, |t| t.max(o.time_ms)));
-            self.raise_alarms(i, previous.as_ref(), &o);
+            if let Some(kind) = alarm {
+                self.push_alarm(&o, kind);
+            }
+            let history = &mut self.history[i];
+            if history.len() == self.history_len {
+                history.pop_front();
+            }
+            history.push_back(o);
             if !self.changed_flag[i] {
                 self.changed_flag[i] = true;
                 self.changed.push(i);
             }
+            return;
+        }
+        let history = &mut self.history[i];
+        if let Err(at) = history.binary_search_by_key(&o.time_ms, |h| h.time_ms) {
+            if history.len() == self.history_len {
+                if at == 0 {
+                    return; // older than everything kept
+                }
+                history.pop_front();
+                history.insert(at - 1, o);
+            } else {
+                history.insert(at, o);
+            }
         }
     }
 
-    fn raise_alarms(&mut self, i: usize, previous: Option<&Observation>, o: &Observation) {
-        let kind = match (&self.devices[i].kind, &o.reading) {
-            (DeviceKind::WaterGauge { alarm_levels_m, .. }, Reading::WaterLevel { level_m }) => {
-                let before = match previous.map(|p| &p.reading) {
-                    Some(Reading::WaterLevel { level_m }) => alarm_level(alarm_levels_m, *level_m),
-                    _ => 0,
-                };
-                let now = alarm_level(alarm_levels_m, *level_m);
-                (now > before).then_some(AlarmKind::Flood {
-                    level: now,
-                    level_m: *level_m,
-                })
-            }
-            (DeviceKind::Camera { .. }, Reading::Camera { online: false, .. }) => {
-                let was_online = !matches!(previous.map(|p| &p.reading), Some(Reading::Camera { online: false, .. }));
-                was_online.then_some(AlarmKind::CameraOffline)
-            }
-            (DeviceKind::StreetLight, Reading::Light { fault: Some(fault), .. }) => {
-                let same = matches!(previous.map(|p| &p.reading), Some(Reading::Light { fault: Some(f), .. }) if f == fault);
-                (!same).then(|| AlarmKind::LightFault { fault: fault.clone() })
-            }
-            _ => None,
-        };
-        let Some(kind) = kind else { return };
+    fn push_alarm(&mut self, o: &Observation, kind: AlarmKind) {
         if self.alarms.len() >= MAX_ALARMS {
             let drop_at = self.alarms.iter().position(|a| a.acknowledged).unwrap_or(0);
             self.alarms.remove(drop_at);
@@ -364,6 +351,30 @@ impl FeedClient {
     /// Changes whenever an image arrives.
     pub fn images_version(&self) -> u64 {
         self.images_version
+    }
+}
+
+/// The alarm a new reading raises, given the one before it: a gauge rising
+/// to a higher Báo động level, a camera going offline, a light's new fault.
+fn alarm_raised(kind: &DeviceKind, previous: Option<&Reading>, reading: &Reading) -> Option<AlarmKind> {
+    match (kind, reading) {
+        (DeviceKind::WaterGauge { alarm_levels_m, .. }, Reading::WaterLevel { level_m }) => {
+            let before = match previous {
+                Some(Reading::WaterLevel { level_m }) => alarm_level(alarm_levels_m, *level_m),
+                _ => 0,
+            };
+            let now = alarm_level(alarm_levels_m, *level_m);
+            (now > before).then_some(AlarmKind::Flood { level: now, level_m: *level_m })
+        }
+        (DeviceKind::Camera { .. }, Reading::Camera { online: false, .. }) => {
+            let was_online = !matches!(previous, Some(Reading::Camera { online: false, .. }));
+            was_online.then_some(AlarmKind::CameraOffline)
+        }
+        (DeviceKind::StreetLight, Reading::Light { fault: Some(fault), .. }) => {
+            let same = matches!(previous, Some(Reading::Light { fault: Some(f), .. }) if f == fault);
+            (!same).then(|| AlarmKind::LightFault { fault: fault.clone() })
+        }
+        _ => None,
     }
 }
 

@@ -203,6 +203,20 @@ pub struct Feeds {
     pub gateway: String,
     /// Gateway or replay configuration, resolved like layer paths.
     pub config: Option<PathBuf>,
+    /// River reaches whose water surface follows the gauges on them.
+    pub reaches: Vec<RiverReach>,
+}
+
+/// A stretch of river drawn at the level its gauges report: the surface is
+/// interpolated along `path` between the gauges of `river`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RiverReach {
+    /// Matches the `river` of water gauges in the feed.
+    pub river: String,
+    pub name: Text,
+    /// Centre line in scene ENU metres, upstream first.
+    pub path: Vec<[f64; 2]>,
+    pub width_m: f64,
 }
 
 /// A flood scenario for planners; `sontinh flood run` reads its forcing here.

@@ -146,6 +146,19 @@ pub struct RawFeeds {
     pub gateway: Spanned<String>,
     #[serde(default)]
     pub config: Option<Spanned<String>>,
+    #[serde(default)]
+    pub reach: Vec<Spanned<RawReach>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReach {
+    pub river: Spanned<String>,
+    pub name: RawText,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
+    pub path: Spanned<Vec<[f64; 2]>>,
+    pub width_m: Spanned<f64>,
 }
 
 #[derive(Deserialize)]

@@ -197,3 +197,45 @@ fn a_missing_layer_file_keeps_the_scene_but_is_reported() {
     assert_eq!(scene.missing_files[0].line(), Some(23));
     assert!(matches!(&scene.layers[1].source, LayerSource::Missing { path, .. } if path == "no-such-survey.copc.laz"));
 }
+
+#[test]
+fn river_reaches_are_read_in_any_crs_and_checked() {
+    let text = format!(
+        r#"{MINIMAL}
+[feeds]
+gateway = "ws://127.0.0.1:8787/ws"
+[[feeds.reach]]
+river = "Thạch Hãn"
+name = {{ vi = "Sông Thạch Hãn", en = "Thạch Hãn river" }}
+path = [[-560.0, -1800.0], [-700.0, -900.0]]
+width_m = 220.0
+[[feeds.reach]]
+river = "Hiếu"
+name = {{ vi = "Sông Hiếu", en = "Hiếu river" }}
+crs = "EPSG:4326"
+path = [[107.194, 16.747], [107.194, 16.757]]
+width_m = 150.0
+"#
+    );
+    let scene = parse_str(&text).unwrap();
+    let reaches = &scene.feeds.unwrap().reaches;
+    assert_eq!(reaches.len(), 2);
+    assert_eq!(reaches[0].path[1], [-700.0, -900.0]);
+    // 0.01° of latitude north of a point near the origin: about 1.1 km.
+    let north = reaches[1].path[1][1] - reaches[1].path[0][1];
+    assert!((north - 1106.0).abs() < 10.0, "{north}");
+
+    let bad = format!(
+        r#"{MINIMAL}
+[feeds]
+gateway = "ws://127.0.0.1:8787/ws"
+[[feeds.reach]]
+river = "Thạch Hãn"
+name = {{ vi = "a", en = "a" }}
+path = [[0.0, 0.0]]
+width_m = -3.0
+"#
+    );
+    let e = parse_str(&bad).unwrap_err().to_string();
+    assert!(e.contains("at least two points") && e.contains("width_m is -3"), "{e}");
+}

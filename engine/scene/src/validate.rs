@@ -359,9 +359,44 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 None
             }
         });
+        let mut reaches = Vec::new();
+        for spanned in &feeds.reach {
+            let r = spanned.get_ref();
+            let name = c.text(
+                &r.river,
+                RawText {
+                    vi: r.name.vi.clone(),
+                    en: r.name.en.clone(),
+                },
+                &format!("reach of \"{}\"", r.river.get_ref()),
+            );
+            let width_m = c.finite(&r.width_m, "width_m", 1.0..=20_000.0);
+            if r.path.get_ref().len() < 2 {
+                c.error(&r.path, "a reach path needs at least two points, upstream first".to_owned());
+                continue;
+            }
+            let Ok(crs) = c.placement_crs(r.crs.as_ref()) else { continue };
+            let mut path = Vec::new();
+            for point in r.path.get_ref() {
+                let at = Spanned::new(r.path.span(), [point[0], point[1], 0.0]);
+                match c.position_in_enu(&at, crs, &frame) {
+                    Some(enu) => path.push([enu[0], enu[1]]),
+                    None => break,
+                }
+            }
+            if let (Some(width_m), true) = (width_m, path.len() == r.path.get_ref().len()) {
+                reaches.push(RiverReach {
+                    river: r.river.get_ref().clone(),
+                    name,
+                    path,
+                    width_m,
+                });
+            }
+        }
         Feeds {
             gateway: url.clone(),
             config,
+            reaches,
         }
     });
 

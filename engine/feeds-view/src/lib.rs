@@ -1,0 +1,646 @@
+//! The IOC's live feeds on the twin (Operator mode): water gauges as
+//! level bars coloured by flood alarm level, river reaches drawn at the level
+//! interpolated between their gauges, cameras with their view pyramid and
+//! latest snapshot on a billboard, street lights as lights showing their
+//! state, stale devices greyed, and a timeline over the received history.
+//!
+//! The feed itself is a [`sontinh_feeds::FeedClient`] (transport-free, also
+//! used by the browser build); a transport delivers [`LinkEvent`]s into
+//! [`FeedInbox`]. Only devices whose state changed are touched each frame,
+//! so thousands of updates per frame stay cheap.
+
+pub mod geometry;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::mpsc::Receiver;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use sontinh_feeds::{DeviceKind, FeedClient, LinkEvent, Reading};
+use sontinh_layers::{ActiveScene, enu_to_world, mesh_from_part};
+
+use geometry::{GAUGE_SYMBOL_M, ReachLine, frustum_corners, gauge_fill};
+
+/// Draws the feed of [`FeedView`] once a transport fills [`FeedInbox`].
+pub struct FeedsViewPlugin;
+
+impl Plugin for FeedsViewPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(FeedView::default())
+            .init_resource::<FeedTimeline>()
+            .init_resource::<SelectedCamera>()
+            .init_resource::<FeedMarkers>()
+            .init_resource::<FeedImages>()
+            .add_systems(
+                Update,
+                (
+                    drain_inbox,
+                    rebuild_markers,
+                    update_markers,
+                    update_reaches,
+                    update_images,
+                    face_billboards,
+                    draw_camera_frustums.run_if(resource_exists::<bevy::gizmos::config::GizmoConfigStore>),
+                )
+                    .chain(),
+            );
+    }
+}
+
+/// Observations kept per device for the timeline.
+pub const HISTORY_PER_DEVICE: usize = 5_000;
+
+/// The feed as this viewer knows it.
+#[derive(Resource, Debug)]
+pub struct FeedView {
+    pub client: FeedClient,
+    /// Whether a transport was started (otherwise the panels stay hidden).
+    pub linked: bool,
+}
+
+impl Default for FeedView {
+    fn default() -> Self {
+        FeedView {
+            client: FeedClient::new(HISTORY_PER_DEVICE),
+            linked: false,
+        }
+    }
+}
+
+/// Where the transport delivers what it receives.
+#[derive(Resource)]
+pub struct FeedInbox(pub Mutex<Receiver<LinkEvent>>);
+
+/// Which moment is shown: the live feed, or a time scrubbed back to.
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct FeedTimeline {
+    pub live: bool,
+    /// Shown when not live, milliseconds since 1970.
+    pub time_ms: i64,
+}
+
+impl Default for FeedTimeline {
+    fn default() -> Self {
+        FeedTimeline { live: true, time_ms: 0 }
+    }
+}
+
+impl FeedTimeline {
+    /// The moment to draw: the feed's newest time when live.
+    pub fn shown_ms(&self, client: &FeedClient) -> Option<i64> {
+        if self.live { client.latest_time_ms() } else { Some(self.time_ms) }
+    }
+}
+
+/// The camera whose snapshot the panel shows (a device index).
+#[derive(Resource, Default, Debug)]
+pub struct SelectedCamera(pub Option<usize>);
+
+/// Decoded camera snapshots by address.
+#[derive(Resource, Default, Debug)]
+pub struct FeedImages {
+    pub by_url: HashMap<String, Handle<Image>>,
+    seen_version: u64,
+}
+
+/// The entities drawn for each device, by device index.
+#[derive(Resource, Default, Debug)]
+pub struct FeedMarkers {
+    version: u64,
+    pub devices: Vec<DeviceMarker>,
+    /// Each reach's surface entity, line, river and gauges on it (device index, chainage).
+    reaches: Vec<ReachMarker>,
+    materials: Option<MarkerMaterials>,
+    /// The moment last drawn, and when stale states were last re-checked.
+    drawn_ms: Option<i64>,
+    stale_checked_ms: Option<i64>,
+    /// Devices redrawn in the last frame (for the panel and the bench).
+    pub updated_last_frame: usize,
+}
+
+#[derive(Debug)]
+struct ReachMarker {
+    entity: Entity,
+    line: ReachLine,
+    river: String,
+    stations: Vec<(usize, f64)>,
+}
+
+/// Gauges farther than this from a reach's centre line are not on it, m.
+pub const REACH_GAUGE_DISTANCE_M: f64 = 3_000.0;
+
+/// One device's entities.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceMarker {
+    pub root: Entity,
+    /// The level bar of a gauge, the bulb of a light, the body of a camera or sensor.
+    pub body: Entity,
+    /// A gauge's alarm-coloured cap; a light's lamp; a camera's billboard.
+    pub extra: Option<Entity>,
+}
+
+#[derive(Debug, Clone)]
+struct MarkerMaterials {
+    alarm: [Handle<StandardMaterial>; 4],
+    stale: Handle<StandardMaterial>,
+    camera_online: Handle<StandardMaterial>,
+    camera_offline: Handle<StandardMaterial>,
+    light_levels: [Handle<StandardMaterial>; 6],
+    light_off: Handle<StandardMaterial>,
+    light_fault: Handle<StandardMaterial>,
+    post: Handle<StandardMaterial>,
+    water: Handle<StandardMaterial>,
+    billboard_blank: Handle<StandardMaterial>,
+}
+
+fn color3(c: [f32; 3]) -> Color {
+    Color::linear_rgb(c[0], c[1], c[2])
+}
+
+fn flat(materials: &mut Assets<StandardMaterial>, c: [f32; 3]) -> Handle<StandardMaterial> {
+    materials.add(StandardMaterial {
+        base_color: color3(c),
+        perceptual_roughness: 0.7,
+        ..default()
+    })
+}
+
+fn glowing(materials: &mut Assets<StandardMaterial>, c: [f32; 3], strength: f32) -> Handle<StandardMaterial> {
+    materials.add(StandardMaterial {
+        base_color: color3(c),
+        emissive: LinearRgba::rgb(c[0] * strength, c[1] * strength, c[2] * strength),
+        ..default()
+    })
+}
+
+impl MarkerMaterials {
+    fn new(materials: &mut Assets<StandardMaterial>) -> MarkerMaterials {
+        // Alarm colours glow a little so that they read at a glance, even in shadow.
+        let alarm = geometry::ALARM_COLORS.map(|c| glowing(materials, c, 0.6));
+        let lamp = [1.0, 0.85, 0.55];
+        MarkerMaterials {
+            alarm,
+            stale: flat(materials, geometry::STALE_COLOR),
+            camera_online: flat(materials, [0.05, 0.25, 0.75]),
+            camera_offline: glowing(materials, [0.85, 0.05, 0.05], 0.5),
+            light_levels: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0].map(|d| glowing(materials, lamp, 0.5 + 6.0 * d)),
+            light_off: flat(materials, [0.25, 0.25, 0.25]),
+            light_fault: glowing(materials, [0.9, 0.1, 0.8], 2.0),
+            post: flat(materials, [0.85, 0.85, 0.82]),
+            water: materials.add(StandardMaterial {
+                base_color: Color::WHITE,
+                perceptual_roughness: 0.12,
+                reflectance: 0.45,
+                alpha_mode: AlphaMode::Blend,
+                double_sided: true,
+                cull_mode: None,
+                ..default()
+            }),
+            billboard_blank: materials.add(StandardMaterial {
+                base_color: Color::linear_rgb(0.05, 0.05, 0.06),
+                unlit: true,
+                double_sided: true,
+                cull_mode: None,
+                ..default()
+            }),
+        }
+    }
+}
+
+/// Flood water of a raised river: brown, as the Thạch Hãn runs in flood.
+pub const FLOOD_WATER: [f32; 4] = [0.36, 0.27, 0.16, 0.86];
+
+/// Applies what the transport delivered since the last frame.
+fn drain_inbox(inbox: Option<Res<FeedInbox>>, mut view: ResMut<FeedView>) {
+    let Some(inbox) = inbox else { return };
+    let Ok(rx) = inbox.0.lock() else { return };
+    // Bounded per frame so that a flood of messages cannot freeze the picture.
+    for _ in 0..200_000 {
+        match rx.try_recv() {
+            Ok(event) => view.client.handle(event),
+            Err(_) => break,
+        }
+    }
+}
+
+/// The scene position of a device (WGS 84 lon/lat/h) in ENU metres.
+pub fn device_enu(scene: &sontinh_scene::Scene, position: [f64; 3]) -> [f64; 3] {
+    scene.frame.geodetic_to_enu(sontinh_geo::Geodetic::new(position[0], position[1], position[2]))
+}
+
+/// Spawns every device's entities when the device list changes.
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
+fn rebuild_markers(
+    mut commands: Commands,
+    view: Res<FeedView>,
+    scene: Option<Res<ActiveScene>>,
+    mut markers: ResMut<FeedMarkers>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let Some(scene) = scene else { return };
+    let client = &view.client;
+    if markers.version == client.devices_version() && markers.materials.is_some() {
+        return;
+    }
+    for m in markers.devices.drain(..) {
+        commands.entity(m.root).despawn();
+    }
+    for r in markers.reaches.drain(..) {
+        commands.entity(r.entity).despawn();
+    }
+    let mats = markers.materials.get_or_insert_with(|| MarkerMaterials::new(&mut materials)).clone();
+    let post_mesh = meshes.add(Cylinder::new(0.6, GAUGE_SYMBOL_M));
+    let bar_mesh = meshes.add(Cylinder::new(3.0, 1.0));
+    let cap_mesh = meshes.add(Sphere::new(6.0));
+    let camera_mesh = meshes.add(Cuboid::new(3.0, 2.0, 2.0));
+    let pole_mesh = meshes.add(Cylinder::new(0.15, 8.0));
+    let bulb_mesh = meshes.add(Sphere::new(1.2));
+    let sensor_mesh = meshes.add(Cuboid::new(2.0, 2.0, 2.0));
+    let billboard_mesh = meshes.add(Rectangle::new(32.0, 18.0));
+    let lights = client.devices().iter().filter(|d| matches!(d.kind, DeviceKind::StreetLight)).count();
+
+    let mut devices = Vec::with_capacity(client.devices().len());
+    for device in client.devices() {
+        let enu = device_enu(&scene.0, device.position);
+        let root = commands
+            .spawn((Name::new(format!("feed device {}", device.id)), Transform::from_translation(enu_to_world(enu)), Visibility::default()))
+            .id();
+        let (body, extra) = match &device.kind {
+            DeviceKind::WaterGauge { .. } => {
+                let post = commands
+                    .spawn((Mesh3d(post_mesh.clone()), MeshMaterial3d(mats.post.clone()), Transform::from_xyz(0.0, GAUGE_SYMBOL_M / 2.0, 0.0)))
+                    .id();
+                let bar = commands
+                    .spawn((Mesh3d(bar_mesh.clone()), MeshMaterial3d(mats.stale.clone()), Transform::from_scale(Vec3::new(1.0, 0.001, 1.0))))
+                    .id();
+                let cap = commands
+                    .spawn((Mesh3d(cap_mesh.clone()), MeshMaterial3d(mats.stale.clone()), Transform::from_xyz(0.0, GAUGE_SYMBOL_M + 6.0, 0.0)))
+                    .id();
+                commands.entity(root).add_children(&[post, bar, cap]);
+                (bar, Some(cap))
+            }
+            DeviceKind::Camera { .. } => {
+                let body = commands.spawn((Mesh3d(camera_mesh.clone()), MeshMaterial3d(mats.stale.clone()), Transform::IDENTITY)).id();
+                let board = commands
+                    .spawn((
+                        Mesh3d(billboard_mesh.clone()),
+                        MeshMaterial3d(mats.billboard_blank.clone()),
+                        Transform::from_xyz(0.0, 16.0, 0.0),
+                        Billboard,
+                        Visibility::Hidden,
+                    ))
+                    .id();
+                commands.entity(root).add_children(&[body, board]);
+                (body, Some(board))
+            }
+            DeviceKind::StreetLight => {
+                let pole = commands
+                    .spawn((Mesh3d(pole_mesh.clone()), MeshMaterial3d(mats.post.clone()), Transform::from_xyz(0.0, -4.0, 0.0)))
+                    .id();
+                let bulb = commands.spawn((Mesh3d(bulb_mesh.clone()), MeshMaterial3d(mats.stale.clone()), Transform::IDENTITY)).id();
+                commands.entity(root).add_children(&[pole, bulb]);
+                // Real lights cost a lot in a forward renderer: only the first few hundred shine.
+                let lamp = (lights <= MAX_SHINING_LIGHTS).then(|| {
+                    let lamp = commands
+                        .spawn((
+                            PointLight {
+                                color: Color::linear_rgb(1.0, 0.85, 0.55),
+                                intensity: 0.0,
+                                range: 45.0,
+                                shadow_maps_enabled: false,
+                                ..default()
+                            },
+                            Transform::from_xyz(0.0, -1.5, 0.0),
+                        ))
+                        .id();
+                    commands.entity(root).add_child(lamp);
+                    lamp
+                });
+                (bulb, lamp)
+            }
+            DeviceKind::Sensor { .. } => {
+                let body = commands.spawn((Mesh3d(sensor_mesh.clone()), MeshMaterial3d(mats.stale.clone()), Transform::IDENTITY)).id();
+                commands.entity(root).add_child(body);
+                (body, None)
+            }
+        };
+        devices.push(DeviceMarker { root, body, extra });
+    }
+    markers.devices = devices;
+    if let Some(feeds) = &scene.0.feeds {
+        for reach in &feeds.reaches {
+            let line = ReachLine::new(&reach.path, reach.width_m, 25.0);
+            let e = commands
+                .spawn((
+                    Name::new(format!("river reach {}", reach.river)),
+                    Mesh3d(meshes.add(mesh_from_part(&sontinh_procgen::MeshData::default()))),
+                    MeshMaterial3d(mats.water.clone()),
+                    Transform::IDENTITY,
+                ))
+                .id();
+            let stations = client
+                .devices()
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| matches!(&d.kind, DeviceKind::WaterGauge { river, .. } if *river == reach.river))
+                .filter_map(|(i, d)| {
+                    let enu = device_enu(&scene.0, d.position);
+                    let (chainage, distance) = line.project([enu[0], enu[1]]);
+                    (distance <= REACH_GAUGE_DISTANCE_M).then_some((i, chainage))
+                })
+                .collect();
+            markers.reaches.push(ReachMarker {
+                entity: e,
+                line,
+                river: reach.river.clone(),
+                stations,
+            });
+        }
+    }
+    markers.version = client.devices_version();
+    markers.drawn_ms = None;
+}
+
+/// Lights beyond this many are drawn as glowing bulbs without a light source.
+pub const MAX_SHINING_LIGHTS: usize = 256;
+
+/// Marks the snapshot billboards that turn to face the viewer.
+#[derive(Component)]
+pub struct Billboard;
+
+/// Redraws the devices whose state changed, or all of them when the shown
+/// moment moved (timeline) or stale states must be re-checked.
+fn update_markers(
+    mut view: ResMut<FeedView>,
+    timeline: Res<FeedTimeline>,
+    mut markers: ResMut<FeedMarkers>,
+    mut transforms: Query<&mut Transform>,
+    mut materials: Query<&mut MeshMaterial3d<StandardMaterial>>,
+    mut lights: Query<&mut PointLight>,
+    mut visibility: Query<&mut Visibility>,
+) {
+    let changed = view.client.take_changed();
+    let Some(mats) = markers.materials.clone() else { return };
+    let Some(now) = timeline.shown_ms(&view.client) else {
+        markers.updated_last_frame = 0;
+        return;
+    };
+    // Staleness changes with time alone: re-check everything once a minute of feed time.
+    let recheck = markers.stale_checked_ms.is_none_or(|t| (now - t).abs() >= 60_000);
+    let all = markers.drawn_ms != Some(now) && (!timeline.live || recheck);
+    let indices: Vec<usize> = if all || markers.drawn_ms.is_none() { (0..markers.devices.len()).collect() } else { changed };
+    if all {
+        markers.stale_checked_ms = Some(now);
+    }
+    markers.drawn_ms = Some(now);
+    markers.updated_last_frame = indices.len();
+    let client = &view.client;
+    for i in indices {
+        let (Some(device), Some(marker)) = (client.devices().get(i), markers.devices.get(i)) else { continue };
+        let stale = client.is_stale(i, now);
+        let observation = client.at(i, now);
+        let mut set_material = |entity: Entity, handle: &Handle<StandardMaterial>| {
+            if let Ok(mut m) = materials.get_mut(entity)
+                && m.0 != *handle
+            {
+                m.0 = handle.clone();
+            }
+        };
+        match (&device.kind, observation.map(|o| &o.reading)) {
+            (DeviceKind::WaterGauge { alarm_levels_m, .. }, reading) => {
+                let level = match reading {
+                    Some(Reading::WaterLevel { level_m }) => Some(*level_m),
+                    _ => None,
+                };
+                let alarm = client.alarm_at(i, now);
+                let handle = if stale || alarm.is_none() { &mats.stale } else { &mats.alarm[usize::from(alarm.unwrap_or(0).min(3))] };
+                set_material(marker.body, handle);
+                if let Some(cap) = marker.extra {
+                    set_material(cap, handle);
+                }
+                let fill = level.map_or(0.0, |l| gauge_fill(l, alarm_levels_m)).max(0.001);
+                if let Ok(mut t) = transforms.get_mut(marker.body) {
+                    let height = fill * GAUGE_SYMBOL_M;
+                    t.scale = Vec3::new(1.0, height, 1.0);
+                    t.translation = Vec3::new(0.0, height / 2.0, 0.0);
+                }
+            }
+            (DeviceKind::Camera { .. }, reading) => {
+                let online = matches!(reading, Some(Reading::Camera { online: true, .. }));
+                let handle = if stale {
+                    &mats.stale
+                } else if online {
+                    &mats.camera_online
+                } else {
+                    &mats.camera_offline
+                };
+                set_material(marker.body, handle);
+                if let Some(board) = marker.extra
+                    && let Ok(mut v) = visibility.get_mut(board)
+                {
+                    let shown = if online && !stale { Visibility::Inherited } else { Visibility::Hidden };
+                    if *v != shown {
+                        *v = shown;
+                    }
+                }
+            }
+            (DeviceKind::StreetLight, reading) => {
+                let (handle, intensity) = match reading {
+                    _ if stale => (&mats.stale, 0.0),
+                    Some(Reading::Light { fault: Some(_), .. }) => (&mats.light_fault, 0.0),
+                    Some(Reading::Light { on: true, dim, .. }) => {
+                        let step = (dim.clamp(0.0, 1.0) * 5.0).round() as usize;
+                        (&mats.light_levels[step.min(5)], 400_000.0 * dim.clamp(0.0, 1.0) as f32)
+                    }
+                    _ => (&mats.light_off, 0.0),
+                };
+                set_material(marker.body, handle);
+                if let Some(lamp) = marker.extra
+                    && let Ok(mut light) = lights.get_mut(lamp)
+                {
+                    light.intensity = intensity;
+                }
+            }
+            (DeviceKind::Sensor { .. }, _) => {
+                set_material(marker.body, if stale { &mats.stale } else { &mats.alarm[0] });
+            }
+        }
+    }
+}
+
+/// The water surface of each reach at the shown moment, from the gauges on
+/// its river (within [`REACH_GAUGE_DISTANCE_M`] of its centre line).
+fn update_reaches(
+    view: Res<FeedView>,
+    timeline: Res<FeedTimeline>,
+    scene: Option<Res<ActiveScene>>,
+    markers: Res<FeedMarkers>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    handles: Query<&Mesh3d>,
+    mut drawn: Local<Vec<(u64, Vec<(f64, f64)>)>>,
+) {
+    let (Some(scene), Some(now)) = (scene, timeline.shown_ms(&view.client)) else { return };
+    let datum = scene.0.frame.origin().height_m;
+    let client = &view.client;
+    drawn.resize(markers.reaches.len(), (0, Vec::new()));
+    for (k, reach) in markers.reaches.iter().enumerate() {
+        let stations: Vec<(f64, f64)> = reach
+            .stations
+            .iter()
+            .filter(|(i, _)| !client.is_stale(*i, now))
+            .filter_map(|&(i, chainage)| match client.at(i, now).map(|o| &o.reading) {
+                // Gauge datum taken as the national height datum, like the scene's heights.
+                Some(Reading::WaterLevel { level_m }) => Some((chainage, level_m - datum)),
+                _ => None,
+            })
+            .collect();
+        // Redrawn only when a level on it changed.
+        if drawn[k].0 == markers.version && drawn[k].1 == stations {
+            continue;
+        }
+        let mesh = reach.line.surface(&stations, FLOOD_WATER).unwrap_or_default();
+        drawn[k] = (markers.version, stations);
+        if let Ok(handle) = handles.get(reach.entity)
+            && let Some(mut m) = meshes.get_mut(&handle.0)
+        {
+            *m = mesh_from_part(&mesh);
+        }
+    }
+}
+
+/// Decodes newly fetched snapshots and puts each camera's latest on its billboard.
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
+fn update_images(
+    view: Res<FeedView>,
+    timeline: Res<FeedTimeline>,
+    mut images: ResMut<FeedImages>,
+    mut image_assets: ResMut<Assets<Image>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    markers: Res<FeedMarkers>,
+    mut boards: Query<&mut MeshMaterial3d<StandardMaterial>, With<Billboard>>,
+    mut board_urls: Local<HashMap<Entity, String>>,
+) {
+    let client = &view.client;
+    if images.seen_version != client.images_version() {
+        images.seen_version = client.images_version();
+        let urls: Vec<String> = client
+            .devices()
+            .iter()
+            .enumerate()
+            .flat_map(|(i, _)| client.history(i).filter_map(|o| snapshot_url(&o.reading).map(str::to_owned)).collect::<Vec<_>>())
+            .collect();
+        for url in urls {
+            if images.by_url.contains_key(&url) {
+                continue;
+            }
+            let Some(bytes) = client.image(&url) else { continue };
+            match decode_snapshot(bytes) {
+                Ok(image) => {
+                    let handle = image_assets.add(image);
+                    images.by_url.insert(url, handle);
+                }
+                Err(e) => warn!("camera snapshot {url}: {e}"),
+            }
+        }
+    }
+    let Some(now) = timeline.shown_ms(client) else { return };
+    for (i, device) in client.devices().iter().enumerate() {
+        if !matches!(device.kind, DeviceKind::Camera { .. }) {
+            continue;
+        }
+        let (Some(marker), Some(url)) = (markers.devices.get(i), latest_snapshot_url(client, i, now)) else { continue };
+        let (Some(board), Some(texture)) = (marker.extra, images.by_url.get(&url)) else { continue };
+        if board_urls.get(&board) == Some(&url) {
+            continue;
+        }
+        if let Ok(mut material) = boards.get_mut(board) {
+            material.0 = materials.add(StandardMaterial {
+                base_color_texture: Some(texture.clone()),
+                unlit: true,
+                double_sided: true,
+                cull_mode: None,
+                ..default()
+            });
+            board_urls.insert(board, url);
+        }
+    }
+}
+
+fn snapshot_url(reading: &Reading) -> Option<&str> {
+    match reading {
+        Reading::Camera { snapshot_url: Some(u), .. } => Some(u),
+        _ => None,
+    }
+}
+
+/// The newest snapshot address a camera reported at or before `time_ms`.
+pub fn latest_snapshot_url(client: &FeedClient, device: usize, time_ms: i64) -> Option<String> {
+    client
+        .history(device)
+        .filter(|o| o.time_ms <= time_ms)
+        .filter_map(|o| snapshot_url(&o.reading))
+        .last()
+        .map(str::to_owned)
+}
+
+/// A JPEG or PNG snapshot as a texture, at most 1024 pixels wide.
+pub fn decode_snapshot(bytes: &[u8]) -> Result<Image, String> {
+    let decoded = image::load_from_memory(bytes).map_err(|e| format!("not a readable image: {e}"))?;
+    let decoded = if decoded.width() > 1024 { decoded.resize(1024, 1024, image::imageops::FilterType::Triangle) } else { decoded };
+    let rgba = decoded.to_rgba8();
+    let (width, height) = rgba.dimensions();
+    Ok(Image::new(
+        Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        rgba.into_raw(),
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::MAIN_WORLD | RenderAssetUsages::RENDER_WORLD,
+    ))
+}
+
+/// Snapshot billboards turn to face the viewer.
+fn face_billboards(cameras: Query<&GlobalTransform, With<Camera3d>>, mut boards: Query<(&mut Transform, &GlobalTransform), With<Billboard>>) {
+    let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else { return };
+    for (mut t, global) in &mut boards {
+        let at = global.translation();
+        let away = at + (at - eye);
+        let Some(dir) = (away - at).try_normalize() else { continue };
+        // Local rotation only (the parent root is not rotated): +Z toward the viewer.
+        let target = Transform::from_translation(Vec3::ZERO).looking_to(dir, Vec3::Y);
+        t.rotation = target.rotation;
+    }
+}
+
+/// Each camera's view pyramid, coloured by its state.
+fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene: Option<Res<ActiveScene>>, mut gizmos: Gizmos) {
+    let (Some(scene), Some(now)) = (scene, timeline.shown_ms(&view.client)) else { return };
+    let client = &view.client;
+    for (i, device) in client.devices().iter().enumerate() {
+        let DeviceKind::Camera { heading_deg, pitch_deg, fov_deg, .. } = device.kind else { continue };
+        let eye = device_enu(&scene.0, device.position);
+        let online = matches!(client.at(i, now).map(|o| &o.reading), Some(Reading::Camera { online: true, .. }));
+        let color = if client.is_stale(i, now) {
+            color3(geometry::STALE_COLOR)
+        } else if online {
+            Color::linear_rgb(0.2, 0.6, 1.0)
+        } else {
+            Color::linear_rgb(1.0, 0.1, 0.1)
+        };
+        let corners = frustum_corners(eye, heading_deg, pitch_deg, fov_deg, 80.0).map(enu_to_world);
+        let apex = enu_to_world(eye);
+        for k in 0..4 {
+            gizmos.line(apex, corners[k], color);
+            gizmos.line(corners[k], corners[(k + 1) % 4], color);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,170 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use bevy::prelude::*;
+use sontinh_feeds::{FeedState, Registry, Role, ServerMessage, parse_compact};
+use sontinh_layers::ActiveScene;
+
+use super::*;
+
+const SCENARIO: &str = "../../assets/feeds/flood-2020-10";
+
+/// The October 2020 scenario applied up to `until` (RFC 3339), as the gateway would hold it.
+fn scenario_state(until: &str) -> FeedState {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO);
+    let registry = Registry::from_json(&std::fs::read_to_string(dir.join("devices.json")).unwrap()).unwrap();
+    let until = sontinh_feeds::parse_time(until).unwrap();
+    let mut state = FeedState::new(registry, 10_000);
+    let text = std::fs::read_to_string(dir.join("observations.jsonl")).unwrap();
+    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        let o = parse_compact(line.as_bytes(), state.registry()).unwrap();
+        if o.time_ms <= until {
+            state.apply(o).unwrap();
+        }
+    }
+    state
+}
+
+fn messages_for(state: &FeedState, role: Role) -> Vec<LinkEvent> {
+    let snapshot = ServerMessage::Snapshot {
+        role,
+        snapshot: state.snapshot_for(role),
+        broker_connected: true,
+        lagged: 0,
+    };
+    let visible: Vec<_> = state.registry().devices().iter().filter(|d| d.visible_to(role)).collect();
+    let history = ServerMessage::History {
+        observations: visible.iter().flat_map(|d| state.history(&d.id, i64::MIN, i64::MAX)).map(|o| o.view_for(role)).collect(),
+    };
+    vec![
+        LinkEvent::Connected,
+        LinkEvent::Text(serde_json::to_string(&snapshot).unwrap()),
+        LinkEvent::Text(serde_json::to_string(&history).unwrap()),
+    ]
+}
+
+fn citadel_app() -> (App, mpsc::Sender<LinkEvent>) {
+    let scene = sontinh_scene::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenes/quang-tri-citadel.toml")).unwrap();
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, AssetPlugin::default(), bevy::mesh::MeshPlugin, TransformPlugin, FeedsViewPlugin))
+        .init_asset::<StandardMaterial>()
+        .init_asset::<Image>()
+        .insert_resource(ActiveScene(Arc::new(scene)));
+    let (tx, rx) = mpsc::channel();
+    app.insert_resource(FeedInbox(std::sync::Mutex::new(rx)));
+    (app, tx)
+}
+
+fn base_color(app: &App, entity: Entity) -> [f32; 3] {
+    let handle = &app.world().get::<MeshMaterial3d<StandardMaterial>>(entity).unwrap().0;
+    let c = app.world().resource::<Assets<StandardMaterial>>().get(handle).unwrap().base_color.to_linear();
+    [c.red, c.green, c.blue]
+}
+
+fn marker(app: &App, id: &str) -> DeviceMarker {
+    let view = app.world().resource::<FeedView>();
+    let i = view.client.device_index(id).unwrap();
+    app.world().resource::<FeedMarkers>().devices[i]
+}
+
+#[test]
+fn the_2020_peak_shows_each_gauge_in_its_alarm_colour_and_the_river_raised() {
+    let (mut app, tx) = citadel_app();
+    let state = scenario_state("2020-10-18T01:30:00+07:00");
+    for m in messages_for(&state, Role::Operator) {
+        tx.send(m).unwrap();
+    }
+    app.update();
+    app.update();
+    // Thạch Hãn 7.40 m ≥ III (6.0); Đông Hà 5.33 m ≥ III (4.0); Hiền Lương 2.87 m ≥ III (2.5).
+    for id in ["gauge-thach-han", "gauge-dong-ha", "gauge-hien-luong"] {
+        let m = marker(&app, id);
+        assert_eq!(base_color(&app, m.body), geometry::ALARM_COLORS[3], "{id}");
+        assert_eq!(base_color(&app, m.extra.unwrap()), geometry::ALARM_COLORS[3], "{id}");
+    }
+    let bar = app.world().get::<Transform>(marker(&app, "gauge-thach-han").body).unwrap();
+    approx::assert_relative_eq!(bar.scale.y, GAUGE_SYMBOL_M * (7.40 / 7.5) as f32, epsilon = 1e-3);
+
+    // The Thạch Hãn reach of the Citadel scene is drawn at the gauge's 7.40 m.
+    let markers = app.world().resource::<FeedMarkers>();
+    let reach = &markers.reaches[0];
+    assert_eq!(reach.river, "Thạch Hãn");
+    assert_eq!(reach.stations.len(), 1, "the Thạch Hãn gauge, not the far ones of other rivers");
+    let handle = &app.world().get::<Mesh3d>(reach.entity).unwrap().0;
+    let mesh = app.world().resource::<Assets<Mesh>>().get(handle).unwrap();
+    let heights: Vec<f32> = mesh.attribute(Mesh::ATTRIBUTE_POSITION).unwrap().as_float3().unwrap().iter().map(|p| p[1]).collect();
+    assert!(!heights.is_empty());
+    assert!(heights.iter().all(|h| (h - 7.40).abs() < 1e-4), "one gauge on the reach: level everywhere");
+
+    // The Citadel's street lights are flooded at the peak: dark, in the fault colour.
+    let light = marker(&app, "light-citadel-01");
+    assert_eq!(app.world().get::<PointLight>(light.extra.unwrap()).unwrap().intensity, 0.0);
+    assert_eq!(base_color(&app, light.body), [0.9, 0.1, 0.8]);
+    // The night of 14–15 October they shone at 80 %.
+    let night = sontinh_feeds::parse_time("2020-10-15T01:00:00+07:00").unwrap();
+    *app.world_mut().resource_mut::<FeedTimeline>() = FeedTimeline { live: false, time_ms: night };
+    app.update();
+    assert!(app.world().get::<PointLight>(light.extra.unwrap()).unwrap().intensity > 0.0);
+}
+
+#[test]
+fn the_timeline_scrubs_back_to_before_the_flood_and_forward_to_staleness() {
+    let (mut app, tx) = citadel_app();
+    let state = scenario_state("2020-10-18T01:30:00+07:00");
+    for m in messages_for(&state, Role::Operator) {
+        tx.send(m).unwrap();
+    }
+    app.update();
+    let before = sontinh_feeds::parse_time("2020-10-14T12:00:00+07:00").unwrap();
+    *app.world_mut().resource_mut::<FeedTimeline>() = FeedTimeline { live: false, time_ms: before };
+    app.update();
+    let gauge = marker(&app, "gauge-thach-han");
+    let alarm_then = app.world().resource::<FeedView>().client.alarm_at(app.world().resource::<FeedView>().client.device_index("gauge-thach-han").unwrap(), before);
+    assert_eq!(alarm_then, Some(0));
+    assert_eq!(base_color(&app, gauge.body), geometry::ALARM_COLORS[0]);
+    // Three hours after the last reading of an hourly gauge: stale, grey.
+    let later = sontinh_feeds::parse_time("2020-10-18T04:31:00+07:00").unwrap();
+    app.world_mut().resource_mut::<FeedTimeline>().time_ms = later;
+    app.update();
+    assert_eq!(base_color(&app, gauge.body), geometry::STALE_COLOR);
+}
+
+#[test]
+fn a_tourist_sees_no_operator_devices_and_only_changed_devices_are_redrawn() {
+    let (mut app, tx) = citadel_app();
+    let state = scenario_state("2020-10-17T00:00:00+07:00");
+    for m in messages_for(&state, Role::Tourist) {
+        tx.send(m).unwrap();
+    }
+    app.update();
+    let view = app.world().resource::<FeedView>();
+    assert!(view.client.device_index("cam-thach-han-bridge").is_none());
+    assert!(view.client.device_index("light-citadel-01").is_none());
+    let count = view.client.devices().len();
+    assert_eq!(app.world().resource::<FeedMarkers>().updated_last_frame, count);
+    app.update();
+    assert_eq!(app.world().resource::<FeedMarkers>().updated_last_frame, 0, "nothing changed, nothing redrawn");
+    let o = ServerMessage::Observation {
+        observation: sontinh_feeds::Observation {
+            device: "gauge-dong-ha".to_owned(),
+            time_ms: sontinh_feeds::parse_time("2020-10-17T00:00:10+07:00").unwrap(),
+            reading: sontinh_feeds::Reading::WaterLevel { level_m: 3.5 },
+        },
+    };
+    tx.send(LinkEvent::Text(serde_json::to_string(&o).unwrap())).unwrap();
+    app.update();
+    assert_eq!(app.world().resource::<FeedMarkers>().updated_last_frame, 1);
+    assert_eq!(base_color(&app, marker(&app, "gauge-dong-ha").body), geometry::ALARM_COLORS[2]);
+}
+
+#[test]
+fn snapshots_decode_and_garbage_is_an_error() {
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(2048, 16).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let decoded = decode_snapshot(&png).unwrap();
+    assert_eq!(decoded.width(), 1024, "large snapshots are shrunk");
+    assert!(decode_snapshot(b"not an image").unwrap_err().contains("not a readable image"));
+}
