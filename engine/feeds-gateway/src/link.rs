@@ -4,11 +4,11 @@
 //! everything as [`LinkEvent`]s for a [`sontinh_feeds::FeedClient`].
 
 use std::collections::HashSet;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use sontinh_feeds::{ClientRequest, LinkEvent, Reading, Role, ServerMessage};
+use sontinh_feeds::{ClientRequest, FeedClient, LinkEvent, Reading, Role, ServerMessage};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Where to connect and as whom.
@@ -45,24 +45,60 @@ pub fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Where the link delivers what it receives.
+pub trait LinkSink: Send + 'static {
+    /// False when nobody is listening any more: the link stops.
+    fn deliver(&self, event: LinkEvent) -> bool;
+}
+
+impl LinkSink for mpsc::Sender<LinkEvent> {
+    fn deliver(&self, event: LinkEvent) -> bool {
+        self.send(event).is_ok()
+    }
+}
+
+/// Straight into a shared client: the feed is applied on the link's thread,
+/// so that a burst of thousands of updates costs the viewer's frame only
+/// the redrawing of what changed.
+impl LinkSink for Arc<Mutex<FeedClient>> {
+    fn deliver(&self, event: LinkEvent) -> bool {
+        if Arc::strong_count(self) == 1 {
+            return false; // the viewer is gone
+        }
+        match self.lock() {
+            Ok(mut client) => {
+                client.handle(event);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 /// Starts the link; it runs until the receiver is dropped.
 pub fn spawn_link(config: LinkConfig) -> Result<mpsc::Receiver<LinkEvent>, String> {
-    check_url(&config.url)?;
     let (tx, rx) = mpsc::channel();
+    spawn_link_into(config, tx)?;
+    Ok(rx)
+}
+
+/// Starts the link delivering into `sink`; it runs while the sink listens.
+pub fn spawn_link_into(config: LinkConfig, tx: impl LinkSink) -> Result<(), String> {
+    check_url(&config.url)?;
     std::thread::Builder::new()
         .name("sontinh-feed-link".to_owned())
         .spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = tx.send(LinkEvent::Disconnected(format!("cannot start the feed link: {e}")));
+                    let _ = tx.deliver(LinkEvent::Disconnected(format!("cannot start the feed link: {e}")));
                     return;
                 }
             };
             runtime.block_on(run_link(config, tx));
         })
         .map_err(|e| format!("cannot start the feed link: {e}"))?;
-    Ok(rx)
+    Ok(())
 }
 
 /// The HTTP base (`http://host:port`) of a `ws://host:port/...` address.
@@ -77,31 +113,31 @@ fn with_token(url: &str, token: &str) -> String {
     format!("{url}{separator}token={token}")
 }
 
-async fn run_link(config: LinkConfig, tx: mpsc::Sender<LinkEvent>) {
+async fn run_link(config: LinkConfig, tx: impl LinkSink) {
     let mut backoff = config.min_backoff;
     let mut fetched: HashSet<String> = HashSet::new();
     loop {
-        if tx.send(LinkEvent::Connecting).is_err() {
+        if !tx.deliver(LinkEvent::Connecting) {
             return;
         }
         match tokio_tungstenite::connect_async(with_token(&config.url, &config.token)).await {
             Ok((socket, _)) => {
                 backoff = config.min_backoff;
-                if tx.send(LinkEvent::Connected).is_err() {
+                if !tx.deliver(LinkEvent::Connected) {
                     return;
                 }
                 let reason = serve(socket, &config, &tx, &mut fetched).await;
                 match reason {
                     None => return, // the viewer went away
                     Some(reason) => {
-                        if tx.send(LinkEvent::Disconnected(reason)).is_err() {
+                        if !tx.deliver(LinkEvent::Disconnected(reason)) {
                             return;
                         }
                     }
                 }
             }
             Err(e) => {
-                if tx.send(LinkEvent::Disconnected(format!("cannot reach the feed gateway at {}: {e}", config.url))).is_err() {
+                if !tx.deliver(LinkEvent::Disconnected(format!("cannot reach the feed gateway at {}: {e}", config.url))) {
                     return;
                 }
             }
@@ -115,7 +151,7 @@ async fn run_link(config: LinkConfig, tx: mpsc::Sender<LinkEvent>) {
 async fn serve(
     socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     config: &LinkConfig,
-    tx: &mpsc::Sender<LinkEvent>,
+    tx: &impl LinkSink,
     fetched: &mut HashSet<String>,
 ) -> Option<String> {
     let (mut write, mut read) = socket.split();
@@ -143,14 +179,14 @@ async fn serve(
                         }
                         Err(_) => (LinkEvent::Text(text.to_string()), Vec::new()),
                     };
-                    if tx.send(event).is_err() {
+                    if !tx.deliver(event) {
                         return None;
                     }
                     if role.is_some_and(|r| r != Role::Tourist) {
                         for url in urls {
                             if fetched.insert(url.clone())
                                 && let Some(bytes) = fetch(&config.url, &config.token, &url).await
-                                && tx.send(LinkEvent::Image { url, bytes }).is_err()
+                                && !tx.deliver(LinkEvent::Image { url, bytes })
                             {
                                 return None;
                             }

@@ -12,7 +12,7 @@
 pub mod geometry;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::sync::mpsc::Receiver;
 
 use bevy::asset::RenderAssetUsages;
@@ -52,10 +52,12 @@ impl Plugin for FeedsViewPlugin {
 /// Observations kept per device for the timeline.
 pub const HISTORY_PER_DEVICE: usize = 5_000;
 
-/// The feed as this viewer knows it.
-#[derive(Resource, Debug)]
+/// The feed as this viewer knows it, shared with the transport: a native
+/// link applies what it receives on its own thread, so a burst of updates
+/// costs the frame only the redrawing of what changed.
+#[derive(Resource, Debug, Clone)]
 pub struct FeedView {
-    pub client: FeedClient,
+    pub shared: Arc<Mutex<FeedClient>>,
     /// Whether a transport was started (otherwise the panels stay hidden).
     pub linked: bool,
 }
@@ -63,9 +65,16 @@ pub struct FeedView {
 impl Default for FeedView {
     fn default() -> Self {
         FeedView {
-            client: FeedClient::new(HISTORY_PER_DEVICE),
+            shared: Arc::new(Mutex::new(FeedClient::new(HISTORY_PER_DEVICE))),
             linked: false,
         }
+    }
+}
+
+impl FeedView {
+    /// The client; a transport that panicked while holding it leaves it usable.
+    pub fn lock(&self) -> MutexGuard<'_, FeedClient> {
+        self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -110,7 +119,7 @@ pub struct FeedImages {
 pub struct FeedMarkers {
     version: u64,
     pub devices: Vec<DeviceMarker>,
-    /// Each reach's surface entity, line, river and gauges on it (device index, chainage).
+    /// Each reach's surface entity, line and gauges on it (device index, chainage).
     reaches: Vec<ReachMarker>,
     materials: Option<MarkerMaterials>,
     /// The moment last drawn, and when stale states were last re-checked.
@@ -118,13 +127,18 @@ pub struct FeedMarkers {
     stale_checked_ms: Option<i64>,
     /// Devices redrawn in the last frame (for the panel and the bench).
     pub updated_last_frame: usize,
+    /// Which devices those were (`None`: all of them).
+    redrawn: Option<Vec<usize>>,
+    /// The reach each gauge feeds, by device index.
+    reach_of_device: Vec<Option<usize>>,
+    /// How each device was last drawn.
+    looks: Vec<Option<Look>>,
 }
 
 #[derive(Debug)]
 struct ReachMarker {
     entity: Entity,
     line: ReachLine,
-    river: String,
     stations: Vec<(usize, f64)>,
 }
 
@@ -213,13 +227,14 @@ impl MarkerMaterials {
 pub const FLOOD_WATER: [f32; 4] = [0.36, 0.27, 0.16, 0.86];
 
 /// Applies what the transport delivered since the last frame.
-fn drain_inbox(inbox: Option<Res<FeedInbox>>, mut view: ResMut<FeedView>) {
+fn drain_inbox(inbox: Option<Res<FeedInbox>>, view: Res<FeedView>) {
     let Some(inbox) = inbox else { return };
     let Ok(rx) = inbox.0.lock() else { return };
+    let mut client = view.lock();
     // Bounded per frame so that a flood of messages cannot freeze the picture.
     for _ in 0..200_000 {
         match rx.try_recv() {
-            Ok(event) => view.client.handle(event),
+            Ok(event) => client.handle(event),
             Err(_) => break,
         }
     }
@@ -241,7 +256,7 @@ fn rebuild_markers(
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
     let Some(scene) = scene else { return };
-    let client = &view.client;
+    let client = view.lock();
     if markers.version == client.devices_version() && markers.materials.is_some() {
         return;
     }
@@ -355,13 +370,20 @@ fn rebuild_markers(
             markers.reaches.push(ReachMarker {
                 entity: e,
                 line,
-                river: reach.river.clone(),
                 stations,
             });
         }
     }
+    let mut reach_of_device = vec![None; client.devices().len()];
+    for (k, reach) in markers.reaches.iter().enumerate() {
+        for &(i, _) in &reach.stations {
+            reach_of_device[i] = Some(k);
+        }
+    }
+    markers.reach_of_device = reach_of_device;
     markers.version = client.devices_version();
     markers.drawn_ms = None;
+    markers.looks = Vec::new();
 }
 
 /// Lights beyond this many are drawn as glowing bulbs without a light source.
@@ -374,7 +396,7 @@ pub struct Billboard;
 /// Redraws the devices whose state changed, or all of them when the shown
 /// moment moved (timeline) or stale states must be re-checked.
 fn update_markers(
-    mut view: ResMut<FeedView>,
+    view: Res<FeedView>,
     timeline: Res<FeedTimeline>,
     mut markers: ResMut<FeedMarkers>,
     mut transforms: Query<&mut Transform>,
@@ -382,9 +404,10 @@ fn update_markers(
     mut lights: Query<&mut PointLight>,
     mut visibility: Query<&mut Visibility>,
 ) {
-    let changed = view.client.take_changed();
+    let mut client = view.lock();
+    let changed = client.take_changed();
     let Some(mats) = markers.materials.clone() else { return };
-    let Some(now) = timeline.shown_ms(&view.client) else {
+    let Some(now) = timeline.shown_ms(&client) else {
         markers.updated_last_frame = 0;
         return;
     };
@@ -397,11 +420,18 @@ fn update_markers(
     }
     markers.drawn_ms = Some(now);
     markers.updated_last_frame = indices.len();
-    let client = &view.client;
+    markers.redrawn = if indices.len() == markers.devices.len() { None } else { Some(indices.clone()) };
+    if markers.looks.len() != markers.devices.len() {
+        markers.looks = vec![None; markers.devices.len()];
+    }
     for i in indices {
-        let (Some(device), Some(marker)) = (client.devices().get(i), markers.devices.get(i)) else { continue };
-        let stale = client.is_stale(i, now);
-        let observation = client.at(i, now);
+        let (Some(device), Some(&marker)) = (client.devices().get(i), markers.devices.get(i)) else { continue };
+        let look = device_look(device, client.at(i, now), now);
+        // Most updates (a sensor's value, a level within a centimetre) change nothing drawn.
+        if markers.looks[i] == Some(look) {
+            continue;
+        }
+        markers.looks[i] = Some(look);
         let mut set_material = |entity: Entity, handle: &Handle<StandardMaterial>| {
             if let Ok(mut m) = materials.get_mut(entity)
                 && m.0 != *handle
@@ -409,67 +439,145 @@ fn update_markers(
                 m.0 = handle.clone();
             }
         };
-        match (&device.kind, observation.map(|o| &o.reading)) {
-            (DeviceKind::WaterGauge { alarm_levels_m, .. }, reading) => {
-                let level = match reading {
-                    Some(Reading::WaterLevel { level_m }) => Some(*level_m),
-                    _ => None,
-                };
-                let alarm = client.alarm_at(i, now);
-                let handle = if stale || alarm.is_none() { &mats.stale } else { &mats.alarm[usize::from(alarm.unwrap_or(0).min(3))] };
-                set_material(marker.body, handle);
+        set_material(marker.body, mats.get(look.paint));
+        match look.shape {
+            Shape::Gauge { bar_cm } => {
                 if let Some(cap) = marker.extra {
-                    set_material(cap, handle);
+                    set_material(cap, mats.get(look.paint));
                 }
-                let fill = level.map_or(0.0, |l| gauge_fill(l, alarm_levels_m)).max(0.001);
                 if let Ok(mut t) = transforms.get_mut(marker.body) {
-                    let height = fill * GAUGE_SYMBOL_M;
+                    let height = (bar_cm as f32 / 100.0).max(0.01);
                     t.scale = Vec3::new(1.0, height, 1.0);
                     t.translation = Vec3::new(0.0, height / 2.0, 0.0);
                 }
             }
-            (DeviceKind::Camera { .. }, reading) => {
-                let online = matches!(reading, Some(Reading::Camera { online: true, .. }));
-                let handle = if stale {
-                    &mats.stale
-                } else if online {
-                    &mats.camera_online
-                } else {
-                    &mats.camera_offline
-                };
-                set_material(marker.body, handle);
+            Shape::Camera { board_shown } => {
                 if let Some(board) = marker.extra
                     && let Ok(mut v) = visibility.get_mut(board)
                 {
-                    let shown = if online && !stale { Visibility::Inherited } else { Visibility::Hidden };
+                    let shown = if board_shown { Visibility::Inherited } else { Visibility::Hidden };
                     if *v != shown {
                         *v = shown;
                     }
                 }
             }
-            (DeviceKind::StreetLight, reading) => {
-                let (handle, intensity) = match reading {
-                    _ if stale => (&mats.stale, 0.0),
-                    Some(Reading::Light { fault: Some(_), .. }) => (&mats.light_fault, 0.0),
-                    Some(Reading::Light { on: true, dim, .. }) => {
-                        let step = (dim.clamp(0.0, 1.0) * 5.0).round() as usize;
-                        (&mats.light_levels[step.min(5)], 400_000.0 * dim.clamp(0.0, 1.0) as f32)
-                    }
-                    _ => (&mats.light_off, 0.0),
-                };
-                set_material(marker.body, handle);
+            Shape::Light { lumens } => {
                 if let Some(lamp) = marker.extra
                     && let Ok(mut light) = lights.get_mut(lamp)
                 {
-                    light.intensity = intensity;
+                    light.intensity = lumens as f32;
                 }
             }
-            (DeviceKind::Sensor { .. }, _) => {
-                set_material(marker.body, if stale { &mats.stale } else { &mats.alarm[0] });
-            }
+            Shape::Sensor => {}
         }
     }
 }
+
+/// Which of the shared materials a marker wears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paint {
+    Alarm(u8),
+    Stale,
+    CameraOnline,
+    CameraOffline,
+    /// A lit lamp, 0–5 from dim to full.
+    Light(u8),
+    LightOff,
+    LightFault,
+}
+
+/// What differs between markers of one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Bar height in centimetres of the symbol.
+    Gauge { bar_cm: i32 },
+    Camera { board_shown: bool },
+    Light { lumens: u32 },
+    Sensor,
+}
+
+/// How a device is drawn: compared with the last look, so that only real changes touch the scene.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Look {
+    pub paint: Paint,
+    pub shape: Shape,
+}
+
+/// How a device looks at `now`, given its last observation by then.
+pub fn device_look(device: &sontinh_feeds::Device, observation: Option<&sontinh_feeds::Observation>, now: i64) -> Look {
+    let stale = observation.is_none_or(|o| (now - o.time_ms) as f64 > 2.0 * device.expected_period_s * 1000.0);
+    let reading = observation.map(|o| &o.reading);
+    match &device.kind {
+        DeviceKind::WaterGauge { alarm_levels_m, .. } => {
+            let level = match reading {
+                Some(Reading::WaterLevel { level_m }) => Some(*level_m),
+                _ => None,
+            };
+            let paint = match level {
+                Some(l) if !stale => Paint::Alarm(sontinh_feeds::alarm_level(alarm_levels_m, l)),
+                _ => Paint::Stale,
+            };
+            let fill = level.map_or(0.0, |l| gauge_fill(l, alarm_levels_m));
+            Look {
+                paint,
+                shape: Shape::Gauge {
+                    bar_cm: (fill * GAUGE_SYMBOL_M * 100.0).round() as i32,
+                },
+            }
+        }
+        DeviceKind::Camera { .. } => {
+            let online = matches!(reading, Some(Reading::Camera { online: true, .. }));
+            let paint = match (stale, online) {
+                (true, _) => Paint::Stale,
+                (false, true) => Paint::CameraOnline,
+                (false, false) => Paint::CameraOffline,
+            };
+            Look {
+                paint,
+                shape: Shape::Camera { board_shown: online && !stale },
+            }
+        }
+        DeviceKind::StreetLight => {
+            let (paint, lumens) = match reading {
+                _ if stale => (Paint::Stale, 0),
+                Some(Reading::Light { fault: Some(_), .. }) => (Paint::LightFault, 0),
+                Some(Reading::Light { on: true, dim, .. }) => {
+                    let dim = dim.clamp(0.0, 1.0);
+                    (Paint::Light((dim * 5.0).round() as u8), (LAMP_LUMENS * dim) as u32)
+                }
+                _ => (Paint::LightOff, 0),
+            };
+            Look {
+                paint,
+                shape: Shape::Light { lumens },
+            }
+        }
+        DeviceKind::Sensor { .. } => Look {
+            paint: if stale { Paint::Stale } else { Paint::Alarm(0) },
+            shape: Shape::Sensor,
+        },
+    }
+}
+
+/// A street lamp at full power.
+pub const LAMP_LUMENS: f64 = 400_000.0;
+
+impl MarkerMaterials {
+    fn get(&self, paint: Paint) -> &Handle<StandardMaterial> {
+        match paint {
+            Paint::Alarm(l) => &self.alarm[usize::from(l.min(3))],
+            Paint::Stale => &self.stale,
+            Paint::CameraOnline => &self.camera_online,
+            Paint::CameraOffline => &self.camera_offline,
+            Paint::Light(l) => &self.light_levels[usize::from(l.min(5))],
+            Paint::LightOff => &self.light_off,
+            Paint::LightFault => &self.light_fault,
+        }
+    }
+}
+
+/// The marker version and (chainage, level) stations a reach was last drawn with.
+type DrawnStations = (u64, Vec<(f64, f64)>);
 
 /// The water surface of each reach at the shown moment, from the gauges on
 /// its river (within [`REACH_GAUGE_DISTANCE_M`] of its centre line).
@@ -480,13 +588,23 @@ fn update_reaches(
     markers: Res<FeedMarkers>,
     mut meshes: ResMut<Assets<Mesh>>,
     handles: Query<&Mesh3d>,
-    mut drawn: Local<Vec<(u64, Vec<(f64, f64)>)>>,
+    mut drawn: Local<Vec<DrawnStations>>,
 ) {
-    let (Some(scene), Some(now)) = (scene, timeline.shown_ms(&view.client)) else { return };
+    let client = view.lock();
+    let (Some(scene), Some(now)) = (scene, timeline.shown_ms(&client)) else { return };
     let datum = scene.0.frame.origin().height_m;
-    let client = &view.client;
     drawn.resize(markers.reaches.len(), (0, Vec::new()));
+    // Only reaches with a redrawn gauge can have moved.
+    let mut touched = vec![markers.redrawn.is_none(); markers.reaches.len()];
+    for &i in markers.redrawn.iter().flatten() {
+        if let Some(Some(k)) = markers.reach_of_device.get(i) {
+            touched[*k] = true;
+        }
+    }
     for (k, reach) in markers.reaches.iter().enumerate() {
+        if !touched[k] && drawn[k].0 == markers.version {
+            continue;
+        }
         let stations: Vec<(f64, f64)> = reach
             .stations
             .iter()
@@ -523,7 +641,7 @@ fn update_images(
     mut boards: Query<&mut MeshMaterial3d<StandardMaterial>, With<Billboard>>,
     mut board_urls: Local<HashMap<Entity, String>>,
 ) {
-    let client = &view.client;
+    let client = view.lock();
     if images.seen_version != client.images_version() {
         images.seen_version = client.images_version();
         let urls: Vec<String> = client
@@ -546,12 +664,12 @@ fn update_images(
             }
         }
     }
-    let Some(now) = timeline.shown_ms(client) else { return };
+    let Some(now) = timeline.shown_ms(&client) else { return };
     for (i, device) in client.devices().iter().enumerate() {
         if !matches!(device.kind, DeviceKind::Camera { .. }) {
             continue;
         }
-        let (Some(marker), Some(url)) = (markers.devices.get(i), latest_snapshot_url(client, i, now)) else { continue };
+        let (Some(marker), Some(url)) = (markers.devices.get(i), latest_snapshot_url(&client, i, now)) else { continue };
         let (Some(board), Some(texture)) = (marker.extra, images.by_url.get(&url)) else { continue };
         if board_urls.get(&board) == Some(&url) {
             continue;
@@ -620,8 +738,8 @@ fn face_billboards(cameras: Query<&GlobalTransform, With<Camera3d>>, mut boards:
 
 /// Each camera's view pyramid, coloured by its state.
 fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene: Option<Res<ActiveScene>>, mut gizmos: Gizmos) {
-    let (Some(scene), Some(now)) = (scene, timeline.shown_ms(&view.client)) else { return };
-    let client = &view.client;
+    let client = view.lock();
+    let (Some(scene), Some(now)) = (scene, timeline.shown_ms(&client)) else { return };
     for (i, device) in client.devices().iter().enumerate() {
         let DeviceKind::Camera { heading_deg, pitch_deg, fov_deg, .. } = device.kind else { continue };
         let eye = device_enu(&scene.0, device.position);

@@ -276,6 +276,10 @@ impl FeedClient {
     /// The device's state at `time_ms`: its last observation at or before then.
     pub fn at(&self, device: usize, time_ms: i64) -> Option<&Observation> {
         let h = self.history.get(device)?;
+        // Live views ask for the present: no search.
+        if let Some(latest) = h.back().filter(|o| o.time_ms <= time_ms) {
+            return Some(latest);
+        }
         let after = h.partition_point(|o| o.time_ms <= time_ms);
         after.checked_sub(1).and_then(|i| h.get(i))
     }
