@@ -8,6 +8,7 @@
 //! `GET /stats`. Every request carries a signed role token (`Authorization:
 //! Bearer …` or `?token=`); each client receives only what its role may see.
 
+pub mod broker;
 pub mod link;
 pub mod token;
 

@@ -42,6 +42,7 @@ impl Plugin for FeedsViewPlugin {
                     update_reaches,
                     update_images,
                     face_billboards,
+                    scale_markers,
                     draw_camera_frustums.run_if(resource_exists::<bevy::gizmos::config::GizmoConfigStore>),
                 )
                     .chain(),
@@ -133,6 +134,8 @@ pub struct FeedMarkers {
     reach_of_device: Vec<Option<usize>>,
     /// How each device was last drawn.
     looks: Vec<Option<Look>>,
+    /// The client's past version last drawn.
+    past_seen: u64,
 }
 
 #[derive(Debug)]
@@ -173,10 +176,12 @@ fn color3(c: [f32; 3]) -> Color {
     Color::linear_rgb(c[0], c[1], c[2])
 }
 
+// Markers are symbols: distance fog must not wash out an alarm colour.
 fn flat(materials: &mut Assets<StandardMaterial>, c: [f32; 3]) -> Handle<StandardMaterial> {
     materials.add(StandardMaterial {
         base_color: color3(c),
         perceptual_roughness: 0.7,
+        fog_enabled: false,
         ..default()
     })
 }
@@ -185,6 +190,7 @@ fn glowing(materials: &mut Assets<StandardMaterial>, c: [f32; 3], strength: f32)
     materials.add(StandardMaterial {
         base_color: color3(c),
         emissive: LinearRgba::rgb(c[0] * strength, c[1] * strength, c[2] * strength),
+        fog_enabled: false,
         ..default()
     })
 }
@@ -215,6 +221,7 @@ impl MarkerMaterials {
             billboard_blank: materials.add(StandardMaterial {
                 base_color: Color::linear_rgb(0.05, 0.05, 0.06),
                 unlit: true,
+                fog_enabled: false,
                 double_sided: true,
                 cull_mode: None,
                 ..default()
@@ -224,7 +231,7 @@ impl MarkerMaterials {
 }
 
 /// Flood water of a raised river: brown, as the Thạch Hãn runs in flood.
-pub const FLOOD_WATER: [f32; 4] = [0.36, 0.27, 0.16, 0.86];
+pub const FLOOD_WATER: [f32; 4] = [0.50, 0.30, 0.10, 0.9];
 
 /// Applies what the transport delivered since the last frame.
 fn drain_inbox(inbox: Option<Res<FeedInbox>>, view: Res<FeedView>) {
@@ -413,7 +420,10 @@ fn update_markers(
     };
     // Staleness changes with time alone: re-check everything once a minute of feed time.
     let recheck = markers.stale_checked_ms.is_none_or(|t| (now - t).abs() >= 60_000);
-    let all = markers.drawn_ms != Some(now) && (!timeline.live || recheck);
+    // A new moment (scrubbed, or a stale re-check), or history filed into the past: redraw all.
+    let past_changed = markers.past_seen != client.past_version();
+    markers.past_seen = client.past_version();
+    let all = (markers.drawn_ms != Some(now) && (!timeline.live || recheck)) || past_changed;
     let indices: Vec<usize> = if all || markers.drawn_ms.is_none() { (0..markers.devices.len()).collect() } else { changed };
     if all {
         markers.stale_checked_ms = Some(now);
@@ -587,7 +597,7 @@ fn update_reaches(
     scene: Option<Res<ActiveScene>>,
     markers: Res<FeedMarkers>,
     mut meshes: ResMut<Assets<Mesh>>,
-    handles: Query<&Mesh3d>,
+    mut handles: Query<&mut Mesh3d>,
     mut drawn: Local<Vec<DrawnStations>>,
 ) {
     let client = view.lock();
@@ -621,10 +631,10 @@ fn update_reaches(
         }
         let mesh = reach.line.surface(&stations, FLOOD_WATER).unwrap_or_default();
         drawn[k] = (markers.version, stations);
-        if let Ok(handle) = handles.get(reach.entity)
-            && let Some(mut m) = meshes.get_mut(&handle.0)
-        {
-            *m = mesh_from_part(&mesh);
+        // A new asset rather than an edit in place: the vertex count changes.
+        if let Ok(mut handle) = handles.get_mut(reach.entity) {
+            let old = std::mem::replace(&mut handle.0, meshes.add(mesh_from_part(&mesh)));
+            meshes.remove(&old);
         }
     }
 }
@@ -678,6 +688,7 @@ fn update_images(
             material.0 = materials.add(StandardMaterial {
                 base_color_texture: Some(texture.clone()),
                 unlit: true,
+                fog_enabled: false,
                 double_sided: true,
                 cull_mode: None,
                 ..default()
@@ -721,6 +732,27 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Image, String> {
         TextureFormat::Rgba8UnormSrgb,
         RenderAssetUsages::MAIN_WORLD | RenderAssetUsages::RENDER_WORLD,
     ))
+}
+
+/// Markers keep a readable size on screen: beyond this distance they grow with it, m.
+pub const MARKER_REFERENCE_DISTANCE_M: f32 = 400.0;
+
+/// The scale of a marker seen from `distance` metres, in steps of 10 % so
+/// that small camera moves do not touch thousands of transforms.
+pub fn marker_scale(distance: f32) -> f32 {
+    let raw = (distance / MARKER_REFERENCE_DISTANCE_M).clamp(1.0, 60.0);
+    1.1f32.powf((raw.ln() / 1.1f32.ln()).round())
+}
+
+fn scale_markers(cameras: Query<&GlobalTransform, With<Camera3d>>, markers: Res<FeedMarkers>, mut transforms: Query<&mut Transform>) {
+    let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else { return };
+    for marker in &markers.devices {
+        let Ok(mut t) = transforms.get_mut(marker.root) else { continue };
+        let s = marker_scale(t.translation.distance(eye));
+        if (t.scale.x - s).abs() > 1e-4 {
+            t.scale = Vec3::splat(s);
+        }
+    }
 }
 
 /// Snapshot billboards turn to face the viewer.

@@ -193,3 +193,29 @@ fn gauge_reading(level_m: f64, time_ms: i64) -> sontinh_feeds::Observation {
         reading: sontinh_feeds::Reading::WaterLevel { level_m },
     }
 }
+
+#[test]
+fn markers_grow_with_distance_in_steps() {
+    assert_eq!(marker_scale(10.0), 1.0);
+    assert_eq!(marker_scale(400.0), 1.0);
+    let far = marker_scale(4000.0);
+    assert!((far - 10.0).abs() / 10.0 < 0.06, "{far}");
+    assert_eq!(marker_scale(4000.0), marker_scale(4050.0), "small moves keep the step");
+}
+
+#[test]
+fn history_arriving_after_the_snapshot_redraws_a_past_moment() {
+    let (mut app, tx) = citadel_app();
+    let state = scenario_state("2020-10-19T00:00:00+07:00");
+    let peak = sontinh_feeds::parse_time("2020-10-18T01:30:00+07:00").unwrap();
+    *app.world_mut().resource_mut::<FeedTimeline>() = FeedTimeline { live: false, time_ms: peak };
+    let mut messages = messages_for(&state, Role::Operator).into_iter();
+    tx.send(messages.next().unwrap()).unwrap();
+    tx.send(messages.next().unwrap()).unwrap();
+    app.update();
+    let gauge = marker(&app, "gauge-thach-han");
+    assert_eq!(base_color(&app, gauge.body), geometry::STALE_COLOR, "only the snapshot so far: nothing known at the peak");
+    tx.send(messages.next().unwrap()).unwrap();
+    app.update();
+    assert_eq!(base_color(&app, gauge.body), geometry::ALARM_COLORS[3]);
+}

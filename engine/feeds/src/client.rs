@@ -84,6 +84,9 @@ pub struct FeedClient {
     last_error: Option<String>,
     images: HashMap<String, Vec<u8>>,
     images_version: u64,
+    history_received: bool,
+    /// Bumped when observations are filed into the past (history replies).
+    past_version: u64,
 }
 
 impl FeedClient {
@@ -105,6 +108,8 @@ impl FeedClient {
             last_error: None,
             images: HashMap::new(),
             images_version: 0,
+            history_received: false,
+            past_version: 0,
         }
     }
 
@@ -161,6 +166,7 @@ impl FeedClient {
                 for o in observations {
                     self.insert(o);
                 }
+                self.history_received = true;
             }
             ServerMessage::Error { message } => self.last_error = Some(message),
         }
@@ -213,6 +219,7 @@ impl FeedClient {
         }
         let history = &mut self.history[i];
         if let Err(at) = history.binary_search_by_key(&o.time_ms, |h| h.time_ms) {
+            self.past_version += 1;
             if history.len() == self.history_len {
                 if at == 0 {
                     return; // older than everything kept
@@ -246,6 +253,16 @@ impl FeedClient {
 
     pub fn role(&self) -> Option<Role> {
         self.role
+    }
+
+    /// Changes whenever the past changed (history arrived): views of a past moment must be redrawn.
+    pub fn past_version(&self) -> u64 {
+        self.past_version
+    }
+
+    /// Whether the gateway has answered the history request.
+    pub fn history_received(&self) -> bool {
+        self.history_received
     }
 
     pub fn devices(&self) -> &[Device] {
@@ -405,4 +422,13 @@ pub fn reach_surface(stations: &[(f64, f64)], chainages: &[f64]) -> Option<Vec<f
             })
             .collect(),
     )
+}
+
+/// A feed time as operators in Quảng Trị read it: local time (UTC+7).
+pub fn format_local_time(time_ms: i64) -> String {
+    let Some(offset) = chrono::FixedOffset::east_opt(7 * 3600) else { return time_ms.to_string() };
+    match chrono::DateTime::from_timestamp_millis(time_ms) {
+        Some(t) => t.with_timezone(&offset).format("%d/%m/%Y %H:%M").to_string(),
+        None => time_ms.to_string(),
+    }
 }

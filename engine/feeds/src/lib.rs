@@ -11,7 +11,7 @@ pub use model::{Device, DeviceKind, Names, Observation, Reading, Role, alarm_lev
 pub use parse::{MAX_MESSAGE_BYTES, Reject, datastream_of_topic, kind_name, parse_compact, parse_sensorthings, parse_time};
 pub use registry::Registry;
 pub use state::{FeedState, Snapshot};
-pub use client::{Alarm, AlarmKind, Connection, FeedClient, LinkEvent, reach_surface};
+pub use client::{Alarm, AlarmKind, Connection, FeedClient, LinkEvent, format_local_time, reach_surface};
 pub use protocol::{ClientRequest, ServerMessage, parse_request};
 
 #[cfg(test)]

@@ -293,3 +293,8 @@ fn requests_are_parsed_with_limits() {
     assert!(parse_request("{}").unwrap_err().contains("bad request"));
     assert!(parse_request(&"x".repeat(5000)).unwrap_err().contains("larger"));
 }
+
+#[test]
+fn feed_times_read_in_local_time() {
+    assert_eq!(format_local_time(parse_time("2020-10-17T18:30:00Z").unwrap()), "18/10/2020 01:30");
+}

@@ -28,6 +28,8 @@ enum Command {
         /// Output folder of `sontinh flood run` to draw over the scene.
         #[arg(long)]
         flood: Option<PathBuf>,
+        #[command(flatten)]
+        feeds: FeedArgs,
     },
     /// Render one frame of a scene to a PNG, with no display and no GPU needed.
     Render(RenderArgs),
@@ -193,6 +195,24 @@ struct RenderArgs {
     /// After loading, time this many frames and print the median frame time.
     #[arg(long, default_value_t = 0)]
     time_frames: u32,
+    #[command(flatten)]
+    feeds: FeedArgs,
+    /// With live feeds: show this moment of the feed's history (RFC 3339,
+    /// e.g. 2020-10-18T01:30:00+07:00) instead of the newest.
+    #[arg(long)]
+    feeds_at: Option<String>,
+}
+
+/// Live IOC feeds for the viewer and the renderer.
+#[derive(Args, Debug, Default)]
+struct FeedArgs {
+    /// A role token (`sontinh feeds token`; or SONTINH_FEEDS_TOKEN): with it,
+    /// the viewer connects to the scene's feed gateway.
+    #[arg(long)]
+    token: Option<String>,
+    /// The feed gateway (ws://host:port/ws), instead of the scene's.
+    #[arg(long)]
+    feeds: Option<String>,
 }
 
 fn parse_color_mode(text: &str) -> Result<sontinh_pointcloud_view::ColorMode, String> {
@@ -216,10 +236,10 @@ pub fn main() -> ExitCode {
     #[cfg(not(target_arch = "wasm32"))]
     sontinh_pointcloud::quiet_decoder_panics();
     match cli.command {
-        Command::View { scene, out, flood } => {
+        Command::View { scene, out, flood, feeds } => {
             let scene = scene.unwrap_or_else(default_scene_path);
             if viewer::display_available() {
-                run_viewer(scene, flood)
+                run_viewer(scene, flood, feeds)
             } else {
                 eprintln!("No display found (DISPLAY and WAYLAND_DISPLAY are unset): rendering the default bookmark headless instead.");
                 run_render(RenderArgs {
@@ -232,6 +252,8 @@ pub fn main() -> ExitCode {
                     flood_time: None,
                     point_color: None,
                     time_frames: 0,
+                    feeds,
+                    feeds_at: None,
                 })
             }
         }
@@ -325,10 +347,17 @@ fn load(path: &std::path::Path) -> Result<sontinh_scene::Scene, ExitCode> {
     Ok(scene)
 }
 
-fn run_viewer(path: PathBuf, flood: Option<PathBuf>) -> ExitCode {
-    match load(&path) {
-        Ok(scene) => viewer::run(scene, flood),
-        Err(code) => code,
+fn run_viewer(path: PathBuf, flood: Option<PathBuf>, feeds: FeedArgs) -> ExitCode {
+    let scene = match load(&path) {
+        Ok(scene) => scene,
+        Err(code) => return code,
+    };
+    match viewer::FeedLink::resolve(&scene, feeds.feeds, feeds.token) {
+        Ok(link) => viewer::run(scene, flood, link),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -337,8 +366,27 @@ fn run_render(args: RenderArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let link = match viewer::FeedLink::resolve(&scene, args.feeds.feeds, args.feeds.token) {
+        Ok(link) => link,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let at = match args.feeds_at.as_deref().map(sontinh_feeds::parse_time).transpose() {
+        Ok(at) => at,
+        Err(e) => {
+            eprintln!("error: --feeds-at: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if at.is_some() && link.is_none() {
+        eprintln!("error: --feeds-at needs live feeds: give a role token with --token (or SONTINH_FEEDS_TOKEN)");
+        return ExitCode::FAILURE;
+    }
     let request = RenderRequest {
         scene,
+        feeds: link.map(|l| (l, at)),
         bookmark: args.bookmark,
         width: args.width,
         height: args.height,

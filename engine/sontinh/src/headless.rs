@@ -33,6 +33,8 @@ pub struct RenderRequest {
     pub point_color: Option<sontinh_pointcloud_view::ColorMode>,
     /// Frames to time after loading (0: none), for frame-time figures.
     pub time_frames: u32,
+    /// Live feeds to draw, and the moment to show (the newest when `None`).
+    pub feeds: Option<(crate::viewer::FeedLink, Option<i64>)>,
 }
 
 #[derive(Debug)]
@@ -119,6 +121,11 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     app.world_mut()
         .spawn((scene_camera(&bookmark), RenderTarget::Image(target.clone().into())));
 
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some((link, _)) = &request.feeds {
+        crate::viewer::connect_feeds(&mut app, link)?;
+    }
+
     // Load every layer.
     loop {
         app.update();
@@ -130,6 +137,9 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
             return Err(format!("the scene's layers did not load within {} s", LOAD_TIMEOUT.as_secs()));
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+    if let Some((link, at)) = &request.feeds {
+        wait_for_feeds(&mut app, link, *at)?;
     }
     for _ in 0..SETTLE_FRAMES {
         app.update();
@@ -192,6 +202,67 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
         frame_ms,
         points_drawn,
     })
+}
+
+/// How long the renderer waits for the feed gateway.
+const FEED_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits until the gateway has sent its snapshot and history, and the
+/// snapshots of the cameras in view at the shown moment; then shows that moment.
+fn wait_for_feeds(app: &mut App, link: &crate::viewer::FeedLink, at: Option<i64>) -> Result<(), String> {
+    let started = Instant::now();
+    if let Some(t) = at {
+        *app.world_mut().resource_mut::<sontinh_feeds_view::FeedTimeline>() = sontinh_feeds_view::FeedTimeline { live: false, time_ms: t };
+    }
+    loop {
+        app.update();
+        let view = app.world().resource::<sontinh_feeds_view::FeedView>().clone();
+        let client = view.lock();
+        let timeline = app.world().resource::<sontinh_feeds_view::FeedTimeline>();
+        let ready = client.role().is_some() && client.history_received();
+        if ready {
+            let now = timeline.shown_ms(&client).unwrap_or(i64::MAX);
+            // Tourists get no snapshot addresses; for others, wait for each camera's picture (briefly).
+            let pictures_in = (0..client.devices().len())
+                .filter_map(|i| sontinh_feeds_view::latest_snapshot_url(&client, i, now))
+                .all(|url| client.image(&url).is_some());
+            let images = app.world().resource::<sontinh_feeds_view::FeedImages>();
+            let textures_made = (0..client.devices().len())
+                .filter_map(|i| sontinh_feeds_view::latest_snapshot_url(&client, i, now))
+                .all(|url| images.by_url.contains_key(&url));
+            if (pictures_in && textures_made) || started.elapsed() > FEED_TIMEOUT / 3 {
+                if !pictures_in {
+                    eprintln!("warning: some camera snapshots did not arrive from {}", link.url);
+                }
+                break;
+            }
+        }
+        if started.elapsed() > FEED_TIMEOUT {
+            return Err(format!(
+                "the feed gateway at {} sent no snapshot and history within {} s (connection: {:?})",
+                link.url,
+                FEED_TIMEOUT.as_secs(),
+                client.connection()
+            ));
+        }
+        drop(client);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if let Some(t) = at {
+        let client = app.world().resource::<sontinh_feeds_view::FeedView>().clone();
+        let range = client.lock().time_range();
+        if let Some((first, last)) = range
+            && (t < first || t > last)
+        {
+            eprintln!(
+                "warning: {} is outside the feed's history ({} to {})",
+                sontinh_feeds::format_local_time(t),
+                sontinh_feeds::format_local_time(first),
+                sontinh_feeds::format_local_time(last)
+            );
+        }
+    }
+    Ok(())
 }
 
 fn new_target(app: &mut App, width: u32, height: u32) -> Handle<Image> {

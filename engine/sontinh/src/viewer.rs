@@ -19,11 +19,49 @@ pub fn display_available() -> bool {
     cfg!(target_arch = "wasm32") || std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
 }
 
+/// Where the live feeds come from: a gateway and a role token.
+#[derive(Clone, Debug)]
+pub struct FeedLink {
+    pub url: String,
+    pub token: String,
+}
+
+impl FeedLink {
+    /// The link asked for: `--feeds` or the scene's gateway, when a token is given
+    /// (`--token` or `SONTINH_FEEDS_TOKEN`).
+    pub fn resolve(scene: &Scene, url: Option<String>, token: Option<String>) -> Result<Option<FeedLink>, String> {
+        let token = token.or_else(|| std::env::var("SONTINH_FEEDS_TOKEN").ok()).filter(|t| !t.trim().is_empty());
+        let url = url.or_else(|| scene.feeds.as_ref().map(|f| f.gateway.clone()));
+        match (url, token) {
+            (Some(url), Some(token)) => Ok(Some(FeedLink { url, token: token.trim().to_owned() })),
+            (Some(url), None) if scene.feeds.is_none() => Err(format!("--feeds {url}: a role token is needed (--token, or SONTINH_FEEDS_TOKEN; `sontinh feeds token`)")),
+            (None, Some(_)) => Err(format!("scene {} has no [feeds] gateway: give one with --feeds ws://host:port/ws", scene.source.display())),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Connects the live feeds: the link applies what arrives on its own thread.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn connect_feeds(app: &mut App, link: &FeedLink) -> Result<(), String> {
+    let mut view = app.world_mut().resource_mut::<sontinh_feeds_view::FeedView>();
+    sontinh_feeds_gateway::link::spawn_link_into(sontinh_feeds_gateway::link::LinkConfig::new(&link.url, &link.token), view.shared.clone())?;
+    view.linked = true;
+    Ok(())
+}
+
 /// The plugins that put a scene on screen, shared by viewer and renderer;
 /// `flood` is the output folder of a flood run to draw over it.
 pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
-    app.add_plugins((EnvironmentPlugin, SceneLayersPlugin, SceneCameraPlugin, FloodOverlayPlugin, PointCloudViewPlugin))
-        .insert_resource(ActiveScene(Arc::new(scene)));
+    app.add_plugins((
+        EnvironmentPlugin,
+        SceneLayersPlugin,
+        SceneCameraPlugin,
+        FloodOverlayPlugin,
+        PointCloudViewPlugin,
+        sontinh_feeds_view::FeedsViewPlugin,
+    ))
+    .insert_resource(ActiveScene(Arc::new(scene)));
     if let Some(dir) = flood {
         app.insert_resource(FloodResults(dir));
     }
@@ -48,7 +86,7 @@ pub fn scene_camera(bookmark: &Bookmark) -> impl Bundle {
 }
 
 /// Opens the viewer window on `scene`; returns when it is closed.
-pub fn run(scene: Scene, flood: Option<PathBuf>) -> ExitCode {
+pub fn run(scene: Scene, flood: Option<PathBuf>, feeds: Option<FeedLink>) -> ExitCode {
     let title = format!("Sơn Tinh — {} / {}", scene.name.vi, scene.name.en);
     let bookmark = scene.default_bookmark().clone();
     let mut app = App::new();
@@ -72,6 +110,18 @@ pub fn run(scene: Scene, flood: Option<PathBuf>) -> ExitCode {
         // Flood results are the planner's view.
         app.insert_resource(sontinh_ui::UserMode::Planner);
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(link) = &feeds {
+        if let Err(e) = connect_feeds(&mut app, link) {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+        if !planner && sontinh_feeds_gateway::token::claimed_role(&link.token) == Some(sontinh_feeds::Role::Operator) {
+            app.insert_resource(sontinh_ui::UserMode::Operator);
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    let _ = feeds;
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),

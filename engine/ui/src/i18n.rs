@@ -28,6 +28,28 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Reconstruction — not survey data",
     ),
     ("coordinates", "Tọa độ dưới con trỏ", "Coordinates under the cursor"),
+    ("feed_connecting", "Đang kết nối nguồn dữ liệu…", "Connecting to the feed…"),
+    ("feed_connected", "Đã kết nối nguồn dữ liệu", "Feed connected"),
+    ("feed_broker_down", "Cổng dữ liệu mất kết nối với broker", "Gateway has lost its broker"),
+    ("feed_disconnected", "Mất kết nối — hiển thị trạng thái cuối cùng", "Disconnected — showing the last known state"),
+    ("alarms_new", "cảnh báo chưa xác nhận", "unacknowledged alarms"),
+    ("operations_window", "Trung tâm điều hành", "Operations centre"),
+    ("feed_live", "Trực tiếp", "Live"),
+    ("alarms", "Cảnh báo", "Alarms"),
+    ("acknowledge", "Xác nhận", "Acknowledge"),
+    ("acknowledge_all", "Xác nhận tất cả", "Acknowledge all"),
+    ("alarm_flood", "Báo động", "Flood alarm"),
+    ("alarm_camera_offline", "Camera mất tín hiệu", "Camera offline"),
+    ("alarm_light_fault", "Đèn hỏng", "Light fault"),
+    ("camera_online", "đang hoạt động", "online"),
+    ("camera_offline", "mất tín hiệu", "offline"),
+    ("light_on", "bật", "on"),
+    ("light_off", "tắt", "off"),
+    ("devices", "Thiết bị", "Devices"),
+    ("no_reading", "chưa có số liệu", "no reading yet"),
+    ("stale", "quá hạn báo cáo", "stale"),
+    ("no_snapshot", "Chưa có ảnh", "No snapshot yet"),
+    ("feed_bad_messages", "Bản tin không đọc được", "Unreadable messages"),
     ("lat_lon", "Vĩ độ / kinh độ (WGS 84)", "Latitude / longitude (WGS 84)"),
     ("vn2000", "VN-2000 (múi 3° Quảng Trị)", "VN-2000 (Quảng Trị 3° zone)"),
     ("height", "Độ cao", "Height"),
@@ -125,10 +147,16 @@ mod tests {
 
     #[test]
     fn every_key_used_in_the_panels_exists() {
-        let source = include_str!("panels.rs");
-        for part in source.split("tr(\"").skip(1) {
-            let key = &part[..part.find('"').unwrap()];
-            assert!(STRINGS.iter().any(|(k, _, _)| *k == key), "missing string {key}");
+        for source in [
+            include_str!("panels.rs"),
+            include_str!("planner_panel.rs"),
+            include_str!("pointcloud_panel.rs"),
+            include_str!("operator_panel.rs"),
+        ] {
+            for part in source.split("tr(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                assert!(STRINGS.iter().any(|(k, _, _)| *k == key), "missing string {key}");
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 //! pointer or keyboard is passed to the camera as [`PointerCaptured`].
 
 mod i18n;
+mod operator_panel;
 mod panels;
 mod planner_panel;
 mod pointcloud_panel;
@@ -44,6 +45,7 @@ impl Plugin for ViewerUiPlugin {
                     panels::draw_panels,
                     pointcloud_panel::draw_point_cloud_panel,
                     planner_panel::draw_planner_panel,
+                    operator_panel::draw_operator_panel,
                 )
                     .chain(),
             );

@@ -3,8 +3,7 @@
 //! A real mosquitto on loopback, a gateway, clients: shared by the gateway tests.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::path::Path;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -24,56 +23,17 @@ pub const DEVICES: &str = r#"[
    "owner": "IOC", "visible_to": ["operator"], "expected_period_s": 60}
 ]"#;
 
-pub struct Broker {
-    pub child: Child,
-    pub config: PathBuf,
-}
+/// The broker of a test, kept while the test runs.
+pub struct Broker(pub sontinh_feeds_gateway::broker::LocalBroker);
 
 impl Broker {
     pub fn start(dir: &Path, port: u16) -> Broker {
-        // mosquitto started as root drops to its own user: let it write its store here.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let config = dir.join("mosquitto.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\n",
-                dir.display()
-            ),
-        )
-        .unwrap();
-        Broker {
-            child: spawn_mosquitto(&config),
-            config,
-        }
+        Broker(sontinh_feeds_gateway::broker::LocalBroker::start(dir, port).expect("mosquitto runs (tools/setup-debian.sh installs it)"))
     }
 
-    /// A clean stop (the broker saves its sessions), then a new broker on the same port and store.
     pub fn restart(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-        std::thread::sleep(Duration::from_millis(300));
-        self.child = spawn_mosquitto(&self.config);
+        self.0.restart().unwrap();
     }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn spawn_mosquitto(config: &Path) -> Child {
-    let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("mosquitto");
-    let child = Command::new(binary)
-        .arg("-c")
-        .arg(config)
-        .spawn()
-        .expect("mosquitto runs (tools/setup-debian.sh installs it)");
-    std::thread::sleep(Duration::from_millis(400));
-    child
 }
 
 pub fn free_port() -> u16 {
