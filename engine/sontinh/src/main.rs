@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
 fn main() {
     match sontinh::embedded_default_scene() {
         Ok(scene) => {
-            sontinh::viewer::run(scene, None);
+            sontinh::viewer::run(scene, None, None);
         }
         Err(errors) => bevy::log::error!("{errors}"),
     }
