@@ -167,6 +167,7 @@ impl FeedClient {
                     self.insert(o);
                 }
                 self.history_received = true;
+                self.rebuild_alarms();
             }
             ServerMessage::Error { message } => self.last_error = Some(message),
         }
@@ -229,6 +230,43 @@ impl FeedClient {
             } else {
                 history.insert(at, o);
             }
+        }
+    }
+
+    /// The alarms the whole known history raises, in time order, so that a
+    /// viewer connecting mid-flood sees what happened; acknowledgements of
+    /// alarms already listed are kept.
+    fn rebuild_alarms(&mut self) {
+        let mut raised: Vec<(i64, usize, AlarmKind)> = Vec::new();
+        for (i, device) in self.devices.iter().enumerate() {
+            let mut previous: Option<&Reading> = None;
+            for o in &self.history[i] {
+                if let Some(kind) = alarm_raised(&device.kind, previous, &o.reading) {
+                    raised.push((o.time_ms, i, kind));
+                }
+                previous = Some(&o.reading);
+            }
+        }
+        raised.sort_by_key(|(t, i, _)| (*t, *i));
+        let skip = raised.len().saturating_sub(MAX_ALARMS);
+        let old = std::mem::take(&mut self.alarms);
+        for (time_ms, i, kind) in raised.into_iter().skip(skip) {
+            let device = self.devices[i].id.clone();
+            let kept = old.iter().find(|a| a.device == device && a.time_ms == time_ms && a.kind == kind);
+            let (id, acknowledged) = match kept {
+                Some(a) => (a.id, a.acknowledged),
+                None => {
+                    self.next_alarm += 1;
+                    (self.next_alarm - 1, false)
+                }
+            };
+            self.alarms.push(Alarm {
+                id,
+                device,
+                time_ms,
+                kind,
+                acknowledged,
+            });
         }
     }
 

@@ -207,7 +207,9 @@ fn client_takes_the_snapshot_then_deltas_in_time_order() {
     assert!(client.take_changed().is_empty());
     assert_eq!(client.history(gauge).count(), 3);
     assert_eq!(client.time_range(), Some((500, 2_000)));
-    assert_eq!(client.alarms().count(), 1);
+    // The history's own crossings are listed too: III at 500, then II at 2000 after falling back.
+    let listed: Vec<i64> = client.alarms().map(|a| a.time_ms).collect();
+    assert_eq!(listed, vec![2_000, 500]);
 }
 
 #[test]
@@ -297,4 +299,17 @@ fn requests_are_parsed_with_limits() {
 #[test]
 fn feed_times_read_in_local_time() {
     assert_eq!(format_local_time(parse_time("2020-10-17T18:30:00Z").unwrap()), "18/10/2020 01:30");
+}
+
+#[test]
+fn a_viewer_connecting_mid_flood_lists_the_alarms_of_the_history_and_keeps_acknowledgements() {
+    let mut client = operator_client();
+    client.apply(ServerMessage::Observation { observation: gauge_obs(5_000, 4.7) });
+    let live = client.alarms().next().unwrap().id;
+    client.acknowledge(live);
+    client.apply(ServerMessage::History {
+        observations: vec![gauge_obs(100, 1.0), gauge_obs(200, 3.1), gauge_obs(300, 6.5), gauge_obs(400, 2.0), gauge_obs(1_000, 2.0)],
+    });
+    let listed: Vec<(i64, bool)> = client.alarms().map(|a| (a.time_ms, a.acknowledged)).collect();
+    assert_eq!(listed, vec![(5_000, true), (300, false), (200, false)]);
 }

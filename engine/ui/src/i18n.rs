@@ -57,8 +57,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("loading", "Đang tải cảnh…", "Loading the scene…"),
     (
         "operator_hint",
-        "Luồng dữ liệu trực tiếp sẽ hiển thị ở đây.",
-        "Live feeds show here.",
+        "Kết nối nguồn dữ liệu IOC bằng --token; cửa sổ Trung tâm điều hành có cảnh báo, dòng thời gian và thiết bị.",
+        "Connect the IOC feed with --token; the Operations centre window has the alarms, the timeline and the devices.",
     ),
     ("planner_hint", "Kịch bản ngập lụt của cảnh này:", "Flood scenarios of this scene:"),
     ("flood_shown", "Vùng ngập (sâu hơn 0,1 m)", "Flooded (deeper than 0.1 m)"),
