@@ -1,0 +1,108 @@
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use approx::assert_relative_eq;
+use sontinh_geo::{EnuFrame, Geodetic};
+use sontinh_raster::{Epsg, GeoRaster, GeoTransform};
+
+use super::*;
+
+fn shared(path: &str) -> PathBuf {
+    let dir = sontinh_scene::shared_data_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    let p = dir.join(path);
+    assert!(p.exists(), "shared test data missing: {} (set SONTINH_SHARED_DATA)", p.display());
+    p
+}
+
+#[test]
+fn srtm_tile_summit_is_mount_washington() {
+    let raster = sontinh_raster::read(&shared("dem/N44W072.hgt")).unwrap();
+    let frame = EnuFrame::new(Geodetic::new(-71.5, 44.5, 0.0));
+    let terrain = build(&raster, &frame, &TerrainOptions::default(), &mut |_| {}).unwrap();
+    let g = terrain.summit.geodetic;
+    assert!((g.lat_deg - 44.2708).abs() < 0.001 && (g.lon_deg + 71.3033).abs() < 0.001, "{g:?}");
+    assert!((g.height_m - 1917.0).abs() < 15.0, "{g:?}");
+    assert_eq!(terrain.grid, (1201, 1201));
+    assert_eq!(terrain.filled_nodata, 0);
+    // Every chunk's vertices sit within its bounding sphere.
+    for c in &terrain.chunks {
+        for p in c.mesh.positions.iter().step_by(97) {
+            let d = ((f64::from(p[0]) - c.centre[0]).powi(2) + (f64::from(p[1]) - c.centre[1]).powi(2) + (f64::from(p[2]) - c.centre[2]).powi(2)).sqrt();
+            assert!(d <= c.radius + c.error_m * 2.0 + 200.0, "level {} chunk {},{}", c.level, c.ix, c.iy);
+        }
+    }
+    assert!(terrain.chunks.iter().filter(|c| c.level == 0).all(|c| c.error_m == 0.0));
+    assert!(terrain.chunks.iter().any(|c| c.level > 0 && c.error_m > 10.0), "coarse levels of mountains are not exact");
+}
+
+fn flat_grid(crs: Option<Epsg>) -> GeoRaster {
+    GeoRaster {
+        width: 130,
+        height: 70,
+        values: (0..130 * 70).map(|k| if k == 500 { f64::NAN } else { (k % 130) as f64 * 0.5 }).collect(),
+        transform: GeoTransform {
+            origin_x: 733_000.0,
+            origin_y: 1_853_000.0,
+            pixel_width: 10.0,
+            pixel_height: -10.0,
+        },
+        crs,
+        nodata: None,
+        sample_type: "float32",
+    }
+}
+
+#[test]
+fn a_projected_dem_lands_where_its_crs_says_and_chunks_tile_once() {
+    let frame = EnuFrame::new(Geodetic::new(107.194, 16.747, 0.0));
+    let options = TerrainOptions {
+        chunk_cells: 16,
+        ..TerrainOptions::default()
+    };
+    let terrain = build(&flat_grid(Some(Epsg { code: 32648, geographic: false })), &frame, &options, &mut |_| {}).unwrap();
+    assert_eq!(terrain.filled_nodata, 1);
+    assert_eq!(terrain.levels, 5, "129 cells in chunks of 16: 16, 32, 64, 128, 256");
+    // The first sample (UTM 48N 733 005 E, 1 852 995 N) in the Citadel's ENU frame,
+    // by pyproj (cart + topocentric): (-888.724, 146.686, -0.064).
+    let nw = terrain.chunks.iter().find(|c| c.level == 0 && c.ix == 0 && c.iy == 0).unwrap();
+    let p = nw.mesh.positions[0];
+    assert!((p[0] + 888.724).abs() < 0.05 && (p[1] - 146.686).abs() < 0.05 && (p[2] + 0.064).abs() < 0.05, "{p:?}");
+    // From far away one coarse chunk covers it; from close the finest cover the near part. Either way each spot once.
+    for eye in [[0.0, 0.0, 100_000.0], [-600.0, 900.0, 30.0], [-900.0, 1200.0, 5.0]] {
+        let shown = select(&terrain.chunks, terrain.levels, eye, 800.0, 2.0);
+        let mut cover = vec![0u8; 129 * 69];
+        for (c, _) in terrain.chunks.iter().zip(&shown).filter(|(_, s)| **s) {
+            let size = 16usize << c.level;
+            for j in c.iy as usize * size..((c.iy as usize + 1) * size).min(69) {
+                for i in c.ix as usize * size..((c.ix as usize + 1) * size).min(129) {
+                    cover[j * 129 + i] += 1;
+                }
+            }
+        }
+        assert!(cover.iter().all(|&n| n == 1), "eye {eye:?}: cells covered {:?} times", cover.iter().copied().max());
+    }
+    let far = select(&terrain.chunks, terrain.levels, [0.0, 0.0, 1e7], 800.0, 2.0);
+    assert_eq!(far.iter().filter(|s| **s).count(), 1, "one chunk from very far");
+}
+
+#[test]
+fn bad_dems_are_errors() {
+    let frame = EnuFrame::new(Geodetic::new(107.194, 16.747, 0.0));
+    let o = TerrainOptions::default();
+    assert_eq!(build(&flat_grid(None), &frame, &o, &mut |_| {}).unwrap_err(), TerrainError::NoCrs);
+    let mut empty = flat_grid(Some(Epsg { code: 32648, geographic: false }));
+    empty.values.iter_mut().for_each(|v| *v = f64::NAN);
+    assert_eq!(build(&empty, &frame, &o, &mut |_| {}).unwrap_err(), TerrainError::NoData);
+    let mut tiny = flat_grid(Some(Epsg { code: 32648, geographic: false }));
+    tiny.width = 1;
+    assert_eq!(build(&tiny, &frame, &o, &mut |_| {}).unwrap_err(), TerrainError::TooSmall(1, 70));
+}
+
+#[test]
+fn colours_ramp_and_shade() {
+    assert_eq!(hypsometric(0.0), RAMP[0].1);
+    assert_eq!(hypsometric(1.0), RAMP[5].1);
+    assert_relative_eq!(hillshade([0.0, 0.0, 1.0]), 45f64.to_radians().sin(), epsilon = 1e-12);
+    assert!(hillshade([-0.7, 0.7, 0.1]) > hillshade([0.7, -0.7, 0.1]), "slopes facing the north-west sun are lit");
+}
