@@ -39,11 +39,13 @@ fn spawn_sun(mut commands: Commands) {
     ));
 }
 
-/// Aerial perspective over kilometres of humid lowland.
-pub fn site_fog() -> DistanceFog {
+/// Aerial perspective over kilometres of humid lowland; a view of a wider
+/// site (`view_distance_m` from eye to target) sees proportionally farther.
+pub fn site_fog(view_distance_m: f32) -> DistanceFog {
+    let visibility = (view_distance_m * 6.0).max(15_000.0);
     DistanceFog {
         color: Color::srgba(0.70, 0.78, 0.86, 1.0),
-        falloff: FogFalloff::from_visibility_colors(15000.0, Color::srgb(0.55, 0.62, 0.70), Color::srgb(0.80, 0.86, 0.92)),
+        falloff: FogFalloff::from_visibility_colors(visibility, Color::srgb(0.55, 0.62, 0.70), Color::srgb(0.80, 0.86, 0.92)),
         ..default()
     }
 }

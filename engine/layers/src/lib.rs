@@ -7,6 +7,7 @@
 
 mod convert;
 mod environment;
+mod terrain;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,6 +19,7 @@ use sontinh_scene::{Generator, Layer, LayerKind, LayerSource, Scene, Text};
 
 pub use convert::{enu_to_world, mesh_from_part, placement_transform, world_to_enu};
 pub use environment::{EnvironmentPlugin, site_fog};
+pub use terrain::TerrainChunk;
 
 /// The scene being shown.
 #[derive(Resource, Clone, Debug)]
@@ -34,7 +36,7 @@ pub struct SceneLayersPlugin;
 impl Plugin for SceneLayersPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<LayerStates>()
-            .add_systems(Update, (start_loading, finish_loading, apply_layer_settings).chain());
+            .add_systems(Update, (start_loading, finish_loading, apply_layer_settings, terrain::select_terrain_chunks).chain());
     }
 }
 
@@ -107,7 +109,13 @@ struct LayerMaterial {
     base_alpha: f32,
 }
 
-type LoadResult = Result<Vec<Part>, String>;
+/// What a layer's background task produces.
+enum Loaded {
+    Parts(Vec<Part>),
+    Terrain(Box<sontinh_terrain::Terrain>),
+}
+
+type LoadResult = Result<Loaded, String>;
 
 #[derive(Component)]
 struct LoadTask {
@@ -116,12 +124,23 @@ struct LoadTask {
 }
 
 /// Loads one layer's content off the main thread.
-fn load_layer(layer: &Layer, progress: Arc<AtomicU32>) -> Option<impl Future<Output = LoadResult> + Send + 'static> {
+fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU32>) -> Option<std::pin::Pin<Box<dyn Future<Output = LoadResult> + Send + 'static>>> {
     match (&layer.source, layer.kind) {
-        (LayerSource::Generator(Generator::QuangTriCitadel), _) => Some(async move {
+        (LayerSource::Generator(Generator::QuangTriCitadel), _) => Some(Box::pin(async move {
             let layout = citadel::Layout::default();
-            Ok(citadel::generate(&layout, &mut |p| progress.store(p.to_bits(), Ordering::Relaxed)))
-        }),
+            Ok(Loaded::Parts(citadel::generate(&layout, &mut |p| progress.store(p.to_bits(), Ordering::Relaxed))))
+        })),
+        (LayerSource::File(path), LayerKind::Terrain) => {
+            let path = path.clone();
+            Some(Box::pin(async move {
+                let raster = sontinh_raster::read(&path).map_err(|e| e.to_string())?;
+                progress.store(0.1f32.to_bits(), Ordering::Relaxed);
+                let options = sontinh_terrain::TerrainOptions::default();
+                let terrain = sontinh_terrain::build(&raster, &frame, &options, &mut |p| progress.store((0.1 + 0.9 * p).to_bits(), Ordering::Relaxed))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(Loaded::Terrain(Box::new(terrain)))
+            }))
+        }
         _ => None,
     }
 }
@@ -157,7 +176,7 @@ fn start_loading(
     for (index, layer) in scene.0.layers.iter().enumerate() {
         let progress = Arc::new(AtomicU32::new(0.0f32.to_bits()));
         let external = external.as_ref().is_some_and(|e| e.0.contains(&layer.kind));
-        let status = match load_layer(layer, progress.clone()) {
+        let status = match load_layer(layer, scene.0.frame, progress.clone()) {
             _ if external => LayerStatus::Loading(0.0),
             Some(future) => {
                 commands.spawn((
@@ -204,7 +223,12 @@ fn finish_loading(
         };
         commands.entity(entity).remove::<LoadTask>();
         match result {
-            Ok(parts) => {
+            Ok(Loaded::Terrain(terrain)) => {
+                terrain::spawn_chunks(&mut commands, entity, &terrain, &mut meshes, &mut materials);
+                state.status = LayerStatus::Ready;
+                states.set_changed();
+            }
+            Ok(Loaded::Parts(parts)) => {
                 for part in &parts {
                     let material = material_for(part.surface);
                     let base_alpha = material.base_color.alpha();

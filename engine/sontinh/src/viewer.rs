@@ -70,18 +70,19 @@ pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
 /// The scene camera looking from `bookmark`, without a render target.
 pub fn scene_camera(bookmark: &Bookmark) -> impl Bundle {
     let (pose, fov) = bookmark_view(bookmark);
+    let distance = pose.eye.distance(pose.target);
     (
         Name::new("scene camera"),
         Camera3d::default(),
         Projection::Perspective(PerspectiveProjection {
             fov,
             near: 0.5,
-            far: 60_000.0,
+            far: (distance * 10.0).max(60_000.0),
             ..default()
         }),
         Transform::from_translation(pose.eye).looking_at(pose.target, Vec3::Y),
         CameraRig::from_pose(pose),
-        sontinh_layers::site_fog(),
+        sontinh_layers::site_fog(distance),
     )
 }
 

@@ -1,0 +1,96 @@
+//! Terrain layers: every chunk of every level is an entity; each frame the
+//! chunks whose screen-space error is small enough from the camera are shown
+//! and the rest hidden (`sontinh_terrain::select`).
+
+use bevy::prelude::*;
+use sontinh_terrain::{Chunk, Terrain};
+
+use crate::{mesh_from_part, world_to_enu};
+
+/// One chunk of a terrain layer, kept for level-of-detail selection.
+#[derive(Component, Debug)]
+pub struct TerrainChunk {
+    pub level: u8,
+    pub ix: u32,
+    pub iy: u32,
+}
+
+/// The chunks of one terrain layer (on the layer's root entity).
+#[derive(Component)]
+pub(crate) struct TerrainLod {
+    chunks: Vec<Chunk>,
+    levels: u8,
+    entities: Vec<Entity>,
+}
+
+/// Largest error on screen before a chunk is refined, pixels.
+pub const MAX_SCREEN_ERROR_PX: f64 = 2.0;
+
+pub(crate) fn spawn_chunks(commands: &mut Commands, root: Entity, terrain: &Terrain, meshes: &mut Assets<Mesh>, materials: &mut Assets<StandardMaterial>) {
+    let material = materials.add(StandardMaterial {
+        base_color: Color::WHITE,
+        perceptual_roughness: 0.95,
+        reflectance: 0.1,
+        ..default()
+    });
+    let mut entities = Vec::with_capacity(terrain.chunks.len());
+    for chunk in &terrain.chunks {
+        let e = commands
+            .spawn((
+                Name::new(format!("terrain chunk L{} ({}, {})", chunk.level, chunk.ix, chunk.iy)),
+                TerrainChunk {
+                    level: chunk.level,
+                    ix: chunk.ix,
+                    iy: chunk.iy,
+                },
+                Mesh3d(meshes.add(mesh_from_part(&chunk.mesh))),
+                MeshMaterial3d(material.clone()),
+                Transform::IDENTITY,
+                // Shown by the selection; the coarsest until the first one runs.
+                if chunk.level + 1 == terrain.levels { Visibility::Inherited } else { Visibility::Hidden },
+            ))
+            .id();
+        commands.entity(root).add_child(e);
+        entities.push(e);
+    }
+    // The meshes now live in the assets; keep the selection data without them.
+    let chunks = terrain
+        .chunks
+        .iter()
+        .map(|c| Chunk {
+            mesh: sontinh_procgen::MeshData::default(),
+            ..c.clone()
+        })
+        .collect();
+    commands.entity(root).insert(TerrainLod {
+        chunks,
+        levels: terrain.levels,
+        entities,
+    });
+}
+
+pub(crate) fn select_terrain_chunks(
+    cameras: Query<(&Camera, &GlobalTransform, &Projection), With<Camera3d>>,
+    layers: Query<&TerrainLod>,
+    mut visibility: Query<&mut Visibility, With<TerrainChunk>>,
+) {
+    let Some((camera, transform, projection)) = cameras.iter().next() else { return };
+    let fov = match projection {
+        Projection::Perspective(p) => f64::from(p.fov),
+        _ => 1.0,
+    };
+    let height_px = camera.physical_viewport_size().map_or(720.0, |s| f64::from(s.y));
+    let pixels_per_radian = height_px / fov.max(1e-3);
+    let eye = world_to_enu(transform.translation());
+    for lod in &layers {
+        let shown = sontinh_terrain::select(&lod.chunks, lod.levels, eye, pixels_per_radian, MAX_SCREEN_ERROR_PX);
+        for (entity, show) in lod.entities.iter().zip(shown) {
+            if let Ok(mut v) = visibility.get_mut(*entity) {
+                let wanted = if show { Visibility::Inherited } else { Visibility::Hidden };
+                if *v != wanted {
+                    *v = wanted;
+                }
+            }
+        }
+    }
+}
