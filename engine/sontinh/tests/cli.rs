@@ -456,3 +456,89 @@ fn flood_run_reprojects_a_geographic_dem_to_the_local_utm_zone() {
     assert_eq!(summary["grid"]["crs"], "EPSG:32619");
     assert!(summary["max_depth_m"].as_f64().unwrap() > 0.05, "rain gathers in hollows: {summary}");
 }
+
+/// A TIFF whose one strip claims LZMA compression (34925), which no reader here supports.
+fn tiff_with_unsupported_compression() -> Vec<u8> {
+    let entries: [(u16, u16, u32); 10] = [
+        (256, 3, 2),     // width
+        (257, 3, 2),     // height
+        (258, 3, 16),    // bits per sample
+        (259, 3, 34925), // compression: LZMA
+        (262, 3, 1),     // photometric: black is zero
+        (273, 4, 8 + 2 + 10 * 12 + 4), // strip offset: right after the IFD
+        (277, 3, 1),     // samples per pixel
+        (278, 3, 2),     // rows per strip
+        (279, 4, 8),     // strip byte count
+        (339, 3, 2),     // sample format: signed
+    ];
+    let mut b = b"II*\0".to_vec();
+    b.extend_from_slice(&8u32.to_le_bytes());
+    b.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        b.extend_from_slice(&tag.to_le_bytes());
+        b.extend_from_slice(&kind.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        if kind == 3 {
+            b.extend_from_slice(&(value as u16).to_le_bytes());
+            b.extend_from_slice(&[0, 0]);
+        } else {
+            b.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&[7u8; 8]);
+    b
+}
+
+#[test]
+fn a_corrupt_terrain_layer_is_an_error_for_that_layer_and_the_rest_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lzma.tif"), tiff_with_unsupported_compression()).unwrap();
+    std::fs::write(dir.path().join("truncated.hgt"), [0u8; 1000]).unwrap();
+    let scene = dir.path().join("scene.toml");
+    std::fs::write(
+        &scene,
+        r#"format = 1
+[site]
+id = "corrupt-terrain"
+name = { vi = "Địa hình hỏng", en = "Corrupt terrain" }
+description = { vi = "", en = "" }
+[origin]
+crs = "EPSG:4326"
+position = [107.194, 16.747, 0.0]
+[[layer]]
+id = "citadel"
+kind = "procedural"
+generator = "quang-tri-citadel"
+name = { vi = "Thành cổ", en = "Citadel" }
+[[layer]]
+id = "lzma"
+kind = "terrain"
+path = "lzma.tif"
+name = { vi = "DEM nén LZMA", en = "LZMA DEM" }
+[[layer]]
+id = "short"
+kind = "terrain"
+path = "truncated.hgt"
+name = { vi = "HGT cụt", en = "Truncated HGT" }
+[[bookmark]]
+id = "overview"
+name = { vi = "Toàn cảnh", en = "Overview" }
+eye = [620.0, -820.0, 430.0]
+target = [-160.0, 40.0, 0.0]
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out.png");
+    let o = sontinh(&["render", scene.to_str().unwrap(), "--width", "320", "--height", "180", "--out", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let lzma = err.lines().find(|l| l.contains("layer \"lzma\" was not drawn")).unwrap_or_else(|| panic!("{err}"));
+    assert!(lzma.contains("lzma.tif") && lzma.to_lowercase().contains("compression"), "{lzma}");
+    let short = err.lines().find(|l| l.contains("layer \"short\" was not drawn")).unwrap_or_else(|| panic!("{err}"));
+    assert!(short.contains("truncated.hgt"), "{short}");
+    let img = image::open(&out).unwrap().to_rgb8();
+    let bricks = img.pixels().filter(|p| is_brick(p.0.map(i32::from))).count();
+    assert!(bricks > 20, "the citadel layer is drawn ({bricks} brick pixels)");
+}
