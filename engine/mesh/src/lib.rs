@@ -1,0 +1,283 @@
+//! A glTF 2.0 binary (GLB) model as plain data: triangles with normals and
+//! texture coordinates in ENU axes (glTF's +Y up becomes up, its +Z becomes
+//! south), node transforms applied, PBR material factors and decoded
+//! textures (base colour, normal, occlusion), and the model's bounds.
+//!
+//! The container is checked before the glTF parser sees it (magic, version,
+//! chunk lengths against the file), and every accessor is bounds-checked by
+//! the parser's validation, so a broken file is an error naming the problem.
+
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MeshError {
+    #[error("not a GLB file: the first bytes are not \"glTF\"")]
+    BadMagic,
+    #[error("GLB version {0}: only version 2 is read")]
+    Version(u32),
+    #[error("truncated: {0}")]
+    Truncated(String),
+    #[error("requires the glTF extension {0}, which this version cannot decode (export the model without it)")]
+    UnsupportedExtension(String),
+    #[error("invalid glTF: {0}")]
+    Invalid(String),
+    #[error("texture {index}: {why}")]
+    Texture { index: usize, why: String },
+    #[error("the model has no triangles")]
+    Empty,
+}
+
+/// A decoded texture, RGBA8.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Texture {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Material {
+    pub base_color: [f32; 4],
+    pub metallic: f32,
+    pub roughness: f32,
+    /// Indices into [`Model::textures`].
+    pub base_color_texture: Option<usize>,
+    pub normal_texture: Option<usize>,
+    pub occlusion_texture: Option<usize>,
+    pub double_sided: bool,
+}
+
+/// Triangles sharing one material, in ENU metres of the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Primitive {
+    pub positions: Vec<[f32; 3]>,
+    pub normals: Vec<[f32; 3]>,
+    pub uvs: Vec<[f32; 2]>,
+    pub indices: Vec<u32>,
+    pub material: Material,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub primitives: Vec<Primitive>,
+    pub textures: Vec<Texture>,
+    /// Bounds of every vertex, ENU.
+    pub min: [f32; 3],
+    pub max: [f32; 3],
+}
+
+impl Model {
+    pub fn triangle_count(&self) -> usize {
+        self.primitives.iter().map(|p| p.indices.len() / 3).sum()
+    }
+
+    /// The centre of the bounds' base: where a model stands.
+    pub fn base_centre(&self) -> [f32; 3] {
+        [(self.min[0] + self.max[0]) / 2.0, (self.min[1] + self.max[1]) / 2.0, self.min[2]]
+    }
+}
+
+/// Extensions whose absence only loses looks, never geometry.
+const TOLERATED: &[&str] = &["KHR_materials_emissive_strength", "KHR_texture_transform", "KHR_materials_unlit"];
+
+/// Checks the GLB container: header, then JSON and BIN chunk lengths.
+fn check_container(bytes: &[u8]) -> Result<(), MeshError> {
+    if bytes.len() < 12 || &bytes[0..4] != b"glTF" {
+        return Err(if bytes.len() >= 4 && &bytes[0..4] != b"glTF" { MeshError::BadMagic } else { MeshError::Truncated(format!("{} bytes, a GLB header has 12", bytes.len())) });
+    }
+    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let version = word(4);
+    if version != 2 {
+        return Err(MeshError::Version(version));
+    }
+    let declared = word(8) as usize;
+    if declared > bytes.len() {
+        return Err(MeshError::Truncated(format!("the header declares {declared} bytes, the file has {}", bytes.len())));
+    }
+    let mut at = 12;
+    while at + 8 <= declared {
+        let length = word(at) as usize;
+        if at + 8 + length > declared {
+            return Err(MeshError::Truncated(format!("a chunk at byte {at} declares {length} bytes past the end")));
+        }
+        at += 8 + length;
+    }
+    Ok(())
+}
+
+/// glTF (+X right, +Y up, +Z toward the viewer) to ENU.
+fn to_enu(p: [f32; 3]) -> [f32; 3] {
+    [p[0], -p[2], p[1]]
+}
+
+fn transform_point(m: &[[f32; 4]; 4], p: [f32; 3]) -> [f32; 3] {
+    [0, 1, 2].map(|r| m[0][r] * p[0] + m[1][r] * p[1] + m[2][r] * p[2] + m[3][r])
+}
+
+fn transform_normal(m: &[[f32; 4]; 4], n: [f32; 3]) -> [f32; 3] {
+    // Fine for rotation and uniform scale, which is what scans carry.
+    let v = [0, 1, 2].map(|r| m[0][r] * n[0] + m[1][r] * n[1] + m[2][r] * n[2]);
+    let len = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt().max(1e-12);
+    v.map(|c| c / len)
+}
+
+fn multiply(a: &[[f32; 4]; 4], b: &[[f32; 4]; 4]) -> [[f32; 4]; 4] {
+    let mut out = [[0.0; 4]; 4];
+    for (c, column) in out.iter_mut().enumerate() {
+        for (r, cell) in column.iter_mut().enumerate() {
+            *cell = (0..4).map(|k| a[k][r] * b[c][k]).sum();
+        }
+    }
+    out
+}
+
+/// An accessor's elements must lie inside its buffer view, and the view inside its buffer.
+fn check_accessor(accessor: &gltf::Accessor<'_>, buffers: &[gltf::buffer::Data]) -> Result<(), MeshError> {
+    let Some(view) = accessor.view() else {
+        return Err(MeshError::Invalid(format!("accessor {} has no buffer view (sparse-only accessors are not read)", accessor.index())));
+    };
+    let buffer_len = buffers.get(view.buffer().index()).map_or(0, |b| b.0.len());
+    if view.offset() + view.length() > buffer_len {
+        return Err(MeshError::Invalid(format!(
+            "buffer view {} ends at byte {}, past its buffer of {buffer_len} bytes",
+            view.index(),
+            view.offset() + view.length()
+        )));
+    }
+    let element = accessor.size();
+    let stride = view.stride().unwrap_or(element);
+    let needed = if accessor.count() == 0 { 0 } else { accessor.offset() + (accessor.count() - 1) * stride + element };
+    if needed > view.length() {
+        return Err(MeshError::Invalid(format!(
+            "accessor {} needs {needed} bytes of buffer view {}, which has {}",
+            accessor.index(),
+            view.index(),
+            view.length()
+        )));
+    }
+    Ok(())
+}
+
+/// Reads a GLB file's bytes.
+pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
+    check_container(bytes)?;
+    let gltf = gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| MeshError::Invalid(e.to_string()))?;
+    for ext in gltf.extensions_required() {
+        if !TOLERATED.contains(&ext) {
+            return Err(MeshError::UnsupportedExtension(ext.to_owned()));
+        }
+    }
+    let (document, buffers, _) = gltf::import_slice(bytes).map_err(|e| match e {
+        gltf::Error::Validation(v) => MeshError::Invalid(v.iter().map(|(path, err)| format!("{}: {err}", path)).collect::<Vec<_>>().join("; ")),
+        other => MeshError::Invalid(other.to_string()),
+    })?;
+    // Textures: decoded once each, by image index.
+    let mut textures = Vec::new();
+    let mut texture_of_image: HashMap<usize, usize> = HashMap::new();
+    let mut texture = |index: usize, tex: gltf::Texture<'_>| -> Result<usize, MeshError> {
+        let image = tex.source();
+        if let Some(&t) = texture_of_image.get(&image.index()) {
+            return Ok(t);
+        }
+        let data: &[u8] = match image.source() {
+            gltf::image::Source::View { view, .. } => {
+                let buffer = buffers.get(view.buffer().index()).ok_or_else(|| MeshError::Texture { index, why: "buffer missing".into() })?;
+                let (start, len) = (view.offset(), view.length());
+                buffer.0.get(start..start + len).ok_or_else(|| MeshError::Texture { index, why: "image bytes past the buffer".into() })?
+            }
+            gltf::image::Source::Uri { .. } => return Err(MeshError::Texture { index, why: "external image files are not read from a GLB".into() }),
+        };
+        let decoded = image::load_from_memory(data).map_err(|e| MeshError::Texture { index, why: e.to_string() })?.to_rgba8();
+        textures.push(Texture {
+            width: decoded.width(),
+            height: decoded.height(),
+            rgba: decoded.into_raw(),
+        });
+        texture_of_image.insert(image.index(), textures.len() - 1);
+        Ok(textures.len() - 1)
+    };
+
+    let mut primitives = Vec::new();
+    let scene = document.default_scene().or_else(|| document.scenes().next()).ok_or(MeshError::Empty)?;
+    let identity = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]];
+    let mut stack: Vec<(gltf::Node<'_>, [[f32; 4]; 4])> = scene.nodes().map(|n| (n, identity)).collect();
+    let mut visited = 0usize;
+    while let Some((node, parent)) = stack.pop() {
+        visited += 1;
+        if visited > 100_000 {
+            return Err(MeshError::Invalid("the node hierarchy does not end (a cycle?)".into()));
+        }
+        let world = multiply(&parent, &node.transform().matrix());
+        for child in node.children() {
+            stack.push((child, world));
+        }
+        let Some(mesh) = node.mesh() else { continue };
+        for primitive in mesh.primitives() {
+            if primitive.mode() != gltf::mesh::Mode::Triangles {
+                continue;
+            }
+            for (_, accessor) in primitive.attributes() {
+                check_accessor(&accessor, &buffers)?;
+            }
+            if let Some(accessor) = primitive.indices() {
+                check_accessor(&accessor, &buffers)?;
+            }
+            let reader = primitive.reader(|b| buffers.get(b.index()).map(|d| &d.0[..]));
+            let positions = reader
+                .read_positions()
+                .ok_or_else(|| MeshError::Invalid(format!("mesh {}: a primitive has no readable POSITION", mesh.index())))?;
+            let positions: Vec<[f32; 3]> = positions.map(|p| to_enu(transform_point(&world, p))).collect();
+            let normals: Vec<[f32; 3]> = match reader.read_normals() {
+                Some(n) => n.map(|n| to_enu(transform_normal(&world, n))).collect(),
+                None => vec![[0.0, 0.0, 1.0]; positions.len()],
+            };
+            let uvs: Vec<[f32; 2]> = match reader.read_tex_coords(0) {
+                Some(t) => t.into_f32().collect(),
+                None => vec![[0.0, 0.0]; positions.len()],
+            };
+            let indices: Vec<u32> = match reader.read_indices() {
+                Some(i) => i.into_u32().collect(),
+                None => (0..positions.len() as u32).collect(),
+            };
+            if normals.len() != positions.len() || uvs.len() != positions.len() {
+                return Err(MeshError::Invalid(format!("mesh {}: attribute counts differ", mesh.index())));
+            }
+            if let Some(bad) = indices.iter().find(|&&i| i as usize >= positions.len()) {
+                return Err(MeshError::Invalid(format!("mesh {}: index {bad} past {} vertices", mesh.index(), positions.len())));
+            }
+            let m = primitive.material();
+            let pbr = m.pbr_metallic_roughness();
+            let material = Material {
+                base_color: pbr.base_color_factor(),
+                metallic: pbr.metallic_factor(),
+                roughness: pbr.roughness_factor(),
+                base_color_texture: pbr.base_color_texture().map(|t| texture(0, t.texture())).transpose()?,
+                normal_texture: m.normal_texture().map(|t| texture(1, t.texture())).transpose()?,
+                occlusion_texture: m.occlusion_texture().map(|t| texture(2, t.texture())).transpose()?,
+                double_sided: m.double_sided(),
+            };
+            primitives.push(Primitive {
+                positions,
+                normals,
+                uvs,
+                indices,
+                material,
+            });
+        }
+    }
+    if primitives.iter().all(|p| p.indices.is_empty()) {
+        return Err(MeshError::Empty);
+    }
+    let mut min = [f32::INFINITY; 3];
+    let mut max = [f32::NEG_INFINITY; 3];
+    for p in primitives.iter().flat_map(|p| &p.positions) {
+        for k in 0..3 {
+            min[k] = min[k].min(p[k]);
+            max[k] = max[k].max(p[k]);
+        }
+    }
+    Ok(Model { primitives, textures, min, max })
+}
+
+#[cfg(test)]
+mod tests;
