@@ -7,6 +7,7 @@
 
 mod convert;
 mod environment;
+mod model;
 mod terrain;
 
 use std::sync::Arc;
@@ -113,6 +114,7 @@ struct LayerMaterial {
 enum Loaded {
     Parts(Vec<Part>),
     Terrain(Box<sontinh_terrain::Terrain>),
+    Model(Box<sontinh_mesh::Model>),
 }
 
 type LoadResult = Result<Loaded, String>;
@@ -139,6 +141,19 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
                 let terrain = sontinh_terrain::build(&raster, &frame, &options, &mut |p| progress.store((0.1 + 0.9 * p).to_bits(), Ordering::Relaxed))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Loaded::Terrain(Box::new(terrain)))
+            }))
+        }
+        (LayerSource::File(path), LayerKind::Mesh) => {
+            let path = path.clone();
+            Some(Box::pin(async move {
+                let is_glb = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("glb"));
+                if !is_glb {
+                    return Err(format!("{}: only binary glTF (.glb) meshes are read by this version", path.display()));
+                }
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                progress.store(0.3f32.to_bits(), Ordering::Relaxed);
+                let model = sontinh_mesh::read_glb(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(Loaded::Model(Box::new(model)))
             }))
         }
         _ => None,
@@ -214,7 +229,10 @@ fn finish_loading(
     mut states: ResMut<LayerStates>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
+    mut images: ResMut<Assets<Image>>,
+    scene: Option<Res<ActiveScene>>,
 ) {
+    let anchors: Vec<sontinh_scene::Anchor> = scene.map(|s| s.0.layers.iter().map(|l| l.placement.anchor).collect()).unwrap_or_default();
     for (entity, root, mut load) in &mut tasks {
         let Some(state) = states.layers.get_mut(root.index) else { continue };
         let Some(result) = check_ready(&mut load.task) else {
@@ -223,6 +241,11 @@ fn finish_loading(
         };
         commands.entity(entity).remove::<LoadTask>();
         match result {
+            Ok(Loaded::Model(model)) => {
+                model::spawn_model(&mut commands, entity, &model, anchors.get(root.index).copied().unwrap_or_default(), &mut meshes, &mut materials, &mut images);
+                state.status = LayerStatus::Ready;
+                states.set_changed();
+            }
             Ok(Loaded::Terrain(terrain)) => {
                 terrain::spawn_chunks(&mut commands, entity, &terrain, &mut meshes, &mut materials);
                 state.status = LayerStatus::Ready;

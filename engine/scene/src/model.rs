@@ -141,6 +141,18 @@ pub struct Placement {
     pub pitch_deg: f64,
     pub roll_deg: f64,
     pub scale: f64,
+    /// Which point of the content goes to `enu`.
+    pub anchor: Anchor,
+}
+
+/// The point of a model that its placement puts at the position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Anchor {
+    /// The model's own origin (georeferenced exports).
+    #[default]
+    Origin,
+    /// The centre of the base of its bounds (scans whose origin is arbitrary).
+    Base,
 }
 
 impl Default for Placement {
@@ -151,6 +163,7 @@ impl Default for Placement {
             pitch_deg: 0.0,
             roll_deg: 0.0,
             scale: 1.0,
+            anchor: Anchor::Origin,
         }
     }
 }

@@ -108,6 +108,8 @@ pub struct RawPlacement {
     pub roll_deg: Option<Spanned<f64>>,
     #[serde(default)]
     pub scale: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub anchor: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -679,11 +679,20 @@ fn placement(c: &mut Checker<'_>, p: RawPlacement, frame: &EnuFrame) -> Option<P
         Some(s) => c.finite(s, "scale", 1e-6..=1e6),
         None => Some(1.0),
     };
+    let anchor = match p.anchor.as_ref().map(|a| (a, a.get_ref().as_str())) {
+        None | Some((_, "origin")) => Some(Anchor::Origin),
+        Some((_, "base")) => Some(Anchor::Base),
+        Some((at, other)) => {
+            c.error(at, format!("unknown anchor \"{other}\": expected origin or base"));
+            None
+        }
+    };
     Some(Placement {
         enu,
         heading_deg: heading_deg?,
         pitch_deg: pitch_deg?,
         roll_deg: roll_deg?,
         scale: scale?,
+        anchor: anchor?,
     })
 }

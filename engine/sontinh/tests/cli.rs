@@ -491,10 +491,11 @@ fn tiff_with_unsupported_compression() -> Vec<u8> {
 }
 
 #[test]
-fn a_corrupt_terrain_layer_is_an_error_for_that_layer_and_the_rest_renders() {
+fn corrupt_terrain_and_mesh_layers_are_errors_for_those_layers_and_the_rest_renders() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("lzma.tif"), tiff_with_unsupported_compression()).unwrap();
     std::fs::write(dir.path().join("truncated.hgt"), [0u8; 1000]).unwrap();
+    std::fs::write(dir.path().join("broken.glb"), b"glTF\x02\0\0\0\xff\xff\0\0 not really").unwrap();
     let scene = dir.path().join("scene.toml");
     std::fs::write(
         &scene,
@@ -521,6 +522,11 @@ id = "short"
 kind = "terrain"
 path = "truncated.hgt"
 name = { vi = "HGT cụt", en = "Truncated HGT" }
+[[layer]]
+id = "glb"
+kind = "mesh"
+path = "broken.glb"
+name = { vi = "GLB hỏng", en = "Broken GLB" }
 [[bookmark]]
 id = "overview"
 name = { vi = "Toàn cảnh", en = "Overview" }
@@ -538,7 +544,31 @@ target = [-160.0, 40.0, 0.0]
     assert!(lzma.contains("lzma.tif") && lzma.to_lowercase().contains("compression"), "{lzma}");
     let short = err.lines().find(|l| l.contains("layer \"short\" was not drawn")).unwrap_or_else(|| panic!("{err}"));
     assert!(short.contains("truncated.hgt"), "{short}");
+    let glb = err.lines().find(|l| l.contains("layer \"glb\" was not drawn")).unwrap_or_else(|| panic!("{err}"));
+    assert!(glb.contains("broken.glb") && glb.contains("truncated"), "{glb}");
     let img = image::open(&out).unwrap().to_rgb8();
     let bricks = img.pixels().filter(|p| is_brick(p.0.map(i32::from))).count();
     assert!(bricks > 20, "the citadel layer is drawn ({bricks} brick pixels)");
+}
+
+#[test]
+fn the_relic_gallery_shows_both_scans_on_the_srtm_summit() {
+    let out = repo().join("target/render-test/relic-gallery.png");
+    let o = sontinh(&["render", "scenes/relic-gallery.toml", "--width", "320", "--height", "180", "--out", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(o.status.success() && !err.contains("was not drawn"), "{err}");
+    let img = image::open(&out).unwrap().to_rgb8();
+    // The bust (right) and the specimen (left) break the smooth summit: dark and varied pixels where they stand.
+    let varied = |x0: u32, x1: u32, y0: u32, y1: u32| {
+        let lum: Vec<f64> = (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .map(|(x, y)| img.get_pixel(x, y).0.iter().map(|&c| f64::from(c)).sum::<f64>() / 3.0)
+            .collect();
+        let mean = lum.iter().sum::<f64>() / lum.len() as f64;
+        (lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64).sqrt()
+    };
+    let bust = varied(200, 226, 60, 104);
+    let specimen = varied(94, 126, 72, 100);
+    let plain = varied(20, 60, 140, 170);
+    assert!(bust > 3.0 * plain && specimen > 3.0 * plain, "bust {bust:.1}, specimen {specimen:.1}, bare ground {plain:.1}");
 }
