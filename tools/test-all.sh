@@ -20,7 +20,7 @@ step "pure crates stay free of GPU/UI crates"
 tools/check-pure-crates.sh
 
 step "tests (pure crates first: they fail fast)"
-cargo test -p sontinh-geo -p sontinh-scene -p sontinh-procgen -p sontinh-flood -p sontinh-raster -p sontinh-pointcloud -p sontinh-feeds -p sontinh-terrain -p sontinh-mesh
+cargo test -p sontinh-geo -p sontinh-scene -p sontinh-procgen -p sontinh-flood -p sontinh-raster -p sontinh-pointcloud -p sontinh-feeds -p sontinh-terrain -p sontinh-mesh -p sontinh-tiles
 cargo test --workspace
 
 step "lints"

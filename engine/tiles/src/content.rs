@@ -1,0 +1,179 @@
+//! Tile content: b3dm (a glb with feature and batch tables), pnts (points
+//! with their feature table) and glb, each checked against its own lengths.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use sontinh_mesh::Model;
+
+use crate::TilesError;
+
+/// Points of a pnts tile, in tile coordinates (RTC centre applied).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Points {
+    pub positions: Vec<[f64; 3]>,
+    /// RGBA; white when the tile has no colours.
+    pub colors: Vec<[u8; 4]>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Content {
+    /// A mesh in tile coordinates (Z up), moved by the RTC centre when there is one.
+    Model {
+        model: Box<Model>,
+        rtc_center: [f64; 3],
+        /// Batch table property names (b3dm), for picking and styling.
+        batch_properties: Vec<String>,
+        batch_length: usize,
+    },
+    Points(Points),
+}
+
+fn err(path: &Path, why: impl Into<String>) -> TilesError {
+    TilesError::Content {
+        path: path.display().to_string(),
+        why: why.into(),
+    }
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> usize {
+    bytes.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+}
+
+/// The four table lengths after a 28-byte b3dm/pnts header, checked against the file.
+fn tables(path: &Path, bytes: &[u8], magic: &[u8; 4]) -> Result<[usize; 4], TilesError> {
+    if bytes.len() < 28 || &bytes[0..4] != magic {
+        return Err(err(path, format!("not a {} tile (bad magic or header)", String::from_utf8_lossy(magic))));
+    }
+    let declared = u32_at(bytes, 8);
+    if declared > bytes.len() {
+        return Err(err(path, format!("truncated: the header declares {declared} bytes, the file has {}", bytes.len())));
+    }
+    let t = [u32_at(bytes, 12), u32_at(bytes, 16), u32_at(bytes, 20), u32_at(bytes, 24)];
+    if 28 + t.iter().sum::<usize>() > declared {
+        return Err(err(path, "the feature and batch tables run past the end of the tile"));
+    }
+    Ok(t)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+struct FeatureTable {
+    #[serde(default)]
+    rtc_center: Option<[f64; 3]>,
+    #[serde(default)]
+    batch_length: Option<usize>,
+    #[serde(default)]
+    points_length: Option<usize>,
+    #[serde(default)]
+    position: Option<Ref>,
+    #[serde(default)]
+    position_quantized: Option<Ref>,
+    #[serde(default)]
+    quantized_volume_offset: Option<[f64; 3]>,
+    #[serde(default)]
+    quantized_volume_scale: Option<[f64; 3]>,
+    #[serde(default)]
+    rgb: Option<Ref>,
+    #[serde(default)]
+    rgba: Option<Ref>,
+    #[serde(default)]
+    constant_rgba: Option<[u8; 4]>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+struct Ref {
+    byte_offset: usize,
+}
+
+/// Points at most per tile, against absurd headers.
+pub const MAX_POINTS: usize = 50_000_000;
+
+/// Reads a tile's content file.
+pub fn read_content(path: &Path) -> Result<Content, TilesError> {
+    let bytes = std::fs::read(path).map_err(|e| err(path, e.to_string()))?;
+    match bytes.get(0..4) {
+        Some(b"b3dm") => read_b3dm(path, &bytes),
+        Some(b"pnts") => read_pnts(path, &bytes),
+        Some(b"glTF") => Ok(Content::Model {
+            model: Box::new(sontinh_mesh::read_glb(&bytes).map_err(|e| err(path, e.to_string()))?),
+            rtc_center: [0.0; 3],
+            batch_properties: Vec::new(),
+            batch_length: 0,
+        }),
+        Some(b"i3dm") | Some(b"cmpt") => Err(err(path, "instanced (i3dm) and composite (cmpt) tiles are not read by this version")),
+        _ => Err(err(path, "unknown tile content (expected b3dm, pnts or glb)")),
+    }
+}
+
+fn read_b3dm(path: &Path, bytes: &[u8]) -> Result<Content, TilesError> {
+    let [ft_json, ft_bin, bt_json, bt_bin] = tables(path, bytes, b"b3dm")?;
+    let feature: FeatureTable = if ft_json > 0 {
+        serde_json::from_slice(&bytes[28..28 + ft_json]).map_err(|e| err(path, format!("feature table: {e}")))?
+    } else {
+        FeatureTable::default()
+    };
+    let bt_start = 28 + ft_json + ft_bin;
+    let batch_properties: Vec<String> = if bt_json > 0 {
+        let v: serde_json::Value = serde_json::from_slice(&bytes[bt_start..bt_start + bt_json]).map_err(|e| err(path, format!("batch table: {e}")))?;
+        v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let glb = &bytes[bt_start + bt_json + bt_bin..u32_at(bytes, 8)];
+    let model = sontinh_mesh::read_glb(glb).map_err(|e| err(path, format!("embedded glb: {e}")))?;
+    Ok(Content::Model {
+        model: Box::new(model),
+        rtc_center: feature.rtc_center.unwrap_or([0.0; 3]),
+        batch_properties,
+        batch_length: feature.batch_length.unwrap_or(0),
+    })
+}
+
+fn read_pnts(path: &Path, bytes: &[u8]) -> Result<Content, TilesError> {
+    let [ft_json, ft_bin, _, _] = tables(path, bytes, b"pnts")?;
+    let feature: FeatureTable = serde_json::from_slice(&bytes[28..28 + ft_json]).map_err(|e| err(path, format!("feature table: {e}")))?;
+    let n = feature.points_length.ok_or_else(|| err(path, "no POINTS_LENGTH"))?;
+    if n > MAX_POINTS {
+        return Err(err(path, format!("POINTS_LENGTH {n} is more than {MAX_POINTS}")));
+    }
+    let binary = &bytes[28 + ft_json..28 + ft_json + ft_bin];
+    let slice = |r: Ref, size: usize, what: &str| -> Result<&[u8], TilesError> {
+        binary
+            .get(r.byte_offset..r.byte_offset.saturating_add(n.saturating_mul(size)))
+            .ok_or_else(|| err(path, format!("{what} of {n} points runs past the feature table")))
+    };
+    let rtc = feature.rtc_center.unwrap_or([0.0; 3]);
+    let positions: Vec<[f64; 3]> = if let Some(r) = feature.position {
+        slice(r, 12, "POSITION")?
+            .chunks_exact(12)
+            .map(|c| {
+                let f = |k: usize| f64::from(f32::from_le_bytes([c[k], c[k + 1], c[k + 2], c[k + 3]]));
+                [f(0) + rtc[0], f(4) + rtc[1], f(8) + rtc[2]]
+            })
+            .collect()
+    } else if let Some(r) = feature.position_quantized {
+        let (offset, scale) = match (feature.quantized_volume_offset, feature.quantized_volume_scale) {
+            (Some(o), Some(s)) => (o, s),
+            _ => return Err(err(path, "POSITION_QUANTIZED needs QUANTIZED_VOLUME_OFFSET and _SCALE")),
+        };
+        slice(r, 6, "POSITION_QUANTIZED")?
+            .chunks_exact(6)
+            .map(|c| {
+                let q = |k: usize| f64::from(u16::from_le_bytes([c[k], c[k + 1]])) / 65535.0;
+                [0, 1, 2].map(|a| offset[a] + q(2 * a) * scale[a] + rtc[a])
+            })
+            .collect()
+    } else {
+        return Err(err(path, "no POSITION or POSITION_QUANTIZED"));
+    };
+    let colors: Vec<[u8; 4]> = if let Some(r) = feature.rgba {
+        slice(r, 4, "RGBA")?.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
+    } else if let Some(r) = feature.rgb {
+        slice(r, 3, "RGB")?.chunks_exact(3).map(|c| [c[0], c[1], c[2], 255]).collect()
+    } else {
+        vec![feature.constant_rgba.unwrap_or([255, 255, 255, 255]); n]
+    };
+    Ok(Content::Points(Points { positions, colors }))
+}

@@ -1,0 +1,120 @@
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use super::*;
+
+fn shared(path: &str) -> PathBuf {
+    let dir = sontinh_scene::shared_data_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    let p = dir.join(path);
+    assert!(p.exists(), "shared test data missing: {} (set SONTINH_SHARED_DATA)", p.display());
+    p
+}
+
+#[test]
+fn request_volume_tileset_with_an_external_tileset_and_three_contents() {
+    let t = load_tileset(&shared("tiles/TilesetWithRequestVolume/tileset.json")).unwrap();
+    assert_eq!(t.version, "1.0");
+    assert_eq!(t.files.len(), 2, "the root and city/tileset.json");
+    let contents: Vec<String> = t.tiles.iter().filter_map(|x| x.content.as_ref()).map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for name in ["building.b3dm", "points.pnts", "ll.b3dm", "lr.b3dm", "ul.b3dm", "ur.b3dm"] {
+        assert!(contents.contains(&name.to_owned()), "{name} in {contents:?}");
+    }
+    assert_eq!(t.tiles[0].refine, Refine::Add);
+    let points = t.tiles.iter().position(|x| x.content.as_ref().is_some_and(|p| p.ends_with("points.pnts"))).unwrap();
+    assert!(t.tiles[points].request_volume.is_some());
+
+    // From far away nothing but the root's own (empty) content; near the point cloud, it is requested.
+    let far = View { eye: [0.0, 0.0, 0.0], pixels_per_radian: 800.0, max_error_px: 16.0 };
+    let (draw, wanted) = select(&t, &far, &|_| true);
+    assert!(draw.is_empty() && wanted.is_empty());
+    let centre = t.tiles[points].sphere.0;
+    let near = View { eye: centre, ..far };
+    let (draw, _) = select(&t, &near, &|_| true);
+    assert!(draw.contains(&points), "{draw:?}");
+    let (_, wanted) = select(&t, &near, &|_| false);
+    assert!(wanted.contains(&points));
+}
+
+#[test]
+fn b3dm_and_pnts_decode() {
+    let dir = shared("tiles/TilesetWithRequestVolume");
+    match read_content(&dir.join("building.b3dm")).unwrap() {
+        Content::Model { model, .. } => assert!(model.triangle_count() > 1000),
+        other => panic!("{other:?}"),
+    }
+    match read_content(&dir.join("points.pnts")).unwrap() {
+        Content::Points(p) => {
+            assert_eq!(p.positions.len(), 125_000);
+            assert!(p.colors.iter().any(|c| c[0] != c[1]));
+        }
+        other => panic!("{other:?}"),
+    }
+    match read_content(&dir.join("city/ll.b3dm")).unwrap() {
+        Content::Model { batch_length, batch_properties, .. } => {
+            assert!(batch_length > 0 && !batch_properties.is_empty(), "{batch_length} {batch_properties:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn discrete_lod_replaces_low_by_medium_when_close() {
+    let t = load_tileset(&shared("tiles/TilesetWithDiscreteLOD/tileset.json")).unwrap();
+    let root = &t.tiles[0];
+    assert!(root.content.as_ref().unwrap().ends_with("dragon_low.b3dm"));
+    let centre = root.sphere.0;
+    // The root transform puts the dragon in ECEF near 40.04 N, 75.61 W.
+    assert!((distance(centre, [0.0; 3]) - 6_369_000.0).abs() < 20_000.0, "{centre:?}");
+    let medium = t.tiles.iter().position(|x| x.content.as_ref().is_some_and(|p| p.ends_with("dragon_medium.b3dm"))).unwrap();
+    let far = View { eye: [centre[0] + 2000.0, centre[1], centre[2]], pixels_per_radian: 800.0, max_error_px: 16.0 };
+    let (draw, _) = select(&t, &far, &|_| true);
+    assert_eq!(draw, vec![0]);
+    let near = View { eye: [centre[0] + 20.0, centre[1], centre[2]], ..far };
+    let (draw, _) = select(&t, &near, &|_| true);
+    assert_eq!(draw, vec![medium]);
+    // Until the medium tile is loaded, the low one stays.
+    let (draw, wanted) = select(&t, &near, &|i| i != medium);
+    assert_eq!((draw, wanted), (vec![0], vec![medium]));
+}
+
+#[test]
+fn sparse_implicit_quadtree_expands_from_its_subtrees() {
+    let t = load_tileset(&shared("tiles/SparseImplicitQuadtree/tileset.json")).unwrap();
+    assert_eq!(t.version, "1.1");
+    let with_content: Vec<&PathBuf> = t.tiles.iter().filter_map(|x| x.content.as_ref()).collect();
+    let files = std::fs::read_dir(shared("tiles/SparseImplicitQuadtree/content")).unwrap().count();
+    assert_eq!(with_content.len(), files, "one tile per content file");
+    assert!(with_content.iter().all(|p| p.exists()), "templated URIs point at real files");
+    // Deepest level 5: 1/32 of the root's box, geometric error 32/32.
+    let deepest = t.tiles.iter().filter(|x| x.content.is_some()).map(|x| x.geometric_error).fold(f64::INFINITY, f64::min);
+    assert_eq!(deepest, 1.0);
+    match read_content(with_content[0]).unwrap() {
+        Content::Model { model, .. } => assert!(model.triangle_count() > 0),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_cycle_and_broken_tiles_are_errors() {
+    let dir = std::env::temp_dir().join(format!("sontinh-tiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tile = |child: &str| {
+        format!(
+            r#"{{"asset":{{"version":"1.0"}},"geometricError":10,"root":{{"boundingVolume":{{"sphere":[0,0,0,10]}},"geometricError":5,"content":{{"uri":"{child}"}}}}}}"#
+        )
+    };
+    std::fs::write(dir.join("a.json"), tile("b.json")).unwrap();
+    std::fs::write(dir.join("b.json"), tile("a.json")).unwrap();
+    let e = load_tileset(&dir.join("a.json")).unwrap_err();
+    assert!(matches!(&e, TilesError::Cycle { chain, .. } if chain.contains("a.json") && chain.contains("b.json")), "{e}");
+    std::fs::write(dir.join("missing.json"), tile("nowhere.json")).unwrap();
+    assert!(load_tileset(&dir.join("missing.json")).unwrap_err().to_string().contains("nowhere.json"));
+    std::fs::write(dir.join("bad.b3dm"), b"b3dm\x01\0\0\0\xff\xff\0\0").unwrap();
+    assert!(read_content(&dir.join("bad.b3dm")).unwrap_err().to_string().contains("bad.b3dm"));
+    let mut b3dm = std::fs::read(shared("tiles/TilesetWithRequestVolume/building.b3dm")).unwrap();
+    b3dm.truncate(b3dm.len() / 2);
+    std::fs::write(dir.join("half.b3dm"), &b3dm).unwrap();
+    assert!(read_content(&dir.join("half.b3dm")).unwrap_err().to_string().contains("truncated"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
