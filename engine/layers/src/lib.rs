@@ -9,6 +9,7 @@ mod convert;
 mod environment;
 mod model;
 mod terrain;
+mod tiles;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -21,6 +22,7 @@ use sontinh_scene::{Generator, Layer, LayerKind, LayerSource, Scene, Text};
 pub use convert::{enu_to_world, mesh_from_part, placement_transform, world_to_enu};
 pub use environment::{EnvironmentPlugin, site_fog};
 pub use terrain::TerrainChunk;
+pub use tiles::TilesetLayer;
 
 /// The scene being shown.
 #[derive(Resource, Clone, Debug)]
@@ -37,7 +39,7 @@ pub struct SceneLayersPlugin;
 impl Plugin for SceneLayersPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<LayerStates>()
-            .add_systems(Update, (start_loading, finish_loading, apply_layer_settings, terrain::select_terrain_chunks).chain());
+            .add_systems(Update, (start_loading, finish_loading, apply_layer_settings, terrain::select_terrain_chunks, tiles::stream_tilesets).chain());
     }
 }
 
@@ -115,6 +117,7 @@ enum Loaded {
     Parts(Vec<Part>),
     Terrain(Box<sontinh_terrain::Terrain>),
     Model(Box<sontinh_mesh::Model>),
+    Tileset(Box<sontinh_tiles::Tileset>),
 }
 
 type LoadResult = Result<Loaded, String>;
@@ -141,6 +144,13 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
                 let terrain = sontinh_terrain::build(&raster, &frame, &options, &mut |p| progress.store((0.1 + 0.9 * p).to_bits(), Ordering::Relaxed))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Loaded::Terrain(Box::new(terrain)))
+            }))
+        }
+        (LayerSource::File(path), LayerKind::Tileset) => {
+            let path = path.clone();
+            Some(Box::pin(async move {
+                let tileset = sontinh_tiles::load_tileset(&path).map_err(|e| e.to_string())?;
+                Ok(Loaded::Tileset(Box::new(tileset)))
             }))
         }
         (LayerSource::File(path), LayerKind::Mesh) => {
@@ -229,9 +239,10 @@ fn finish_loading(
     mut states: ResMut<LayerStates>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
-    mut images: ResMut<Assets<Image>>,
+    mut images: Option<ResMut<Assets<Image>>>,
     scene: Option<Res<ActiveScene>>,
 ) {
+    let frame = scene.as_ref().map_or_else(|| sontinh_geo::EnuFrame::new(sontinh_geo::Geodetic::new(0.0, 0.0, 0.0)), |s| s.0.frame);
     let anchors: Vec<sontinh_scene::Anchor> = scene.map(|s| s.0.layers.iter().map(|l| l.placement.anchor).collect()).unwrap_or_default();
     for (entity, root, mut load) in &mut tasks {
         let Some(state) = states.layers.get_mut(root.index) else { continue };
@@ -242,8 +253,14 @@ fn finish_loading(
         commands.entity(entity).remove::<LoadTask>();
         match result {
             Ok(Loaded::Model(model)) => {
-                model::spawn_model(&mut commands, entity, &model, anchors.get(root.index).copied().unwrap_or_default(), &mut meshes, &mut materials, &mut images);
+                model::spawn_model(&mut commands, entity, &model, anchors.get(root.index).copied().unwrap_or_default(), &mut meshes, &mut materials, images.as_deref_mut());
                 state.status = LayerStatus::Ready;
+                states.set_changed();
+            }
+            Ok(Loaded::Tileset(tileset)) => {
+                commands.entity(entity).insert(tiles::TilesetLayer::new(*tileset, frame));
+                // Streaming reports its own progress from now on.
+                state.status = LayerStatus::Loading(0.0);
                 states.set_changed();
             }
             Ok(Loaded::Terrain(terrain)) => {

@@ -28,6 +28,7 @@ fn texture(t: &sontinh_mesh::Texture, srgb: bool) -> Image {
 
 /// Spawns the model under `root`. With a base anchor the model is shifted so
 /// that the centre of its bounds' base sits at the placement's position.
+/// Without image assets (tests without a renderer) it is drawn untextured.
 pub(crate) fn spawn_model(
     commands: &mut Commands,
     root: Entity,
@@ -35,7 +36,7 @@ pub(crate) fn spawn_model(
     anchor: Anchor,
     meshes: &mut Assets<Mesh>,
     materials: &mut Assets<StandardMaterial>,
-    images: &mut Assets<Image>,
+    mut images: Option<&mut Assets<Image>>,
 ) {
     let shift = match anchor {
         Anchor::Origin => [0.0; 3],
@@ -44,8 +45,9 @@ pub(crate) fn spawn_model(
     // Colour textures are sRGB, normal and occlusion maps linear: one image each way as used.
     let mut srgb: Vec<Option<Handle<Image>>> = vec![None; model.textures.len()];
     let mut linear: Vec<Option<Handle<Image>>> = vec![None; model.textures.len()];
-    let mut get = |index: Option<usize>, want_srgb: bool, images: &mut Assets<Image>| -> Option<Handle<Image>> {
+    let mut get = |index: Option<usize>, want_srgb: bool, images: &mut Option<&mut Assets<Image>>| -> Option<Handle<Image>> {
         let i = index?;
+        let images = images.as_deref_mut()?;
         let slot = if want_srgb { &mut srgb } else { &mut linear };
         let t = model.textures.get(i)?;
         Some(slot[i].get_or_insert_with(|| images.add(texture(t, want_srgb))).clone())
@@ -58,16 +60,16 @@ pub(crate) fn spawn_model(
             .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
             .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, p.uvs.clone())
             .with_inserted_indices(Indices::U32(p.indices.clone()));
-        let normal_map = get(p.material.normal_texture, false, images);
+        let normal_map = get(p.material.normal_texture, false, &mut images);
         if normal_map.is_some() && mesh.generate_tangents().is_err() {
             warn!("model primitive {k}: no tangents, drawn without its normal map");
         }
         let c = p.material.base_color;
         let material = StandardMaterial {
             base_color: Color::linear_rgba(c[0], c[1], c[2], c[3]),
-            base_color_texture: get(p.material.base_color_texture, true, images),
+            base_color_texture: get(p.material.base_color_texture, true, &mut images),
             normal_map_texture: if mesh.contains_attribute(Mesh::ATTRIBUTE_TANGENT) { normal_map } else { None },
-            occlusion_texture: get(p.material.occlusion_texture, false, images),
+            occlusion_texture: get(p.material.occlusion_texture, false, &mut images),
             metallic: p.material.metallic,
             perceptual_roughness: p.material.roughness,
             double_sided: p.material.double_sided,

@@ -572,3 +572,18 @@ fn the_relic_gallery_shows_both_scans_on_the_srtm_summit() {
     let plain = varied(20, 60, 140, 170);
     assert!(bust > 3.0 * plain && specimen > 3.0 * plain, "bust {bust:.1}, specimen {specimen:.1}, bare ground {plain:.1}");
 }
+
+#[test]
+fn the_cesium_samples_stream_and_the_dragon_shows() {
+    for (bookmark, least) in [("dragon", 2000), ("city", 300)] {
+        let out = repo().join(format!("target/render-test/tiles-{bookmark}.png"));
+        let o = sontinh(&["render", "scenes/cesium-tilesets.toml", "--bookmark", bookmark, "--width", "320", "--height", "180", "--out", out.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert!(o.status.success() && !err.contains("was not drawn"), "{err}");
+        let img = image::open(&out).unwrap().to_rgb8();
+        // The sky is one colour here: count what differs from the top-left corner.
+        let sky = img.get_pixel(0, 0).0.map(i32::from);
+        let drawn = img.pixels().filter(|p| p.0.iter().zip(sky).any(|(&c, s)| (i32::from(c) - s).abs() > 12)).count();
+        assert!(drawn > least, "{bookmark}: {drawn} pixels of tiles");
+    }
+}
