@@ -11,14 +11,11 @@
 //! itself, as a single-threaded browser would. Medians printed side by side.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Instant;
 
 use bevy::prelude::*;
 use sontinh_feeds::{Device, DeviceKind, LinkEvent, Names, Observation, Reading, Role, ServerMessage, Snapshot};
-use sontinh_feeds_view::{FeedInbox, FeedMarkers, FeedView, FeedsViewPlugin};
-use sontinh_layers::ActiveScene;
+use sontinh_feeds_view::{FeedMarkers, FeedView};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
@@ -26,13 +23,7 @@ fn main() {
     let frames: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(30);
 
     let scene = sontinh_scene::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenes/quang-tri-citadel.toml")).unwrap();
-    let mut app = App::new();
-    app.add_plugins((MinimalPlugins, AssetPlugin::default(), bevy::mesh::MeshPlugin, TransformPlugin, FeedsViewPlugin))
-        .init_asset::<StandardMaterial>()
-        .init_asset::<Image>()
-        .insert_resource(ActiveScene(Arc::new(scene)));
-    let (tx, rx) = mpsc::channel();
-    app.insert_resource(FeedInbox(std::sync::Mutex::new(rx)));
+    let (mut app, tx) = sontinh_feeds_view::app_without_renderer(scene);
 
     // A grid of devices 20 m apart around the Citadel, a third each gauges,
     // street lights and sensors (an IOC's thousands are mostly the latter two;

@@ -50,6 +50,19 @@ impl Plugin for FeedsViewPlugin {
     }
 }
 
+/// An App with the feed view and no renderer on `scene`, fed through the
+/// returned sender: for tests and benches of the feed logic and markers.
+pub fn app_without_renderer(scene: sontinh_scene::Scene) -> (App, std::sync::mpsc::Sender<LinkEvent>) {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, AssetPlugin::default(), bevy::mesh::MeshPlugin, TransformPlugin, FeedsViewPlugin))
+        .init_asset::<StandardMaterial>()
+        .init_asset::<Image>()
+        .insert_resource(ActiveScene(Arc::new(scene)));
+    let (tx, rx) = std::sync::mpsc::channel();
+    app.insert_resource(FeedInbox(Mutex::new(rx)));
+    (app, tx)
+}
+
 /// Observations kept per device for the timeline.
 pub const HISTORY_PER_DEVICE: usize = 5_000;
 

@@ -1,12 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::mpsc;
 
 use bevy::prelude::*;
 use sontinh_feeds::{FeedState, Registry, Role, ServerMessage, parse_compact};
-use sontinh_layers::ActiveScene;
 
 use super::*;
 
@@ -48,14 +46,7 @@ fn messages_for(state: &FeedState, role: Role) -> Vec<LinkEvent> {
 
 fn citadel_app() -> (App, mpsc::Sender<LinkEvent>) {
     let scene = sontinh_scene::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenes/quang-tri-citadel.toml")).unwrap();
-    let mut app = App::new();
-    app.add_plugins((MinimalPlugins, AssetPlugin::default(), bevy::mesh::MeshPlugin, TransformPlugin, FeedsViewPlugin))
-        .init_asset::<StandardMaterial>()
-        .init_asset::<Image>()
-        .insert_resource(ActiveScene(Arc::new(scene)));
-    let (tx, rx) = mpsc::channel();
-    app.insert_resource(FeedInbox(std::sync::Mutex::new(rx)));
-    (app, tx)
+    app_without_renderer(scene)
 }
 
 fn base_color(app: &App, entity: Entity) -> [f32; 3] {

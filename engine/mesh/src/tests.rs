@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use super::*;
 
 fn shared(path: &str) -> Vec<u8> {
-    let dir = sontinh_scene::shared_data_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
-    let p: PathBuf = dir.join(path);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("shared test data missing: {} ({e}); set SONTINH_SHARED_DATA", p.display()))
+    let p: PathBuf = sontinh_scene::shared_file(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), path).unwrap();
+    std::fs::read(&p).unwrap()
 }
 
 #[test]

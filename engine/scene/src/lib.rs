@@ -33,6 +33,18 @@ pub fn shared_data_dir(scene_dir: &Path) -> PathBuf {
     scene_dir.join("..").join("..").join("shared").join("data")
 }
 
+/// A file of the shared data (`relative` inside it), found from `from` as
+/// [`shared_data_dir`] does; an error that says where it was looked for
+/// when it is absent.
+pub fn shared_file(from: &Path, relative: &str) -> Result<PathBuf, String> {
+    let path = shared_data_dir(from).join(relative);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("shared test data missing: {} (set SONTINH_SHARED_DATA)", path.display()))
+    }
+}
+
 /// Reads and validates a scene file.
 pub fn load(path: &Path) -> Result<Scene, SceneErrors> {
     let file_error = |message: String| SceneErrors::single(SceneError::file(path, message));

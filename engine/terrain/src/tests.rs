@@ -9,10 +9,7 @@ use sontinh_raster::{Epsg, GeoRaster, GeoTransform};
 use super::*;
 
 fn shared(path: &str) -> PathBuf {
-    let dir = sontinh_scene::shared_data_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
-    let p = dir.join(path);
-    assert!(p.exists(), "shared test data missing: {} (set SONTINH_SHARED_DATA)", p.display());
-    p
+    sontinh_scene::shared_file(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), path).unwrap()
 }
 
 #[test]
