@@ -214,11 +214,7 @@ async fn serve(
 /// Snapshot addresses mentioned by a message; notes the role from a snapshot.
 fn snapshot_urls(message: &ServerMessage, role: &mut Option<Role>) -> Vec<String> {
     let mut urls = Vec::new();
-    let mut take = |reading: &Reading| {
-        if let Reading::Camera { snapshot_url: Some(u), .. } = reading {
-            urls.push(u.clone());
-        }
-    };
+    let mut take = |reading: &Reading| urls.extend(reading.snapshot_url().map(str::to_owned));
     match message {
         ServerMessage::Snapshot { role: r, snapshot, .. } => {
             *role = Some(*r);

@@ -528,7 +528,7 @@ pub struct Look {
 
 /// How a device looks at `now`, given its last observation by then.
 pub fn device_look(device: &sontinh_feeds::Device, observation: Option<&sontinh_feeds::Observation>, now: i64) -> Look {
-    let stale = observation.is_none_or(|o| (now - o.time_ms) as f64 > 2.0 * device.expected_period_s * 1000.0);
+    let stale = device.is_stale(observation, now);
     let reading = observation.map(|o| &o.reading);
     match &device.kind {
         DeviceKind::WaterGauge { alarm_levels_m, .. } => {
@@ -663,31 +663,31 @@ fn update_images(
     markers: Res<FeedMarkers>,
     mut boards: Query<&mut MeshMaterial3d<StandardMaterial>, With<Billboard>>,
     mut board_urls: Local<HashMap<Entity, String>>,
+    mut drawn: Local<Option<(i64, u64, u64)>>,
 ) {
     let client = view.lock();
-    if images.seen_version != client.images_version() {
+    let images_changed = images.seen_version != client.images_version();
+    if images_changed {
         images.seen_version = client.images_version();
-        let urls: Vec<String> = client
-            .devices()
-            .iter()
-            .enumerate()
-            .flat_map(|(i, _)| client.history(i).filter_map(|o| snapshot_url(&o.reading).map(str::to_owned)).collect::<Vec<_>>())
-            .collect();
-        for url in urls {
-            if images.by_url.contains_key(&url) {
-                continue;
-            }
-            let Some(bytes) = client.image(&url) else { continue };
+        let new: Vec<&str> = client.image_urls().filter(|u| !images.by_url.contains_key(*u)).collect();
+        for url in new {
+            let Some(bytes) = client.image(url) else { continue };
             match decode_snapshot(bytes) {
                 Ok(image) => {
                     let handle = image_assets.add(image);
-                    images.by_url.insert(url, handle);
+                    images.by_url.insert(url.to_owned(), handle);
                 }
                 Err(e) => warn!("camera snapshot {url}: {e}"),
             }
         }
     }
     let Some(now) = timeline.shown_ms(&client) else { return };
+    // Billboards change only with the shown moment, new images or new markers.
+    let key = (now, images.seen_version, markers.version);
+    if *drawn == Some(key) {
+        return;
+    }
+    *drawn = Some(key);
     for (i, device) in client.devices().iter().enumerate() {
         if !matches!(device.kind, DeviceKind::Camera { .. }) {
             continue;
@@ -711,19 +711,12 @@ fn update_images(
     }
 }
 
-fn snapshot_url(reading: &Reading) -> Option<&str> {
-    match reading {
-        Reading::Camera { snapshot_url: Some(u), .. } => Some(u),
-        _ => None,
-    }
-}
-
 /// The newest snapshot address a camera reported at or before `time_ms`.
 pub fn latest_snapshot_url(client: &FeedClient, device: usize, time_ms: i64) -> Option<String> {
     client
         .history(device)
         .filter(|o| o.time_ms <= time_ms)
-        .filter_map(|o| snapshot_url(&o.reading))
+        .filter_map(|o| o.reading.snapshot_url())
         .last()
         .map(str::to_owned)
 }
@@ -757,8 +750,17 @@ pub fn marker_scale(distance: f32) -> f32 {
     1.1f32.powf((raw.ln() / 1.1f32.ln()).round())
 }
 
-fn scale_markers(cameras: Query<&GlobalTransform, With<Camera3d>>, markers: Res<FeedMarkers>, mut transforms: Query<&mut Transform>) {
+fn scale_markers(
+    cameras: Query<&GlobalTransform, With<Camera3d>>,
+    markers: Res<FeedMarkers>,
+    mut transforms: Query<&mut Transform>,
+    mut scaled_for: Local<Option<(Vec3, u64)>>,
+) {
     let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else { return };
+    if *scaled_for == Some((eye, markers.version)) {
+        return;
+    }
+    *scaled_for = Some((eye, markers.version));
     for marker in &markers.devices {
         let Ok(mut t) = transforms.get_mut(marker.root) else { continue };
         let s = marker_scale(t.translation.distance(eye));

@@ -345,11 +345,7 @@ impl FeedClient {
 
     /// A device that had not reported for twice its expected period at `time_ms`.
     pub fn is_stale(&self, device: usize, time_ms: i64) -> bool {
-        let Some(d) = self.devices.get(device) else { return false };
-        match self.at(device, time_ms) {
-            Some(o) => (time_ms - o.time_ms) as f64 > 2.0 * d.expected_period_s * 1000.0,
-            None => true,
-        }
+        self.devices.get(device).is_some_and(|d| d.is_stale(self.at(device, time_ms), time_ms))
     }
 
     /// The alarm level of a gauge at `time_ms`.
@@ -405,6 +401,11 @@ impl FeedClient {
 
     pub fn image(&self, url: &str) -> Option<&[u8]> {
         self.images.get(url).map(Vec::as_slice)
+    }
+
+    /// Addresses of the images fetched so far.
+    pub fn image_urls(&self) -> impl Iterator<Item = &str> {
+        self.images.keys().map(String::as_str)
     }
 
     /// Changes whenever an image arrives.

@@ -73,6 +73,11 @@ impl Device {
         self.visible_to.contains(&role)
     }
 
+    /// Stale at `now_ms` when its last observation (if any) is older than twice its expected period.
+    pub fn is_stale(&self, last: Option<&Observation>, now_ms: i64) -> bool {
+        last.is_none_or(|o| (now_ms - o.time_ms) as f64 > 2.0 * self.expected_period_s * 1000.0)
+    }
+
     /// The device as `role` may see it: tourists never get camera addresses.
     pub fn view_for(&self, role: Role) -> Option<Device> {
         if !self.visible_to(role) {
@@ -117,6 +122,16 @@ pub struct Observation {
     /// Milliseconds since 1970-01-01 UTC.
     pub time_ms: i64,
     pub reading: Reading,
+}
+
+impl Reading {
+    /// The snapshot address a camera reading carries.
+    pub fn snapshot_url(&self) -> Option<&str> {
+        match self {
+            Reading::Camera { snapshot_url: Some(u), .. } => Some(u),
+            _ => None,
+        }
+    }
 }
 
 impl Observation {

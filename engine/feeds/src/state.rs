@@ -102,11 +102,7 @@ impl FeedState {
 
     /// A device that has not reported within twice its expected period.
     pub fn is_stale(&self, device: &str, now_ms: i64) -> bool {
-        let Some(d) = self.registry.get(device) else { return false };
-        match self.latest.get(device) {
-            Some(o) => (now_ms - o.time_ms) as f64 > 2.0 * d.expected_period_s * 1000.0,
-            None => true,
-        }
+        self.registry.get(device).is_some_and(|d| d.is_stale(self.latest.get(device), now_ms))
     }
 
     /// The alarm level (0–3) of a gauge's latest reading.

@@ -242,8 +242,6 @@ fn finish_loading(
     mut images: Option<ResMut<Assets<Image>>>,
     scene: Option<Res<ActiveScene>>,
 ) {
-    let frame = scene.as_ref().map_or_else(|| sontinh_geo::EnuFrame::new(sontinh_geo::Geodetic::new(0.0, 0.0, 0.0)), |s| s.0.frame);
-    let anchors: Vec<sontinh_scene::Anchor> = scene.map(|s| s.0.layers.iter().map(|l| l.placement.anchor).collect()).unwrap_or_default();
     for (entity, root, mut load) in &mut tasks {
         let Some(state) = states.layers.get_mut(root.index) else { continue };
         let Some(result) = check_ready(&mut load.task) else {
@@ -253,12 +251,13 @@ fn finish_loading(
         commands.entity(entity).remove::<LoadTask>();
         match result {
             Ok(Loaded::Model(model)) => {
-                model::spawn_model(&mut commands, entity, &model, anchors.get(root.index).copied().unwrap_or_default(), &mut meshes, &mut materials, images.as_deref_mut());
+                model::spawn_model(&mut commands, entity, &model, scene.as_ref().and_then(|s| s.0.layers.get(root.index)).map(|l| l.placement.anchor).unwrap_or_default(), &mut meshes, &mut materials, images.as_deref_mut());
                 state.status = LayerStatus::Ready;
                 states.set_changed();
             }
             Ok(Loaded::Tileset(tileset)) => {
-                commands.entity(entity).insert(tiles::TilesetLayer::new(*tileset, frame));
+                let Some(scene) = &scene else { continue };
+                commands.entity(entity).insert(tiles::TilesetLayer::new(*tileset, scene.0.frame));
                 // Streaming reports its own progress from now on.
                 state.status = LayerStatus::Loading(0.0);
                 states.set_changed();

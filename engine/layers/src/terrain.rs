@@ -19,7 +19,6 @@ pub struct TerrainChunk {
 #[derive(Component)]
 pub(crate) struct TerrainLod {
     chunks: Vec<Chunk>,
-    levels: u8,
     entities: Vec<Entity>,
 }
 
@@ -64,7 +63,6 @@ pub(crate) fn spawn_chunks(commands: &mut Commands, root: Entity, terrain: &Terr
         .collect();
     commands.entity(root).insert(TerrainLod {
         chunks,
-        levels: terrain.levels,
         entities,
     });
 }
@@ -83,7 +81,7 @@ pub(crate) fn select_terrain_chunks(
     let pixels_per_radian = height_px / fov.max(1e-3);
     let eye = world_to_enu(transform.translation());
     for lod in &layers {
-        let shown = sontinh_terrain::select(&lod.chunks, lod.levels, eye, pixels_per_radian, MAX_SCREEN_ERROR_PX);
+        let shown = sontinh_terrain::select(&lod.chunks, eye, pixels_per_radian, MAX_SCREEN_ERROR_PX);
         for (entity, show) in lod.entities.iter().zip(shown) {
             if let Ok(mut v) = visibility.get_mut(*entity) {
                 let wanted = if show { Visibility::Inherited } else { Visibility::Hidden };

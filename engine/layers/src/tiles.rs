@@ -209,6 +209,7 @@ pub(crate) fn stream_tilesets(
             sontinh_tiles::select(&layer.tileset, &view, &|i| loaded.contains_key(&i) || failed.contains_key(&i))
         };
         let now = layer.frame_number;
+        let draw: std::collections::HashSet<usize> = draw.into_iter().collect();
         for &i in &draw {
             if let Some(t) = layer.loaded.get_mut(&i) {
                 t.last_drawn = now;

@@ -223,13 +223,10 @@ fn wait_for_feeds(app: &mut App, link: &crate::viewer::FeedLink, at: Option<i64>
         if ready {
             let now = timeline.shown_ms(&client).unwrap_or(i64::MAX);
             // Tourists get no snapshot addresses; for others, wait for each camera's picture (briefly).
-            let pictures_in = (0..client.devices().len())
-                .filter_map(|i| sontinh_feeds_view::latest_snapshot_url(&client, i, now))
-                .all(|url| client.image(&url).is_some());
             let images = app.world().resource::<sontinh_feeds_view::FeedImages>();
-            let textures_made = (0..client.devices().len())
-                .filter_map(|i| sontinh_feeds_view::latest_snapshot_url(&client, i, now))
-                .all(|url| images.by_url.contains_key(&url));
+            let urls: Vec<String> = (0..client.devices().len()).filter_map(|i| sontinh_feeds_view::latest_snapshot_url(&client, i, now)).collect();
+            let pictures_in = urls.iter().all(|url| client.image(url).is_some());
+            let textures_made = urls.iter().all(|url| images.by_url.contains_key(url));
             if (pictures_in && textures_made) || started.elapsed() > FEED_TIMEOUT / 3 {
                 if !pictures_in {
                     eprintln!("warning: some camera snapshots did not arrive from {}", link.url);

@@ -63,6 +63,8 @@ pub struct Chunk {
     pub radius: f64,
     /// Largest height difference between this chunk's surface and the finest grid under it, m.
     pub error_m: f64,
+    /// Index (in [`Terrain::chunks`]) of the chunk one level up that covers this one.
+    pub parent: Option<usize>,
 }
 
 /// The highest sample of the DEM.
@@ -257,6 +259,11 @@ pub fn build(raster: &GeoRaster, frame: &EnuFrame, options: &TerrainOptions, pro
             }
         }
     }
+    // Parents once, here, rather than on every selection.
+    let index: std::collections::HashMap<(u8, u32, u32), usize> = chunks.iter().enumerate().map(|(k, c)| ((c.level, c.ix, c.iy), k)).collect();
+    for c in &mut chunks {
+        c.parent = index.get(&(c.level + 1, c.ix / 2, c.iy / 2)).copied();
+    }
     Ok(Terrain {
         chunks,
         levels,
@@ -372,6 +379,7 @@ fn build_chunk(grid: &Grid, cc: usize, level: u8, ix: u32, iy: u32, range: (f64,
         centre,
         radius,
         error_m,
+        parent: None,
     }
 }
 
@@ -379,7 +387,7 @@ fn build_chunk(grid: &Grid, cc: usize, level: u8, ix: u32, iy: u32, range: (f64,
 /// chunk is refined while its error would cover more than `max_pixels` on
 /// screen (`pixels_per_radian`: the view's height in pixels over its field
 /// of view). The chosen chunks tile the terrain once.
-pub fn select(chunks: &[Chunk], levels: u8, eye: [f64; 3], pixels_per_radian: f64, max_pixels: f64) -> Vec<bool> {
+pub fn select(chunks: &[Chunk], eye: [f64; 3], pixels_per_radian: f64, max_pixels: f64) -> Vec<bool> {
     let refine = |c: &Chunk| {
         if c.level == 0 {
             return false;
@@ -389,27 +397,17 @@ pub fn select(chunks: &[Chunk], levels: u8, eye: [f64; 3], pixels_per_radian: f6
         let d = d.max(1.0);
         c.error_m / d * pixels_per_radian > max_pixels || (d < c.radius && c.level > 0)
     };
-    let index: std::collections::HashMap<(u8, u32, u32), usize> = chunks.iter().enumerate().map(|(k, c)| ((c.level, c.ix, c.iy), k)).collect();
     let refines: Vec<bool> = chunks.iter().map(refine).collect();
-    chunks
-        .iter()
-        .enumerate()
-        .map(|(k, c)| {
+    (0..chunks.len())
+        .map(|k| {
             // Shown when every ancestor refines and it does not.
-            if refines[k] {
-                return false;
+            let mut parent = chunks[k].parent;
+            let mut shown = !refines[k];
+            while shown && let Some(p) = parent {
+                shown = refines[p];
+                parent = chunks[p].parent;
             }
-            let (mut level, mut ix, mut iy) = (c.level, c.ix, c.iy);
-            while level + 1 < levels {
-                level += 1;
-                ix /= 2;
-                iy /= 2;
-                match index.get(&(level, ix, iy)) {
-                    Some(&p) if refines[p] => {}
-                    _ => return false,
-                }
-            }
-            true
+            shown
         })
         .collect()
 }

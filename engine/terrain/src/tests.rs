@@ -67,7 +67,7 @@ fn a_projected_dem_lands_where_its_crs_says_and_chunks_tile_once() {
     assert!((p[0] + 888.724).abs() < 0.05 && (p[1] - 146.686).abs() < 0.05 && (p[2] + 0.064).abs() < 0.05, "{p:?}");
     // From far away one coarse chunk covers it; from close the finest cover the near part. Either way each spot once.
     for eye in [[0.0, 0.0, 100_000.0], [-600.0, 900.0, 30.0], [-900.0, 1200.0, 5.0]] {
-        let shown = select(&terrain.chunks, terrain.levels, eye, 800.0, 2.0);
+        let shown = select(&terrain.chunks, eye, 800.0, 2.0);
         let mut cover = vec![0u8; 129 * 69];
         for (c, _) in terrain.chunks.iter().zip(&shown).filter(|(_, s)| **s) {
             let size = 16usize << c.level;
@@ -79,7 +79,7 @@ fn a_projected_dem_lands_where_its_crs_says_and_chunks_tile_once() {
         }
         assert!(cover.iter().all(|&n| n == 1), "eye {eye:?}: cells covered {:?} times", cover.iter().copied().max());
     }
-    let far = select(&terrain.chunks, terrain.levels, [0.0, 0.0, 1e7], 800.0, 2.0);
+    let far = select(&terrain.chunks, [0.0, 0.0, 1e7], 800.0, 2.0);
     assert_eq!(far.iter().filter(|s| **s).count(), 1, "one chunk from very far");
 }
 

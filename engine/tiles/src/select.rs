@@ -40,7 +40,6 @@ pub fn select(tileset: &Tileset, view: &View, ready: &dyn Fn(usize) -> bool) -> 
         let d = |i: usize| distance(tileset.tiles[i].sphere.0, view.eye);
         d(a).total_cmp(&d(b))
     });
-    wanted.dedup();
     (draw, wanted)
 }
 
