@@ -355,11 +355,12 @@ async fn ws_handler(
 async fn serve_viewer(mut socket: WebSocket, shared: Arc<Shared>, role: Role) {
     // Subscribe before the snapshot so that nothing falls between them.
     let mut deltas = shared.deltas.subscribe();
-    let snapshot = snapshot_message(&shared, role, 0).await;
+    // The broker state the viewer is told is the one later changes are compared with.
+    let mut connected = shared.broker_connected.load(Ordering::Relaxed);
+    let snapshot = snapshot_message(&shared, role, 0, connected).await;
     if socket.send(Message::Text(snapshot)).await.is_err() {
         return;
     }
-    let mut connected = shared.broker_connected.load(Ordering::Relaxed);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let slot = role_slot(role);
     let mut closing = shared.closing.subscribe();
@@ -379,7 +380,8 @@ async fn serve_viewer(mut socket: WebSocket, shared: Arc<Shared>, role: Role) {
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     // A slow viewer gets a fresh snapshot instead of a gap.
-                    let text = snapshot_message(&shared, role, n).await;
+                    connected = shared.broker_connected.load(Ordering::Relaxed);
+                    let text = snapshot_message(&shared, role, n, connected).await;
                     if socket.send(Message::Text(text)).await.is_err() {
                         return;
                     }
@@ -409,12 +411,12 @@ async fn serve_viewer(mut socket: WebSocket, shared: Arc<Shared>, role: Role) {
     }
 }
 
-async fn snapshot_message(shared: &Shared, role: Role, lagged: u64) -> Utf8Bytes {
+async fn snapshot_message(shared: &Shared, role: Role, lagged: u64, broker_connected: bool) -> Utf8Bytes {
     let state = shared.state.read().await;
     to_text(&ServerMessage::Snapshot {
         role,
         snapshot: state.snapshot_for(role),
-        broker_connected: shared.broker_connected.load(Ordering::Relaxed),
+        broker_connected,
         lagged,
     })
 }
