@@ -9,6 +9,10 @@
 
 use std::collections::HashMap;
 
+use gltf::json::validation::Validate;
+
+mod draco;
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MeshError {
     #[error("not a GLB file: the first bytes are not \"glTF\"")]
@@ -79,6 +83,9 @@ impl Model {
 
 /// Extensions whose absence only loses looks, never geometry.
 const TOLERATED: &[&str] = &["KHR_materials_emissive_strength", "KHR_texture_transform", "KHR_materials_unlit"];
+
+/// Required extensions this crate decodes itself.
+const DECODED: &[&str] = &[draco::EXTENSION];
 
 /// Checks the GLB container: header, then JSON and BIN chunk lengths.
 fn check_container(bytes: &[u8]) -> Result<(), MeshError> {
@@ -158,19 +165,65 @@ fn check_accessor(accessor: &gltf::Accessor<'_>, buffers: &[gltf::buffer::Data])
     Ok(())
 }
 
+type Attributes = (Vec<[f32; 3]>, Vec<[f32; 3]>, Vec<[f32; 2]>, Vec<u32>);
+
+/// Positions, normals, texture coordinates and indices of a primitive stored
+/// in plain accessors, in glTF axes.
+fn read_plain(primitive: &gltf::Primitive<'_>, buffers: &[gltf::buffer::Data], mesh: usize) -> Result<Attributes, MeshError> {
+    for (_, accessor) in primitive.attributes() {
+        check_accessor(&accessor, buffers)?;
+    }
+    if let Some(accessor) = primitive.indices() {
+        check_accessor(&accessor, buffers)?;
+    }
+    let reader = primitive.reader(|b| buffers.get(b.index()).map(|d| &d.0[..]));
+    let positions: Vec<[f32; 3]> = reader
+        .read_positions()
+        .ok_or_else(|| MeshError::Invalid(format!("mesh {mesh}: a primitive has no readable POSITION")))?
+        .collect();
+    let normals = match reader.read_normals() {
+        Some(n) => n.collect(),
+        None => vec![[0.0, 1.0, 0.0]; positions.len()],
+    };
+    let uvs = match reader.read_tex_coords(0) {
+        Some(t) => t.into_f32().collect(),
+        None => vec![[0.0, 0.0]; positions.len()],
+    };
+    let indices = match reader.read_indices() {
+        Some(i) => i.into_u32().collect(),
+        None => (0..positions.len() as u32).collect(),
+    };
+    Ok((positions, normals, uvs, indices))
+}
+
 /// Reads a GLB file's bytes.
 pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
     check_container(bytes)?;
     let gltf = gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| MeshError::Invalid(e.to_string()))?;
     for ext in gltf.extensions_required() {
-        if !TOLERATED.contains(&ext) {
+        if !TOLERATED.contains(&ext) && !DECODED.contains(&ext) {
             return Err(MeshError::UnsupportedExtension(ext.to_owned()));
         }
     }
-    let (document, buffers, _) = gltf::import_slice(bytes).map_err(|e| match e {
-        gltf::Error::Validation(v) => MeshError::Invalid(v.iter().map(|(path, err)| format!("{}: {err}", path)).collect::<Vec<_>>().join("; ")),
-        other => MeshError::Invalid(other.to_string()),
-    })?;
+    // The parser's validation, less its refusal of the extensions decoded here.
+    let root = gltf.document.as_json();
+    let uses_draco = root.extensions_used.iter().any(|e| e == draco::EXTENSION);
+    let mut problems = Vec::new();
+    root.validate(root, gltf::json::Path::new, &mut |path, error| {
+        let path = path().to_string();
+        let decoded_here = path.starts_with("extensionsRequired") && matches!(error, gltf::json::validation::Error::Unsupported);
+        // Draco primitives' accessors carry no buffer view; plain primitives
+        // are checked for one when read (check_accessor).
+        let draco_accessor = uses_draco && path.starts_with("accessors[") && path.ends_with("].bufferView") && matches!(error, gltf::json::validation::Error::Missing);
+        if !decoded_here && !draco_accessor {
+            problems.push(format!("{path}: {error}"));
+        }
+    });
+    if !problems.is_empty() {
+        return Err(MeshError::Invalid(problems.join("; ")));
+    }
+    let gltf::Gltf { document, blob } = gltf;
+    let buffers = gltf::import_buffers(&document, None, blob).map_err(|e| MeshError::Invalid(e.to_string()))?;
     // Textures: decoded once each, by image index.
     let mut textures = Vec::new();
     let mut texture_of_image: HashMap<usize, usize> = HashMap::new();
@@ -216,29 +269,30 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
             if primitive.mode() != gltf::mesh::Mode::Triangles {
                 continue;
             }
-            for (_, accessor) in primitive.attributes() {
-                check_accessor(&accessor, &buffers)?;
-            }
-            if let Some(accessor) = primitive.indices() {
-                check_accessor(&accessor, &buffers)?;
-            }
-            let reader = primitive.reader(|b| buffers.get(b.index()).map(|d| &d.0[..]));
-            let positions = reader
-                .read_positions()
-                .ok_or_else(|| MeshError::Invalid(format!("mesh {}: a primitive has no readable POSITION", mesh.index())))?;
-            let positions: Vec<[f32; 3]> = positions.map(|p| to_enu(transform_point(&world, p))).collect();
-            let normals: Vec<[f32; 3]> = match reader.read_normals() {
-                Some(n) => n.map(|n| to_enu(transform_normal(&world, n))).collect(),
-                None => vec![[0.0, 0.0, 1.0]; positions.len()],
+            let (positions, normals, uvs, indices) = match primitive.extension_value(draco::EXTENSION) {
+                Some(extension) => {
+                    let reference = draco::parse_extension(extension, mesh.index())?;
+                    let view = document
+                        .views()
+                        .nth(reference.buffer_view)
+                        .ok_or_else(|| MeshError::Invalid(format!("mesh {}: Draco buffer view {} does not exist", mesh.index(), reference.buffer_view)))?;
+                    let buffer = buffers.get(view.buffer().index()).map_or(&[][..], |b| &b.0[..]);
+                    let bytes = buffer.get(view.offset()..view.offset() + view.length()).ok_or_else(|| {
+                        MeshError::Invalid(format!("mesh {}: Draco buffer view {} ends past its buffer of {} bytes", mesh.index(), view.index(), buffer.len()))
+                    })?;
+                    let geometry = draco::decode(bytes, &reference, mesh.index())?;
+                    let count = geometry.positions.len();
+                    (
+                        geometry.positions,
+                        geometry.normals.unwrap_or_else(|| vec![[0.0, 1.0, 0.0]; count]),
+                        geometry.uvs.unwrap_or_else(|| vec![[0.0, 0.0]; count]),
+                        geometry.indices,
+                    )
+                }
+                None => read_plain(&primitive, &buffers, mesh.index())?,
             };
-            let uvs: Vec<[f32; 2]> = match reader.read_tex_coords(0) {
-                Some(t) => t.into_f32().collect(),
-                None => vec![[0.0, 0.0]; positions.len()],
-            };
-            let indices: Vec<u32> = match reader.read_indices() {
-                Some(i) => i.into_u32().collect(),
-                None => (0..positions.len() as u32).collect(),
-            };
+            let positions: Vec<[f32; 3]> = positions.into_iter().map(|p| to_enu(transform_point(&world, p))).collect();
+            let normals: Vec<[f32; 3]> = normals.into_iter().map(|n| to_enu(transform_normal(&world, n))).collect();
             if normals.len() != positions.len() || uvs.len() != positions.len() {
                 return Err(MeshError::Invalid(format!("mesh {}: attribute counts differ", mesh.index())));
             }
