@@ -156,13 +156,8 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
         (LayerSource::File(path), LayerKind::Mesh) => {
             let path = path.clone();
             Some(Box::pin(async move {
-                let is_glb = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("glb"));
-                if !is_glb {
-                    return Err(format!("{}: only binary glTF (.glb) meshes are read by this version", path.display()));
-                }
-                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                progress.store(0.3f32.to_bits(), Ordering::Relaxed);
-                let model = sontinh_mesh::read_glb(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+                progress.store(0.1f32.to_bits(), Ordering::Relaxed);
+                let model = sontinh_mesh::read_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Loaded::Model(Box::new(model)))
             }))
         }

@@ -12,6 +12,9 @@ use std::collections::HashMap;
 use gltf::json::validation::Validate;
 
 mod draco;
+mod obj;
+
+pub use obj::read_obj;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MeshError {
@@ -29,6 +32,10 @@ pub enum MeshError {
     Texture { index: usize, why: String },
     #[error("the model has no triangles")]
     Empty,
+    #[error("{0}")]
+    Io(String),
+    #[error("\"{0}\" files are not a mesh format this version reads (.glb, .obj)")]
+    UnknownFormat(String),
 }
 
 /// A decoded texture, RGBA8.
@@ -112,6 +119,57 @@ fn check_container(bytes: &[u8]) -> Result<(), MeshError> {
     Ok(())
 }
 
+/// Reads a mesh file by its extension (errors name other files the mesh
+/// refers to, not the mesh file itself, which the caller knows): binary glTF (`.glb`) or Wavefront
+/// OBJ with its MTL (`.obj`).
+pub fn read_file(path: &std::path::Path) -> Result<Model, MeshError> {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("glb") => {
+            let bytes = std::fs::read(path).map_err(|e| MeshError::Io(e.to_string()))?;
+            read_glb(&bytes)
+        }
+        Some("obj") => read_obj(path),
+        other => Err(MeshError::UnknownFormat(other.unwrap_or_default().to_owned())),
+    }
+}
+
+/// Per-vertex normals from the triangles around each vertex, weighted by
+/// area: for files that carry none.
+pub(crate) fn smooth_normals(positions: &[[f32; 3]], indices: &[u32]) -> Vec<[f32; 3]> {
+    let mut sums = vec![[0.0f32; 3]; positions.len()];
+    for t in indices.chunks_exact(3) {
+        let [a, b, c] = [0, 1, 2].map(|k| positions[t[k] as usize]);
+        let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+        let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
+        let n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+        for &i in t {
+            for k in 0..3 {
+                sums[i as usize][k] += n[k];
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|n| {
+            let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+            if len > 0.0 { n.map(|c| c / len) } else { [0.0, 0.0, 1.0] }
+        })
+        .collect()
+}
+
+/// Bounds of every vertex.
+pub(crate) fn bounds(primitives: &[Primitive]) -> ([f32; 3], [f32; 3]) {
+    let mut min = [f32::INFINITY; 3];
+    let mut max = [f32::NEG_INFINITY; 3];
+    for p in primitives.iter().flat_map(|p| &p.positions) {
+        for k in 0..3 {
+            min[k] = min[k].min(p[k]);
+            max[k] = max[k].max(p[k]);
+        }
+    }
+    (min, max)
+}
+
 /// glTF (+X right, +Y up, +Z toward the viewer) to ENU.
 fn to_enu(p: [f32; 3]) -> [f32; 3] {
     [p[0], -p[2], p[1]]
@@ -181,17 +239,20 @@ fn read_plain(primitive: &gltf::Primitive<'_>, buffers: &[gltf::buffer::Data], m
         .read_positions()
         .ok_or_else(|| MeshError::Invalid(format!("mesh {mesh}: a primitive has no readable POSITION")))?
         .collect();
-    let normals = match reader.read_normals() {
-        Some(n) => n.collect(),
-        None => vec![[0.0, 1.0, 0.0]; positions.len()],
-    };
     let uvs = match reader.read_tex_coords(0) {
         Some(t) => t.into_f32().collect(),
         None => vec![[0.0, 0.0]; positions.len()],
     };
-    let indices = match reader.read_indices() {
+    let indices: Vec<u32> = match reader.read_indices() {
         Some(i) => i.into_u32().collect(),
         None => (0..positions.len() as u32).collect(),
+    };
+    if let Some(bad) = indices.iter().find(|&&i| i as usize >= positions.len()) {
+        return Err(MeshError::Invalid(format!("mesh {mesh}: index {bad} past {} vertices", positions.len())));
+    }
+    let normals = match reader.read_normals() {
+        Some(n) => n.collect(),
+        None => smooth_normals(&positions, &indices),
     };
     Ok((positions, normals, uvs, indices))
 }
@@ -282,9 +343,10 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
                     })?;
                     let geometry = draco::decode(bytes, &reference, mesh.index())?;
                     let count = geometry.positions.len();
+                    let normals = geometry.normals.unwrap_or_else(|| smooth_normals(&geometry.positions, &geometry.indices));
                     (
                         geometry.positions,
-                        geometry.normals.unwrap_or_else(|| vec![[0.0, 1.0, 0.0]; count]),
+                        normals,
                         geometry.uvs.unwrap_or_else(|| vec![[0.0, 0.0]; count]),
                         geometry.indices,
                     )
@@ -322,14 +384,7 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
     if primitives.iter().all(|p| p.indices.is_empty()) {
         return Err(MeshError::Empty);
     }
-    let mut min = [f32::INFINITY; 3];
-    let mut max = [f32::NEG_INFINITY; 3];
-    for p in primitives.iter().flat_map(|p| &p.positions) {
-        for k in 0..3 {
-            min[k] = min[k].min(p[k]);
-            max[k] = max[k].max(p[k]);
-        }
-    }
+    let (min, max) = bounds(&primitives);
     Ok(Model { primitives, textures, min, max })
 }
 

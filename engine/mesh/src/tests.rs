@@ -123,3 +123,102 @@ fn damaged_draco_bitstreams_never_panic() {
         let _ = read_glb(&broken);
     }
 }
+
+/// Writes a model as OBJ + MTL + PNG the way photogrammetry tools export:
+/// +Y up, v running up the image, one material with a diffuse map.
+fn write_obj(model: &Model, folder: &std::path::Path) -> std::path::PathBuf {
+    use std::fmt::Write as _;
+    let mut obj = String::from("# exported for a test\nmtllib scan.mtl\no scan\n");
+    let mut mtl = String::new();
+    for (k, p) in model.primitives.iter().enumerate() {
+        let _ = writeln!(mtl, "newmtl m{k}\nKd 1 1 1\nNs 10");
+        if let Some(t) = p.material.base_color_texture {
+            let _ = writeln!(mtl, "map_Kd textures\\m{k}.png");
+            let t = &model.textures[t];
+            std::fs::create_dir_all(folder.join("textures")).unwrap();
+            image::RgbaImage::from_raw(t.width, t.height, t.rgba.clone()).unwrap().save(folder.join(format!("textures/m{k}.png"))).unwrap();
+        }
+    }
+    let mut base = 1;
+    for (k, p) in model.primitives.iter().enumerate() {
+        for v in &p.positions {
+            let _ = writeln!(obj, "v {} {} {}", v[0], v[2], -v[1]);
+        }
+        for uv in &p.uvs {
+            let _ = writeln!(obj, "vt {} {}", uv[0], 1.0 - uv[1]);
+        }
+        for n in &p.normals {
+            let _ = writeln!(obj, "vn {} {} {}", n[0], n[2], -n[1]);
+        }
+        let _ = writeln!(obj, "usemtl m{k}");
+        for t in p.indices.chunks(3) {
+            let [a, b, c] = [0, 1, 2].map(|i| t[i] as usize + base);
+            let _ = writeln!(obj, "f {a}/{a}/{a} {b}/{b}/{b} {c}/{c}/{c}");
+        }
+        base += p.positions.len();
+    }
+    std::fs::write(folder.join("scan.mtl"), mtl).unwrap();
+    let path = folder.join("scan.obj");
+    std::fs::write(&path, obj).unwrap();
+    path
+}
+
+#[test]
+fn the_smithsonian_scan_exported_as_obj_reads_back_the_same() {
+    let glb = read_glb(&shared("models/smithsonian_USNM_1145291/USNM_1145291-100k-2048_nodraco.glb")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_obj(&glb, dir.path());
+    let obj = read_file(&path).unwrap();
+    assert_eq!(obj.triangle_count(), glb.triangle_count());
+    for k in 0..3 {
+        assert!((obj.min[k] - glb.min[k]).abs() < 1e-4 && (obj.max[k] - glb.max[k]).abs() < 1e-4, "{:?} {:?}", obj.min, glb.min);
+    }
+    assert_eq!(obj.textures.len(), glb.primitives.iter().filter(|p| p.material.base_color_texture.is_some()).count());
+    let (a, b) = (&obj.primitives[0], &glb.primitives[0]);
+    let texture = &obj.textures[a.material.base_color_texture.unwrap()];
+    assert_eq!(texture, &glb.textures[b.material.base_color_texture.unwrap()]);
+    for i in [0, a.positions.len() / 2, a.positions.len() - 1] {
+        let v = a.indices[i.min(a.indices.len() - 1)] as usize;
+        let w = b.indices[i.min(b.indices.len() - 1)] as usize;
+        assert!((0..2).all(|k| (a.uvs[v][k] - b.uvs[w][k]).abs() < 1e-5), "{:?} {:?}", a.uvs[v], b.uvs[w]);
+    }
+}
+
+#[test]
+fn an_obj_without_normals_gets_them_from_its_faces() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quad.obj");
+    // A 1 m square lying flat (+Y up in the file), faces wound counter-clockwise seen from above.
+    std::fs::write(&path, "v 0 0 0\nv 1 0 0\nv 1 0 -1\nv 0 0 -1\nf 1 2 3 4\n").unwrap();
+    let model = read_file(&path).unwrap();
+    assert_eq!(model.triangle_count(), 2);
+    assert!(model.primitives[0].normals.iter().all(|n| (n[2] - 1.0).abs() < 1e-6), "{:?}", model.primitives[0].normals);
+    assert_eq!(model.max, [1.0, 1.0, 0.0]);
+}
+
+#[test]
+fn broken_obj_files_are_errors_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let past = write("past.obj", "v 0 0 0\nv 1 0 0\nv 1 1 0\nf 1 2 9\n");
+    assert!(read_file(&past).is_err());
+    let no_library = write("nolib.obj", "mtllib missing.mtl\nv 0 0 0\nv 1 0 0\nv 1 1 0\nusemtl a\nf 1 2 3\n");
+    let e = read_file(&no_library).unwrap_err().to_string();
+    assert!(e.contains("missing.mtl"), "{e}");
+    write("notex.mtl", "newmtl a\nmap_Kd gone.jpg\n");
+    let no_texture = write("notex.obj", "mtllib notex.mtl\nv 0 0 0\nv 1 0 0\nv 1 1 0\nusemtl a\nf 1 2 3\n");
+    let e = read_file(&no_texture).unwrap_err().to_string();
+    assert!(e.contains("gone.jpg"), "{e}");
+    let garbage = write("garbage.obj", "v 0 zero 0\nf 1 2 3\n");
+    assert!(read_file(&garbage).is_err());
+    let empty = write("empty.obj", "# nothing\n");
+    assert_eq!(read_file(&empty).unwrap_err(), MeshError::Empty);
+    let e = read_file(&dir.path().join("model.fbx")).unwrap_err().to_string();
+    assert!(e.contains("\"fbx\"") && e.contains(".obj"), "{e}");
+    let e = read_file(&dir.path().join("absent.obj")).unwrap_err();
+    assert!(matches!(e, MeshError::Io(_)), "{e}");
+}
