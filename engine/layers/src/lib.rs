@@ -137,12 +137,17 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
         })),
         (LayerSource::File(path), LayerKind::Terrain) => {
             let path = path.clone();
+            let drape = layer.drape.clone();
             Some(Box::pin(async move {
                 let raster = sontinh_raster::read(&path).map_err(|e| e.to_string())?;
                 progress.store(0.1f32.to_bits(), Ordering::Relaxed);
                 let options = sontinh_terrain::TerrainOptions::default();
-                let terrain = sontinh_terrain::build(&raster, &frame, &options, &mut |p| progress.store((0.1 + 0.9 * p).to_bits(), Ordering::Relaxed))
+                let share = if drape.is_some() { 0.6 } else { 0.9 };
+                let mut terrain = sontinh_terrain::build(&raster, &frame, &options, &mut |p| progress.store((0.1 + share * p).to_bits(), Ordering::Relaxed))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
+                if let Some(drape) = drape {
+                    terrain.drape = Some(terrain::drape(&raster, &drape)?);
+                }
                 Ok(Loaded::Terrain(Box::new(terrain)))
             }))
         }
@@ -258,7 +263,7 @@ fn finish_loading(
                 states.set_changed();
             }
             Ok(Loaded::Terrain(terrain)) => {
-                terrain::spawn_chunks(&mut commands, entity, &terrain, &mut meshes, &mut materials);
+                terrain::spawn_chunks(&mut commands, entity, &terrain, &mut meshes, &mut materials, images.as_deref_mut());
                 state.status = LayerStatus::Ready;
                 states.set_changed();
             }

@@ -2,8 +2,11 @@
 //! chunks whose screen-space error is small enough from the camera are shown
 //! and the rest hidden (`sontinh_terrain::select`).
 
+use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
-use sontinh_terrain::{Chunk, Terrain};
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use sontinh_scene::{Drape, LayerSource};
+use sontinh_terrain::{Chunk, DrapeTexture, Terrain};
 
 use crate::{mesh_from_part, world_to_enu};
 
@@ -22,12 +25,56 @@ pub(crate) struct TerrainLod {
     entities: Vec<Entity>,
 }
 
+/// Sides of a drape texture: what WebGL2 devices reliably take.
+pub const MAX_DRAPE_TEXELS: usize = 4096;
+
+/// Reads a layer's orthophoto and resamples it onto the DEM's grid. The
+/// photo's CRS is the scene's `crs`, else the GeoTIFF's, else the DEM's.
+pub(crate) fn drape(dem: &sontinh_raster::GeoRaster, drape: &Drape) -> Result<DrapeTexture, String> {
+    let path = match &drape.source {
+        LayerSource::File(path) => path,
+        LayerSource::Missing { reason, .. } => return Err(reason.clone()),
+        LayerSource::Generator(g) => return Err(format!("a drape cannot be generated ({})", g.id())),
+    };
+    let photo = sontinh_raster::read_orthophoto(path).map_err(|e| format!("drape: {e}"))?;
+    let crs = match (drape.crs, photo.crs, dem.crs) {
+        (Some(crs), _, _) => crs,
+        (None, Some(epsg), _) | (None, None, Some(epsg)) => {
+            sontinh_geo::Crs::from_epsg(epsg.code).ok_or_else(|| format!("drape {}: EPSG:{} is not in the EPSG table", path.display(), epsg.code))?
+        }
+        (None, None, None) => return Err(format!("drape {}: neither the photo nor the DEM names a CRS; set the drape's `crs`", path.display())),
+    };
+    sontinh_terrain::drape_texture(dem, &photo, crs, MAX_DRAPE_TEXELS).map_err(|e| format!("drape {}: {e}", path.display()))
+}
+
 /// Largest error on screen before a chunk is refined, pixels.
 pub const MAX_SCREEN_ERROR_PX: f64 = 2.0;
 
-pub(crate) fn spawn_chunks(commands: &mut Commands, root: Entity, terrain: &Terrain, meshes: &mut Assets<Mesh>, materials: &mut Assets<StandardMaterial>) {
+pub(crate) fn spawn_chunks(
+    commands: &mut Commands,
+    root: Entity,
+    terrain: &Terrain,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<StandardMaterial>,
+    images: Option<&mut Assets<Image>>,
+) {
+    // Draped: the photo is the colour (no vertex tint); else the vertex colours.
+    let drape = terrain.drape.as_ref().zip(images).map(|(d, images)| {
+        images.add(Image::new(
+            Extent3d {
+                width: d.width as u32,
+                height: d.height as u32,
+                depth_or_array_layers: 1,
+            },
+            TextureDimension::D2,
+            d.rgba.clone(),
+            TextureFormat::Rgba8UnormSrgb,
+            RenderAssetUsages::RENDER_WORLD,
+        ))
+    });
     let material = materials.add(StandardMaterial {
         base_color: Color::WHITE,
+        base_color_texture: drape.clone(),
         perceptual_roughness: 0.95,
         reflectance: 0.1,
         ..default()
@@ -42,7 +89,7 @@ pub(crate) fn spawn_chunks(commands: &mut Commands, root: Entity, terrain: &Terr
                     ix: chunk.ix,
                     iy: chunk.iy,
                 },
-                Mesh3d(meshes.add(mesh_from_part(&chunk.mesh))),
+                Mesh3d(meshes.add(chunk_mesh(chunk, drape.is_some()))),
                 MeshMaterial3d(material.clone()),
                 Transform::IDENTITY,
                 // Shown by the selection; the coarsest until the first one runs.
@@ -58,6 +105,7 @@ pub(crate) fn spawn_chunks(commands: &mut Commands, root: Entity, terrain: &Terr
         .iter()
         .map(|c| Chunk {
             mesh: sontinh_procgen::MeshData::default(),
+            uvs: Vec::new(),
             ..c.clone()
         })
         .collect();
@@ -65,6 +113,15 @@ pub(crate) fn spawn_chunks(commands: &mut Commands, root: Entity, terrain: &Terr
         chunks,
         entities,
     });
+}
+
+fn chunk_mesh(chunk: &Chunk, draped: bool) -> Mesh {
+    let mesh = mesh_from_part(&chunk.mesh);
+    if draped {
+        mesh.with_removed_attribute(Mesh::ATTRIBUTE_COLOR).with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, chunk.uvs.clone())
+    } else {
+        mesh
+    }
 }
 
 pub(crate) fn select_terrain_chunks(

@@ -56,6 +56,30 @@ pub fn read_geotiff(path: &Path) -> Result<GeoRaster, RasterError> {
         ));
     }
 
+    let (transform, crs) = georeference(&mut decoder, path)?;
+    let nodata = decoder
+        .get_tag_ascii_string(Tag::GdalNodata)
+        .ok()
+        .and_then(|s| s.trim_matches(char::from(0)).trim().parse::<f64>().ok());
+    let values = match nodata {
+        Some(nd) if !nd.is_nan() => values.into_iter().map(|v| if v == nd { f64::NAN } else { v }).collect(),
+        _ => values,
+    };
+    Ok(GeoRaster {
+        width,
+        height,
+        values,
+        transform,
+        crs,
+        nodata,
+        sample_type,
+    })
+}
+
+/// Writes a float32, Deflate-compressed GeoTIFF (NaN written as −9999 and
+/// declared as GDAL nodata).
+/// The geotransform and CRS from a GeoTIFF's tags.
+pub(crate) fn georeference<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>, path: &Path) -> Result<(GeoTransform, Option<Epsg>), RasterError> {
     let keys = decoder.get_tag_u16_vec(Tag::GeoKeyDirectoryTag).ok();
     let key = |id: u16| -> Option<u16> {
         let keys = keys.as_ref()?;
@@ -119,27 +143,9 @@ pub fn read_geotiff(path: &Path) -> Result<GeoRaster, RasterError> {
         (_, _, Some(code)) if code != 32767 => Some(Epsg { code, geographic: true }),
         _ => None,
     };
-    let nodata = decoder
-        .get_tag_ascii_string(Tag::GdalNodata)
-        .ok()
-        .and_then(|s| s.trim_matches(char::from(0)).trim().parse::<f64>().ok());
-    let values = match nodata {
-        Some(nd) if !nd.is_nan() => values.into_iter().map(|v| if v == nd { f64::NAN } else { v }).collect(),
-        _ => values,
-    };
-    Ok(GeoRaster {
-        width,
-        height,
-        values,
-        transform,
-        crs,
-        nodata,
-        sample_type,
-    })
+    Ok((transform, crs))
 }
 
-/// Writes a float32, Deflate-compressed GeoTIFF (NaN written as −9999 and
-/// declared as GDAL nodata).
 pub fn write_geotiff(path: &Path, raster: &GeoRaster) -> Result<(), RasterError> {
     let tiff_error = |e: tiff::TiffError| RasterError::invalid(path, format!("cannot write the GeoTIFF: {e}"));
     let file = File::create(path).map_err(|source| RasterError::Io {

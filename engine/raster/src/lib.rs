@@ -7,12 +7,14 @@
 //! file name. Writing: float32 GeoTIFF with an EPSG code, readable by GDAL.
 
 mod geotiff;
+mod orthophoto;
 mod hgt;
 mod polygons;
 
 use std::path::Path;
 
 pub use geotiff::{NODATA, write_geotiff};
+pub use orthophoto::{Orthophoto, read_orthophoto};
 pub use polygons::{MaskPolygon, mask_polygons};
 
 /// Where a raster sits: the outer corner of its first pixel (`origin_x`,

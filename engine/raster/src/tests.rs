@@ -131,3 +131,88 @@ fn cells_within_a_radius_include_the_cell_under_the_point() {
     assert_eq!(raster.cells_within(15.0, 85.0, 10.0).len(), 5);
     assert!(raster.cells_within(-500.0, 85.0, 10.0).is_empty());
 }
+
+mod orthophotos {
+    use std::path::Path;
+
+    use crate::{Epsg, GeoTransform, read_orthophoto};
+
+    /// 4 × 2 pixels: red, green, blue, white over four greys.
+    fn pixels() -> Vec<[u8; 3]> {
+        vec![[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255], [10, 10, 10], [60, 60, 60], [110, 110, 110], [160, 160, 160]]
+    }
+
+    fn write_png(folder: &Path, name: &str) -> std::path::PathBuf {
+        let mut image = image::RgbImage::new(4, 2);
+        for (k, p) in pixels().into_iter().enumerate() {
+            image.put_pixel((k % 4) as u32, (k / 4) as u32, image::Rgb(p));
+        }
+        let path = folder.join(name);
+        image.save(&path).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_png_with_a_world_file_is_placed_by_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_png(dir.path(), "photo.png");
+        // 2 m pixels; the top-left pixel's centre at (500001, 1900001).
+        std::fs::write(dir.path().join("photo.pgw"), "2.0\n0.0\n0.0\n-2.0\n500001.0\n1900001.0\n").unwrap();
+        let photo = read_orthophoto(&path).unwrap();
+        assert_eq!((photo.width, photo.height, photo.crs), (4, 2, None));
+        assert_eq!(photo.transform, GeoTransform { origin_x: 500_000.0, origin_y: 1_900_002.0, pixel_width: 2.0, pixel_height: -2.0 });
+        assert_eq!(photo.sample(0.5, 0.5), Some([255, 0, 0, 255]));
+        assert_eq!(photo.sample(3.5, 1.5), Some([160, 160, 160, 255]));
+        // Halfway between red and green.
+        assert_eq!(photo.sample(1.0, 0.5), Some([128, 128, 0, 255]));
+        assert_eq!(photo.sample(4.5, 0.5), None);
+        // The long and upper-case names are found too.
+        std::fs::remove_file(dir.path().join("photo.pgw")).unwrap();
+        std::fs::write(dir.path().join("photo.PNGW"), "2 0 0 -2 500001 1900001").unwrap();
+        assert!(read_orthophoto(&path).is_ok());
+    }
+
+    #[test]
+    fn an_rgb_geotiff_carries_its_own_crs() {
+        use tiff::encoder::{TiffEncoder, colortype};
+        use tiff::tags::Tag;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.tif");
+        let mut encoder = TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+        let mut image = encoder.new_image::<colortype::RGB8>(4, 2).unwrap();
+        image.encoder().write_tag(Tag::ModelPixelScaleTag, &[2.0, 2.0, 0.0][..]).unwrap();
+        image.encoder().write_tag(Tag::ModelTiepointTag, &[0.0, 0.0, 0.0, 500_000.0, 1_900_002.0, 0.0][..]).unwrap();
+        image.encoder().write_tag(Tag::GeoKeyDirectoryTag, &[1u16, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32648][..]).unwrap();
+        let data: Vec<u8> = pixels().into_iter().flatten().collect();
+        image.write_data(&data).unwrap();
+        let photo = read_orthophoto(&path).unwrap();
+        assert_eq!(photo.crs, Some(Epsg { code: 32648, geographic: false }));
+        assert_eq!(photo.transform.origin_y, 1_900_002.0);
+        assert_eq!(photo.sample(2.5, 0.5), Some([0, 0, 255, 255]));
+    }
+
+    #[test]
+    fn bad_orthophotos_are_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_png(dir.path(), "lonely.png");
+        let e = read_orthophoto(&path).unwrap_err().to_string();
+        assert!(e.contains("lonely.png") && e.contains("world file"), "{e}");
+        std::fs::write(dir.path().join("lonely.wld"), "2 0.1 0 -2 500001 1900001").unwrap();
+        let e = read_orthophoto(&path).unwrap_err().to_string();
+        assert!(e.contains("lonely.wld") && e.contains("rotated"), "{e}");
+        std::fs::write(dir.path().join("lonely.wld"), "2 0 0 -2 500001").unwrap();
+        let e = read_orthophoto(&path).unwrap_err().to_string();
+        assert!(e.contains("five") || e.contains("5 numbers"), "{e}");
+        std::fs::write(dir.path().join("lonely.wld"), "two 0 0 -2 500001 1900001").unwrap();
+        assert!(read_orthophoto(&path).unwrap_err().to_string().contains("six numbers"));
+        let not_png = dir.path().join("fake.png");
+        std::fs::write(&not_png, b"not an image").unwrap();
+        std::fs::write(dir.path().join("fake.pgw"), "2 0 0 -2 500001 1900001").unwrap();
+        let e = read_orthophoto(&not_png).unwrap_err().to_string();
+        assert!(e.contains("fake.png") && e.contains("image"), "{e}");
+        let e = read_orthophoto(&dir.path().join("photo.bmp")).unwrap_err().to_string();
+        assert!(e.contains("\"bmp\""), "{e}");
+        let e = read_orthophoto(&dir.path().join("absent.tif")).unwrap_err().to_string();
+        assert!(e.contains("absent.tif"), "{e}");
+    }
+}

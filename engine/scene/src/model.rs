@@ -179,8 +179,18 @@ pub struct Layer {
     pub placement: Placement,
     pub visible: bool,
     pub opacity: f32,
+    /// An orthophoto draped over a terrain layer.
+    pub drape: Option<Drape>,
     /// Line of the layer's table in the scene file, for messages.
     pub line: usize,
+}
+
+/// An orthophoto to drape: a GeoTIFF, or a PNG/JPEG with a world file
+/// (whose CRS is `crs`, or else the terrain's).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drape {
+    pub source: LayerSource,
+    pub crs: Option<Crs>,
 }
 
 /// A named camera position: eye and target in scene ENU metres.

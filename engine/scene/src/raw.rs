@@ -91,6 +91,17 @@ pub struct RawLayer {
     pub visible: Option<bool>,
     #[serde(default)]
     pub opacity: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub drape: Option<Spanned<RawDrape>>,
+}
+
+/// An orthophoto over a terrain layer.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrape {
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

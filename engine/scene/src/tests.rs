@@ -239,3 +239,30 @@ width_m = -3.0
     let e = parse_str(&bad).unwrap_err().to_string();
     assert!(e.contains("at least two points") && e.contains("width_m is -3"), "{e}");
 }
+
+#[test]
+fn terrain_layers_take_a_drape_and_other_layers_do_not() {
+    let terrain = format!(
+        r#"{MINIMAL}
+[[layer]]
+id = "ground"
+kind = "terrain"
+path = "dem.tif"
+name = {{ vi = "Địa hình", en = "Terrain" }}
+[layer.drape]
+path = "photo.jpg"
+crs = "EPSG:32648"
+"#
+    );
+    let scene = parse_str(&terrain).unwrap();
+    let drape = scene.layers[0].drape.as_ref().unwrap();
+    assert_eq!(drape.crs, Some(sontinh_geo::Crs::Utm48N));
+    assert!(matches!(&drape.source, LayerSource::File(p) if p.ends_with("photo.jpg")));
+
+    let e = parse_str(&terrain.replace("kind = \"terrain\"", "kind = \"mesh\"")).unwrap_err().to_string();
+    assert!(e.contains("only terrain layers take a `drape`") && e.contains("test.toml:"), "{e}");
+    let e = parse_str(&terrain.replace("EPSG:32648", "EPSG:99999")).unwrap_err().to_string();
+    assert!(e.contains("EPSG:99999"), "{e}");
+    let e = parse_str(&terrain.replace("crs = \"EPSG:32648\"", "colour = \"red\"")).unwrap_err().to_string();
+    assert!(e.contains("colour"), "{e}");
+}

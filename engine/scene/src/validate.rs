@@ -229,7 +229,33 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             Some(o) => c.finite(o, "opacity", 0.0..=1.0).map(|v| v as f32),
             None => Some(1.0),
         };
-        if let (Some(kind), Some(source), Some(placement), Some(opacity)) = (kind, source, placement, opacity) {
+        let drape = match &layer.drape {
+            None => Some(None),
+            Some(d) if kind != Some(LayerKind::Terrain) => {
+                c.error(d, format!("layer \"{id}\": only terrain layers take a `drape`"));
+                None
+            }
+            Some(d) => {
+                let d = d.get_ref();
+                let crs = match &d.crs {
+                    Some(s) => c.crs(s).map(Some),
+                    None => Some(None),
+                };
+                let source = match resolver.resolve(d.path.get_ref()) {
+                    Ok(resolved) => LayerSource::File(resolved),
+                    Err(why) => {
+                        let reason = format!("layer \"{id}\": drape file not found: {why}");
+                        c.missing.push(SceneError::at(c.path, c.text, d.path.span().start, reason.clone()));
+                        LayerSource::Missing {
+                            path: d.path.get_ref().clone(),
+                            reason,
+                        }
+                    }
+                };
+                crs.map(|crs| Some(Drape { source, crs }))
+            }
+        };
+        if let (Some(kind), Some(source), Some(placement), Some(opacity), Some(drape)) = (kind, source, placement, opacity, drape) {
             layers.push(Layer {
                 id,
                 name,
@@ -239,6 +265,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 placement,
                 visible: layer.visible.unwrap_or(true),
                 opacity,
+                drape,
                 line,
             });
         }

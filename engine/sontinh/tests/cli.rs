@@ -608,3 +608,94 @@ fn a_model_placed_by_ecef_coordinates_renders_as_at_the_origin() {
     assert!(bust > 1000, "the bust is in the picture ({bust} bright pixels)");
     assert!(differing * 100 < bust, "{differing} pixels differ (of {bust} on the bust)");
 }
+
+/// A UTM 19N orthophoto of the Mt Washington summit: 500 m squares of
+/// blue and yellow, with a red disc of 200 m radius on the summit.
+fn write_summit_photo(folder: &std::path::Path) -> PathBuf {
+    let summit = sontinh_geo::Transformer::new(sontinh_geo::Crs::Wgs84, sontinh_geo::Crs::Epsg(32619))
+        .unwrap()
+        .transform([-71.3033, 44.2708, 0.0])
+        .unwrap();
+    let (size, pixel) = (800u32, 10.0);
+    let origin = [summit[0] - 4000.0, summit[1] + 4000.0];
+    let photo = image::RgbImage::from_fn(size, size, |c, r| {
+        let (x, y) = (origin[0] + (f64::from(c) + 0.5) * pixel, origin[1] - (f64::from(r) + 0.5) * pixel);
+        if (x - summit[0]).hypot(y - summit[1]) < 200.0 {
+            image::Rgb([230, 20, 20])
+        } else if ((c / 50) + (r / 50)) % 2 == 0 {
+            image::Rgb([40, 60, 200])
+        } else {
+            image::Rgb([230, 200, 40])
+        }
+    });
+    let path = folder.join("summit.jpg");
+    photo.save(&path).unwrap();
+    std::fs::write(folder.join("summit.jgw"), format!("{pixel}\n0\n0\n-{pixel}\n{}\n{}\n", origin[0] + pixel / 2.0, origin[1] - pixel / 2.0)).unwrap();
+    path
+}
+
+#[test]
+fn an_orthophoto_drapes_the_summit_where_its_world_file_says() {
+    let dir = tempfile::tempdir().unwrap();
+    write_summit_photo(dir.path());
+    let dem = sontinh_scene::shared_file(&repo().join("scenes"), "dem/N44W072.hgt").unwrap();
+    let scene = |drape: &str| {
+        format!(
+            r#"format = 1
+[site]
+id = "drape"
+name = {{ vi = "Ảnh trực giao", en = "Orthophoto" }}
+description = {{ vi = "", en = "" }}
+[origin]
+crs = "EPSG:4326"
+position = [-71.3033, 44.2708, 0.0]
+[[layer]]
+id = "srtm"
+kind = "terrain"
+path = "{}"
+name = {{ vi = "SRTM", en = "SRTM" }}
+[layer.drape]
+path = "{drape}"
+crs = "EPSG:32619"
+[[bookmark]]
+id = "summit"
+name = {{ vi = "Đỉnh", en = "Summit" }}
+eye = [0.0, -2600.0, 4200.0]
+target = [0.0, 0.0, 1900.0]
+"#,
+            dem.display()
+        )
+    };
+    std::fs::write(dir.path().join("scene.toml"), scene("summit.jpg")).unwrap();
+    let out = repo().join("target/render-test/drape-summit.png");
+    let o = sontinh(&["render", dir.path().join("scene.toml").to_str().unwrap(), "--width", "320", "--height", "180", "--out", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(o.status.success() && !err.contains("was not drawn"), "{err}");
+    let img = image::open(&out).unwrap().to_rgb8();
+    let class = |p: &image::Rgb<u8>| {
+        let [r, g, b] = p.0.map(i32::from);
+        if r > 2 * g.max(b) && r > 60 {
+            'r'
+        } else if b > r + 40 && b > g + 20 {
+            'b'
+        } else if r > b + 60 && g > b + 40 {
+            'y'
+        } else {
+            '.'
+        }
+    };
+    // The red disc is in the middle of the picture, the squares all around.
+    let red_centre = (130..190).flat_map(|x| (60..120).map(move |y| (x, y))).filter(|&(x, y)| class(img.get_pixel(x, y)) == 'r').count();
+    let red_elsewhere = img.enumerate_pixels().filter(|(x, y, p)| !(100..220).contains(x) && !(40..140).contains(y) && class(p) == 'r').count();
+    let blue = img.pixels().filter(|p| class(p) == 'b').count();
+    let yellow = img.pixels().filter(|p| class(p) == 'y').count();
+    assert!(red_centre > 25 && red_elsewhere == 0, "red: {red_centre} at the centre, {red_elsewhere} elsewhere");
+    assert!(blue > 3000 && yellow > 3000, "blue {blue}, yellow {yellow}");
+
+    // Without its world file the drape is an error for the terrain layer.
+    std::fs::remove_file(dir.path().join("summit.jgw")).unwrap();
+    let o = sontinh(&["render", dir.path().join("scene.toml").to_str().unwrap(), "--width", "160", "--height", "90", "--out", dir.path().join("x.png").to_str().unwrap()]);
+    let err = stderr(&o);
+    let line = err.lines().find(|l| l.contains("layer \"srtm\" was not drawn")).unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("summit.jpg") && line.contains("world file"), "{line}");
+}

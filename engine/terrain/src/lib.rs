@@ -13,6 +13,10 @@ use sontinh_geo::{Crs, EnuFrame, Geodetic, Transformer};
 use sontinh_procgen::MeshData;
 use sontinh_raster::GeoRaster;
 
+mod drape;
+
+pub use drape::{DrapeTexture, drape_texture};
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TerrainError {
     #[error("the DEM has no CRS (no GeoTIFF keys or EPSG code): it cannot be placed")]
@@ -58,6 +62,9 @@ pub struct Chunk {
     pub iy: u32,
     /// ENU metres, skirts included.
     pub mesh: MeshData,
+    /// Each vertex's place in the DEM grid (0–1, row 0 first): texture
+    /// coordinates into a [`DrapeTexture`].
+    pub uvs: Vec<[f32; 2]>,
     /// Bounding sphere in ENU.
     pub centre: [f64; 3],
     pub radius: f64,
@@ -86,6 +93,8 @@ pub struct Terrain {
     /// DEM samples without a value, filled with the lowest valid height.
     pub filled_nodata: usize,
     pub summit: Summit,
+    /// An orthophoto resampled onto the grid, when one is draped.
+    pub drape: Option<DrapeTexture>,
 }
 
 /// Hypsometric colours over the DEM's own height range (t from 0 to 1), linear RGB.
@@ -126,6 +135,9 @@ struct Grid {
     /// ENU of each sample at height 0, and the local up vector.
     base: Vec<[f64; 3]>,
     up: Vec<[f64; 3]>,
+    /// Each column's and row's place across the DEM (0–1).
+    u: Vec<f32>,
+    v: Vec<f32>,
 }
 
 impl Grid {
@@ -228,7 +240,9 @@ fn place(raster: &GeoRaster, frame: &EnuFrame, options: &TerrainOptions) -> Resu
             up.push(mix(c00.1, c10.1, c01.1, c11.1));
         }
     }
-    Ok((Grid { nx, ny, heights, base, up }, stride, filled))
+    let u = (0..nx).map(|i| column(i) as f32 / (raster.width - 1) as f32).collect();
+    let v = (0..ny).map(|j| row(j) as f32 / (raster.height - 1) as f32).collect();
+    Ok((Grid { nx, ny, heights, base, up, u, v }, stride, filled))
 }
 
 /// Builds every level's chunks; `progress` gets 0–1.
@@ -273,6 +287,7 @@ pub fn build(raster: &GeoRaster, frame: &EnuFrame, options: &TerrainOptions, pro
         max_height_m: max_h,
         filled_nodata,
         summit,
+        drape: None,
     })
 }
 
@@ -296,6 +311,7 @@ fn build_chunk(grid: &Grid, cc: usize, level: u8, ix: u32, iy: u32, range: (f64,
     let ys = samples_of(iy, cc, level, grid.ny);
     let step = 1usize << level;
     let mut mesh = MeshData::default();
+    let mut uvs = Vec::with_capacity(xs.len() * ys.len());
     let span = (range.1 - range.0).max(1e-9);
     let mut lo = [f64::INFINITY; 3];
     let mut hi = [f64::NEG_INFINITY; 3];
@@ -308,6 +324,7 @@ fn build_chunk(grid: &Grid, cc: usize, level: u8, ix: u32, iy: u32, range: (f64,
             mesh.positions.push([p[0] as f32, p[1] as f32, p[2] as f32]);
             mesh.normals.push([n[0] as f32, n[1] as f32, n[2] as f32]);
             mesh.colors.push([c[0] * shade, c[1] * shade, c[2] * shade, 1.0]);
+            uvs.push([grid.u[i], grid.v[j]]);
             for k in 0..3 {
                 lo[k] = lo[k].min(p[k]);
                 hi[k] = hi[k].max(p[k]);
@@ -358,6 +375,7 @@ fn build_chunk(grid: &Grid, cc: usize, level: u8, ix: u32, iy: u32, range: (f64,
                 mesh.positions.push([p[0], p[1], p[2] - depth]);
                 mesh.normals.push(n);
                 mesh.colors.push(c);
+                uvs.push(uvs[v]);
             }
             // Both windings: a skirt is seen from either side.
             let (a, b) = (a as u32, b as u32);
@@ -376,6 +394,7 @@ fn build_chunk(grid: &Grid, cc: usize, level: u8, ix: u32, iy: u32, range: (f64,
         ix,
         iy,
         mesh,
+        uvs,
         centre,
         radius,
         error_m,

@@ -103,3 +103,65 @@ fn colours_ramp_and_shade() {
     assert_relative_eq!(hillshade([0.0, 0.0, 1.0]), 45f64.to_radians().sin(), epsilon = 1e-12);
     assert!(hillshade([-0.7, 0.7, 0.1]) > hillshade([0.7, -0.7, 0.1]), "slopes facing the north-west sun are lit");
 }
+
+/// A 10 km UTM 19N photo: green, with a red disc of 150 m radius centred
+/// on `centre` (easting, northing).
+fn photo_around(centre: [f64; 2]) -> sontinh_raster::Orthophoto {
+    let (size, pixel) = (1000usize, 10.0);
+    let origin = [centre[0] - 5000.0, centre[1] + 5000.0];
+    let mut rgba = Vec::with_capacity(size * size * 4);
+    for r in 0..size {
+        for c in 0..size {
+            let (x, y) = (origin[0] + (c as f64 + 0.5) * pixel, origin[1] - (r as f64 + 0.5) * pixel);
+            let inside = (x - centre[0]).hypot(y - centre[1]) < 150.0;
+            rgba.extend_from_slice(if inside { &[255, 0, 0, 255] } else { &[0, 255, 0, 255] });
+        }
+    }
+    sontinh_raster::Orthophoto {
+        width: size,
+        height: size,
+        rgba,
+        transform: GeoTransform { origin_x: origin[0], origin_y: origin[1], pixel_width: pixel, pixel_height: -pixel },
+        crs: Some(Epsg { code: 32619, geographic: false }),
+    }
+}
+
+#[test]
+fn a_utm_orthophoto_lands_on_the_geographic_dem() {
+    let raster = sontinh_raster::read(&shared("dem/N44W072.hgt")).unwrap();
+    let frame = EnuFrame::new(Geodetic::new(-71.3033, 44.2708, 0.0));
+    let terrain = build(&raster, &frame, &TerrainOptions::default(), &mut |_| {}).unwrap();
+    let utm = Crs::from_epsg(32619).unwrap();
+    let summit = terrain.summit.geodetic;
+    let at = Transformer::new(Crs::Wgs84, utm).unwrap().transform([summit.lon_deg, summit.lat_deg, 0.0]).unwrap();
+    let texture = drape_texture(&raster, &photo_around([at[0], at[1]]), utm, 4096).unwrap();
+    // A 10 km photo on a ~80 × 111 km tile: about 1 % covered.
+    assert!((0.005..0.02).contains(&texture.coverage), "{}", texture.coverage);
+    assert!(texture.width <= 4096 && texture.height <= 4096);
+
+    // Read the texture where each level-0 vertex points; vertices within
+    // 100 m of the summit are red, 1–4 km away green, 30 km away neither.
+    let texel = |uv: [f32; 2]| {
+        let (x, y) = ((uv[0] * texture.width as f32) as usize, (uv[1] * texture.height as f32) as usize);
+        let k = (y.min(texture.height - 1) * texture.width + x.min(texture.width - 1)) * 4;
+        [texture.rgba[k], texture.rgba[k + 1], texture.rgba[k + 2]]
+    };
+    let (mut red, mut green, mut other) = (0, 0, 0);
+    for chunk in terrain.chunks.iter().filter(|c| c.level == 0) {
+        for (p, uv) in chunk.mesh.positions.iter().zip(&chunk.uvs) {
+            let d = (f64::from(p[0]) - terrain.summit.enu[0]).hypot(f64::from(p[1]) - terrain.summit.enu[1]);
+            let colour = texel(*uv);
+            if d < 100.0 {
+                assert_eq!(colour, [255, 0, 0], "{d} m from the summit");
+                red += 1;
+            } else if (1000.0..4000.0).contains(&d) {
+                assert_eq!(colour, [0, 255, 0], "{d} m from the summit");
+                green += 1;
+            } else if d > 30_000.0 && d < 30_100.0 {
+                assert!(colour != [255, 0, 0] && colour != [0, 255, 0]);
+                other += 1;
+            }
+        }
+    }
+    assert!(red >= 4 && green > 1000 && other > 10, "{red} {green} {other}");
+}
