@@ -5,6 +5,7 @@
 //! only read input and write transforms. UI crates tell the camera when the
 //! pointer belongs to them through [`PointerCaptured`].
 
+pub mod origin;
 pub mod rig;
 
 use bevy::input::gestures::PinchGesture;
@@ -13,6 +14,7 @@ use bevy::input::touch::Touches;
 use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
 use bevy::prelude::*;
 
+pub use origin::{FloatingOrigin, FloatingOriginPlugin, FloatingOriginSystems, GeoPosition, RECENTRE_DISTANCE_M, enu_to_world, world_to_enu};
 pub use rig::{CameraRig, Flight, NavigationMode, OrbitState, Pose, WalkState};
 
 /// Adds the camera systems. Spawn a [`CameraRig`] on a `Camera3d` to control it.
@@ -20,6 +22,9 @@ pub struct SceneCameraPlugin;
 
 impl Plugin for SceneCameraPlugin {
     fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<FloatingOriginPlugin>() {
+            app.add_plugins(FloatingOriginPlugin);
+        }
         app.init_resource::<PointerCaptured>()
             .add_message::<FlyTo>()
             .add_message::<SetNavigationMode>()
@@ -48,10 +53,13 @@ pub struct CameraSystems;
 #[derive(Resource, Default, Debug)]
 pub struct PointerCaptured(pub bool);
 
-/// Fly the camera smoothly to a pose.
+/// Fly the camera smoothly to a view given in scene ENU metres (f64): the
+/// floating origin moves to the destination first, so that a bookmark
+/// thousands of kilometres away is reached exactly.
 #[derive(Message, Debug, Clone)]
 pub struct FlyTo {
-    pub pose: Pose,
+    pub eye: [f64; 3],
+    pub target: [f64; 3],
     /// Vertical field of view to end with, radians.
     pub fov: Option<f32>,
 }
@@ -60,14 +68,22 @@ pub struct FlyTo {
 #[derive(Message, Debug, Clone, Copy)]
 pub struct SetNavigationMode(pub NavigationMode);
 
-fn start_flights(mut events: MessageReader<FlyTo>, mut rigs: Query<(&mut CameraRig, &Projection)>) {
+fn start_flights(mut events: MessageReader<FlyTo>, mut origin: ResMut<FloatingOrigin>, mut rigs: Query<(&mut CameraRig, &mut Transform, &Projection)>) {
     for event in events.read() {
-        for (mut rig, projection) in &mut rigs {
+        let (moved, shift) = origin::recentred_at(&origin, event.eye);
+        *origin = moved;
+        let pose = Pose {
+            eye: origin.to_world(event.eye),
+            target: origin.to_world(event.target),
+        };
+        for (mut rig, mut transform, projection) in &mut rigs {
+            transform.translation -= shift;
+            rig.shift(shift);
             let fov = match projection {
                 Projection::Perspective(p) => p.fov,
                 _ => rig::DEFAULT_FOV,
             };
-            rig.fly_to(event.pose, fov, event.fov.unwrap_or(fov));
+            rig.fly_to(pose, fov, event.fov.unwrap_or(fov));
         }
     }
 }
@@ -351,15 +367,20 @@ mod tests {
         };
         app.update();
         app.world_mut().write_message(FlyTo {
-            pose: goal,
+            eye: world_to_enu(goal.eye),
+            target: world_to_enu(goal.target),
             fov: Some(0.6),
         });
         // 100 ms a frame; a flight lasts at most a few seconds.
         for _ in 0..60 {
             app.update();
         }
+        // The world's zero moved to the destination: compare in scene ENU.
         let t = app.world().get::<Transform>(camera).unwrap();
-        assert!(t.translation.distance(goal.eye) < 1e-2, "{}", t.translation);
+        let origin = app.world().resource::<FloatingOrigin>();
+        let arrived = origin.to_enu(t.translation);
+        let wanted = world_to_enu(goal.eye);
+        assert!((0..3).all(|k| (arrived[k] - wanted[k]).abs() < 1e-2), "{arrived:?}");
         let Projection::Perspective(p) = app.world().get::<Projection>(camera).unwrap() else {
             panic!("perspective expected");
         };

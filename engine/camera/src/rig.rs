@@ -230,6 +230,19 @@ impl CameraRig {
         Some(fov)
     }
 
+    /// Moves every position the rig holds by `-by`: the world moved under
+    /// it (a floating-origin recentring), the view stays the same.
+    pub fn shift(&mut self, by: Vec3) {
+        self.orbit.focus -= by;
+        self.walk.position -= by;
+        if let Some(flight) = &mut self.flight {
+            for pose in [&mut flight.from, &mut flight.to] {
+                pose.eye -= by;
+                pose.target -= by;
+            }
+        }
+    }
+
     pub fn set_mode(&mut self, mode: NavigationMode) {
         if mode == self.mode {
             return;

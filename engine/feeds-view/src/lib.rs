@@ -19,7 +19,7 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use sontinh_feeds::{DeviceKind, FeedClient, LinkEvent, Reading};
-use sontinh_layers::{ActiveScene, enu_to_world, mesh_from_part};
+use sontinh_layers::{ActiveScene, FloatingOrigin, GeoPosition, enu_to_world, mesh_from_part};
 
 use geometry::{GAUGE_SYMBOL_M, ReachLine, frustum_corners, gauge_fill};
 
@@ -28,6 +28,9 @@ pub struct FeedsViewPlugin;
 
 impl Plugin for FeedsViewPlugin {
     fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<sontinh_camera::FloatingOriginPlugin>() {
+            app.add_plugins(sontinh_camera::FloatingOriginPlugin);
+        }
         app.insert_resource(FeedView::default())
             .init_resource::<FeedTimeline>()
             .init_resource::<SelectedCamera>()
@@ -301,7 +304,12 @@ fn rebuild_markers(
     for device in client.devices() {
         let enu = device_enu(&scene.0, device.position);
         let root = commands
-            .spawn((Name::new(format!("feed device {}", device.id)), Transform::from_translation(enu_to_world(enu)), Visibility::default()))
+            .spawn((
+                Name::new(format!("feed device {}", device.id)),
+                Transform::from_translation(enu_to_world(enu)),
+                GeoPosition(enu),
+                Visibility::default(),
+            ))
             .id();
         let (body, extra) = match &device.kind {
             DeviceKind::WaterGauge { .. } => {
@@ -374,6 +382,7 @@ fn rebuild_markers(
                     Mesh3d(meshes.add(mesh_from_part(&sontinh_procgen::MeshData::default()))),
                     MeshMaterial3d(mats.water.clone()),
                     Transform::IDENTITY,
+                    GeoPosition([0.0; 3]),
                 ))
                 .id();
             let stations = client
@@ -784,7 +793,7 @@ fn face_billboards(cameras: Query<&GlobalTransform, With<Camera3d>>, mut boards:
 }
 
 /// Each camera's view pyramid, coloured by its state.
-fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene: Option<Res<ActiveScene>>, mut gizmos: Gizmos) {
+fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene: Option<Res<ActiveScene>>, origin: Res<FloatingOrigin>, mut gizmos: Gizmos) {
     let client = view.lock();
     let (Some(scene), Some(now)) = (scene, timeline.shown_ms(&client)) else { return };
     for (i, device) in client.devices().iter().enumerate() {
@@ -798,8 +807,8 @@ fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene:
         } else {
             Color::linear_rgb(1.0, 0.1, 0.1)
         };
-        let corners = frustum_corners(eye, heading_deg, pitch_deg, fov_deg, 80.0).map(enu_to_world);
-        let apex = enu_to_world(eye);
+        let corners = frustum_corners(eye, heading_deg, pitch_deg, fov_deg, 80.0).map(|c| origin.to_world(c));
+        let apex = origin.to_world(eye);
         for k in 0..4 {
             gizmos.line(apex, corners[k], color);
             gizmos.line(corners[k], corners[(k + 1) % 4], color);

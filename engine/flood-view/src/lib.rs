@@ -263,6 +263,7 @@ fn load_overlay(
                     ..default()
                 })),
                 Transform::IDENTITY,
+                sontinh_layers::GeoPosition([0.0; 3]),
             ));
             // The summary is filled in when the surface is drawn.
             status.0 = Some(Ok(OverlaySummary {

@@ -1,20 +1,12 @@
-//! Scene ENU (x east, y north, z up, f64) ↔ Bevy world space (x east, y up,
-//! z south, f32). The mapping is a proper rotation, so triangle winding and
-//! handedness are kept.
+//! Plain data to Bevy: meshes in world axes (x east, y up, z south; see
+//! `sontinh_camera::enu_to_world`) and layer placements.
 
 use bevy::asset::RenderAssetUsages;
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use sontinh_procgen::MeshData;
+use sontinh_camera::enu_to_world;
 use sontinh_scene::Placement;
-
-pub fn enu_to_world(enu: [f64; 3]) -> Vec3 {
-    Vec3::new(enu[0] as f32, enu[2] as f32, -enu[1] as f32)
-}
-
-pub fn world_to_enu(p: Vec3) -> [f64; 3] {
-    [f64::from(p.x), f64::from(-p.z), f64::from(p.y)]
-}
 
 fn enu_vec(v: [f32; 3]) -> [f32; 3] {
     [v[0], v[2], -v[1]]

@@ -19,7 +19,8 @@ use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use sontinh_procgen::{Part, Surface, citadel};
 use sontinh_scene::{Generator, Layer, LayerKind, LayerSource, Scene, Text};
 
-pub use convert::{enu_to_world, mesh_from_part, placement_transform, world_to_enu};
+pub use convert::{mesh_from_part, placement_transform};
+pub use sontinh_camera::{FloatingOrigin, GeoPosition, enu_to_world, world_to_enu};
 pub use environment::{EnvironmentPlugin, site_fog};
 pub use terrain::TerrainChunk;
 pub use tiles::TilesetLayer;
@@ -38,6 +39,9 @@ pub struct SceneLayersPlugin;
 
 impl Plugin for SceneLayersPlugin {
     fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<sontinh_camera::FloatingOriginPlugin>() {
+            app.add_plugins(sontinh_camera::FloatingOriginPlugin);
+        }
         app.init_resource::<LayerStates>()
             .add_systems(Update, (start_loading, finish_loading, apply_layer_settings, terrain::select_terrain_chunks, tiles::stream_tilesets).chain());
     }
@@ -208,6 +212,7 @@ fn start_loading(
                     Name::new(format!("layer {}", layer.id)),
                     LayerRoot { index },
                     placement_transform(&layer.placement),
+                    GeoPosition(layer.placement.enu),
                     Visibility::Hidden,
                     LoadTask {
                         task: pool.spawn(future),

@@ -8,7 +8,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use sontinh_scene::{Drape, LayerSource};
 use sontinh_terrain::{Chunk, DrapeTexture, Terrain};
 
-use crate::{mesh_from_part, world_to_enu};
+use crate::{FloatingOrigin, mesh_from_part};
 
 /// One chunk of a terrain layer, kept for level-of-detail selection.
 #[derive(Component, Debug)]
@@ -125,6 +125,7 @@ fn chunk_mesh(chunk: &Chunk, draped: bool) -> Mesh {
 }
 
 pub(crate) fn select_terrain_chunks(
+    origin: Res<FloatingOrigin>,
     cameras: Query<(&Camera, &GlobalTransform, &Projection), With<Camera3d>>,
     layers: Query<&TerrainLod>,
     mut visibility: Query<&mut Visibility, With<TerrainChunk>>,
@@ -136,7 +137,7 @@ pub(crate) fn select_terrain_chunks(
     };
     let height_px = camera.physical_viewport_size().map_or(720.0, |s| f64::from(s.y));
     let pixels_per_radian = height_px / fov.max(1e-3);
-    let eye = world_to_enu(transform.translation());
+    let eye = origin.to_enu(transform.translation());
     for lod in &layers {
         let shown = sontinh_terrain::select(&lod.chunks, eye, pixels_per_radian, MAX_SCREEN_ERROR_PX);
         for (entity, show) in lod.entities.iter().zip(shown) {

@@ -249,6 +249,7 @@ fn start_clouds(
                 progress,
             },
             Transform::IDENTITY,
+            sontinh_camera::GeoPosition([0.0; 3]),
             Visibility::Inherited,
         ));
         if let Some(state) = states.layers.get_mut(index) {
@@ -441,7 +442,7 @@ const MAX_LOADS_IN_FLIGHT: usize = 4;
 #[allow(clippy::too_many_arguments)]
 fn stream_nodes(
     mut commands: Commands,
-    mut clouds: Query<(Entity, &mut Cloud)>,
+    mut clouds: Query<(Entity, &mut Cloud, &GlobalTransform)>,
     cameras: Query<(&GlobalTransform, &Projection, &Frustum, &Camera), With<Camera3d>>,
     settings: Res<PointCloudSettings>,
     mut states: ResMut<LayerStates>,
@@ -460,12 +461,15 @@ fn stream_nodes(
         Projection::Perspective(p) => p.fov,
         _ => std::f32::consts::FRAC_PI_4,
     };
-    let view = Viewpoint {
-        eye: camera_transform.translation().to_array(),
-        pixels_per_unit: viewport_height / (2.0 * (fov / 2.0).tan()),
-    };
+    let pixels_per_unit = viewport_height / (2.0 * (fov / 2.0).tan());
     let cloud_count = clouds.iter().count().max(1) as u64;
-    for (entity, mut cloud) in &mut clouds {
+    for (entity, mut cloud, cloud_transform) in &mut clouds {
+        // Node bounds are in the cloud's own frame, which the floating origin moves.
+        let world_from_cloud = cloud_transform.affine();
+        let view = Viewpoint {
+            eye: world_from_cloud.inverse().transform_point3(camera_transform.translation()).to_array(),
+            pixels_per_unit,
+        };
         let index = cloud.layer_index;
         let layer_visible = states.layers.get(index).is_none_or(|s| s.visible);
         let wanted = if layer_visible {
@@ -474,7 +478,7 @@ fn stream_nodes(
                 &view,
                 |n| {
                     let aabb = Aabb::from_min_max(Vec3::from_array(n.min), Vec3::from_array(n.max));
-                    frustum.intersects_obb_identity(&aabb)
+                    frustum.intersects_obb(&aabb, &world_from_cloud, true, true)
                 },
                 settings.point_budget / cloud_count,
                 settings.min_sse_px,
@@ -566,7 +570,7 @@ fn stream_nodes(
 pub fn to_node_points(raw: &RawNode, affine: &CloudAffine, spacing_m: f32) -> NodePoints {
     let enu: Vec<[f64; 3]> = raw.xyz.iter().map(|p| affine.to_enu(*p)).collect();
     let center = if enu.is_empty() {
-        Vec3::ZERO
+        [0.0; 3]
     } else {
         let mut sum = [0.0f64; 3];
         for p in &enu {
@@ -574,9 +578,11 @@ pub fn to_node_points(raw: &RawNode, affine: &CloudAffine, spacing_m: f32) -> No
                 sum[a] += p[a];
             }
         }
-        world(sum.map(|s| s / enu.len() as f64))
+        sum.map(|s| s / enu.len() as f64)
     };
-    let positions = enu.iter().map(|p| world(*p) - center).collect();
+    // Relative to the node's centre in f64, then f32: exact however far the cloud lies.
+    let positions = enu.iter().map(|p| world([p[0] - center[0], p[1] - center[1], p[2] - center[2]])).collect();
+    let center = world(center);
     NodePoints {
         center,
         positions,

@@ -118,8 +118,9 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     app.cleanup();
 
     let target = new_target(&mut app, request.width, request.height);
-    app.world_mut()
-        .spawn((scene_camera(&bookmark), RenderTarget::Image(target.clone().into())));
+    let (origin, camera) = scene_camera(&bookmark);
+    app.insert_resource(origin);
+    app.world_mut().spawn((camera, RenderTarget::Image(target.clone().into())));
 
     #[cfg(not(target_arch = "wasm32"))]
     if let Some((link, _)) = &request.feeds {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bevy::prelude::*;
 use sontinh_camera::{CameraRig, SceneCameraPlugin};
 use sontinh_flood_view::{FloodOverlayPlugin, FloodResults};
-use sontinh_layers::{ActiveScene, EnvironmentPlugin, SceneLayersPlugin};
+use sontinh_layers::{ActiveScene, EnvironmentPlugin, FloatingOrigin, SceneLayersPlugin};
 use sontinh_pointcloud_view::PointCloudViewPlugin;
 use sontinh_scene::{Bookmark, Scene};
 use sontinh_ui::{ViewerUiPlugin, bookmark_view};
@@ -67,11 +67,13 @@ pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
     }
 }
 
-/// The scene camera looking from `bookmark`, without a render target.
-pub fn scene_camera(bookmark: &Bookmark) -> impl Bundle {
-    let (pose, fov) = bookmark_view(bookmark);
+/// The scene camera looking from `bookmark`, without a render target, and
+/// the floating origin it is placed against (insert it as a resource).
+pub fn scene_camera(bookmark: &Bookmark) -> (FloatingOrigin, impl Bundle) {
+    let origin = FloatingOrigin::at(bookmark.eye);
+    let (pose, fov) = bookmark_view(bookmark, &origin);
     let distance = pose.eye.distance(pose.target);
-    (
+    let camera = (
         Name::new("scene camera"),
         Camera3d::default(),
         Projection::Perspective(PerspectiveProjection {
@@ -83,7 +85,8 @@ pub fn scene_camera(bookmark: &Bookmark) -> impl Bundle {
         Transform::from_translation(pose.eye).looking_at(pose.target, Vec3::Y),
         CameraRig::from_pose(pose),
         sontinh_layers::site_fog(distance),
-    )
+    );
+    (origin, camera)
 }
 
 /// Opens the viewer window on `scene`; returns when it is closed.
@@ -105,7 +108,9 @@ pub fn run(scene: Scene, flood: Option<PathBuf>, feeds: Option<FeedLink>) -> Exi
     app.insert_resource(sontinh_flood_view::PlannerRunner)
         .add_systems(Update, start_planner_runs);
     app.add_plugins(ViewerUiPlugin).add_systems(Startup, move |mut commands: Commands| {
-        commands.spawn(scene_camera(&bookmark));
+        let (origin, camera) = scene_camera(&bookmark);
+        commands.insert_resource(origin);
+        commands.spawn(camera);
     });
     if planner {
         // Flood results are the planner's view.

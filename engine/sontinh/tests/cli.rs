@@ -589,24 +589,31 @@ fn the_cesium_samples_stream_and_the_dragon_shows() {
 }
 
 #[test]
-fn a_model_placed_by_ecef_coordinates_renders_as_at_the_origin() {
+fn a_model_placed_by_ecef_coordinates_or_far_from_the_origin_renders_as_at_the_origin() {
     // Placement positions in the millions of metres go to the scene frame in f64: the same place to a millimetre.
     let origin = sontinh_scene::load(&repo().join("tests/scenes/bust-origin.toml")).unwrap();
     let ecef = sontinh_scene::load(&repo().join("tests/scenes/bust-ecef.toml")).unwrap();
     let (a, b) = (origin.layers[0].placement.enu, ecef.layers[0].placement.enu);
     let offset = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
     assert!(offset < 0.001, "ECEF placement lands {offset} m away");
+    // The same, 11,000 km from the scene's origin, seen from there: only a floating origin keeps it sharp.
+    let far = sontinh_scene::load(&repo().join("tests/scenes/bust-far.toml")).unwrap();
+    let (bust, eye) = (far.layers[0].placement.enu, far.bookmarks[0].eye);
+    let offset = [eye[0] - bust[0], eye[1] - bust[1], eye[2] - bust[2]];
+    assert!((offset[0] - 0.35).abs() < 1e-3 && (offset[1] + 1.1).abs() < 1e-3 && (offset[2] - 0.45).abs() < 1e-3, "{offset:?}");
     let mut pictures = Vec::new();
-    for variant in ["origin", "ecef"] {
+    for variant in ["origin", "ecef", "far"] {
         let out = repo().join(format!("target/render-test/bust-{variant}.png"));
         let o = sontinh(&["render", &format!("tests/scenes/bust-{variant}.toml"), "--width", "320", "--height", "240", "--out", out.to_str().unwrap()]);
         assert!(o.status.success(), "{}", stderr(&o));
         pictures.push(image::open(&out).unwrap().to_luma8());
     }
-    let differing = pictures[0].pixels().zip(pictures[1].pixels()).filter(|(p, q)| p.0[0].abs_diff(q.0[0]) > 16).count();
     let bust = pictures[0].pixels().filter(|p| p.0[0] > 200).count();
     assert!(bust > 1000, "the bust is in the picture ({bust} bright pixels)");
-    assert!(differing * 100 < bust, "{differing} pixels differ (of {bust} on the bust)");
+    for (variant, picture) in ["ecef", "far"].iter().zip(&pictures[1..]) {
+        let differing = pictures[0].pixels().zip(picture.pixels()).filter(|(p, q)| p.0[0].abs_diff(q.0[0]) > 16).count();
+        assert!(differing * 100 < bust, "{variant}: {differing} pixels differ (of {bust} on the bust)");
+    }
 }
 
 /// A UTM 19N orthophoto of the Mt Washington summit: 500 m squares of

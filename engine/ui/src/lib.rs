@@ -16,7 +16,7 @@ use bevy::window::PrimaryWindow;
 use bevy_egui::input::EguiWantsInput;
 use bevy_egui::{EguiPlugin, EguiPrimaryContextPass};
 use sontinh_camera::{CameraRig, CameraSystems, PointerCaptured, Pose};
-use sontinh_layers::{ActiveScene, world_to_enu};
+use sontinh_layers::{ActiveScene, FloatingOrigin};
 use sontinh_scene::{Bookmark, Lang};
 
 pub use i18n::tr;
@@ -75,15 +75,25 @@ pub struct TourPlayer {
     pub elapsed: f32,
 }
 
-/// The camera pose and vertical field of view (radians) of a bookmark.
-pub fn bookmark_view(b: &Bookmark) -> (Pose, f32) {
+/// The camera pose (relative to `origin`) and vertical field of view
+/// (radians) of a bookmark.
+pub fn bookmark_view(b: &Bookmark, origin: &FloatingOrigin) -> (Pose, f32) {
     (
         Pose {
-            eye: sontinh_layers::enu_to_world(b.eye),
-            target: sontinh_layers::enu_to_world(b.target),
+            eye: origin.to_world(b.eye),
+            target: origin.to_world(b.target),
         },
         (b.fov_deg as f32).to_radians(),
     )
+}
+
+/// A flight to a bookmark.
+pub fn fly_to_bookmark(b: &Bookmark) -> sontinh_camera::FlyTo {
+    sontinh_camera::FlyTo {
+        eye: b.eye,
+        target: b.target,
+        fov: Some((b.fov_deg as f32).to_radians()),
+    }
 }
 
 /// egui's built-in fonts lack Vietnamese letters (ạ, ổ, ữ…); DejaVu has them.
@@ -125,6 +135,7 @@ fn update_cursor_readout(
     cameras: Query<(&Camera, &GlobalTransform), With<CameraRig>>,
     captured: Res<PointerCaptured>,
     scene: Option<Res<ActiveScene>>,
+    origin: Res<FloatingOrigin>,
     mut ray_cast: MeshRayCast,
     mut out: ResMut<CursorReadout>,
     mut to_vn2000: Local<Option<sontinh_geo::Transformer>>,
@@ -154,7 +165,7 @@ fn update_cursor_readout(
         *to_vn2000 = vn2000_transformer();
     }
     out.0 = match (hit, to_vn2000.as_ref()) {
-        (Some(point), Some(t)) => Some(readout(&scene.0.frame, t, world_to_enu(point))),
+        (Some(point), Some(t)) => Some(readout(&scene.0.frame, t, origin.to_enu(point))),
         _ => None,
     };
 }
@@ -175,8 +186,7 @@ fn advance_tour(
     if player.elapsed == 0.0
         && let Some(s) = tour_data.stops.get(stop)
     {
-        let (pose, fov) = bookmark_view(&scene.0.bookmarks[s.bookmark]);
-        fly.write(sontinh_camera::FlyTo { pose, fov: Some(fov) });
+        fly.write(fly_to_bookmark(&scene.0.bookmarks[s.bookmark]));
     }
     player.elapsed += time.delta_secs();
     let seconds = tour_data.stops.get(stop).map(|s| s.seconds as f32).unwrap_or(0.0);

@@ -6,7 +6,7 @@ use sontinh_camera::{CameraRig, FlyTo, NavigationMode, SetNavigationMode};
 use sontinh_layers::{ActiveScene, LayerStates, LayerStatus};
 use sontinh_scene::Lang;
 
-use crate::{CursorReadout, TourPlayer, UiLang, UserMode, bookmark_view, format_lat_lon, tr};
+use crate::{CursorReadout, TourPlayer, UiLang, UserMode, fly_to_bookmark, format_lat_lon, tr};
 
 #[allow(clippy::too_many_arguments)]
 pub fn draw_panels(
@@ -101,8 +101,7 @@ pub fn draw_panels(
                 for b in &scene.bookmarks {
                     if ui.button(b.name.get(l)).clicked() {
                         tour.playing = None;
-                        let (pose, fov) = bookmark_view(b);
-                        fly.write(FlyTo { pose, fov: Some(fov) });
+                        fly.write(fly_to_bookmark(b));
                     }
                 }
                 if !scene.tours.is_empty() {
