@@ -262,7 +262,7 @@ fn finish_loading(
             }
             Ok(Loaded::Tileset(tileset)) => {
                 let Some(scene) = &scene else { continue };
-                commands.entity(entity).insert(tiles::TilesetLayer::new(*tileset, scene.0.frame));
+                commands.entity(entity).insert(tiles::TilesetLayer::new(*tileset, std::sync::Arc::new(sontinh_tiles::FileSource), scene.0.frame));
                 // Streaming reports its own progress from now on.
                 state.status = LayerStatus::Loading(0.0);
                 states.set_changed();

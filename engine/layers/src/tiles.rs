@@ -1,12 +1,14 @@
 //! 3D Tiles layers: the tileset tree is read in the background; then each
 //! frame the tiles to draw are chosen by screen-space error from the camera
-//! (`sontinh_tiles::select`), missing contents are loaded four at a time in
-//! the background, and tiles not drawn recently are dropped once the layer
-//! holds more than its memory budget. Georeferenced tilesets (ECEF) are
+//! (`sontinh_tiles::select`, frustum-culled), missing contents are loaded
+//! four at a time in the background through the layer's `TileSource`, and
+//! tiles not drawn recently are dropped once the layer holds more than its
+//! memory budget (`sontinh_tiles::Residency`). Georeferenced tilesets (ECEF) are
 //! carried into the scene's ENU frame in f64; local ones use the layer's
 //! placement.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use bevy::asset::RenderAssetUsages;
 use bevy::mesh::PrimitiveTopology;
@@ -14,7 +16,7 @@ use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use sontinh_geo::EnuFrame;
 use sontinh_mesh::Model;
-use sontinh_tiles::{Content, Tileset, View, read_content, transform_point};
+use sontinh_tiles::{Content, Residency, TileSource, Tileset, View, read_content_from, transform_point};
 
 use crate::{LayerRoot, LayerStates, LayerStatus, enu_to_world, world_to_enu};
 
@@ -31,43 +33,60 @@ enum TileData {
     Points { positions: Vec<[f32; 3]>, colors: Vec<[f32; 4]> },
 }
 
-struct LoadedTile {
-    entity: Entity,
-    bytes: usize,
-    last_drawn: u64,
-}
+/// A decoded tile and the bytes it counts against the budget, or why it failed.
+type TileLoad = Result<(TileData, usize), String>;
 
 /// The streaming state of one tileset layer (on its root entity).
 #[derive(Component)]
 pub struct TilesetLayer {
     tileset: Tileset,
+    source: Arc<dyn TileSource>,
     /// ECEF tilesets go through the scene's frame; others are local.
     georeferenced: bool,
     frame: EnuFrame,
-    loaded: HashMap<usize, LoadedTile>,
-    loading: HashMap<usize, Task<Result<TileData, String>>>,
-    failed: HashMap<usize, String>,
-    frame_number: u64,
-    /// Bytes held now, and the most ever held (for the budget figures).
-    pub held_bytes: usize,
-    pub peak_bytes: usize,
+    /// What is held and what loads next (the budget's bookkeeping).
+    pub residency: Residency,
+    entities: HashMap<usize, Entity>,
+    loading: HashMap<usize, Task<TileLoad>>,
 }
 
 impl TilesetLayer {
-    pub(crate) fn new(tileset: Tileset, frame: EnuFrame) -> TilesetLayer {
+    pub(crate) fn new(tileset: Tileset, source: Arc<dyn TileSource>, frame: EnuFrame) -> TilesetLayer {
         let georeferenced = tileset.tiles.first().is_some_and(|t| sontinh_tiles::distance(t.sphere.0, [0.0; 3]) > 6.0e6);
         TilesetLayer {
             tileset,
+            source,
             georeferenced,
             frame,
-            loaded: HashMap::new(),
+            residency: Residency::new(TILESET_BUDGET_BYTES, PARALLEL_LOADS),
+            entities: HashMap::new(),
             loading: HashMap::new(),
-            failed: HashMap::new(),
-            frame_number: 0,
-            held_bytes: 0,
-            peak_bytes: 0,
         }
     }
+}
+
+/// The camera's frustum in tileset coordinates: world planes carried
+/// through the layer root's transform, to ENU axes and, for a georeferenced
+/// tileset, to ECEF (all in f64 past the root).
+fn tileset_frustum(frustum: &bevy::camera::primitives::Frustum, world_from_root: &bevy::math::Affine3A, layer: &TilesetLayer) -> sontinh_tiles::Frustum {
+    let linear = world_from_root.matrix3;
+    let translation = Vec3::from(world_from_root.translation);
+    let origin = layer.frame.enu_to_ecef([0.0; 3]);
+    let planes = frustum.half_spaces.map(|h| {
+        let nd = h.normal_d();
+        let normal = nd.truncate();
+        let local_normal = linear.transpose() * Vec3A::from(normal);
+        let local_d = f64::from(normal.dot(translation) + nd.w);
+        let n = world_to_enu(Vec3::from(local_normal));
+        if layer.georeferenced {
+            let tip = layer.frame.enu_to_ecef(n);
+            let n = [tip[0] - origin[0], tip[1] - origin[1], tip[2] - origin[2]];
+            [n[0], n[1], n[2], local_d - (n[0] * origin[0] + n[1] * origin[1] + n[2] * origin[2])]
+        } else {
+            [n[0], n[1], n[2], local_d]
+        }
+    });
+    sontinh_tiles::Frustum { planes }
 }
 
 /// Tile coordinates to the layer's ENU (f64 all the way).
@@ -77,12 +96,15 @@ fn to_layer(tile_transform: &[f64; 16], rtc: [f64; 3], georeferenced: bool, fram
     [enu[0] as f32, enu[1] as f32, enu[2] as f32]
 }
 
-fn load_tile(tileset: &Tileset, index: usize, georeferenced: bool, frame: EnuFrame) -> Option<impl Future<Output = Result<TileData, String>> + Send + 'static> {
-    let tile = tileset.tiles.get(index)?;
+fn load_tile(layer: &TilesetLayer, index: usize) -> Option<impl Future<Output = TileLoad> + Send + 'static> {
+    let tile = layer.tileset.tiles.get(index)?;
     let path = tile.content.clone()?;
     let transform = tile.transform;
+    let (source, georeferenced, frame) = (layer.source.clone(), layer.georeferenced, layer.frame);
     Some(async move {
-        match read_content(&path).map_err(|e| e.to_string())? {
+        let content = read_content_from(source.as_ref(), &path).map_err(|e| e.to_string())?;
+        let bytes = content.decoded_bytes();
+        let data = match content {
             Content::Model { mut model, rtc_center, .. } => {
                 for p in &mut model.primitives {
                     for v in &mut p.positions {
@@ -97,7 +119,7 @@ fn load_tile(tileset: &Tileset, index: usize, georeferenced: bool, frame: EnuFra
                         *n = [d[0] / len, d[1] / len, d[2] / len];
                     }
                 }
-                Ok(TileData::Model(model))
+                TileData::Model(model)
             }
             Content::Points(points) => {
                 let positions = points
@@ -117,25 +139,17 @@ fn load_tile(tileset: &Tileset, index: usize, georeferenced: bool, frame: EnuFra
                         [s(c[0]), s(c[1]), s(c[2]), f32::from(c[3]) / 255.0]
                     })
                     .collect();
-                Ok(TileData::Points { positions, colors })
+                TileData::Points { positions, colors }
             }
-        }
+        };
+        Ok((data, bytes))
     })
-}
-
-fn bytes_of(data: &TileData) -> usize {
-    match data {
-        TileData::Model(m) => {
-            m.primitives.iter().map(|p| p.positions.len() * 32 + p.indices.len() * 4).sum::<usize>() + m.textures.iter().map(|t| t.rgba.len()).sum::<usize>()
-        }
-        TileData::Points { positions, .. } => positions.len() * 28,
-    }
 }
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
 pub(crate) fn stream_tilesets(
     mut commands: Commands,
-    cameras: Query<(&Camera, &GlobalTransform, &Projection), With<Camera3d>>,
+    cameras: Query<(&Camera, &GlobalTransform, &Projection, &bevy::camera::primitives::Frustum), With<Camera3d>>,
     mut layers: Query<(Entity, &LayerRoot, &GlobalTransform, &mut TilesetLayer)>,
     mut visibility: Query<&mut Visibility>,
     mut states: ResMut<LayerStates>,
@@ -143,7 +157,7 @@ pub(crate) fn stream_tilesets(
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut images: Option<ResMut<Assets<Image>>>,
 ) {
-    let Some((camera, eye_transform, projection)) = cameras.iter().next() else { return };
+    let Some((camera, eye_transform, projection, frustum)) = cameras.iter().next() else { return };
     let fov = match projection {
         Projection::Perspective(p) => f64::from(p.fov),
         _ => 1.0,
@@ -151,12 +165,13 @@ pub(crate) fn stream_tilesets(
     let ppr = camera.physical_viewport_size().map_or(720.0, |s| f64::from(s.y)) / fov.max(1e-3);
     for (root_entity, root, root_transform, mut layer) in &mut layers {
         let layer = &mut *layer;
-        layer.frame_number += 1;
         // Finished loads become hidden entities.
-        let finished: Vec<usize> = layer.loading.iter_mut().filter_map(|(i, task)| check_ready(task).map(|r| (*i, r))).map(|(i, r)| {
-            match r {
-                Ok(data) => {
-                    let bytes = bytes_of(&data);
+        let finished: Vec<(usize, TileLoad)> = layer.loading.iter_mut().filter_map(|(i, task)| check_ready(task).map(|r| (*i, r))).collect();
+        for (i, result) in finished {
+            layer.loading.remove(&i);
+            match result {
+                Ok((data, bytes)) => {
+                    layer.residency.finished(i, Ok(bytes));
                     let entity = commands.spawn((Name::new(format!("tile {i}")), Transform::IDENTITY, Visibility::Hidden)).id();
                     commands.entity(root_entity).add_child(entity);
                     match data {
@@ -182,41 +197,31 @@ pub(crate) fn stream_tilesets(
                             commands.entity(entity).add_child(child);
                         }
                     }
-                    layer.held_bytes += bytes;
-                    layer.peak_bytes = layer.peak_bytes.max(layer.held_bytes);
-                    layer.loaded.insert(i, LoadedTile { entity, bytes, last_drawn: 0 });
+                    layer.entities.insert(i, entity);
                 }
                 Err(why) => {
                     warn!("tile {i}: {why}");
-                    layer.failed.insert(i, why);
+                    layer.residency.finished(i, Err(why));
                 }
             }
-            i
-        }).collect();
-        for i in finished {
-            layer.loading.remove(&i);
         }
 
-        // Where the camera is, in tileset coordinates.
-        let eye_local = root_transform.affine().inverse().transform_point3(eye_transform.translation());
+        // Where the camera is and what it sees, in tileset coordinates.
+        let world_from_root = root_transform.affine();
+        let eye_local = world_from_root.inverse().transform_point3(eye_transform.translation());
         let eye_enu = world_to_enu(eye_local);
         let eye = if layer.georeferenced { layer.frame.enu_to_ecef(eye_enu) } else { eye_enu };
-        let view = View { eye, pixels_per_radian: ppr, max_error_px: MAX_TILE_ERROR_PX };
-        let (draw, wanted) = {
-            let loaded = &layer.loaded;
-            let failed = &layer.failed;
-            // A failed tile counts as ready (nothing to wait for): its error is reported.
-            sontinh_tiles::select(&layer.tileset, &view, &|i| loaded.contains_key(&i) || failed.contains_key(&i))
+        let view = View {
+            eye,
+            pixels_per_radian: ppr,
+            max_error_px: MAX_TILE_ERROR_PX,
+            frustum: Some(tileset_frustum(frustum, &world_from_root, layer)),
         };
-        let now = layer.frame_number;
-        let draw: std::collections::HashSet<usize> = draw.into_iter().collect();
-        for &i in &draw {
-            if let Some(t) = layer.loaded.get_mut(&i) {
-                t.last_drawn = now;
-            }
-        }
-        for (i, t) in &layer.loaded {
-            if let Ok(mut v) = visibility.get_mut(t.entity) {
+        let (draw, wanted) = sontinh_tiles::select(&layer.tileset, &view, &|i| layer.residency.is_ready(i));
+        let draw: HashSet<usize> = draw.into_iter().collect();
+        let plan = layer.residency.plan(&draw, &wanted);
+        for (i, entity) in &layer.entities {
+            if let Ok(mut v) = visibility.get_mut(*entity) {
                 let wanted_v = if draw.contains(i) { Visibility::Inherited } else { Visibility::Hidden };
                 if *v != wanted_v {
                     *v = wanted_v;
@@ -224,39 +229,28 @@ pub(crate) fn stream_tilesets(
             }
         }
         let pool = AsyncComputeTaskPool::get();
-        for &i in &wanted {
-            if layer.loading.len() >= PARALLEL_LOADS {
-                break;
-            }
-            if layer.loading.contains_key(&i) || layer.loaded.contains_key(&i) || layer.failed.contains_key(&i) {
-                continue;
-            }
-            if let Some(future) = load_tile(&layer.tileset, i, layer.georeferenced, layer.frame) {
-                layer.loading.insert(i, pool.spawn(future));
+        for i in plan.load {
+            match load_tile(layer, i) {
+                Some(future) => {
+                    layer.loading.insert(i, pool.spawn(future));
+                }
+                None => layer.residency.finished(i, Err("the tile has no content".to_owned())),
             }
         }
-        // Over budget: drop what was drawn longest ago, never what is drawn now.
-        if layer.held_bytes > TILESET_BUDGET_BYTES {
-            let mut old: Vec<(u64, usize)> = layer.loaded.iter().filter(|(i, _)| !draw.contains(i)).map(|(i, t)| (t.last_drawn, *i)).collect();
-            old.sort_unstable();
-            for (_, i) in old {
-                if layer.held_bytes <= TILESET_BUDGET_BYTES {
-                    break;
-                }
-                if let Some(t) = layer.loaded.remove(&i) {
-                    commands.entity(t.entity).despawn();
-                    layer.held_bytes -= t.bytes;
-                }
+        for i in plan.evict {
+            if let Some(entity) = layer.entities.remove(&i) {
+                commands.entity(entity).despawn();
             }
         }
         if let Some(state) = states.layers.get_mut(root.index)
             && !matches!(state.status, LayerStatus::Failed(_))
         {
             let pending = wanted.len() + layer.loading.len();
+            let held = layer.entities.len();
             state.status = if pending == 0 {
                 LayerStatus::Ready
             } else {
-                LayerStatus::Loading(layer.loaded.len() as f32 / (layer.loaded.len() + pending) as f32)
+                LayerStatus::Loading(held as f32 / (held + pending) as f32)
             };
         }
     }

@@ -29,6 +29,22 @@ pub enum Content {
     Points(Points),
 }
 
+impl Content {
+    /// Memory the decoded content takes once drawn: vertices (position,
+    /// normal, texture coordinate: 32 bytes), indices, RGBA textures;
+    /// points at 28 bytes (position and linear colour). What the memory
+    /// budget counts.
+    pub fn decoded_bytes(&self) -> usize {
+        match self {
+            Content::Model { model, .. } => {
+                model.primitives.iter().map(|p| p.positions.len() * 32 + p.indices.len() * 4).sum::<usize>()
+                    + model.textures.iter().map(|t| t.rgba.len()).sum::<usize>()
+            }
+            Content::Points(points) => points.positions.len() * 28,
+        }
+    }
+}
+
 fn err(path: &Path, why: impl Into<String>) -> TilesError {
     TilesError::Content {
         path: path.display().to_string(),
@@ -90,9 +106,14 @@ struct Ref {
 /// Points at most per tile, against absurd headers.
 pub const MAX_POINTS: usize = 50_000_000;
 
-/// Reads a tile's content file.
+/// Reads a tile's content file from disk.
 pub fn read_content(path: &Path) -> Result<Content, TilesError> {
-    let bytes = std::fs::read(path).map_err(|e| err(path, e.to_string()))?;
+    read_content_from(&crate::FileSource, path)
+}
+
+/// Reads a tile's content from `source`.
+pub fn read_content_from(source: &dyn crate::TileSource, path: &Path) -> Result<Content, TilesError> {
+    let bytes = source.read(path).map_err(|e| err(path, e))?;
     match bytes.get(0..4) {
         Some(b"b3dm") => read_b3dm(path, &bytes),
         Some(b"pnts") => read_pnts(path, &bytes),

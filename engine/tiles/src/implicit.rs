@@ -81,8 +81,8 @@ struct Subtree {
     children: Bits,
 }
 
-fn read_subtree(path: &Path) -> Result<Subtree, TilesError> {
-    let bytes = std::fs::read(path).map_err(|e| file_error(path, e.to_string()))?;
+fn read_subtree(source: &dyn crate::TileSource, path: &Path) -> Result<Subtree, TilesError> {
+    let bytes = source.read(path).map_err(|e| file_error(path, e))?;
     if bytes.len() < 24 || &bytes[0..4] != b"subt" {
         return Err(file_error(path, "not a subtree file (magic \"subt\")"));
     }
@@ -98,8 +98,8 @@ fn read_subtree(path: &Path) -> Result<Subtree, TilesError> {
         let data = match &b.uri {
             None => binary.to_vec(),
             Some(uri) => {
-                let p = path.parent().unwrap_or(Path::new(".")).join(uri);
-                std::fs::read(&p).map_err(|e| file_error(&p, e.to_string()))?
+                let p = crate::resolve(path.parent().unwrap_or(Path::new(".")), uri);
+                source.read(&p).map_err(|e| file_error(&p, e))?
             }
         };
         if data.len() < b.byte_length {
@@ -217,8 +217,8 @@ struct Context<'a> {
 impl Context<'_> {
     /// Expands the subtree rooted at tile `index` = (level, x, y, z).
     fn subtree(&self, b: &mut Builder, index: usize, level: u32, x: u64, y: u64, z: u64) -> Result<(), TilesError> {
-        let path = self.base.join(fill(self.subtree_template, level, x, y, z));
-        let st = read_subtree(&path)?;
+        let path = crate::resolve(self.base, &fill(self.subtree_template, level, x, y, z));
+        let st = read_subtree(b.source, &path)?;
         let branching: u64 = if self.octree { 8 } else { 4 };
         // Tiles of this subtree by local level: (tile index, local x, y, z).
         let mut current = vec![(index, 0u64, 0u64, 0u64)];
@@ -230,7 +230,7 @@ impl Context<'_> {
                 let bit = offset + morton(lx, ly, lz, self.octree);
                 if st.content.get(bit) {
                     let (gx, gy, gz) = ((x << local) + lx, (y << local) + ly, (z << local) + lz);
-                    b.tiles[tile].content = Some(self.base.join(fill(self.template, global, gx, gy, gz)));
+                    b.tiles[tile].content = Some(crate::resolve(self.base, &fill(self.template, global, gx, gy, gz)));
                 }
                 if global + 1 >= self.available_levels {
                     continue;

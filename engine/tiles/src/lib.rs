@@ -9,14 +9,18 @@
 
 mod content;
 mod implicit;
+mod residency;
 mod select;
+mod source;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use content::{Content, Points, read_content};
-pub use select::{View, select};
+pub use content::{Content, Points, read_content, read_content_from};
+pub use source::{FileSource, TileSource, normalise, resolve};
+pub use residency::{FramePlan, Residency};
+pub use select::{Frustum, View, select};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TilesError {
@@ -195,16 +199,24 @@ fn volume(raw: &RawVolume, path: &Path) -> Result<Volume, TilesError> {
 /// Tiles at most, against runaway implicit trees.
 pub const MAX_TILES: usize = 1_000_000;
 
-struct Builder {
+struct Builder<'s> {
+    source: &'s dyn TileSource,
     tiles: Vec<Tile>,
     files: Vec<PathBuf>,
     /// External tilesets on the current path, for cycle detection.
     open: Vec<PathBuf>,
 }
 
-/// Reads a tileset and every external tileset it refers to.
+/// Reads a tileset on disk and every external tileset it refers to.
 pub fn load_tileset(path: &Path) -> Result<Tileset, TilesError> {
+    load_tileset_from(&FileSource, path)
+}
+
+/// Reads a tileset and every external tileset it refers to from `source`.
+pub fn load_tileset_from(source: &dyn TileSource, path: &Path) -> Result<Tileset, TilesError> {
+    let path = &normalise(path);
     let mut b = Builder {
+        source,
         tiles: Vec::new(),
         files: Vec::new(),
         open: Vec::new(),
@@ -217,10 +229,10 @@ pub fn load_tileset(path: &Path) -> Result<Tileset, TilesError> {
     })
 }
 
-impl Builder {
+impl Builder<'_> {
     /// Reads one tileset file; its root becomes a child of `parent`.
     fn read_file(&mut self, path: &Path, transform: [f64; 16], parent: Option<usize>, refine: Refine) -> Result<String, TilesError> {
-        let canonical = std::fs::canonicalize(path).map_err(|e| file_error(path, e.to_string()))?;
+        let canonical = normalise(path);
         if self.open.contains(&canonical) {
             let chain: Vec<String> = self.open.iter().chain(std::iter::once(&canonical)).map(|p| p.display().to_string()).collect();
             return Err(TilesError::Cycle {
@@ -228,8 +240,8 @@ impl Builder {
                 chain: chain.join(" → "),
             });
         }
-        let text = std::fs::read_to_string(path).map_err(|e| file_error(path, e.to_string()))?;
-        let raw: RawTileset = serde_json::from_str(&text).map_err(|e| file_error(path, format!("not a 3D Tiles tileset: {e}")))?;
+        let bytes = self.source.read(path).map_err(|e| file_error(path, e))?;
+        let raw: RawTileset = serde_json::from_slice(&bytes).map_err(|e| file_error(path, format!("not a 3D Tiles tileset: {e}")))?;
         if !(raw.asset.version.starts_with("1.")) {
             return Err(file_error(path, format!("3D Tiles version {} is not read (1.0 and 1.1 are)", raw.asset.version)));
         }
@@ -284,7 +296,7 @@ impl Builder {
             let template = uri.ok_or_else(|| file_error(file, "implicit tiling without a content template"))?;
             implicit::expand(self, implicit, index, &template, base, file)?;
         } else if let Some(uri) = uri {
-            let target = base.join(uri.split(['?', '#']).next().unwrap_or(&uri));
+            let target = resolve(base, &uri);
             if target.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
                 // An external tileset: its root hangs under this tile.
                 self.read_file(&target, transform, Some(index), refine)?;

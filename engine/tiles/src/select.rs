@@ -1,6 +1,6 @@
 //! Which tiles to draw from a viewpoint: screen-space error, refinement
-//! (REPLACE draws a parent until its children are ready; ADD draws both)
-//! and viewer request volumes.
+//! (REPLACE draws a parent until its children are ready; ADD draws both),
+//! viewer request volumes and frustum culling.
 
 use crate::{Tileset, Volume, distance, transform_point};
 
@@ -12,6 +12,65 @@ pub struct View {
     pub pixels_per_radian: f64,
     /// Largest screen-space error drawn, pixels (Cesium's default is 16).
     pub max_error_px: f64,
+    /// The view's frustum in tileset coordinates: tiles wholly outside it
+    /// are neither drawn nor loaded. `None` keeps every direction.
+    pub frustum: Option<Frustum>,
+}
+
+/// Six planes `(a, b, c, d)`: a point `p` is inside where `a·p + d ≥ 0` for all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frustum {
+    pub planes: [[f64; 4]; 6],
+}
+
+fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+}
+
+fn unit(a: [f64; 3]) -> [f64; 3] {
+    let l = dot(a, a).sqrt().max(1e-300);
+    a.map(|c| c / l)
+}
+
+impl Frustum {
+    /// A perspective view from `eye` toward `target` with `up`, vertical
+    /// field of view `fov_y` (radians), width over height `aspect`, between
+    /// `near` and `far`: for callers without a GPU camera (benchmarks, tests).
+    pub fn perspective(eye: [f64; 3], target: [f64; 3], up: [f64; 3], fov_y: f64, aspect: f64, near: f64, far: f64) -> Frustum {
+        let f = unit(sub(target, eye));
+        let r = unit(cross(f, up));
+        let u = cross(r, f);
+        let hy = fov_y / 2.0;
+        let hx = (hy.tan() * aspect).atan();
+        let side = |axis: [f64; 3], sign: f64, half: f64| [0, 1, 2].map(|k| sign * half.cos() * axis[k] + half.sin() * f[k]);
+        let through_eye = |n: [f64; 3]| [n[0], n[1], n[2], -dot(n, eye)];
+        Frustum {
+            planes: [
+                [f[0], f[1], f[2], -dot(f, eye) - near],
+                [-f[0], -f[1], -f[2], dot(f, eye) + far],
+                through_eye(side(r, 1.0, hx)),
+                through_eye(side(r, -1.0, hx)),
+                through_eye(side(u, 1.0, hy)),
+                through_eye(side(u, -1.0, hy)),
+            ],
+        }
+    }
+
+    /// Whether a sphere reaches inside every plane.
+    pub fn intersects_sphere(&self, centre: [f64; 3], radius: f64) -> bool {
+        self.planes.iter().all(|p| {
+            let length = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
+            p[0] * centre[0] + p[1] * centre[1] + p[2] * centre[2] + p[3] >= -radius * length
+        })
+    }
 }
 
 fn inside(volume: &Volume, transform: &[f64; 16], eye: [f64; 3]) -> bool {
@@ -56,6 +115,11 @@ fn visit(tileset: &Tileset, i: usize, view: &View, ready: &dyn Fn(usize) -> bool
         && !inside(rv, &t.transform, view.eye)
     {
         return true; // not requested from here: nothing to wait for
+    }
+    if let Some(frustum) = &view.frustum
+        && !frustum.intersects_sphere(t.sphere.0, t.sphere.1)
+    {
+        return true; // out of view: nothing to draw or wait for
     }
     let has_content = t.content.is_some();
     let self_ready = !has_content || ready(i);

@@ -22,7 +22,7 @@ fn request_volume_tileset_with_an_external_tileset_and_three_contents() {
     assert!(t.tiles[points].request_volume.is_some());
 
     // From far away nothing but the root's own (empty) content; near the point cloud, it is requested.
-    let far = View { eye: [0.0, 0.0, 0.0], pixels_per_radian: 800.0, max_error_px: 16.0 };
+    let far = View { eye: [0.0, 0.0, 0.0], pixels_per_radian: 800.0, max_error_px: 16.0, frustum: None };
     let (draw, wanted) = select(&t, &far, &|_| true);
     assert!(draw.is_empty() && wanted.is_empty());
     let centre = t.tiles[points].sphere.0;
@@ -64,7 +64,7 @@ fn discrete_lod_replaces_low_by_medium_when_close() {
     // The root transform puts the dragon in ECEF near 40.04 N, 75.61 W.
     assert!((distance(centre, [0.0; 3]) - 6_369_000.0).abs() < 20_000.0, "{centre:?}");
     let medium = t.tiles.iter().position(|x| x.content.as_ref().is_some_and(|p| p.ends_with("dragon_medium.b3dm"))).unwrap();
-    let far = View { eye: [centre[0] + 2000.0, centre[1], centre[2]], pixels_per_radian: 800.0, max_error_px: 16.0 };
+    let far = View { eye: [centre[0] + 2000.0, centre[1], centre[2]], pixels_per_radian: 800.0, max_error_px: 16.0, frustum: None };
     let (draw, _) = select(&t, &far, &|_| true);
     assert_eq!(draw, vec![0]);
     let near = View { eye: [centre[0] + 20.0, centre[1], centre[2]], ..far };
@@ -73,6 +73,17 @@ fn discrete_lod_replaces_low_by_medium_when_close() {
     // Until the medium tile is loaded, the low one stays.
     let (draw, wanted) = select(&t, &near, &|i| i != medium);
     assert_eq!((draw, wanted), (vec![0], vec![medium]));
+
+    // Looking away (a frustum whose near plane faces out of the dragon): nothing drawn or loaded.
+    let eye = [centre[0] + 2000.0, centre[1], centre[2]];
+    let facing = |towards: f64| {
+        // Near plane through the eye, facing +x (towards = 1) or -x; the other planes open.
+        let mut planes = [[0.0, 0.0, 0.0, 1.0]; 6];
+        planes[0] = [towards, 0.0, 0.0, -towards * eye[0]];
+        View { eye, pixels_per_radian: 800.0, max_error_px: 16.0, frustum: Some(Frustum { planes }) }
+    };
+    assert_eq!(select(&t, &facing(-1.0), &|_| false), (vec![], vec![0]), "looking at the dragon");
+    assert_eq!(select(&t, &facing(1.0), &|_| false), (vec![], vec![]), "looking away");
 }
 
 #[test]
@@ -114,4 +125,15 @@ fn a_cycle_and_broken_tiles_are_errors() {
     std::fs::write(dir.join("half.b3dm"), &b3dm).unwrap();
     assert!(read_content(&dir.join("half.b3dm")).unwrap_err().to_string().contains("truncated"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_perspective_frustum_holds_what_the_camera_sees() {
+    let f = Frustum::perspective([0.0, -100.0, 10.0], [0.0, 0.0, 10.0], [0.0, 0.0, 1.0], 1.0, 16.0 / 9.0, 0.5, 1000.0);
+    assert!(f.intersects_sphere([0.0, 0.0, 10.0], 0.1), "the target");
+    assert!(f.intersects_sphere([80.0, 50.0, 10.0], 0.1), "ahead, right of centre, within the wide side");
+    assert!(!f.intersects_sphere([0.0, -200.0, 10.0], 50.0), "behind");
+    assert!(!f.intersects_sphere([0.0, 2000.0, 10.0], 10.0), "past the far plane");
+    assert!(!f.intersects_sphere([0.0, 0.0, 200.0], 10.0), "above the top plane (half angle 0.5 rad)");
+    assert!(f.intersects_sphere([0.0, 0.0, 200.0], 150.0), "a big sphere reaching in");
 }
