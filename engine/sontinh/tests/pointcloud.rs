@@ -133,6 +133,46 @@ fn dem_from_lidar_writes_a_georeferenced_ground_model() {
     assert_eq!(info["crs"], "EPSG:32723");
     assert_eq!(info["resolution"]["x"], 1.0);
     assert!(info["valid_cells"].as_u64().unwrap() > 1000);
+
+    // The written DEM is a terrain layer like any other: placed by its own CRS, drawn.
+    let b = &info["bounds"];
+    let centre = [(b["min_x"].as_f64().unwrap() + b["max_x"].as_f64().unwrap()) / 2.0, (b["min_y"].as_f64().unwrap() + b["max_y"].as_f64().unwrap()) / 2.0];
+    let mean = info["mean"].as_f64().unwrap();
+    let scene = dir.path().join("dem.toml");
+    std::fs::write(
+        &scene,
+        format!(
+            r#"format = 1
+[site]
+id = "lidar-dem"
+name = {{ vi = "DEM từ LiDAR", en = "DEM from LiDAR" }}
+description = {{ vi = "", en = "" }}
+[origin]
+crs = "EPSG:32723"
+position = [{}, {}, {mean}]
+[[layer]]
+id = "dem"
+kind = "terrain"
+path = "fullwave-dem.tif"
+name = {{ vi = "DEM", en = "DEM" }}
+[[bookmark]]
+id = "over"
+name = {{ vi = "Toàn cảnh", en = "Overview" }}
+eye = [0.0, -45.0, 35.0]
+target = [0.0, 0.0, 0.0]
+"#,
+            centre[0], centre[1]
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("dem.png");
+    let o = sontinh(&["render", scene.to_str().unwrap(), "--width", "320", "--height", "180", "--out", out.to_str().unwrap()]);
+    let err = text(&o.stderr);
+    assert!(o.status.success() && !err.contains("was not drawn"), "{err}");
+    let img = image::open(&out).unwrap().to_rgb8();
+    let sky = img.get_pixel(0, 0).0.map(i32::from);
+    let ground = (100..220).flat_map(|x| (70..130).map(move |y| (x, y))).filter(|&(x, y)| img.get_pixel(x, y).0.iter().zip(sky).any(|(&c, s)| (i32::from(c) - s).abs() > 20)).count();
+    assert!(ground > 5000, "the terrain fills the middle of the picture ({ground} of 7200 pixels)");
 }
 
 /// Share of pixels that satisfy `test`.
