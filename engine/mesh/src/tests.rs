@@ -222,3 +222,30 @@ fn broken_obj_files_are_errors_naming_the_problem() {
     let e = read_file(&dir.path().join("absent.obj")).unwrap_err();
     assert!(matches!(e, MeshError::Io(_)), "{e}");
 }
+
+/// The GLB with its JSON chunk replaced (padded to 4 bytes, lengths fixed).
+fn with_json(glb: &[u8], edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let json_len = u32::from_le_bytes([glb[12], glb[13], glb[14], glb[15]]) as usize;
+    let mut json = edit(std::str::from_utf8(&glb[20..20 + json_len]).unwrap()).into_bytes();
+    while json.len() % 4 != 0 {
+        json.push(b' ');
+    }
+    let rest = &glb[20 + json_len..];
+    let mut out = Vec::new();
+    out.extend_from_slice(&glb[0..8]);
+    out.extend_from_slice(&((20 + json.len() + rest.len()) as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(rest);
+    out
+}
+
+#[test]
+fn a_model_requiring_ktx2_textures_is_refused_by_name() {
+    let good = shared("models/danish_statues/BustManWreath.glb");
+    let ktx2 = with_json(&good, |json| json.replacen('{', r#"{"extensionsUsed":["KHR_texture_basisu"],"extensionsRequired":["KHR_texture_basisu"],"#, 1));
+    assert_eq!(read_glb(&ktx2).unwrap_err(), MeshError::UnsupportedExtension("KHR_texture_basisu".into()));
+    // Repacking alone changes nothing.
+    assert_eq!(read_glb(&with_json(&good, str::to_owned)).unwrap().triangle_count(), 31_514);
+}
