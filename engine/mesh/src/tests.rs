@@ -227,7 +227,7 @@ fn broken_obj_files_are_errors_naming_the_problem() {
 fn with_json(glb: &[u8], edit: impl Fn(&str) -> String) -> Vec<u8> {
     let json_len = u32::from_le_bytes([glb[12], glb[13], glb[14], glb[15]]) as usize;
     let mut json = edit(std::str::from_utf8(&glb[20..20 + json_len]).unwrap()).into_bytes();
-    while json.len() % 4 != 0 {
+    while !json.len().is_multiple_of(4) {
         json.push(b' ');
     }
     let rest = &glb[20 + json_len..];
