@@ -552,7 +552,7 @@ target = [-160.0, 40.0, 0.0]
 }
 
 #[test]
-fn the_relic_gallery_shows_both_scans_on_the_srtm_summit() {
+fn the_relic_gallery_shows_both_scans_on_plinths_on_the_srtm_summit() {
     let out = repo().join("target/render-test/relic-gallery.png");
     let o = sontinh(&["render", "scenes/relic-gallery.toml", "--width", "320", "--height", "180", "--out", out.to_str().unwrap()]);
     let err = stderr(&o);
