@@ -92,7 +92,28 @@ impl Model {
 const TOLERATED: &[&str] = &["KHR_materials_emissive_strength", "KHR_texture_transform", "KHR_materials_unlit"];
 
 /// Required extensions this crate decodes itself.
-const DECODED: &[&str] = &[draco::EXTENSION];
+const DECODED: &[&str] = &[draco::EXTENSION, KTX2_EXTENSION];
+
+/// Textures as KTX2 files with Basis Universal payloads.
+const KTX2_EXTENSION: &str = "KHR_texture_basisu";
+
+/// Decodes a KTX2 texture (Basis Universal UASTC or ETC1S) to RGBA8.
+pub fn decode_ktx2(bytes: &[u8]) -> Result<Texture, String> {
+    let transcoder = basisu::Transcoder::new(bytes).map_err(|e| format!("not a readable KTX2 Basis Universal texture: {e:?}"))?;
+    let (width, height) = transcoder.base_dimensions();
+    let rgba = transcoder
+        .transcode(0, basisu::TargetFormat::Rgba32, basisu::DecodeFlags::NONE)
+        .map_err(|e| format!("KTX2 texture cannot be transcoded: {e:?}"))?;
+    if rgba.len() != width as usize * height as usize * 4 {
+        return Err(format!("KTX2 texture gave {} bytes for {width} × {height} texels", rgba.len()));
+    }
+    Ok(Texture { width, height, rgba })
+}
+
+/// Whether bytes start with the KTX2 identifier.
+fn is_ktx2(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xAB, 0x4B, 0x54, 0x58, 0x20, 0x32, 0x30, 0xBB])
+}
 
 /// Checks the GLB container: header, then JSON and BIN chunk lengths.
 fn check_container(bytes: &[u8]) -> Result<(), MeshError> {
@@ -289,7 +310,13 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
     let mut textures = Vec::new();
     let mut texture_of_image: HashMap<usize, usize> = HashMap::new();
     let mut texture = |index: usize, tex: gltf::Texture<'_>| -> Result<usize, MeshError> {
-        let image = tex.source();
+        // The KTX2 image when the texture has one (KHR_texture_basisu), else its plain image.
+        let basisu_source = tex.extension_value(KTX2_EXTENSION).and_then(|e| e.get("source")).and_then(|s| s.as_u64());
+        let image = match basisu_source {
+            Some(i) => document.images().nth(i as usize),
+            None => tex.source(),
+        }
+        .ok_or_else(|| MeshError::Texture { index, why: format!("texture {} names no image", tex.index()) })?;
         if let Some(&t) = texture_of_image.get(&image.index()) {
             return Ok(t);
         }
@@ -301,12 +328,17 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
             }
             gltf::image::Source::Uri { .. } => return Err(MeshError::Texture { index, why: "external image files are not read from a GLB".into() }),
         };
-        let decoded = image::load_from_memory(data).map_err(|e| MeshError::Texture { index, why: e.to_string() })?.to_rgba8();
-        textures.push(Texture {
-            width: decoded.width(),
-            height: decoded.height(),
-            rgba: decoded.into_raw(),
-        });
+        let decoded = if is_ktx2(data) {
+            decode_ktx2(data).map_err(|why| MeshError::Texture { index, why })?
+        } else {
+            let rgba = image::load_from_memory(data).map_err(|e| MeshError::Texture { index, why: e.to_string() })?.to_rgba8();
+            Texture {
+                width: rgba.width(),
+                height: rgba.height(),
+                rgba: rgba.into_raw(),
+            }
+        };
+        textures.push(decoded);
         texture_of_image.insert(image.index(), textures.len() - 1);
         Ok(textures.len() - 1)
     };

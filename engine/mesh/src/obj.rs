@@ -44,12 +44,19 @@ pub fn read_obj(path: &Path) -> Result<Model, MeshError> {
         if let Some(&t) = texture_of_file.get(&file) {
             return Ok(t);
         }
-        let decoded = image::open(&file).map_err(|e| MeshError::Texture { index: textures.len(), why: format!("{}: {e}", file.display()) })?.to_rgba8();
-        textures.push(Texture {
-            width: decoded.width(),
-            height: decoded.height(),
-            rgba: decoded.into_raw(),
-        });
+        let bytes = std::fs::read(&file).map_err(|e| MeshError::Io(format!("texture {}: {e}", file.display())))?;
+        let why = |e: String| MeshError::Texture { index: textures.len(), why: format!("{}: {e}", file.display()) };
+        let decoded = if crate::is_ktx2(&bytes) {
+            crate::decode_ktx2(&bytes).map_err(why)?
+        } else {
+            let rgba = image::load_from_memory(&bytes).map_err(|e| why(e.to_string()))?.to_rgba8();
+            Texture {
+                width: rgba.width(),
+                height: rgba.height(),
+                rgba: rgba.into_raw(),
+            }
+        };
+        textures.push(decoded);
         texture_of_file.insert(file, textures.len() - 1);
         Ok(textures.len() - 1)
     };

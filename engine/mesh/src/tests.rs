@@ -241,11 +241,108 @@ fn with_json(glb: &[u8], edit: impl Fn(&str) -> String) -> Vec<u8> {
     out
 }
 
+/// A KTX2 file of UASTC solid-colour blocks (mode 8), one colour per 4×4 block.
+fn uastc_ktx2(width: u32, height: u32, colour_of_block: impl Fn(u32, u32) -> [u8; 4]) -> Vec<u8> {
+    let mut level = Vec::new();
+    for y in 0..height.div_ceil(4) {
+        for x in 0..width.div_ceil(4) {
+            let [r, g, b, a] = colour_of_block(x, y);
+            // The 5-bit mode code 0x17, then R, G, B, A, least significant bit first.
+            let bits: u128 = 0x17 | (u128::from(r) << 5) | (u128::from(g) << 13) | (u128::from(b) << 21) | (u128::from(a) << 29);
+            level.extend_from_slice(&bits.to_le_bytes());
+        }
+    }
+    let level_offset = 160u64;
+    let mut out = vec![0xAB, 0x4B, 0x54, 0x58, 0x20, 0x32, 0x30, 0xBB, 0x0D, 0x0A, 0x1A, 0x0A];
+    // vkFormat, typeSize, size, depth, layers, faces, levels, supercompression, DFD at 104 (44 bytes), no KVD.
+    for v in [0u32, 1, width, height, 0, 0, 1, 1, 0, 104, 44, 0, 0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [0u64, 0, level_offset, level.len() as u64, level.len() as u64] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    // DFD: UASTC model (166), sRGB, 4×4 blocks, 16 bytes a block, one 128-bit RGBA sample.
+    for v in [44u32, 0, 2 | (40 << 16), 166 | (1 << 8) | (2 << 16), 3 | (3 << 8), 16, 0, (127 << 16) | (3 << 24), 0, 0xFFFF_FFFF, 0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.resize(level_offset as usize, 0);
+    out.extend_from_slice(&level);
+    out
+}
+
+/// The GLB with `image` (bytes) as its first material's base colour, through
+/// a texture that names it by KHR_texture_basisu only (no fallback image).
+fn with_ktx2_base_colour(glb: &[u8], image: &[u8]) -> Vec<u8> {
+    let json_len = u32::from_le_bytes([glb[12], glb[13], glb[14], glb[15]]) as usize;
+    let mut json: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).unwrap();
+    let bin_start = 20 + json_len + 8;
+    let mut bin = glb[bin_start..].to_vec();
+    let offset = bin.len();
+    bin.extend_from_slice(image);
+    while !bin.len().is_multiple_of(4) {
+        bin.push(0);
+    }
+    json["buffers"][0]["byteLength"] = bin.len().into();
+    let views = json["bufferViews"].as_array_mut().unwrap();
+    views.push(serde_json::json!({"buffer": 0, "byteOffset": offset, "byteLength": image.len()}));
+    let view = views.len() - 1;
+    let images = json["images"].as_array_mut().unwrap();
+    images.push(serde_json::json!({"bufferView": view, "mimeType": "image/ktx2"}));
+    let image_index = images.len() - 1;
+    let textures = json["textures"].as_array_mut().unwrap();
+    textures.push(serde_json::json!({"extensions": {"KHR_texture_basisu": {"source": image_index}}}));
+    let texture_index = textures.len() - 1;
+    json["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"] = serde_json::json!({"index": texture_index});
+    json["extensionsUsed"] = serde_json::json!(["KHR_texture_basisu"]);
+    json["extensionsRequired"] = serde_json::json!(["KHR_texture_basisu"]);
+    let mut text = serde_json::to_vec(&json).unwrap();
+    while !text.len().is_multiple_of(4) {
+        text.push(b' ');
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(b"glTF");
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&((12 + 8 + text.len() + 8 + bin.len()) as u32).to_le_bytes());
+    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"BIN\0");
+    out.extend_from_slice(&bin);
+    out
+}
+
 #[test]
-fn a_model_requiring_ktx2_textures_is_refused_by_name() {
-    let good = shared("models/danish_statues/BustManWreath.glb");
-    let ktx2 = with_json(&good, |json| json.replacen('{', r#"{"extensionsUsed":["KHR_texture_basisu"],"extensionsRequired":["KHR_texture_basisu"],"#, 1));
-    assert_eq!(read_glb(&ktx2).unwrap_err(), MeshError::UnsupportedExtension("KHR_texture_basisu".into()));
+fn ktx2_textures_are_transcoded() {
+    let checker = uastc_ktx2(16, 8, |x, y| if (x + y) % 2 == 0 { [200, 30, 20, 255] } else { [20, 40, 210, 255] });
+    let glb = with_ktx2_base_colour(&shared("models/danish_statues/BustManWreath.glb"), &checker);
+    let model = read_glb(&glb).unwrap();
+    let t = &model.textures[model.primitives[0].material.base_color_texture.unwrap()];
+    assert_eq!((t.width, t.height), (16, 8));
+    let texel = |x: usize, y: usize| &t.rgba[(y * 16 + x) * 4..(y * 16 + x) * 4 + 4];
+    assert_eq!(texel(0, 0), [200, 30, 20, 255]);
+    assert_eq!(texel(5, 1), [20, 40, 210, 255]);
+    assert_eq!(texel(5, 5), [200, 30, 20, 255]);
+    assert_eq!(model.triangle_count(), 31_514);
+
+    // A damaged KTX2 names the texture and the format.
+    let mut broken = checker.clone();
+    broken[48..52].copy_from_slice(&9999u32.to_le_bytes());
+    let e = read_glb(&with_ktx2_base_colour(&shared("models/danish_statues/BustManWreath.glb"), &broken)).unwrap_err().to_string();
+    assert!(e.contains("KTX2"), "{e}");
+    let e = read_glb(&with_ktx2_base_colour(&shared("models/danish_statues/BustManWreath.glb"), &checker[..150])).unwrap_err().to_string();
+    assert!(e.contains("KTX2"), "{e}");
     // Repacking alone changes nothing.
-    assert_eq!(read_glb(&with_json(&good, str::to_owned)).unwrap().triangle_count(), 31_514);
+    assert_eq!(read_glb(&with_json(&shared("models/danish_statues/BustManWreath.glb"), str::to_owned)).unwrap().triangle_count(), 31_514);
+}
+
+#[test]
+fn an_obj_can_use_a_ktx2_texture() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("albedo.ktx2"), uastc_ktx2(4, 4, |_, _| [10, 200, 30, 255])).unwrap();
+    std::fs::write(dir.path().join("a.mtl"), "newmtl a\nmap_Kd albedo.ktx2\n").unwrap();
+    let path = dir.path().join("a.obj");
+    std::fs::write(&path, "mtllib a.mtl\nv 0 0 0\nv 1 0 0\nv 1 1 0\nvt 0 0\nvt 1 0\nvt 1 1\nusemtl a\nf 1/1 2/2 3/3\n").unwrap();
+    let model = read_file(&path).unwrap();
+    assert_eq!(&model.textures[0].rgba[0..4], [10, 200, 30, 255]);
 }
