@@ -73,6 +73,9 @@ pub struct PointCloudViewPlugin;
 
 impl Plugin for PointCloudViewPlugin {
     fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<sontinh_camera::FloatingOriginPlugin>() {
+            app.add_plugins(sontinh_camera::FloatingOriginPlugin);
+        }
         embedded_asset!(app, "points.wgsl");
         app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::PointCloud);
         app.add_plugins((MaterialPlugin::<PointMaterial>::default(), EyeDomeLightingPlugin))
@@ -729,12 +732,14 @@ fn pick_point_under_cursor(
     cameras: Query<(&Camera, &GlobalTransform, &Projection), With<Camera3d>>,
     nodes: Query<(&NodePoints, &GlobalTransform, &InheritedVisibility)>,
     mut out: ResMut<PointUnderCursor>,
+    origin: Res<sontinh_camera::FloatingOrigin>,
     mut last_cursor: Local<Option<Vec2>>,
 ) {
     let Ok(window) = windows.single() else { return };
     let Some((camera, camera_transform, projection)) = cameras.iter().find(|(c, _, _)| c.is_active) else { return };
     let cursor = window.cursor_position();
-    if cursor == *last_cursor && !nodes.is_empty() {
+    // A kept point is a world position: stale once the floating origin moves.
+    if cursor == *last_cursor && !nodes.is_empty() && !origin.is_changed() {
         return;
     }
     *last_cursor = cursor;
