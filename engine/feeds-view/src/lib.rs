@@ -379,7 +379,8 @@ fn rebuild_markers(
             let e = commands
                 .spawn((
                     Name::new(format!("river reach {}", reach.river)),
-                    Mesh3d(meshes.add(mesh_from_part(&sontinh_procgen::MeshData::default()))),
+                    // No mesh until a gauge gives the surface a level: Bevy's
+                    // mesh allocator logs use-after-free errors for empty meshes.
                     MeshMaterial3d(mats.water.clone()),
                     Transform::IDENTITY,
                     GeoPosition([0.0; 3]),
@@ -613,13 +614,15 @@ type DrawnStations = (u64, Vec<(f64, f64)>);
 
 /// The water surface of each reach at the shown moment, from the gauges on
 /// its river (within [`REACH_GAUGE_DISTANCE_M`] of its centre line).
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
 fn update_reaches(
     view: Res<FeedView>,
     timeline: Res<FeedTimeline>,
     scene: Option<Res<ActiveScene>>,
     markers: Res<FeedMarkers>,
+    mut commands: Commands,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut handles: Query<&mut Mesh3d>,
+    handles: Query<&Mesh3d>,
     mut drawn: Local<Vec<DrawnStations>>,
 ) {
     let client = view.lock();
@@ -654,9 +657,13 @@ fn update_reaches(
         let mesh = reach.line.surface(&stations, FLOOD_WATER).unwrap_or_default();
         drawn[k] = (markers.version, stations);
         // A new asset rather than an edit in place: the vertex count changes.
-        if let Ok(mut handle) = handles.get_mut(reach.entity) {
-            let old = std::mem::replace(&mut handle.0, meshes.add(mesh_from_part(&mesh)));
-            meshes.remove(&old);
+        if let Ok(handle) = handles.get(reach.entity) {
+            meshes.remove(&handle.0);
+        }
+        if mesh.indices.is_empty() {
+            commands.entity(reach.entity).remove::<Mesh3d>();
+        } else {
+            commands.entity(reach.entity).insert(Mesh3d(meshes.add(mesh_from_part(&mesh))));
         }
     }
 }
