@@ -8,7 +8,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use sontinh_scene::{Drape, LayerSource};
 use sontinh_terrain::{Chunk, DrapeTexture, Terrain};
 
-use crate::{FloatingOrigin, mesh_from_part};
+use crate::{mesh_from_part, world_to_enu};
 
 /// One chunk of a terrain layer, kept for level-of-detail selection.
 #[derive(Component, Debug)]
@@ -125,9 +125,8 @@ fn chunk_mesh(chunk: &Chunk, draped: bool) -> Mesh {
 }
 
 pub(crate) fn select_terrain_chunks(
-    origin: Res<FloatingOrigin>,
     cameras: Query<(&Camera, &GlobalTransform, &Projection), With<Camera3d>>,
-    layers: Query<&TerrainLod>,
+    layers: Query<(&TerrainLod, &GlobalTransform)>,
     mut visibility: Query<&mut Visibility, With<TerrainChunk>>,
 ) {
     let Some((camera, transform, projection)) = cameras.iter().next() else { return };
@@ -137,8 +136,9 @@ pub(crate) fn select_terrain_chunks(
     };
     let height_px = camera.physical_viewport_size().map_or(720.0, |s| f64::from(s.y));
     let pixels_per_radian = height_px / fov.max(1e-3);
-    let eye = origin.to_enu(transform.translation());
-    for lod in &layers {
+    for (lod, root) in &layers {
+        // In the layer's own frame, which the floating origin moves.
+        let eye = world_to_enu(root.affine().inverse().transform_point3(transform.translation()));
         let shown = sontinh_terrain::select(&lod.chunks, eye, pixels_per_radian, MAX_SCREEN_ERROR_PX);
         for (entity, show) in lod.entities.iter().zip(shown) {
             if let Ok(mut v) = visibility.get_mut(*entity) {

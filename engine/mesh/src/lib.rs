@@ -110,6 +110,19 @@ pub fn decode_ktx2(bytes: &[u8]) -> Result<Texture, String> {
     Ok(Texture { width, height, rgba })
 }
 
+/// Decodes an image file's bytes to RGBA8: KTX2 (Basis Universal), PNG or JPEG.
+pub(crate) fn decode_texture(bytes: &[u8]) -> Result<Texture, String> {
+    if is_ktx2(bytes) {
+        return decode_ktx2(bytes);
+    }
+    let rgba = image::load_from_memory(bytes).map_err(|e| e.to_string())?.to_rgba8();
+    Ok(Texture {
+        width: rgba.width(),
+        height: rgba.height(),
+        rgba: rgba.into_raw(),
+    })
+}
+
 /// Whether bytes start with the KTX2 identifier.
 fn is_ktx2(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xAB, 0x4B, 0x54, 0x58, 0x20, 0x32, 0x30, 0xBB])
@@ -278,6 +291,24 @@ fn read_plain(primitive: &gltf::Primitive<'_>, buffers: &[gltf::buffer::Data], m
     Ok((positions, normals, uvs, indices))
 }
 
+/// Positions, normals, texture coordinates and indices of a Draco primitive
+/// (indices checked by the decoder), in glTF axes.
+fn read_draco(extension: &serde_json::Value, document: &gltf::Document, buffers: &[gltf::buffer::Data], mesh: usize) -> Result<Attributes, MeshError> {
+    let reference = draco::parse_extension(extension, mesh)?;
+    let view = document
+        .views()
+        .nth(reference.buffer_view)
+        .ok_or_else(|| MeshError::Invalid(format!("mesh {mesh}: Draco buffer view {} does not exist", reference.buffer_view)))?;
+    let buffer = buffers.get(view.buffer().index()).map_or(&[][..], |b| &b.0[..]);
+    let bytes = buffer
+        .get(view.offset()..view.offset() + view.length())
+        .ok_or_else(|| MeshError::Invalid(format!("mesh {mesh}: Draco buffer view {} ends past its buffer of {} bytes", view.index(), buffer.len())))?;
+    let geometry = draco::decode(bytes, &reference, mesh)?;
+    let count = geometry.positions.len();
+    let normals = geometry.normals.unwrap_or_else(|| smooth_normals(&geometry.positions, &geometry.indices));
+    Ok((geometry.positions, normals, geometry.uvs.unwrap_or_else(|| vec![[0.0, 0.0]; count]), geometry.indices))
+}
+
 /// Reads a GLB file's bytes.
 pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
     check_container(bytes)?;
@@ -328,16 +359,7 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
             }
             gltf::image::Source::Uri { .. } => return Err(MeshError::Texture { index, why: "external image files are not read from a GLB".into() }),
         };
-        let decoded = if is_ktx2(data) {
-            decode_ktx2(data).map_err(|why| MeshError::Texture { index, why })?
-        } else {
-            let rgba = image::load_from_memory(data).map_err(|e| MeshError::Texture { index, why: e.to_string() })?.to_rgba8();
-            Texture {
-                width: rgba.width(),
-                height: rgba.height(),
-                rgba: rgba.into_raw(),
-            }
-        };
+        let decoded = decode_texture(data).map_err(|why| MeshError::Texture { index, why })?;
         textures.push(decoded);
         texture_of_image.insert(image.index(), textures.len() - 1);
         Ok(textures.len() - 1)
@@ -363,35 +385,13 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
                 continue;
             }
             let (positions, normals, uvs, indices) = match primitive.extension_value(draco::EXTENSION) {
-                Some(extension) => {
-                    let reference = draco::parse_extension(extension, mesh.index())?;
-                    let view = document
-                        .views()
-                        .nth(reference.buffer_view)
-                        .ok_or_else(|| MeshError::Invalid(format!("mesh {}: Draco buffer view {} does not exist", mesh.index(), reference.buffer_view)))?;
-                    let buffer = buffers.get(view.buffer().index()).map_or(&[][..], |b| &b.0[..]);
-                    let bytes = buffer.get(view.offset()..view.offset() + view.length()).ok_or_else(|| {
-                        MeshError::Invalid(format!("mesh {}: Draco buffer view {} ends past its buffer of {} bytes", mesh.index(), view.index(), buffer.len()))
-                    })?;
-                    let geometry = draco::decode(bytes, &reference, mesh.index())?;
-                    let count = geometry.positions.len();
-                    let normals = geometry.normals.unwrap_or_else(|| smooth_normals(&geometry.positions, &geometry.indices));
-                    (
-                        geometry.positions,
-                        normals,
-                        geometry.uvs.unwrap_or_else(|| vec![[0.0, 0.0]; count]),
-                        geometry.indices,
-                    )
-                }
+                Some(extension) => read_draco(extension, &document, &buffers, mesh.index())?,
                 None => read_plain(&primitive, &buffers, mesh.index())?,
             };
             let positions: Vec<[f32; 3]> = positions.into_iter().map(|p| to_enu(transform_point(&world, p))).collect();
             let normals: Vec<[f32; 3]> = normals.into_iter().map(|n| to_enu(transform_normal(&world, n))).collect();
             if normals.len() != positions.len() || uvs.len() != positions.len() {
                 return Err(MeshError::Invalid(format!("mesh {}: attribute counts differ", mesh.index())));
-            }
-            if let Some(bad) = indices.iter().find(|&&i| i as usize >= positions.len()) {
-                return Err(MeshError::Invalid(format!("mesh {}: index {bad} past {} vertices", mesh.index(), positions.len())));
             }
             let m = primitive.material();
             let pbr = m.pbr_metallic_roughness();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use crate::{Material, MeshError, Model, Primitive, Texture, bounds, smooth_normals, to_enu};
+use crate::{Material, MeshError, Model, Primitive, bounds, smooth_normals, to_enu};
 
 /// Reads an OBJ file, its MTL libraries and their textures.
 pub fn read_obj(path: &Path) -> Result<Model, MeshError> {
@@ -45,17 +45,7 @@ pub fn read_obj(path: &Path) -> Result<Model, MeshError> {
             return Ok(t);
         }
         let bytes = std::fs::read(&file).map_err(|e| MeshError::Io(format!("texture {}: {e}", file.display())))?;
-        let why = |e: String| MeshError::Texture { index: textures.len(), why: format!("{}: {e}", file.display()) };
-        let decoded = if crate::is_ktx2(&bytes) {
-            crate::decode_ktx2(&bytes).map_err(why)?
-        } else {
-            let rgba = image::load_from_memory(&bytes).map_err(|e| why(e.to_string()))?.to_rgba8();
-            Texture {
-                width: rgba.width(),
-                height: rgba.height(),
-                rgba: rgba.into_raw(),
-            }
-        };
+        let decoded = crate::decode_texture(&bytes).map_err(|e| MeshError::Texture { index: textures.len(), why: format!("{}: {e}", file.display()) })?;
         textures.push(decoded);
         texture_of_file.insert(file, textures.len() - 1);
         Ok(textures.len() - 1)
