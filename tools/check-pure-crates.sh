@@ -8,7 +8,12 @@ pure_crates=(sontinh-geo sontinh-scene sontinh-procgen sontinh-flood sontinh-ras
 forbidden='^(bevy|bevy_[a-z_]+|wgpu|wgpu-[a-z-]+|egui|egui-[a-z-]+|epaint|winit) '
 status=0
 for crate in "${pure_crates[@]}"; do
-  bad=$(cargo tree -e normal -p "$crate" --prefix none --format '{p}' | sort -u | grep -E "$forbidden" || true)
+  # A failing `cargo tree` fails the script; only grep finding nothing
+  # (status 1) is tolerated, not grep's own errors (status 2).
+  if ! tree=$(cargo tree -e normal -p "$crate" --prefix none --format '{p}'); then
+    echo "FAIL: cargo tree failed for $crate"; status=1; continue
+  fi
+  bad=$(sort -u <<<"$tree" | { grep -E "$forbidden" || [ $? -eq 1 ]; })
   if [ -n "$bad" ]; then
     echo "FAIL: pure crate $crate depends on:"; echo "$bad" | sed 's/^/  /'; status=1
   else
