@@ -18,30 +18,76 @@ pub use model::*;
 /// Scene files are small; anything larger is not a scene.
 pub const MAX_SCENE_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Where paths starting with `shared:` point: `$SONTINH_SHARED_DATA` if set,
-/// else the nearest `shared/data` folder beside the scene's folder or one of
-/// its parents (`../shared/data` beside the repository for `scenes/`).
-pub fn shared_data_dir(scene_dir: &Path) -> PathBuf {
-    if let Some(dir) = std::env::var_os("SONTINH_SHARED_DATA") {
-        return PathBuf::from(dir);
+/// The environment variable naming the shared data folder.
+pub const SHARED_DATA_VARIABLE: &str = "SONTINH_SHARED_DATA";
+
+/// The repository checkout this crate was built from (`engine/scene/../..`).
+fn repository_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+}
+
+/// Where paths starting with `shared:` point, for a scene in `scene_dir`
+/// (any path works: tests pass their crate's folder). One rule:
+///
+/// 1. `$SONTINH_SHARED_DATA`, when set and not empty;
+/// 2. else, when `scene_dir` lies inside the repository checkout this
+///    program was built from, `shared/data` beside that checkout
+///    (`<repository>/../shared/data`);
+/// 3. else an error saying so: a scene elsewhere has no shared folder
+///    beside the repository, and the variable must name it.
+///
+/// The folder is not checked to exist; [`shared_file`] and
+/// [`FileResolver`] say so when it does not.
+pub fn shared_data_dir(scene_dir: &Path) -> Result<PathBuf, String> {
+    shared_data_dir_by_rule(std::env::var_os(SHARED_DATA_VARIABLE).as_deref(), &repository_root(), scene_dir)
+}
+
+/// [`shared_data_dir`] with its inputs explicit: the variable's value and the
+/// repository checkout.
+pub fn shared_data_dir_by_rule(variable: Option<&std::ffi::OsStr>, repository: &Path, scene_dir: &Path) -> Result<PathBuf, String> {
+    if let Some(dir) = variable.filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
     }
-    let absolute = std::path::absolute(scene_dir).unwrap_or_else(|_| scene_dir.to_owned());
-    if let Some(found) = absolute.ancestors().map(|a| a.join("shared").join("data")).find(|d| d.is_dir()) {
-        return found;
+    let repository = normalized(repository);
+    let scene_dir = normalized(scene_dir);
+    match repository.parent() {
+        Some(beside) if scene_dir.starts_with(&repository) => Ok(beside.join("shared").join("data")),
+        _ => Err(format!(
+            "{} is outside the repository {}, so no shared data folder lies beside it; set {SHARED_DATA_VARIABLE} to the shared data folder",
+            scene_dir.display(),
+            repository.display()
+        )),
     }
-    // scenes/<file> → <repo>/../shared/data, named in the error when absent.
-    scene_dir.join("..").join("..").join("shared").join("data")
+}
+
+/// `path` absolute, with `.` and `..` resolved (and links, where it exists).
+fn normalized(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A file of the shared data (`relative` inside it), found from `from` as
 /// [`shared_data_dir`] does; an error that says where it was looked for
 /// when it is absent.
 pub fn shared_file(from: &Path, relative: &str) -> Result<PathBuf, String> {
-    let path = shared_data_dir(from).join(relative);
+    let path = shared_data_dir(from)?.join(relative);
     if path.exists() {
         Ok(path)
     } else {
-        Err(format!("shared test data missing: {} (set SONTINH_SHARED_DATA)", path.display()))
+        Err(format!("shared test data missing: {} (set {SHARED_DATA_VARIABLE})", path.display()))
     }
 }
 
@@ -87,25 +133,39 @@ pub trait PathResolver {
 }
 
 /// Resolves paths relative to the scene's folder and checks they exist;
-/// `shared:` paths resolve in [`shared_data_dir`].
+/// `shared:` paths resolve in [`shared_data_dir`], or in the folder given
+/// to [`FileResolver::with_shared_dir`].
 #[derive(Clone, Debug)]
 pub struct FileResolver {
     base_dir: PathBuf,
+    shared_dir: Option<PathBuf>,
 }
 
 impl FileResolver {
     pub fn new(base_dir: PathBuf) -> Self {
-        Self { base_dir }
+        Self { base_dir, shared_dir: None }
+    }
+
+    /// `shared:` paths resolve in `shared_dir` instead of by the rule of
+    /// [`shared_data_dir`].
+    pub fn with_shared_dir(base_dir: PathBuf, shared_dir: PathBuf) -> Self {
+        Self {
+            base_dir,
+            shared_dir: Some(shared_dir),
+        }
     }
 }
 
 impl PathResolver for FileResolver {
     fn resolve(&self, path: &str) -> Result<PathBuf, String> {
         let resolved = if let Some(rest) = path.strip_prefix("shared:") {
-            let shared = shared_data_dir(&self.base_dir);
+            let shared = match &self.shared_dir {
+                Some(dir) => dir.clone(),
+                None => shared_data_dir(&self.base_dir)?,
+            };
             if !shared.is_dir() {
                 return Err(format!(
-                    "the shared data folder {} is absent (set SONTINH_SHARED_DATA to its location)",
+                    "the shared data folder {} is absent (set {SHARED_DATA_VARIABLE} to its location)",
                     shared.display()
                 ));
             }

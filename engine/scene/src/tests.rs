@@ -181,12 +181,78 @@ fn missing_and_non_utf8_files_are_errors() {
 #[test]
 fn shared_paths_without_the_shared_folder_say_so() {
     let dir = std::env::temp_dir().join(format!("sontinh-shared-test-{}", std::process::id()));
-    let resolver = FileResolver::new(dir.join("scenes"));
-    // The folder two levels up from a non-existent scenes/ has no shared/data.
-    if std::env::var_os("SONTINH_SHARED_DATA").is_none() {
-        let e = resolver.resolve("shared:models/x.glb").unwrap_err();
-        assert!(e.contains("shared data folder"), "{e}");
+    let absent = dir.join("no-shared-data");
+    let resolver = FileResolver::with_shared_dir(dir.join("scenes"), absent.clone());
+    let e = resolver.resolve("shared:models/x.glb").unwrap_err();
+    assert_eq!(
+        e,
+        format!(
+            "the shared data folder {} is absent (set SONTINH_SHARED_DATA to its location)",
+            absent.display()
+        )
+    );
+    // Present: resolved inside it; a missing file in it names the file.
+    let shared = dir.join("shared-data");
+    std::fs::create_dir_all(shared.join("models")).unwrap();
+    std::fs::write(shared.join("models/x.glb"), b"glTF").unwrap();
+    let resolver = FileResolver::with_shared_dir(dir.join("scenes"), shared.clone());
+    assert_eq!(resolver.resolve("shared:models/x.glb").unwrap(), shared.join("models/x.glb"));
+    assert_eq!(resolver.resolve("shared:/models/x.glb").unwrap(), shared.join("models/x.glb"));
+    let e = resolver.resolve("shared:models/y.glb").unwrap_err();
+    assert!(e.starts_with(&format!("{}:", shared.join("models/y.glb").display())), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The one rule for the shared folder, with explicit inputs: the variable,
+/// else `shared/data` beside the repository for scenes inside it, else an
+/// error naming the variable.
+#[test]
+fn the_shared_folder_follows_one_rule() {
+    let top = std::env::temp_dir().join(format!("sontinh-shared-rule-{}", std::process::id()));
+    let repository = top.join("checkout");
+    std::fs::create_dir_all(repository.join("scenes")).unwrap();
+    let beside = top.join("shared").join("data");
+    let variable = std::ffi::OsStr::new("/somewhere/else");
+
+    // The variable wins wherever the scene is; an empty one counts as unset.
+    assert_eq!(
+        shared_data_dir_by_rule(Some(variable), &repository, Path::new("/elsewhere/scenes")).unwrap(),
+        PathBuf::from("/somewhere/else")
+    );
+    assert_eq!(
+        shared_data_dir_by_rule(Some(std::ffi::OsStr::new("")), &repository, &repository.join("scenes")).unwrap(),
+        beside
+    );
+    // Inside the checkout, at any depth, existing or not, with `..` inside it.
+    for scene_dir in [
+        repository.join("scenes"),
+        repository.join("tests/scenes/deeper"),
+        repository.join("scenes/../tests"),
+        repository.clone(),
+    ] {
+        assert_eq!(shared_data_dir_by_rule(None, &repository, &scene_dir).unwrap(), beside, "{}", scene_dir.display());
     }
+    // Outside it, including a sibling whose name starts the same and a path
+    // that leaves the checkout through `..`: no folder, and the error says why.
+    for scene_dir in [top.join("checkout-other/scenes"), repository.join("../scenes"), PathBuf::from("/")] {
+        let e = shared_data_dir_by_rule(None, &repository, &scene_dir).unwrap_err();
+        assert!(
+            e.contains("is outside the repository") && e.contains("set SONTINH_SHARED_DATA"),
+            "{}: {e}",
+            scene_dir.display()
+        );
+    }
+    // No ancestor search: a shared/data folder above the scene is not used.
+    std::fs::create_dir_all(top.join("elsewhere/shared/data")).unwrap();
+    assert!(shared_data_dir_by_rule(None, &repository, &top.join("elsewhere/scenes")).is_err());
+    std::fs::remove_dir_all(&top).unwrap();
+}
+
+/// This checkout's scenes get `../shared/data` beside the repository.
+#[test]
+fn the_repository_scenes_get_the_folder_beside_the_repository() {
+    let expected = std::fs::canonicalize(repo()).unwrap().parent().unwrap().join("shared/data");
+    assert_eq!(shared_data_dir_by_rule(None, &repository_root(), &repo().join("scenes")).unwrap(), expected);
 }
 
 #[test]
