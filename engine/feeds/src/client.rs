@@ -162,11 +162,12 @@ impl FeedClient {
             }
             ServerMessage::Observation { observation } => self.insert(observation),
             ServerMessage::Status { broker_connected } => self.connection = Connection::Connected { broker_connected },
-            ServerMessage::History { observations } => {
+            ServerMessage::History { observations, next } => {
                 for o in observations {
                     self.insert(o);
                 }
-                self.history_received = true;
+                // The link asks for the following pages; the history is complete with the last.
+                self.history_received = next.is_none();
                 self.rebuild_alarms();
             }
             ServerMessage::Error { message } => self.last_error = Some(message),

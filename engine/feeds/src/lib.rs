@@ -8,11 +8,14 @@ mod registry;
 mod state;
 
 pub use model::{Device, DeviceKind, Names, Observation, Reading, Role, alarm_level};
-pub use parse::{MAX_MESSAGE_BYTES, Reject, datastream_of_topic, kind_name, parse_compact, parse_sensorthings, parse_time};
+pub use parse::{
+    COMPACT_TOPIC_FILTER, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS, MAX_URL_BYTES, Reject, SNAPSHOT_PATH_PREFIX, compact_topic, datastream_of_topic, device_of_compact_topic,
+    kind_name, parse_compact, parse_sensorthings, parse_time, snapshot_file,
+};
 pub use registry::Registry;
-pub use state::{FeedState, Snapshot};
+pub use state::{DEFAULT_MAX_FUTURE_SKEW_MS, FeedState, HistoryCursor, Snapshot};
 pub use client::{Alarm, AlarmKind, Connection, FeedClient, LinkEvent, format_local_time, reach_surface};
-pub use protocol::{ClientRequest, ServerMessage, parse_request};
+pub use protocol::{ClientRequest, MAX_HISTORY_PAGE, ServerMessage, parse_request};
 
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,57 @@ use crate::registry::Registry;
 
 /// Messages larger than this are rejected unread.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Longest free text a reading may carry (a light's `fault`), in characters.
+pub const MAX_TEXT_CHARS: usize = 256;
+/// Longest snapshot address, in bytes.
+pub const MAX_URL_BYTES: usize = 160;
+/// Longest time text, in bytes (an RFC 3339 interval fits easily).
+pub const MAX_TIME_BYTES: usize = 80;
+
+/// Compact messages are published on one topic per device,
+/// `sontinh/v1/devices/<id>/observations`, so that the broker's ACL can let
+/// each device publish only its own.
+pub const COMPACT_TOPIC_FILTER: &str = "sontinh/v1/devices/+/observations";
+const COMPACT_TOPIC_PREFIX: &str = "sontinh/v1/devices/";
+const COMPACT_TOPIC_SUFFIX: &str = "/observations";
+
+/// The topic a device publishes its compact messages on.
+pub fn compact_topic(device: &str) -> String {
+    format!("{COMPACT_TOPIC_PREFIX}{device}{COMPACT_TOPIC_SUFFIX}")
+}
+
+/// The device of a compact topic (`sontinh/v1/devices/<id>/observations`).
+pub fn device_of_compact_topic(topic: &str) -> Option<&str> {
+    let id = topic.strip_prefix(COMPACT_TOPIC_PREFIX)?.strip_suffix(COMPACT_TOPIC_SUFFIX)?;
+    (!id.is_empty() && !id.contains('/')).then_some(id)
+}
+
+/// Where the gateway serves camera snapshots; the only addresses a feed may carry.
+pub const SNAPSHOT_PATH_PREFIX: &str = "/snapshots/";
+
+/// The file name of a snapshot address, which must be the gateway's own
+/// `/snapshots/<file>`: 1–128 letters, digits, `-`, `_` or `.`, not starting
+/// with a dot, ending in `.jpg`, `.jpeg` or `.png`. Anything else (an absolute
+/// URL, `@host`, `..`, a query) is refused, so that a viewer never sends its
+/// token anywhere but to its gateway.
+pub fn snapshot_file(url: &str) -> Result<&str, String> {
+    let shown: String = url.chars().take(64).collect();
+    if url.len() > MAX_URL_BYTES {
+        return Err(format!("snapshot address of {} bytes is longer than {MAX_URL_BYTES}", url.len()));
+    }
+    let file = url
+        .strip_prefix(SNAPSHOT_PATH_PREFIX)
+        .ok_or_else(|| format!("snapshot address \"{shown}\" is not the gateway's {SNAPSHOT_PATH_PREFIX}<file>"))?;
+    let lower = file.to_ascii_lowercase();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if file.is_empty() || file.len() > 128 || file.starts_with('.') || file.contains("..") || !file.chars().all(allowed) {
+        return Err(format!("snapshot address \"{shown}\": the file name must be 1–128 letters, digits, '-', '_' or '.'"));
+    }
+    if ![".jpg", ".jpeg", ".png"].iter().any(|ext| lower.ends_with(ext)) {
+        return Err(format!("snapshot address \"{shown}\": only .jpg, .jpeg and .png snapshots are served"));
+    }
+    Ok(file)
+}
 
 /// Why a message was not applied.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -26,8 +77,18 @@ pub enum Reject {
     WrongReading { device: String, kind: &'static str, why: String },
     #[error("observation of \"{device}\" at {time_ms} ms is older than its latest ({latest_ms} ms)")]
     OutOfOrder { device: String, time_ms: i64, latest_ms: i64 },
-    #[error("observation of \"{device}\" at {time_ms} ms repeats its latest timestamp")]
+    #[error("observation of \"{device}\" at {time_ms} ms repeats its latest one")]
     Duplicate { device: String, time_ms: i64 },
+    #[error("observation of \"{device}\" at {time_ms} ms has the time of its latest but another reading")]
+    Conflict { device: String, time_ms: i64 },
+    #[error("observation of \"{device}\" at {time_ms} ms is later than now plus the allowed clock skew ({limit_ms} ms)")]
+    Future { device: String, time_ms: i64, limit_ms: i64 },
+    #[error("message on the topic of \"{topic_device}\" says it is from \"{payload_device}\"")]
+    TopicMismatch { topic_device: String, payload_device: String },
+    #[error("{field} is longer than {limit}")]
+    FieldTooLong { field: &'static str, limit: String },
+    #[error("{0}")]
+    BadSnapshotUrl(String),
 }
 
 impl Reject {
@@ -42,16 +103,47 @@ impl Reject {
             Reject::WrongReading { .. } => "wrong_reading",
             Reject::OutOfOrder { .. } => "out_of_order",
             Reject::Duplicate { .. } => "duplicate",
+            Reject::Conflict { .. } => "conflicting_duplicate",
+            Reject::Future { .. } => "future",
+            Reject::TopicMismatch { .. } => "topic_mismatch",
+            Reject::FieldTooLong { .. } => "field_too_long",
+            Reject::BadSnapshotUrl(_) => "bad_snapshot_url",
         }
     }
 }
 
+/// An RFC 3339 instant, or a SensorThings interval `start/end` (both
+/// RFC 3339, start not after end), whose end is taken.
 pub fn parse_time(text: &str) -> Result<i64, Reject> {
-    // SensorThings allows an interval "start/end" for phenomenonTime: take its end.
-    let instant = text.rsplit('/').next().unwrap_or(text);
-    chrono::DateTime::parse_from_rfc3339(instant)
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| Reject::BadTime(text.chars().take(64).collect()))
+    let bad = || Reject::BadTime(text.chars().take(64).collect());
+    if text.len() > MAX_TIME_BYTES {
+        return Err(bad());
+    }
+    let instant = |t: &str| chrono::DateTime::parse_from_rfc3339(t).map(|t| t.timestamp_millis()).map_err(|_| bad());
+    match text.split_once('/') {
+        None => instant(text),
+        Some((start, end)) => {
+            let (start, end) = (instant(start)?, instant(end)?);
+            if start > end { Err(bad()) } else { Ok(end) }
+        }
+    }
+}
+
+fn bounded_text(field: &'static str, text: Option<String>) -> Result<Option<String>, Reject> {
+    match text {
+        Some(t) if t.chars().count() > MAX_TEXT_CHARS => Err(Reject::FieldTooLong {
+            field,
+            limit: format!("{MAX_TEXT_CHARS} characters"),
+        }),
+        other => Ok(other),
+    }
+}
+
+fn checked_snapshot_url(url: Option<String>) -> Result<Option<String>, Reject> {
+    match url {
+        Some(u) => snapshot_file(&u).map(|_| Some(u.clone())).map_err(Reject::BadSnapshotUrl),
+        None => Ok(None),
+    }
 }
 
 fn check_size(bytes: &[u8]) -> Result<(), Reject> {
@@ -80,9 +172,19 @@ struct Compact {
     value: Option<f64>,
 }
 
-pub fn parse_compact(bytes: &[u8], registry: &Registry) -> Result<Observation, Reject> {
+/// A compact message published on `topic` (see [`compact_topic`]): the
+/// device it names must be the topic's.
+pub fn parse_compact(topic: &str, bytes: &[u8], registry: &Registry) -> Result<Observation, Reject> {
     check_size(bytes)?;
+    let topic_device = device_of_compact_topic(topic)
+        .ok_or_else(|| Reject::Malformed(format!("not a compact observations topic: {}", topic.chars().take(128).collect::<String>())))?;
     let m: Compact = serde_json::from_slice(bytes).map_err(|e| Reject::Malformed(e.to_string()))?;
+    if m.device != topic_device {
+        return Err(Reject::TopicMismatch {
+            topic_device: topic_device.chars().take(64).collect(),
+            payload_device: m.device.chars().take(64).collect(),
+        });
+    }
     let device = registry.get(&m.device).ok_or_else(|| Reject::UnknownDevice(m.device.chars().take(64).collect()))?;
     let time_ms = parse_time(&m.time)?;
     let wrong = |why: &str| Reject::WrongReading {
@@ -96,7 +198,7 @@ pub fn parse_compact(bytes: &[u8], registry: &Registry) -> Result<Observation, R
         },
         DeviceKind::Camera { .. } => Reading::Camera {
             online: m.online.ok_or_else(|| wrong("a camera reading needs online"))?,
-            snapshot_url: m.snapshot_url,
+            snapshot_url: checked_snapshot_url(m.snapshot_url)?,
         },
         DeviceKind::StreetLight => {
             let on = m.on.ok_or_else(|| wrong("a street light reading needs on"))?;
@@ -104,7 +206,11 @@ pub fn parse_compact(bytes: &[u8], registry: &Registry) -> Result<Observation, R
             if !(0.0..=1.0).contains(&dim) {
                 return Err(wrong("dim must be between 0 and 1"));
             }
-            Reading::Light { on, dim, fault: m.fault }
+            Reading::Light {
+                on,
+                dim,
+                fault: bounded_text("fault", m.fault)?,
+            }
         }
         DeviceKind::Sensor { .. } => Reading::Value {
             value: finite(m.value.ok_or_else(|| wrong("a sensor reading needs value"))?, &wrong)?,
@@ -174,7 +280,7 @@ pub fn parse_sensorthings(topic: &str, bytes: &[u8], registry: &Registry) -> Res
         },
         (DeviceKind::Camera { .. }, serde_json::Value::Object(map)) => Reading::Camera {
             online: map.get("online").and_then(|v| v.as_bool()).ok_or_else(|| wrong("result.online must be true or false"))?,
-            snapshot_url: map.get("snapshot_url").and_then(|v| v.as_str()).map(str::to_owned),
+            snapshot_url: checked_snapshot_url(map.get("snapshot_url").and_then(|v| v.as_str()).map(str::to_owned))?,
         },
         (DeviceKind::StreetLight, serde_json::Value::Bool(on)) => Reading::Light {
             on: *on,
@@ -190,7 +296,7 @@ pub fn parse_sensorthings(topic: &str, bytes: &[u8], registry: &Registry) -> Res
             Reading::Light {
                 on,
                 dim,
-                fault: map.get("fault").and_then(|v| v.as_str()).map(str::to_owned),
+                fault: bounded_text("result.fault", map.get("fault").and_then(|v| v.as_str()).map(str::to_owned))?,
             }
         }
         _ => return Err(wrong("result has the wrong shape for this device")),

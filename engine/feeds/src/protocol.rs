@@ -6,7 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Observation, Role};
-use crate::state::Snapshot;
+use crate::state::{HistoryCursor, Snapshot};
+
+/// Most observations in one history reply; the rest comes page by page.
+pub const MAX_HISTORY_PAGE: usize = 2000;
 
 /// A message from the gateway to a viewer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,8 +28,13 @@ pub enum ServerMessage {
     Observation { observation: Observation },
     /// The gateway's link to the broker went down or came back.
     Status { broker_connected: bool },
-    /// The reply to [`ClientRequest::History`], oldest first.
-    History { observations: Vec<Observation> },
+    /// The reply to [`ClientRequest::History`], oldest first, at most
+    /// [`MAX_HISTORY_PAGE`] observations; `next` asks for the following page.
+    History {
+        observations: Vec<Observation>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<HistoryCursor>,
+    },
     /// A request the gateway could not serve.
     Error { message: String },
 }
@@ -41,7 +49,13 @@ fn is_zero(n: &u64) -> bool {
 pub enum ClientRequest {
     /// The history of every device the role may see, between two times
     /// (milliseconds since 1970, inclusive), so that the timeline can scrub back.
-    History { from_ms: i64, to_ms: i64 },
+    /// Pages after the first carry the previous reply's `next`.
+    History {
+        from_ms: i64,
+        to_ms: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<HistoryCursor>,
+    },
 }
 
 /// Largest request a gateway reads from a viewer.

@@ -28,6 +28,22 @@ impl Registry {
             if !(lon.is_finite() && lat.is_finite() && h.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0) {
                 return Err(format!("{at}: position {:?} is not a WGS 84 longitude, latitude, height", d.position));
             }
+            let texts = [("names.vi", &d.names.vi), ("names.en", &d.names.en), ("owner", &d.owner)];
+            if let Some((field, _)) = texts.iter().find(|(_, t)| t.chars().count() > crate::parse::MAX_TEXT_CHARS) {
+                return Err(format!("{at}: {field} is longer than {} characters", crate::parse::MAX_TEXT_CHARS));
+            }
+            match &d.kind {
+                DeviceKind::Camera { snapshot_url: Some(url), .. } => {
+                    crate::parse::snapshot_file(url).map_err(|e| format!("{at}: {e}"))?;
+                }
+                DeviceKind::WaterGauge { river: text, .. } | DeviceKind::Sensor { quantity: text, .. } if text.chars().count() > crate::parse::MAX_TEXT_CHARS => {
+                    return Err(format!("{at}: a text field is longer than {} characters", crate::parse::MAX_TEXT_CHARS));
+                }
+                _ => {}
+            }
+            if d.datastreams.iter().any(|s| s.is_empty() || s.len() > 128) {
+                return Err(format!("{at}: datastream ids are 1–128 characters"));
+            }
             if d.visible_to.is_empty() {
                 return Err(format!("{at}: visible_to names no role"));
             }

@@ -17,6 +17,20 @@ pub struct FeedState {
     history_len: usize,
     rejects: BTreeMap<&'static str, u64>,
     accepted: u64,
+    max_future_skew_ms: i64,
+    /// Snapshot files named by the readings kept in history: file → camera → readings naming it.
+    snapshot_refs: HashMap<String, HashMap<String, u32>>,
+}
+
+/// How far ahead of the receiver's clock a reading may be by default: device
+/// clocks drift, but a reading from the future would freeze the device.
+pub const DEFAULT_MAX_FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// Where a page of history ended: the next page starts after this observation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryCursor {
+    pub time_ms: i64,
+    pub device: String,
 }
 
 /// Everything a role may see at one moment: the first message to a viewer.
@@ -35,23 +49,50 @@ impl FeedState {
             history_len: history_len.max(1),
             rejects: BTreeMap::new(),
             accepted: 0,
+            max_future_skew_ms: DEFAULT_MAX_FUTURE_SKEW_MS,
+            snapshot_refs: HashMap::new(),
         }
+    }
+
+    /// Readings later than `now + skew` are rejected as `future`.
+    pub fn with_max_future_skew_ms(mut self, skew_ms: i64) -> FeedState {
+        self.max_future_skew_ms = skew_ms.max(0);
+        self
     }
 
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
 
-    /// Applies an observation; a device's state never goes back in time.
-    pub fn apply(&mut self, o: Observation) -> Result<(), Reject> {
+    /// Applies an observation received at `now_ms` (milliseconds since
+    /// 1970); a device's state never goes back in time, and a reading later
+    /// than `now_ms` plus the allowed skew is refused (it would freeze the
+    /// device: every real reading after it would be out of order).
+    pub fn apply(&mut self, o: Observation, now_ms: i64) -> Result<(), Reject> {
         if self.registry.get(&o.device).is_none() {
             return Err(Reject::UnknownDevice(o.device));
         }
+        let limit_ms = now_ms.saturating_add(self.max_future_skew_ms);
+        if o.time_ms > limit_ms {
+            return Err(Reject::Future {
+                device: o.device,
+                time_ms: o.time_ms,
+                limit_ms,
+            });
+        }
         if let Some(latest) = self.latest.get(&o.device) {
             if o.time_ms == latest.time_ms {
-                return Err(Reject::Duplicate {
-                    device: o.device,
-                    time_ms: o.time_ms,
+                // A redelivered message is harmless; another reading at the same time is a conflict.
+                return Err(if o.reading == latest.reading {
+                    Reject::Duplicate {
+                        device: o.device,
+                        time_ms: o.time_ms,
+                    }
+                } else {
+                    Reject::Conflict {
+                        device: o.device,
+                        time_ms: o.time_ms,
+                    }
                 });
             }
             if o.time_ms < latest.time_ms {
@@ -63,10 +104,15 @@ impl FeedState {
             }
         }
         let history = self.history.entry(o.device.clone()).or_default();
-        if history.len() == self.history_len {
-            history.pop_front();
+        if history.len() == self.history_len
+            && let Some(evicted) = history.pop_front()
+        {
+            forget_snapshot(&mut self.snapshot_refs, &evicted);
         }
         history.push_back(o.clone());
+        if let Some(file) = o.reading.snapshot_url().and_then(|u| crate::parse::snapshot_file(u).ok()) {
+            *self.snapshot_refs.entry(file.to_owned()).or_default().entry(o.device.clone()).or_insert(0) += 1;
+        }
         self.latest.insert(o.device.clone(), o);
         self.accepted += 1;
         Ok(())
@@ -94,10 +140,45 @@ impl FeedState {
 
     /// Observations of a device between two times (inclusive), oldest first.
     pub fn history(&self, device: &str, from_ms: i64, to_ms: i64) -> Vec<Observation> {
-        self.history
-            .get(device)
-            .map(|h| h.iter().filter(|o| o.time_ms >= from_ms && o.time_ms <= to_ms).cloned().collect())
-            .unwrap_or_default()
+        self.history_page(&[device], from_ms, to_ms, None, usize::MAX).0
+    }
+
+    /// One page of the history of `devices` between two times (inclusive),
+    /// ordered by time then device, starting after `after`, at most `limit`
+    /// observations; the cursor of the next page when there is more.
+    pub fn history_page(&self, devices: &[&str], from_ms: i64, to_ms: i64, after: Option<&HistoryCursor>, limit: usize) -> (Vec<Observation>, Option<HistoryCursor>) {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let key = |o: &Observation| (o.time_ms, o.device.clone());
+        let start = |h: &VecDeque<Observation>| match after {
+            // Times of one device are unique, so (time, device) orders every observation.
+            Some(c) => h.partition_point(|o| (o.time_ms, o.device.as_str()) <= (c.time_ms, c.device.as_str()) || o.time_ms < from_ms),
+            None => h.partition_point(|o| o.time_ms < from_ms),
+        };
+        let queues: Vec<&VecDeque<Observation>> = devices.iter().filter_map(|d| self.history.get(*d)).collect();
+        let mut heap = BinaryHeap::new();
+        for (q, h) in queues.iter().enumerate() {
+            let i = start(h);
+            if let Some(o) = h.get(i).filter(|o| o.time_ms <= to_ms) {
+                heap.push(Reverse((key(o), q, i)));
+            }
+        }
+        let limit = limit.max(1);
+        let mut page: Vec<Observation> = Vec::new();
+        while let Some(Reverse((_, q, i))) = heap.pop() {
+            if let Some(last) = page.last().filter(|_| page.len() == limit) {
+                let next = HistoryCursor {
+                    time_ms: last.time_ms,
+                    device: last.device.clone(),
+                };
+                return (page, Some(next));
+            }
+            page.push(queues[q][i].clone());
+            if let Some(o) = queues[q].get(i + 1).filter(|o| o.time_ms <= to_ms) {
+                heap.push(Reverse((key(o), q, i + 1)));
+            }
+        }
+        (page, None)
     }
 
     /// A device that has not reported within twice its expected period.
@@ -113,6 +194,21 @@ impl FeedState {
             Reading::WaterLevel { level_m } => Some(alarm_level(alarm_levels_m, level_m)),
             _ => None,
         }
+    }
+
+    /// Whether `role` may fetch snapshot `file`: some camera visible to the
+    /// role names it (in the device list, or in a reading still in history).
+    /// Tourists never may.
+    pub fn snapshot_visible_to(&self, file: &str, role: Role) -> bool {
+        if role == Role::Tourist {
+            return false;
+        }
+        let visible = |id: &str| self.registry.get(id).is_some_and(|d| d.visible_to(role));
+        let listed = self.registry.devices().iter().any(|d| {
+            d.visible_to(role)
+                && matches!(&d.kind, crate::model::DeviceKind::Camera { snapshot_url: Some(u), .. } if crate::parse::snapshot_file(u) == Ok(file))
+        });
+        listed || self.snapshot_refs.get(file).is_some_and(|cameras| cameras.keys().any(|c| visible(c)))
     }
 
     /// What `role` may see now.
@@ -131,5 +227,20 @@ impl FeedState {
     pub fn delta_for(&self, o: &Observation, role: Role) -> Option<Observation> {
         let d = self.registry.get(&o.device)?;
         d.visible_to(role).then(|| o.view_for(role))
+    }
+}
+
+fn forget_snapshot(refs: &mut HashMap<String, HashMap<String, u32>>, o: &Observation) {
+    let Some(file) = o.reading.snapshot_url().and_then(|u| crate::parse::snapshot_file(u).ok()) else { return };
+    if let Some(cameras) = refs.get_mut(file) {
+        if let Some(count) = cameras.get_mut(&o.device) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                cameras.remove(&o.device);
+            }
+        }
+        if cameras.is_empty() {
+            refs.remove(file);
+        }
     }
 }

@@ -19,6 +19,9 @@ const DEVICES: &str = r#"[
    "position": [107.194, 16.746, 8.0], "owner": "Đô thị", "visible_to": ["operator", "planner"], "expected_period_s": 300}
 ]"#;
 
+/// The receiver's clock in these tests: 2021-01-01T00:00:00Z.
+const NOW: i64 = 1_609_459_200_000;
+
 fn state() -> FeedState {
     FeedState::new(Registry::from_json(DEVICES).unwrap(), 4)
 }
@@ -26,21 +29,25 @@ fn state() -> FeedState {
 #[test]
 fn compact_messages_of_each_kind() {
     let r = Registry::from_json(DEVICES).unwrap();
-    let o = parse_compact(br#"{"device":"thach-han","time":"2020-10-18T01:30:00+07:00","level_m":7.40}"#, &r).unwrap();
+    let o = parse_compact(&compact_topic("thach-han"), br#"{"device":"thach-han","time":"2020-10-18T01:30:00+07:00","level_m":7.40}"#, &r).unwrap();
     assert_eq!(o.reading, Reading::WaterLevel { level_m: 7.40 });
     assert_eq!(o.time_ms, parse_time("2020-10-17T18:30:00Z").unwrap());
-    let l = parse_compact(br#"{"device":"light-1","time":"2020-10-18T01:30:00Z","on":true,"dim":0.6}"#, &r).unwrap();
+    let l = parse_compact(&compact_topic("light-1"), br#"{"device":"light-1","time":"2020-10-18T01:30:00Z","on":true,"dim":0.6}"#, &r).unwrap();
     assert_eq!(l.reading, Reading::Light { on: true, dim: 0.6, fault: None });
-    let c = parse_compact(br#"{"device":"cam-citadel-gate","time":"2020-10-18T01:30:00Z","online":false}"#, &r).unwrap();
+    let c = parse_compact(&compact_topic("cam-citadel-gate"), br#"{"device":"cam-citadel-gate","time":"2020-10-18T01:30:00Z","online":false}"#, &r).unwrap();
     assert_eq!(c.reading, Reading::Camera { online: false, snapshot_url: None });
 }
 
 #[test]
 fn bad_messages_are_rejected_by_kind() {
     let r = Registry::from_json(DEVICES).unwrap();
-    let kind = |bytes: &[u8]| parse_compact(bytes, &r).unwrap_err().kind();
+    // Each message on its own device's topic (thach-han's when it names none).
+    let kind = |bytes: &[u8]| {
+        let named = serde_json::from_slice::<serde_json::Value>(bytes).ok().and_then(|v| v["device"].as_str().map(str::to_owned));
+        parse_compact(&compact_topic(named.as_deref().unwrap_or("thach-han")), bytes, &r).unwrap_err().kind()
+    };
     assert_eq!(kind(b"{not json"), "malformed");
-    assert_eq!(kind(br#"{"device":"nope","time":"2020-10-18T01:30:00Z","level_m":1}"#), "unknown_device");
+    assert_eq!(parse_compact(&compact_topic("nope"), br#"{"device":"nope","time":"2020-10-18T01:30:00Z","level_m":1}"#, &r).unwrap_err().kind(), "unknown_device");
     assert_eq!(kind(br#"{"device":"thach-han","time":"yesterday","level_m":1}"#), "bad_time");
     assert_eq!(kind(br#"{"device":"thach-han","time":"2020-10-18T01:30:00Z","on":true}"#), "wrong_reading");
     assert_eq!(kind(br#"{"device":"light-1","time":"2020-10-18T01:30:00Z","on":true,"dim":7}"#), "wrong_reading");
@@ -64,11 +71,11 @@ fn sensorthings_observations() {
     assert_eq!(o.time_ms, parse_time("2020-10-18T00:00:00Z").unwrap());
     let c = parse_sensorthings(
         "v1.1/Datastreams('cam-1')/Observations",
-        br#"{"phenomenonTime":"2020-10-18T00:00:00Z","result":{"online":true,"snapshot_url":"/s/1.jpg"}}"#,
+        br#"{"phenomenonTime":"2020-10-18T00:00:00Z","result":{"online":true,"snapshot_url":"/snapshots/1.jpg"}}"#,
         &r,
     )
     .unwrap();
-    assert_eq!(c.reading, Reading::Camera { online: true, snapshot_url: Some("/s/1.jpg".into()) });
+    assert_eq!(c.reading, Reading::Camera { online: true, snapshot_url: Some("/snapshots/1.jpg".into()) });
     let e = parse_sensorthings("v1.1/Datastreams(99)/Observations", br#"{"phenomenonTime":"2020-10-18T00:00:00Z","result":1}"#, &r);
     assert_eq!(e.unwrap_err().kind(), "unknown_datastream");
     let e = parse_sensorthings("v1.1/Datastreams(17)/Observations", br#"{"phenomenonTime":"2020-10-18T00:00:00Z","result":"high"}"#, &r);
@@ -83,14 +90,15 @@ fn state_never_goes_back_in_time_and_history_is_bounded() {
         time_ms: ms,
         reading: Reading::WaterLevel { level_m: level },
     };
-    s.apply(at(1000, 2.0)).unwrap();
-    s.apply(at(2000, 4.6)).unwrap();
-    assert_eq!(s.apply(at(1500, 9.0)).unwrap_err().kind(), "out_of_order");
-    assert_eq!(s.apply(at(2000, 9.0)).unwrap_err().kind(), "duplicate");
+    s.apply(at(1000, 2.0), NOW).unwrap();
+    s.apply(at(2000, 4.6), NOW).unwrap();
+    assert_eq!(s.apply(at(1500, 9.0), NOW).unwrap_err().kind(), "out_of_order");
+    assert_eq!(s.apply(at(2000, 9.0), NOW).unwrap_err().kind(), "conflicting_duplicate");
+    assert_eq!(s.apply(at(2000, 4.6), NOW).unwrap_err().kind(), "duplicate", "a redelivery");
     assert_eq!(s.latest("thach-han").unwrap().reading, Reading::WaterLevel { level_m: 4.6 });
     assert_eq!(s.alarm("thach-han"), Some(2), "4.6 m is above Báo động II (4.5 m)");
     for t in 3..10 {
-        s.apply(at(t * 1000, 5.0)).unwrap();
+        s.apply(at(t * 1000, 5.0), NOW).unwrap();
     }
     assert_eq!(s.history("thach-han", 0, i64::MAX).len(), 4, "bounded");
     assert_eq!(s.history("thach-han", 8000, 9000).len(), 2);
@@ -110,7 +118,7 @@ fn tourists_never_see_camera_addresses_or_operator_devices() {
             snapshot_url: Some("/snapshots/gate-1.jpg".into()),
         },
     };
-    s.apply(cam.clone()).unwrap();
+    s.apply(cam.clone(), NOW).unwrap();
     let tourist = serde_json::to_string(&s.snapshot_for(Role::Tourist)).unwrap();
     assert!(!tourist.contains("snapshot") && !tourist.contains("cam-pump-station") && !tourist.contains("light-1"), "{tourist}");
     assert!(tourist.contains("cam-citadel-gate") && tourist.contains("thach-han"));
@@ -149,14 +157,15 @@ fn the_october_2020_scenario_replays_cleanly() {
     let mut peak = (0.0f64, 0i64);
     let mut count = 0;
     for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
-        let o = parse_compact(line.as_bytes(), &registry).unwrap();
+        let device: serde_json::Value = serde_json::from_str(line).unwrap();
+        let o = parse_compact(&compact_topic(device["device"].as_str().unwrap()), line.as_bytes(), &registry).unwrap();
         if o.device == "gauge-thach-han"
             && let Reading::WaterLevel { level_m } = o.reading
             && level_m > peak.0
         {
             peak = (level_m, o.time_ms);
         }
-        state.apply(o).unwrap();
+        state.apply(o, NOW).unwrap();
         count += 1;
     }
     assert!(count > 5000);
@@ -176,7 +185,7 @@ fn gauge_obs(time_ms: i64, level_m: f64) -> Observation {
 
 fn operator_client() -> FeedClient {
     let mut s = state();
-    s.apply(gauge_obs(1_000, 2.0)).unwrap();
+    s.apply(gauge_obs(1_000, 2.0), NOW).unwrap();
     let message = ServerMessage::Snapshot {
         role: Role::Operator,
         snapshot: s.snapshot_for(Role::Operator),
@@ -202,7 +211,7 @@ fn client_takes_the_snapshot_then_deltas_in_time_order() {
     assert_eq!(client.alarm_at(gauge, 2_000), Some(2));
     assert_eq!(client.alarm_at(gauge, 1_500), Some(0), "the timeline shows the past as it was");
     // History arriving late fills the past without changing the present or raising alarms.
-    client.apply(ServerMessage::History { observations: vec![gauge_obs(500, 6.5), gauge_obs(1_000, 2.0)] });
+    client.apply(ServerMessage::History { observations: vec![gauge_obs(500, 6.5), gauge_obs(1_000, 2.0)], next: None });
     assert_eq!(client.latest(gauge).unwrap().time_ms, 2_000);
     assert!(client.take_changed().is_empty());
     assert_eq!(client.history(gauge).count(), 3);
@@ -290,7 +299,7 @@ fn reach_surface_interpolates_between_gauges() {
 fn requests_are_parsed_with_limits() {
     assert_eq!(
         parse_request(r#"{"type":"history","from_ms":0,"to_ms":5}"#).unwrap(),
-        ClientRequest::History { from_ms: 0, to_ms: 5 }
+        ClientRequest::History { from_ms: 0, to_ms: 5, after: None }
     );
     assert!(parse_request("{}").unwrap_err().contains("bad request"));
     assert!(parse_request(&"x".repeat(5000)).unwrap_err().contains("larger"));
@@ -309,7 +318,151 @@ fn a_viewer_connecting_mid_flood_lists_the_alarms_of_the_history_and_keeps_ackno
     client.acknowledge(live);
     client.apply(ServerMessage::History {
         observations: vec![gauge_obs(100, 1.0), gauge_obs(200, 3.1), gauge_obs(300, 6.5), gauge_obs(400, 2.0), gauge_obs(1_000, 2.0)],
+        next: None,
     });
     let listed: Vec<(i64, bool)> = client.alarms().map(|a| (a.time_ms, a.acknowledged)).collect();
     assert_eq!(listed, vec![(5_000, true), (300, false), (200, false)]);
+}
+
+fn gauge_at(ms: i64, level_m: f64) -> Observation {
+    Observation {
+        device: "thach-han".into(),
+        time_ms: ms,
+        reading: Reading::WaterLevel { level_m },
+    }
+}
+
+/// A year-9999 reading used to freeze a device: every real reading after it
+/// was out of order, and the device never went stale.
+#[test]
+fn a_future_dated_reading_is_rejected_and_does_not_freeze_the_device() {
+    let mut s = state();
+    let year_9999 = parse_time("9999-12-31T23:59:59Z").unwrap();
+    assert_eq!(s.apply(gauge_at(year_9999, 9.9), NOW).unwrap_err().kind(), "future");
+    // Within the allowed skew (5 minutes by default) a reading is accepted; beyond it, not.
+    assert!(s.apply(gauge_at(NOW + 4 * 60_000, 1.0), NOW).is_ok());
+    assert_eq!(s.apply(gauge_at(NOW + 6 * 60_000, 1.0), NOW).unwrap_err().kind(), "future");
+    assert!(s.apply(gauge_at(NOW + 5 * 60_000, 1.5), NOW + 60_000).is_ok(), "the real readings go on");
+    let mut strict = state().with_max_future_skew_ms(0);
+    assert_eq!(strict.apply(gauge_at(NOW + 1, 1.0), NOW).unwrap_err().kind(), "future");
+}
+
+#[test]
+fn times_with_junk_around_them_are_rejected() {
+    assert_eq!(parse_time("junk/2020-10-18T00:00:00Z").unwrap_err().kind(), "bad_time");
+    assert_eq!(parse_time("2020-10-18T00:00:00Z/junk").unwrap_err().kind(), "bad_time");
+    assert_eq!(parse_time("2020-10-19T00:00:00Z/2020-10-18T00:00:00Z").unwrap_err().kind(), "bad_time", "an interval ending before it starts");
+    assert_eq!(parse_time("a/b/2020-10-18T00:00:00Z").unwrap_err().kind(), "bad_time");
+    assert_eq!(parse_time(&"9".repeat(10_000)).unwrap_err().kind(), "bad_time");
+    // 2020-10-18T00:00:00Z is 1,602,979,200 s after the epoch.
+    assert_eq!(parse_time("2020-10-17T00:00:00Z/2020-10-18T00:00:00Z").unwrap(), 1_602_979_200_000);
+    assert_eq!(parse_time("2020-10-18T07:00:00+07:00").unwrap(), 1_602_979_200_000);
+}
+
+#[test]
+fn snapshot_addresses_must_be_the_gateways_own_paths() {
+    let r = Registry::from_json(DEVICES).unwrap();
+    let camera = |url: &str| {
+        let message = format!(r#"{{"device":"cam-citadel-gate","time":"2020-10-18T01:30:00Z","online":true,"snapshot_url":"{url}"}}"#);
+        parse_compact(&compact_topic("cam-citadel-gate"), message.as_bytes(), &r).map(|o| o.reading)
+    };
+    for forged in ["@evil:80/x.jpg", "http://evil.example/x.jpg", "//evil.example/x.jpg", "/snapshots/../etc/x.jpg", "/snapshots/.hidden.jpg", "/snapshots/a.jpg?x=1", "/snapshots/a/b.jpg", "/snapshots/notes.txt", "/snapshots/", "/other/a.jpg"] {
+        assert_eq!(camera(forged).unwrap_err().kind(), "bad_snapshot_url", "{forged}");
+    }
+    assert_eq!(camera(&format!("/snapshots/{}.jpg", "a".repeat(200))).unwrap_err().kind(), "bad_snapshot_url");
+    assert_eq!(camera("/snapshots/gate-1.JPG").unwrap(), Reading::Camera { online: true, snapshot_url: Some("/snapshots/gate-1.JPG".into()) });
+    assert_eq!(snapshot_file("/snapshots/human.jpg"), Ok("human.jpg"));
+    let st = parse_sensorthings("v1.1/Datastreams('cam-1')/Observations", br#"{"phenomenonTime":"2020-10-18T00:00:00Z","result":{"online":true,"snapshot_url":"@evil:80/x"}}"#, &r);
+    assert_eq!(st.unwrap_err().kind(), "bad_snapshot_url");
+    let bad_device = DEVICES.replace("/snapshots/gate.jpg", "http://evil.example/gate.jpg");
+    assert!(Registry::from_json(&bad_device).unwrap_err().contains("snapshot address"));
+}
+
+#[test]
+fn a_device_cannot_publish_on_another_devices_topic() {
+    let r = Registry::from_json(DEVICES).unwrap();
+    let as_light = br#"{"device":"light-1","time":"2020-10-18T01:30:00Z","on":false}"#;
+    assert_eq!(parse_compact(&compact_topic("thach-han"), as_light, &r).unwrap_err().kind(), "topic_mismatch");
+    assert_eq!(parse_compact("sontinh/v1/observations", as_light, &r).unwrap_err().kind(), "malformed", "the old shared topic");
+    assert_eq!(device_of_compact_topic("sontinh/v1/devices/light-1/observations"), Some("light-1"));
+    assert_eq!(device_of_compact_topic("sontinh/v1/devices/a/b/observations"), None);
+    assert_eq!(compact_topic("light-1"), "sontinh/v1/devices/light-1/observations");
+}
+
+#[test]
+fn every_string_field_is_bounded() {
+    let r = Registry::from_json(DEVICES).unwrap();
+    let long_fault = format!(r#"{{"device":"light-1","time":"2020-10-18T01:30:00Z","on":true,"fault":"{}"}}"#, "x".repeat(MAX_TEXT_CHARS + 1));
+    assert_eq!(parse_compact(&compact_topic("light-1"), long_fault.as_bytes(), &r).unwrap_err().kind(), "field_too_long");
+    let fine_fault = format!(r#"{{"device":"light-1","time":"2020-10-18T01:30:00Z","on":true,"fault":"{}"}}"#, "đ".repeat(MAX_TEXT_CHARS));
+    assert!(parse_compact(&compact_topic("light-1"), fine_fault.as_bytes(), &r).is_ok(), "the limit counts characters, not bytes");
+    let long_name = DEVICES.replace("Light 1", &"L".repeat(MAX_TEXT_CHARS + 1));
+    assert!(Registry::from_json(&long_name).unwrap_err().contains("names.en"));
+}
+
+/// Pages of at most `limit` observations, followed by their cursors, give
+/// every observation in the span exactly once, ordered by time then device.
+#[test]
+fn history_pages_cover_the_span_once_in_order() {
+    let mut s = FeedState::new(Registry::from_json(DEVICES).unwrap(), 1000);
+    let mut expected = Vec::new();
+    for t in 0..50i64 {
+        let gauge = gauge_at(1_000 + t * 10, t as f64);
+        let light = Observation {
+            device: "light-1".into(),
+            // Every other light reading shares its time with a gauge reading.
+            time_ms: 1_000 + t * 10 + (t % 2) * 5,
+            reading: Reading::Light { on: true, dim: 1.0, fault: None },
+        };
+        for o in [gauge, light] {
+            s.apply(o.clone(), NOW).unwrap();
+            if (1_100..=1_400).contains(&o.time_ms) {
+                expected.push((o.time_ms, o.device.clone()));
+            }
+        }
+    }
+    expected.sort();
+    let devices = ["thach-han", "light-1", "cam-pump-station"];
+    let mut got = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let (page, next) = s.history_page(&devices, 1_100, 1_400, after.as_ref(), 7);
+        assert!(page.len() <= 7);
+        got.extend(page.iter().map(|o| (o.time_ms, o.device.clone())));
+        pages += 1;
+        match next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(got, expected);
+    assert_eq!(pages, expected.len().div_ceil(7));
+}
+
+/// A planner could fetch an operator-only camera's snapshot: files are
+/// authorised by the cameras that name them.
+#[test]
+fn snapshots_are_visible_only_to_the_roles_of_their_cameras() {
+    let mut s = FeedState::new(Registry::from_json(DEVICES).unwrap(), 2);
+    let camera = |device: &str, ms: i64, file: &str| Observation {
+        device: device.into(),
+        time_ms: ms,
+        reading: Reading::Camera {
+            online: true,
+            snapshot_url: Some(format!("/snapshots/{file}")),
+        },
+    };
+    s.apply(camera("cam-pump-station", 1, "pump.jpg"), NOW).unwrap();
+    assert!(s.snapshot_visible_to("pump.jpg", Role::Operator));
+    assert!(!s.snapshot_visible_to("pump.jpg", Role::Planner), "the pump camera is the operators' only");
+    assert!(!s.snapshot_visible_to("pump.jpg", Role::Tourist));
+    assert!(s.snapshot_visible_to("gate.jpg", Role::Operator), "named in the device list");
+    assert!(!s.snapshot_visible_to("gate.jpg", Role::Tourist));
+    assert!(!s.snapshot_visible_to("unknown.jpg", Role::Operator), "no camera names it");
+    // Once the readings naming a file leave the bounded history, it is no longer served.
+    s.apply(camera("cam-pump-station", 2, "pump-2.jpg"), NOW).unwrap();
+    s.apply(camera("cam-pump-station", 3, "pump-3.jpg"), NOW).unwrap();
+    assert!(!s.snapshot_visible_to("pump.jpg", Role::Operator));
+    assert!(s.snapshot_visible_to("pump-3.jpg", Role::Operator));
 }
