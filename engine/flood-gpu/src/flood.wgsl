@@ -1,9 +1,10 @@
 // The local-inertial flood solver (Bates et al. 2010; θ-scheme of de Almeida
 // et al. 2012), one kernel per stage, matching sontinh-flood's CPU solver:
 // new x- and y-face discharges from the old state, an outflow limiter that
-// keeps depths non-negative, then continuity with sources. Each edge is
-// closed (0), free outflow (1, value = energy slope) or a stage (2, value =
-// water level this step); river inflows through edge faces override them.
+// keeps depths non-negative, the volume through the edges (measured, for the
+// volume balance), then continuity with sources. Each edge is closed (0),
+// free outflow (1, value = energy slope) or a stage (2, value = water level
+// this step); river inflows through edge faces override them.
 //
 // Cell (c, r) is at r * nx + c. x-face f of row r is at r * (nx + 1) + f (west
 // of cell f); y-face row f, column c is at f * nx + c (north of row f).
@@ -48,6 +49,10 @@ struct Source {
 @group(0) @binding(10) var<storage, read> sources: array<Source>;
 @group(0) @binding(11) var<storage, read_write> max_depth: array<f32>;
 @group(0) @binding(12) var<storage, read_write> arrival: array<f32>;
+// Volume that has entered through each edge face since the start, m³ (north
+// faces, then south, west, east; negative where water left), followed by the
+// same number of Kahan compensation terms.
+@group(0) @binding(13) var<storage, read_write> edge_in: array<f32>;
 
 // Discharge through an edge face next to a cell with bed `z` and surface `eta`.
 fn edge_flux(edge: u32, z: f32, eta: f32, q0: f32, n: f32, outward_positive: bool) -> f32 {
@@ -192,6 +197,34 @@ fn apply_limit_y(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
     } else if (q < 0.0 && f < p.ny) {
         qy_new[i] = q * scale[f * p.nx + c];
     }
+}
+
+// After the limiter: each edge face's inward discharge this step, added to
+// its running volume (compensated, so that thousands of steps of f32 keep
+// their digits).
+@compute @workgroup_size(64)
+fn edge_volume(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(id, groups);
+    let faces = 2u * (p.nx + p.ny);
+    if (i >= faces) {
+        return;
+    }
+    var q: f32;
+    if (i < p.nx) {
+        // North faces: positive discharge runs south, into the area.
+        q = qy_new[i];
+    } else if (i < 2u * p.nx) {
+        q = -qy_new[p.ny * p.nx + i - p.nx];
+    } else if (i < 2u * p.nx + p.ny) {
+        // West faces: positive discharge runs east, into the area.
+        q = qx_new[(i - 2u * p.nx) * (p.nx + 1u)];
+    } else {
+        q = -qx_new[(i - 2u * p.nx - p.ny) * (p.nx + 1u) + p.nx];
+    }
+    let y = q * p.dt * p.dx - edge_in[faces + i];
+    let t = edge_in[i] + y;
+    edge_in[faces + i] = (t - edge_in[i]) - y;
+    edge_in[i] = t;
 }
 
 @compute @workgroup_size(64)

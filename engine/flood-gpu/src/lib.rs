@@ -6,18 +6,19 @@
 //! stated tolerance (see the tests). Every forcing of the CPU solver is
 //! supported: initial water, uniform rain, Manning per cell, point and edge
 //! inflows, closed, free-outflow and stage edges; maximum depth and arrival
-//! time are kept on the GPU.
+//! time are kept on the GPU, and so is the volume through the edges, so that
+//! the volume balance ([`GpuSimulation::balance`]) is measured as on the CPU.
 
 use std::borrow::Cow;
 
 use bytemuck::{Pod, Zeroable};
-use sontinh_flood::{Boundary, Edge, EdgeInflow, Friction, G, Scenario, Settings, TimeSeries};
+use sontinh_flood::{Boundary, Edge, EdgeInflow, Friction, G, Scenario, Settings, TimeSeries, VolumeBalance};
 use wgpu::util::DeviceExt;
 
 /// The solver's shaders, for validation and for other hosts (WebGPU).
 pub const SHADER: &str = include_str!("flood.wgsl");
 
-const KERNELS: [&str; 6] = ["flux_x", "flux_y", "limit", "apply_limit_x", "apply_limit_y", "continuity"];
+const KERNELS: [&str; 7] = ["flux_x", "flux_y", "limit", "apply_limit_x", "apply_limit_y", "edge_volume", "continuity"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {
@@ -78,6 +79,7 @@ pub struct GpuSimulation {
     sources: wgpu::Buffer,
     max_depth: wgpu::Buffer,
     arrival: wgpu::Buffer,
+    edge_in: wgpu::Buffer,
     readback: wgpu::Buffer,
     adapter: String,
     boundaries: [Boundary; 4],
@@ -89,6 +91,11 @@ pub struct GpuSimulation {
     settings: Settings,
     rain: Option<TimeSeries>,
     time: f64,
+    /// Volumes booked as the CPU solver books them, m³ (the flow through the
+    /// edges is measured on the GPU instead).
+    initial_volume: f64,
+    rain_volume: f64,
+    inflow_volume: f64,
 }
 
 impl std::fmt::Debug for GpuSimulation {
@@ -191,6 +198,7 @@ impl GpuSimulation {
                 entry(10, read_only),
                 entry(11, read_write),
                 entry(12, read_write),
+                entry(13, read_write),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -240,15 +248,18 @@ impl GpuSimulation {
             .map(|d| if f64::from(*d) > settings.arrival_depth { 0.0 } else { -1.0 })
             .collect();
         let arrival = storage(&device, "arrival", &arrived, true);
+        // Each edge face's volume and its compensation term.
+        let edge_faces = 2 * (nx + ny);
+        let edge_in = storage(&device, "edge_in", &vec![0.0; 2 * edge_faces], true);
         // Large enough for the biggest buffer read back (the face discharges).
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: (((nx + 1) * ny).max(nx * (ny + 1)) * 4) as u64,
+            size: (((nx + 1) * ny).max(nx * (ny + 1)).max(2 * edge_faces) * 4) as u64,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         let buffers = [
-            &params, &z_buffer, &n_buffer, &h_buffer, &qx, &qy, &qx_new, &qy_new, &scale, &edge_q, &sources, &max_depth, &arrival,
+            &params, &z_buffer, &n_buffer, &h_buffer, &qx, &qy, &qx_new, &qy_new, &scale, &edge_q, &sources, &max_depth, &arrival, &edge_in,
         ];
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
@@ -263,6 +274,8 @@ impl GpuSimulation {
             layout: &layout,
             entries: &entries,
         });
+        // The water as uploaded (f32), which is what the GPU holds.
+        let initial_volume = h.iter().map(|d| f64::from(*d)).sum::<f64>() * terrain.cell_size * terrain.cell_size;
         Ok(Self {
             adapter: format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend),
             device,
@@ -279,6 +292,7 @@ impl GpuSimulation {
             sources,
             max_depth,
             arrival,
+            edge_in,
             readback,
             boundaries: [
                 scenario.boundaries.north.clone(),
@@ -298,6 +312,9 @@ impl GpuSimulation {
             settings: settings.clone(),
             rain: scenario.rain_mm_per_hour.clone(),
             time: 0.0,
+            initial_volume,
+            rain_volume: 0.0,
+            inflow_volume: 0.0,
         })
     }
 
@@ -313,7 +330,7 @@ impl GpuSimulation {
     /// Advances by `steps` steps of `dt` seconds each, without waiting.
     pub fn advance(&mut self, dt: f64, steps: usize) {
         let (nx, ny) = (self.nx, self.ny);
-        let counts = [(nx + 1) * ny, nx * (ny + 1), nx * ny, (nx + 1) * ny, nx * (ny + 1), nx * ny];
+        let counts = [(nx + 1) * ny, nx * (ny + 1), nx * ny, (nx + 1) * ny, nx * (ny + 1), 2 * (nx + ny), nx * ny];
         for _ in 0..steps {
             let rain_depth = self
                 .rain
@@ -359,7 +376,9 @@ impl GpuSimulation {
                     })
                     .collect();
                 self.queue.write_buffer(&self.sources, 0, bytemuck::cast_slice(&sources));
+                self.inflow_volume += self.inflows.iter().map(|(_, series)| series.integral(t0, t1).max(0.0)).sum::<f64>();
             }
+            self.rain_volume += rain_depth * self.dx * self.dx * (nx * ny) as f64;
             let params = Params {
                 nx: nx as u32,
                 ny: ny as u32,
@@ -402,6 +421,23 @@ impl GpuSimulation {
             self.queue.submit([encoder.finish()]);
             self.time += dt;
         }
+    }
+
+    /// The volumes in, out and held since the start, as the CPU solver's
+    /// `Simulation::balance` reports them: the flow through the edges is
+    /// summed on the GPU face by face, so the balance's error is a measured
+    /// one (waits for the GPU).
+    pub fn balance(&self) -> Result<VolumeBalance, GpuError> {
+        let faces = 2 * (self.nx + self.ny);
+        let edge_in = self.read(&self.edge_in)?;
+        let area = self.dx * self.dx;
+        Ok(VolumeBalance {
+            initial: self.initial_volume,
+            current: self.depth()?.iter().sum::<f64>() * area,
+            rain: self.rain_volume,
+            inflow: self.inflow_volume,
+            boundary_net_in: edge_in[..faces].iter().sum(),
+        })
     }
 
     /// The water depth of every cell (waits for the GPU).
