@@ -9,7 +9,7 @@ packages=(
   mesa-vulkan-drivers libvulkan1   # lavapipe: Vulkan on the CPU for headless renders
   libx11-dev libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6   # the viewer's window (X11)
   libudev-dev libasound2-dev
-  mosquitto                        # MQTT broker for live-feed tests, on loopback
+  mosquitto mosquitto-clients      # MQTT broker (and mosquitto_passwd) for live feeds; mosquitto_pub/sub to look at it
   python3-venv                     # laspy, the independent COPC reader of the tests
 )
 missing=()
