@@ -86,7 +86,15 @@ impl LocalBroker {
             };
             let config = write_config_with(&dir, port, tls.as_ref())?;
             match spawn(&config) {
-                Ok(child) => return Ok(LocalBroker { port, tls, dir, config, child }),
+                Ok(child) => {
+                    return Ok(LocalBroker {
+                        port,
+                        tls,
+                        dir,
+                        config,
+                        child,
+                    });
+                }
                 Err(Start::PortTaken) => taken.push(port),
                 Err(Start::Failed(e)) => return Err(e),
             }
@@ -97,7 +105,10 @@ impl LocalBroker {
     /// A clean stop (SIGTERM: the broker saves its sessions), then a new broker on the same port and store.
     pub fn restart(&mut self) -> Result<(), String> {
         let pid = self.child.id().to_string();
-        let stopped = Command::new("kill").args(["-TERM", &pid]).status().map_err(|e| format!("kill -TERM {pid}: {e}"))?;
+        let stopped = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .map_err(|e| format!("kill -TERM {pid}: {e}"))?;
         if !stopped.success() {
             return Err(format!("kill -TERM {pid}: {stopped}"));
         }
@@ -228,7 +239,11 @@ fn spawn(config: &Path) -> Result<Child, Start> {
                 if log.iter().any(|l| l.contains("Address already in use")) {
                     return Err(Start::PortTaken);
                 }
-                return Err(Start::Failed(format!("mosquitto -c {} stopped ({status}):\n{}", config.display(), log.join("\n"))));
+                return Err(Start::Failed(format!(
+                    "mosquitto -c {} stopped ({status}):\n{}",
+                    config.display(),
+                    log.join("\n")
+                )));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let _ = child.kill();
@@ -252,7 +267,10 @@ fn password_path(dir: &Path, user: &str) -> PathBuf {
 /// no extra level) and fit on one line of the ACL.
 fn check_acl_topic_part(what: &str, part: &str) -> Result<(), String> {
     if part.is_empty() || part.contains(['+', '#', '/', '\0']) || part.chars().any(char::is_control) || part.trim() != part {
-        return Err(format!("{what} \"{}\" cannot be used in a broker ACL (no '+', '#', '/', control characters or edge spaces)", part.escape_debug()));
+        return Err(format!(
+            "{what} \"{}\" cannot be used in a broker ACL (no '+', '#', '/', control characters or edge spaces)",
+            part.escape_debug()
+        ));
     }
     Ok(())
 }
@@ -288,13 +306,18 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
         .open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     // An existing file keeps its mode on open: set it.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     file.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn private_dir(path: &Path) -> Result<(), String> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -303,9 +326,13 @@ fn private_dir(path: &Path) -> Result<(), String> {
 /// `dir/passwd` hashed by `mosquitto_passwd -U`, and `dir/acl`. Safe to run again.
 pub fn setup_credentials(dir: &Path, registry: &Registry) -> Result<(), String> {
     use base64::Engine;
-    let users: Vec<&str> = std::iter::once(GATEWAY_USER).chain(registry.devices().iter().map(|d| d.id.as_str())).collect();
+    let users: Vec<&str> = std::iter::once(GATEWAY_USER)
+        .chain(registry.devices().iter().map(|d| d.id.as_str()))
+        .collect();
     if registry.get(GATEWAY_USER).is_some() {
-        return Err(format!("device id \"{GATEWAY_USER}\" is the gateway's broker user; rename the device"));
+        return Err(format!(
+            "device id \"{GATEWAY_USER}\" is the gateway's broker user; rename the device"
+        ));
     }
     let acl = acl_text(registry)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -332,8 +359,15 @@ pub fn setup_credentials(dir: &Path, registry: &Registry) -> Result<(), String> 
         Ok(out) if out.status.success() => {
             std::fs::rename(&unhashed, dir.join("passwd")).map_err(|e| format!("{}: {e}", dir.join("passwd").display()))
         }
-        Ok(out) => Err(format!("mosquitto_passwd -U: {}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim())),
-        Err(e) => Err(format!("cannot run {} ({e}); install mosquitto (tools/setup-debian.sh)", tool.display())),
+        Ok(out) => Err(format!(
+            "mosquitto_passwd -U: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Err(format!(
+            "cannot run {} ({e}); install mosquitto (tools/setup-debian.sh)",
+            tool.display()
+        )),
     };
     if result.is_err() {
         let _ = std::fs::remove_file(&unhashed);
@@ -351,7 +385,10 @@ fn render_config(shipped: &str, dir: &Path, port: u16, tls: Option<&TlsListener>
     let path_text = |p: &Path| -> Result<String, String> {
         let text = p.to_str().ok_or_else(|| format!("{}: not UTF-8", p.display()))?;
         if text.chars().any(char::is_control) || text.trim() != text {
-            return Err(format!("{}: a path in a mosquitto config cannot hold control characters or edge spaces", text.escape_debug()));
+            return Err(format!(
+                "{}: a path in a mosquitto config cannot hold control characters or edge spaces",
+                text.escape_debug()
+            ));
         }
         Ok(text.to_owned())
     };
@@ -360,7 +397,10 @@ fn render_config(shipped: &str, dir: &Path, port: u16, tls: Option<&TlsListener>
     let mut seen = std::collections::HashMap::<&str, Vec<&str>>::new();
     for line in shipped.lines() {
         let trimmed = line.trim();
-        let (key, value) = trimmed.split_once(char::is_whitespace).map(|(k, v)| (k, v.trim())).unwrap_or((trimmed, ""));
+        let (key, value) = trimmed
+            .split_once(char::is_whitespace)
+            .map(|(k, v)| (k, v.trim()))
+            .unwrap_or((trimmed, ""));
         if trimmed.is_empty() || trimmed.starts_with('#') {
             out.push_str(line);
             out.push('\n');
@@ -375,7 +415,9 @@ fn render_config(shipped: &str, dir: &Path, port: u16, tls: Option<&TlsListener>
             // Logging and the user are set below for this instance.
             "log_dest" | "log_type" | "user" => {}
             "include_dir" | "per_listener_settings" | "port" | "bind_address" => {
-                return Err(bad(format!("\"{key}\" is not supported by the broker helper (one listener, global security settings)")));
+                return Err(bad(format!(
+                    "\"{key}\" is not supported by the broker helper (one listener, global security settings)"
+                )));
             }
             _ => {
                 out.push_str(line);
@@ -430,7 +472,10 @@ fn write_config_with(dir: &Path, port: u16, tls: Option<&TlsListener>) -> Result
     use std::os::unix::fs::MetadataExt;
     // Files made by this process tell whose it is.
     let passwd = dir.join("passwd");
-    let as_root = std::fs::metadata(&passwd).map_err(|e| format!("{} (run setup_credentials first): {e}", passwd.display()))?.uid() == 0;
+    let as_root = std::fs::metadata(&passwd)
+        .map_err(|e| format!("{} (run setup_credentials first): {e}", passwd.display()))?
+        .uid()
+        == 0;
     let text = render_config(SHIPPED_CONFIG, dir, port, tls, as_root)?;
     let config = dir.join("mosquitto.conf");
     write_private(&config, &text)?;
@@ -461,7 +506,11 @@ mod tests {
 
     #[test]
     fn the_shipped_config_is_kept_and_only_instance_lines_change() {
-        let tls = TlsListener { port: 9001, certfile: "/c/cert.pem".into(), keyfile: "/c/key.pem".into() };
+        let tls = TlsListener {
+            port: 9001,
+            certfile: "/c/cert.pem".into(),
+            keyfile: "/c/key.pem".into(),
+        };
         let text = render_config(SHIPPED_CONFIG, Path::new("/srv/b"), 4242, Some(&tls), false).unwrap();
         for line in [
             "listener 4242 127.0.0.1",

@@ -41,7 +41,9 @@ impl MqttAuth {
         }
         match std::env::var(PASSWORD_ENV) {
             Ok(p) if !p.is_empty() => Ok(p),
-            _ => Err(format!("mqtt: username is set but there is no password (give password_file, or set {PASSWORD_ENV})")),
+            _ => Err(format!(
+                "mqtt: username is set but there is no password (give password_file, or set {PASSWORD_ENV})"
+            )),
         }
     }
 }
@@ -89,17 +91,28 @@ pub fn parse_broker(url: &str) -> Result<(bool, String, u16), String> {
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains('@') {
-        return Err(format!("broker \"{url}\": no credentials in the URL; give them in the [mqtt] table"));
+        return Err(format!(
+            "broker \"{url}\": no credentials in the URL; give them in the [mqtt] table"
+        ));
     }
     if rest.contains('/') || rest.contains('?') {
         return Err(format!("broker \"{url}\": expected only host and port after the scheme"));
     }
     let default_port = if tls { 8883 } else { 1883 };
     let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or_else(|| format!("broker \"{url}\": unclosed [ in the host"))?;
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("broker \"{url}\": unclosed [ in the host"))?;
         match after {
             "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':').ok_or_else(|| format!("broker \"{url}\": expected :port after ]"))?)),
+            _ => (
+                host,
+                Some(
+                    after
+                        .strip_prefix(':')
+                        .ok_or_else(|| format!("broker \"{url}\": expected :port after ]"))?,
+                ),
+            ),
         }
     } else {
         match rest.rsplit_once(':') {
@@ -124,11 +137,19 @@ pub fn parse_broker(url: &str) -> Result<(bool, String, u16), String> {
 /// the CA from `ca_file`, else the system roots), with the credentials of
 /// `auth`, keep-alive 5 s, a persistent session (clean_session false) and
 /// the given largest packet sizes.
-pub fn mqtt_options(broker_url: &str, auth: &MqttAuth, client_id: &str, incoming_max: usize, outgoing_max: usize) -> Result<MqttOptions, String> {
+pub fn mqtt_options(
+    broker_url: &str,
+    auth: &MqttAuth,
+    client_id: &str,
+    incoming_max: usize,
+    outgoing_max: usize,
+) -> Result<MqttOptions, String> {
     let (tls, host, port) = parse_broker(broker_url)?;
     // rumqttc panics on these; say what is wrong instead.
     if client_id.is_empty() || client_id.starts_with(char::is_whitespace) {
-        return Err(format!("mqtt client id \"{client_id}\": must be non-empty and not start with a space"));
+        return Err(format!(
+            "mqtt client id \"{client_id}\": must be non-empty and not start with a space"
+        ));
     }
     let mut options = MqttOptions::new(client_id, host, port);
     options.set_keep_alive(Duration::from_secs(5));
@@ -146,7 +167,10 @@ pub fn mqtt_options(broker_url: &str, auth: &MqttAuth, client_id: &str, incoming
         let config = client_config(auth.ca_file.as_deref())?;
         options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(Arc::new(config))));
     } else if let Some(ca) = &auth.ca_file {
-        return Err(format!("mqtt: ca_file {} is set but broker \"{broker_url}\" is not mqtts://", ca.display()));
+        return Err(format!(
+            "mqtt: ca_file {} is set but broker \"{broker_url}\" is not mqtts://",
+            ca.display()
+        ));
     }
     Ok(options)
 }
@@ -198,8 +222,14 @@ mod tests {
 
     #[test]
     fn broker_urls() {
-        assert_eq!(parse_broker("mqtt://127.0.0.1:1884").unwrap(), (false, "127.0.0.1".to_owned(), 1884));
-        assert_eq!(parse_broker("mqtts://broker.example:8884/").unwrap(), (true, "broker.example".to_owned(), 8884));
+        assert_eq!(
+            parse_broker("mqtt://127.0.0.1:1884").unwrap(),
+            (false, "127.0.0.1".to_owned(), 1884)
+        );
+        assert_eq!(
+            parse_broker("mqtts://broker.example:8884/").unwrap(),
+            (true, "broker.example".to_owned(), 8884)
+        );
         assert_eq!(parse_broker("mqtts://h").unwrap(), (true, "h".to_owned(), 8883));
         assert_eq!(parse_broker("mqtt://h").unwrap(), (false, "h".to_owned(), 1883));
         assert_eq!(parse_broker("mqtt://[::1]:1885").unwrap(), (false, "::1".to_owned(), 1885));
@@ -238,13 +268,43 @@ mod tests {
 
     #[test]
     fn inconsistent_settings_are_named() {
-        let e = mqtt_options("mqtt://h:1", &MqttAuth { ca_file: Some("ca.pem".into()), ..MqttAuth::default() }, "c", 1, 1).unwrap_err();
+        let e = mqtt_options(
+            "mqtt://h:1",
+            &MqttAuth {
+                ca_file: Some("ca.pem".into()),
+                ..MqttAuth::default()
+            },
+            "c",
+            1,
+            1,
+        )
+        .unwrap_err();
         assert!(e.contains("not mqtts://"), "{e}");
-        let e = mqtt_options("mqtt://h:1", &MqttAuth { password_file: Some("pw".into()), ..MqttAuth::default() }, "c", 1, 1).unwrap_err();
+        let e = mqtt_options(
+            "mqtt://h:1",
+            &MqttAuth {
+                password_file: Some("pw".into()),
+                ..MqttAuth::default()
+            },
+            "c",
+            1,
+            1,
+        )
+        .unwrap_err();
         assert!(e.contains("username is not"), "{e}");
         let e = mqtt_options("mqtt://h:1", &MqttAuth::default(), " c", 1, 1).unwrap_err();
         assert!(e.contains("client id"), "{e}");
-        let e = mqtt_options("mqtts://h:1", &MqttAuth { ca_file: Some("/nonexistent/ca.pem".into()), ..MqttAuth::default() }, "c", 1, 1).unwrap_err();
+        let e = mqtt_options(
+            "mqtts://h:1",
+            &MqttAuth {
+                ca_file: Some("/nonexistent/ca.pem".into()),
+                ..MqttAuth::default()
+            },
+            "c",
+            1,
+            1,
+        )
+        .unwrap_err();
         assert!(e.contains("/nonexistent/ca.pem"), "{e}");
     }
 

@@ -24,7 +24,10 @@ pub fn replay_times(lines: &[String]) -> Result<Vec<i64>, String> {
         .enumerate()
         .map(|(i, line)| {
             let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
-            let t = v.get("time").and_then(|t| t.as_str()).ok_or_else(|| format!("line {}: no \"time\"", i + 1))?;
+            let t = v
+                .get("time")
+                .and_then(|t| t.as_str())
+                .ok_or_else(|| format!("line {}: no \"time\"", i + 1))?;
             parse_time(t).map_err(|e| format!("line {}: {e}", i + 1))
         })
         .collect()
@@ -37,7 +40,10 @@ fn replay_devices(lines: &[String]) -> Result<Vec<String>, String> {
         .enumerate()
         .map(|(i, line)| {
             let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
-            let d = v.get("device").and_then(|d| d.as_str()).ok_or_else(|| format!("line {}: no \"device\"", i + 1))?;
+            let d = v
+                .get("device")
+                .and_then(|d| d.as_str())
+                .ok_or_else(|| format!("line {}: no \"device\"", i + 1))?;
             let topic = compact_topic(d);
             if d.contains(['+', '#']) || device_of_compact_topic(&topic) != Some(d) {
                 return Err(format!("line {}: device \"{}\" cannot name a topic", i + 1, d.escape_debug()));
@@ -82,7 +88,10 @@ async fn drive(device: String, mut eventloop: EventLoop, reports: mpsc::Unbounde
             Err(e) => {
                 let since = *down_since.get_or_insert_with(Instant::now);
                 if since.elapsed() > DOWN_LIMIT {
-                    let _ = reports.send(Report::Failed(format!("device \"{device}\": broker unreachable for {} s: {e}", DOWN_LIMIT.as_secs())));
+                    let _ = reports.send(Report::Failed(format!(
+                        "device \"{device}\": broker unreachable for {} s: {e}",
+                        DOWN_LIMIT.as_secs()
+                    )));
                     return;
                 }
                 eprintln!("replay: device \"{device}\": broker connection: {e}; retrying");
@@ -100,7 +109,13 @@ async fn drive(device: String, mut eventloop: EventLoop, reports: mpsc::Unbounde
 /// `credentials/passwords/<device>` when `credentials` is given (see
 /// [`crate::broker::setup_credentials`]), else without credentials.
 /// `progress` gets (sent, total). Returns once the broker acknowledged every message.
-pub async fn replay(path: &Path, broker: &str, credentials: Option<&Path>, speed: f64, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<usize, String> {
+pub async fn replay(
+    path: &Path,
+    broker: &str,
+    credentials: Option<&Path>,
+    speed: f64,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<usize, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let lines: Vec<String> = text
         .lines()
@@ -127,7 +142,13 @@ pub async fn replay(path: &Path, broker: &str, credentials: Option<&Path>, speed
             None => MqttAuth::default(),
         };
         let limit = sontinh_feeds::MAX_MESSAGE_BYTES * 4;
-        let mut options = mqtt_options(broker, &auth, &format!("sontinh-replay-{}-{device}", std::process::id()), limit, limit)?;
+        let mut options = mqtt_options(
+            broker,
+            &auth,
+            &format!("sontinh-replay-{}-{device}", std::process::id()),
+            limit,
+            limit,
+        )?;
         options.set_clean_session(true);
         let (client, eventloop) = AsyncClient::new(options, 1024);
         drivers.push(tokio::spawn(drive(device.clone(), eventloop, reports_tx.clone())));
@@ -155,7 +176,10 @@ pub async fn replay(path: &Path, broker: &str, credentials: Option<&Path>, speed
             stop(&drivers);
             return Err(format!("line {}: no client for device \"{device}\"", i + 1));
         };
-        if let Err(e) = client.publish(compact_topic(device), QoS::AtLeastOnce, false, line.clone().into_bytes()).await {
+        if let Err(e) = client
+            .publish(compact_topic(device), QoS::AtLeastOnce, false, line.clone().into_bytes())
+            .await
+        {
             let why = failure(&mut reports).unwrap_or_else(|| e.to_string());
             stop(&drivers);
             return Err(format!("publishing line {}: {why}", i + 1));
@@ -171,8 +195,19 @@ pub async fn replay(path: &Path, broker: &str, credentials: Option<&Path>, speed
         match tokio::time::timeout_at(deadline, reports.recv()).await {
             Ok(Some(Report::Acked)) => acked += 1,
             Ok(Some(Report::Failed(e))) => break Err(e),
-            Ok(None) => break Err(format!("every broker connection ended; {acked} of {} messages acknowledged", lines.len())),
-            Err(_) => break Err(format!("the broker acknowledged {acked} of {} messages within {} s", lines.len(), ACK_DEADLINE.as_secs())),
+            Ok(None) => {
+                break Err(format!(
+                    "every broker connection ended; {acked} of {} messages acknowledged",
+                    lines.len()
+                ));
+            }
+            Err(_) => {
+                break Err(format!(
+                    "the broker acknowledged {acked} of {} messages within {} s",
+                    lines.len(),
+                    ACK_DEADLINE.as_secs()
+                ));
+            }
         }
     };
     stop(&drivers);
