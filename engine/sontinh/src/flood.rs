@@ -89,14 +89,7 @@ pub enum Backend {
 /// The two back-ends behind one face for the run loop.
 enum Engine {
     Cpu(Box<Simulation>),
-    Gpu {
-        sim: Box<GpuSimulation>,
-        steps: u64,
-        initial_volume: f64,
-        rain: f64,
-        inflow: f64,
-        forcing: Box<Scenario>,
-    },
+    Gpu { sim: Box<GpuSimulation>, steps: u64 },
 }
 
 /// GPU runs re-read the deepest water every this many steps for the time
@@ -110,16 +103,7 @@ impl Engine {
             Backend::Cpu => Engine::Cpu(Box::new(Simulation::new(scenario, Settings::default()).map_err(|e| e.to_string())?)),
             Backend::Gpu => {
                 let sim = GpuSimulation::new(&scenario, &Settings::default()).map_err(|e| e.to_string())?;
-                let cell = scenario.terrain.cell_size;
-                let initial_volume = scenario.initial_depth.as_ref().map(|d| d.iter().sum::<f64>()).unwrap_or(0.0) * cell * cell;
-                Engine::Gpu {
-                    sim: Box::new(sim),
-                    steps: 0,
-                    initial_volume,
-                    rain: 0.0,
-                    inflow: 0.0,
-                    forcing: Box::new(scenario),
-                }
+                Engine::Gpu { sim: Box::new(sim), steps: 0 }
             }
         })
     }
@@ -155,15 +139,7 @@ impl Engine {
                 });
                 Ok(())
             }
-            Engine::Gpu {
-                sim,
-                steps,
-                rain,
-                inflow,
-                forcing,
-                ..
-            } => {
-                let area = forcing.terrain.cell_size.powi(2) * forcing.terrain.len() as f64;
+            Engine::Gpu { sim, steps } => {
                 while sim.time() < end - 1e-6 {
                     let dt = sim.time_step().map_err(|e| e.to_string())? * GPU_DT_SAFETY;
                     let t0 = sim.time();
@@ -177,11 +153,6 @@ impl Engine {
                     sim.advance(step, count);
                     *steps += count as u64;
                     let t1 = sim.time();
-                    // Book-keeping the CPU solver does itself.
-                    if let Some(r) = &forcing.rain_mm_per_hour {
-                        *rain += r.integral(t0, t1).max(0.0) / 1000.0 / 3600.0 * area;
-                    }
-                    *inflow += forcing.inflows.iter().map(|i| i.discharge.integral(t0, t1).max(0.0)).sum::<f64>();
                     progress.set_position(t1 as u64);
                     control.set_progress((t1 / run_end) as f32);
                     control.wait_while_paused();
@@ -219,30 +190,12 @@ impl Engine {
         }
     }
 
-    /// The volume balance and whether it was measured. On the GPU the flow
-    /// through the edges is not measured: it is what closes the balance, so
-    /// no mass error is known.
-    fn balance(&self, cell_area: f64) -> Result<(VolumeBalance, bool), String> {
+    /// The volume balance, measured on both back-ends (the GPU sums the
+    /// flow through the edges itself).
+    fn balance(&self) -> Result<VolumeBalance, String> {
         match self {
-            Engine::Cpu(sim) => Ok((sim.balance(), true)),
-            Engine::Gpu {
-                initial_volume,
-                rain,
-                inflow,
-                ..
-            } => {
-                let current = self.depth()?.iter().sum::<f64>() * cell_area;
-                Ok((
-                    VolumeBalance {
-                        initial: *initial_volume,
-                        current,
-                        rain: *rain,
-                        inflow: *inflow,
-                        boundary_net_in: current - initial_volume - rain - inflow,
-                    },
-                    false,
-                ))
-            }
+            Engine::Cpu(sim) => Ok(sim.balance()),
+            Engine::Gpu { sim, .. } => sim.balance().map_err(|e| e.to_string()),
         }
     }
 }
@@ -494,7 +447,7 @@ pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, 
     let extent = extent_geojson(&domain, &mask, &scenario.id)?;
     std::fs::write(out_dir.join("extent.geojson"), extent).map_err(|e| format!("cannot write extent.geojson: {e}"))?;
 
-    let (balance, measured) = sim.balance(domain.cell * domain.cell)?;
+    let balance = sim.balance()?;
     let updates = (domain.nx * domain.ny) as f64 * sim.steps() as f64;
     let (max_index, max_depth) = max_depths
         .iter()
@@ -516,9 +469,8 @@ pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, 
             "boundary_net_in": balance.boundary_net_in,
             "final": balance.current,
         },
-        // On the GPU the edge flows close the balance, so no error is known.
-        "mass_error_m3": measured.then(|| balance.error()),
-        "mass_error_relative": measured.then(|| balance.relative_error()),
+        "mass_error_m3": balance.error(),
+        "mass_error_relative": balance.relative_error(),
         "max_depth_m": max_depth,
         "max_depth_at_utm48n": {
             "x": domain.transform.pixel_centre(max_index % domain.nx, max_index / domain.nx).0,
@@ -536,7 +488,7 @@ pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, 
 
     let report = format!(
         "Flood \"{}\" of {}: {:.1} h simulated on {} × {} cells of {} m in {:.1} s ({} steps, {:.1} M cell updates/s, {}).\n\
-         Flooded deeper than {EXTENT_THRESHOLD_M} m: {:.2} km². Deepest: {:.2} m. Volume error: {}. Places under water: {} of {}.\n\
+         Flooded deeper than {EXTENT_THRESHOLD_M} m: {:.2} km². Deepest: {:.2} m. Volume error: {:.2e} relative. Places under water: {} of {}.\n\
          Wrote terrain.tif, max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, snapshots/, extent.geojson, gauges.csv, places.csv and summary.json to {}",
         scenario.id,
         scene.id,
@@ -550,11 +502,7 @@ pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, 
         sim.describe(),
         flooded_cells as f64 * domain.cell * domain.cell / 1e6,
         max_depth,
-        if measured {
-            format!("{:.2e} relative", balance.relative_error())
-        } else {
-            "not measured on the GPU back-end".to_owned()
-        },
+        balance.relative_error(),
         flooded_places,
         places.len(),
         std::path::absolute(out_dir).unwrap_or(out_dir.to_path_buf()).display(),
