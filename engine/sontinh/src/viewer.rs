@@ -200,21 +200,36 @@ mod tests {
         let finished = run.finished.clone().unwrap();
         let dir = run.out_dir.clone().unwrap();
 
+        // Paused at once: the run holds after its first step, well before its
+        // end (the domain alone takes longer to build than this takes).
         control.set_paused(true);
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        let holding = control.wait_until_holding(std::time::Duration::from_secs(120));
+        assert!(
+            holding,
+            "the run never held at the pause (finished already: {})",
+            finished.lock().unwrap().is_some()
+        );
         let held = control.progress();
-        std::thread::sleep(std::time::Duration::from_millis(700));
-        assert_eq!(control.progress(), held, "paused: no progress");
+        assert!(held > 0.0 && held < 1.0, "held mid-run, at {held}");
+        // Holding: blocked between two steps, so nothing moves however often we look.
+        for _ in 0..1000 {
+            assert!(control.is_holding(), "still holding");
+            assert_eq!(control.progress(), held, "paused: no progress");
+            assert!(finished.lock().unwrap().is_none(), "paused: not finished");
+            std::thread::yield_now();
+        }
+        assert!(!dir.join("summary.json").exists(), "paused before the summary is written");
         control.set_paused(false);
 
-        let started = std::time::Instant::now();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
         let outcome = loop {
             if let Some(result) = finished.lock().unwrap().take() {
                 break result;
             }
-            assert!(started.elapsed().as_secs() < 600, "the run did not finish");
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            assert!(std::time::Instant::now() < deadline, "the run did not finish");
+            std::thread::sleep(std::time::Duration::from_millis(20));
         };
+        assert!(control.progress() > 0.999, "resumed and ran to the end: {}", control.progress());
         let report = outcome.unwrap();
         assert!(report.contains("Places under water"), "{report}");
         let places = sontinh_flood_view::read_places(&dir);
