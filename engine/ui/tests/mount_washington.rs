@@ -28,11 +28,15 @@ fn the_readout_over_the_srtm_summit_is_mount_washington() {
     ))
         .init_asset::<StandardMaterial>()
         .insert_resource(ActiveScene(Arc::new(scene)));
-    for _ in 0..3000 {
+    // Terrain loads on background tasks: poll the frames until every layer
+    // settled, with a deadline, and fail if it never did.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
         app.update();
         if app.world().resource::<LayerStates>().all_settled() {
             break;
         }
+        assert!(std::time::Instant::now() < deadline, "the terrain layer did not load within 120 s");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(app.world().resource::<LayerStates>().failures().next().is_none());
