@@ -149,16 +149,22 @@ impl Hierarchy {
                     byte_size: byte_size as u64,
                     point_count: point_count as u64,
                 };
-                if entry_value.point_count > 0
-                    && (entry_value.offset < layout.offset_to_point_data || entry_value.offset + entry_value.byte_size > layout.file_len)
-                {
-                    return Err(format!(
-                        "COPC node {key:?} points at bytes {}..{} outside the point data",
-                        entry_value.offset,
-                        entry_value.offset + entry_value.byte_size
-                    ));
+                if entry_value.point_count > 0 {
+                    // offset is a file-supplied u64: near u64::MAX, offset + byteSize wraps.
+                    let end = entry_value.offset.checked_add(entry_value.byte_size).ok_or_else(|| {
+                        format!(
+                            "COPC node {key:?}: offset {} + byteSize {} overflows a 64-bit file position",
+                            entry_value.offset, entry_value.byte_size
+                        )
+                    })?;
+                    if entry_value.offset < layout.offset_to_point_data || end > layout.file_len {
+                        return Err(format!("COPC node {key:?} points at bytes {}..{end} outside the point data", entry_value.offset));
+                    }
                 }
-                total_points += entry_value.point_count;
+                // A sum of file-supplied counts: checked, never wrapped.
+                total_points = total_points
+                    .checked_add(entry_value.point_count)
+                    .ok_or_else(|| "the COPC nodes' pointCount sum overflows".to_owned())?;
                 if nodes.insert(key, entry_value).is_some() {
                     return Err(format!("COPC hierarchy lists node {key:?} twice"));
                 }
@@ -196,4 +202,81 @@ pub fn decode_node<R: Read + Seek>(src: &mut R, entry: NodeEntry, laz_vlr: &laz:
         .decompress_many(&mut out)
         .map_err(|e| format!("corrupt LAZ chunk of the node at byte {}: {e}", entry.offset))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A layout for a file of `file_len` bytes whose points start at byte 400.
+    fn layout(file_len: u64) -> Layout {
+        Layout {
+            version: (1, 4),
+            header_size: 375,
+            offset_to_point_data: 400,
+            point_format: 6,
+            compressed: true,
+            record_length: 30,
+            point_count: 10,
+            points_by_return: Vec::new(),
+            global_encoding: 0,
+            system_identifier: String::new(),
+            generating_software: String::new(),
+            creation: (0, 0),
+            scale: [0.01; 3],
+            offset: [0.0; 3],
+            min: [0.0; 3],
+            max: [1.0; 3],
+            vlrs: Vec::new(),
+            evlrs: Vec::new(),
+            file_len,
+        }
+    }
+
+    /// One 32-byte hierarchy entry.
+    fn entry(key: NodeKey, offset: u64, byte_size: i32, point_count: i32) -> Vec<u8> {
+        let mut out = Vec::new();
+        for v in [key.level, key.x, key.y, key.z] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&byte_size.to_le_bytes());
+        out.extend_from_slice(&point_count.to_le_bytes());
+        out
+    }
+
+    fn info(root_hierarchy_size: u64) -> CopcInfo {
+        CopcInfo {
+            center: [0.0; 3],
+            halfsize: 1.0,
+            spacing: 0.1,
+            root_hierarchy_offset: 0,
+            root_hierarchy_size,
+            gps_time_range: [0.0; 2],
+        }
+    }
+
+    #[test]
+    fn hierarchy_entry_with_offset_near_u64_max_is_an_error_naming_byte_size() {
+        let mut file = entry(NodeKey::ROOT, u64::MAX - 10, 100, 5);
+        file.resize(1000, 0);
+        let err = Hierarchy::read(&mut Cursor::new(&file), &info(32), &layout(1000)).unwrap_err();
+        assert_eq!(
+            err,
+            format!("COPC node {:?}: offset {} + byteSize 100 overflows a 64-bit file position", NodeKey::ROOT, u64::MAX - 10)
+        );
+    }
+
+    #[test]
+    fn hierarchy_entry_inside_the_file_is_read() {
+        let mut file = entry(NodeKey::ROOT, 400, 100, 5);
+        file.resize(1000, 0);
+        let hierarchy = Hierarchy::read(&mut Cursor::new(&file), &info(32), &layout(1000)).unwrap();
+        let expected = NodeEntry {
+            offset: 400,
+            byte_size: 100,
+            point_count: 5,
+        };
+        assert_eq!(hierarchy.nodes, HashMap::from([(NodeKey::ROOT, expected)]));
+    }
 }

@@ -150,6 +150,7 @@ pub fn read_layout<R: Read + Seek>(src: &mut R, file_len: u64) -> Result<Layout,
     for index in 0..vlr_count {
         let record = read_record_header(src, position, VLR_HEADER_LEN, offset_to_point_data)
             .map_err(|e| format!("VLR {index} of {vlr_count} at byte {position}: {e}"))?;
+        // A u16 length after a header that fits before the point data: cannot wrap.
         position = record.data_offset + record.data_len;
         if position > offset_to_point_data {
             return Err(format!(
@@ -187,7 +188,13 @@ pub fn read_layout<R: Read + Seek>(src: &mut R, file_len: u64) -> Result<Layout,
         for index in 0..evlr_count {
             let record = read_record_header(src, position, EVLR_HEADER_LEN, file_len)
                 .map_err(|e| format!("EVLR {index} of {evlr_count} at byte {position}: {e}"))?;
-            position = record.data_offset + record.data_len;
+            // The 64-bit record length is file-supplied: near u64::MAX it wraps.
+            position = record.data_offset.checked_add(record.data_len).ok_or_else(|| {
+                format!(
+                    "EVLR {index} ({} {}) has a record length after header of {} bytes, past any file position",
+                    record.user_id, record.record_id, record.data_len
+                )
+            })?;
             if position > file_len {
                 return Err(format!(
                     "EVLR {index} ({} {}) is {} bytes long and runs past the end of the file ({file_len} bytes)",
@@ -329,6 +336,27 @@ mod tests {
         let mut bytes = tiny_las(1, 1);
         bytes[96..100].copy_from_slice(&9_999_999u32.to_le_bytes());
         assert!(check(&bytes).unwrap_err().contains("past the end"));
+    }
+
+    #[test]
+    fn evlr_length_near_u64_max_is_an_error_naming_the_record_length() {
+        // LAS 1.4, no points, one EVLR right after the header.
+        let mut bytes = tiny_las(0, 0);
+        bytes.resize(375, 0);
+        bytes[25] = 4;
+        bytes[94..96].copy_from_slice(&375u16.to_le_bytes());
+        bytes[96..100].copy_from_slice(&375u32.to_le_bytes());
+        bytes[235..243].copy_from_slice(&375u64.to_le_bytes());
+        bytes[243..247].copy_from_slice(&1u32.to_le_bytes());
+        let mut evlr = vec![0u8; 60];
+        evlr[2..6].copy_from_slice(b"test");
+        evlr[20..28].copy_from_slice(&(u64::MAX - 100).to_le_bytes());
+        bytes.extend(evlr);
+        let err = check(&bytes).unwrap_err();
+        assert_eq!(
+            err,
+            format!("EVLR 0 (test 0) has a record length after header of {} bytes, past any file position", u64::MAX - 100)
+        );
     }
 
     #[test]
