@@ -274,18 +274,15 @@ fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenRe
     let file = if file.copc.is_some() {
         file
     } else {
-        let cached = cache_path(&path)?;
-        if !cached.exists() {
-            let partial = cached.with_extension("partial.copc.laz");
-            let reporter = CacheProgress {
-                progress: progress.clone(),
-                total: std::sync::atomic::AtomicU64::new(1),
-                done: std::sync::atomic::AtomicU64::new(0),
-                phase: AtomicU32::new(0),
-            };
-            sontinh_pointcloud::convert::convert(std::slice::from_ref(&path), &partial, &reporter).map_err(|e| e.to_string())?;
-            std::fs::rename(&partial, &cached).map_err(|e| format!("{}: {e}", cached.display()))?;
-        }
+        let reporter = CacheProgress {
+            progress: progress.clone(),
+            total: std::sync::atomic::AtomicU64::new(1),
+            done: std::sync::atomic::AtomicU64::new(0),
+            phase: AtomicU32::new(0),
+        };
+        // Keyed by the source and the converter version (a fixed converter re-converts).
+        let cache_dir = sontinh_pointcloud::convert::default_cache_dir();
+        let cached = sontinh_pointcloud::convert::cached_conversion(&path, &cache_dir, &reporter).map_err(|e| e.to_string())?;
         PointCloudFile::open(&cached).map_err(|e| e.to_string())?
     };
     let crs = match layer.crs {
@@ -323,27 +320,6 @@ fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenRe
 #[cfg(target_arch = "wasm32")]
 fn open_cloud(_scene: &Scene, layer: &Layer, _progress: &Arc<AtomicU32>) -> OpenResult {
     Err(format!("layer \"{}\": point clouds in the browser need the HTTP node source (not built yet)", layer.id))
-}
-
-/// Where the COPC conversion of a plain LAS/LAZ file is kept: named by the
-/// source's path, size and modification time, so edits make a new one.
-#[cfg(not(target_arch = "wasm32"))]
-fn cache_path(source: &std::path::Path) -> Result<std::path::PathBuf, String> {
-    use std::hash::{Hash, Hasher};
-    let meta = std::fs::metadata(source).map_err(|e| format!("{}: {e}", source.display()))?;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    std::fs::canonicalize(source).unwrap_or_else(|_| source.to_owned()).hash(&mut hasher);
-    meta.len().hash(&mut hasher);
-    meta.modified().ok().hash(&mut hasher);
-    let base = std::env::var_os("SONTINH_CACHE_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| std::path::PathBuf::from(d).join("sontinh")))
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/sontinh")))
-        .unwrap_or_else(|| std::env::temp_dir().join("sontinh"));
-    let dir = base.join("pointclouds");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("cloud");
-    Ok(dir.join(format!("{stem}-{:016x}.copc.laz", hasher.finish())))
 }
 
 /// Reports the conversion's progress (all phases together) as the layer's.

@@ -32,6 +32,12 @@ use crate::attributes::Attribute;
 use crate::copc::NodeKey;
 use crate::{PointCloudError, PointCloudFile};
 
+/// Version of the COPC files this converter writes. Bump it with every
+/// change to what `convert` outputs (a fix, a new field, another node
+/// layout): cached conversions are keyed by it ([`cached_conversion`]), so a
+/// bump makes every existing cache entry stale instead of served.
+pub const CONVERTER_VERSION: u32 = 1;
+
 /// Largest chunk indexed in memory at once, in points.
 pub const CHUNK_MAX: u64 = 3_000_000;
 /// A node with at most this many points is a leaf.
@@ -87,6 +93,46 @@ struct InputPlan {
 
 pub fn convert(inputs: &[PathBuf], output: &Path, progress: &dyn Progress) -> Result<ConvertSummary, PointCloudError> {
     convert_in_chunks(inputs, output, progress, CHUNK_MAX)
+}
+
+/// The folder of cached conversions: `$SONTINH_CACHE_DIR/pointclouds`, else
+/// under `$XDG_CACHE_HOME/sontinh`, `~/.cache/sontinh` or the temp folder.
+pub fn default_cache_dir() -> PathBuf {
+    std::env::var_os("SONTINH_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("sontinh")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sontinh")))
+        .unwrap_or_else(|| std::env::temp_dir().join("sontinh"))
+        .join("pointclouds")
+}
+
+/// Where converter `version`'s output for `source` is kept in `cache_dir`:
+/// named by the source's path, size and modification time (so edits make a
+/// new entry) and by the converter version (so a fixed converter does too).
+fn cache_entry(source: &Path, cache_dir: &Path, version: u32) -> Result<PathBuf, PointCloudError> {
+    use std::hash::{Hash, Hasher};
+    let meta = std::fs::metadata(source).map_err(|e| PointCloudError::io(source, e))?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::fs::canonicalize(source).unwrap_or_else(|_| source.to_owned()).hash(&mut hasher);
+    meta.len().hash(&mut hasher);
+    meta.modified().ok().hash(&mut hasher);
+    version.hash(&mut hasher);
+    let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("cloud");
+    Ok(cache_dir.join(format!("{stem}-v{version}-{:016x}.copc.laz", hasher.finish())))
+}
+
+/// The COPC conversion of `source` in `cache_dir`: the entry this converter
+/// version made earlier, else converted now (into a partial file renamed
+/// once complete, so an interrupted run leaves no entry).
+pub fn cached_conversion(source: &Path, cache_dir: &Path, progress: &dyn Progress) -> Result<PathBuf, PointCloudError> {
+    std::fs::create_dir_all(cache_dir).map_err(|e| PointCloudError::io(cache_dir, e))?;
+    let cached = cache_entry(source, cache_dir, CONVERTER_VERSION)?;
+    if !cached.exists() {
+        let partial = cached.with_extension("partial.copc.laz");
+        convert(&[source.to_owned()], &partial, progress)?;
+        std::fs::rename(&partial, &cached).map_err(|e| PointCloudError::io(&cached, e))?;
+    }
+    Ok(cached)
 }
 
 /// [`convert`] with chunks of at most `chunk_max` points (tests use small

@@ -76,6 +76,8 @@ fn many_chunks_keep_every_point_once() {
     let output = dir.path().join("chunked.copc.laz");
     let summary = convert_in_chunks(std::slice::from_ref(&input), &output, &Silent, 20_000).unwrap();
     assert!(summary.chunks > 10, "{summary:?}");
+    // The bound the small limit exercises: no chunk indexed in memory holds more.
+    assert!(summary.largest_chunk <= 20_000 && summary.largest_chunk > 0, "{summary:?}");
     let copc = PointCloudFile::open(&output).unwrap();
     let (_, hierarchy) = copc.copc.as_ref().unwrap();
     assert!(hierarchy.nodes[&NodeKey::ROOT].point_count > 0);
@@ -129,7 +131,59 @@ fn chunks_split_at_the_bound() {
     grid[0] = 4_000_000;
     grid[n * n * n - 1] = 1;
     let chunks = choose_chunks(&grid, CHUNK_MAX);
-    assert!(chunks.values().all(|&c| c <= CHUNK_MAX || chunks.keys().any(|k| k.level == COUNT_LEVEL)));
-    assert_eq!(chunks.values().sum::<u64>(), 4_000_001);
-    assert!(!chunks.contains_key(&NodeKey::ROOT));
+    // The root splits down to the dense cell (a count cell cannot split
+    // further); the lone point's branch stops at the first level that fits.
+    let dense = NodeKey { level: COUNT_LEVEL, x: 0, y: 0, z: 0 };
+    let lone = NodeKey { level: 1, x: 1, y: 1, z: 1 };
+    assert_eq!(chunks, BTreeMap::from([(dense, 4_000_000), (lone, 1)]));
+}
+
+/// A small limit over a spread-out grid: every chunk fits it and all points
+/// are in exactly one chunk.
+#[test]
+fn chunks_never_exceed_a_small_limit() {
+    let n = 1usize << COUNT_LEVEL;
+    let grid: Vec<u32> = (0..n * n * n).map(|i| (i % 7) as u32).collect();
+    let total: u64 = grid.iter().map(|&c| u64::from(c)).sum();
+    let limit = 50_000;
+    let chunks = choose_chunks(&grid, limit);
+    assert!(chunks.len() > 8, "{}", chunks.len());
+    for (key, &count) in &chunks {
+        assert!(count <= limit, "{key:?} holds {count} points, over {limit}");
+        assert_ne!(key.level, COUNT_LEVEL, "the grid is sparse enough to stop above the count cells");
+    }
+    assert_eq!(chunks.values().sum::<u64>(), total);
+    // No chunk lies inside another.
+    for key in chunks.keys() {
+        let mut up = key.parent();
+        while let Some(p) = up {
+            assert!(!chunks.contains_key(&p), "{key:?} inside {p:?}");
+            up = p.parent();
+        }
+    }
+}
+
+/// A cache entry written by another converter version is not served: the
+/// file is converted again into an entry of its own.
+#[test]
+fn cache_entry_of_another_converter_version_is_not_reused() {
+    let Some(input) = lidar("extrabytes.las") else { return };
+    let cache = tempfile::tempdir().unwrap();
+    let stale = cache_entry(&input, cache.path(), CONVERTER_VERSION + 1).unwrap();
+    std::fs::write(&stale, b"stale output of another converter").unwrap();
+    let fresh = cached_conversion(&input, cache.path(), &Silent).unwrap();
+    assert_ne!(fresh, stale);
+    assert_eq!(fresh, cache_entry(&input, cache.path(), CONVERTER_VERSION).unwrap());
+    let copc = PointCloudFile::open(&fresh).unwrap();
+    assert!(copc.copc.is_some());
+    assert_eq!(copc.layout.point_count, 1_065);
+    assert_eq!(std::fs::read(&stale).unwrap(), b"stale output of another converter");
+
+    // This version's entry is reused as it is: no second conversion.
+    std::fs::write(&fresh, b"kept").unwrap();
+    assert_eq!(cached_conversion(&input, cache.path(), &Silent).unwrap(), fresh);
+    assert_eq!(std::fs::read(&fresh).unwrap(), b"kept");
+    let mut names: Vec<_> = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
 }
