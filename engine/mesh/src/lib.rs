@@ -97,14 +97,35 @@ const DECODED: &[&str] = &[draco::EXTENSION, KTX2_EXTENSION];
 /// Textures as KTX2 files with Basis Universal payloads.
 const KTX2_EXTENSION: &str = "KHR_texture_basisu";
 
+/// Largest texture side read, in texels (what GPUs sample): at most 1 GiB
+/// of RGBA8 for one texture.
+pub const MAX_TEXTURE_SIDE: u32 = 16_384;
+
+/// Refuses texture sizes past the cap before anything is allocated for them.
+fn check_texture_size(width: u32, height: u32, fields: (&str, &str)) -> Result<(), String> {
+    for (value, field) in [(width, fields.0), (height, fields.1)] {
+        if value == 0 || value > MAX_TEXTURE_SIDE {
+            return Err(format!("{field} {value} is outside 1 to {MAX_TEXTURE_SIDE} texels"));
+        }
+    }
+    Ok(())
+}
+
 /// Decodes a KTX2 texture (Basis Universal UASTC or ETC1S) to RGBA8.
 pub fn decode_ktx2(bytes: &[u8]) -> Result<Texture, String> {
+    // The header's size is checked first: the transcoder sizes its output by it.
+    let word = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let (Some(pixel_width), Some(pixel_height)) = (word(20), word(24)) else {
+        return Err(format!("KTX2 texture of {} bytes is shorter than its header", bytes.len()));
+    };
+    check_texture_size(pixel_width, pixel_height.max(1), ("KTX2 pixelWidth", "KTX2 pixelHeight"))?;
     let transcoder = basisu::Transcoder::new(bytes).map_err(|e| format!("not a readable KTX2 Basis Universal texture: {e:?}"))?;
     let (width, height) = transcoder.base_dimensions();
+    check_texture_size(width, height, ("KTX2 width", "KTX2 height"))?;
     let rgba = transcoder
         .transcode(0, basisu::TargetFormat::Rgba32, basisu::DecodeFlags::NONE)
         .map_err(|e| format!("KTX2 texture cannot be transcoded: {e:?}"))?;
-    if rgba.len() != width as usize * height as usize * 4 {
+    if u64::try_from(rgba.len()).ok() != Some(u64::from(width) * u64::from(height) * 4) {
         return Err(format!("KTX2 texture gave {} bytes for {width} × {height} texels", rgba.len()));
     }
     Ok(Texture { width, height, rgba })
@@ -138,17 +159,23 @@ fn check_container(bytes: &[u8]) -> Result<(), MeshError> {
     if version != 2 {
         return Err(MeshError::Version(version));
     }
-    let declared = word(8) as usize;
-    if declared > bytes.len() {
-        return Err(MeshError::Truncated(format!("the header declares {declared} bytes, the file has {}", bytes.len())));
+    // In u64: on 32-bit targets (wasm32) position + chunkLength wraps usize.
+    let file_len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    let declared = u64::from(word(8));
+    if declared > file_len {
+        return Err(MeshError::Truncated(format!("the header's length {declared} is more than the file's {file_len} bytes")));
     }
-    let mut at = 12;
+    let mut at = 12u64;
     while at + 8 <= declared {
-        let length = word(at) as usize;
-        if at + 8 + length > declared {
-            return Err(MeshError::Truncated(format!("a chunk at byte {at} declares {length} bytes past the end")));
+        // at + 8 <= declared <= bytes.len(), so the word lies in the file.
+        let length = u64::from(word(at as usize));
+        let end = at + 8 + length;
+        if end > declared {
+            return Err(MeshError::Truncated(format!(
+                "the chunk at byte {at} has chunkLength {length}, past the header's length of {declared} bytes"
+            )));
         }
-        at += 8 + length;
+        at = end;
     }
     Ok(())
 }
@@ -236,25 +263,39 @@ fn check_accessor(accessor: &gltf::Accessor<'_>, buffers: &[gltf::buffer::Data])
         return Err(MeshError::Invalid(format!("accessor {} has no buffer view (sparse-only accessors are not read)", accessor.index())));
     };
     let buffer_len = buffers.get(view.buffer().index()).map_or(0, |b| b.0.len());
-    if view.offset() + view.length() > buffer_len {
-        return Err(MeshError::Invalid(format!(
-            "buffer view {} ends at byte {}, past its buffer of {buffer_len} bytes",
-            view.index(),
-            view.offset() + view.length()
-        )));
-    }
+    view_range(&view, buffer_len).map_err(MeshError::Invalid)?;
+    // File-supplied sizes: every step checked, so a forged one is an error, never a wrap.
     let element = accessor.size();
     let stride = view.stride().unwrap_or(element);
-    let needed = if accessor.count() == 0 { 0 } else { accessor.offset() + (accessor.count() - 1) * stride + element };
-    if needed > view.length() {
-        return Err(MeshError::Invalid(format!(
+    let needed = match accessor.count().checked_sub(1) {
+        None => Some(0),
+        Some(last) => last.checked_mul(stride).and_then(|n| n.checked_add(accessor.offset())).and_then(|n| n.checked_add(element)),
+    };
+    match needed {
+        Some(needed) if needed <= view.length() => Ok(()),
+        Some(needed) => Err(MeshError::Invalid(format!(
             "accessor {} needs {needed} bytes of buffer view {}, which has {}",
             accessor.index(),
             view.index(),
             view.length()
-        )));
+        ))),
+        None => Err(MeshError::Invalid(format!(
+            "accessor {}: byteOffset {} + (count {} - 1) × byteStride {stride} + {element} overflows",
+            accessor.index(),
+            accessor.offset(),
+            accessor.count()
+        ))),
     }
-    Ok(())
+}
+
+/// The bytes a buffer view covers, checked against its buffer of `buffer_len` bytes.
+fn view_range(view: &gltf::buffer::View<'_>, buffer_len: usize) -> Result<std::ops::Range<usize>, String> {
+    let (offset, length) = (view.offset(), view.length());
+    match offset.checked_add(length) {
+        Some(end) if end <= buffer_len => Ok(offset..end),
+        Some(end) => Err(format!("buffer view {} ends at byte {end}, past its buffer of {buffer_len} bytes", view.index())),
+        None => Err(format!("buffer view {}: byteOffset {offset} + byteLength {length} overflows", view.index())),
+    }
 }
 
 type Attributes = (Vec<[f32; 3]>, Vec<[f32; 3]>, Vec<[f32; 2]>, Vec<u32>);
@@ -300,9 +341,8 @@ fn read_draco(extension: &serde_json::Value, document: &gltf::Document, buffers:
         .nth(reference.buffer_view)
         .ok_or_else(|| MeshError::Invalid(format!("mesh {mesh}: Draco buffer view {} does not exist", reference.buffer_view)))?;
     let buffer = buffers.get(view.buffer().index()).map_or(&[][..], |b| &b.0[..]);
-    let bytes = buffer
-        .get(view.offset()..view.offset() + view.length())
-        .ok_or_else(|| MeshError::Invalid(format!("mesh {mesh}: Draco buffer view {} ends past its buffer of {} bytes", view.index(), buffer.len())))?;
+    let range = view_range(&view, buffer.len()).map_err(|e| MeshError::Invalid(format!("mesh {mesh}: Draco {e}")))?;
+    let bytes = &buffer[range];
     let geometry = draco::decode(bytes, &reference, mesh)?;
     let count = geometry.positions.len();
     let normals = geometry.normals.unwrap_or_else(|| smooth_normals(&geometry.positions, &geometry.indices));
@@ -354,8 +394,8 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
         let data: &[u8] = match image.source() {
             gltf::image::Source::View { view, .. } => {
                 let buffer = buffers.get(view.buffer().index()).ok_or_else(|| MeshError::Texture { index, why: "buffer missing".into() })?;
-                let (start, len) = (view.offset(), view.length());
-                buffer.0.get(start..start + len).ok_or_else(|| MeshError::Texture { index, why: "image bytes past the buffer".into() })?
+                let range = view_range(&view, buffer.0.len()).map_err(|e| MeshError::Texture { index, why: format!("image {}: {e}", image.index()) })?;
+                &buffer.0[range]
             }
             gltf::image::Source::Uri { .. } => return Err(MeshError::Texture { index, why: "external image files are not read from a GLB".into() }),
         };

@@ -346,3 +346,108 @@ fn an_obj_can_use_a_ktx2_texture() {
     let model = read_file(&path).unwrap();
     assert_eq!(&model.textures[0].rgba[0..4], [10, 200, 30, 255]);
 }
+
+/// A GLB of one triangle (three VEC3 float positions in a 40-byte buffer)
+/// with a base colour image in a second view (`image_view`), its sizes
+/// given: forged sizes without a real file.
+fn one_triangle_glb(json_extra: &str, view_offset: u64, accessor_offset: u64, count: u64) -> Vec<u8> {
+    let json = format!(
+        r#"{{"asset":{{"version":"2.0"}},"buffers":[{{"byteLength":40}}],"bufferViews":[{{"buffer":0,"byteOffset":{view_offset},"byteLength":36}}{json_extra}],"accessors":[{{"bufferView":0,"byteOffset":{accessor_offset},"componentType":5126,"count":{count},"type":"VEC3","min":[0,0,0],"max":[1,1,0]}}],"meshes":[{{"primitives":[{{"attributes":{{"POSITION":0}},"material":0}}]}}],"materials":[{{"pbrMetallicRoughness":{{"baseColorTexture":{{"index":0}}}}}}],"textures":[{{"source":0}}],"images":[{{"bufferView":1,"mimeType":"image/png"}}],"nodes":[{{"mesh":0}}],"scenes":[{{"nodes":[0]}}],"scene":0}}"#
+    );
+    let mut json = json.into_bytes();
+    while !json.len().is_multiple_of(4) {
+        json.push(b' ');
+    }
+    let mut bin = Vec::new();
+    for v in [0.0f32, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0] {
+        bin.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(b"glTF");
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&((12 + 8 + json.len() + 8 + bin.len()) as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"BIN\0");
+    out.extend_from_slice(&bin);
+    out
+}
+
+/// The image's view: 4 bytes at `offset`.
+fn image_view(offset: u64) -> String {
+    format!(r#",{{"buffer":0,"byteOffset":{offset},"byteLength":4}}"#)
+}
+
+#[test]
+fn glb_forged_sizes_helper_reads_when_sizes_are_sane() {
+    // The image's 4 bytes are no PNG: the triangle is read, then the texture fails by name.
+    let e = read_glb(&one_triangle_glb(&image_view(36), 0, 0, 3)).unwrap_err();
+    assert!(matches!(&e, MeshError::Texture { index: 0, .. }), "{e:?}");
+}
+
+#[test]
+fn glb_buffer_view_offset_plus_length_overflowing_is_an_error_naming_byte_offset() {
+    let offset = u64::MAX - 8;
+    let e = read_glb(&one_triangle_glb(&image_view(36), offset, 0, 3)).unwrap_err();
+    assert_eq!(e, MeshError::Invalid(format!("buffer view 0: byteOffset {offset} + byteLength 36 overflows")));
+}
+
+#[test]
+fn glb_accessor_offset_plus_length_overflowing_is_an_error_naming_byte_offset() {
+    let offset = u64::MAX - 4;
+    let e = read_glb(&one_triangle_glb(&image_view(36), 0, offset, 1)).unwrap_err();
+    assert_eq!(e, MeshError::Invalid(format!("accessor 0: byteOffset {offset} + (count 1 - 1) × byteStride 12 + 12 overflows")));
+}
+
+#[test]
+fn glb_accessor_count_times_stride_overflowing_is_an_error_naming_the_count() {
+    let count = 1u64 << 62;
+    let e = read_glb(&one_triangle_glb(&image_view(36), 0, 0, count)).unwrap_err();
+    assert_eq!(e, MeshError::Invalid(format!("accessor 0: byteOffset 0 + (count {count} - 1) × byteStride 12 + 12 overflows")));
+}
+
+#[test]
+fn glb_image_view_offset_plus_length_overflowing_is_an_error_naming_byte_offset() {
+    let offset = u64::MAX - 2;
+    let e = read_glb(&one_triangle_glb(&image_view(offset), 0, 0, 3)).unwrap_err();
+    assert_eq!(
+        e,
+        MeshError::Texture {
+            index: 0,
+            why: format!("image 0: buffer view 1: byteOffset {offset} + byteLength 4 overflows")
+        }
+    );
+}
+
+#[test]
+fn glb_chunk_length_near_u32_max_is_an_error_naming_chunk_length() {
+    let mut glb = one_triangle_glb(&image_view(36), 0, 0, 3);
+    // A third chunk whose length runs far past the end (it wraps a 32-bit usize).
+    let at = glb.len();
+    glb.extend_from_slice(&(u32::MAX - 3).to_le_bytes());
+    glb.extend_from_slice(b"XTRA");
+    let total = glb.len() as u32;
+    glb[8..12].copy_from_slice(&total.to_le_bytes());
+    let e = read_glb(&glb).unwrap_err();
+    assert_eq!(
+        e,
+        MeshError::Truncated(format!("the chunk at byte {at} has chunkLength {}, past the header's length of {total} bytes", u32::MAX - 3))
+    );
+}
+
+#[test]
+fn ktx2_header_claiming_1_20_by_1_20_texels_is_refused_before_transcoding() {
+    let mut ktx2 = uastc_ktx2(4, 4, |_, _| [1, 2, 3, 255]);
+    ktx2[20..24].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    ktx2[24..28].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    assert_eq!(decode_ktx2(&ktx2).unwrap_err(), "KTX2 pixelWidth 1048576 is outside 1 to 16384 texels");
+    let mut tall = uastc_ktx2(4, 4, |_, _| [1, 2, 3, 255]);
+    tall[24..28].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    assert_eq!(decode_ktx2(&tall).unwrap_err(), "KTX2 pixelHeight 1048576 is outside 1 to 16384 texels");
+    assert_eq!(decode_ktx2(&ktx2[..22]).unwrap_err(), "KTX2 texture of 22 bytes is shorter than its header");
+    // The caps themselves: the largest square passes, one texel more on a side does not.
+    assert_eq!(check_texture_size(MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE, ("w", "h")), Ok(()));
+    assert_eq!(check_texture_size(MAX_TEXTURE_SIDE + 1, 1, ("w", "h")), Err("w 16385 is outside 1 to 16384 texels".to_owned()));
+}
