@@ -56,18 +56,31 @@ fn u32_at(bytes: &[u8], at: usize) -> usize {
     bytes.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
 }
 
+/// The header's four table length fields, in order.
+const TABLE_FIELDS: [&str; 4] = ["featureTableJSONByteLength", "featureTableBinaryByteLength", "batchTableJSONByteLength", "batchTableBinaryByteLength"];
+
 /// The four table lengths after a 28-byte b3dm/pnts header, checked against the file.
 fn tables(path: &Path, bytes: &[u8], magic: &[u8; 4]) -> Result<[usize; 4], TilesError> {
     if bytes.len() < 28 || &bytes[0..4] != magic {
         return Err(err(path, format!("not a {} tile (bad magic or header)", String::from_utf8_lossy(magic))));
     }
-    let declared = u32_at(bytes, 8);
-    if declared > bytes.len() {
-        return Err(err(path, format!("truncated: the header declares {declared} bytes, the file has {}", bytes.len())));
+    // Sums in u64: four u32 lengths wrap a 32-bit usize (wasm32).
+    let word = |at: usize| u64::from(u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]));
+    let declared = word(8);
+    let file_len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if declared > file_len {
+        return Err(err(path, format!("truncated: the header's byteLength is {declared}, the file has {file_len} bytes")));
     }
-    let t = [u32_at(bytes, 12), u32_at(bytes, 16), u32_at(bytes, 20), u32_at(bytes, 24)];
-    if 28 + t.iter().sum::<usize>() > declared {
-        return Err(err(path, "the feature and batch tables run past the end of the tile"));
+    let mut end = 28u64;
+    let mut t = [0usize; 4];
+    for (k, field) in TABLE_FIELDS.iter().enumerate() {
+        let length = word(12 + 4 * k);
+        end += length;
+        if end > declared {
+            return Err(err(path, format!("{field} {length} runs past the tile's byteLength of {declared} bytes")));
+        }
+        // Within the file, so it fits a usize.
+        t[k] = usize::try_from(length).map_err(|_| err(path, format!("{field} {length} does not fit in memory")))?;
     }
     Ok(t)
 }
@@ -197,4 +210,50 @@ fn read_pnts(path: &Path, bytes: &[u8]) -> Result<Content, TilesError> {
         vec![feature.constant_rgba.unwrap_or([255, 255, 255, 255]); n]
     };
     Ok(Content::Points(Points { positions, colors }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 28-byte header and `padding` zero bytes, with the given table lengths.
+    fn header(magic: &[u8; 4], lengths: [u32; 4], padding: usize) -> Vec<u8> {
+        let mut out = magic.to_vec();
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&((28 + padding) as u32).to_le_bytes());
+        for l in lengths {
+            out.extend_from_slice(&l.to_le_bytes());
+        }
+        out.resize(28 + padding, 0);
+        out
+    }
+
+    fn message(e: TilesError) -> String {
+        match e {
+            TilesError::Content { why, .. } => why,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn b3dm_with_a_table_length_near_u32_max_is_an_error_naming_the_field() {
+        let path = Path::new("forged.b3dm");
+        let e = read_b3dm(path, &header(b"b3dm", [u32::MAX - 3, 0, 0, 0], 12)).unwrap_err();
+        assert_eq!(message(e), "featureTableJSONByteLength 4294967292 runs past the tile's byteLength of 40 bytes");
+        // Each length fits alone; together they pass u32::MAX (and a 32-bit usize).
+        let e = read_b3dm(path, &header(b"b3dm", [4, 4, 4, u32::MAX], 12)).unwrap_err();
+        assert_eq!(message(e), "batchTableBinaryByteLength 4294967295 runs past the tile's byteLength of 40 bytes");
+    }
+
+    #[test]
+    fn pnts_with_a_table_length_near_u32_max_is_an_error_naming_the_field() {
+        let e = read_pnts(Path::new("forged.pnts"), &header(b"pnts", [8, u32::MAX, 0, 0], 12)).unwrap_err();
+        assert_eq!(message(e), "featureTableBinaryByteLength 4294967295 runs past the tile's byteLength of 40 bytes");
+    }
+
+    #[test]
+    fn tile_tables_that_fit_are_returned() {
+        let bytes = header(b"b3dm", [4, 4, 0, 4], 12);
+        assert_eq!(tables(Path::new("t.b3dm"), &bytes, b"b3dm").unwrap(), [4, 4, 0, 4]);
+    }
 }

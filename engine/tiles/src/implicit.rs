@@ -67,13 +67,18 @@ enum Bits {
 }
 
 impl Bits {
-    fn get(&self, i: usize) -> bool {
+    /// Bit `i` (u64: a deep octree's indices pass a 32-bit usize); past the end is unavailable.
+    fn get(&self, i: u64) -> bool {
         match self {
             Bits::Constant(b) => *b,
-            Bits::Stream(bytes) => bytes.get(i / 8).is_some_and(|b| (b >> (i % 8)) & 1 == 1),
+            Bits::Stream(bytes) => usize::try_from(i / 8).ok().and_then(|at| bytes.get(at)).is_some_and(|b| (b >> (i % 8)) & 1 == 1),
         }
     }
 }
+
+/// Most levels in one subtree: the Morton indices here hold 21 bits per
+/// axis, and 8^20 tiles of an octree level still count in a u64.
+pub const MAX_SUBTREE_LEVELS: u32 = 21;
 
 struct Subtree {
     tiles: Bits,
@@ -86,11 +91,17 @@ fn read_subtree(source: &dyn crate::TileSource, path: &Path) -> Result<Subtree, 
     if bytes.len() < 24 || &bytes[0..4] != b"subt" {
         return Err(file_error(path, "not a subtree file (magic \"subt\")"));
     }
-    let json_len = u64::from_le_bytes(bytes[8..16].try_into().map_err(|_| file_error(path, "header"))?) as usize;
-    let bin_len = u64::from_le_bytes(bytes[16..24].try_into().map_err(|_| file_error(path, "header"))?) as usize;
-    if 24usize.saturating_add(json_len).saturating_add(bin_len) > bytes.len() {
-        return Err(file_error(path, format!("truncated: header declares {} bytes, file has {}", 24 + json_len + bin_len, bytes.len())));
+    let json_len = u64::from_le_bytes(bytes[8..16].try_into().map_err(|_| file_error(path, "header"))?);
+    let bin_len = u64::from_le_bytes(bytes[16..24].try_into().map_err(|_| file_error(path, "header"))?);
+    // u64 lengths: summed checked, and cast only once known to lie in the file.
+    let fits = 24u64.checked_add(json_len).and_then(|n| n.checked_add(bin_len)).is_some_and(|end| usize::try_from(end).is_ok_and(|end| end <= bytes.len()));
+    if !fits {
+        return Err(file_error(
+            path,
+            format!("truncated: jsonByteLength {json_len} and binaryByteLength {bin_len} run past the file's {} bytes", bytes.len()),
+        ));
     }
+    let (json_len, bin_len) = (json_len as usize, bin_len as usize);
     let raw: RawSubtree = serde_json::from_slice(&bytes[24..24 + json_len]).map_err(|e| file_error(path, format!("subtree JSON: {e}")))?;
     let binary = &bytes[24 + json_len..24 + json_len + bin_len];
     let mut buffers = Vec::new();
@@ -132,7 +143,7 @@ fn read_subtree(source: &dyn crate::TileSource, path: &Path) -> Result<Subtree, 
 }
 
 /// Interleaves the bits of x, y (and z): the Morton index.
-fn morton(x: u64, y: u64, z: u64, octree: bool) -> usize {
+fn morton(x: u64, y: u64, z: u64, octree: bool) -> u64 {
     let mut m = 0u64;
     for bit in 0..21 {
         if octree {
@@ -141,7 +152,7 @@ fn morton(x: u64, y: u64, z: u64, octree: bool) -> usize {
             m |= ((x >> bit) & 1) << (2 * bit) | ((y >> bit) & 1) << (2 * bit + 1);
         }
     }
-    m as usize
+    m
 }
 
 fn fill(template: &str, level: u32, x: u64, y: u64, z: u64) -> String {
@@ -187,8 +198,11 @@ pub(crate) fn expand(b: &mut Builder, raw: &RawImplicit, root: usize, template: 
     if matches!(b.tiles[root].volume, Volume::Sphere(_)) {
         return Err(file_error(file, "implicit tiling needs a box or region root volume"));
     }
-    if raw.subtree_levels == 0 || raw.available_levels == 0 || raw.available_levels > 30 {
-        return Err(file_error(file, "subtreeLevels and availableLevels must be from 1 to 30"));
+    if !(1..=MAX_SUBTREE_LEVELS).contains(&raw.subtree_levels) {
+        return Err(file_error(file, format!("subtreeLevels {} is outside 1 to {MAX_SUBTREE_LEVELS}", raw.subtree_levels)));
+    }
+    if !(1..=30).contains(&raw.available_levels) {
+        return Err(file_error(file, format!("availableLevels {} is outside 1 to 30", raw.available_levels)));
     }
     let ctx = Context {
         octree,
@@ -223,8 +237,12 @@ impl Context<'_> {
         // Tiles of this subtree by local level: (tile index, local x, y, z).
         let mut current = vec![(index, 0u64, 0u64, 0u64)];
         for local in 0..self.subtree_levels {
+            if current.is_empty() {
+                break;
+            }
             let global = level + local;
-            let offset = ((branching.pow(local) - 1) / (branching - 1)) as usize;
+            // local < MAX_SUBTREE_LEVELS: 8^local fits a u64.
+            let offset = (branching.pow(local) - 1) / (branching - 1);
             let mut next = Vec::new();
             for &(tile, lx, ly, lz) in &current {
                 let bit = offset + morton(lx, ly, lz, self.octree);
@@ -241,7 +259,7 @@ impl Context<'_> {
                     let child_local = local + 1;
                     let (gx, gy, gz) = ((x << child_local) + cx, (y << child_local) + cy, (z << child_local) + cz);
                     let available = if child_local < self.subtree_levels {
-                        let child_offset = ((branching.pow(child_local) - 1) / (branching - 1)) as usize;
+                        let child_offset = (branching.pow(child_local) - 1) / (branching - 1);
                         st.tiles.get(child_offset + morton(cx, cy, cz, self.octree))
                     } else {
                         st.children.get(morton(cx, cy, cz, self.octree))
@@ -289,6 +307,62 @@ impl Context<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    /// Files in memory, by path.
+    struct Memory(HashMap<PathBuf, Vec<u8>>);
+
+    impl crate::TileSource for Memory {
+        fn read(&self, location: &Path) -> Result<Vec<u8>, String> {
+            self.0.get(location).cloned().ok_or_else(|| format!("{} not found", location.display()))
+        }
+    }
+
+    fn subtree_file(json: &str, json_len: u64, bin_len: u64) -> Vec<u8> {
+        let mut out = b"subt".to_vec();
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&json_len.to_le_bytes());
+        out.extend_from_slice(&bin_len.to_le_bytes());
+        out.extend_from_slice(json.as_bytes());
+        out
+    }
+
+    /// A quadtree tileset with `subtreeLevels` and `availableLevels` as
+    /// given, whose root subtree has no tiles below the root.
+    fn implicit_tileset(subtree_levels: u32, available_levels: u32) -> Memory {
+        let tileset = format!(
+            r#"{{"asset":{{"version":"1.1"}},"geometricError":100,"root":{{"boundingVolume":{{"box":[0,0,0,10,0,0,0,10,0,0,0,10]}},"geometricError":50,"content":{{"uri":"c/{{level}}/{{x}}/{{y}}.glb"}},"implicitTiling":{{"subdivisionScheme":"QUADTREE","subtreeLevels":{subtree_levels},"availableLevels":{available_levels},"subtrees":{{"uri":"s/{{level}}.{{x}}.{{y}}.subtree"}}}}}}}}"#
+        );
+        let json = r#"{"tileAvailability":{"constant":0},"contentAvailability":[{"constant":1}],"childSubtreeAvailability":{"constant":0}}"#;
+        Memory(HashMap::from([
+            (PathBuf::from("t/tileset.json"), tileset.into_bytes()),
+            (PathBuf::from("t/s/0.0.0.subtree"), subtree_file(json, json.len() as u64, 0)),
+        ]))
+    }
+
+    #[test]
+    fn subtree_levels_64_is_an_error_naming_subtree_levels() {
+        let e = crate::load_tileset_from(&implicit_tileset(64, 30), Path::new("t/tileset.json")).unwrap_err().to_string();
+        assert_eq!(e, crate::file_error(Path::new("t/tileset.json"), "subtreeLevels 64 is outside 1 to 21").to_string());
+    }
+
+    #[test]
+    fn subtree_levels_at_the_cap_expand() {
+        let t = crate::load_tileset_from(&implicit_tileset(MAX_SUBTREE_LEVELS, 30), Path::new("t/tileset.json")).unwrap();
+        assert_eq!(t.tiles.len(), 1);
+        assert_eq!(t.tiles[0].content, Some(PathBuf::from("t/c/0/0/0.glb")));
+    }
+
+    #[test]
+    fn subtree_json_length_near_u64_max_is_an_error_naming_the_field() {
+        let path = Path::new("s/0.0.0.subtree");
+        let source = Memory(HashMap::from([(path.to_owned(), subtree_file("{}", u64::MAX, 0))]));
+        let e = read_subtree(&source, path).err().unwrap().to_string();
+        let expected = format!("truncated: jsonByteLength {} and binaryByteLength 0 run past the file's 26 bytes", u64::MAX);
+        assert_eq!(e, file_error(path, expected).to_string());
+    }
 
     #[test]
     fn morton_interleaves() {
