@@ -242,6 +242,11 @@ pub struct RiverReach {
     pub width_m: f64,
 }
 
+/// Most cells of a flood scenario's square grid, (2 extent_m / cell_size_m)²:
+/// 4096², about 1.6 GiB of solver state. Equal to `sontinh_flood::Raster::MAX_CELLS`
+/// (the app checks they agree at compile time).
+pub const MAX_FLOOD_CELLS: usize = 1 << 24;
+
 /// A flood scenario for planners; `sontinh flood run` reads its forcing here.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloodScenario {
@@ -254,7 +259,8 @@ pub struct FloodScenario {
     pub rain_mm_per_hour: f64,
     /// Rain falls for this many hours from the start (the whole run when `None`).
     pub rain_hours: Option<f64>,
-    /// Grid spacing when the terrain is generated (procedural layers), m.
+    /// Grid spacing when the terrain is generated (procedural layers), m;
+    /// with `extent_m`, at most [`MAX_FLOOD_CELLS`] cells.
     pub cell_size_m: f64,
     /// Half the side of the simulated square around the scene origin, for
     /// procedural terrain, m.

@@ -462,6 +462,27 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         };
         let cell_size_m = number(&mut c, &s.cell_size_m, "cell_size_m", 10.0, 0.5..=1000.0);
         let extent_m = number(&mut c, &s.extent_m, "extent_m", 1500.0, 10.0..=100_000.0);
+        // Each value may be in range while the grid they make, (2 extent / cell)²
+        // cells, is far past what a run can allocate: refused here, with the line.
+        let (cell_size_m, extent_m) = match (cell_size_m, extent_m) {
+            (Some(cell), Some(extent)) => {
+                let side = (2.0 * extent / cell).ceil();
+                if side * side > MAX_FLOOD_CELLS as f64 {
+                    let message = format!(
+                        "cell_size_m {cell} and extent_m {extent} make a {side} × {side} flood grid, more than {MAX_FLOOD_CELLS} cells: raise cell_size_m or lower extent_m"
+                    );
+                    match (&s.cell_size_m, &s.extent_m) {
+                        (Some(at), _) => c.error(at, message),
+                        (None, Some(at)) => c.error(at, message),
+                        (None, None) => c.error(&s.id, message),
+                    }
+                    (None, None)
+                } else {
+                    (Some(cell), Some(extent))
+                }
+            }
+            other => other,
+        };
         let manning = number(&mut c, &s.manning, "manning", 0.035, 0.0..=0.5);
         let interval = number(&mut c, &s.output_interval_minutes, "output_interval_minutes", 10.0, 0.1..=1440.0);
         let mut inflows = Vec::new();

@@ -606,12 +606,16 @@ fn build_domain(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -
     }
 }
 
+// The scene refuses the grids the solver would: one cap for both.
+const _: () = assert!(Raster::MAX_CELLS == sontinh_scene::MAX_FLOOD_CELLS);
+
 /// The scenario's square grid centred on the scene origin, in UTM.
 fn scenario_grid(scene: &Scene, scenario: &FloodScenario, to_utm: &Transformer) -> Result<(usize, GeoTransform), String> {
     let o = scene.origin;
     let [e0, n0, _] = to_utm.transform([o.lon_deg, o.lat_deg, 0.0]).map_err(|e| e.to_string())?;
     let cell = scenario.cell_size_m;
-    let n = ((2.0 * scenario.extent_m / cell).ceil() as usize).max(2);
+    // Capped before the n × n arrays are allocated (the scene check caps it too).
+    let n = Raster::square_side(scenario.extent_m, cell).map_err(|e| e.to_string())?;
     let transform = GeoTransform {
         origin_x: e0 - n as f64 * cell / 2.0,
         origin_y: n0 + n as f64 * cell / 2.0,
