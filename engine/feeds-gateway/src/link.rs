@@ -34,15 +34,52 @@ impl LinkConfig {
     }
 }
 
+/// A gateway address, parsed once: its authority (`host:port`, no user
+/// info) and path. Every address the link contacts is built from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayAddress {
+    authority: String,
+    path: String,
+}
+
+impl GatewayAddress {
+    /// `ws://host[:port]/path`.
+    pub fn parse(url: &str) -> Result<GatewayAddress, String> {
+        let uri: tokio_tungstenite::tungstenite::http::Uri = url.parse().map_err(|e| format!("feed gateway \"{url}\": {e}"))?;
+        match uri.scheme_str() {
+            Some("ws") => {}
+            _ => return Err(format!("feed gateway \"{url}\": expected ws://host:port/path (wss:// is not supported by the native viewer yet)")),
+        }
+        let authority = uri.authority().ok_or_else(|| format!("feed gateway \"{url}\": no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(format!("feed gateway \"{url}\": user info in the address is not allowed"));
+        }
+        if authority.host().is_empty() {
+            return Err(format!("feed gateway \"{url}\": no host"));
+        }
+        let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+        Ok(GatewayAddress {
+            authority: authority.as_str().to_owned(),
+            path,
+        })
+    }
+
+    /// The WebSocket address.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}{}", self.authority, self.path)
+    }
+
+    /// The HTTP address of a snapshot this gateway serves: only its own
+    /// `/snapshots/<file>` paths (checked as the feed parser checks them).
+    pub fn snapshot_url(&self, snapshot_path: &str) -> Result<String, String> {
+        let file = sontinh_feeds::snapshot_file(snapshot_path)?;
+        Ok(format!("http://{}{}{file}", self.authority, sontinh_feeds::SNAPSHOT_PATH_PREFIX))
+    }
+}
+
 /// Checks a gateway address before any thread starts.
 pub fn check_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("ws://")
-        .ok_or_else(|| format!("feed gateway \"{url}\": expected ws://host:port/path (wss:// is not supported by the native viewer yet)"))?;
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(format!("feed gateway \"{url}\": no host"));
-    }
-    Ok(())
+    GatewayAddress::parse(url).map(|_| ())
 }
 
 /// Where the link delivers what it receives.
@@ -84,7 +121,7 @@ pub fn spawn_link(config: LinkConfig) -> Result<mpsc::Receiver<LinkEvent>, Strin
 
 /// Starts the link delivering into `sink`; it runs while the sink listens.
 pub fn spawn_link_into(config: LinkConfig, tx: impl LinkSink) -> Result<(), String> {
-    check_url(&config.url)?;
+    let address = GatewayAddress::parse(&config.url)?;
     std::thread::Builder::new()
         .name("sontinh-feed-link".to_owned())
         .spawn(move || {
@@ -95,38 +132,42 @@ pub fn spawn_link_into(config: LinkConfig, tx: impl LinkSink) -> Result<(), Stri
                     return;
                 }
             };
-            runtime.block_on(run_link(config, tx));
+            runtime.block_on(run_link(config, address, tx));
         })
         .map_err(|e| format!("cannot start the feed link: {e}"))?;
     Ok(())
 }
 
-/// The HTTP base (`http://host:port`) of a `ws://host:port/...` address.
-fn http_base(url: &str) -> String {
-    let rest = url.strip_prefix("ws://").unwrap_or(url);
-    let host = rest.split('/').next().unwrap_or(rest);
-    format!("http://{host}")
+/// The WebSocket handshake, with the token in its `Authorization` header.
+fn ws_request(address: &GatewayAddress, token: &str) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = address.ws_url().into_client_request().map_err(|e| format!("feed gateway: {e}"))?;
+    let value = format!("Bearer {token}").parse().map_err(|_| "the feed token is not valid header text".to_owned())?;
+    request.headers_mut().insert("Authorization", value);
+    Ok(request)
 }
 
-fn with_token(url: &str, token: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}token={token}")
-}
-
-async fn run_link(config: LinkConfig, tx: impl LinkSink) {
+async fn run_link(config: LinkConfig, address: GatewayAddress, tx: impl LinkSink) {
     let mut backoff = config.min_backoff;
     let mut fetched: HashSet<String> = HashSet::new();
     loop {
         if !tx.deliver(LinkEvent::Connecting) {
             return;
         }
-        match tokio_tungstenite::connect_async(with_token(&config.url, &config.token)).await {
+        let request = match ws_request(&address, &config.token) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.deliver(LinkEvent::Disconnected(e));
+                return;
+            }
+        };
+        match tokio_tungstenite::connect_async(request).await {
             Ok((socket, _)) => {
                 backoff = config.min_backoff;
                 if !tx.deliver(LinkEvent::Connected) {
                     return;
                 }
-                let reason = serve(socket, &config, &tx, &mut fetched).await;
+                let reason = serve(socket, &config, &address, &tx, &mut fetched).await;
                 match reason {
                     None => return, // the viewer went away
                     Some(reason) => {
@@ -151,16 +192,20 @@ async fn run_link(config: LinkConfig, tx: impl LinkSink) {
 async fn serve(
     socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     config: &LinkConfig,
+    address: &GatewayAddress,
     tx: &impl LinkSink,
     fetched: &mut HashSet<String>,
 ) -> Option<String> {
     let (mut write, mut read) = socket.split();
-    let request = ClientRequest::History {
-        from_ms: i64::MIN,
-        to_ms: i64::MAX,
+    let history = |after: Option<sontinh_feeds::HistoryCursor>| {
+        let request = ClientRequest::History {
+            from_ms: i64::MIN,
+            to_ms: i64::MAX,
+            after,
+        };
+        Message::Text(serde_json::to_string(&request).unwrap_or_default().into())
     };
-    let text = serde_json::to_string(&request).unwrap_or_default();
-    if let Err(e) = write.send(Message::Text(text.into())).await {
+    if let Err(e) = write.send(history(None)).await {
         return Some(format!("feed gateway: {e}"));
     }
     let mut role = None;
@@ -172,20 +217,30 @@ async fn serve(
             frame = read.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     // Parsed here, off the viewer's frame; what does not parse goes on as text to be counted.
-                    let (event, urls) = match serde_json::from_str::<ServerMessage>(&text) {
+                    let (event, urls, next_page) = match serde_json::from_str::<ServerMessage>(&text) {
                         Ok(message) => {
                             let urls = snapshot_urls(&message, &mut role);
-                            (LinkEvent::Message(message), urls)
+                            let next_page = match &message {
+                                ServerMessage::History { next, .. } => next.clone(),
+                                _ => None,
+                            };
+                            (LinkEvent::Message(message), urls, next_page)
                         }
-                        Err(_) => (LinkEvent::Text(text.to_string()), Vec::new()),
+                        Err(_) => (LinkEvent::Text(text.to_string()), Vec::new(), None),
                     };
                     if !tx.deliver(event) {
                         return None;
                     }
+                    // The history comes a page at a time.
+                    if let Some(after) = next_page
+                        && let Err(e) = write.send(history(Some(after))).await
+                    {
+                        return Some(format!("feed gateway connection lost: {e}"));
+                    }
                     if role.is_some_and(|r| r != Role::Tourist) {
                         for url in urls {
                             if fetched.insert(url.clone())
-                                && let Some(bytes) = fetch(&config.url, &config.token, &url).await
+                                && let Some(bytes) = fetch(address, &config.token, &url).await
                                 && !tx.deliver(LinkEvent::Image { url, bytes })
                             {
                                 return None;
@@ -226,13 +281,18 @@ fn snapshot_urls(message: &ServerMessage, role: &mut Option<Role>) -> Vec<String
     urls
 }
 
-/// GETs a snapshot (an address relative to the gateway, or absolute http://).
-async fn fetch(ws_url: &str, token: &str, url: &str) -> Option<Vec<u8>> {
-    let full = if url.starts_with("http://") { url.to_owned() } else { format!("{}{url}", http_base(ws_url)) };
-    let full = with_token(&full, token);
+/// GETs a snapshot from the gateway: only its own `/snapshots/<file>`
+/// paths, the token in the `Authorization` header, never in the URL.
+async fn fetch(address: &GatewayAddress, token: &str, snapshot_path: &str) -> Option<Vec<u8>> {
+    let full = address.snapshot_url(snapshot_path).ok()?;
+    let authorization = format!("Bearer {token}");
     tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
-        let mut response = agent.get(&full).call().ok()?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .max_redirects(0)
+            .build()
+            .into();
+        let mut response = agent.get(&full).header("Authorization", &authorization).call().ok()?;
         response.body_mut().with_config().limit(32 * 1024 * 1024).read_to_vec().ok()
     })
     .await
@@ -247,10 +307,21 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(http_base("ws://127.0.0.1:8787/ws"), "http://127.0.0.1:8787");
-        assert_eq!(with_token("ws://h:1/ws", "abc"), "ws://h:1/ws?token=abc");
+        let gateway = GatewayAddress::parse("ws://127.0.0.1:8787/ws").unwrap();
+        assert_eq!(gateway.ws_url(), "ws://127.0.0.1:8787/ws");
+        assert_eq!(gateway.snapshot_url("/snapshots/human.jpg").unwrap(), "http://127.0.0.1:8787/snapshots/human.jpg");
         assert!(check_url("http://h/ws").unwrap_err().contains("expected ws://"));
-        assert!(check_url("ws:///ws").unwrap_err().contains("no host"));
+        assert!(check_url("ws:///ws").is_err());
+        assert!(check_url("ws://user:pw@h:1/ws").unwrap_err().contains("user info"));
         assert!(check_url("ws://127.0.0.1:8787/ws").is_ok());
+    }
+
+    /// `"@evil:80/x"` glued onto the gateway address used to send the token to `evil`.
+    #[test]
+    fn forged_snapshot_addresses_never_leave_the_gateway() {
+        let gateway = GatewayAddress::parse("ws://127.0.0.1:8787/ws").unwrap();
+        for forged in ["@evil:80/x.jpg", "http://evil/x.jpg", "//evil/x.jpg", "/snapshots/../x.jpg", "/snapshots/x.jpg@evil", "/snapshots/x.jpg?token=1"] {
+            assert!(gateway.snapshot_url(forged).is_err(), "{forged}");
+        }
     }
 }

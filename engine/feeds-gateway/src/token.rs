@@ -6,11 +6,25 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sontinh_feeds::Role;
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Claims {
-    role: Role,
+/// What a valid token says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Claims {
+    pub role: Role,
     /// Expiry, seconds since 1970.
-    exp: i64,
+    pub exp: i64,
+}
+
+/// Longest a token may be issued for: 30 days.
+pub const MAX_TOKEN_HOURS: f64 = 30.0 * 24.0;
+
+/// The expiry of a token issued at `now` (seconds since 1970) for `hours`,
+/// which must be positive and at most [`MAX_TOKEN_HOURS`].
+pub fn expiry(now: i64, hours: f64) -> Result<i64, String> {
+    if !(hours.is_finite() && hours > 0.0 && hours <= MAX_TOKEN_HOURS) {
+        return Err(format!("--hours {hours}: a token lasts more than 0 and at most {MAX_TOKEN_HOURS} hours (30 days)"));
+    }
+    // hours ≤ 720, so the product is at most 2,592,000 s and cannot overflow.
+    now.checked_add((hours * 3600.0).round() as i64).ok_or_else(|| "the clock is past the end of time".to_owned())
 }
 
 fn signature(secret: &[u8], payload: &str) -> Vec<u8> {
@@ -30,8 +44,11 @@ pub fn issue(secret: &[u8], role: Role, exp: i64) -> String {
     format!("{payload}.{sig}")
 }
 
-/// The role of a valid, unexpired token.
-pub fn verify(secret: &[u8], token: &str, now: i64) -> Result<Role, &'static str> {
+/// The claims of a valid, unexpired token.
+pub fn verify(secret: &[u8], token: &str, now: i64) -> Result<Claims, &'static str> {
+    if token.len() > 1024 {
+        return Err("malformed token");
+    }
     let (payload, sig) = token.split_once('.').ok_or("malformed token")?;
     let given = URL_SAFE_NO_PAD.decode(sig).map_err(|_| "malformed token")?;
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| "bad secret")?;
@@ -45,7 +62,7 @@ pub fn verify(secret: &[u8], token: &str, now: i64) -> Result<Role, &'static str
     if claims.exp < now {
         return Err("expired token");
     }
-    Ok(claims.role)
+    Ok(claims)
 }
 
 /// The role a token claims, without checking its signature: only for a
@@ -63,7 +80,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_forgeries_fail() {
         let t = issue(b"secret", Role::Operator, 100);
-        assert_eq!(verify(b"secret", &t, 50), Ok(Role::Operator));
+        assert_eq!(verify(b"secret", &t, 50).map(|c| c.role), Ok(Role::Operator));
         assert_eq!(verify(b"secret", &t, 101), Err("expired token"));
         assert_eq!(verify(b"other", &t, 50), Err("bad signature"));
         assert_eq!(claimed_role(&t), Some(Role::Operator));
@@ -73,5 +90,16 @@ mod tests {
         let (_, tourist_sig) = tourist.split_once('.').unwrap_or_default();
         assert_eq!(verify(b"secret", &format!("{payload}.{tourist_sig}"), 50), Err("bad signature"));
         assert!(verify(b"secret", "nonsense", 50).is_err());
+    }
+
+    /// `--hours 1e300` used to overflow the expiry.
+    #[test]
+    fn token_lifetimes_are_capped() {
+        assert_eq!(expiry(1_000, 2.0), Ok(1_000 + 7_200));
+        assert_eq!(expiry(0, 720.0), Ok(2_592_000));
+        for bad in [1e300, 721.0, 0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(expiry(0, bad).unwrap_err().contains("at most 720"), "{bad}");
+        }
+        assert!(expiry(i64::MAX - 10, 1.0).is_err());
     }
 }

@@ -24,8 +24,8 @@ fn level(client: &FeedClient) -> Option<f64> {
     }
 }
 
-fn link(address: std::net::SocketAddr, role: Role) -> std::sync::mpsc::Receiver<sontinh_feeds::LinkEvent> {
-    let mut config = LinkConfig::new(&format!("ws://{address}/ws"), &bearer(role));
+fn link(address: std::net::SocketAddr, gateway: &sontinh_feeds_gateway::GatewayConfig, role: Role) -> std::sync::mpsc::Receiver<sontinh_feeds::LinkEvent> {
+    let mut config = LinkConfig::new(&format!("ws://{address}/ws"), &bearer(gateway, role));
     config.max_backoff = Duration::from_millis(500);
     spawn_link(config).unwrap()
 }
@@ -33,18 +33,23 @@ fn link(address: std::net::SocketAddr, role: Role) -> std::sync::mpsc::Receiver<
 #[test]
 fn broker_absent_at_start_then_arriving() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let gateway = GatewayProcess::start(gateway_config(dir.path(), port, "127.0.0.1:0"));
-    let rx = link(gateway.address, Role::Operator);
+    // The broker is not there yet, so nothing holds its port: take one the
+    // system just had free (start_on fails clearly should another process take it).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = gateway_config(dir.path(), &format!("mqtt://127.0.0.1:{port}"), "127.0.0.1:0");
+    let gateway = GatewayProcess::start(config.clone());
+    let rx = link(gateway.address, &config, Role::Operator);
     let mut client = FeedClient::new(100);
-    pump(&rx, &mut client, 10, "a snapshot without a broker", |c| c.devices().len() == 3);
+    pump(&rx, &mut client, 10, "a snapshot without a broker", |c| c.devices().len() == 4);
     assert_eq!(client.connection(), &Connection::Connected { broker_connected: false });
 
-    let _broker = Broker::start(dir.path(), port);
+    let broker = sontinh_feeds_gateway::broker::LocalBroker::start_on(dir.path(), &registry(), port).unwrap();
     pump(&rx, &mut client, 15, "the gateway to reach the broker", |c| {
         c.connection() == &Connection::Connected { broker_connected: true }
     });
-    publish_acked(port, "pub-absent", &[gauge_message(1, 4.7)]);
+    // Connected is not yet subscribed: wait for the subscriptions.
+    block_on(wait_subscribed(gateway.address, &config));
+    publish_as_blocking(&broker, "thach-han", &[gauge_message(1, 4.7)]);
     pump(&rx, &mut client, 10, "the first reading", |c| level(c) == Some(4.7));
     let gauge = client.device_index("thach-han").unwrap();
     assert_eq!(client.alarm_at(gauge, i64::MAX), Some(2));
@@ -53,14 +58,16 @@ fn broker_absent_at_start_then_arriving() {
 #[test]
 fn gateway_killed_and_restarted_viewer_keeps_state_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _broker = Broker::start(dir.path(), port);
-    let listen = format!("127.0.0.1:{}", free_port());
-    let gateway = GatewayProcess::start(gateway_config(dir.path(), port, &listen));
-    let rx = link(gateway.address, Role::Operator);
+    let broker = start_broker(dir.path());
+    let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
+    let gateway = GatewayProcess::start(config.clone());
+    // The restarted gateway must come back on the same address: the one the first one bound.
+    let listen = gateway.address.to_string();
+    let rx = link(gateway.address, &config, Role::Operator);
     let mut client = FeedClient::new(100);
     pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
-    publish_acked(port, "pub-restart-1", &[gauge_message(1, 3.2)]);
+    block_on(wait_subscribed(gateway.address, &config));
+    publish_as_blocking(&broker, "thach-han", &[gauge_message(1, 3.2)]);
     pump(&rx, &mut client, 10, "the first reading", |c| level(c) == Some(3.2));
 
     gateway.kill();
@@ -68,8 +75,10 @@ fn gateway_killed_and_restarted_viewer_keeps_state_and_nothing_is_lost() {
     assert_eq!(level(&client), Some(3.2), "the last known state stays on screen");
 
     // Published while the gateway is down: the broker keeps it in the gateway's persistent session.
-    publish_acked(port, "pub-restart-2", &[gauge_message(2, 5.1), gauge_message(3, 6.3)]);
-    let _gateway = GatewayProcess::start(gateway_config(dir.path(), port, &listen));
+    publish_as_blocking(&broker, "thach-han", &[gauge_message(2, 5.1), gauge_message(3, 6.3)]);
+    let mut again = config.clone();
+    again.listen = listen;
+    let _gateway = GatewayProcess::start(again);
     let gauge = client.device_index("thach-han").unwrap();
     // The snapshot brings the latest reading, the history reply the one before it.
     pump(&rx, &mut client, 20, "the readings sent while the gateway was down", |c| {
@@ -136,14 +145,15 @@ fn start_cuttable_relay(upstream: std::net::SocketAddr) -> (std::net::SocketAddr
 #[test]
 fn a_silently_cut_connection_is_noticed_and_recovered() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _broker = Broker::start(dir.path(), port);
-    let gateway = GatewayProcess::start(gateway_config(dir.path(), port, "127.0.0.1:0"));
+    let broker = start_broker(dir.path());
+    let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
+    let gateway = GatewayProcess::start(config.clone());
     let (relay, cut) = start_cuttable_relay(gateway.address);
-    let rx = link(relay, Role::Operator);
+    let rx = link(relay, &config, Role::Operator);
     let mut client = FeedClient::new(100);
     pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
-    publish_acked(port, "pub-cut-1", &[gauge_message(1, 2.5)]);
+    block_on(wait_subscribed(gateway.address, &config));
+    publish_as_blocking(&broker, "thach-han", &[gauge_message(1, 2.5)]);
     pump(&rx, &mut client, 10, "the first reading", |c| level(c) == Some(2.5));
 
     cut.store(true, Ordering::Relaxed);
@@ -153,7 +163,7 @@ fn a_silently_cut_connection_is_noticed_and_recovered() {
     assert_eq!(level(&client), Some(2.5), "the last known state stays on screen");
 
     // Repaired: new connections go through; the reconnect brings what was missed.
-    publish_acked(port, "pub-cut-2", &[gauge_message(2, 3.9)]);
+    publish_as_blocking(&broker, "thach-han", &[gauge_message(2, 3.9)]);
     cut.store(false, Ordering::Relaxed);
     pump(&rx, &mut client, 15, "the reading sent during the cut", |c| level(c) == Some(3.9));
     assert!(matches!(client.connection(), Connection::Connected { .. }));
@@ -162,24 +172,74 @@ fn a_silently_cut_connection_is_noticed_and_recovered() {
 #[test]
 fn a_tourist_link_never_fetches_snapshots_and_history_is_filtered() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _broker = Broker::start(dir.path(), port);
-    let gateway = GatewayProcess::start(gateway_config(dir.path(), port, "127.0.0.1:0"));
-    let rx = link(gateway.address, Role::Tourist);
+    let broker = start_broker(dir.path());
+    let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
+    let gateway = GatewayProcess::start(config.clone());
+    let rx = link(gateway.address, &config, Role::Tourist);
     let mut client = FeedClient::new(100);
     pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
-    publish_acked(
-        port,
-        "pub-tourist",
-        &[
-            r#"{"device":"cam-gate","time":"2020-10-17T01:00:00Z","online":true,"snapshot_url":"/snapshots/human.jpg"}"#.to_owned(),
-            r#"{"device":"cam-pump","time":"2020-10-17T01:00:00Z","online":true,"snapshot_url":"/snapshots/pump.jpg"}"#.to_owned(),
-            gauge_message(1, 1.0),
-        ],
-    );
+    block_on(wait_subscribed(gateway.address, &config));
+    publish_as_blocking(&broker, "cam-gate", &[camera_message("cam-gate", 1, "human.jpg")]);
+    publish_as_blocking(&broker, "cam-pump", &[camera_message("cam-pump", 1, "pump.jpg")]);
+    publish_as_blocking(&broker, "thach-han", &[gauge_message(1, 1.0)]);
     pump(&rx, &mut client, 10, "the gauge reading", |c| level(c) == Some(1.0));
-    assert_eq!(client.devices().len(), 2, "the operator-only camera is not listed");
+    assert_eq!(client.devices().len(), 2, "the operator-only cameras are not listed");
     let camera = client.device_index("cam-gate").unwrap();
     assert_eq!(client.latest(camera).unwrap().reading, Reading::Camera { online: true, snapshot_url: None });
     assert_eq!(client.images_version(), 0);
+}
+
+/// No test showed an operator ever receiving a camera image: the native
+/// link fetches it (token in the header) and the bytes are the file's.
+#[test]
+fn an_operator_link_receives_the_camera_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start_broker(dir.path());
+    let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
+    let gateway = GatewayProcess::start(config.clone());
+    let rx = link(gateway.address, &config, Role::Operator);
+    let mut client = FeedClient::new(100);
+    pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
+    block_on(wait_subscribed(gateway.address, &config));
+    publish_as_blocking(&broker, "cam-gate", &[camera_message("cam-gate", 1, "human.jpg")]);
+    pump(&rx, &mut client, 15, "the camera image", |c| c.image("/snapshots/human.jpg").is_some());
+    let expected = std::fs::read(shared_data().join("images/human.jpg")).unwrap();
+    assert_eq!(client.image("/snapshots/human.jpg").unwrap(), expected.as_slice());
+}
+
+/// A forged `snapshot_url` ("@evil:80/x", an absolute URL) used to make the
+/// link send the operator's token to another host. A listening socket there
+/// must see no connection at all.
+#[test]
+fn a_forged_snapshot_url_never_receives_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start_broker(dir.path());
+    let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
+    let gateway = GatewayProcess::start(config.clone());
+    let evil = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let evil_address = evil.local_addr().unwrap();
+    evil.set_nonblocking(true).unwrap();
+    let rx = link(gateway.address, &config, Role::Operator);
+    let mut client = FeedClient::new(100);
+    pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
+    block_on(wait_subscribed(gateway.address, &config));
+    let forged: Vec<String> = [format!("@{evil_address}/x.jpg"), format!("http://{evil_address}/x.jpg"), format!("//{evil_address}/x.jpg")]
+        .iter()
+        .enumerate()
+        .map(|(i, url)| format!(r#"{{"device":"cam-gate","time":"2020-10-17T0{}:00:00Z","online":true,"snapshot_url":"{url}"}}"#, i + 1))
+        .collect();
+    publish_as_blocking(&broker, "cam-gate", &forged);
+    // A good image after them: once it is in, the link has handled every message before it.
+    publish_as_blocking(&broker, "cam-gate", &[camera_message("cam-gate", 5, "human.jpg")]);
+    pump(&rx, &mut client, 15, "the genuine image", |c| c.image("/snapshots/human.jpg").is_some());
+    match evil.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the forged address was contacted: {other:?}"),
+    }
+    let stats = block_on(wait_stats(gateway.address, &config, 10, "the rejects", |s| s["rejected"]["bad_snapshot_url"] == 3));
+    assert_eq!(stats["accepted"], 1, "{stats}");
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
 }
