@@ -6,9 +6,14 @@
 //! `cargo bench -p sontinh-feeds-gateway --bench relay [-- RATE SECONDS CLIENTS]`
 //! (defaults 10000 messages/s, 5 s, 10 clients). Needs mosquitto installed.
 //!
-//! Each phase publishes the same compact observations with QoS 1 at RATE:
+//! Each phase publishes the same compact observations with QoS 1 at RATE,
+//! each device logged in as itself on its own topic (the shipped broker
+//! config, ACL included):
 //! - raw: CLIENTS MQTT subscribers of mosquitto;
-//! - gateway: the gateway subscribed to mosquitto, CLIENTS operator WebSockets.
+//! - gateway: the gateway subscribed to mosquitto, CLIENTS operator WebSockets;
+//! - hostile: the gateway with one healthy viewer among 200 idle viewers,
+//!   10 stalled ones (connected, never reading), one that sends a 100 MB
+//!   frame and one that asks for the whole history again and again.
 //!
 //! Latency runs from just before the publish call to the moment a client has
 //! the message; the sequence number rides in the observation time. Then each
@@ -21,10 +26,14 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use sontinh_feeds::{Role, ServerMessage};
-use sontinh_feeds_gateway::broker::{LocalBroker, free_port};
-use sontinh_feeds_gateway::{COMPACT_TOPIC, GatewayConfig, run_gateway, token};
+use futures_util::SinkExt;
+use sontinh_feeds_gateway::broker::{GATEWAY_USER, LocalBroker};
+use sontinh_feeds_gateway::mqtt::mqtt_options;
+use sontinh_feeds_gateway::{GatewayConfig, Secret, run_gateway, token};
+use tokio_tungstenite::tungstenite::Message;
 
-const DEVICES: usize = 1000;
+/// Devices publishing, each over its own MQTT connection.
+const DEVICES: usize = 20;
 const BASE_MS: i64 = 1_600_000_000_000;
 
 /// Publish instants (ns since `start`) by sequence number, and what arrived.
@@ -70,20 +79,25 @@ fn message(seq: usize) -> String {
     format!(r#"{{"device":"d{}","time":"{time}","value":{}}}"#, seq % DEVICES, seq % 97)
 }
 
-async fn publish(port: u16, clock: Arc<Clock>, messages: usize, rate: f64) -> f64 {
-    let mut options = MqttOptions::new(format!("bench-pub-{}", clock.now_ns()), "127.0.0.1", port);
-    options.set_keep_alive(Duration::from_secs(30));
-    options.set_inflight(1000);
-    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
+async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate: f64) -> f64 {
     let acked = Arc::new(AtomicUsize::new(0));
-    let acks = acked.clone();
-    tokio::spawn(async move {
-        while let Ok(event) = eventloop.poll().await {
-            if let Event::Incoming(Packet::PubAck(_)) = event {
-                acks.fetch_add(1, Ordering::Relaxed);
+    let mut clients = Vec::new();
+    for d in 0..DEVICES {
+        let device = format!("d{d}");
+        let mut options = mqtt_options(&broker.url(), &broker.device_auth(&device), &format!("bench-pub-{d}-{}", clock.now_ns()), 1 << 20, 1 << 20).unwrap();
+        options.set_clean_session(true);
+        options.set_inflight(1000);
+        let (client, mut eventloop) = AsyncClient::new(options, 10_000);
+        let acks = acked.clone();
+        tokio::spawn(async move {
+            while let Ok(event) = eventloop.poll().await {
+                if let Event::Incoming(Packet::PubAck(_)) = event {
+                    acks.fetch_add(1, Ordering::Relaxed);
+                }
             }
-        }
-    });
+        });
+        clients.push((sontinh_feeds::compact_topic(&device), client));
+    }
     let started = Instant::now();
     for seq in 0..messages {
         if rate > 0.0 {
@@ -93,7 +107,8 @@ async fn publish(port: u16, clock: Arc<Clock>, messages: usize, rate: f64) -> f6
             }
         }
         clock.published[seq].store(clock.now_ns(), Ordering::Relaxed);
-        client.publish(COMPACT_TOPIC, QoS::AtLeastOnce, false, message(seq)).await.unwrap();
+        let (topic, client) = &clients[seq % DEVICES];
+        client.publish(topic.clone(), QoS::AtLeastOnce, false, message(seq)).await.unwrap();
     }
     while acked.load(Ordering::Relaxed) < messages {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -101,12 +116,13 @@ async fn publish(port: u16, clock: Arc<Clock>, messages: usize, rate: f64) -> f6
     messages as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn raw_subscribers(port: u16, clock: Arc<Clock>, clients: usize) {
+async fn raw_subscribers(broker: &LocalBroker, clock: Arc<Clock>, clients: usize) {
     for c in 0..clients {
-        let mut options = MqttOptions::new(format!("bench-raw-{c}-{}", clock.now_ns()), "127.0.0.1", port);
-        options.set_keep_alive(Duration::from_secs(30));
+        // Subscribers log in as the gateway user, the one allowed to read.
+        let mut options: MqttOptions = mqtt_options(&broker.url(), &broker.gateway_auth(), &format!("bench-raw-{c}-{}", clock.now_ns()), 1 << 20, 1 << 20).unwrap();
+        options.set_clean_session(true);
         let (client, mut eventloop) = AsyncClient::new(options, 10_000);
-        client.subscribe(COMPACT_TOPIC, QoS::AtLeastOnce).await.unwrap();
+        client.subscribe(sontinh_feeds::COMPACT_TOPIC_FILTER, QoS::AtLeastOnce).await.unwrap();
         let clock = clock.clone();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
@@ -139,9 +155,16 @@ async fn raw_subscribers(port: u16, clock: Arc<Clock>, clients: usize) {
     }
 }
 
+async fn connect(address: std::net::SocketAddr, token: &str) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{address}/ws").into_client_request().unwrap();
+    request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
 async fn ws_clients(address: std::net::SocketAddr, token: &str, clock: Arc<Clock>, clients: usize) {
     for _ in 0..clients {
-        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws?token={token}")).await.unwrap();
+        let mut ws = connect(address, token).await;
         // The snapshot first.
         let _ = ws.next().await;
         let clock = clock.clone();
@@ -214,6 +237,7 @@ fn main() {
         })
         .collect();
     std::fs::write(dir.path().join("devices.json"), serde_json::to_string(&devices).unwrap()).unwrap();
+    let registry = sontinh_feeds::Registry::from_json(&serde_json::to_string(&devices).unwrap()).unwrap();
     println!("relay bench: {clients} clients, {messages} messages per phase, QoS 1, loopback");
 
     for (phase_rate, label) in [(rate, format!("at {rate:.0} msg/s")), (0.0, "as fast as possible".to_owned())] {
@@ -221,12 +245,12 @@ fn main() {
         // Raw mosquitto: a fresh broker, the same publisher, MQTT subscribers.
         let raw = {
             let store = tempfile::tempdir().unwrap();
-            let broker = LocalBroker::start(store.path(), free_port().unwrap()).unwrap();
+            let broker = LocalBroker::start(store.path(), &registry).unwrap();
             let clock = Clock::new(messages);
             let outcome = runtime.block_on(async {
-                raw_subscribers(broker.port, clock.clone(), clients).await;
+                raw_subscribers(&broker, clock.clone(), clients).await;
                 let t0 = clock.now_ns();
-                let offered = publish(broker.port, clock.clone(), messages, phase_rate).await;
+                let offered = publish(&broker, clock.clone(), messages, phase_rate).await;
                 finish(clock.clone(), messages, clients, offered, t0).await
             });
             drop(broker);
@@ -234,45 +258,104 @@ fn main() {
         };
         print("raw mosquitto pub→sub", &raw);
         // The gateway: a fresh broker and gateway, WebSocket clients.
-        let relayed = {
-            let store = tempfile::tempdir().unwrap();
-            let broker = LocalBroker::start(store.path(), free_port().unwrap()).unwrap();
-            let config_path = store.path().join("gateway.toml");
-            std::fs::write(
-                &config_path,
-                format!(
-                    "broker = \"{}\"\nlisten = \"127.0.0.1:0\"\ndevices = \"{}\"\nsecret = \"relay-bench-secret\"\nhistory = 100\nclient_id = \"bench-gw-{}\"\n",
-                    broker.url(),
-                    dir.path().join("devices.json").display(),
-                    broker.port
-                ),
-            )
-            .unwrap();
-            let config = GatewayConfig::load(&config_path).unwrap();
-            let clock = Clock::new(messages);
-            let outcome = runtime.block_on(async {
-                let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
-                let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-                tokio::spawn(run_gateway(config, Some(bound_tx), async move {
-                    let _ = stop_rx.await;
-                }));
-                let address = bound_rx.await.unwrap();
-                tokio::time::sleep(Duration::from_millis(500)).await; // subscribed
-                let token = token::issue(b"relay-bench-secret", Role::Operator, 4_000_000_000);
-                ws_clients(address, &token, clock.clone(), clients).await;
-                let t0 = clock.now_ns();
-                let offered = publish(broker.port, clock.clone(), messages, phase_rate).await;
-                let outcome = finish(clock.clone(), messages, clients, offered, t0).await;
-                let _ = stop_tx.send(());
-                outcome
-            });
-            drop(broker);
-            outcome
-        };
+        let relayed = gateway_phase(&runtime, dir.path(), &registry, messages, phase_rate, clients, false);
         print("gateway → WebSocket", &relayed);
         println!(
             "  gateway/raw delivered rate: {:.0} %",
             100.0 * relayed.delivered_per_client / raw.delivered_per_client.max(1e-9)
         );
+    }
+    println!("hostile load at {rate:.0} msg/s: 1 healthy viewer, 200 idle, 10 stalled, a 100 MB frame, full-history requests");
+    let hostile = gateway_phase(&runtime, dir.path(), &registry, messages, rate, 1, true);
+    print("healthy viewer", &hostile);
+}
+
+/// A fresh broker and gateway; `clients` measured viewers; with `hostile`,
+/// the idle, stalled and abusive clients besides them.
+fn gateway_phase(runtime: &tokio::runtime::Runtime, devices: &std::path::Path, registry: &sontinh_feeds::Registry, messages: usize, rate: f64, clients: usize, hostile: bool) -> Outcome {
+    let store = tempfile::tempdir().unwrap();
+    let broker = LocalBroker::start(store.path(), registry).unwrap();
+    Secret::generate().unwrap().write_new(&store.path().join("secret")).unwrap();
+    let config_path = store.path().join("gateway.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "broker = \"{}\"\nlisten = \"127.0.0.1:0\"\ndevices = \"{}\"\nsecret_file = \"secret\"\nhistory = 100000\nclient_id = \"bench-gw-{}\"\n[mqtt]\nusername = \"{GATEWAY_USER}\"\npassword_file = \"passwords/{GATEWAY_USER}\"\n",
+            broker.url(),
+            devices.join("devices.json").display(),
+            broker.port
+        ),
+    )
+    .unwrap();
+    let config = GatewayConfig::load(&config_path).unwrap();
+    let token = token::issue(config.secret.as_bytes(), Role::Operator, chrono::Utc::now().timestamp() + 3600);
+    let clock = Clock::new(messages);
+    runtime.block_on(async {
+        let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(run_gateway(config, Some(bound_tx), async move {
+            let _ = stop_rx.await;
+        }));
+        let address = bound_rx.await.unwrap();
+        wait_subscribed(address, &token).await;
+        let mut held = Vec::new();
+        if hostile {
+            for _ in 0..200 {
+                let mut ws = connect(address, &token).await;
+                tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} });
+            }
+            // Stalled: connected, never read again after the handshake.
+            for _ in 0..10 {
+                held.push(connect(address, &token).await);
+            }
+            let mut big = connect(address, &token).await;
+            tokio::spawn(async move {
+                let _ = big.send(Message::Text("x".repeat(100 * 1024 * 1024).into())).await;
+                while let Some(Ok(_)) = big.next().await {}
+            });
+            let mut greedy = connect(address, &token).await;
+            tokio::spawn(async move {
+                let request = r#"{"type":"history","from_ms":-9223372036854775808,"to_ms":9223372036854775807}"#;
+                loop {
+                    if greedy.send(Message::Text(request.into())).await.is_err() {
+                        return;
+                    }
+                    // Read until the reply (or an error) comes back, then ask again.
+                    loop {
+                        match greedy.next().await {
+                            Some(Ok(Message::Text(t))) if t.contains("\"history\"") || t.contains("\"error\"") => break,
+                            Some(Ok(_)) => {}
+                            _ => return,
+                        }
+                    }
+                }
+            });
+        }
+        ws_clients(address, &token, clock.clone(), clients).await;
+        let t0 = clock.now_ns();
+        let offered = publish(&broker, clock.clone(), messages, rate).await;
+        let outcome = finish(clock.clone(), messages, clients, offered, t0).await;
+        let _ = stop_tx.send(());
+        drop(held);
+        outcome
+    })
+}
+
+async fn wait_subscribed(address: std::net::SocketAddr, token: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        stream
+            .write_all(format!("GET /stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        if response.contains("\"subscribed\":true") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the gateway did not subscribe: {response}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

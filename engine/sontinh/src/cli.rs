@@ -67,11 +67,14 @@ enum FeedsCommand {
         file: PathBuf,
         #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
         broker: String,
+        /// The folder made by `feeds broker-setup`: each device logs in as itself.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
         /// Times faster than recorded; 0 sends as fast as possible.
         #[arg(long, default_value_t = 60.0)]
         speed: f64,
     },
-    /// Print a signed token for a role (tourist, operator, planner).
+    /// Print a signed token for a role (tourist, operator, planner), valid at most 720 hours.
     Token {
         #[arg(long)]
         config: PathBuf,
@@ -79,6 +82,21 @@ enum FeedsCommand {
         role: String,
         #[arg(long, default_value_t = 12.0)]
         hours: f64,
+        /// Create the config's secret_file (32 random bytes, mode 0600) if it does not exist.
+        #[arg(long)]
+        create_secret: bool,
+    },
+    /// Make broker credentials (random passwords, hashed password file, ACL:
+    /// each device may publish only its own topics) and a mosquitto config from the shipped one.
+    BrokerSetup {
+        /// The device list (JSON).
+        #[arg(long)]
+        devices: PathBuf,
+        /// Folder for the passwords, ACL, store and mosquitto.conf.
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1883)]
+        port: u16,
     },
 }
 
@@ -266,9 +284,14 @@ pub fn main() -> ExitCode {
         #[cfg(not(target_arch = "wasm32"))]
         Command::Feeds(FeedsCommand::Gateway { config }) => print_or_fail(crate::feeds::gateway(&config)),
         #[cfg(not(target_arch = "wasm32"))]
-        Command::Feeds(FeedsCommand::Replay { file, broker, speed }) => print_or_fail(crate::feeds::replay_file(&file, &broker, speed)),
+        Command::Feeds(FeedsCommand::Replay { file, broker, credentials, speed }) => {
+            print_or_fail(crate::feeds::replay_file(&file, &broker, credentials.as_deref(), speed))
+        }
         #[cfg(not(target_arch = "wasm32"))]
-        Command::Feeds(FeedsCommand::Token { config, role, hours }) => print_or_fail(crate::feeds::issue_token(&config, &role, hours)),
+        Command::Feeds(FeedsCommand::Token { config, role, hours, create_secret }) => {
+            print_or_fail(crate::feeds::issue_token(&config, &role, hours, create_secret))
+        }
+        Command::Feeds(FeedsCommand::BrokerSetup { devices, dir, port }) => print_or_fail(crate::feeds::broker_setup(&devices, &dir, port)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
         #[cfg(not(target_arch = "wasm32"))]

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use sontinh_feeds::Role;
-use sontinh_feeds_gateway::{GatewayConfig, replay, run_gateway, token};
+use sontinh_feeds_gateway::{GatewayConfig, Secret, replay, run_gateway, token};
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
@@ -31,7 +31,7 @@ pub fn gateway(config: &Path) -> Result<String, String> {
 }
 
 /// Publishes a recorded scenario with a progress bar.
-pub fn replay_file(file: &Path, broker: &str, speed: f64) -> Result<String, String> {
+pub fn replay_file(file: &Path, broker: &str, credentials: Option<&Path>, speed: f64) -> Result<String, String> {
     if !(speed.is_finite() && speed >= 0.0) {
         return Err(format!("--speed {speed}: expected a number ≥ 0 (0 sends as fast as possible)"));
     }
@@ -44,18 +44,36 @@ pub fn replay_file(file: &Path, broker: &str, speed: f64) -> Result<String, Stri
         bar.set_length(total as u64);
         bar.set_position(sent as u64);
     };
-    let sent = rt.block_on(replay(file, broker, speed, &progress))?;
+    let sent = rt.block_on(replay(file, broker, credentials, speed, &progress))?;
     bar.finish_and_clear();
     Ok(format!("Replayed {sent} messages from {} to {broker} (QoS 1, all acknowledged)", file.display()))
 }
 
-/// A signed token for `role`, valid for `hours`.
-pub fn issue_token(config: &Path, role: &str, hours: f64) -> Result<String, String> {
-    let config = GatewayConfig::load(config)?;
+/// A signed token for `role`, valid for `hours` (at most 720); with
+/// `create_secret`, the config's secret file is made first when absent.
+pub fn issue_token(config: &Path, role: &str, hours: f64, create_secret: bool) -> Result<String, String> {
     let role = Role::parse(role).ok_or_else(|| format!("unknown role \"{role}\": expected tourist, operator or planner"))?;
-    if !(hours.is_finite() && hours > 0.0) {
-        return Err("--hours must be positive".to_owned());
+    let exp = token::expiry(chrono::Utc::now().timestamp(), hours)?;
+    if create_secret {
+        let draft = GatewayConfig::load_without_secret(config)?;
+        let file = draft
+            .secret_file
+            .ok_or_else(|| format!("{}: --create-secret needs a secret_file in the config", config.display()))?;
+        if !file.exists() {
+            Secret::generate()?.write_new(&file)?;
+            eprintln!("feeds token: created the secret {} (mode 0600)", file.display());
+        }
     }
-    let exp = chrono::Utc::now().timestamp() + (hours * 3600.0) as i64;
+    let config = GatewayConfig::load(config)?;
     Ok(token::issue(config.secret.as_bytes(), role, exp))
+}
+
+/// `sontinh feeds broker-setup`: credentials, ACL and a mosquitto config.
+pub fn broker_setup(devices: &Path, dir: &Path, port: u16) -> Result<String, String> {
+    let config = sontinh_feeds_gateway::broker::broker_setup(devices, dir, port)?;
+    Ok(format!(
+        "Broker credentials and ACL in {}; start the broker with: mosquitto -c {}",
+        dir.display(),
+        config.display()
+    ))
 }

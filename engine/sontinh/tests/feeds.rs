@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use sontinh_feeds::Role;
-use sontinh_feeds_gateway::broker::{LocalBroker, free_port};
-use sontinh_feeds_gateway::{GatewayConfig, replay, run_gateway, token};
+use sontinh_feeds::{Registry, Role};
+use sontinh_feeds_gateway::broker::{GATEWAY_USER, LocalBroker};
+use sontinh_feeds_gateway::{GatewayConfig, Secret, replay, run_gateway, token};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -55,35 +55,49 @@ fn river_sample(img: &image::RgbImage) -> [i32; 3] {
     sum.map(|s| s / 25)
 }
 
+/// `$SONTINH_SHARED_DATA`, else `../shared/data` beside the repository.
+fn shared_data() -> PathBuf {
+    let dir = std::env::var_os("SONTINH_SHARED_DATA").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/data"));
+    assert!(dir.is_dir(), "shared test data missing: {} (set SONTINH_SHARED_DATA)", dir.display());
+    dir
+}
+
 #[test]
 fn replay_gateway_and_viewer_show_the_2020_peak() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port().unwrap();
-    let broker = LocalBroker::start(dir.path(), port).unwrap();
     let scenario = repo().join("assets/feeds/flood-2020-10");
+    let registry = Registry::from_json(&std::fs::read_to_string(scenario.join("devices.json")).unwrap()).unwrap();
+    let broker = LocalBroker::start(dir.path(), &registry).unwrap();
+    Secret::generate().unwrap().write_new(&dir.path().join("gateway.secret")).unwrap();
     let config_path = dir.path().join("gateway.toml");
     std::fs::write(
         &config_path,
         format!(
-            "broker = \"{}\"\nlisten = \"127.0.0.1:0\"\ndevices = \"{}\"\nsecret = \"feeds-render-test\"\nsnapshots = \"{}\"\nclient_id = \"render-test-{port}\"\n",
+            "broker = \"{}\"\nlisten = \"127.0.0.1:0\"\ndevices = \"{}\"\nsecret_file = \"gateway.secret\"\nsnapshots = \"{}\"\nclient_id = \"render-test-{}\"\n[mqtt]\nusername = \"{GATEWAY_USER}\"\npassword_file = \"passwords/{GATEWAY_USER}\"\n",
             broker.url(),
             scenario.join("devices.json").display(),
-            repo().join("../shared/data/images").display()
+            shared_data().join("images").display(),
+            broker.port
         ),
     )
     .unwrap();
     let config = GatewayConfig::load(&config_path).unwrap();
+    let secret = config.secret.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
     runtime.spawn(async move { run_gateway(config, Some(bound_tx), std::future::pending()).await.unwrap() });
     let address = runtime.block_on(bound_rx).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let token = token::issue(secret.as_bytes(), Role::Operator, chrono_now() + 3600);
+    // Replay only once the gateway's subscriptions are acknowledged.
+    wait_stats(address, &token, "the gateway's subscriptions", |s| s["subscribed"] == true);
 
     // Full speed: the broker and the gateway's persistent session must keep every message.
-    let sent = runtime.block_on(replay(&scenario.join("observations.jsonl"), &broker.url(), 0.0, &|_, _| {})).unwrap();
+    let sent = runtime
+        .block_on(replay(&scenario.join("observations.jsonl"), &broker.url(), Some(broker.credentials_dir()), 0.0, &|_, _| {}))
+        .unwrap();
     assert_eq!(sent, 5209);
+    wait_stats(address, &token, "every replayed message", |s| s["accepted"] == 5209);
 
-    let token = token::issue(b"feeds-render-test", Role::Operator, chrono_now() + 3600);
     let ws = format!("ws://{address}/ws");
     let peak = dir.path().join("peak.png");
     let before = dir.path().join("before.png");
@@ -105,4 +119,23 @@ fn replay_gateway_and_viewer_show_the_2020_peak() {
 
 fn chrono_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// Polls the gateway's `/stats` (token in the header) until `done`, for at most 60 s.
+fn wait_stats(address: std::net::SocketAddr, token: &str, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        write!(stream, "GET /stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
+        let stats: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        if done(&stats) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}: {stats}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
