@@ -6,13 +6,16 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 step() { printf '\n== %s\n' "$*"; }
 
-# Shared test data (never copied into the repository) lives beside the
-# checkout; on machines where the clone sits elsewhere, use the workplace's copy.
-if [ -z "${SONTINH_SHARED_DATA:-}" ] && [ ! -d ../shared/data ] && [ -d /work/shared/data ]; then
-  export SONTINH_SHARED_DATA=/work/shared/data
-fi
-if [ -z "${SONTINH_SHARED_DATA:-}" ] && [ ! -d ../shared/data ]; then
-  echo "warning: the shared test data (../shared/data or \$SONTINH_SHARED_DATA) is absent; tests that read it will fail and say so" >&2
+# Shared test data (never copied into the repository): $SONTINH_SHARED_DATA,
+# else ../shared/data beside the repository, else a clear message.
+if [ -z "${SONTINH_SHARED_DATA:-}" ]; then
+  if [ -d ../shared/data ]; then
+    SONTINH_SHARED_DATA="$(cd ../shared/data && pwd)"
+    export SONTINH_SHARED_DATA
+  else
+    echo "error: the shared test data is absent: set SONTINH_SHARED_DATA or put it in ../shared/data beside the repository" >&2
+    exit 1
+  fi
 fi
 
 

@@ -174,13 +174,6 @@ fn candidate_port() -> Result<u16, String> {
         .map_err(|e| format!("no free port on 127.0.0.1: {e}"))
 }
 
-/// A free TCP port on loopback.
-/// Deprecated: racy (another process may take it before it is used); use
-/// [`LocalBroker::start`], which lets mosquitto bind the port. Kept until
-/// the callers move.
-pub fn free_port() -> Result<u16, String> {
-    candidate_port()
-}
 
 fn absolute(path: &Path) -> Result<PathBuf, String> {
     std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))
