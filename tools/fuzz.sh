@@ -62,7 +62,7 @@ for t in "${targets[@]}"; do
     *) extra=$(shared_seeds "$t" -name '-') ;;
   esac
   corpus="$out/corpus/$t" artifacts="$out/artifacts/$t"
-  mkdir -p "$corpus" "$artifacts"
+  rm -rf "$artifacts" && mkdir -p "$corpus" "$artifacts"
   log="$out/$t.log"
   export SONTINH_FUZZ_SCRATCH="$out/scratch"
   rm -rf "$SONTINH_FUZZ_SCRATCH" && mkdir -p "$SONTINH_FUZZ_SCRATCH"
