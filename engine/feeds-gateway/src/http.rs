@@ -99,11 +99,11 @@ impl RateTable {
 }
 
 /// Authorised and within its rate: the role, else the response to send.
-fn admit(shared: &Shared, request: &Request, query: &HashMap<String, String>) -> Result<Role, Response> {
-    let role = role_of(shared, request.headers(), query).map_err(IntoResponse::into_response)?;
+fn admit(shared: &Shared, request: &Request, query: &HashMap<String, String>) -> Result<Role, Refusal> {
+    let role = role_of(shared, request.headers(), query)?;
     let peer = crate::server::peer(request.extensions()).map(|a| a.ip());
     if !shared.rest_rates.allow(peer, shared.limits.requests_per_second) {
-        return Err((StatusCode::TOO_MANY_REQUESTS, "too many requests; slow down").into_response());
+        return Err((StatusCode::TOO_MANY_REQUESTS, "too many requests; slow down".to_owned()));
     }
     Ok(role)
 }
@@ -115,7 +115,7 @@ fn query_of(request: &Request) -> HashMap<String, String> {
 pub(crate) async fn devices_handler(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let role = match admit(&shared, &request, &query_of(&request)) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let state = shared.state.read().await;
     let now = chrono::Utc::now().timestamp_millis();
@@ -149,7 +149,7 @@ pub(crate) async fn history_handler(State(shared): State<Arc<Shared>>, UrlPath(i
     let query = query_of(&request);
     let role = match admit(&shared, &request, &query) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let page_cap = shared.limits.history_page;
     let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
@@ -181,7 +181,7 @@ pub(crate) async fn stats_handler(State(shared): State<Arc<Shared>>, request: Re
     match admit(&shared, &request, &query_of(&request)) {
         Ok(Role::Operator | Role::Planner) => {}
         Ok(Role::Tourist) => return (StatusCode::FORBIDDEN, "operators only").into_response(),
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     }
     let state = shared.state.read().await;
     Json(serde_json::json!({
@@ -199,7 +199,7 @@ pub(crate) async fn stats_handler(State(shared): State<Arc<Shared>>, request: Re
 pub(crate) async fn snapshot_handler(State(shared): State<Arc<Shared>>, UrlPath(file): UrlPath<String>, request: Request) -> Response {
     let role = match admit(&shared, &request, &query_of(&request)) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     if role == Role::Tourist {
         return (StatusCode::FORBIDDEN, "camera snapshots are for operators and planners").into_response();
