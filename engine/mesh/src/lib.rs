@@ -162,6 +162,10 @@ fn check_container(bytes: &[u8]) -> Result<(), MeshError> {
     // In u64: on 32-bit targets (wasm32) position + chunkLength wraps usize.
     let file_len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     let declared = u64::from(word(8));
+    if declared < 12 {
+        // gltf subtracts the header's 12 bytes from it unchecked.
+        return Err(MeshError::Truncated(format!("the header's length {declared} is less than the 12-byte header")));
+    }
     if declared > file_len {
         return Err(MeshError::Truncated(format!("the header's length {declared} is more than the file's {file_len} bytes")));
     }
@@ -349,6 +353,25 @@ fn read_draco(extension: &serde_json::Value, document: &gltf::Document, buffers:
     Ok((geometry.positions, normals, geometry.uvs.unwrap_or_else(|| vec![[0.0, 0.0]; count]), geometry.indices))
 }
 
+/// gltf-json's validation indexes the accessor list with a primitive's
+/// attribute, index and morph-target numbers unchecked (a panic on a forged
+/// file): check them first.
+fn check_primitive_accessors(root: &gltf::json::Root) -> Result<(), MeshError> {
+    let count = root.accessors.len();
+    for (m, mesh) in root.meshes.iter().enumerate() {
+        for (p, primitive) in mesh.primitives.iter().enumerate() {
+            let targets = primitive.targets.iter().flatten().flat_map(|t| [t.positions, t.normals, t.tangents]).flatten();
+            let used = primitive.attributes.values().copied().chain(primitive.indices).chain(targets);
+            if let Some(bad) = used.map(|a| a.value()).find(|&a| a >= count) {
+                return Err(MeshError::Invalid(format!(
+                    "meshes[{m}].primitives[{p}] names accessor {bad}, but the file has {count}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads a GLB file's bytes.
 pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
     check_container(bytes)?;
@@ -360,6 +383,7 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
     }
     // The parser's validation, less its refusal of the extensions decoded here.
     let root = gltf.document.as_json();
+    check_primitive_accessors(root)?;
     let uses_draco = root.extensions_used.iter().any(|e| e == draco::EXTENSION);
     let mut problems = Vec::new();
     root.validate(root, gltf::json::Path::new, &mut |path, error| {
