@@ -29,8 +29,8 @@ cargo test --workspace
 step "lints"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "the fuzz target builds"
-cargo build --manifest-path fuzz/Cargo.toml --target-dir "${CARGO_TARGET_DIR:-target}/fuzz"
+step "fuzzing (libFuzzer on stable, ${SONTINH_FUZZ_SECONDS:-65} s per target)"
+tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-65}"
 
 step "the app compiles for the browser"
 cargo check -p sontinh -p sontinh-feeds --target wasm32-unknown-unknown

@@ -18,9 +18,12 @@ fn scenario_state(until: &str) -> FeedState {
     let mut state = FeedState::new(registry, 10_000);
     let text = std::fs::read_to_string(dir.join("observations.jsonl")).unwrap();
     for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-        let o = parse_compact(line.as_bytes(), state.registry()).unwrap();
+        let device: serde_json::Value = serde_json::from_str(line).unwrap();
+        let topic = sontinh_feeds::compact_topic(device["device"].as_str().unwrap());
+        let o = parse_compact(&topic, line.as_bytes(), state.registry()).unwrap();
         if o.time_ms <= until {
-            state.apply(o).unwrap();
+            // Received as the scenario unfolds: each reading "now".
+            state.apply(o.clone(), o.time_ms).unwrap();
         }
     }
     state
@@ -36,6 +39,7 @@ fn messages_for(state: &FeedState, role: Role) -> Vec<LinkEvent> {
     let visible: Vec<_> = state.registry().devices().iter().filter(|d| d.visible_to(role)).collect();
     let history = ServerMessage::History {
         observations: visible.iter().flat_map(|d| state.history(&d.id, i64::MIN, i64::MAX)).map(|o| o.view_for(role)).collect(),
+        next: None,
     };
     vec![
         LinkEvent::Connected,
