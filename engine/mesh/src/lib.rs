@@ -268,9 +268,25 @@ fn check_accessor(accessor: &gltf::Accessor<'_>, buffers: &[gltf::buffer::Data])
     };
     let buffer_len = buffers.get(view.buffer().index()).map_or(0, |b| b.0.len());
     view_range(&view, buffer_len).map_err(MeshError::Invalid)?;
+    // gltf's reader takes the sparse path, unchecked, whenever there is one.
+    if accessor.sparse().is_some() {
+        return Err(MeshError::Invalid(format!("accessor {} is sparse (sparse accessors are not read)", accessor.index())));
+    }
+    // gltf's reader computes count - 1.
+    if accessor.count() == 0 {
+        return Err(MeshError::Invalid(format!("accessor {} has count 0", accessor.index())));
+    }
     // File-supplied sizes: every step checked, so a forged one is an error, never a wrap.
     let element = accessor.size();
     let stride = view.stride().unwrap_or(element);
+    if stride < element {
+        // gltf's reader would read each element from a stride-long slice.
+        return Err(MeshError::Invalid(format!(
+            "accessor {}: buffer view {} has byteStride {stride}, less than its {element}-byte elements",
+            accessor.index(),
+            view.index()
+        )));
+    }
     let needed = match accessor.count().checked_sub(1) {
         None => Some(0),
         Some(last) => last.checked_mul(stride).and_then(|n| n.checked_add(accessor.offset())).and_then(|n| n.checked_add(element)),
@@ -313,6 +329,7 @@ fn read_plain(primitive: &gltf::Primitive<'_>, buffers: &[gltf::buffer::Data], m
     if let Some(accessor) = primitive.indices() {
         check_accessor(&accessor, buffers)?;
     }
+    check_layout(primitive, mesh)?;
     let reader = primitive.reader(|b| buffers.get(b.index()).map(|d| &d.0[..]));
     let positions: Vec<[f32; 3]> = reader
         .read_positions()
@@ -334,6 +351,37 @@ fn read_plain(primitive: &gltf::Primitive<'_>, buffers: &[gltf::buffer::Data], m
         None => smooth_normals(&positions, &indices),
     };
     Ok((positions, normals, uvs, indices))
+}
+
+/// The accessors read_plain reads must have the component types and
+/// dimensions gltf's reader expects of them: it has no arm for others
+/// (`unreachable!`) or reads them with the wrong element size.
+fn check_layout(primitive: &gltf::Primitive<'_>, mesh: usize) -> Result<(), MeshError> {
+    use gltf::accessor::{DataType, Dimensions};
+    use gltf::mesh::Semantic;
+    let float = &[DataType::F32][..];
+    let expected = [
+        ("indices", primitive.indices(), &[DataType::U8, DataType::U16, DataType::U32][..], Dimensions::Scalar),
+        ("POSITION", primitive.get(&Semantic::Positions), float, Dimensions::Vec3),
+        ("NORMAL", primitive.get(&Semantic::Normals), float, Dimensions::Vec3),
+        ("TEXCOORD_0", primitive.get(&Semantic::TexCoords(0)), &[DataType::U8, DataType::U16, DataType::F32][..], Dimensions::Vec2),
+    ];
+    for (what, accessor, types, dimensions) in expected {
+        let Some(accessor) = accessor else { continue };
+        let (data_type, found) = (accessor.data_type(), accessor.dimensions());
+        if !types.contains(&data_type) || found != dimensions {
+            let names = |t: &[DataType]| t.iter().map(|t| t.as_gl_enum().to_string()).collect::<Vec<_>>().join(" or ");
+            return Err(MeshError::Invalid(format!(
+                "mesh {mesh}: the {what} accessor {} has componentType {} type {}; {what} must be componentType {} type {}",
+                accessor.index(),
+                data_type.as_gl_enum(),
+                format!("{found:?}").to_uppercase(),
+                names(types),
+                format!("{dimensions:?}").to_uppercase()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Positions, normals, texture coordinates and indices of a Draco primitive
