@@ -463,6 +463,13 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
         if let Some(&t) = texture_of_image.get(&image.index()) {
             return Ok(t);
         }
+        // gltf's Image::source unwraps a view's mimeType, and a uri when there is no view.
+        let json = document.as_json().images.get(image.index());
+        match json.map(|j| (j.buffer_view.is_some(), j.mime_type.is_some(), j.uri.is_some())) {
+            Some((true, true, _) | (false, _, true)) => {}
+            Some((true, false, _)) => return Err(MeshError::Texture { index, why: format!("image {} has a bufferView but no mimeType", image.index()) }),
+            Some((false, _, false)) | None => return Err(MeshError::Texture { index, why: format!("image {} has neither a bufferView nor a uri", image.index()) }),
+        }
         let data: &[u8] = match image.source() {
             gltf::image::Source::View { view, .. } => {
                 let buffer = buffers.get(view.buffer().index()).ok_or_else(|| MeshError::Texture { index, why: "buffer missing".into() })?;

@@ -153,3 +153,25 @@ fn glb_stride_shorter_than_its_element_is_an_error_naming_byte_stride() {
     let Err(error) = sontinh_mesh::read_glb(&glb_with("indices", U16_INDICES, 3, r#","byteStride":4"#)) else { panic!("read as a model") };
     assert!(error.to_string().contains("byteStride"), "{error}");
 }
+
+/// An image with a bufferView but no mimeType (the fuzzer spelled it
+/// "mimeTyre"): gltf's `Image::source` unwraps the mimeType.
+#[test]
+fn glb_image_view_without_mime_type_is_an_error_naming_mime_type() {
+    let bytes = include_bytes!("../../../fuzz/regressions/glb-image-view-without-mime-type.glb");
+    let Err(error) = sontinh_mesh::read_glb(bytes) else { panic!("read as a model") };
+    assert!(error.to_string().contains("mimeType"), "{error}");
+}
+
+/// The same file with the image's bufferView renamed away (same length, so
+/// the chunk lengths hold): an image with neither a bufferView nor a uri,
+/// whose uri gltf's `Image::source` unwraps.
+#[test]
+fn glb_image_without_view_or_uri_is_an_error_naming_both() {
+    let mut bytes = include_bytes!("../../../fuzz/regressions/glb-image-view-without-mime-type.glb").to_vec();
+    let (from, to) = (br#"{"bufferView":3,"mimeTyre""#, br#"{"bufferViex":3,"mimeType""#);
+    let at = bytes.windows(from.len()).position(|w| w == from).expect("the image in the file");
+    bytes[at..at + to.len()].copy_from_slice(to);
+    let Err(error) = sontinh_mesh::read_glb(&bytes) else { panic!("read as a model") };
+    assert!(error.to_string().contains("neither a bufferView nor a uri"), "{error}");
+}

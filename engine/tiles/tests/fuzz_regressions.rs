@@ -44,3 +44,12 @@ fn glb_tile_indices_naming_the_normal_accessor_is_an_error() {
         assert!(error.to_string().contains("fuzz.") && error.to_string().contains("indices"), "{name}: {error}");
     }
 }
+
+/// A b3dm whose embedded GLB's image has neither a bufferView (the fuzzer
+/// spelled it "buffebView") nor a uri: gltf's `Image::source` unwraps the uri.
+#[test]
+fn b3dm_image_without_view_or_uri_is_an_error() {
+    let bytes = include_bytes!("../../../fuzz/regressions/b3dm-image-without-view-or-uri.b3dm");
+    let Err(error) = read_content_from(&Bytes(bytes), Path::new("fuzz.b3dm")) else { panic!("read as content") };
+    assert!(error.to_string().contains("fuzz.b3dm") && error.to_string().contains("bufferView"), "{error}");
+}
