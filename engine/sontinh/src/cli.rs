@@ -291,6 +291,7 @@ pub fn main() -> ExitCode {
         Command::Feeds(FeedsCommand::Token { config, role, hours, create_secret }) => {
             print_or_fail(crate::feeds::issue_token(&config, &role, hours, create_secret))
         }
+        #[cfg(not(target_arch = "wasm32"))]
         Command::Feeds(FeedsCommand::BrokerSetup { devices, dir, port }) => print_or_fail(crate::feeds::broker_setup(&devices, &dir, port)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
