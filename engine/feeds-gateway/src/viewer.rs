@@ -17,7 +17,8 @@ use tokio::sync::{OwnedSemaphorePermit, broadcast};
 
 use crate::http::{Bucket, bearer_claims, verify};
 use crate::token::Claims;
-use crate::{Shared, role_slot, to_text};
+use crate::{Delta, Shared, role_slot, to_text};
+use futures_util::SinkExt;
 
 /// WebSocket close code for an expired token (4000–4999: the application's own).
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
@@ -55,6 +56,43 @@ async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> bo
     matches!(tokio::time::timeout(timeout, socket.send(message)).await, Ok(Ok(())))
 }
 
+/// Deltas sent in one write at most: a bound on the time one viewer holds its task.
+const MAX_DELTAS_PER_WRITE: usize = 256;
+
+/// Sends `first` and whatever deltas are already queued behind it as frames
+/// written together with one flush (one system call for many frames, not one
+/// per frame per viewer: with hundreds of viewers that is what keeps the
+/// relay fast), within the send timeout. `Some(Ok(n))` when draining found
+/// the viewer `n` deltas behind (the caller sends a fresh snapshot), `None`
+/// when the viewer is gone or stalled.
+async fn send_queued(socket: &mut WebSocket, deltas: &mut broadcast::Receiver<Arc<Delta>>, first: &Delta, slot: usize, timeout: Duration) -> Option<Result<(), u64>> {
+    let mut lagged = None;
+    let write = async {
+        if let Some(text) = &first[slot] {
+            socket.feed(Message::Text(text.clone())).await?;
+        }
+        for _ in 1..MAX_DELTAS_PER_WRITE {
+            match deltas.try_recv() {
+                Ok(delta) => {
+                    if let Some(text) = &delta[slot] {
+                        socket.feed(Message::Text(text.clone())).await?;
+                    }
+                }
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    lagged = Some(n);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        socket.flush().await
+    };
+    match tokio::time::timeout(timeout, write).await {
+        Ok(Ok(())) => Some(lagged.map_or(Ok(()), Err)),
+        _ => None,
+    }
+}
+
 async fn serve_viewer(mut socket: WebSocket, shared: Arc<Shared>, claims: Claims, _permit: OwnedSemaphorePermit) {
     let role = claims.role;
     let timeout = shared.limits.send_timeout;
@@ -86,13 +124,17 @@ async fn serve_viewer(mut socket: WebSocket, shared: Arc<Shared>, claims: Claims
                 return;
             }
             delta = deltas.recv() => match delta {
-                Ok(delta) => {
-                    if let Some(text) = &delta[slot]
-                        && !send(&mut socket, Message::Text(text.clone()), timeout).await
-                    {
-                        return;
+                Ok(delta) => match send_queued(&mut socket, &mut deltas, &delta, slot, timeout).await {
+                    None => return,
+                    Some(Ok(())) => {}
+                    Some(Err(n)) => {
+                        connected = shared.broker_connected.load(Ordering::Relaxed);
+                        let text = snapshot_message(&shared, role, n, connected).await;
+                        if !send(&mut socket, Message::Text(text), timeout).await {
+                            return;
+                        }
                     }
-                }
+                },
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     // A slow viewer gets a fresh snapshot instead of a gap.
                     connected = shared.broker_connected.load(Ordering::Relaxed);
