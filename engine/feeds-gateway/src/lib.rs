@@ -123,6 +123,17 @@ struct Shared {
     closing: tokio::sync::watch::Sender<bool>,
 }
 
+/// Serves any router with the gateway's hardened HTTP loop (header-read
+/// timeout, connection cap, peers known): `sontinh serve` without feeds.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: &Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    server::serve(listener, router, limits, shutdown).await;
+}
+
 /// Runs until `shutdown` completes; `bound` receives the address served.
 pub async fn run_gateway(
     config: GatewayConfig,
@@ -136,6 +147,19 @@ pub async fn run_gateway(
 pub async fn run_gateway_with_limits(
     config: GatewayConfig,
     limits: Limits,
+    bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    run_gateway_with_site(config, limits, None, bound, shutdown).await
+}
+
+/// [`run_gateway_with_limits`], answering every other address with `site`
+/// (`sontinh serve --feeds`: the page, its data and the feeds on one origin,
+/// so the browser's WebSocket and REST calls are same-origin).
+pub async fn run_gateway_with_site(
+    config: GatewayConfig,
+    limits: Limits,
+    site: Option<Router>,
     bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
@@ -169,6 +193,10 @@ pub async fn run_gateway_with_limits(
         .route("/snapshots/{file}", get(http::snapshot_handler))
         .route("/stats", get(http::stats_handler))
         .with_state(shared.clone());
+    let router = match site {
+        Some(site) => router.fallback_service(site),
+        None => router,
+    };
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -75,6 +75,12 @@ pub struct LayerStates {
 }
 
 impl LayerStates {
+    /// The states of `layers` of the scene read from `source`, as loading
+    /// begins (or for a page or panel that shows such states).
+    pub fn for_scene(source: std::path::PathBuf, layers: Vec<LayerState>) -> LayerStates {
+        LayerStates { layers, loaded_scene: Some(source) }
+    }
+
     /// Overall loading progress from 0 to 1; failed layers count as done.
     pub fn progress(&self) -> f32 {
         if self.layers.is_empty() {

@@ -11,6 +11,7 @@ pub mod headless;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pc;
 pub mod viewer;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 

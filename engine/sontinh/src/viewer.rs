@@ -89,35 +89,23 @@ pub fn scene_camera(bookmark: &Bookmark) -> (FloatingOrigin, impl Bundle) {
     (origin, camera)
 }
 
+/// The viewer's window on `scene`: its title, filling its parent in a page.
+pub fn viewer_window(scene: &Scene) -> Window {
+    Window {
+        title: format!("Sơn Tinh — {} / {}", scene.name.vi, scene.name.en),
+        fit_canvas_to_parent: true,
+        ..default()
+    }
+}
+
 /// Opens the viewer window on `scene`; returns when it is closed.
 pub fn run(scene: Scene, flood: Option<PathBuf>, feeds: Option<FeedLink>) -> ExitCode {
-    let title = format!("Sơn Tinh — {} / {}", scene.name.vi, scene.name.en);
+    let window = viewer_window(&scene);
     let bookmark = scene.default_bookmark().clone();
-    let mut app = App::new();
-    app.add_plugins(DefaultPlugins.set(WindowPlugin {
-        primary_window: Some(Window {
-            title,
-            fit_canvas_to_parent: true,
-            ..default()
-        }),
-        ..default()
-    }));
-    let planner = flood.is_some();
-    add_scene_plugins(&mut app, scene, flood);
-    #[cfg(not(target_arch = "wasm32"))]
-    app.insert_resource(sontinh_flood_view::PlannerRunner)
-        .add_systems(Update, start_planner_runs);
-    app.add_plugins(ViewerUiPlugin).add_systems(Startup, move |mut commands: Commands| {
-        let (origin, camera) = scene_camera(&bookmark);
-        commands.insert_resource(origin);
-        commands.spawn(camera);
-    });
-    if planner {
-        // Flood results are the planner's view.
-        app.insert_resource(sontinh_ui::UserMode::Planner);
-    }
+    let mut app = viewer_app(scene, window, bookmark, flood, true);
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(link) = &feeds {
+        let planner = app.world().contains_resource::<FloodResults>();
         if let Err(e) = connect_feeds(&mut app, link) {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
@@ -132,6 +120,35 @@ pub fn run(scene: Scene, flood: Option<PathBuf>, feeds: Option<FeedLink>) -> Exi
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),
     }
+}
+
+/// The viewer's app on `scene` in `window`, looking from `bookmark`; `ui`
+/// false leaves the panels out (the browser tests compare such frames with
+/// the headless renderer's, which has none).
+pub fn viewer_app(scene: Scene, window: Window, bookmark: Bookmark, flood: Option<PathBuf>, ui: bool) -> App {
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(window),
+        ..default()
+    }));
+    let planner = flood.is_some();
+    add_scene_plugins(&mut app, scene, flood);
+    #[cfg(not(target_arch = "wasm32"))]
+    app.insert_resource(sontinh_flood_view::PlannerRunner)
+        .add_systems(Update, start_planner_runs);
+    if ui {
+        app.add_plugins(ViewerUiPlugin);
+    }
+    app.add_systems(Startup, move |mut commands: Commands| {
+        let (origin, camera) = scene_camera(&bookmark);
+        commands.insert_resource(origin);
+        commands.spawn(camera);
+    });
+    if planner {
+        // Flood results are the planner's view.
+        app.insert_resource(sontinh_ui::UserMode::Planner);
+    }
+    app
 }
 
 /// Starts the flood the planner asked for on a background thread, with the

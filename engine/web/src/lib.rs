@@ -1,0 +1,76 @@
+//! The viewer in the browser. The page's loader (`web/loader.js`) fetches
+//! this module, initialises it and calls `runViewer()`, which reads the
+//! page's address (`?scene=…&bookmark=…&ui=0`), fetches the scene file from
+//! the same site, and starts the viewer on the page's `#sontinh-canvas`.
+//!
+//! Natively the crate is empty: it exists for the wasm32 build only.
+#![cfg(target_arch = "wasm32")]
+
+use std::path::{Path, PathBuf};
+
+use bevy::window::WindowResolution;
+use sontinh::web::{PageRequest, PageSignalsPlugin, render_scale};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// The canvas the page gives the viewer.
+const CANVAS: &str = "#sontinh-canvas";
+
+/// Starts the viewer; the promise rejects with a message naming what was
+/// wrong (a bad address, a scene that cannot be fetched or parsed).
+#[wasm_bindgen(js_name = runViewer)]
+pub async fn run_viewer() -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window: the viewer runs in a page"))?;
+    let query = window.location().search()?;
+    let request = PageRequest::parse(&query).map_err(|e| JsValue::from_str(&e))?;
+    let scene = match &request.scene {
+        None => sontinh::embedded_default_scene().map_err(|e| JsValue::from_str(&e.to_string()))?,
+        Some(url) => {
+            let text = fetch_text(&window, url).await?;
+            sontinh_scene::parse(&text, Path::new(url), &SiteResolver { scene_url: url.clone() })
+                .map_err(|e| JsValue::from_str(&format!("{url}: {e}")))?
+        }
+    };
+    let bookmark = match &request.bookmark {
+        Some(id) => scene
+            .bookmark(id)
+            .ok_or_else(|| {
+                let known: Vec<&str> = scene.bookmarks.iter().map(|b| b.id.as_str()).collect();
+                JsValue::from_str(&format!("bookmark={id}: the scene has {}", known.join(", ")))
+            })?
+            .clone(),
+        None => scene.default_bookmark().clone(),
+    };
+    let mut page_window = sontinh::viewer::viewer_window(&scene);
+    page_window.canvas = Some(CANVAS.to_owned());
+    // Touch gestures belong to the viewer, not to the page's scrolling and zoom.
+    page_window.prevent_default_event_handling = true;
+    page_window.resolution = WindowResolution::default().with_scale_factor_override(render_scale(window.device_pixel_ratio()));
+    let mut app = sontinh::viewer::viewer_app(scene, page_window, bookmark, None, request.ui);
+    app.add_plugins(PageSignalsPlugin);
+    // In the browser the event loop is handed to the page and this returns at once.
+    app.run();
+    Ok(())
+}
+
+/// Files a scene names, as addresses on the site that serves it (the same
+/// mapping `sontinh serve` uses to find them on disk).
+struct SiteResolver {
+    scene_url: String,
+}
+
+impl sontinh_scene::PathResolver for SiteResolver {
+    fn resolve(&self, path: &str) -> Result<PathBuf, String> {
+        sontinh_scene::site_path(&self.scene_url, path).map(PathBuf::from)
+    }
+}
+
+async fn fetch_text(window: &web_sys::Window, url: &str) -> Result<String, JsValue> {
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
+    if !response.ok() {
+        return Err(JsValue::from_str(&format!("{url}: the server answered {} {}", response.status(), response.status_text())));
+    }
+    let text = JsFuture::from(response.text()?).await?;
+    text.as_string().ok_or_else(|| JsValue::from_str(&format!("{url}: not text")))
+}
