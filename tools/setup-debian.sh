@@ -11,6 +11,9 @@ packages=(
   libudev-dev libasound2-dev
   mosquitto mosquitto-clients      # MQTT broker (and mosquitto_passwd) for live feeds; mosquitto_pub/sub to look at it
   python3-venv                     # laspy, the independent COPC reader of the tests
+  chromium                         # the browser tests (driven by playwright-core; no browser downloads)
+  nodejs npm                       # playwright-core and pngjs for those tests
+  brotli binaryen                  # the web bundle: pre-compression and wasm-opt (Debian's, fast)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -30,4 +33,8 @@ rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || r
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import laspy, lazrs" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "laspy==2.7.0" "lazrs==0.8.*" numpy
+fi
+# The browser tests' node packages, at the versions in web/package-lock.json.
+if [ ! -d web/node_modules/playwright-core ] || [ ! -d web/node_modules/pngjs ]; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi

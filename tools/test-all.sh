@@ -34,4 +34,9 @@ tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-65}"
 
 step "the app compiles for the browser"
 cargo check -p sontinh -p sontinh-feeds --target wasm32-unknown-unknown
+
+step "the web bundle (quick test profile) and the browser tests (Chromium, WebGL2)"
+tools/build-web.sh
+cargo build -p sontinh
+node tests/browser/run.mjs
 echo; echo "all tests passed"

@@ -52,6 +52,25 @@ enum Command {
     #[cfg(not(target_arch = "wasm32"))]
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    /// Serve the twin to browsers: the web bundle (web/dist, built by
+    /// tools/build-web.sh), the scenes and exactly the files they reference,
+    /// and with --feeds the gateway on the same origin. Prints the URL to open.
+    #[cfg(not(target_arch = "wasm32"))]
+    Serve {
+        /// Scene files (default: every scene in scenes/).
+        scenes: Vec<PathBuf>,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on; 0.0.0.0 serves the local network (phones).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// The web bundle's folder.
+        #[arg(long, default_value = "web/dist")]
+        bundle: PathBuf,
+        /// A feeds gateway configuration: its WebSocket and REST on the same origin.
+        #[arg(long)]
+        feeds: Option<PathBuf>,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -293,6 +312,8 @@ pub fn main() -> ExitCode {
         }
         #[cfg(not(target_arch = "wasm32"))]
         Command::Feeds(FeedsCommand::BrokerSetup { devices, dir, port }) => print_or_fail(crate::feeds::broker_setup(&devices, &dir, port)),
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Serve { scenes, port, host, bundle, feeds } => print_or_fail(crate::serve::serve(&scenes, &host, port, &bundle, feeds.as_deref())),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
         #[cfg(not(target_arch = "wasm32"))]

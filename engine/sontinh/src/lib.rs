@@ -10,6 +10,8 @@ pub mod flood;
 pub mod headless;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pc;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod serve;
 pub mod viewer;
 pub mod web;
 

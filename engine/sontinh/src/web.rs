@@ -1,0 +1,314 @@
+//! What the viewer tells the page it runs in, and what the page's address
+//! asks of the viewer. The logic is plain functions (tested natively); only
+//! writing to the DOM is browser code.
+//!
+//! The page reads the viewer's state from attributes of `<html>`:
+//! `data-sontinh-state` (`loading`, then `ready` once every layer settled and
+//! frames were drawn after that), `data-sontinh-progress` (0 to 1),
+//! `data-sontinh-layers` (`id=status` pairs, one a line) and
+//! `data-sontinh-frames` (frames drawn so far) and `data-sontinh-camera`
+//! (the camera's position in the scene frame, metres, when it moves). Tests
+//! wait on them.
+
+use bevy::prelude::*;
+use sontinh_layers::{LayerStates, LayerStatus};
+
+/// Frames drawn after every layer settled before the page hears "ready", so
+/// that pipelines compiled and shadows filled (as the headless renderer does).
+pub const FRAMES_BEFORE_READY: u32 = 3;
+
+/// The largest device pixel ratio rendered at: phones report 3 or more,
+/// which would triple the fill cost for a sharpness nobody sees in 3D.
+pub const MAX_RENDER_SCALE: f32 = 2.0;
+
+/// What the page's address asks for: `?scene=URL&bookmark=ID&ui=0`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageRequest {
+    /// The scene file's URL, relative to the page; none: the default scene.
+    pub scene: Option<String>,
+    pub bookmark: Option<String>,
+    /// False with `ui=0`: no panels (for comparisons with headless renders).
+    pub ui: bool,
+}
+
+impl PageRequest {
+    /// Reads a query string (with or without its `?`). Unknown keys are
+    /// ignored as a browser ignores them; a bad value is an error naming it.
+    pub fn parse(query: &str) -> Result<PageRequest, String> {
+        let mut request = PageRequest { ui: true, ..PageRequest::default() };
+        for (key, value) in form_urlencoded(query.trim_start_matches('?')) {
+            match key.as_str() {
+                "scene" => {
+                    if value.is_empty() || value.contains("://") || value.starts_with("//") {
+                        return Err(format!("scene={value}: give a path on this site (for example scenes/relic-gallery.toml)"));
+                    }
+                    request.scene = Some(value);
+                }
+                "bookmark" => request.bookmark = Some(value).filter(|v| !v.is_empty()),
+                "ui" => {
+                    request.ui = match value.as_str() {
+                        "0" | "false" | "off" => false,
+                        "1" | "true" | "on" => true,
+                        other => return Err(format!("ui={other}: use ui=0 or ui=1")),
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(request)
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs, percent-decoded (invalid
+/// escapes kept as written, as browsers do).
+fn form_urlencoded(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(h << 4 | l);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// What the page is told.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageStatus {
+    pub ready: bool,
+    pub progress: f32,
+    /// `id=loading 40%`, `id=ready` or `id=failed: why`, a line each.
+    pub layers: String,
+}
+
+/// The page's status from the layers' states and the frames drawn since
+/// they all settled.
+pub fn page_status(states: &LayerStates, frames_since_settled: u32) -> PageStatus {
+    let layers = states
+        .layers
+        .iter()
+        .map(|l| match &l.status {
+            LayerStatus::Loading(p) => format!("{}=loading {:.0}%", l.id, p.clamp(0.0, 1.0) * 100.0),
+            LayerStatus::Ready => format!("{}=ready", l.id),
+            LayerStatus::Failed(why) => format!("{}=failed: {}", l.id, why.replace('\n', " ")),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    PageStatus {
+        ready: states.all_settled() && frames_since_settled >= FRAMES_BEFORE_READY,
+        progress: states.progress(),
+        layers,
+    }
+}
+
+/// The render scale for a device pixel ratio: at most [`MAX_RENDER_SCALE`],
+/// 1 when the browser reports nonsense.
+pub fn render_scale(device_pixel_ratio: f64) -> f32 {
+    if device_pixel_ratio.is_finite() && device_pixel_ratio > 0.0 {
+        (device_pixel_ratio as f32).min(MAX_RENDER_SCALE)
+    } else {
+        1.0
+    }
+}
+
+/// Tells the page how loading goes ([`PageStatus`], written when it changes).
+pub struct PageSignalsPlugin;
+
+/// The last status written, and frames counted since the layers settled.
+#[derive(Resource, Default, Debug)]
+pub struct PageSignals {
+    pub last: Option<PageStatus>,
+    /// The camera position last written, rounded to centimetres.
+    pub camera: Option<String>,
+    pub frames_since_settled: u32,
+    pub frames: u64,
+}
+
+impl Plugin for PageSignalsPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<PageSignals>().add_systems(Last, signal_page);
+    }
+}
+
+/// The camera's position as the page is told it (centimetres: a touch that
+/// moves the view changes it, float noise does not).
+pub fn camera_text(position: Vec3) -> String {
+    format!("{:.2} {:.2} {:.2}", position.x, position.y, position.z)
+}
+
+fn signal_page(states: Res<LayerStates>, cameras: Query<&GlobalTransform, With<Camera3d>>, mut signals: ResMut<PageSignals>) {
+    signals.frames += 1;
+    if let Some(camera) = cameras.iter().next() {
+        let text = camera_text(camera.translation());
+        if signals.camera.as_deref() != Some(text.as_str()) {
+            #[cfg(target_arch = "wasm32")]
+            page::write_camera(&text);
+            signals.camera = Some(text);
+        }
+    }
+    if states.all_settled() {
+        signals.frames_since_settled = signals.frames_since_settled.saturating_add(1);
+    } else {
+        signals.frames_since_settled = 0;
+    }
+    let status = page_status(&states, signals.frames_since_settled);
+    #[cfg(target_arch = "wasm32")]
+    page::write_frames(signals.frames);
+    if signals.last.as_ref() != Some(&status) {
+        #[cfg(target_arch = "wasm32")]
+        page::write_status(&status);
+        signals.last = Some(status);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod page {
+    use super::PageStatus;
+
+    fn root() -> Option<web_sys::Element> {
+        web_sys::window()?.document()?.document_element()
+    }
+
+    pub fn write_status(status: &PageStatus) {
+        if let Some(root) = root() {
+            // Attribute writes fail only on invalid names, and these are constants.
+            let _ = root.set_attribute("data-sontinh-progress", &format!("{:.3}", status.progress));
+            let _ = root.set_attribute("data-sontinh-layers", &status.layers);
+            let _ = root.set_attribute("data-sontinh-state", if status.ready { "ready" } else { "loading" });
+        }
+    }
+
+    pub fn write_camera(text: &str) {
+        if let Some(root) = root() {
+            let _ = root.set_attribute("data-sontinh-camera", text);
+        }
+    }
+
+    pub fn write_frames(frames: u64) {
+        // Every 30 frames is enough to show the page that frames are drawn.
+        if frames % 30 == 1
+            && let Some(root) = root()
+        {
+            let _ = root.set_attribute("data-sontinh-frames", &frames.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_addresses_are_read_as_browsers_encode_them() {
+        let request = PageRequest::parse("?scene=scenes%2Frelic-gallery.toml&bookmark=hien+luong&ui=0&utm=x").unwrap();
+        assert_eq!(request.scene.as_deref(), Some("scenes/relic-gallery.toml"));
+        assert_eq!(request.bookmark.as_deref(), Some("hien luong"));
+        assert!(!request.ui);
+        assert_eq!(PageRequest::parse("").unwrap(), PageRequest { ui: true, ..PageRequest::default() });
+        // Vietnamese in UTF-8, as a browser percent-encodes it.
+        assert_eq!(PageRequest::parse("bookmark=c%E1%BB%95ng").unwrap().bookmark.as_deref(), Some("cổng"));
+        // A lone or broken escape stays as written.
+        assert_eq!(PageRequest::parse("bookmark=100%&x").unwrap().bookmark.as_deref(), Some("100%"));
+        assert_eq!(PageRequest::parse("bookmark=%zz%4").unwrap().bookmark.as_deref(), Some("%zz%4"));
+    }
+
+    #[test]
+    fn a_page_address_cannot_point_the_viewer_at_another_site() {
+        for bad in ["scene=https://evil.example/x.toml", "scene=//evil.example/x.toml", "scene="] {
+            let err = PageRequest::parse(bad).unwrap_err();
+            assert!(err.starts_with("scene="), "{bad}: {err}");
+        }
+        assert!(PageRequest::parse("ui=maybe").unwrap_err().contains("ui=maybe"));
+    }
+
+    #[test]
+    fn render_scale_is_capped_and_sane() {
+        assert_eq!(render_scale(1.0), 1.0);
+        assert_eq!(render_scale(1.5), 1.5);
+        assert_eq!(render_scale(3.5), 2.0);
+        assert_eq!(render_scale(f64::NAN), 1.0);
+        assert_eq!(render_scale(0.0), 1.0);
+    }
+
+    fn layer(id: &str, status: LayerStatus) -> sontinh_layers::LayerState {
+        sontinh_layers::LayerState {
+            id: id.to_owned(),
+            name: sontinh_scene::Text { vi: id.to_owned(), en: id.to_owned() },
+            kind: sontinh_scene::LayerKind::Procedural,
+            status,
+            visible: true,
+            opacity: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_page_hears_ready_only_after_frames_are_drawn_on_settled_layers() {
+        let source = std::path::PathBuf::from("scenes/x.toml");
+        let loading = LayerStates::for_scene(source.clone(), vec![layer("citadel", LayerStatus::Loading(0.25)), layer("dem", LayerStatus::Ready)]);
+        let status = page_status(&loading, 100);
+        assert!(!status.ready);
+        assert_eq!(status.layers, "citadel=loading 25%\ndem=ready");
+        assert!((status.progress - 0.625).abs() < 1e-6);
+
+        let settled = LayerStates::for_scene(source, vec![layer("citadel", LayerStatus::Ready), layer("dem", LayerStatus::Failed("no such file\nat x".into()))]);
+        assert!(!page_status(&settled, FRAMES_BEFORE_READY - 1).ready);
+        let ready = page_status(&settled, FRAMES_BEFORE_READY);
+        assert!(ready.ready);
+        assert_eq!(ready.layers, "citadel=ready\ndem=failed: no such file at x");
+        // Before any scene: nothing is ready, however many frames.
+        assert!(!page_status(&LayerStates::default(), 1000).ready);
+    }
+
+    #[test]
+    fn the_signals_count_frames_from_when_the_layers_settle() {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).add_plugins(PageSignalsPlugin).init_resource::<LayerStates>();
+        app.update();
+        assert!(!app.world().resource::<PageSignals>().last.as_ref().unwrap().ready);
+        app.insert_resource(LayerStates::for_scene("scenes/x.toml".into(), vec![layer("citadel", LayerStatus::Ready)]));
+        for frame in 1..=FRAMES_BEFORE_READY {
+            app.update();
+            let signals = app.world().resource::<PageSignals>();
+            assert_eq!(signals.frames_since_settled, frame);
+            assert_eq!(signals.last.as_ref().unwrap().ready, frame >= FRAMES_BEFORE_READY);
+        }
+        app.insert_resource(LayerStates::for_scene("scenes/x.toml".into(), vec![layer("citadel", LayerStatus::Loading(0.5))]));
+        app.update();
+        assert_eq!(app.world().resource::<PageSignals>().frames_since_settled, 0);
+        // The camera's position is told once it exists, and again when it moves.
+        let camera = app.world_mut().spawn((Camera3d::default(), GlobalTransform::from_translation(Vec3::new(1.0, 2.5, -3.0)))).id();
+        app.update();
+        assert_eq!(app.world().resource::<PageSignals>().camera.as_deref(), Some("1.00 2.50 -3.00"));
+        app.world_mut().entity_mut(camera).insert(GlobalTransform::from_translation(Vec3::new(1.0, 2.5, -2.0)));
+        app.update();
+        assert_eq!(app.world().resource::<PageSignals>().camera.as_deref(), Some("1.00 2.50 -2.00"));
+    }
+}

@@ -1,0 +1,281 @@
+// Browser tests of the web viewer, in Debian's Chromium driven by
+// playwright-core: `sontinh serve` on port 0, the page on each scene, its
+// frame compared with the native `sontinh render` of the same bookmark,
+// touch gestures in a phone viewport, and a lost WebGL context.
+//
+//   node tests/browser/run.mjs        (after tools/build-web.sh and cargo build -p sontinh)
+//
+// Writes screenshots and figures to out/browser/; exits non-zero on any
+// failed check. Every wait is on a condition with a deadline.
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const require = createRequire(path.join(repo, "web/package.json"));
+const { chromium } = require("playwright-core");
+const { PNG } = require("pngjs");
+
+const out = path.join(repo, "out/browser");
+mkdirSync(out, { recursive: true });
+const targetDir = process.env.CARGO_TARGET_DIR ? path.resolve(repo, process.env.CARGO_TARGET_DIR) : path.join(repo, "target");
+const sontinh = path.join(targetDir, "debug/sontinh");
+const chromiumPath = process.env.SONTINH_CHROMIUM || "/usr/bin/chromium";
+// Software rendering of a debug-profile bundle is slow: generous, but bounded.
+const LOAD_DEADLINE_MS = Number(process.env.SONTINH_BROWSER_DEADLINE_MS || 300_000);
+// The largest mean luma difference (0-255) between 8x8-block averages of the
+// browser's and the native frame, and the largest share of blocks off by
+// more than 32 levels. SwiftShader (WebGL2) and lavapipe (Vulkan) differ in
+// anti-aliasing, shadow filtering and precision, not in what is drawn.
+const MAX_MEAN_BLOCK_DIFF = 12;
+const MAX_BAD_BLOCK_SHARE = 0.08;
+
+const failures = [];
+const report = {};
+function check(ok, what) {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures.push(what);
+}
+
+function need(file, how) {
+  if (!existsSync(file)) {
+    console.error(`error: ${file} is missing: ${how}`);
+    process.exit(1);
+  }
+}
+need(sontinh, "build it with cargo build -p sontinh");
+need(path.join(repo, "web/dist/bundles.json"), "build the bundle with tools/build-web.sh");
+need(chromiumPath, "install Debian's chromium (tools/setup-debian.sh)");
+
+async function until(what, deadlineMs, probe) {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// The server, with its request log kept for the range checks.
+function startServer() {
+  const child = spawn(sontinh, ["serve", "--port", "0", "--bundle", "web/dist"], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+  const log = [];
+  let url = null;
+  let buffered = "";
+  child.stdout.on("data", (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split("\n");
+    buffered = lines.pop();
+    for (const line of lines) {
+      log.push(line);
+      const match = line.match(/open (http:\/\/\S+\/)/);
+      if (match) url = match[1];
+    }
+  });
+  child.stderr.on("data", (chunk) => process.stderr.write(chunk));
+  return { child, log, url: () => url };
+}
+
+function renderNative(scene, bookmark, file, width, height) {
+  const args = ["render", scene, "--out", file, "--width", String(width), "--height", String(height)];
+  if (bookmark) args.push("--bookmark", bookmark);
+  execFileSync(sontinh, args, { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
+  return PNG.sync.read(readFileSync(file));
+}
+
+// Luma of 8x8-block averages: aliasing and sub-pixel differences average out.
+function blocks(png) {
+  const size = 8;
+  const bw = Math.floor(png.width / size);
+  const bh = Math.floor(png.height / size);
+  const lum = new Float64Array(bw * bh);
+  for (let by = 0; by < bh; by++) {
+    for (let bx = 0; bx < bw; bx++) {
+      let sum = 0;
+      for (let y = by * size; y < (by + 1) * size; y++) {
+        for (let x = bx * size; x < (bx + 1) * size; x++) {
+          const i = (y * png.width + x) * 4;
+          sum += 0.2126 * png.data[i] + 0.7152 * png.data[i + 1] + 0.0722 * png.data[i + 2];
+        }
+      }
+      lum[by * bw + bx] = sum / (size * size);
+    }
+  }
+  return lum;
+}
+
+function compare(a, b) {
+  if (a.width !== b.width || a.height !== b.height) return { mean: Infinity, bad: 1 };
+  const la = blocks(a);
+  const lb = blocks(b);
+  let total = 0;
+  let bad = 0;
+  for (let i = 0; i < la.length; i++) {
+    const d = Math.abs(la[i] - lb[i]);
+    total += d;
+    if (d > 32) bad++;
+  }
+  return { mean: total / la.length, bad: bad / la.length };
+}
+
+function spread(png) {
+  const l = blocks(png);
+  const mean = l.reduce((s, v) => s + v, 0) / l.length;
+  return Math.sqrt(l.reduce((s, v) => s + (v - mean) ** 2, 0) / l.length);
+}
+
+const browserArgs = ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"];
+
+async function openPage(context, url) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  // Long main-thread tasks, as the browser measures them.
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
+    }).observe({ type: "longtask", buffered: true });
+  });
+  const started = Date.now();
+  await page.goto(url);
+  return { page, errors, started };
+}
+
+async function waitReady(page, what) {
+  return until(`${what} to be ready`, LOAD_DEADLINE_MS, () =>
+    page.evaluate(() => {
+      const state = document.documentElement.dataset.sontinhState;
+      if (state === "error") return { error: document.documentElement.dataset.sontinhError };
+      return state === "ready" ? { ready: true } : null;
+    }),
+  );
+}
+
+async function sceneCheck(browser, base, { name, scene, bookmark }) {
+  const width = 1280;
+  const height = 720;
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+  const query = new URLSearchParams({ ui: "0", backend: "webgl2" });
+  if (scene) query.set("scene", scene);
+  if (bookmark) query.set("bookmark", bookmark);
+  const { page, errors, started } = await openPage(context, `${base}?${query}`);
+  const firstFrame = await until("a first frame", LOAD_DEADLINE_MS, () => page.evaluate(() => document.documentElement.dataset.sontinhFrames));
+  const firstFrameMs = Date.now() - started;
+  const result = await waitReady(page, name);
+  const readyMs = Date.now() - started;
+  check(!result.error, `${name}: the page opened (${result.error || "ok"})`);
+  const layers = await page.evaluate(() => document.documentElement.dataset.sontinhLayers || "");
+  check(!/=failed/.test(layers), `${name}: every layer loaded in the browser (${layers.replace(/\n/g, "; ")})`);
+  const shot = path.join(out, `${name}.webgl2.png`);
+  await page.screenshot({ path: shot });
+  const browserPng = PNG.sync.read(readFileSync(shot));
+  const nativePng = renderNative(scene ? path.join(repo, scene) : path.join(repo, "scenes/quang-tri-citadel.toml"), bookmark, path.join(out, `${name}.native.png`), width, height);
+  const diff = compare(browserPng, nativePng);
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  report[name] = {
+    first_frame_ms: firstFrameMs,
+    ready_ms: readyMs,
+    mean_block_luma_diff: Number(diff.mean.toFixed(2)),
+    blocks_off_by_32: Number(diff.bad.toFixed(4)),
+    long_tasks: longTasks.length,
+    longest_task_ms: Math.max(0, ...longTasks),
+    bundle_bytes: Number(await page.evaluate(() => document.documentElement.dataset.sontinhBundleBytes)),
+  };
+  console.log(`     ${name}: first frame ${firstFrameMs} ms, ready ${readyMs} ms, block luma diff ${diff.mean.toFixed(2)}, ${(diff.bad * 100).toFixed(2)}% blocks off by >32, ${longTasks.length} long tasks (longest ${report[name].longest_task_ms} ms)`);
+  check(spread(browserPng) > 8, `${name}: the browser frame is not blank (block luma spread ${spread(browserPng).toFixed(1)})`);
+  check(diff.mean <= MAX_MEAN_BLOCK_DIFF && diff.bad <= MAX_BAD_BLOCK_SHARE, `${name}: the browser frame matches the native render (mean ${diff.mean.toFixed(2)} ≤ ${MAX_MEAN_BLOCK_DIFF}, bad blocks ${(diff.bad * 100).toFixed(2)}% ≤ ${MAX_BAD_BLOCK_SHARE * 100}%)`);
+  check(errors.length === 0, `${name}: no console error or panic${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
+  await context.close();
+  void firstFrame;
+}
+
+// A phone: high DPI capped, one-finger orbit and two-finger pinch move the camera.
+async function touchCheck(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+  const { page, errors } = await openPage(context, `${base}?backend=webgl2&ui=0`);
+  const result = await waitReady(page, "the phone page");
+  check(!result.error, `phone: the page opened (${result.error || "ok"})`);
+  const size = await page.evaluate(() => {
+    const c = document.getElementById("sontinh-canvas");
+    return { width: c.width, height: c.height, touchAction: getComputedStyle(c).touchAction };
+  });
+  check(size.width <= 390 * 2 && size.width >= 390, `phone: the render scale is capped at 2 (canvas ${size.width}x${size.height} for 390x844 at DPR 3)`);
+  check(size.touchAction === "none", `phone: the canvas has touch-action: none (${size.touchAction})`);
+  const cdp = await context.newCDPSession(page);
+  const camera = () => page.evaluate(() => document.documentElement.dataset.sontinhCamera);
+  const touch = async (type, points) => cdp.send("Input.dispatchTouchEvent", { type, touchPoints: points.map(([x, y], id) => ({ x, y, id })) });
+  const before = await camera();
+  await touch("touchStart", [[195, 400]]);
+  for (let i = 1; i <= 10; i++) await touch("touchMove", [[195 + i * 12, 400]]);
+  await touch("touchEnd", []);
+  const orbited = await until("the camera to move after a one-finger drag", 30_000, async () => {
+    const now = await camera();
+    return now && now !== before ? now : null;
+  }).catch(() => null);
+  check(Boolean(orbited), `phone: a one-finger drag orbits the camera (${before} -> ${orbited})`);
+  const beforePinch = await camera();
+  await touch("touchStart", [[150, 400], [240, 400]]);
+  for (let i = 1; i <= 10; i++) await touch("touchMove", [[150 - i * 8, 400], [240 + i * 8, 400]]);
+  await touch("touchEnd", []);
+  const pinched = await until("the camera to move after a pinch", 30_000, async () => {
+    const now = await camera();
+    return now && now !== beforePinch ? now : null;
+  }).catch(() => null);
+  check(Boolean(pinched), `phone: a two-finger pinch zooms the camera (${beforePinch} -> ${pinched})`);
+  check(errors.length === 0, `phone: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
+  await context.close();
+}
+
+// A lost WebGL context comes back: the page starts the viewer again.
+async function lostContextCheck(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
+  const { page } = await openPage(context, `${base}?backend=webgl2&ui=0`);
+  await waitReady(page, "the page before the loss");
+  const lost = await page.evaluate(() => {
+    const gl = document.getElementById("sontinh-canvas").getContext("webgl2");
+    const ext = gl && gl.getExtension("WEBGL_lose_context");
+    if (!ext) return false;
+    ext.loseContext();
+    window.__restore = () => ext.restoreContext();
+    return true;
+  });
+  check(lost, "lost context: the page's WebGL2 context could be lost (WEBGL_lose_context)");
+  await until("the page to notice the loss", 30_000, () => page.evaluate(() => document.documentElement.dataset.sontinhState === "lost"));
+  await page.evaluate(() => window.__restore());
+  const back = await until("the viewer to be ready again", LOAD_DEADLINE_MS, () =>
+    page.evaluate(() => (document.documentElement.dataset.sontinhState === "ready" ? document.documentElement.dataset.sontinhContextLosses : null)).catch(() => null),
+  ).catch(() => null);
+  check(back === "1", `lost context: the viewer is drawing again after the context came back (losses seen: ${back})`);
+  await context.close();
+}
+
+const server = startServer();
+let browser;
+try {
+  const base = await until("sontinh serve to print its URL", 60_000, async () => server.url());
+  browser = await chromium.launch({ executablePath: chromiumPath, args: browserArgs });
+  await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null });
+  await touchCheck(browser, base);
+  await lostContextCheck(browser, base);
+} catch (error) {
+  check(false, `the browser tests ran to the end (${error.message})`);
+} finally {
+  if (browser) await browser.close();
+  server.child.kill();
+}
+writeFileSync(path.join(out, "report.json"), JSON.stringify(report, null, 2));
+console.log(`\nfigures in ${path.join(out, "report.json")}`);
+if (failures.length) {
+  console.error(`${failures.length} browser check(s) failed`);
+  process.exit(1);
+}
+console.log("all browser checks passed");
