@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use sontinh_feeds::{ClientRequest, FeedClient, LinkEvent, Reading, Role, ServerMessage};
+use sontinh_feeds::{ClientRequest, FeedClient, LinkEvent, Role, ServerMessage};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Where to connect and as whom.
@@ -219,7 +219,7 @@ async fn serve(
                     // Parsed here, off the viewer's frame; what does not parse goes on as text to be counted.
                     let (event, urls, next_page) = match serde_json::from_str::<ServerMessage>(&text) {
                         Ok(message) => {
-                            let urls = snapshot_urls(&message, &mut role);
+                            let urls = message.snapshot_urls(&mut role);
                             let next_page = match &message {
                                 ServerMessage::History { next, .. } => next.clone(),
                                 _ => None,
@@ -267,19 +267,6 @@ async fn serve(
 }
 
 /// Snapshot addresses mentioned by a message; notes the role from a snapshot.
-fn snapshot_urls(message: &ServerMessage, role: &mut Option<Role>) -> Vec<String> {
-    let mut urls = Vec::new();
-    let mut take = |reading: &Reading| urls.extend(reading.snapshot_url().map(str::to_owned));
-    match message {
-        ServerMessage::Snapshot { role: r, snapshot, .. } => {
-            *role = Some(*r);
-            snapshot.latest.iter().for_each(|o| take(&o.reading));
-        }
-        ServerMessage::Observation { observation } => take(&observation.reading),
-        _ => {}
-    }
-    urls
-}
 
 /// GETs a snapshot from the gateway: only its own `/snapshots/<file>`
 /// paths, the token in the `Authorization` header, never in the URL.

@@ -68,3 +68,22 @@ pub fn parse_request(text: &str) -> Result<ClientRequest, String> {
     }
     serde_json::from_str(text).map_err(|e| format!("bad request: {e}"))
 }
+
+impl ServerMessage {
+    /// The camera snapshot addresses this message carries (the link fetches
+    /// them for roles that may see images); a snapshot message also tells
+    /// the viewer's role, written into `role`.
+    pub fn snapshot_urls(&self, role: &mut Option<crate::Role>) -> Vec<String> {
+        let mut urls = Vec::new();
+        let mut take = |reading: &crate::Reading| urls.extend(reading.snapshot_url().map(str::to_owned));
+        match self {
+            ServerMessage::Snapshot { role: r, snapshot, .. } => {
+                *role = Some(*r);
+                snapshot.latest.iter().for_each(|o| take(&o.reading));
+            }
+            ServerMessage::Observation { observation } => take(&observation.reading),
+            _ => {}
+        }
+        urls
+    }
+}

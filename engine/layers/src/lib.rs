@@ -7,6 +7,7 @@
 
 mod convert;
 mod environment;
+mod fetch;
 mod model;
 mod terrain;
 mod tiles;
@@ -139,7 +140,8 @@ struct LoadTask {
 }
 
 /// Loads one layer's content off the main thread.
-fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU32>) -> Option<std::pin::Pin<Box<dyn Future<Output = LoadResult> + Send + 'static>>> {
+/// (Send natively; in the browser the futures await `fetch`, which is not.)
+fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU32>) -> Option<bevy::tasks::BoxedFuture<'static, LoadResult>> {
     match (&layer.source, layer.kind) {
         (LayerSource::Generator(Generator::QuangTriCitadel), _) => Some(Box::pin(async move {
             let layout = citadel::Layout::default();
@@ -149,7 +151,8 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
             let path = path.clone();
             let drape = layer.drape.clone();
             Some(Box::pin(async move {
-                let raster = sontinh_raster::read(&path).map_err(|e| e.to_string())?;
+                let bytes = fetch::file_bytes(&path).await?;
+                let raster = sontinh_raster::read_bytes(&path, &bytes).map_err(|e| e.to_string())?;
                 progress.store(0.1f32.to_bits(), Ordering::Relaxed);
                 let options = sontinh_terrain::TerrainOptions::default();
                 let share = if drape.is_some() { 0.6 } else { 0.9 };
@@ -172,12 +175,26 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
             let path = path.clone();
             Some(Box::pin(async move {
                 progress.store(0.1f32.to_bits(), Ordering::Relaxed);
-                let model = sontinh_mesh::read_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let model = read_model(&path).await.map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Loaded::Model(Box::new(model)))
             }))
         }
         _ => None,
     }
+}
+
+/// A mesh file: GLB from its bytes (read or fetched); OBJ with its
+/// material libraries and textures, which the browser cannot fetch yet.
+async fn read_model(path: &std::path::Path) -> Result<sontinh_mesh::Model, String> {
+    let glb = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("glb"));
+    if glb {
+        let bytes = fetch::file_bytes(path).await?;
+        return sontinh_mesh::read_glb(&bytes).map_err(|e| e.to_string());
+    }
+    if cfg!(target_arch = "wasm32") {
+        return Err("OBJ meshes (with their MTL and textures) cannot be loaded in the browser yet; convert them to GLB".to_owned());
+    }
+    sontinh_mesh::read_file(path).map_err(|e| e.to_string())
 }
 
 /// Why a layer kind cannot be shown by this build yet.

@@ -19,12 +19,21 @@ const MODEL_TRANSFORMATION: u16 = 34264;
 pub const NODATA: f64 = -9999.0;
 
 pub fn read_geotiff(path: &Path) -> Result<GeoRaster, RasterError> {
-    let tiff_error = |e: tiff::TiffError| RasterError::invalid(path, format!("not a readable TIFF: {e}"));
     let file = File::open(path).map_err(|source| RasterError::Io {
         path: path.display().to_string(),
         source,
     })?;
-    let mut decoder = Decoder::new(BufReader::new(file)).map_err(tiff_error)?;
+    read_geotiff_from(path, BufReader::new(file))
+}
+
+/// [`read_geotiff`] of bytes already read (fetched, in the browser); `path` names it in errors.
+pub fn read_geotiff_bytes(path: &Path, bytes: &[u8]) -> Result<GeoRaster, RasterError> {
+    read_geotiff_from(path, std::io::Cursor::new(bytes))
+}
+
+fn read_geotiff_from(path: &Path, reader: impl std::io::Read + std::io::Seek) -> Result<GeoRaster, RasterError> {
+    let tiff_error = |e: tiff::TiffError| RasterError::invalid(path, format!("not a readable TIFF: {e}"));
+    let mut decoder = Decoder::new(reader).map_err(tiff_error)?;
     let (width, height) = decoder.dimensions().map_err(tiff_error)?;
     match decoder.colortype().map_err(tiff_error)? {
         ColorType::Gray(_) => {}

@@ -183,5 +183,19 @@ pub fn read(path: &Path) -> Result<GeoRaster, RasterError> {
     }
 }
 
+/// [`read`] of a file's bytes already read (fetched, in the browser); the
+/// path gives the format (and an SRTM tile's corner) and names it in errors.
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<GeoRaster, RasterError> {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("tif" | "tiff") => geotiff::read_geotiff_bytes(path, bytes),
+        Some("hgt") => hgt::read_hgt_bytes(path, bytes),
+        _ => Err(RasterError::invalid(
+            path,
+            "unknown raster format: expected a .tif/.tiff GeoTIFF or an SRTM .hgt file",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests;

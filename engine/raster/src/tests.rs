@@ -50,6 +50,22 @@ fn srtm_hgt_tile_reads_with_its_facts() {
 }
 
 #[test]
+fn fetched_bytes_read_with_the_same_facts_as_files() {
+    // The browser fetches a file and reads its bytes: the facts of the README hold for both formats.
+    let hgt = shared("dem/N44W072.hgt");
+    check_white_mountains(&read_bytes(&hgt, &std::fs::read(&hgt).unwrap()).unwrap());
+    let tif = shared("dem/N44W072_srtm3.tif");
+    let from_bytes = read_bytes(&tif, &std::fs::read(&tif).unwrap()).unwrap();
+    assert_eq!((from_bytes.width, from_bytes.height), (1201, 1201));
+    // A truncated download is an error naming the file and its size.
+    let bytes = std::fs::read(&hgt).unwrap();
+    let err = read_bytes(&hgt, &bytes[..1000]).unwrap_err().to_string();
+    assert!(err.contains("N44W072.hgt") && err.contains("1000 bytes"), "{err}");
+    assert!(read_bytes(&tif, &bytes[..1000]).is_err());
+    assert!(read_bytes(Path::new("x.png"), &bytes).unwrap_err().to_string().contains("unknown raster format"));
+}
+
+#[test]
 fn srtm_geotiff_reads_the_same_as_the_hgt() {
     let tif = read(&shared("dem/N44W072_srtm3.tif")).unwrap();
     check_white_mountains(&tif);

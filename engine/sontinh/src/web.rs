@@ -29,6 +29,8 @@ pub struct PageRequest {
     pub bookmark: Option<String>,
     /// False with `ui=0`: no panels (for comparisons with headless renders).
     pub ui: bool,
+    /// A role token for the live feeds (`token=`), when the page is given one.
+    pub token: Option<String>,
 }
 
 impl PageRequest {
@@ -45,6 +47,7 @@ impl PageRequest {
                     request.scene = Some(value);
                 }
                 "bookmark" => request.bookmark = Some(value).filter(|v| !v.is_empty()),
+                "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
                 "ui" => {
                     request.ui = match value.as_str() {
                         "0" | "false" | "off" => false,
@@ -232,6 +235,8 @@ mod tests {
         assert_eq!(request.scene.as_deref(), Some("scenes/relic-gallery.toml"));
         assert_eq!(request.bookmark.as_deref(), Some("hien luong"));
         assert!(!request.ui);
+        assert_eq!(request.token, None);
+        assert_eq!(PageRequest::parse("token=abc.def%3D").unwrap().token.as_deref(), Some("abc.def="));
         assert_eq!(PageRequest::parse("").unwrap(), PageRequest { ui: true, ..PageRequest::default() });
         // Vietnamese in UTF-8, as a browser percent-encodes it.
         assert_eq!(PageRequest::parse("bookmark=c%E1%BB%95ng").unwrap().bookmark.as_deref(), Some("cổng"));

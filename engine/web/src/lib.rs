@@ -6,6 +6,8 @@
 //! Natively the crate is empty: it exists for the wasm32 build only.
 #![cfg(target_arch = "wasm32")]
 
+mod feeds;
+
 use std::path::{Path, PathBuf};
 
 use bevy::window::WindowResolution;
@@ -47,8 +49,16 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     // Touch gestures belong to the viewer, not to the page's scrolling and zoom.
     page_window.prevent_default_event_handling = true;
     page_window.resolution = WindowResolution::default().with_scale_factor_override(render_scale(window.device_pixel_ratio()));
+    let has_feeds = scene.feeds.is_some();
     let mut app = sontinh::viewer::viewer_app(scene, page_window, bookmark, None, request.ui);
     app.add_plugins(PageSignalsPlugin);
+    if let Some(token) = request.token.filter(|_| has_feeds) {
+        let url = feeds::same_origin_gateway(&window.location())?;
+        let mut view = app.world_mut().resource_mut::<sontinh_feeds_view::FeedView>();
+        feeds::connect(view.shared.clone(), url, token);
+        view.linked = true;
+        app.add_systems(bevy::prelude::Update, operator_mode_from_role);
+    }
     // In the browser the event loop is handed to the page and this returns at once.
     app.run();
     Ok(())
@@ -73,4 +83,22 @@ async fn fetch_text(window: &web_sys::Window, url: &str) -> Result<String, JsVal
     }
     let text = JsFuture::from(response.text()?).await?;
     text.as_string().ok_or_else(|| JsValue::from_str(&format!("{url}: not text")))
+}
+
+/// An operator's token opens the operations centre, as the native viewer does.
+fn operator_mode_from_role(view: bevy::prelude::Res<sontinh_feeds_view::FeedView>, mode: Option<bevy::prelude::ResMut<sontinh_ui::UserMode>>, mut done: bevy::prelude::Local<bool>) {
+    if *done {
+        return;
+    }
+    let role = view.shared.lock().ok().and_then(|c| c.role());
+    if let Some(role) = role {
+        *done = true;
+        // Without panels (`ui=0`) there is no mode to set.
+        if let Some(mut mode) = mode
+            && role == sontinh_feeds::Role::Operator
+            && *mode == sontinh_ui::UserMode::Tourist
+        {
+            *mode = sontinh_ui::UserMode::Operator;
+        }
+    }
 }

@@ -1,0 +1,168 @@
+//! The live feeds in the page: the browser's own WebSocket feeding the same
+//! `FeedClient` the native link feeds. Reconnects with backoff (1 s doubling
+//! to 30 s); the whole history is asked for page by page after each
+//! connection; camera snapshots are fetched for roles that may see them,
+//! from the gateway's own `/snapshots/<file>` only, with the token in an
+//! `Authorization` header (the WebSocket itself can only take it in its
+//! address: browsers cannot set its headers).
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use sontinh_feeds::{ClientRequest, FeedClient, HistoryCursor, LinkEvent, Role, ServerMessage, snapshot_file};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+const MIN_BACKOFF_MS: i32 = 1000;
+const MAX_BACKOFF_MS: i32 = 30_000;
+
+/// Where the page's gateway is: the same origin as the page (`sontinh serve
+/// --feeds`), `ws:` or `wss:` as the page is `http:` or `https:`.
+pub fn same_origin_gateway(location: &web_sys::Location) -> Result<String, JsValue> {
+    let scheme = if location.protocol()? == "https:" { "wss" } else { "ws" };
+    Ok(format!("{scheme}://{}/ws", location.host()?))
+}
+
+struct Link {
+    url: String,
+    token: String,
+    client: Arc<Mutex<FeedClient>>,
+    backoff_ms: Cell<i32>,
+    fetched: std::cell::RefCell<HashSet<String>>,
+}
+
+/// Starts the link; it lives as long as the page.
+pub fn connect(client: Arc<Mutex<FeedClient>>, url: String, token: String) {
+    let link = Rc::new(Link {
+        url,
+        token,
+        client,
+        backoff_ms: Cell::new(MIN_BACKOFF_MS),
+        fetched: Default::default(),
+    });
+    open(link);
+}
+
+fn deliver(link: &Link, event: LinkEvent) {
+    if let Ok(mut client) = link.client.lock() {
+        client.handle(event);
+    }
+}
+
+fn history(after: Option<HistoryCursor>) -> String {
+    serde_json::to_string(&ClientRequest::History {
+        from_ms: i64::MIN,
+        to_ms: i64::MAX,
+        after,
+    })
+    .unwrap_or_default()
+}
+
+fn open(link: Rc<Link>) {
+    deliver(&link, LinkEvent::Connecting);
+    let address = format!("{}?token={}", link.url, js_sys::encode_uri_component(&link.token));
+    let socket = match web_sys::WebSocket::new(&address) {
+        Ok(s) => s,
+        Err(e) => {
+            deliver(&link, LinkEvent::Disconnected(format!("cannot open {}: {e:?}", link.url)));
+            retry(link);
+            return;
+        }
+    };
+    let role: Rc<Cell<Option<Role>>> = Rc::new(Cell::new(None));
+
+    let on_open = {
+        let link = link.clone();
+        let socket = socket.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            link.backoff_ms.set(MIN_BACKOFF_MS);
+            deliver(&link, LinkEvent::Connected);
+            let _ = socket.send_with_str(&history(None));
+        })
+    };
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    on_open.forget();
+
+    let on_message = {
+        let link = link.clone();
+        let socket = socket.clone();
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Some(text) = event.data().as_string() else { return };
+            match serde_json::from_str::<ServerMessage>(&text) {
+                Ok(message) => {
+                    let mut known = role.get();
+                    let urls = message.snapshot_urls(&mut known);
+                    role.set(known);
+                    if let ServerMessage::History { next: Some(after), .. } = &message {
+                        let _ = socket.send_with_str(&history(Some(after.clone())));
+                    }
+                    deliver(&link, LinkEvent::Message(message));
+                    if known.is_some_and(|r| r != Role::Tourist) {
+                        for url in urls {
+                            fetch_snapshot(link.clone(), url);
+                        }
+                    }
+                }
+                Err(_) => deliver(&link, LinkEvent::Text(text)),
+            }
+        })
+    };
+    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+
+    let on_close = {
+        let link = link.clone();
+        Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |event: web_sys::CloseEvent| {
+            let reason = match (event.code(), event.reason()) {
+                (4001, _) => "the role token expired: sign in again".to_owned(),
+                (code, reason) if !reason.is_empty() => format!("the feed gateway closed the connection ({code}: {reason})"),
+                (code, _) => format!("the feed gateway connection closed ({code})"),
+            };
+            deliver(&link, LinkEvent::Disconnected(reason));
+            if event.code() != 4001 {
+                retry(link.clone());
+            }
+        })
+    };
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    on_close.forget();
+}
+
+fn retry(link: Rc<Link>) {
+    let delay = link.backoff_ms.get();
+    link.backoff_ms.set((delay.saturating_mul(2)).min(MAX_BACKOFF_MS));
+    let again = Closure::once_into_js(move || open(link));
+    if let Some(window) = web_sys::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), delay);
+    }
+}
+
+/// A camera image, fetched once per address, only from the gateway's own
+/// snapshot path (anything else a message names is never requested).
+fn fetch_snapshot(link: Rc<Link>, url: String) {
+    if snapshot_file(&url).is_err() || !link.fetched.borrow_mut().insert(url.clone()) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        let Some(window) = web_sys::window() else { return };
+        let init = web_sys::RequestInit::new();
+        let headers = web_sys::Headers::new().ok();
+        if let Some(headers) = &headers {
+            let _ = headers.set("Authorization", &format!("Bearer {}", link.token));
+            init.set_headers(headers);
+        }
+        init.set_redirect(web_sys::RequestRedirect::Error);
+        let Ok(response) = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await else { return };
+        let Ok(response) = response.dyn_into::<web_sys::Response>() else { return };
+        if !response.ok() {
+            return;
+        }
+        let Ok(buffer) = response.array_buffer() else { return };
+        let Ok(buffer) = JsFuture::from(buffer).await else { return };
+        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+        deliver(&link, LinkEvent::Image { url, bytes });
+    });
+}
