@@ -4,7 +4,7 @@
 use bevy::core_pipeline::{Core3dSystems, FullscreenShader, schedule::Core3d};
 use bevy::prelude::*;
 use bevy::render::extract_component::{ComponentUniforms, DynamicUniformIndex, ExtractComponent, ExtractComponentPlugin, UniformComponentPlugin};
-use bevy::render::render_resource::binding_types::{texture_2d, texture_depth_2d, uniform_buffer};
+use bevy::render::render_resource::binding_types::{texture_2d, uniform_buffer};
 use bevy::render::render_resource::*;
 use bevy::render::renderer::{RenderContext, ViewQuery};
 use bevy::render::view::{ViewDepthTexture, ViewTarget};
@@ -74,7 +74,8 @@ fn init_pipeline(mut commands: Commands, asset_server: Res<AssetServer>, fullscr
             ShaderStages::FRAGMENT,
             (
                 texture_2d(TextureSampleType::Float { filterable: false }),
-                texture_depth_2d(),
+                // The depth buffer as unfilterable floats (see edl.wgsl: WebGL2).
+                texture_2d(TextureSampleType::Float { filterable: false }),
                 uniform_buffer::<EyeDomeLighting>(true),
             ),
         ),

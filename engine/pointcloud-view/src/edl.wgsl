@@ -12,12 +12,15 @@ struct EdlSettings {
 };
 
 @group(0) @binding(0) var screen_texture: texture_2d<f32>;
-@group(0) @binding(1) var depth_texture: texture_depth_2d;
+// The depth buffer read as an unfilterable float texture (WebGPU allows it
+// for depth formats): GLSL ES, which WebGL2 runs, has no texelFetch of a
+// depth texture, and a texture_depth_2d here quits the browser viewer.
+@group(0) @binding(1) var depth_texture: texture_2d<f32>;
 @group(0) @binding(2) var<uniform> settings: EdlSettings;
 
 fn log_depth(p: vec2<i32>, size: vec2<i32>) -> f32 {
     let q = clamp(p, vec2<i32>(0, 0), size - vec2<i32>(1, 1));
-    let d = textureLoad(depth_texture, q, 0);
+    let d = textureLoad(depth_texture, q, 0).x;
     // The sky (depth 0) counts as log depth 0, which outlines silhouettes.
     return select(0.0, log2(settings.near / d), d > 0.0);
 }
@@ -27,7 +30,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let size = vec2<i32>(textureDimensions(screen_texture));
     let p = vec2<i32>(in.position.xy);
     let color = textureLoad(screen_texture, p, 0);
-    let d = textureLoad(depth_texture, p, 0);
+    let d = textureLoad(depth_texture, p, 0).x;
     if settings.enabled < 0.5 || d <= 0.0 {
         return color;
     }

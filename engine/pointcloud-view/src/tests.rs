@@ -22,16 +22,43 @@ fn mesh_position_local_to_clip(world_from_local: mat4x4<f32>, p: vec4<f32>) -> v
 }
 
 /// The eye-dome lighting shader, its one import replaced by the struct it names.
-#[test]
-fn eye_dome_lighting_shader_validates() {
+fn eye_dome_lighting_module() -> (naga::Module, naga::valid::ModuleInfo) {
     let source = include_str!("edl.wgsl");
     let stub = "struct FullscreenVertexOutput { @builtin(position) position: vec4<f32>, @location(0) uv: vec2<f32> };\n";
     let body: String = source.lines().filter(|l| !l.starts_with("#import")).collect::<Vec<_>>().join("\n");
     let wgsl = format!("{stub}{body}");
     let module = naga::front::wgsl::parse_str(&wgsl).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&wgsl)));
-    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+    let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
         .validate(&module)
         .unwrap();
+    (module, info)
+}
+
+#[test]
+fn eye_dome_lighting_shader_validates() {
+    eye_dome_lighting_module();
+}
+
+/// WebGL2 runs shaders as GLSL ES 3.00, translated by naga as wgpu does in
+/// the browser: the pass must translate (a `textureLoad` from a depth
+/// texture does not, and quit the browser viewer before its first frame).
+#[test]
+fn eye_dome_lighting_translates_to_webgl2_glsl() {
+    let (module, info) = eye_dome_lighting_module();
+    let options = naga::back::glsl::Options {
+        version: naga::back::glsl::Version::Embedded { version: 300, is_webgl: true },
+        ..Default::default()
+    };
+    let pipeline = naga::back::glsl::PipelineOptions {
+        shader_stage: naga::ShaderStage::Fragment,
+        entry_point: "fragment".to_owned(),
+        multiview: None,
+    };
+    let mut glsl = String::new();
+    let mut writer = naga::back::glsl::Writer::new(&mut glsl, &module, &info, &options, &pipeline, naga::proc::BoundsCheckPolicies::default())
+        .unwrap_or_else(|e| panic!("the eye-dome lighting pass cannot run on WebGL2: {e}"));
+    writer.write().unwrap_or_else(|e| panic!("the eye-dome lighting pass cannot run on WebGL2: {e}"));
+    assert!(glsl.contains("texelFetch"), "{glsl}");
 }
 
 #[test]
