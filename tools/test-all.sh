@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project: pure-crate isolation, unit and integration tests
-# (including the lavapipe render test), lints, and the wasm check of the app.
+# (including the lavapipe render test), lints, fuzzing, the web bundle and
+# the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -32,10 +33,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "fuzzing (libFuzzer on stable, ${SONTINH_FUZZ_SECONDS:-65} s per target)"
 tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-65}"
 
-step "the app compiles for the browser"
-cargo check -p sontinh -p sontinh-feeds --target wasm32-unknown-unknown
-
-step "the web bundle (quick test profile) and the browser tests (Chromium, WebGL2)"
+step "the web bundle (quick test profile: the app built for wasm32) and the browser tests (Chromium, WebGL2)"
 tools/build-web.sh
 cargo build -p sontinh
 node tests/browser/run.mjs

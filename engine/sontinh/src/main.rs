@@ -3,13 +3,8 @@ fn main() -> std::process::ExitCode {
     sontinh::cli::main()
 }
 
-/// In the browser there is no command line: show the default scene.
+/// The browser does not run this binary: its entry is the `sontinh-web`
+/// library (engine/web), which the page's loader starts. The binary only
+/// keeps compiling for wasm32 (`cargo check -p sontinh --target wasm32-unknown-unknown`).
 #[cfg(target_arch = "wasm32")]
-fn main() {
-    match sontinh::embedded_default_scene() {
-        Ok(scene) => {
-            sontinh::viewer::run(scene, None, None);
-        }
-        Err(errors) => bevy::log::error!("{errors}"),
-    }
-}
+fn main() {}
