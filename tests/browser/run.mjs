@@ -265,6 +265,8 @@ try {
   const base = await until("sontinh serve to print its URL", 60_000, async () => server.url());
   browser = await chromium.launch({ executablePath: chromiumPath, args: browserArgs });
   await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null });
+  // Terrain (SRTM .hgt), Draco and plain GLB, OBJ with its MTL: fetched over HTTP.
+  await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery" });
   await touchCheck(browser, base);
   await lostContextCheck(browser, base);
 } catch (error) {

@@ -184,17 +184,41 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
 }
 
 /// A mesh file: GLB from its bytes (read or fetched); OBJ with its
-/// material libraries and textures, which the browser cannot fetch yet.
+/// material libraries and textures (read, or fetched as the reader asks).
 async fn read_model(path: &std::path::Path) -> Result<sontinh_mesh::Model, String> {
     let glb = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("glb"));
     if glb {
         let bytes = fetch::file_bytes(path).await?;
         return sontinh_mesh::read_glb(&bytes).map_err(|e| e.to_string());
     }
-    if cfg!(target_arch = "wasm32") {
-        return Err("OBJ meshes (with their MTL and textures) cannot be loaded in the browser yet; convert them to GLB".to_owned());
+    if !cfg!(target_arch = "wasm32") {
+        return sontinh_mesh::read_file(path).map_err(|e| e.to_string());
     }
-    sontinh_mesh::read_file(path).map_err(|e| e.to_string())
+    // In the browser: read with what was fetched so far, fetch what the
+    // reader asked for and did not have, and again (OBJ, then its material
+    // libraries, then their textures), so the reader alone decides what an
+    // OBJ needs. A file the site does not have is remembered as absent.
+    let mut fetched: std::collections::HashMap<std::path::PathBuf, Option<Vec<u8>>> = std::collections::HashMap::new();
+    for _round in 0..4 {
+        let missing = std::cell::RefCell::new(Vec::new());
+        let result = sontinh_mesh::read_obj_with(path, &|file: &std::path::Path| match fetched.get(file) {
+            Some(Some(bytes)) => Ok(bytes.clone()),
+            Some(None) => Err(format!("{}: not on the site", file.display())),
+            None => {
+                missing.borrow_mut().push(file.to_path_buf());
+                Err(format!("{}: not fetched yet", file.display()))
+            }
+        });
+        let missing = missing.into_inner();
+        if missing.is_empty() {
+            return result.map_err(|e| e.to_string());
+        }
+        for file in missing {
+            let bytes = fetch::file_bytes(&file).await.ok();
+            fetched.insert(file, bytes);
+        }
+    }
+    Err("the OBJ names files that name further files too deeply".to_owned())
 }
 
 /// Why a layer kind cannot be shown by this build yet.

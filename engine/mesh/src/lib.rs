@@ -14,7 +14,7 @@ use gltf::json::validation::Validate;
 mod draco;
 mod obj;
 
-pub use obj::read_obj;
+pub use obj::{read_obj, read_obj_with};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MeshError {

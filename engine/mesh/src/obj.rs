@@ -12,8 +12,14 @@ use crate::{Material, MeshError, Model, Primitive, bounds, smooth_normals, to_en
 
 /// Reads an OBJ file, its MTL libraries and their textures.
 pub fn read_obj(path: &Path) -> Result<Model, MeshError> {
+    read_obj_with(path, &|file: &Path| std::fs::read(file).map_err(|e| e.to_string()))
+}
+
+/// [`read_obj`] with every file (the OBJ, its libraries, their textures)
+/// read through `files`: the browser serves them from what it fetched.
+pub fn read_obj_with(path: &Path, files: &dyn Fn(&Path) -> Result<Vec<u8>, String>) -> Result<Model, MeshError> {
     let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let file = std::fs::File::open(path).map_err(|e| MeshError::Io(e.to_string()))?;
+    let file = std::io::Cursor::new(files(path).map_err(MeshError::Io)?);
     let options = tobj::LoadOptions {
         single_index: true,
         triangulate: true,
@@ -23,8 +29,8 @@ pub fn read_obj(path: &Path) -> Result<Model, MeshError> {
     let failed_library: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
     let (models, materials) = tobj::load_obj_buf(&mut BufReader::new(file), &options, |library| {
         let full = folder.join(library);
-        match std::fs::File::open(&full) {
-            Ok(f) => tobj::load_mtl_buf(&mut BufReader::new(f)),
+        match files(&full) {
+            Ok(bytes) => tobj::load_mtl_buf(&mut BufReader::new(std::io::Cursor::new(bytes))),
             Err(e) => {
                 *failed_library.borrow_mut() = Some(format!("material library {}: {e}", full.display()));
                 Err(tobj::LoadError::OpenFileFailed)
@@ -40,11 +46,10 @@ pub fn read_obj(path: &Path) -> Result<Model, MeshError> {
     let mut textures = Vec::new();
     let mut texture_of_file: HashMap<PathBuf, usize> = HashMap::new();
     let mut texture = |name: &str| -> Result<usize, MeshError> {
-        let file = texture_file(&folder, name)?;
+        let (file, bytes) = texture_file(&folder, name, files)?;
         if let Some(&t) = texture_of_file.get(&file) {
             return Ok(t);
         }
-        let bytes = std::fs::read(&file).map_err(|e| MeshError::Io(format!("texture {}: {e}", file.display())))?;
         let decoded = crate::decode_texture(&bytes).map_err(|e| MeshError::Texture { index: textures.len(), why: format!("{}: {e}", file.display()) })?;
         textures.push(decoded);
         texture_of_file.insert(file, textures.len() - 1);
@@ -115,16 +120,21 @@ pub fn read_obj(path: &Path) -> Result<Model, MeshError> {
 
 /// A texture named in an MTL file: relative to the OBJ's folder, Windows
 /// separators accepted, map options (`-s 1 1 1 file.jpg`) skipped.
-fn texture_file(folder: &Path, name: &str) -> Result<PathBuf, MeshError> {
+/// A texture named in a material library, with its bytes: the whole name
+/// relative to the OBJ's folder, else its last word (options before it).
+fn texture_file(folder: &Path, name: &str, files: &dyn Fn(&Path) -> Result<Vec<u8>, String>) -> Result<(PathBuf, Vec<u8>), MeshError> {
     let name = name.trim().replace('\\', "/");
     let whole = folder.join(&name);
-    if whole.is_file() {
-        return Ok(whole);
+    let first = files(&whole);
+    if let Ok(bytes) = first {
+        return Ok((whole, bytes));
     }
     let last = name.split_whitespace().last().unwrap_or_default();
     let file = folder.join(last);
-    if file.is_file() {
-        return Ok(file);
+    if file != whole
+        && let Ok(bytes) = files(&file)
+    {
+        return Ok((file, bytes));
     }
     Err(MeshError::Io(format!("texture {}: no such file", whole.display())))
 }

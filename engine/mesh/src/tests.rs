@@ -184,6 +184,32 @@ fn the_smithsonian_scan_exported_as_obj_reads_back_the_same() {
     }
 }
 
+/// The browser reads an OBJ through a getter serving what it fetched: the
+/// Smithsonian scan (checked against its GLB) comes out the same, and the
+/// reader asks for exactly the OBJ, its library and its texture.
+#[test]
+fn an_obj_read_through_a_file_getter_asks_only_for_its_files() {
+    let glb = read_glb(&shared("models/smithsonian_USNM_1145291/USNM_1145291-100k-2048_nodraco.glb")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_obj(&glb, dir.path());
+    let asked = std::cell::RefCell::new(Vec::new());
+    let obj = read_obj_with(&path, &|file: &std::path::Path| {
+        asked.borrow_mut().push(file.file_name().unwrap().to_string_lossy().into_owned());
+        std::fs::read(file).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    assert_eq!(obj.triangle_count(), glb.triangle_count());
+    assert_eq!(obj.textures.len(), 1);
+    let mut asked = asked.into_inner();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(asked.contains(&"scan.obj".to_owned()) && asked.contains(&"scan.mtl".to_owned()), "{asked:?}");
+    // A getter that has nothing: an error naming the file, no panic.
+    let err = read_obj_with(&path, &|file: &std::path::Path| Err(format!("{}: not on the site", file.display()))).unwrap_err();
+    assert!(err.to_string().contains("scan.obj"), "{err}");
+}
+
 #[test]
 fn an_obj_without_normals_gets_them_from_its_faces() {
     let dir = tempfile::tempdir().unwrap();
