@@ -266,8 +266,6 @@ async fn serve(
     }
 }
 
-/// Snapshot addresses mentioned by a message; notes the role from a snapshot.
-
 /// GETs a snapshot from the gateway: only its own `/snapshots/<file>`
 /// paths, the token in the `Authorization` header, never in the URL.
 async fn fetch(address: &GatewayAddress, token: &str, snapshot_path: &str) -> Option<Vec<u8>> {
