@@ -8,7 +8,7 @@
 #   tools/bench-web.sh            (tens of minutes: two release builds of the app)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v twiggy >/dev/null || cargo install twiggy --version 0.8.0
+command -v twiggy >/dev/null || cargo install twiggy
 tools/build-web.sh --release --backend both
 target_root="${CARGO_TARGET_DIR:-target}"
 for backend in webgl2 webgpu; do
