@@ -35,6 +35,8 @@ tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-65}"
 
 step "the web bundle (quick test profile: the app built for wasm32) and the browser tests (Chromium, WebGL2)"
 tools/build-web.sh
-cargo build -p sontinh
+# The sontinh binary the browser tests serve with was built by `cargo test
+# --workspace` above (its integration tests run it); building it alone would
+# build Bevy again with other features (dev-dependencies unify only in tests).
 node tests/browser/run.mjs
 echo; echo "all tests passed"

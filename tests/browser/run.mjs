@@ -46,7 +46,7 @@ function need(file, how) {
     process.exit(1);
   }
 }
-need(sontinh, "build it with cargo build -p sontinh");
+need(sontinh, "build it (cargo test --workspace, or cargo build -p sontinh)");
 need(path.join(repo, "web/dist/bundles.json"), "build the bundle with tools/build-web.sh");
 need(chromiumPath, "install Debian's chromium (tools/setup-debian.sh)");
 
