@@ -176,7 +176,8 @@ async function sceneCheck(browser, base, { name, scene, bookmark }) {
   const layers = await page.evaluate(() => document.documentElement.dataset.sontinhLayers || "");
   check(!/=failed/.test(layers), `${name}: every layer loaded in the browser (${layers.replace(/\n/g, "; ")})`);
   const shot = path.join(out, `${name}.webgl2.png`);
-  await page.screenshot({ path: shot });
+  // Software rendering under load can take long for one frame: a generous bound.
+  await page.screenshot({ path: shot, timeout: 120_000 });
   const browserPng = PNG.sync.read(readFileSync(shot));
   const nativePng = renderNative(scene ? path.join(repo, scene) : path.join(repo, "scenes/quang-tri-citadel.toml"), bookmark, path.join(out, `${name}.native.png`), width, height);
   const diff = compare(browserPng, nativePng);
