@@ -89,12 +89,14 @@ async function fetchWithProgress(url, total) {
 // The viewer writes its state on <html>; show it while loading.
 new MutationObserver(() => {
   const state = root.dataset.sontinhState;
-  if (state === "loading") {
+  if (state === "error" && root.dataset.sontinhError) {
+    text.textContent = t.failed(root.dataset.sontinhError);
+  } else if (state === "loading") {
     text.textContent = t.layers;
     bar.value = Number(root.dataset.sontinhProgress || 0);
     layers.textContent = root.dataset.sontinhLayers || "";
   }
-}).observe(root, { attributes: true, attributeFilter: ["data-sontinh-state", "data-sontinh-progress", "data-sontinh-layers"] });
+}).observe(root, { attributes: true, attributeFilter: ["data-sontinh-state", "data-sontinh-progress", "data-sontinh-layers", "data-sontinh-error"] });
 
 // A lost WebGL context cannot be handed back to the running renderer:
 // keep the page, and start the viewer again on the restored context.

@@ -149,6 +149,9 @@ pub struct PageSignalsPlugin;
 #[derive(Resource, Default, Debug)]
 pub struct PageSignals {
     pub last: Option<PageStatus>,
+    /// Set once the app asked to exit (a lost GPU device, for one): the page
+    /// is told `error` instead of waiting on a viewer that stopped.
+    pub stopped: bool,
     /// The camera position last written, rounded to centimetres.
     pub camera: Option<String>,
     pub frames_since_settled: u32,
@@ -167,8 +170,17 @@ pub fn camera_text(position: Vec3) -> String {
     format!("{:.2} {:.2} {:.2}", position.x, position.y, position.z)
 }
 
-fn signal_page(states: Res<LayerStates>, cameras: Query<&GlobalTransform, With<Camera3d>>, mut signals: ResMut<PageSignals>) {
+fn signal_page(states: Res<LayerStates>, cameras: Query<&GlobalTransform, With<Camera3d>>, mut exits: MessageReader<AppExit>, mut signals: ResMut<PageSignals>) {
     signals.frames += 1;
+    if let Some(exit) = exits.read().last()
+        && !signals.stopped
+    {
+        signals.stopped = true;
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = exit;
+        #[cfg(target_arch = "wasm32")]
+        page::write_stopped(exit);
+    }
     if let Some(camera) = cameras.iter().next() {
         let text = camera_text(camera.translation());
         if signals.camera.as_deref() != Some(text.as_str()) {
@@ -206,6 +218,17 @@ mod page {
             let _ = root.set_attribute("data-sontinh-progress", &format!("{:.3}", status.progress));
             let _ = root.set_attribute("data-sontinh-layers", &status.layers);
             let _ = root.set_attribute("data-sontinh-state", if status.ready { "ready" } else { "loading" });
+        }
+    }
+
+    pub fn write_stopped(exit: &bevy::app::AppExit) {
+        if let Some(root) = root() {
+            let why = match exit {
+                bevy::app::AppExit::Success => "the viewer stopped".to_owned(),
+                bevy::app::AppExit::Error(code) => format!("the viewer stopped with error {code} (the browser console says why; a lost graphics device, for one)"),
+            };
+            let _ = root.set_attribute("data-sontinh-error", &why);
+            let _ = root.set_attribute("data-sontinh-state", "error");
         }
     }
 
@@ -315,5 +338,10 @@ mod tests {
         app.world_mut().entity_mut(camera).insert(GlobalTransform::from_translation(Vec3::new(1.0, 2.5, -2.0)));
         app.update();
         assert_eq!(app.world().resource::<PageSignals>().camera.as_deref(), Some("1.00 2.50 -2.00"));
+        // An exit the renderer asks for (a lost device) is noticed, once.
+        assert!(!app.world().resource::<PageSignals>().stopped);
+        app.world_mut().write_message(AppExit::error());
+        app.update();
+        assert!(app.world().resource::<PageSignals>().stopped);
     }
 }
