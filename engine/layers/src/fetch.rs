@@ -5,12 +5,12 @@
 use std::path::Path;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
+pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(target_arch = "wasm32")]
-pub(crate) async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
+pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let url = path.to_str().ok_or_else(|| format!("{}: not a site address", path.display()))?;

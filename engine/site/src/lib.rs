@@ -90,7 +90,7 @@ async fn answer(catalog: &Catalog, request: Request) -> Response {
     let Some(file) = catalog.get(address) else {
         return plain(StatusCode::NOT_FOUND, "not part of this site");
     };
-    let metadata = match std::fs::metadata(&file.path) {
+    let metadata = match tokio::fs::metadata(&file.path).await {
         Ok(m) => m,
         Err(_) => return plain(StatusCode::NOT_FOUND, "the file is gone"),
     };

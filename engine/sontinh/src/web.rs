@@ -38,18 +38,18 @@ impl PageRequest {
     /// ignored as a browser ignores them; a bad value is an error naming it.
     pub fn parse(query: &str) -> Result<PageRequest, String> {
         let mut request = PageRequest { ui: true, ..PageRequest::default() };
-        for (key, value) in form_urlencoded(query.trim_start_matches('?')) {
-            match key.as_str() {
+        for (key, value) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+            match &*key {
                 "scene" => {
                     if value.is_empty() || value.contains("://") || value.starts_with("//") {
                         return Err(format!("scene={value}: give a path on this site (for example scenes/relic-gallery.toml)"));
                     }
-                    request.scene = Some(value);
+                    request.scene = Some(value.into_owned());
                 }
-                "bookmark" => request.bookmark = Some(value).filter(|v| !v.is_empty()),
+                "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
                 "ui" => {
-                    request.ui = match value.as_str() {
+                    request.ui = match &*value {
                         "0" | "false" | "off" => false,
                         "1" | "true" | "on" => true,
                         other => return Err(format!("ui={other}: use ui=0 or ui=1")),
@@ -60,47 +60,6 @@ impl PageRequest {
         }
         Ok(request)
     }
-}
-
-/// `application/x-www-form-urlencoded` pairs, percent-decoded (invalid
-/// escapes kept as written, as browsers do).
-fn form_urlencoded(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(key), percent_decode(value))
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 /// What the page is told.

@@ -12,9 +12,7 @@ use std::path::{Path, PathBuf};
 
 use bevy::window::WindowResolution;
 use sontinh::web::{PageRequest, PageSignalsPlugin, render_scale};
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 /// The canvas the page gives the viewer.
 const CANVAS: &str = "#sontinh-canvas";
@@ -29,7 +27,7 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     let scene = match &request.scene {
         None => sontinh::embedded_default_scene().map_err(|e| JsValue::from_str(&e.to_string()))?,
         Some(url) => {
-            let text = fetch_text(&window, url).await?;
+            let text = fetch_text(url).await?;
             sontinh_scene::parse(&text, Path::new(url), &SiteResolver { scene_url: url.clone() })
                 .map_err(|e| JsValue::from_str(&format!("{url}: {e}")))?
         }
@@ -76,13 +74,10 @@ impl sontinh_scene::PathResolver for SiteResolver {
     }
 }
 
-async fn fetch_text(window: &web_sys::Window, url: &str) -> Result<String, JsValue> {
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
-    if !response.ok() {
-        return Err(JsValue::from_str(&format!("{url}: the server answered {} {}", response.status(), response.status_text())));
-    }
-    let text = JsFuture::from(response.text()?).await?;
-    text.as_string().ok_or_else(|| JsValue::from_str(&format!("{url}: not text")))
+/// The scene file's text, fetched as every layer file is.
+async fn fetch_text(url: &str) -> Result<String, JsValue> {
+    let bytes = sontinh_layers::file_bytes(Path::new(url)).await.map_err(|e| JsValue::from_str(&e))?;
+    String::from_utf8(bytes).map_err(|_| JsValue::from_str(&format!("{url}: not UTF-8 text")))
 }
 
 /// An operator's token opens the operations centre, as the native viewer does.
