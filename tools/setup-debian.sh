@@ -12,9 +12,13 @@ packages=(
   mosquitto mosquitto-clients      # MQTT broker (and mosquitto_passwd) for live feeds; mosquitto_pub/sub to look at it
   python3-venv                     # laspy, the independent COPC reader of the tests
   chromium                         # the browser tests (driven by playwright-core; no browser downloads)
-  nodejs npm                       # playwright-core and pngjs for those tests
   brotli binaryen                  # the web bundle: pre-compression and wasm-opt (Debian's, fast)
 )
+# Node.js and npm (playwright-core and pngjs for the browser tests): Debian's
+# only where the machine has none. A machine with NodeSource's nodejs already
+# has npm, and Debian's npm package conflicts with it.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
