@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-step() { printf '\n== %s\n' "$*"; }
+started=$(date +%s)
+step() { printf '\n== [%s s] %s\n' "$(($(date +%s) - started))" "$*"; }
 
 # Shared test data (never copied into the repository): $SONTINH_SHARED_DATA,
 # else ../shared/data beside the repository, else a clear message.
@@ -23,6 +24,17 @@ fi
 step "pure crates stay free of GPU/UI crates"
 tools/check-pure-crates.sh
 
+# The web bundle builds in the background while the native tests run: the
+# two builds share no target folder, and the native tests leave cores idle
+# (linking, waits on brokers and renders). It runs niced, in its own process
+# group, so the tests' deadlines keep their CPU. Its log is shown when it ends.
+web_log="${CARGO_TARGET_DIR:-target}/build-web.log"
+mkdir -p "$(dirname "$web_log")"
+step "the web bundle (quick test profile) starts building in the background: $web_log"
+setsid nice -n 10 tools/build-web.sh >"$web_log" 2>&1 &
+web_pid=$!
+trap 'kill -- -"$web_pid" 2>/dev/null || true' EXIT
+
 step "tests (pure crates first: they fail fast)"
 cargo test -p sontinh-geo -p sontinh-scene -p sontinh-procgen -p sontinh-flood -p sontinh-raster -p sontinh-pointcloud -p sontinh-feeds -p sontinh-terrain -p sontinh-mesh -p sontinh-tiles
 cargo test --workspace
@@ -33,10 +45,18 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "fuzzing (libFuzzer on stable, ${SONTINH_FUZZ_SECONDS:-65} s per target)"
 tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-65}"
 
-step "the web bundle (quick test profile: the app built for wasm32) and the browser tests (Chromium, WebGL2)"
-tools/build-web.sh
+step "the web bundle (quick test profile: the app built for wasm32)"
+if ! wait "$web_pid"; then
+  cat "$web_log"
+  echo "error: tools/build-web.sh failed (log above)" >&2
+  exit 1
+fi
+trap - EXIT
+tail -n 20 "$web_log"
+
+step "the browser tests (Chromium, WebGL2)"
 # The sontinh binary the browser tests serve with was built by `cargo test
 # --workspace` above (its integration tests run it); building it alone would
 # build Bevy again with other features (dev-dependencies unify only in tests).
 node tests/browser/run.mjs
-echo; echo "all tests passed"
+step "all tests passed"

@@ -23,10 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::SinkExt;
 use futures_util::StreamExt;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use sontinh_feeds::{Role, ServerMessage};
-use futures_util::SinkExt;
 use sontinh_feeds_gateway::broker::{GATEWAY_USER, LocalBroker};
 use sontinh_feeds_gateway::mqtt::mqtt_options;
 use sontinh_feeds_gateway::{GatewayConfig, Secret, run_gateway, token};
@@ -75,7 +75,9 @@ impl Clock {
 }
 
 fn message(seq: usize) -> String {
-    let time = chrono::DateTime::from_timestamp_millis(BASE_MS + seq as i64).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let time = chrono::DateTime::from_timestamp_millis(BASE_MS + seq as i64)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     format!(r#"{{"device":"d{}","time":"{time}","value":{}}}"#, seq % DEVICES, seq % 97)
 }
 
@@ -84,7 +86,14 @@ async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate:
     let mut clients = Vec::new();
     for d in 0..DEVICES {
         let device = format!("d{d}");
-        let mut options = mqtt_options(&broker.url(), &broker.device_auth(&device), &format!("bench-pub-{d}-{}", clock.now_ns()), 1 << 20, 1 << 20).unwrap();
+        let mut options = mqtt_options(
+            &broker.url(),
+            &broker.device_auth(&device),
+            &format!("bench-pub-{d}-{}", clock.now_ns()),
+            1 << 20,
+            1 << 20,
+        )
+        .unwrap();
         options.set_clean_session(true);
         options.set_inflight(1000);
         let (client, mut eventloop) = AsyncClient::new(options, 10_000);
@@ -119,10 +128,20 @@ async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate:
 async fn raw_subscribers(broker: &LocalBroker, clock: Arc<Clock>, clients: usize) {
     for c in 0..clients {
         // Subscribers log in as the gateway user, the one allowed to read.
-        let mut options: MqttOptions = mqtt_options(&broker.url(), &broker.gateway_auth(), &format!("bench-raw-{c}-{}", clock.now_ns()), 1 << 20, 1 << 20).unwrap();
+        let mut options: MqttOptions = mqtt_options(
+            &broker.url(),
+            &broker.gateway_auth(),
+            &format!("bench-raw-{c}-{}", clock.now_ns()),
+            1 << 20,
+            1 << 20,
+        )
+        .unwrap();
         options.set_clean_session(true);
         let (client, mut eventloop) = AsyncClient::new(options, 10_000);
-        client.subscribe(sontinh_feeds::COMPACT_TOPIC_FILTER, QoS::AtLeastOnce).await.unwrap();
+        client
+            .subscribe(sontinh_feeds::COMPACT_TOPIC_FILTER, QoS::AtLeastOnce)
+            .await
+            .unwrap();
         let clock = clock.clone();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
@@ -155,10 +174,15 @@ async fn raw_subscribers(broker: &LocalBroker, clock: Arc<Clock>, clients: usize
     }
 }
 
-async fn connect(address: std::net::SocketAddr, token: &str) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+async fn connect(
+    address: std::net::SocketAddr,
+    token: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = format!("ws://{address}/ws").into_client_request().unwrap();
-    request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
     tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
@@ -203,7 +227,10 @@ async fn finish(clock: Arc<Clock>, messages: usize, clients: usize, offered: f64
     let span_s = (clock.last_ns.load(Ordering::Relaxed).saturating_sub(publish_started_ns)) as f64 / 1e9;
     let mut lat = std::mem::take(&mut *clock.latencies_ns.lock().unwrap());
     lat.sort_unstable();
-    let pick = |q: f64| lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).map_or(f64::NAN, |&n| n as f64 / 1e6);
+    let pick = |q: f64| {
+        lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1)))
+            .map_or(f64::NAN, |&n| n as f64 / 1e6)
+    };
     Outcome {
         offered,
         delivered_per_client: received as f64 / clients as f64 / span_s.max(1e-9),
@@ -228,7 +255,11 @@ fn main() {
     let messages = (rate * seconds) as usize;
 
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let devices: Vec<serde_json::Value> = (0..DEVICES)
         .map(|i| {
             serde_json::json!({"id": format!("d{i}"), "names": {"vi": "Cảm biến", "en": "Sensor"}, "kind": "sensor",
@@ -272,7 +303,15 @@ fn main() {
 
 /// A fresh broker and gateway; `clients` measured viewers; with `hostile`,
 /// the idle, stalled and abusive clients besides them.
-fn gateway_phase(runtime: &tokio::runtime::Runtime, devices: &std::path::Path, registry: &sontinh_feeds::Registry, messages: usize, rate: f64, clients: usize, hostile: bool) -> Outcome {
+fn gateway_phase(
+    runtime: &tokio::runtime::Runtime,
+    devices: &std::path::Path,
+    registry: &sontinh_feeds::Registry,
+    messages: usize,
+    rate: f64,
+    clients: usize,
+    hostile: bool,
+) -> Outcome {
     let store = tempfile::tempdir().unwrap();
     let broker = LocalBroker::start(store.path(), registry).unwrap();
     Secret::generate().unwrap().write_new(&store.path().join("secret")).unwrap();

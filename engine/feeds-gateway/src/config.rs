@@ -94,7 +94,10 @@ impl GatewayConfig {
         config.secret_file = config.secret_file.map(|s| base.join(s));
         config.mqtt.resolve_paths(base);
         if config.history == 0 || config.history > 10_000_000 {
-            return Err(format!("{}: history must be between 1 and 10,000,000 observations per device", path.display()));
+            return Err(format!(
+                "{}: history must be between 1 and 10,000,000 observations per device",
+                path.display()
+            ));
         }
         Ok(config)
     }
@@ -128,16 +131,25 @@ impl Secret {
             return Err("the secret is an example from the repository; create your own (`sontinh feeds token --create-secret`)".to_owned());
         }
         let decoded = decode_hex(text)
-            .or_else(|| [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(text).ok()))
+            .or_else(|| {
+                [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+                    .iter()
+                    .find_map(|e| e.decode(text).ok())
+            })
             .ok_or_else(|| "the secret must be hex or base64 text".to_owned())?;
         if decoded.len() < MIN_SECRET_BYTES {
-            return Err(format!("the secret has {} bytes; at least {MIN_SECRET_BYTES} random bytes are required", decoded.len()));
+            return Err(format!(
+                "the secret has {} bytes; at least {MIN_SECRET_BYTES} random bytes are required",
+                decoded.len()
+            ));
         }
         // 32 random bytes almost surely hold more than 16 different values (the
         // chance of fewer is below 1e-13); a patterned key does not.
         let distinct = decoded.iter().collect::<std::collections::HashSet<_>>().len();
         if distinct < 16 {
-            return Err(format!("the secret does not look random ({distinct} different byte values); use `sontinh feeds token --create-secret`"));
+            return Err(format!(
+                "the secret does not look random ({distinct} different byte values); use `sontinh feeds token --create-secret`"
+            ));
         }
         Ok(Secret(decoded))
     }
@@ -171,7 +183,8 @@ impl Secret {
             .open(path)
             .map_err(|e| format!("secret file {}: {e}", path.display()))?;
         let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
-        file.write_all(format!("{hex}\n").as_bytes()).map_err(|e| format!("secret file {}: {e}", path.display()))
+        file.write_all(format!("{hex}\n").as_bytes())
+            .map_err(|e| format!("secret file {}: {e}", path.display()))
     }
 }
 
@@ -179,7 +192,10 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// Refuses a secret file that its group or others may read or write.
@@ -187,7 +203,11 @@ pub fn check_private(path: &Path, metadata: &std::fs::Metadata) -> Result<(), St
     use std::os::unix::fs::PermissionsExt;
     let mode = metadata.permissions().mode();
     if mode & 0o077 != 0 {
-        return Err(format!("{}: mode {:o} lets others read it; chmod 600 it", path.display(), mode & 0o777));
+        return Err(format!(
+            "{}: mode {:o} lets others read it; chmod 600 it",
+            path.display(),
+            mode & 0o777
+        ));
     }
     Ok(())
 }
@@ -202,7 +222,11 @@ mod tests {
         assert!(Secret::from_text("sontinh-dev-secret-change-me").unwrap_err().contains("example"));
         assert!(Secret::from_text("test-secret-123").unwrap_err().contains("example"));
         // 16 bytes of hex: too short.
-        assert!(Secret::from_text("00112233445566778899aabbccddeeff").unwrap_err().contains("16 bytes"));
+        assert!(
+            Secret::from_text("00112233445566778899aabbccddeeff")
+                .unwrap_err()
+                .contains("16 bytes")
+        );
         // 32 bytes, but all zero: not random.
         assert!(Secret::from_text(&"00".repeat(32)).unwrap_err().contains("random"));
         assert!(Secret::from_text("a long passphrase that is not encoded at all!!").is_err());

@@ -22,7 +22,9 @@ pub(crate) type Refusal = (StatusCode, String);
 
 /// The claims of the bearer token in `Authorization`.
 pub(crate) fn bearer_claims(shared: &Shared, headers: &HeaderMap) -> Result<Option<Claims>, Refusal> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let token = value
         .to_str()
         .ok()
@@ -45,7 +47,10 @@ fn role_of(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>
     }
     match bearer_claims(shared, headers)? {
         Some(claims) => Ok(claims.role),
-        None => Err((StatusCode::UNAUTHORIZED, "a role token is required (Authorization: Bearer …)".to_owned())),
+        None => Err((
+            StatusCode::UNAUTHORIZED,
+            "a role token is required (Authorization: Bearer …)".to_owned(),
+        )),
     }
 }
 
@@ -109,7 +114,9 @@ fn admit(shared: &Shared, request: &Request, query: &HashMap<String, String>) ->
 }
 
 fn query_of(request: &Request) -> HashMap<String, String> {
-    Query::<HashMap<String, String>>::try_from_uri(request.uri()).map(|q| q.0).unwrap_or_default()
+    Query::<HashMap<String, String>>::try_from_uri(request.uri())
+        .map(|q| q.0)
+        .unwrap_or_default()
 }
 
 pub(crate) async fn devices_handler(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -120,7 +127,12 @@ pub(crate) async fn devices_handler(State(shared): State<Arc<Shared>>, request: 
     let state = shared.state.read().await;
     let now = chrono::Utc::now().timestamp_millis();
     let snapshot = state.snapshot_for(role);
-    let stale: Vec<&str> = snapshot.devices.iter().filter(|d| state.is_stale(&d.id, now)).map(|d| d.id.as_str()).collect();
+    let stale: Vec<&str> = snapshot
+        .devices
+        .iter()
+        .filter(|d| state.is_stale(&d.id, now))
+        .map(|d| d.id.as_str())
+        .collect();
     Json(serde_json::json!({
         "devices": snapshot.devices,
         "latest": snapshot.latest,
@@ -157,7 +169,11 @@ pub(crate) async fn history_handler(State(shared): State<Arc<Shared>>, UrlPath(i
         Some(Ok(l)) if (1..=page_cap).contains(&l) => l,
         Some(_) => return (StatusCode::BAD_REQUEST, format!("limit: expected 1 to {page_cap}")).into_response(),
     };
-    let params = (time_param(&query, "from", i64::MIN), time_param(&query, "to", i64::MAX), time_param(&query, "after", i64::MIN));
+    let params = (
+        time_param(&query, "from", i64::MIN),
+        time_param(&query, "to", i64::MAX),
+        time_param(&query, "after", i64::MIN),
+    );
     let (from, to, after) = match params {
         (Ok(f), Ok(t), Ok(a)) => (f, t, a),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return e.into_response(),
@@ -167,7 +183,11 @@ pub(crate) async fn history_handler(State(shared): State<Arc<Shared>>, UrlPath(i
         return (StatusCode::NOT_FOUND, "no such device").into_response();
     }
     // One device's times are unique: "after" a time is from the next millisecond.
-    let from = if query.contains_key("after") { from.max(after.saturating_add(1)) } else { from };
+    let from = if query.contains_key("after") {
+        from.max(after.saturating_add(1))
+    } else {
+        from
+    };
     let (page, next) = state.history_page(&[id.as_str()], from, to, None, limit);
     let observations: Vec<Observation> = page.iter().map(|o| o.view_for(role)).collect();
     Json(serde_json::json!({
@@ -216,7 +236,11 @@ pub(crate) async fn snapshot_handler(State(shared): State<Arc<Shared>>, UrlPath(
     };
     match read_inside(dir, &file).await {
         Ok(bytes) => {
-            let content_type = if file.to_ascii_lowercase().ends_with(".png") { "image/png" } else { "image/jpeg" };
+            let content_type = if file.to_ascii_lowercase().ends_with(".png") {
+                "image/png"
+            } else {
+                "image/jpeg"
+            };
             let mut response = bytes.into_response();
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

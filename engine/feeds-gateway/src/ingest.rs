@@ -72,7 +72,10 @@ pub(crate) async fn handle_message(shared: &Shared, topic: &str, payload: &[u8])
         } else if topic.starts_with("v1.1/") || topic.starts_with("v1.0/") {
             parse_sensorthings(topic, payload, state.registry())
         } else {
-            Err(Reject::Malformed(format!("unexpected topic {}", topic.chars().take(128).collect::<String>())))
+            Err(Reject::Malformed(format!(
+                "unexpected topic {}",
+                topic.chars().take(128).collect::<String>()
+            )))
         }
     };
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -80,14 +83,20 @@ pub(crate) async fn handle_message(shared: &Shared, topic: &str, payload: &[u8])
     let result = parsed.and_then(|o| state.apply(o.clone(), now_ms).map(|()| o));
     match result {
         Ok(o) => {
-            let delta: Delta = [Role::Tourist, Role::Operator, Role::Planner]
-                .map(|role| state.delta_for(&o, role).map(|observation| to_text(&ServerMessage::Observation { observation })));
+            let delta: Delta = [Role::Tourist, Role::Operator, Role::Planner].map(|role| {
+                state
+                    .delta_for(&o, role)
+                    .map(|observation| to_text(&ServerMessage::Observation { observation }))
+            });
             drop(state);
             let _ = shared.deltas.send(Arc::new(delta));
         }
         Err(reject) => {
             if state.count_reject(&reject) {
-                eprintln!("feeds gateway: rejected ({}): {reject} (further rejects of this kind are counted, not logged)", reject.kind());
+                eprintln!(
+                    "feeds gateway: rejected ({}): {reject} (further rejects of this kind are counted, not logged)",
+                    reject.kind()
+                );
             }
         }
     }

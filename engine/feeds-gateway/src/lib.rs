@@ -168,7 +168,13 @@ pub async fn run_gateway_with_site(
     }
     let devices = std::fs::read_to_string(&config.devices).map_err(|e| format!("{}: {e}", config.devices.display()))?;
     let registry = Registry::from_json(&devices).map_err(|e| format!("{}: {e}", config.devices.display()))?;
-    let options = mqtt::mqtt_options(&config.broker, &config.mqtt, &config.client_id, CLIENT_MAX_PACKET_BYTES, CLIENT_MAX_PACKET_BYTES)?;
+    let options = mqtt::mqtt_options(
+        &config.broker,
+        &config.mqtt,
+        &config.client_id,
+        CLIENT_MAX_PACKET_BYTES,
+        CLIENT_MAX_PACKET_BYTES,
+    )?;
     let (deltas, _) = broadcast::channel(limits.broadcast_capacity.max(1));
     let state = FeedState::new(registry, config.history).with_max_future_skew_ms(i64::from(config.max_future_skew_s) * 1000);
     let shared = Arc::new(Shared {

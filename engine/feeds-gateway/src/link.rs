@@ -11,8 +11,9 @@ use futures_util::{SinkExt, StreamExt};
 use sontinh_feeds::{ClientRequest, FeedClient, LinkEvent, Role, ServerMessage};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Where to connect and as whom.
-#[derive(Clone, Debug)]
+/// Where to connect and as whom. `Debug` leaves the token out: configs end
+/// up in logs.
+#[derive(Clone)]
 pub struct LinkConfig {
     /// `ws://host:port/ws`.
     pub url: String,
@@ -21,6 +22,17 @@ pub struct LinkConfig {
     /// First and longest wait between attempts.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+}
+
+impl std::fmt::Debug for LinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkConfig")
+            .field("url", &self.url)
+            .field("token", &"<redacted>")
+            .field("min_backoff", &self.min_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .finish()
+    }
 }
 
 impl LinkConfig {
@@ -48,7 +60,11 @@ impl GatewayAddress {
         let uri: tokio_tungstenite::tungstenite::http::Uri = url.parse().map_err(|e| format!("feed gateway \"{url}\": {e}"))?;
         match uri.scheme_str() {
             Some("ws") => {}
-            _ => return Err(format!("feed gateway \"{url}\": expected ws://host:port/path (wss:// is not supported by the native viewer yet)")),
+            _ => {
+                return Err(format!(
+                    "feed gateway \"{url}\": expected ws://host:port/path (wss:// is not supported by the native viewer yet)"
+                ));
+            }
         }
         let authority = uri.authority().ok_or_else(|| format!("feed gateway \"{url}\": no host"))?;
         if authority.as_str().contains('@') {
@@ -142,7 +158,9 @@ pub fn spawn_link_into(config: LinkConfig, tx: impl LinkSink) -> Result<(), Stri
 fn ws_request(address: &GatewayAddress, token: &str) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = address.ws_url().into_client_request().map_err(|e| format!("feed gateway: {e}"))?;
-    let value = format!("Bearer {token}").parse().map_err(|_| "the feed token is not valid header text".to_owned())?;
+    let value = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| "the feed token is not valid header text".to_owned())?;
     request.headers_mut().insert("Authorization", value);
     Ok(request)
 }
@@ -178,7 +196,10 @@ async fn run_link(config: LinkConfig, address: GatewayAddress, tx: impl LinkSink
                 }
             }
             Err(e) => {
-                if !tx.deliver(LinkEvent::Disconnected(format!("cannot reach the feed gateway at {}: {e}", config.url))) {
+                if !tx.deliver(LinkEvent::Disconnected(format!(
+                    "cannot reach the feed gateway at {}: {e}",
+                    config.url
+                ))) {
                     return;
                 }
             }
@@ -294,7 +315,10 @@ mod tests {
     fn addresses() {
         let gateway = GatewayAddress::parse("ws://127.0.0.1:8787/ws").unwrap();
         assert_eq!(gateway.ws_url(), "ws://127.0.0.1:8787/ws");
-        assert_eq!(gateway.snapshot_url("/snapshots/human.jpg").unwrap(), "http://127.0.0.1:8787/snapshots/human.jpg");
+        assert_eq!(
+            gateway.snapshot_url("/snapshots/human.jpg").unwrap(),
+            "http://127.0.0.1:8787/snapshots/human.jpg"
+        );
         assert!(check_url("http://h/ws").unwrap_err().contains("expected ws://"));
         assert!(check_url("ws:///ws").is_err());
         assert!(check_url("ws://user:pw@h:1/ws").unwrap_err().contains("user info"));
@@ -303,9 +327,24 @@ mod tests {
 
     /// `"@evil:80/x"` glued onto the gateway address used to send the token to `evil`.
     #[test]
+    fn debug_never_shows_the_token() {
+        let config = LinkConfig::new("ws://127.0.0.1:8787/ws", "v1.operator.9999999999.secret-signature");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("secret-signature"), "{printed}");
+        assert!(printed.contains("127.0.0.1:8787"), "{printed}");
+    }
+
+    #[test]
     fn forged_snapshot_addresses_never_leave_the_gateway() {
         let gateway = GatewayAddress::parse("ws://127.0.0.1:8787/ws").unwrap();
-        for forged in ["@evil:80/x.jpg", "http://evil/x.jpg", "//evil/x.jpg", "/snapshots/../x.jpg", "/snapshots/x.jpg@evil", "/snapshots/x.jpg?token=1"] {
+        for forged in [
+            "@evil:80/x.jpg",
+            "http://evil/x.jpg",
+            "//evil/x.jpg",
+            "/snapshots/../x.jpg",
+            "/snapshots/x.jpg@evil",
+            "/snapshots/x.jpg?token=1",
+        ] {
             assert!(gateway.snapshot_url(forged).is_err(), "{forged}");
         }
     }

@@ -37,7 +37,10 @@ pub(crate) async fn serve(
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
             if !logged_full {
-                eprintln!("feeds gateway: {} connections open; refusing more until some close", limits.max_connections);
+                eprintln!(
+                    "feeds gateway: {} connections open; refusing more until some close",
+                    limits.max_connections
+                );
                 logged_full = true;
             }
             drop(stream);
@@ -45,16 +48,24 @@ pub(crate) async fn serve(
         };
         logged_full = false;
         let _ = stream.set_nodelay(true);
+        // A viewer keeps its connection's permit after the upgrade, when
+        // hyper's connection future (and this task's own copy) has ended.
+        let permit = ConnectionPermit(Arc::new(permit));
         let router = router.clone();
         let mut stop = stop_rx.clone();
         let header_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
+            let permit_for_requests = permit.clone();
             let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(permit_for_requests.clone());
                 router.clone().oneshot(request)
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true);
             let connection = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
@@ -69,6 +80,11 @@ pub(crate) async fn serve(
     }
     let _ = stop_tx.send(true);
 }
+
+/// One TCP connection's place under `max_connections`, held by the
+/// connection and by a WebSocket upgraded from it.
+#[derive(Clone)]
+pub(crate) struct ConnectionPermit(#[allow(dead_code)] Arc<tokio::sync::OwnedSemaphorePermit>);
 
 /// Completes once the server stops (or its sender is gone).
 async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {

@@ -21,10 +21,13 @@ pub const MAX_TOKEN_HOURS: f64 = 30.0 * 24.0;
 /// which must be positive and at most [`MAX_TOKEN_HOURS`].
 pub fn expiry(now: i64, hours: f64) -> Result<i64, String> {
     if !(hours.is_finite() && hours > 0.0 && hours <= MAX_TOKEN_HOURS) {
-        return Err(format!("--hours {hours}: a token lasts more than 0 and at most {MAX_TOKEN_HOURS} hours (30 days)"));
+        return Err(format!(
+            "--hours {hours}: a token lasts more than 0 and at most {MAX_TOKEN_HOURS} hours (30 days)"
+        ));
     }
     // hours ≤ 720, so the product is at most 2,592,000 s and cannot overflow.
-    now.checked_add((hours * 3600.0).round() as i64).ok_or_else(|| "the clock is past the end of time".to_owned())
+    now.checked_add((hours * 3600.0).round() as i64)
+        .ok_or_else(|| "the clock is past the end of time".to_owned())
 }
 
 fn signature(secret: &[u8], payload: &str) -> Vec<u8> {

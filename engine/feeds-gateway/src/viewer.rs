@@ -16,6 +16,7 @@ use sontinh_feeds::{ClientRequest, Role, ServerMessage, parse_request};
 use tokio::sync::{OwnedSemaphorePermit, broadcast};
 
 use crate::http::{Bucket, bearer_claims, verify};
+use crate::server::ConnectionPermit;
 use crate::token::Claims;
 use crate::{Delta, Shared, role_slot, to_text};
 use futures_util::SinkExt;
@@ -27,6 +28,7 @@ pub(crate) async fn ws_handler(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
+    connection: Option<axum::Extension<ConnectionPermit>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     // Browsers cannot set a WebSocket's headers: here alone `?token=` is accepted.
@@ -37,7 +39,13 @@ pub(crate) async fn ws_handler(
                 Ok(claims) => claims,
                 Err(e) => return e.into_response(),
             },
-            None => return (StatusCode::UNAUTHORIZED, "a role token is required (Authorization: Bearer … or ?token=)").into_response(),
+            None => {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    "a role token is required (Authorization: Bearer … or ?token=)",
+                )
+                    .into_response();
+            }
         },
         Err(e) => return e.into_response(),
     };
@@ -48,7 +56,7 @@ pub(crate) async fn ws_handler(
     upgrade
         .max_message_size(frame_cap)
         .max_frame_size(frame_cap)
-        .on_upgrade(move |socket| serve_viewer(socket, shared, claims, permit))
+        .on_upgrade(move |socket| serve_viewer(socket, shared, claims, (permit, connection)))
 }
 
 /// Sends within the send timeout; false when the viewer is gone or stalled.
@@ -65,7 +73,13 @@ const MAX_DELTAS_PER_WRITE: usize = 256;
 /// relay fast), within the send timeout. `Some(Ok(n))` when draining found
 /// the viewer `n` deltas behind (the caller sends a fresh snapshot), `None`
 /// when the viewer is gone or stalled.
-async fn send_queued(socket: &mut WebSocket, deltas: &mut broadcast::Receiver<Arc<Delta>>, first: &Delta, slot: usize, timeout: Duration) -> Option<Result<(), u64>> {
+async fn send_queued(
+    socket: &mut WebSocket,
+    deltas: &mut broadcast::Receiver<Arc<Delta>>,
+    first: &Delta,
+    slot: usize,
+    timeout: Duration,
+) -> Option<Result<(), u64>> {
     let mut lagged = None;
     let write = async {
         if let Some(text) = &first[slot] {
@@ -93,7 +107,13 @@ async fn send_queued(socket: &mut WebSocket, deltas: &mut broadcast::Receiver<Ar
     }
 }
 
-async fn serve_viewer(mut socket: WebSocket, shared: Arc<Shared>, claims: Claims, _permit: OwnedSemaphorePermit) {
+/// `_permits` (the viewer's place and its connection's) are held until the viewer ends.
+async fn serve_viewer(
+    mut socket: WebSocket,
+    shared: Arc<Shared>,
+    claims: Claims,
+    _permits: (OwnedSemaphorePermit, Option<axum::Extension<ConnectionPermit>>),
+) {
     let role = claims.role;
     let timeout = shared.limits.send_timeout;
     // Subscribe before the snapshot so that nothing falls between them.
@@ -188,7 +208,13 @@ async fn answer_request(shared: &Shared, role: Role, text: &str) -> Utf8Bytes {
     let reply = match parse_request(text) {
         Ok(ClientRequest::History { from_ms, to_ms, after }) => {
             let state = shared.state.read().await;
-            let visible: Vec<&str> = state.registry().devices().iter().filter(|d| d.visible_to(role)).map(|d| d.id.as_str()).collect();
+            let visible: Vec<&str> = state
+                .registry()
+                .devices()
+                .iter()
+                .filter(|d| d.visible_to(role))
+                .map(|d| d.id.as_str())
+                .collect();
             let (page, next) = state.history_page(&visible, from_ms, to_ms, after.as_ref(), shared.limits.history_page);
             ServerMessage::History {
                 observations: page.iter().map(|o| o.view_for(role)).collect(),

@@ -24,7 +24,11 @@ fn level(client: &FeedClient) -> Option<f64> {
     }
 }
 
-fn link(address: std::net::SocketAddr, gateway: &sontinh_feeds_gateway::GatewayConfig, role: Role) -> std::sync::mpsc::Receiver<sontinh_feeds::LinkEvent> {
+fn link(
+    address: std::net::SocketAddr,
+    gateway: &sontinh_feeds_gateway::GatewayConfig,
+    role: Role,
+) -> std::sync::mpsc::Receiver<sontinh_feeds::LinkEvent> {
     let mut config = LinkConfig::new(&format!("ws://{address}/ws"), &bearer(gateway, role));
     config.max_backoff = Duration::from_millis(500);
     spawn_link(config).unwrap()
@@ -65,13 +69,17 @@ fn gateway_killed_and_restarted_viewer_keeps_state_and_nothing_is_lost() {
     let listen = gateway.address.to_string();
     let rx = link(gateway.address, &config, Role::Operator);
     let mut client = FeedClient::new(100);
-    pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
+    pump(&rx, &mut client, 15, "the broker link", |c| {
+        c.connection() == &Connection::Connected { broker_connected: true }
+    });
     block_on(wait_subscribed(gateway.address, &config));
     publish_as_blocking(&broker, "thach-han", &[gauge_message(1, 3.2)]);
     pump(&rx, &mut client, 10, "the first reading", |c| level(c) == Some(3.2));
 
     gateway.kill();
-    pump(&rx, &mut client, 10, "the viewer to notice", |c| matches!(c.connection(), Connection::Disconnected { .. }));
+    pump(&rx, &mut client, 10, "the viewer to notice", |c| {
+        matches!(c.connection(), Connection::Disconnected { .. })
+    });
     assert_eq!(level(&client), Some(3.2), "the last known state stays on screen");
 
     // Published while the gateway is down: the broker keeps it in the gateway's persistent session.
@@ -91,7 +99,11 @@ fn gateway_killed_and_restarted_viewer_keeps_state_and_nothing_is_lost() {
             _ => None,
         })
         .collect();
-    assert_eq!(levels, vec![3.2, 5.1, 6.3], "history after the restart: the gateway's new history plus what the viewer kept");
+    assert_eq!(
+        levels,
+        vec![3.2, 5.1, 6.3],
+        "history after the restart: the gateway's new history plus what the viewer kept"
+    );
     assert!(matches!(client.connection(), Connection::Connected { .. }));
 }
 
@@ -151,14 +163,18 @@ fn a_silently_cut_connection_is_noticed_and_recovered() {
     let (relay, cut) = start_cuttable_relay(gateway.address);
     let rx = link(relay, &config, Role::Operator);
     let mut client = FeedClient::new(100);
-    pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
+    pump(&rx, &mut client, 15, "the broker link", |c| {
+        c.connection() == &Connection::Connected { broker_connected: true }
+    });
     block_on(wait_subscribed(gateway.address, &config));
     publish_as_blocking(&broker, "thach-han", &[gauge_message(1, 2.5)]);
     pump(&rx, &mut client, 10, "the first reading", |c| level(c) == Some(2.5));
 
     cut.store(true, Ordering::Relaxed);
     let cut_at = std::time::Instant::now();
-    pump(&rx, &mut client, 15, "the viewer to notice the cut", |c| matches!(c.connection(), Connection::Disconnected { .. }));
+    pump(&rx, &mut client, 15, "the viewer to notice the cut", |c| {
+        matches!(c.connection(), Connection::Disconnected { .. })
+    });
     assert!(cut_at.elapsed() < Duration::from_secs(8), "noticed after {:?}", cut_at.elapsed());
     assert_eq!(level(&client), Some(2.5), "the last known state stays on screen");
 
@@ -177,7 +193,9 @@ fn a_tourist_link_never_fetches_snapshots_and_history_is_filtered() {
     let gateway = GatewayProcess::start(config.clone());
     let rx = link(gateway.address, &config, Role::Tourist);
     let mut client = FeedClient::new(100);
-    pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
+    pump(&rx, &mut client, 15, "the broker link", |c| {
+        c.connection() == &Connection::Connected { broker_connected: true }
+    });
     block_on(wait_subscribed(gateway.address, &config));
     publish_as_blocking(&broker, "cam-gate", &[camera_message("cam-gate", 1, "human.jpg")]);
     publish_as_blocking(&broker, "cam-pump", &[camera_message("cam-pump", 1, "pump.jpg")]);
@@ -185,7 +203,13 @@ fn a_tourist_link_never_fetches_snapshots_and_history_is_filtered() {
     pump(&rx, &mut client, 10, "the gauge reading", |c| level(c) == Some(1.0));
     assert_eq!(client.devices().len(), 2, "the operator-only cameras are not listed");
     let camera = client.device_index("cam-gate").unwrap();
-    assert_eq!(client.latest(camera).unwrap().reading, Reading::Camera { online: true, snapshot_url: None });
+    assert_eq!(
+        client.latest(camera).unwrap().reading,
+        Reading::Camera {
+            online: true,
+            snapshot_url: None
+        }
+    );
     assert_eq!(client.images_version(), 0);
 }
 
@@ -199,10 +223,14 @@ fn an_operator_link_receives_the_camera_image() {
     let gateway = GatewayProcess::start(config.clone());
     let rx = link(gateway.address, &config, Role::Operator);
     let mut client = FeedClient::new(100);
-    pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
+    pump(&rx, &mut client, 15, "the broker link", |c| {
+        c.connection() == &Connection::Connected { broker_connected: true }
+    });
     block_on(wait_subscribed(gateway.address, &config));
     publish_as_blocking(&broker, "cam-gate", &[camera_message("cam-gate", 1, "human.jpg")]);
-    pump(&rx, &mut client, 15, "the camera image", |c| c.image("/snapshots/human.jpg").is_some());
+    pump(&rx, &mut client, 15, "the camera image", |c| {
+        c.image("/snapshots/human.jpg").is_some()
+    });
     let expected = std::fs::read(shared_data().join("images/human.jpg")).unwrap();
     assert_eq!(client.image("/snapshots/human.jpg").unwrap(), expected.as_slice());
 }
@@ -221,25 +249,44 @@ fn a_forged_snapshot_url_never_receives_a_token() {
     evil.set_nonblocking(true).unwrap();
     let rx = link(gateway.address, &config, Role::Operator);
     let mut client = FeedClient::new(100);
-    pump(&rx, &mut client, 15, "the broker link", |c| c.connection() == &Connection::Connected { broker_connected: true });
+    pump(&rx, &mut client, 15, "the broker link", |c| {
+        c.connection() == &Connection::Connected { broker_connected: true }
+    });
     block_on(wait_subscribed(gateway.address, &config));
-    let forged: Vec<String> = [format!("@{evil_address}/x.jpg"), format!("http://{evil_address}/x.jpg"), format!("//{evil_address}/x.jpg")]
-        .iter()
-        .enumerate()
-        .map(|(i, url)| format!(r#"{{"device":"cam-gate","time":"2020-10-17T0{}:00:00Z","online":true,"snapshot_url":"{url}"}}"#, i + 1))
-        .collect();
+    let forged: Vec<String> = [
+        format!("@{evil_address}/x.jpg"),
+        format!("http://{evil_address}/x.jpg"),
+        format!("//{evil_address}/x.jpg"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, url)| {
+        format!(
+            r#"{{"device":"cam-gate","time":"2020-10-17T0{}:00:00Z","online":true,"snapshot_url":"{url}"}}"#,
+            i + 1
+        )
+    })
+    .collect();
     publish_as_blocking(&broker, "cam-gate", &forged);
     // A good image after them: once it is in, the link has handled every message before it.
     publish_as_blocking(&broker, "cam-gate", &[camera_message("cam-gate", 5, "human.jpg")]);
-    pump(&rx, &mut client, 15, "the genuine image", |c| c.image("/snapshots/human.jpg").is_some());
+    pump(&rx, &mut client, 15, "the genuine image", |c| {
+        c.image("/snapshots/human.jpg").is_some()
+    });
     match evil.accept() {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
         other => panic!("the forged address was contacted: {other:?}"),
     }
-    let stats = block_on(wait_stats(gateway.address, &config, 10, "the rejects", |s| s["rejected"]["bad_snapshot_url"] == 3));
+    let stats = block_on(wait_stats(gateway.address, &config, 10, "the rejects", |s| {
+        s["rejected"]["bad_snapshot_url"] == 3
+    }));
     assert_eq!(stats["accepted"], 1, "{stats}");
 }
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
 }

@@ -27,9 +27,24 @@ async fn tourists_never_receive_camera_urls_or_operator_devices() {
 
     let mut tourist = viewer(address, &bearer(&config, Role::Tourist)).await;
     let mut operator = viewer(address, &bearer(&config, Role::Operator)).await;
-    publish_as(&broker, "thach-han", &[r#"{"device":"thach-han","time":"2020-10-18T01:30:00+07:00","level_m":7.40}"#.to_owned()]).await;
-    publish_as(&broker, "cam-gate", &[r#"{"device":"cam-gate","time":"2020-10-18T01:30:00+07:00","online":true,"snapshot_url":"/snapshots/vehicle.jpg"}"#.to_owned()]).await;
-    publish_as(&broker, "cam-pump", &[r#"{"device":"cam-pump","time":"2020-10-18T01:30:00+07:00","online":true,"snapshot_url":"/snapshots/pump.jpg"}"#.to_owned()]).await;
+    publish_as(
+        &broker,
+        "thach-han",
+        &[r#"{"device":"thach-han","time":"2020-10-18T01:30:00+07:00","level_m":7.40}"#.to_owned()],
+    )
+    .await;
+    publish_as(
+        &broker,
+        "cam-gate",
+        &[r#"{"device":"cam-gate","time":"2020-10-18T01:30:00+07:00","online":true,"snapshot_url":"/snapshots/vehicle.jpg"}"#.to_owned()],
+    )
+    .await;
+    publish_as(
+        &broker,
+        "cam-pump",
+        &[r#"{"device":"cam-pump","time":"2020-10-18T01:30:00+07:00","online":true,"snapshot_url":"/snapshots/pump.jpg"}"#.to_owned()],
+    )
+    .await;
     publish_as(
         &broker,
         "thach-han",
@@ -46,11 +61,17 @@ async fn tourists_never_receive_camera_urls_or_operator_devices() {
     let tourist_text = tourist_got.join("\n");
     assert!(tourist_got.first().unwrap().contains("\"snapshot\""), "{tourist_text}");
     assert!(tourist_text.contains("7.4") && tourist_text.contains("cam-gate"), "{tourist_text}");
-    assert!(!tourist_text.contains("snapshot_url") && !tourist_text.contains("/snapshots/"), "{tourist_text}");
+    assert!(
+        !tourist_text.contains("snapshot_url") && !tourist_text.contains("/snapshots/"),
+        "{tourist_text}"
+    );
     assert!(!tourist_text.contains("cam-pump"), "{tourist_text}");
     assert!(!tourist_text.contains("9.9"), "out-of-order reading rejected");
     let operator_text = operator_got.join("\n");
-    assert!(operator_text.contains("/snapshots/vehicle.jpg") && operator_text.contains("cam-pump"), "{operator_text}");
+    assert!(
+        operator_text.contains("/snapshots/vehicle.jpg") && operator_text.contains("cam-pump"),
+        "{operator_text}"
+    );
 
     // The rejects were published after the observations the viewers waited for.
     let stats = wait_stats(address, &config, 10, "the rejects", |s| {
@@ -64,8 +85,16 @@ async fn tourists_never_receive_camera_urls_or_operator_devices() {
     assert!(http_get(address, "/stats", Some(&tourist_token)).await.starts_with("HTTP/1.1 403"));
     assert!(http_get(address, "/devices", None).await.starts_with("HTTP/1.1 401"));
     let devices = http_get(address, "/devices", Some(&tourist_token)).await;
-    assert!(devices.starts_with("HTTP/1.1 200") && !devices.contains("snapshot_url") && !devices.contains("cam-pump"), "{devices}");
-    let history = http_get(address, "/devices/thach-han/history?from=2020-10-17T00:00:00Z", Some(&tourist_token)).await;
+    assert!(
+        devices.starts_with("HTTP/1.1 200") && !devices.contains("snapshot_url") && !devices.contains("cam-pump"),
+        "{devices}"
+    );
+    let history = http_get(
+        address,
+        "/devices/thach-han/history?from=2020-10-17T00:00:00Z",
+        Some(&tourist_token),
+    )
+    .await;
     assert!(history.contains("7.4"), "{history}");
     let hidden = http_get(address, "/devices/cam-pump/history", Some(&tourist_token)).await;
     assert!(hidden.starts_with("HTTP/1.1 404"), "{hidden}");
@@ -99,7 +128,11 @@ async fn a_broker_restart_mid_replay_loses_no_qos1_message() {
     let lines: Vec<String> = (0..300)
         .map(|i| {
             let t = chrono_base() + i * 60;
-            format!(r#"{{"device":"thach-han","time":"{}","level_m":{:.2}}}"#, rfc3339(t), 2.0 + i as f64 * 0.01)
+            format!(
+                r#"{{"device":"thach-han","time":"{}","level_m":{:.2}}}"#,
+                rfc3339(t),
+                2.0 + i as f64 * 0.01
+            )
         })
         .collect();
     std::fs::write(&scenario, lines.join("\n")).unwrap();
@@ -113,7 +146,10 @@ async fn a_broker_restart_mid_replay_loses_no_qos1_message() {
         .await
     });
     // Restart the broker once a third of the scenario is out.
-    tokio::time::timeout(Duration::from_secs(30), sent_rx.wait_for(|sent| *sent >= 100)).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(30), sent_rx.wait_for(|sent| *sent >= 100))
+        .await
+        .unwrap()
+        .unwrap();
     let _broker = tokio::task::spawn_blocking(move || {
         broker.restart().unwrap();
         broker
@@ -155,12 +191,22 @@ async fn an_oversized_message_is_a_counted_reject_and_relaying_goes_on() {
     let mut operator = viewer(address, &bearer(&config, Role::Operator)).await;
 
     // 200 KiB: within the broker's limit, over the gateway's: counted.
-    let padded = format!(r#"{{"device":"thach-han","time":"2020-10-17T01:00:00Z","level_m":1.0,"pad":"{}"}}"#, "x".repeat(200 * 1024));
+    let padded = format!(
+        r#"{{"device":"thach-han","time":"2020-10-17T01:00:00Z","level_m":1.0,"pad":"{}"}}"#,
+        "x".repeat(200 * 1024)
+    );
     publish_as(&broker, "thach-han", &[padded]).await;
     wait_stats(address, &config, 10, "the oversized reject", |s| s["rejected"]["oversized"] == 1).await;
     // 1 MiB: the broker refuses it (and drops that publisher); nothing reaches the gateway.
     let (big, mut events) = mqtt_client(&broker.url(), &broker.device_auth("thach-han"), "pub-too-big");
-    big.publish(sontinh_feeds::compact_topic("thach-han"), QoS::AtLeastOnce, false, vec![b' '; 1024 * 1024]).await.unwrap();
+    big.publish(
+        sontinh_feeds::compact_topic("thach-han"),
+        QoS::AtLeastOnce,
+        false,
+        vec![b' '; 1024 * 1024],
+    )
+    .await
+    .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         match tokio::time::timeout_at(deadline, events.recv()).await {
@@ -195,23 +241,60 @@ async fn snapshots_follow_their_cameras_roles_and_stay_in_their_folder() {
     let (address, _stop) = start_gateway(config.clone()).await;
     wait_subscribed(address, &config).await;
     publish_as(&broker, "cam-pump", &[camera_message("cam-pump", 1, "pump.jpg")]).await;
-    publish_as(&broker, "cam-road", &[camera_message("cam-road", 1, "road.jpg"), camera_message("cam-road", 2, "link.jpg")]).await;
+    publish_as(
+        &broker,
+        "cam-road",
+        &[camera_message("cam-road", 1, "road.jpg"), camera_message("cam-road", 2, "link.jpg")],
+    )
+    .await;
     wait_stats(address, &config, 10, "the camera readings", |s| s["accepted"] == 3).await;
 
     let operator = bearer(&config, Role::Operator);
     let planner = bearer(&config, Role::Planner);
     let image = http_get_bytes(address, "/snapshots/pump.jpg", Some(&operator)).await;
     let head = String::from_utf8_lossy(&image[..image.len().min(400)]).to_ascii_lowercase();
-    assert!(head.starts_with("http/1.1 200") && head.contains("x-content-type-options: nosniff") && head.contains("content-type: image/jpeg"), "{head}");
+    assert!(
+        head.starts_with("http/1.1 200") && head.contains("x-content-type-options: nosniff") && head.contains("content-type: image/jpeg"),
+        "{head}"
+    );
     assert_eq!(body(&image), real.as_slice(), "the operator receives the camera's image");
-    assert!(http_get(address, "/snapshots/pump.jpg", Some(&planner)).await.starts_with("HTTP/1.1 404"), "the pump camera is the operators' only");
-    assert_eq!(body(&http_get_bytes(address, "/snapshots/road.jpg", Some(&planner)).await), real.as_slice());
-    assert!(http_get(address, "/snapshots/human.jpg", Some(&planner)).await.starts_with("HTTP/1.1 404"), "the gate camera is not the planners'");
-    assert!(http_get(address, "/snapshots/human.jpg", Some(&bearer(&config, Role::Tourist))).await.starts_with("HTTP/1.1 403"));
+    assert!(
+        http_get(address, "/snapshots/pump.jpg", Some(&planner))
+            .await
+            .starts_with("HTTP/1.1 404"),
+        "the pump camera is the operators' only"
+    );
+    assert_eq!(
+        body(&http_get_bytes(address, "/snapshots/road.jpg", Some(&planner)).await),
+        real.as_slice()
+    );
+    assert!(
+        http_get(address, "/snapshots/human.jpg", Some(&planner))
+            .await
+            .starts_with("HTTP/1.1 404"),
+        "the gate camera is not the planners'"
+    );
+    assert!(
+        http_get(address, "/snapshots/human.jpg", Some(&bearer(&config, Role::Tourist)))
+            .await
+            .starts_with("HTTP/1.1 403")
+    );
     let link = http_get(address, "/snapshots/link.jpg", Some(&operator)).await;
-    assert!(link.starts_with("HTTP/1.1 404") && !link.contains("secret plans"), "a symlink out of the folder is not followed: {link}");
-    assert!(http_get(address, "/snapshots/unnamed.jpg", Some(&operator)).await.starts_with("HTTP/1.1 404"), "a file no camera names");
-    assert!(http_get(address, "/snapshots/..%2Foutside.jpg", Some(&operator)).await.starts_with("HTTP/1.1 400"));
+    assert!(
+        link.starts_with("HTTP/1.1 404") && !link.contains("secret plans"),
+        "a symlink out of the folder is not followed: {link}"
+    );
+    assert!(
+        http_get(address, "/snapshots/unnamed.jpg", Some(&operator))
+            .await
+            .starts_with("HTTP/1.1 404"),
+        "a file no camera names"
+    );
+    assert!(
+        http_get(address, "/snapshots/..%2Foutside.jpg", Some(&operator))
+            .await
+            .starts_with("HTTP/1.1 400")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,7 +332,14 @@ async fn client_frames_history_replies_and_request_rates_are_bounded() {
     };
     let (address, _stop) = start_gateway_with(config.clone(), limits).await;
     wait_subscribed(address, &config).await;
-    let readings: Vec<String> = (0..120).map(|i| format!(r#"{{"device":"thach-han","time":"{}","level_m":1.0}}"#, rfc3339(chrono_base() + i * 60))).collect();
+    let readings: Vec<String> = (0..120)
+        .map(|i| {
+            format!(
+                r#"{{"device":"thach-han","time":"{}","level_m":1.0}}"#,
+                rfc3339(chrono_base() + i * 60)
+            )
+        })
+        .collect();
     publish_as(&broker, "thach-han", &readings).await;
     wait_stats(address, &config, 10, "the readings", |s| s["accepted"] == 120).await;
 
@@ -274,7 +364,10 @@ async fn client_frames_history_replies_and_request_rates_are_bounded() {
     while pages < 3 {
         ws.send(Message::Text(request.to_string().into())).await.unwrap();
         let reply = collect(&mut ws, |m| m.iter().any(|t| t.contains("\"history\"") || t.contains("\"error\""))).await;
-        let text = reply.iter().find(|t| t.contains("\"history\"") || t.contains("\"error\"")).expect("a reply");
+        let text = reply
+            .iter()
+            .find(|t| t.contains("\"history\"") || t.contains("\"error\""))
+            .expect("a reply");
         let message: serde_json::Value = serde_json::from_str(text).unwrap();
         if message["type"] == "error" {
             assert!(text.contains("too many requests"), "{text}");
@@ -295,11 +388,16 @@ async fn client_frames_history_replies_and_request_rates_are_bounded() {
     assert_eq!((total, pages), (120, 3));
     // A burst beyond the rate is refused.
     for _ in 0..10 {
-        ws.send(Message::Text(r#"{"type":"history","from_ms":0,"to_ms":1}"#.into())).await.unwrap();
+        ws.send(Message::Text(r#"{"type":"history","from_ms":0,"to_ms":1}"#.into()))
+            .await
+            .unwrap();
     }
     let replies = collect(&mut ws, |m| m.len() >= 10).await;
     refused += replies.iter().filter(|t| t.contains("too many requests")).count();
-    assert!(refused >= 5, "10 requests at once against 2 per second (burst 4): {refused} refused");
+    assert!(
+        refused >= 5,
+        "10 requests at once against 2 per second (burst 4): {refused} refused"
+    );
 }
 
 /// A client that sends its headers a byte at a time is cut off (slowloris).
@@ -323,7 +421,11 @@ async fn a_slow_header_writer_is_disconnected() {
     let text = String::from_utf8_lossy(&rest);
     assert!(!text.contains("200 OK"), "{text}");
     // A normal request still works.
-    assert!(http_get(address, "/devices", Some(&bearer(&config, Role::Tourist))).await.starts_with("HTTP/1.1 200"));
+    assert!(
+        http_get(address, "/devices", Some(&bearer(&config, Role::Tourist)))
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
 }
 
 fn chrono_base() -> i64 {
@@ -335,5 +437,109 @@ fn rfc3339(seconds: i64) -> String {
     let rem = seconds.rem_euclid(86_400);
     // 2020-10-17 is day 18552 since 1970; the test stays within October 2020.
     let day_of_month = 17 + (days - 18_552);
-    format!("2020-10-{day_of_month:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "2020-10-{day_of_month:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Past `max_viewers` a WebSocket upgrade gets 503; past `max_connections`
+/// a TCP connection is closed unanswered. Either frees up when a client goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_and_connections_past_their_caps_are_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start_broker(dir.path());
+    let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
+    let limits = Limits {
+        max_viewers: 2,
+        max_connections: 4,
+        ..Limits::default()
+    };
+    let (address, _stop) = start_gateway_with(config.clone(), limits).await;
+    let token = bearer(&config, Role::Operator);
+
+    let first = viewer(address, &token).await;
+    let _second = viewer(address, &token).await;
+    let third = ws_upgrade(address, &token).await;
+    assert!(third.starts_with("HTTP/1.1 503"), "a third viewer past a cap of 2: {third}");
+    wait_stats(address, &config, 10, "two viewers counted", |s| s["viewers"] == 2).await;
+    drop(first);
+    wait_stats(address, &config, 10, "the first viewer's slot freed", |s| s["viewers"] == 1).await;
+    let again = ws_upgrade(address, &token).await;
+    assert!(again.starts_with("HTTP/1.1 101"), "a viewer once a slot is free: {again}");
+
+    // Two viewers hold two connections (an upgraded connection still counts);
+    // two idle ones fill the cap of four.
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        idle.push(tokio::net::TcpStream::connect(address).await.unwrap());
+    }
+    // The fifth is closed without an answer (the accept loop may still be
+    // taking the idle ones: it is refused once all four are held).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut extra = tokio::net::TcpStream::connect(address).await.unwrap();
+        let _ = extra
+            .write_all(b"GET /devices HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await;
+        let mut response = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), extra.read_to_end(&mut response)).await;
+        if response.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a connection past the cap of 4 was answered: {}",
+            String::from_utf8_lossy(&response)
+        );
+    }
+    drop(idle);
+    // Freed: a request is answered again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let _ = stream
+            .write_all(format!("GET /devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").as_bytes())
+            .await;
+        let mut response = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response)).await;
+        if response.starts_with(b"HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no connection was answered after the idle ones closed"
+        );
+    }
+}
+
+/// A raw WebSocket upgrade request; the response's head as text.
+async fn ws_upgrade(address: std::net::SocketAddr, token: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 4096 {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await {
+            Ok(Ok(1)) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    // An accepted upgrade stays open (a viewer the caller counts on); a
+    // refused one is closed here.
+    if text.starts_with("HTTP/1.1 101") {
+        tokio::spawn(async move {
+            let mut sink = Vec::new();
+            let _ = stream.read_to_end(&mut sink).await;
+        });
+    }
+    text
 }

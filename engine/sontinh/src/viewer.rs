@@ -19,11 +19,18 @@ pub fn display_available() -> bool {
     cfg!(target_arch = "wasm32") || std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
 }
 
-/// Where the live feeds come from: a gateway and a role token.
-#[derive(Clone, Debug)]
+/// Where the live feeds come from: a gateway and a role token. `Debug`
+/// leaves the token out.
+#[derive(Clone)]
 pub struct FeedLink {
     pub url: String,
     pub token: String,
+}
+
+impl std::fmt::Debug for FeedLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedLink").field("url", &self.url).field("token", &"<redacted>").finish()
+    }
 }
 
 impl FeedLink {
@@ -193,6 +200,13 @@ mod tests {
     use super::*;
     use sontinh_flood_view::{PlannerEdits, PlannerRun};
     use std::path::Path;
+
+    #[test]
+    fn feed_link_debug_never_shows_the_token() {
+        let link = FeedLink { url: "ws://127.0.0.1:8787/ws".into(), token: "v1.operator.9999999999.secret-signature".into() };
+        let printed = format!("{link:?}");
+        assert!(!printed.contains("secret-signature"), "{printed}");
+    }
 
     /// The planner's Run button: the edited scenario runs on a thread, can be
     /// paused (time stands still) and resumed, and ends with places listed.

@@ -43,7 +43,11 @@ pub fn shared_data() -> PathBuf {
     let dir = std::env::var_os("SONTINH_SHARED_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    assert!(dir.is_dir(), "shared test data missing: {} (set SONTINH_SHARED_DATA)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "shared test data missing: {} (set SONTINH_SHARED_DATA)",
+        dir.display()
+    );
     dir
 }
 
@@ -76,7 +80,10 @@ pub fn bearer(config: &GatewayConfig, role: Role) -> String {
 }
 
 pub fn now_s() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 pub async fn start_gateway(config: GatewayConfig) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
@@ -121,7 +128,13 @@ pub fn body(response: &[u8]) -> &[u8] {
 }
 
 /// Waits until the gateway's `/stats` says `predicate`, or fails after `seconds`.
-pub async fn wait_stats(address: SocketAddr, config: &GatewayConfig, seconds: u64, what: &str, predicate: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+pub async fn wait_stats(
+    address: SocketAddr,
+    config: &GatewayConfig,
+    seconds: u64,
+    what: &str,
+    predicate: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     let token = bearer(config, Role::Operator);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
     loop {
@@ -147,7 +160,9 @@ pub async fn viewer(
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = format!("ws://{address}/ws").into_client_request().unwrap();
-    request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
     tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
@@ -184,7 +199,11 @@ impl GatewayProcess {
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let (bound_tx, bound_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.spawn(async move {
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 tokio::spawn(async move {
@@ -192,7 +211,9 @@ impl GatewayProcess {
                         let _ = bound_tx.send(a);
                     }
                 });
-                run_gateway_with_limits(config, Limits::default(), Some(tx), std::future::pending()).await.unwrap();
+                run_gateway_with_limits(config, Limits::default(), Some(tx), std::future::pending())
+                    .await
+                    .unwrap();
             });
             let _ = stop_rx.recv();
             runtime.shutdown_timeout(Duration::from_millis(100));
@@ -233,7 +254,11 @@ pub fn pump(
     let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
     while !until(client) {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        assert!(!left.is_zero(), "timed out waiting for {what}; connection {:?}", client.connection());
+        assert!(
+            !left.is_zero(),
+            "timed out waiting for {what}; connection {:?}",
+            client.connection()
+        );
         if let Ok(event) = rx.recv_timeout(left.min(Duration::from_millis(100))) {
             client.handle(event);
         }
