@@ -24,3 +24,57 @@ pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
     let buffer = JsFuture::from(response.array_buffer().map_err(failed)?).await.map_err(failed)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
+
+/// The files a synchronous reader has been given so far. A file it asks for
+/// that has not been fetched yet is an error for this round and is noted,
+/// so that [`read_fetching`] can fetch it and run the reader again.
+#[derive(Default)]
+pub struct Fetched {
+    files: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, Option<Vec<u8>>>>,
+    missing: std::sync::Mutex<Vec<std::path::PathBuf>>,
+}
+
+impl Fetched {
+    pub fn get(&self, file: &Path) -> Result<Vec<u8>, String> {
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        match files.get(file) {
+            Some(Some(bytes)) => Ok(bytes.clone()),
+            Some(None) => Err(format!("{}: could not be read", file.display())),
+            None => {
+                let mut missing = self.missing.lock().unwrap_or_else(|e| e.into_inner());
+                if !missing.iter().any(|m| m == file) {
+                    missing.push(file.to_path_buf());
+                }
+                Err(format!("{}: not fetched yet", file.display()))
+            }
+        }
+    }
+}
+
+impl sontinh_tiles::TileSource for Fetched {
+    fn read(&self, location: &Path) -> Result<Vec<u8>, String> {
+        self.get(location)
+    }
+}
+
+/// Runs a synchronous reader over files fetched as it asks for them: read,
+/// fetch what it asked for and lacked, read again (a tileset, then its
+/// external tilesets and subtrees; an OBJ, then its materials, then their
+/// textures), at most `rounds` times. The reader alone decides what it needs,
+/// natively (files) and in the browser (the site) alike; a file that cannot
+/// be had is remembered as such and the reader's own error names it.
+pub async fn read_fetching<T, E: std::fmt::Display>(rounds: usize, read: impl Fn(&Fetched) -> Result<T, E>) -> Result<T, String> {
+    let fetched = Fetched::default();
+    for _ in 0..rounds {
+        let result = read(&fetched);
+        let missing = std::mem::take(&mut *fetched.missing.lock().unwrap_or_else(|e| e.into_inner()));
+        if missing.is_empty() {
+            return result.map_err(|e| e.to_string());
+        }
+        for file in missing {
+            let bytes = file_bytes(&file).await.ok();
+            fetched.files.lock().unwrap_or_else(|e| e.into_inner()).insert(file, bytes);
+        }
+    }
+    Err(format!("the files name further files more than {rounds} levels deep"))
+}

@@ -140,6 +140,10 @@ struct LoadTask {
     progress: Arc<AtomicU32>,
 }
 
+/// Rounds of fetching for one tileset: external tilesets within external
+/// tilesets, and implicit subtrees level after level.
+const MAX_TILESET_ROUNDS: usize = 64;
+
 /// Loads one layer's content off the main thread.
 /// (Send natively; in the browser the futures await `fetch`, which is not.)
 fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU32>) -> Option<bevy::tasks::BoxedFuture<'static, LoadResult>> {
@@ -168,7 +172,8 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
         (LayerSource::File(path), LayerKind::Tileset) => {
             let path = path.clone();
             Some(Box::pin(async move {
-                let tileset = sontinh_tiles::load_tileset(&path).map_err(|e| e.to_string())?;
+                // External tilesets and implicit subtrees as the reader asks for them.
+                let tileset = fetch::read_fetching(MAX_TILESET_ROUNDS, |fetched| sontinh_tiles::load_tileset_from(fetched, &path)).await?;
                 Ok(Loaded::Tileset(Box::new(tileset)))
             }))
         }
@@ -185,41 +190,15 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
 }
 
 /// A mesh file: GLB from its bytes (read or fetched); OBJ with its
-/// material libraries and textures (read, or fetched as the reader asks).
+/// material libraries and textures, read or fetched as the reader asks.
 async fn read_model(path: &std::path::Path) -> Result<sontinh_mesh::Model, String> {
     let glb = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("glb"));
     if glb {
         let bytes = fetch::file_bytes(path).await?;
         return sontinh_mesh::read_glb(&bytes).map_err(|e| e.to_string());
     }
-    if !cfg!(target_arch = "wasm32") {
-        return sontinh_mesh::read_file(path).map_err(|e| e.to_string());
-    }
-    // In the browser: read with what was fetched so far, fetch what the
-    // reader asked for and did not have, and again (OBJ, then its material
-    // libraries, then their textures), so the reader alone decides what an
-    // OBJ needs. A file the site does not have is remembered as absent.
-    let mut fetched: std::collections::HashMap<std::path::PathBuf, Option<Vec<u8>>> = std::collections::HashMap::new();
-    for _round in 0..4 {
-        let missing = std::cell::RefCell::new(Vec::new());
-        let result = sontinh_mesh::read_obj_with(path, &|file: &std::path::Path| match fetched.get(file) {
-            Some(Some(bytes)) => Ok(bytes.clone()),
-            Some(None) => Err(format!("{}: not on the site", file.display())),
-            None => {
-                missing.borrow_mut().push(file.to_path_buf());
-                Err(format!("{}: not fetched yet", file.display()))
-            }
-        });
-        let missing = missing.into_inner();
-        if missing.is_empty() {
-            return result.map_err(|e| e.to_string());
-        }
-        for file in missing {
-            let bytes = fetch::file_bytes(&file).await.ok();
-            fetched.insert(file, bytes);
-        }
-    }
-    Err("the OBJ names files that name further files too deeply".to_owned())
+    // OBJ, then its material libraries, then their textures.
+    fetch::read_fetching(4, |fetched| sontinh_mesh::read_obj_with(path, &|file: &std::path::Path| fetched.get(file))).await
 }
 
 /// Why a layer kind cannot be shown by this build yet.
@@ -310,7 +289,7 @@ fn finish_loading(
             }
             Ok(Loaded::Tileset(tileset)) => {
                 let Some(scene) = &scene else { continue };
-                commands.entity(entity).insert(tiles::TilesetLayer::new(*tileset, std::sync::Arc::new(sontinh_tiles::FileSource), scene.0.frame));
+                commands.entity(entity).insert(tiles::TilesetLayer::new(*tileset, scene.0.frame));
                 // Streaming reports its own progress from now on.
                 state.status = LayerStatus::Loading(0.0);
                 states.set_changed();

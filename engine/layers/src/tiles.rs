@@ -8,15 +8,14 @@
 //! placement.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use bevy::asset::RenderAssetUsages;
 use bevy::mesh::PrimitiveTopology;
 use bevy::prelude::*;
-use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
+use bevy::tasks::{AsyncComputeTaskPool, ConditionalSendFuture, Task, futures::check_ready};
 use sontinh_geo::EnuFrame;
 use sontinh_mesh::Model;
-use sontinh_tiles::{Content, Residency, TileSource, Tileset, View, read_content_from, transform_point};
+use sontinh_tiles::{Content, Residency, Tileset, View, read_content_from, transform_point};
 
 use crate::{LayerRoot, LayerStates, LayerStatus, enu_to_world, world_to_enu};
 
@@ -40,7 +39,6 @@ type TileLoad = Result<(TileData, usize), String>;
 #[derive(Component)]
 pub struct TilesetLayer {
     tileset: Tileset,
-    source: Arc<dyn TileSource>,
     /// ECEF tilesets go through the scene's frame; others are local.
     georeferenced: bool,
     frame: EnuFrame,
@@ -51,11 +49,10 @@ pub struct TilesetLayer {
 }
 
 impl TilesetLayer {
-    pub(crate) fn new(tileset: Tileset, source: Arc<dyn TileSource>, frame: EnuFrame) -> TilesetLayer {
+    pub(crate) fn new(tileset: Tileset, frame: EnuFrame) -> TilesetLayer {
         let georeferenced = tileset.tiles.first().is_some_and(|t| sontinh_tiles::distance(t.sphere.0, [0.0; 3]) > 6.0e6);
         TilesetLayer {
             tileset,
-            source,
             georeferenced,
             frame,
             residency: Residency::new(TILESET_BUDGET_BYTES, PARALLEL_LOADS),
@@ -96,13 +93,15 @@ fn to_layer(tile_transform: &[f64; 16], rtc: [f64; 3], georeferenced: bool, fram
     [enu[0] as f32, enu[1] as f32, enu[2] as f32]
 }
 
-fn load_tile(layer: &TilesetLayer, index: usize) -> Option<impl Future<Output = TileLoad> + Send + 'static> {
+/// A tile's content, read from disk natively and fetched from the site in
+/// the browser (by the same reader: a content may name further files).
+fn load_tile(layer: &TilesetLayer, index: usize) -> Option<impl ConditionalSendFuture<Output = TileLoad> + 'static> {
     let tile = layer.tileset.tiles.get(index)?;
     let path = tile.content.clone()?;
     let transform = tile.transform;
-    let (source, georeferenced, frame) = (layer.source.clone(), layer.georeferenced, layer.frame);
+    let (georeferenced, frame) = (layer.georeferenced, layer.frame);
     Some(async move {
-        let content = read_content_from(source.as_ref(), &path).map_err(|e| e.to_string())?;
+        let content = crate::fetch::read_fetching(4, |fetched| read_content_from(fetched, &path)).await?;
         let bytes = content.decoded_bytes();
         let data = match content {
             Content::Model { mut model, rtc_center, .. } => {
