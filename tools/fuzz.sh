@@ -52,8 +52,9 @@ shared_seeds() { # target, find name patterns…
 }
 
 status=0
-summary=()
-for t in "${targets[@]}"; do
+# One target: its summary line in $out/<target>.summary; non-zero on a crash.
+fuzz_one() {
+  local t=$1 extra corpus artifacts log rc=0 runs rate line
   case $t in
     las_layout) extra=$(shared_seeds "$t" -iname '*.las' -o -iname '*.laz') ;;
     mesh_glb) extra=$(shared_seeds "$t" -iname '*.glb' -o -iname '*.ktx2') ;;
@@ -64,25 +65,43 @@ for t in "${targets[@]}"; do
   corpus="$out/corpus/$t" artifacts="$out/artifacts/$t"
   rm -rf "$artifacts" && mkdir -p "$corpus" "$artifacts"
   log="$out/$t.log"
-  export SONTINH_FUZZ_SCRATCH="$out/scratch"
-  rm -rf "$SONTINH_FUZZ_SCRATCH" && mkdir -p "$SONTINH_FUZZ_SCRATCH"
+  local scratch="$out/scratch/$t"
+  rm -rf "$scratch" && mkdir -p "$scratch"
   echo "== fuzzing $t for $seconds s"
-  rc=0
-  "$out/build/$host/release/$t" -max_total_time="$seconds" -seed=1 -timeout=10 -rss_limit_mb=2048 \
+  SONTINH_FUZZ_SCRATCH="$scratch" "$out/build/$host/release/$t" -max_total_time="$seconds" -seed=1 -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$corpus" "fuzz/corpus/$t" "$extra" >"$log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   line=$(printf '%-13s %10s inputs  %7s/s  corpus %s' "$t" "${runs:-?}" "${rate:-?}" "$(ls "$corpus" | wc -l)")
   if [ $rc -ne 0 ]; then
-    status=1
     line="$line  FAILED (exit $rc): $(ls "$artifacts" | tr '\n' ' ')"
     grep -E 'panicked|ERROR|SUMMARY' "$log" | head -n 5 >&2 || true
     echo "   the log: $log" >&2
   fi
-  rm -rf "$SONTINH_FUZZ_SCRATCH"
+  rm -rf "$scratch"
   echo "   $line"
-  summary+=("$line")
+  echo "$line" >"$out/$t.summary"
+  return $rc
+}
+
+# libFuzzer runs on one core: as many targets at once as there are cores.
+jobs=$(nproc 2>/dev/null || echo 1)
+running=()
+for t in "${targets[@]}"; do
+  fuzz_one "$t" &
+  running+=($!)
+  if [ ${#running[@]} -ge "$jobs" ]; then
+    wait "${running[0]}" || status=1
+    running=("${running[@]:1}")
+  fi
+done
+for pid in "${running[@]}"; do
+  wait "$pid" || status=1
+done
+summary=()
+for t in "${targets[@]}"; do
+  summary+=("$(cat "$out/$t.summary" 2>/dev/null || echo "$t: no summary (the run did not finish)")")
 done
 
 echo; echo "== fuzzing summary ($seconds s per target)"

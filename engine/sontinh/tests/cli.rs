@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 
 use glam::{Mat4, Vec3, Vec4};
 
+mod common;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -17,6 +19,7 @@ fn sontinh(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sontinh"))
         .args(args)
         .current_dir(repo())
+        .env("SONTINH_CACHE_DIR", common::fresh_cache())
         .output()
         .expect("the sontinh binary runs")
 }

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -23,7 +25,7 @@ fn sontinh(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sontinh"))
         .args(args)
         .current_dir(repo())
-        .env("SONTINH_CACHE_DIR", std::env::temp_dir().join("sontinh-test-cache"))
+        .env("SONTINH_CACHE_DIR", common::fresh_cache())
         .output()
         .expect("the sontinh binary runs")
 }
