@@ -25,9 +25,10 @@ pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// The files a synchronous reader has been given so far. A file it asks for
-/// that has not been fetched yet is an error for this round and is noted,
-/// so that [`read_fetching`] can fetch it and run the reader again.
+/// The files a synchronous reader has been given so far. Natively a file is
+/// read when asked for; in the browser a file not fetched yet is an error
+/// for this round and is noted, so that [`read_fetching`] can fetch it and
+/// run the reader again.
 #[derive(Default)]
 pub struct Fetched {
     files: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, Option<Vec<u8>>>>,
@@ -40,6 +41,16 @@ impl Fetched {
         match files.get(file) {
             Some(Some(bytes)) => Ok(bytes.clone()),
             Some(None) => Err(format!("{}: could not be read", file.display())),
+            // Natively the file is at hand: read it now, no second round.
+            #[cfg(not(target_arch = "wasm32"))]
+            None => {
+                drop(files);
+                let bytes = std::fs::read(file).ok();
+                let result = bytes.clone().ok_or_else(|| format!("{}: could not be read", file.display()));
+                self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(file.to_path_buf(), bytes);
+                result
+            }
+            #[cfg(target_arch = "wasm32")]
             None => {
                 let mut missing = self.missing.lock().unwrap_or_else(|e| e.into_inner());
                 if !missing.iter().any(|m| m == file) {
