@@ -1,7 +1,8 @@
 // Browser tests of the web viewer, in Debian's Chromium driven by
 // playwright-core: `sontinh serve` on port 0, the page on each scene, its
 // frame compared with the native `sontinh render` of the same bookmark,
-// touch gestures in a phone viewport, and a lost WebGL context.
+// point clouds fetched by range requests only, touch gestures in a phone
+// viewport, and a lost WebGL context.
 //
 //   node tests/browser/run.mjs        (after tools/build-web.sh and cargo build -p sontinh)
 //
@@ -9,7 +10,7 @@
 // failed check. Every wait is on a condition with a deadline.
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,6 +60,25 @@ async function until(what, deadlineMs, probe) {
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+// Point clouds converted for these tests (by the server, for the browser,
+// and by the native renders) go to a cache of this run's own.
+process.env.SONTINH_CACHE_DIR = path.join(out, "cache");
+rmSync(process.env.SONTINH_CACHE_DIR, { recursive: true, force: true });
+
+// COPC streams by ranges: every request the server saw for `address` asked
+// for a range and got 206, none asked for the whole file.
+function rangesOnlyCheck(log, name, address) {
+  const lines = log.filter((line) => line.startsWith(`GET ${address} `) || line.startsWith(`HEAD ${address} `));
+  const ranged = lines.filter((line) => / range=bytes=\d+-\d+ 206$/.test(line));
+  const bytes = ranged.reduce((sum, line) => {
+    const [, first, last] = line.match(/range=bytes=(\d+)-(\d+)/);
+    return sum + Number(last) - Number(first) + 1;
+  }, 0);
+  report[name].point_cloud_requests = lines.length;
+  report[name].point_cloud_bytes = bytes;
+  check(lines.length > 0 && ranged.length === lines.length, `${name}: ${address} fetched by ranges only (${ranged.length} of ${lines.length} requests were 206 ranges, ${bytes} bytes${ranged.length === lines.length ? "" : `; others: ${lines.filter((l) => !ranged.includes(l)).slice(0, 3).join(" | ")}`})`);
 }
 
 // The server, with its request log kept for the range checks.
@@ -273,6 +293,11 @@ try {
   await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery" });
   // OGC 3D Tiles: an external tileset, b3dm with RTC centres, pnts behind a request volume, an implicit quadtree.
   await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city" });
+  // LiDAR: a COPC file streamed by range requests, and a LAZ the server converted to COPC at start.
+  await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview" });
+  rangesOnlyCheck(server.log, "lone-star-geyser", "/shared/lidar/lone-star.copc.laz");
+  await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview" });
+  rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
   await touchCheck(browser, base);
   await lostContextCheck(browser, base);
 } catch (error) {

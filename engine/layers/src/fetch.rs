@@ -25,6 +25,66 @@ pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
+/// Up to `len` bytes of a file from byte `start` (fewer at its end), and
+/// the file's length: natively from disk; in the browser one HTTP range
+/// request, which must be answered 206 with exactly that range (a server
+/// that sends the whole file instead is an error, not a slow success).
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn file_range(path: &Path, start: u64, len: u64) -> Result<(Vec<u8>, u64), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let failed = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let total = file.metadata().map_err(failed)?.len();
+    let want = len.min(total.saturating_sub(start));
+    let mut bytes = vec![0u8; usize::try_from(want).map_err(|e| format!("{}: {e}", path.display()))?];
+    file.seek(SeekFrom::Start(start)).map_err(failed)?;
+    file.read_exact(&mut bytes).map_err(failed)?;
+    Ok((bytes, total))
+}
+
+#[cfg(target_arch = "wasm32")]
+pub async fn file_range(path: &Path, start: u64, len: u64) -> Result<(Vec<u8>, u64), String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let url = path.to_str().ok_or_else(|| format!("{}: not a site address", path.display()))?;
+    if len == 0 {
+        return Err(format!("{url}: an empty range was asked for"));
+    }
+    let last = start.checked_add(len - 1).ok_or_else(|| format!("{url}: the range at {start} of {len} bytes overflows"))?;
+    let failed = |e: wasm_bindgen::JsValue| format!("{url}: cannot fetch bytes {start}-{last}: {e:?}");
+    let window = web_sys::window().ok_or_else(|| format!("{url}: no window to fetch from"))?;
+    let headers = web_sys::Headers::new().map_err(failed)?;
+    headers.set("Range", &format!("bytes={start}-{last}")).map_err(failed)?;
+    let init = web_sys::RequestInit::new();
+    init.set_headers(&headers);
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(failed)?;
+    let response: web_sys::Response = response.dyn_into().map_err(failed)?;
+    if response.status() != 206 {
+        return Err(format!(
+            "{url}: the server answered {} {} to a range request (206 expected: it must serve byte ranges)",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let content_range = response.headers().get("Content-Range").map_err(failed)?.unwrap_or_default();
+    let (first, total) = parse_content_range(&content_range).ok_or_else(|| format!("{url}: unreadable Content-Range \"{content_range}\""))?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(failed)?).await.map_err(failed)?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    if first != start || bytes.len() as u64 > len {
+        return Err(format!("{url}: asked for bytes {start}-{last}, the server sent {content_range} ({} bytes)", bytes.len()));
+    }
+    Ok((bytes, total))
+}
+
+/// `bytes FIRST-LAST/TOTAL` as (FIRST, TOTAL).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn parse_content_range(value: &str) -> Option<(u64, u64)> {
+    let (range, total) = value.trim().strip_prefix("bytes ")?.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    let (first, last, total): (u64, u64, u64) = (first.parse().ok()?, last.parse().ok()?, total.parse().ok()?);
+    (first <= last && last < total).then_some((first, total))
+}
+
 /// The files a synchronous reader has been given so far. Natively a file is
 /// read when asked for; in the browser a file not fetched yet is an error
 /// for this round and is noted, so that [`read_fetching`] can fetch it and
@@ -88,4 +148,21 @@ pub async fn read_fetching<T, E: std::fmt::Display>(rounds: usize, read: impl Fn
         }
     }
     Err(format!("the files name further files more than {rounds} levels deep"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_content_range;
+
+    /// RFC 9110 section 14.4: `Content-Range: bytes 42-1233/1234`.
+    #[test]
+    fn content_ranges_are_read_as_the_rfc_writes_them() {
+        assert_eq!(parse_content_range("bytes 42-1233/1234"), Some((42, 1234)));
+        assert_eq!(parse_content_range("bytes 0-0/1"), Some((0, 1)));
+        assert_eq!(parse_content_range("bytes */1234"), None);
+        assert_eq!(parse_content_range("bytes 5-4/10"), None);
+        assert_eq!(parse_content_range("bytes 0-10/10"), None);
+        assert_eq!(parse_content_range("bytes 0-9/*"), None);
+        assert_eq!(parse_content_range("items 0-9/10"), None);
+    }
 }

@@ -31,7 +31,7 @@ use sontinh_scene::{Layer, LayerKind, Scene};
 pub use colors::{ColorMode, class_color, ramp, return_color};
 pub use edl::{EyeDomeLighting, EyeDomeLightingPlugin};
 pub use select::{Key, NodeView, Viewpoint, deepest_selected_level, eviction_order, screen_space_error, select_nodes};
-pub use source::{NodeSource, Octree, RawNode};
+pub use source::{NodeSource, Octree, RangedCopc, RawNode};
 
 /// How clouds are shown; the UI and the command line change it.
 #[derive(Resource, Clone, Debug, PartialEq)]
@@ -243,7 +243,7 @@ fn start_clouds(
         let layer = layer.clone();
         let layer_id = layer.id.clone();
         let task_progress = progress.clone();
-        let task = pool.spawn(async move { open_cloud(&scene, &layer, &task_progress) });
+        let task = pool.spawn(async move { open_cloud(&scene, &layer, &task_progress).await });
         commands.spawn((
             Name::new(format!("point cloud {}", layer_id)),
             OpeningCloud {
@@ -261,30 +261,18 @@ fn start_clouds(
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenResult {
-    use sontinh_pointcloud::PointCloudFile;
+async fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenResult {
     use sontinh_scene::LayerSource;
     let path = match &layer.source {
         LayerSource::File(p) => p.clone(),
         LayerSource::Missing { reason, .. } => return Err(reason.clone()),
         LayerSource::Generator(g) => return Err(format!("{} is not a point cloud", g.id())),
     };
-    let file = PointCloudFile::open(&path).map_err(|e| e.to_string())?;
-    let file = if file.copc.is_some() {
-        file
-    } else {
-        let reporter = CacheProgress {
-            progress: progress.clone(),
-            total: std::sync::atomic::AtomicU64::new(1),
-            done: std::sync::atomic::AtomicU64::new(0),
-            phase: AtomicU32::new(0),
-        };
-        // Keyed by the source and the converter version (a fixed converter re-converts).
-        let cache_dir = sontinh_pointcloud::convert::default_cache_dir();
-        let cached = sontinh_pointcloud::convert::cached_conversion(&path, &cache_dir, &reporter).map_err(|e| e.to_string())?;
-        PointCloudFile::open(&cached).map_err(|e| e.to_string())?
+    let source = match source::RangedCopc::open(&path).await? {
+        Ok(source) => source,
+        Err(plain) => convert_to_copc(plain, progress).await?,
     };
+    let file = source.file();
     let crs = match layer.crs {
         Some(crs) => file.crs.clone().overridden(crs),
         None => file.crs.clone(),
@@ -294,7 +282,6 @@ fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenRe
         .map_err(|e| format!("{}: {e}; set the layer's `crs` in the scene", path.display()))?;
     let unit = crs.linear_unit_m;
     let (z_min, z_max) = (file.layout.min[2], file.layout.max[2]);
-    let source = source::LocalCopc::new(file)?;
     let octree = source.octree();
     let frame = scene.frame;
     let affine = CloudAffine::fit(octree.center, (octree.halfsize / 4.0).max(1e-3), |p| {
@@ -317,9 +304,32 @@ fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> OpenRe
     Ok((Arc::new(source), affine, heights))
 }
 
+/// A plain LAS/LAZ file, converted once into the cached COPC file that is
+/// then streamed like any other.
+#[cfg(not(target_arch = "wasm32"))]
+async fn convert_to_copc(plain: sontinh_pointcloud::PointCloudFile, progress: &Arc<AtomicU32>) -> Result<source::RangedCopc, String> {
+    let reporter = CacheProgress {
+        progress: progress.clone(),
+        total: std::sync::atomic::AtomicU64::new(1),
+        done: std::sync::atomic::AtomicU64::new(0),
+        phase: AtomicU32::new(0),
+    };
+    // Keyed by the source and the converter version (a fixed converter re-converts).
+    let cache_dir = sontinh_pointcloud::convert::default_cache_dir();
+    let cached = sontinh_pointcloud::convert::cached_conversion(&plain.path, &cache_dir, &reporter).map_err(|e| e.to_string())?;
+    source::RangedCopc::open(&cached)
+        .await?
+        .map_err(|_| format!("{}: its conversion is not a COPC file", cached.display()))
+}
+
+/// In the browser the page never converts: `sontinh serve` serves a plain
+/// LAS/LAZ layer as the COPC file it converted ahead of time.
 #[cfg(target_arch = "wasm32")]
-fn open_cloud(_scene: &Scene, layer: &Layer, _progress: &Arc<AtomicU32>) -> OpenResult {
-    Err(format!("layer \"{}\": point clouds in the browser need the HTTP node source (not built yet)", layer.id))
+async fn convert_to_copc(plain: sontinh_pointcloud::PointCloudFile, _progress: &Arc<AtomicU32>) -> Result<source::RangedCopc, String> {
+    Err(format!(
+        "{}: not a COPC file; the browser streams COPC only (`sontinh serve` converts LAS/LAZ layers ahead of time)",
+        plain.path.display()
+    ))
 }
 
 /// Reports the conversion's progress (all phases together) as the layer's.
@@ -497,7 +507,7 @@ fn stream_nodes(
             let affine = cloud.affine;
             let spacing = cloud.views.get(key).map_or(1.0, |v| v.spacing);
             let key = *key;
-            let task = pool.spawn(async move { source.read_node(key).map(|raw| to_node_points(&raw, &affine, spacing)) });
+            let task = pool.spawn(async move { source.read_node(key).await.map(|raw| to_node_points(&raw, &affine, spacing)) });
             cloud.loading.insert(key, task);
         }
         let wanted_set: std::collections::HashSet<Key> = wanted.iter().copied().collect();

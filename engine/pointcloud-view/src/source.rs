@@ -2,6 +2,14 @@
 //! can read COPC over HTTP range requests with the same viewer code.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use bevy::tasks::BoxedFuture;
+use sontinh_layers::file_range;
+use sontinh_pointcloud::PointCloudFile;
+use sontinh_pointcloud::copc::NodeEntry;
+use sontinh_pointcloud::ranged::open_by_ranges;
 
 use crate::select::Key;
 
@@ -40,64 +48,68 @@ pub trait NodeSource: Send + Sync {
     fn octree(&self) -> Octree;
     /// Points per node, for every node of the hierarchy.
     fn node_counts(&self) -> &HashMap<Key, u64>;
-    fn read_node(&self, key: Key) -> Result<RawNode, String>;
+    /// Reads one node: in the browser over the network, so a future.
+    fn read_node(&self, key: Key) -> BoxedFuture<'static, Result<RawNode, String>>;
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-pub use local::LocalCopc;
+/// A COPC file read by byte ranges: from disk natively, by HTTP range
+/// requests in the browser (its index when opened, then one range per
+/// node), through one code path.
+pub struct RangedCopc {
+    inner: Arc<Opened>,
+    counts: HashMap<Key, u64>,
+    octree: Octree,
+}
 
-#[cfg(not(target_arch = "wasm32"))]
-mod local {
-    use std::collections::HashMap;
+struct Opened {
+    file: PointCloudFile,
+    nodes: HashMap<Key, NodeEntry>,
+}
 
-    use sontinh_pointcloud::PointCloudFile;
-    use sontinh_pointcloud::copc::NodeKey;
-
-    use super::{NodeSource, Octree, RawNode};
-    use crate::select::Key;
-
-    /// A COPC file on the local disk.
-    pub struct LocalCopc {
-        pub file: PointCloudFile,
-        counts: HashMap<Key, u64>,
-        octree: Octree,
+impl RangedCopc {
+    /// Opens `location` (a disk path natively, a site address in the
+    /// browser), fetching only its header, records and hierarchy. A file
+    /// that is not COPC comes back as itself, for the caller to convert.
+    pub async fn open(location: &Path) -> Result<Result<RangedCopc, PointCloudFile>, String> {
+        let (file, _) = open_by_ranges(location, |start, len| file_range(location, start, len)).await.map_err(|e| e.to_string())?;
+        let Some((info, hierarchy)) = &file.copc else { return Ok(Err(file)) };
+        let nodes: HashMap<Key, NodeEntry> = hierarchy.nodes.iter().map(|(k, e)| ((k.level, k.x, k.y, k.z), *e)).collect();
+        let counts = nodes.iter().map(|(k, e)| (*k, e.point_count)).collect();
+        let octree = Octree {
+            center: info.center,
+            halfsize: info.halfsize,
+            spacing: info.spacing,
+        };
+        Ok(Ok(RangedCopc {
+            inner: Arc::new(Opened { file, nodes }),
+            counts,
+            octree,
+        }))
     }
 
-    impl LocalCopc {
-        pub fn new(file: PointCloudFile) -> Result<LocalCopc, String> {
-            let (info, hierarchy) = file.copc.as_ref().ok_or_else(|| format!("{}: not a COPC file", file.path.display()))?;
-            let counts = hierarchy.nodes.iter().map(|(k, e)| ((k.level, k.x, k.y, k.z), e.point_count)).collect();
-            let octree = Octree {
-                center: info.center,
-                halfsize: info.halfsize,
-                spacing: info.spacing,
-            };
-            Ok(LocalCopc { file, counts, octree })
-        }
+    pub fn file(&self) -> &PointCloudFile {
+        &self.inner.file
+    }
+}
+
+impl NodeSource for RangedCopc {
+    fn octree(&self) -> Octree {
+        self.octree
     }
 
-    impl NodeSource for LocalCopc {
-        fn octree(&self) -> Octree {
-            self.octree
-        }
+    fn node_counts(&self) -> &HashMap<Key, u64> {
+        &self.counts
+    }
 
-        fn node_counts(&self) -> &HashMap<Key, u64> {
-            &self.counts
-        }
-
-        fn read_node(&self, key: Key) -> Result<RawNode, String> {
-            let node_key = NodeKey {
-                level: key.0,
-                x: key.1,
-                y: key.2,
-                z: key.3,
-            };
-            let Some((_, hierarchy)) = &self.file.copc else { return Err("not a COPC file".to_owned()) };
-            let entry = *hierarchy.nodes.get(&node_key).ok_or_else(|| format!("no node {key:?}"))?;
+    fn read_node(&self, key: Key) -> BoxedFuture<'static, Result<RawNode, String>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let entry = *inner.nodes.get(&key).ok_or_else(|| format!("no node {key:?}"))?;
             if entry.point_count == 0 {
                 return Ok(RawNode::default());
             }
-            let points = self.file.read_node(entry).map_err(|e| e.to_string())?;
+            let (bytes, _) = file_range(&inner.file.path, entry.offset, entry.byte_size).await?;
+            let points = inner.file.decode_node_chunk(entry, bytes).map_err(|e| e.to_string())?;
             Ok(RawNode {
                 xyz: points.x().zip(points.y()).zip(points.z()).map(|((x, y), z)| [x, y, z]).collect(),
                 rgb: points.rgb().map(|c| c.map(|(r, g, b)| [r, g, b]).collect()),
@@ -105,6 +117,6 @@ mod local {
                 class: points.classification().collect(),
                 return_number: points.return_number().collect(),
             })
-        }
+        })
     }
 }

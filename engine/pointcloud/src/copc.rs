@@ -183,16 +183,35 @@ impl Hierarchy {
 
 /// Decompresses one node's chunk into raw point records.
 pub fn decode_node<R: Read + Seek>(src: &mut R, entry: NodeEntry, laz_vlr: &laz::LazVlr, record_length: u16) -> Result<Vec<u8>, String> {
-    // A LAZ chunk cannot hold more points than a generous bound of its size;
-    // checking it keeps a forged point count from sizing the allocation.
-    let bytes_out = entry
-        .point_count
-        .checked_mul(u64::from(record_length))
-        .filter(|&n| n <= entry.byte_size.saturating_mul(1000).max(1 << 20))
-        .ok_or_else(|| format!("node at byte {} claims {} points in {} bytes", entry.offset, entry.point_count, entry.byte_size))?;
+    decoded_len(entry, record_length)?;
     let mut compressed = vec![0u8; usize::try_from(entry.byte_size).map_err(|e| e.to_string())?];
     src.seek(SeekFrom::Start(entry.offset)).map_err(|e| e.to_string())?;
     src.read_exact(&mut compressed).map_err(|e| format!("reading the node at byte {}: {e}", entry.offset))?;
+    decode_chunk(compressed, entry, laz_vlr, record_length)
+}
+
+/// Bytes of a node's decoded records. A LAZ chunk cannot hold more points
+/// than a generous bound of its size; checking it keeps a forged point
+/// count from sizing the allocation.
+fn decoded_len(entry: NodeEntry, record_length: u16) -> Result<u64, String> {
+    entry
+        .point_count
+        .checked_mul(u64::from(record_length))
+        .filter(|&n| n <= entry.byte_size.saturating_mul(1000).max(1 << 20))
+        .ok_or_else(|| format!("node at byte {} claims {} points in {} bytes", entry.offset, entry.point_count, entry.byte_size))
+}
+
+/// Decompresses one node's chunk, already read, into raw point records.
+pub fn decode_chunk(compressed: Vec<u8>, entry: NodeEntry, laz_vlr: &laz::LazVlr, record_length: u16) -> Result<Vec<u8>, String> {
+    let bytes_out = decoded_len(entry, record_length)?;
+    if compressed.len() as u64 != entry.byte_size {
+        return Err(format!(
+            "the node at byte {} has {} bytes, its hierarchy entry says {}",
+            entry.offset,
+            compressed.len(),
+            entry.byte_size
+        ));
+    }
     let mut out = vec![0u8; usize::try_from(bytes_out).map_err(|e| e.to_string())?];
     let mut decompressor = LayeredPointRecordDecompressor::new(Cursor::new(compressed));
     decompressor

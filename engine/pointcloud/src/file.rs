@@ -10,7 +10,7 @@ use las::{PointData, PointDataBuilder};
 
 use crate::PointCloudError;
 use crate::attributes::{Attribute, parse_extra_bytes, standard_attributes};
-use crate::copc::{CopcInfo, Hierarchy, NodeEntry, decode_node};
+use crate::copc::{CopcInfo, Hierarchy, NodeEntry, decode_chunk, decode_node};
 use crate::crs::CrsReport;
 use crate::layout::{Layout, RecordSummary, read_layout};
 
@@ -33,10 +33,28 @@ pub struct PointCloudFile {
 
 impl PointCloudFile {
     pub fn open(path: &Path) -> Result<PointCloudFile, PointCloudError> {
-        let invalid = |message: String| PointCloudError::invalid(path, message);
         let file = File::open(path).map_err(|e| PointCloudError::io(path, e))?;
         let file_len = file.metadata().map_err(|e| PointCloudError::io(path, e))?.len();
-        let mut reader = BufReader::new(file);
+        let mut opened = PointCloudFile::read_from(&mut BufReader::new(file), file_len, path)?;
+        if matches!(opened.layout.point_format, 4 | 5 | 9 | 10) {
+            let internal = opened.layout.global_encoding & 0x02 != 0;
+            let external = path.with_extension("wdp");
+            if !internal && !external.exists() {
+                opened.warnings.push(format!(
+                    "waveform packets refer to {} which is not there: points load, waveforms do not",
+                    external.display()
+                ));
+            }
+        }
+        Ok(opened)
+    }
+
+    /// Reads the header, CRS, attributes and COPC index from `reader`, a
+    /// file of `file_len` bytes named `path` (a disk path, or the address
+    /// of a file read by ranges: see [`crate::ranged`]).
+    pub fn read_from<R: Read + Seek>(reader: &mut R, file_len: u64, path: &Path) -> Result<PointCloudFile, PointCloudError> {
+        let invalid = |message: String| PointCloudError::invalid(path, message);
+        let mut reader = reader;
         let layout = read_layout(&mut reader, file_len).map_err(invalid)?;
         reader.seek(SeekFrom::Start(0)).map_err(|e| PointCloudError::io(path, e))?;
         let header = las::Header::new(&mut reader).map_err(|e| invalid(format!("header: {e}")))?;
@@ -61,17 +79,6 @@ impl PointCloudFile {
             None if extra > 0 => attributes.extend(parse_extra_bytes(&[], extra).map_err(invalid)?),
             None => {}
         }
-        if matches!(layout.point_format, 4 | 5 | 9 | 10) {
-            let internal = layout.global_encoding & 0x02 != 0;
-            let external = path.with_extension("wdp");
-            if !internal && !external.exists() {
-                warnings.push(format!(
-                    "waveform packets refer to {} which is not there: points load, waveforms do not",
-                    external.display()
-                ));
-            }
-        }
-
         let copc = match layout.find_vlr("copc", 1).cloned() {
             Some(record) if layout.vlrs.first() == Some(&record) => {
                 let data = read_record(&record).ok_or_else(|| invalid("the COPC info VLR cannot be read".to_owned()))?;
@@ -138,6 +145,21 @@ impl PointCloudFile {
         let mut file = BufReader::new(File::open(path).map_err(|e| PointCloudError::io(path, e))?);
         let bytes =
             guard(|| decode_node(&mut file, entry, &vlr, self.layout.record_length)).map_err(|e| PointCloudError::invalid(path, e))?;
+        self.point_data(bytes)
+    }
+
+    /// The points of one COPC node from its compressed chunk (the
+    /// `entry.byte_size` bytes at `entry.offset`, fetched by the caller).
+    pub fn decode_node_chunk(&self, entry: NodeEntry, compressed: Vec<u8>) -> Result<PointData, PointCloudError> {
+        let path = &self.path;
+        let vlr = self.header.laz_vlr().map_err(|e| PointCloudError::invalid(path, format!("LAZ VLR: {e}")))?;
+        let bytes =
+            guard(|| decode_chunk(compressed, entry, &vlr, self.layout.record_length)).map_err(|e| PointCloudError::invalid(path, e))?;
+        self.point_data(bytes)
+    }
+
+    fn point_data(&self, bytes: Vec<u8>) -> Result<PointData, PointCloudError> {
+        let path = &self.path;
         PointDataBuilder::new()
             .for_header(&self.header)
             .build_from_bytes(bytes)

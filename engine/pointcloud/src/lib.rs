@@ -9,6 +9,7 @@ pub mod convert;
 pub mod dem;
 mod file;
 pub mod layout;
+pub mod ranged;
 pub mod stats;
 
 use std::path::Path;

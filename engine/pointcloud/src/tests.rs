@@ -147,3 +147,68 @@ fn truncated_and_corrupt_files_are_errors_naming_the_file() {
     assert!(error.contains("lying.las") && error.contains("2000000000 points"), "{error}");
 }
 
+
+/// Runs a future whose every await is ready at once (the fetches below read
+/// a file), as the browser's would be after its responses arrive.
+fn ready<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("a fetch that reads a file never waits"),
+    }
+}
+
+/// `fetch(start, len)` over the real file, counting the requests.
+fn file_ranges(path: &std::path::Path, requests: &std::cell::RefCell<Vec<(u64, u64)>>) -> impl FnMut(u64, u64) -> std::future::Ready<crate::ranged::FetchedRange> {
+    let bytes = std::fs::read(path).unwrap();
+    move |start, len| {
+        requests.borrow_mut().push((start, len));
+        let total = bytes.len() as u64;
+        let end = start.saturating_add(len).min(total);
+        std::future::ready(Ok((bytes[start.min(total) as usize..end as usize].to_vec(), total)))
+    }
+}
+
+#[test]
+fn lone_star_copc_opened_by_ranges_reads_its_index_from_a_small_part_of_the_file() {
+    let Some(path) = lidar("lone-star.copc.laz") else { return };
+    let whole = PointCloudFile::open(&path).unwrap();
+    let requests = std::cell::RefCell::new(Vec::new());
+    let (ranged, partial) = ready(crate::ranged::open_by_ranges(&path, file_ranges(&path, &requests))).unwrap();
+    assert_eq!(ranged.layout, whole.layout);
+    assert_eq!(ranged.copc, whole.copc);
+    assert_eq!(ranged.crs.chosen, whole.crs.chosen);
+    assert_eq!(ranged.attributes.len(), whole.attributes.len());
+    // The index is header, records and hierarchy: a few ranges, a few per cent of the 2.7 MB.
+    let file_len = std::fs::metadata(&path).unwrap().len();
+    let fetched: u64 = requests.borrow().iter().map(|r| r.1).sum();
+    assert!(fetched * 20 < file_len, "{fetched} of {file_len} bytes fetched in {:?}", requests.borrow());
+    assert_eq!(partial.known_bytes(), fetched.min(file_len));
+    assert!(requests.borrow().len() <= 8, "{:?}", requests.borrow());
+    // A node decoded from its own range is the node read from the file.
+    let (_, hierarchy) = whole.copc.as_ref().unwrap();
+    let (_, &entry) = hierarchy.nodes.iter().filter(|(_, e)| e.point_count > 0).max_by_key(|(k, _)| (k.level, k.x, k.y, k.z)).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let chunk = bytes[entry.offset as usize..(entry.offset + entry.byte_size) as usize].to_vec();
+    let from_range = ranged.decode_node_chunk(entry, chunk.clone()).unwrap();
+    let from_file = whole.read_node(entry).unwrap();
+    assert_eq!(from_range.x().collect::<Vec<_>>(), from_file.x().collect::<Vec<_>>());
+    assert_eq!(from_range.len(), entry.point_count as usize);
+    // One byte short is an error naming the node, not a short decode.
+    let short = ranged.decode_node_chunk(entry, chunk[..chunk.len() - 1].to_vec()).unwrap_err().to_string();
+    assert!(short.contains(&format!("node at byte {}", entry.offset)), "{short}");
+}
+
+#[test]
+fn a_truncated_file_opened_by_ranges_is_an_error_naming_it() {
+    let Some(path) = lidar("lone-star.copc.laz") else { return };
+    let bytes = std::fs::read(&path).unwrap();
+    let fetch = |start: u64, len: u64| {
+        // The server's length says 1000 bytes: the hierarchy lies beyond it.
+        let end = start.saturating_add(len).min(1000);
+        std::future::ready(Ok((bytes[start.min(1000) as usize..end as usize].to_vec(), 1000)))
+    };
+    let err = ready(crate::ranged::open_by_ranges(&path, fetch)).unwrap_err().to_string();
+    assert!(err.starts_with(&path.display().to_string()), "{err}");
+}

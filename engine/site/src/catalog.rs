@@ -6,7 +6,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sontinh_scene::{FileResolver, PathResolver, site_path};
+use sontinh_pointcloud::PointCloudFile;
+use sontinh_pointcloud::convert::{Progress, cached_conversion};
+use sontinh_scene::{FileResolver, LayerKind, LayerSource, PathResolver, site_path};
 
 use crate::references::referenced_files;
 
@@ -25,6 +27,24 @@ pub enum FileKind {
 pub struct SiteFile {
     pub path: PathBuf,
     pub kind: FileKind,
+}
+
+/// Where plain LAS/LAZ layers are converted to COPC, and who hears of it.
+pub struct Conversion<'a> {
+    pub cache_dir: PathBuf,
+    pub progress: &'a dyn Progress,
+}
+
+impl Conversion<'_> {
+    /// The file to serve for a point cloud layer: the file itself when it
+    /// is COPC, else its cached COPC conversion.
+    fn as_copc(&self, path: &Path) -> Result<PathBuf, String> {
+        let file = PointCloudFile::open(path).map_err(|e| e.to_string())?;
+        if file.copc.is_some() {
+            return Ok(path.to_path_buf());
+        }
+        cached_conversion(path, &self.cache_dir, self.progress).map_err(|e| format!("converting it to COPC for the browser: {e}"))
+    }
 }
 
 /// The table of a site.
@@ -64,13 +84,27 @@ impl Catalog {
     /// serves data only). Every scene must check; every file must be a
     /// regular file (a link is refused, so nothing outside its folder is
     /// reached through one).
+    ///
+    /// A point cloud layer whose file is plain LAS/LAZ is served as COPC:
+    /// converted now (once; kept in the viewer's conversion cache) and its
+    /// address given the converted file, since the browser streams COPC
+    /// by ranges and never converts.
     pub fn build(scenes: &[PathBuf], bundle: Option<&Path>) -> Result<Catalog, String> {
+        let conversion = Conversion {
+            cache_dir: sontinh_pointcloud::convert::default_cache_dir(),
+            progress: &sontinh_pointcloud::convert::Silent,
+        };
+        Catalog::build_converting(scenes, bundle, &conversion)
+    }
+
+    /// [`Catalog::build`] with the conversion cache and progress given.
+    pub fn build_converting(scenes: &[PathBuf], bundle: Option<&Path>, conversion: &Conversion) -> Result<Catalog, String> {
         let mut catalog = Catalog::default();
         if let Some(dir) = bundle {
             catalog.add_bundle(dir)?;
         }
         for scene in scenes {
-            catalog.add_scene(scene)?;
+            catalog.add_scene(scene, conversion)?;
         }
         Ok(catalog)
     }
@@ -123,7 +157,7 @@ impl Catalog {
         Ok(())
     }
 
-    fn add_scene(&mut self, scene: &Path) -> Result<(), String> {
+    fn add_scene(&mut self, scene: &Path, conversion: &Conversion) -> Result<(), String> {
         let name = scene
             .file_name()
             .and_then(|n| n.to_str())
@@ -135,11 +169,21 @@ impl Catalog {
             seen: RefCell::default(),
         };
         let text = std::fs::read_to_string(scene).map_err(|e| format!("{}: {e}", scene.display()))?;
-        sontinh_scene::parse(&text, scene, &resolver).map_err(|e| e.to_string())?;
+        let parsed = sontinh_scene::parse(&text, scene, &resolver).map_err(|e| e.to_string())?;
+        let clouds: Vec<&Path> = parsed
+            .layers
+            .iter()
+            .filter(|layer| layer.kind == LayerKind::PointCloud)
+            .filter_map(|layer| match &layer.source {
+                LayerSource::File(path) => Some(path.as_path()),
+                _ => None,
+            })
+            .collect();
         self.insert(address.clone(), scene.to_path_buf(), FileKind::Scene)?;
         for (written, resolved) in resolver.seen.into_inner() {
             let file_address = site_path(&address, &written).map_err(|e| format!("{}: {e}", scene.display()))?;
-            self.add_data(file_address, resolved)?;
+            let served = if clouds.contains(&resolved.as_path()) { conversion.as_copc(&resolved)? } else { resolved };
+            self.add_data(file_address, served)?;
         }
         self.scenes.push(address);
         Ok(())

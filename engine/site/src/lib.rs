@@ -18,7 +18,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-pub use catalog::{Catalog, FileKind, SiteFile};
+pub use catalog::{Catalog, Conversion, FileKind, SiteFile};
 use sontinh_feeds_gateway::{GatewayConfig, Limits};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
@@ -101,11 +101,16 @@ async fn answer(catalog: &Catalog, request: Request) -> Response {
         FileKind::Bundle | FileKind::Scene => "no-cache",
         FileKind::Data => "public, max-age=3600",
     };
+    // Each encoding of a bundle file is its own representation, with its own tag.
+    let variants = [etag.clone(), encoded_tag(&etag, "br"), encoded_tag(&etag, "gzip")];
     if let Some(tags) = request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
-        && tags.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().strip_prefix("W/") == Some(etag.as_str()))
+        && let Some(matched) = tags.split(',').map(|t| t.trim()).find_map(|t| {
+            let bare = t.strip_prefix("W/").unwrap_or(t);
+            if bare == "*" { Some(etag.clone()) } else { variants.iter().find(|v| *v == bare).cloned() }
+        })
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
-        insert_validators(&mut response, &etag, cache);
+        insert_validators(&mut response, &matched, cache);
         return response;
     }
     let mut service = ServeFile::new(&file.path);
@@ -117,13 +122,24 @@ async fn answer(catalog: &Catalog, request: Request) -> Response {
         Err(never) => match never {},
     };
     if response.status().is_success() {
-        insert_validators(&mut response, &etag, cache);
+        let encoding = response.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let tag = encoding.map_or(etag.clone(), |e| encoded_tag(&etag, &e));
+        insert_validators(&mut response, &tag, cache);
+    }
+    if file.kind == FileKind::Bundle {
+        // Caches must key the pre-compressed variants by what the client accepts.
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if file.kind != FileKind::Bundle {
         response.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     }
     response
+}
+
+/// `"tag"` with an encoding: `"tag-br"`.
+fn encoded_tag(etag: &str, encoding: &str) -> String {
+    format!("{}-{encoding}\"", etag.trim_end_matches('"'))
 }
 
 fn insert_validators(response: &mut Response, etag: &str, cache: &'static str) {

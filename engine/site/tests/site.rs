@@ -244,6 +244,15 @@ fn validators_let_browsers_revalidate_and_the_bundle_goes_compressed() {
     assert_eq!(brotli.header("content-encoding"), Some("br"));
     assert_eq!(brotli.header("content-type"), Some("application/wasm"));
     assert_eq!(brotli.body, b"brotli bytes");
+    // RFC 9110 12.5.5 and 8.8.3: the response varies with Accept-Encoding,
+    // and each encoding is a representation with its own entity tag.
+    assert_eq!(brotli.header("vary"), Some("accept-encoding"));
+    let brotli_tag = brotli.header("etag").expect("an ETag").to_owned();
+    let identity_tag = raw_get(&server.base, "/webgl2/sontinh_bg.wasm", &[]).header("etag").expect("an ETag").to_owned();
+    assert_ne!(brotli_tag, identity_tag);
+    let revalidated = raw_get(&server.base, "/webgl2/sontinh_bg.wasm", &[("Accept-Encoding", "br"), ("If-None-Match", &brotli_tag)]);
+    assert_eq!(revalidated.status, 304);
+    assert_eq!(revalidated.header("etag"), Some(brotli_tag.as_str()));
     let gzip = raw_get(&server.base, "/webgl2/sontinh_bg.wasm", &[("Accept-Encoding", "gzip")]);
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     assert_eq!(gzip.body, b"gzip bytes");
@@ -268,4 +277,28 @@ fn the_shipped_scenes_make_a_site() {
     // Contents a tileset names, and implicit subtrees found from their template.
     assert!(addresses.iter().any(|a| a.starts_with("/shared/tiles/TilesetWithDiscreteLOD/") && a.ends_with(".b3dm")), "{addresses:?}");
     assert!(addresses.iter().any(|a| a.starts_with("/shared/tiles/SparseImplicitQuadtree/") && a.ends_with(".subtree")), "{addresses:?}");
+}
+
+#[test]
+fn a_laz_layer_is_served_as_the_copc_file_converted_ahead_of_time() {
+    let cache = tempfile::tempdir().unwrap();
+    let conversion = sontinh_site::Conversion {
+        cache_dir: cache.path().to_owned(),
+        progress: &sontinh_pointcloud::convert::Silent,
+    };
+    let scene = repository().join("scenes/autzen-lidar.toml");
+    let catalog = Catalog::build_converting(&[scene], None, &conversion)
+        .unwrap_or_else(|e| panic!("{e} (the shared test data: set SONTINH_SHARED_DATA or put it in ../shared/data)"));
+    let served = catalog.get("/shared/lidar/autzen_trim.laz").expect("the scene's LAZ has its address").path.clone();
+    assert!(served.starts_with(cache.path()), "{} is not the conversion", served.display());
+    // Read back on its own: COPC, with the 110,000 points the data README gives for autzen_trim.
+    let copc = sontinh_pointcloud::PointCloudFile::open(&served).unwrap();
+    let (_, hierarchy) = copc.copc.as_ref().expect("the served file is COPC");
+    assert_eq!(hierarchy.nodes.values().map(|e| e.point_count).sum::<u64>(), 110_000);
+    let server = start(catalog);
+    let head = get(&server.base, "/shared/lidar/autzen_trim.laz", &[("Range", "bytes=0-3")]);
+    assert_eq!(head.status, 206);
+    assert_eq!(head.body, b"LASF");
+    let length = std::fs::metadata(&served).unwrap().len();
+    assert_eq!(head.header("content-range"), Some(format!("bytes 0-3/{length}").as_str()));
 }

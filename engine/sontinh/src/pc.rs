@@ -154,8 +154,25 @@ pub fn class_name(class: u8) -> &'static str {
 }
 
 /// A terminal progress bar per conversion phase.
-struct Bar {
+pub(crate) struct Bar {
     bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl Bar {
+    pub(crate) fn new() -> Bar {
+        Bar {
+            bar: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Ends the last phase's bar.
+    pub(crate) fn finish(&self) {
+        if let Ok(mut slot) = self.bar.lock()
+            && let Some(b) = slot.take()
+        {
+            b.finish();
+        }
+    }
 }
 
 impl sontinh_pointcloud::convert::Progress for Bar {
@@ -189,15 +206,9 @@ pub fn convert(inputs: &[std::path::PathBuf], output: &Path) -> Result<String, S
         return Err(format!("{name}: the output of pc convert is a COPC file and must end in .copc.laz"));
     }
     let started = std::time::Instant::now();
-    let bar = Bar {
-        bar: std::sync::Mutex::new(None),
-    };
+    let bar = Bar::new();
     let result = sontinh_pointcloud::convert::convert(inputs, output, &bar);
-    if let Ok(mut slot) = bar.bar.lock()
-        && let Some(b) = slot.take()
-    {
-        b.finish();
-    }
+    bar.finish();
     let summary = result.map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
     let mut out = format!(

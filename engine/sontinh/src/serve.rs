@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sontinh_feeds_gateway::GatewayConfig;
-use sontinh_site::{Catalog, RequestLog};
+use sontinh_site::{Catalog, Conversion, RequestLog};
 
 /// The scenes served when none are named: every scene of the repository.
 fn default_scenes() -> Result<Vec<PathBuf>, String> {
@@ -21,7 +21,15 @@ fn default_scenes() -> Result<Vec<PathBuf>, String> {
 /// Serves until Ctrl-C.
 pub fn serve(scenes: &[PathBuf], host: &str, port: u16, bundle: &Path, feeds: Option<&Path>) -> Result<String, String> {
     let scenes = if scenes.is_empty() { default_scenes()? } else { scenes.to_vec() };
-    let catalog = Catalog::build(&scenes, Some(bundle))?;
+    // Plain LAS/LAZ layers are converted to COPC now, with their progress shown.
+    let bar = crate::pc::Bar::new();
+    let conversion = Conversion {
+        cache_dir: sontinh_pointcloud::convert::default_cache_dir(),
+        progress: &bar,
+    };
+    let catalog = Catalog::build_converting(&scenes, Some(bundle), &conversion);
+    bar.finish();
+    let catalog = catalog?;
     let feeds = feeds.map(GatewayConfig::load).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
