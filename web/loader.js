@@ -121,7 +121,9 @@ async function main() {
   const bytes = await fetchWithProgress(`${backend}/sontinh_bg.wasm`, bundles[backend].wasm_bytes);
   text.textContent = t.starting;
   const viewer = await import(`./${backend}/sontinh.js`);
-  await viewer.default({ module_or_path: bytes });
+  const wasm = await viewer.default({ module_or_path: bytes });
+  // The wasm heap, for memory figures (the browser tests and benches read it).
+  window.__sontinhWasmMemory = wasm.memory;
   root.dataset.sontinhState = "loading";
   await viewer.runViewer();
 }

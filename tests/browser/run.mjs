@@ -170,6 +170,13 @@ async function openPage(context, url) {
   return { page, errors, started };
 }
 
+// `data-sontinh-memory`: used=MiB peak=MiB budget=MiB preset=NAME.
+async function readMemory(page) {
+  const text = (await page.evaluate(() => document.documentElement.dataset.sontinhMemory)) || "";
+  const fields = Object.fromEntries(text.split(" ").filter(Boolean).map((f) => f.split("=")));
+  return { used: Number(fields.used), peak: Number(fields.peak), budget: Number(fields.budget), preset: fields.preset, text };
+}
+
 async function waitReady(page, what) {
   return until(`${what} to be ready`, LOAD_DEADLINE_MS, () =>
     page.evaluate(() => {
@@ -202,6 +209,7 @@ async function sceneCheck(browser, base, { name, scene, bookmark }) {
   const nativePng = renderNative(scene ? path.join(repo, scene) : path.join(repo, "scenes/quang-tri-citadel.toml"), bookmark, path.join(out, `${name}.native.png`), width, height);
   const diff = compare(browserPng, nativePng);
   const longTasks = await page.evaluate(() => window.__longTasks);
+  const memory = await readMemory(page);
   report[name] = {
     first_frame_ms: firstFrameMs,
     ready_ms: readyMs,
@@ -210,7 +218,14 @@ async function sceneCheck(browser, base, { name, scene, bookmark }) {
     long_tasks: longTasks.length,
     longest_task_ms: Math.max(0, ...longTasks),
     bundle_bytes: Number(await page.evaluate(() => document.documentElement.dataset.sontinhBundleBytes)),
+    memory_held_mib: memory.used,
+    memory_peak_mib: memory.peak,
+    memory_budget_mib: memory.budget,
+    memory_preset: memory.preset,
+    js_heap_mib: await page.evaluate(() => (performance.memory ? Math.round(performance.memory.usedJSHeapSize / 1048576) : null)),
+    wasm_memory_mib: await page.evaluate(() => (window.__sontinhWasmMemory ? Math.round(window.__sontinhWasmMemory.buffer.byteLength / 1048576) : null)),
   };
+  check(memory.budget > 0 && memory.peak <= memory.budget, `${name}: the scene stayed within its memory budget (peak ${memory.peak} MiB of ${memory.budget} MiB, ${memory.preset})`);
   console.log(`     ${name}: first frame ${firstFrameMs} ms, ready ${readyMs} ms, block luma diff ${diff.mean.toFixed(2)}, ${(diff.bad * 100).toFixed(2)}% blocks off by >32, ${longTasks.length} long tasks (longest ${report[name].longest_task_ms} ms)`);
   // Not blank: the browser frame varies at least half as much as the native
   // one does (a sky-only frame has no spread; sparse scenes have little).
@@ -235,6 +250,9 @@ async function touchCheck(browser, base) {
   report.phone_canvas = `${size.width}x${size.height} at DPR 3`;
   check(size.width <= 390 * 2 && size.height <= 844 * 2, `phone: the render scale is capped at 2 (canvas ${size.width}x${size.height} for 390x844 at DPR 3)`);
   check(size.touchAction === "none", `phone: the canvas has touch-action: none (${size.touchAction})`);
+  const memory = await readMemory(page);
+  report.phone_memory = memory.text;
+  check(memory.preset === "phone" && memory.peak <= memory.budget, `phone: the phone memory preset was picked and held (${memory.text})`);
   const cdp = await context.newCDPSession(page);
   const camera = () => page.evaluate(() => document.documentElement.dataset.sontinhCamera);
   const touch = async (type, points) => cdp.send("Input.dispatchTouchEvent", { type, touchPoints: points.map(([x, y], id) => ({ x, y, id })) });

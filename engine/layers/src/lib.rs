@@ -8,6 +8,7 @@
 mod convert;
 mod environment;
 mod fetch;
+mod memory;
 mod model;
 mod terrain;
 mod tiles;
@@ -24,6 +25,7 @@ pub use convert::{mesh_from_part, placement_transform};
 pub use sontinh_camera::{FloatingOrigin, GeoPosition, enu_to_world, world_to_enu};
 pub use environment::{EnvironmentPlugin, site_fog};
 pub use fetch::{file_bytes, file_range};
+pub use memory::{Device, MemoryBudget, MemoryBudgetPlugin, MemoryPreset, MemoryUse, mesh_bytes};
 pub use terrain::TerrainChunk;
 pub use tiles::TilesetLayer;
 
@@ -43,6 +45,9 @@ impl Plugin for SceneLayersPlugin {
     fn build(&self, app: &mut App) {
         if !app.is_plugin_added::<sontinh_camera::FloatingOriginPlugin>() {
             app.add_plugins(sontinh_camera::FloatingOriginPlugin);
+        }
+        if !app.is_plugin_added::<MemoryBudgetPlugin>() {
+            app.add_plugins(MemoryBudgetPlugin);
         }
         app.init_resource::<LayerStates>()
             .add_systems(Update, (start_loading, finish_loading, apply_layer_settings, terrain::select_terrain_chunks, tiles::stream_tilesets).chain());
@@ -221,6 +226,7 @@ fn start_loading(
     scene: Option<Res<ActiveScene>>,
     mut states: ResMut<LayerStates>,
     external: Option<Res<ExternalLayerKinds>>,
+    memory: Option<ResMut<MemoryUse>>,
 ) {
     let Some(scene) = scene else { return };
     if states.loaded_scene.as_ref() == Some(&scene.0.source) {
@@ -228,6 +234,10 @@ fn start_loading(
     }
     states.loaded_scene = Some(scene.0.source.clone());
     states.layers.clear();
+    // The last scene's streaming layers hold nothing any more.
+    if let Some(mut memory) = memory {
+        memory.streamed.clear();
+    }
     let pool = AsyncComputeTaskPool::get();
     for (index, layer) in scene.0.layers.iter().enumerate() {
         let progress = Arc::new(AtomicU32::new(0.0f32.to_bits()));

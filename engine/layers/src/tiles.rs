@@ -17,9 +17,10 @@ use sontinh_geo::EnuFrame;
 use sontinh_mesh::Model;
 use sontinh_tiles::{Content, Residency, Tileset, View, read_content_from, transform_point};
 
-use crate::{LayerRoot, LayerStates, LayerStatus, enu_to_world, world_to_enu};
+use crate::{LayerRoot, LayerStates, LayerStatus, MemoryBudget, MemoryUse, enu_to_world, world_to_enu};
 
-/// Memory a tileset layer may hold in decoded tiles, bytes.
+/// Memory a tileset layer may hold in decoded tiles at most, bytes (less
+/// when its share of the scene's [`MemoryBudget`] is less).
 pub const TILESET_BUDGET_BYTES: usize = 512 * 1024 * 1024;
 /// Tile contents loading at once per layer.
 const PARALLEL_LOADS: usize = 4;
@@ -155,8 +156,11 @@ pub(crate) fn stream_tilesets(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut images: Option<ResMut<Assets<Image>>>,
+    budget: Res<MemoryBudget>,
+    mut memory: ResMut<MemoryUse>,
 ) {
     let Some((camera, eye_transform, projection, frustum)) = cameras.iter().next() else { return };
+    let share = usize::try_from(memory.streaming_share(&budget)).unwrap_or(usize::MAX);
     let fov = match projection {
         Projection::Perspective(p) => f64::from(p.fov),
         _ => 1.0,
@@ -218,7 +222,10 @@ pub(crate) fn stream_tilesets(
         };
         let (draw, wanted) = sontinh_tiles::select(&layer.tileset, &view, &|i| layer.residency.is_ready(i));
         let draw: HashSet<usize> = draw.into_iter().collect();
+        // The layer's share of the scene's one budget (tiles drawn now stay, even past it).
+        layer.residency.budget_bytes = share.min(TILESET_BUDGET_BYTES);
         let plan = layer.residency.plan(&draw, &wanted);
+        memory.streamed.insert(root.index, layer.residency.held_bytes() as u64);
         for (i, entity) in &layer.entities {
             if let Ok(mut v) = visibility.get_mut(*entity) {
                 let wanted_v = if draw.contains(i) { Visibility::Inherited } else { Visibility::Hidden };

@@ -25,7 +25,7 @@ use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, Shade
 use bevy::shader::ShaderRef;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use bevy::light::NotShadowCaster;
-use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, enu_to_world};
+use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, MemoryBudget, MemoryBudgetPlugin, MemoryUse, enu_to_world};
 use sontinh_scene::{Layer, LayerKind, Scene};
 
 pub use colors::{ColorMode, class_color, ramp, return_color};
@@ -75,6 +75,9 @@ impl Plugin for PointCloudViewPlugin {
     fn build(&self, app: &mut App) {
         if !app.is_plugin_added::<sontinh_camera::FloatingOriginPlugin>() {
             app.add_plugins(sontinh_camera::FloatingOriginPlugin);
+        }
+        if !app.is_plugin_added::<MemoryBudgetPlugin>() {
+            app.add_plugins(MemoryBudgetPlugin);
         }
         embedded_asset!(app, "points.wgsl");
         app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::PointCloud);
@@ -428,6 +431,23 @@ fn node_views(source: &dyn NodeSource, affine: &CloudAffine) -> HashMap<Key, Nod
 
 const MAX_LOADS_IN_FLIGHT: usize = 4;
 
+/// Bytes a loaded point holds: its quad in the node mesh (four vertices of
+/// position, corner and colour, 4 × (12 + 8 + 16), and six u32 indices)
+/// and the CPU copy kept for picking and restyling ([`NodePoints`]: 12 + 24
+/// + 6 + 2 + 1 + 1).
+pub const MESH_BYTES_PER_POINT: u64 = 4 * (12 + 8 + 16) + 6 * 4;
+pub const CPU_BYTES_PER_POINT: u64 = 12 + 24 + 6 + 2 + 1 + 1;
+pub const BYTES_PER_POINT: u64 = MESH_BYTES_PER_POINT + CPU_BYTES_PER_POINT;
+
+/// Points a cloud may select and hold: the settings' budget (and twice that
+/// held, for going back and forth), both capped by the cloud's share of
+/// the scene's memory budget.
+pub fn point_caps(point_budget: u64, cloud_count: u64, share_bytes: u64) -> (u64, u64) {
+    let by_memory = share_bytes / BYTES_PER_POINT;
+    let per_cloud = point_budget / cloud_count.max(1);
+    (per_cloud.min(by_memory), per_cloud.saturating_mul(2).min(by_memory))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn stream_nodes(
     mut commands: Commands,
@@ -440,8 +460,11 @@ fn stream_nodes(
     mut visibility: Query<&mut Visibility, With<NodePoints>>,
     node_materials: Query<&MeshMaterial3d<PointMaterial>>,
     mut frame: Local<u64>,
+    (budget, mut memory): (Res<MemoryBudget>, ResMut<MemoryUse>),
 ) {
     *frame += 1;
+    let share = memory.streaming_share(&budget);
+    let mut held_points = 0u64;
     let Some((camera_transform, projection, frustum, camera)) = cameras.iter().find(|(_, _, _, c)| c.is_active) else {
         return;
     };
@@ -452,6 +475,7 @@ fn stream_nodes(
     };
     let pixels_per_unit = viewport_height / (2.0 * (fov / 2.0).tan());
     let cloud_count = clouds.iter().count().max(1) as u64;
+    let (select_cap, hold_cap) = point_caps(settings.point_budget, cloud_count, share);
     for (entity, mut cloud, cloud_transform) in &mut clouds {
         // Node bounds are in the cloud's own frame, which the floating origin moves.
         let world_from_cloud = cloud_transform.affine();
@@ -469,7 +493,7 @@ fn stream_nodes(
                     let aabb = Aabb::from_min_max(Vec3::from_array(n.min), Vec3::from_array(n.max));
                     frustum.intersects_obb(&aabb, &world_from_cloud, true, true)
                 },
-                settings.point_budget / cloud_count,
+                select_cap,
                 settings.min_sse_px,
             )
         } else {
@@ -494,8 +518,12 @@ fn stream_nodes(
                 }
             }
         }
-        // Start loads, most important first.
+        // Start loads, most important first, while what is held and coming
+        // stays within the cap (eviction below makes room for the next frame).
         let pool = AsyncComputeTaskPool::get();
+        let node_points = |cloud: &Cloud, key: &Key| cloud.views.get(key).map_or(0, |v| v.point_count);
+        let mut committed: u64 =
+            cloud.loaded.values().map(|(_, n, _)| n).sum::<u64>() + cloud.loading.keys().map(|k| node_points(&cloud, k)).sum::<u64>();
         for key in &wanted {
             if cloud.loading.len() >= MAX_LOADS_IN_FLIGHT {
                 break;
@@ -503,6 +531,11 @@ fn stream_nodes(
             if cloud.loaded.contains_key(key) || cloud.loading.contains_key(key) || cloud.failed.contains(key) {
                 continue;
             }
+            let points = node_points(&cloud, key);
+            if committed + points > hold_cap {
+                break;
+            }
+            committed += points;
             let source = cloud.source.clone();
             let affine = cloud.affine;
             let spacing = cloud.views.get(key).map_or(1.0, |v| v.spacing);
@@ -536,11 +569,20 @@ fn stream_nodes(
             }
         }
         let usage: HashMap<Key, (u64, u64)> = cloud.loaded.iter().map(|(k, (_, n, last))| (*k, (*n, *last))).collect();
-        for key in eviction_order(&usage, &wanted, 2 * settings.point_budget / cloud_count) {
+        // Room for the wanted nodes still to load, so that old ones never block them.
+        let to_load: u64 = wanted
+            .iter()
+            .filter(|k| !cloud.loaded.contains_key(k) && !cloud.failed.contains(k))
+            .map(|k| cloud.views.get(k).map_or(0, |v| v.point_count))
+            .sum();
+        for key in eviction_order(&usage, &wanted, hold_cap.saturating_sub(to_load)) {
             if let Some((node, _, _)) = cloud.loaded.remove(&key) {
                 commands.entity(node).despawn();
             }
         }
+        let held: u64 = cloud.loaded.values().map(|(_, n, _)| n).sum();
+        held_points += held;
+        memory.streamed.insert(index, held * BYTES_PER_POINT);
         if let Some(state) = states.layers.get_mut(index) {
             let pending = wanted.iter().filter(|k| !cloud.loaded.contains_key(k) && !cloud.failed.contains(k)).count();
             let status = if pending == 0 {
@@ -553,6 +595,7 @@ fn stream_nodes(
             }
         }
     }
+    memory.cpu_bytes.insert("point clouds", held_points * CPU_BYTES_PER_POINT);
 }
 
 /// Converts a node's points into the scene's world frame.

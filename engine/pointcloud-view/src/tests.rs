@@ -113,3 +113,41 @@ fn the_nearest_point_near_the_ray_is_picked() {
     assert_eq!(hit, Some(Vec3::new(0.0, 0.02, -5.0)));
     assert_eq!(nearest_point_on_ray(Vec3::ZERO, Vec3::X, points.into_iter(), 0.001), None, "behind or off the ray");
 }
+
+/// The bytes counted per point are what a node really holds: its mesh as
+/// Bevy measures it, and its CPU copy's vectors.
+#[test]
+fn a_point_holds_the_bytes_the_budget_counts() {
+    let n = 1000;
+    let points = NodePoints {
+        positions: vec![Vec3::ZERO; n],
+        rgb: Some(vec![[0; 3]; n]),
+        intensity: vec![0; n],
+        class: vec![0; n],
+        return_number: vec![0; n],
+        enu: vec![[0.0; 3]; n],
+        ..NodePoints::default()
+    };
+    let colors = vec![Some([1.0; 4]); n];
+    let mesh = build_point_mesh(&points, &colors);
+    assert_eq!(sontinh_layers::mesh_bytes(&mesh), Some(n as u64 * MESH_BYTES_PER_POINT));
+    let cpu = std::mem::size_of_val(points.positions.as_slice())
+        + std::mem::size_of_val(points.enu.as_slice())
+        + points.rgb.as_ref().map_or(0, |c| std::mem::size_of_val(c.as_slice()))
+        + points.intensity.len() * 2
+        + points.class.len()
+        + points.return_number.len();
+    assert_eq!(cpu as u64, n as u64 * CPU_BYTES_PER_POINT);
+}
+
+#[test]
+fn the_memory_share_caps_the_points_selected_and_held() {
+    // 2 M points asked for two clouds; a share of 100 MB holds 100e6 / 214 points per cloud.
+    let (select, hold) = point_caps(2_000_000, 2, 100_000_000);
+    assert_eq!(hold, 100_000_000 / 214);
+    assert_eq!(select, 467_289);
+    // A large share: the settings decide.
+    assert_eq!(point_caps(2_000_000, 2, u64::MAX), (1_000_000, 2_000_000));
+    // Nothing left: nothing loads.
+    assert_eq!(point_caps(2_000_000, 1, 0), (0, 0));
+}

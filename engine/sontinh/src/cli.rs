@@ -30,6 +30,9 @@ enum Command {
         flood: Option<PathBuf>,
         #[command(flatten)]
         feeds: FeedArgs,
+        /// Memory budget for everything the scene holds: phone, desktop, wall, or MiB.
+        #[arg(long, default_value = "desktop", value_parser = sontinh_layers::MemoryBudget::parse)]
+        memory: sontinh_layers::MemoryBudget,
     },
     /// Render one frame of a scene to a PNG, with no display and no GPU needed.
     Render(RenderArgs),
@@ -238,6 +241,9 @@ struct RenderArgs {
     /// e.g. 2020-10-18T01:30:00+07:00) instead of the newest.
     #[arg(long)]
     feeds_at: Option<String>,
+    /// Memory budget for everything the scene holds: phone, desktop, wall, or MiB.
+    #[arg(long, default_value = "desktop", value_parser = sontinh_layers::MemoryBudget::parse)]
+    memory: sontinh_layers::MemoryBudget,
 }
 
 /// Live IOC feeds for the viewer and the renderer.
@@ -273,10 +279,10 @@ pub fn main() -> ExitCode {
     #[cfg(not(target_arch = "wasm32"))]
     sontinh_pointcloud::quiet_decoder_panics();
     match cli.command {
-        Command::View { scene, out, flood, feeds } => {
+        Command::View { scene, out, flood, feeds, memory } => {
             let scene = scene.unwrap_or_else(default_scene_path);
             if viewer::display_available() {
-                run_viewer(scene, flood, feeds)
+                run_viewer(scene, flood, feeds, memory)
             } else {
                 eprintln!("No display found (DISPLAY and WAYLAND_DISPLAY are unset): rendering the default bookmark headless instead.");
                 run_render(RenderArgs {
@@ -291,6 +297,7 @@ pub fn main() -> ExitCode {
                     time_frames: 0,
                     feeds,
                     feeds_at: None,
+                    memory,
                 })
             }
         }
@@ -392,13 +399,13 @@ fn load(path: &std::path::Path) -> Result<sontinh_scene::Scene, ExitCode> {
     Ok(scene)
 }
 
-fn run_viewer(path: PathBuf, flood: Option<PathBuf>, feeds: FeedArgs) -> ExitCode {
+fn run_viewer(path: PathBuf, flood: Option<PathBuf>, feeds: FeedArgs, memory: sontinh_layers::MemoryBudget) -> ExitCode {
     let scene = match load(&path) {
         Ok(scene) => scene,
         Err(code) => return code,
     };
     match viewer::FeedLink::resolve(&scene, feeds.feeds, feeds.token) {
-        Ok(link) => viewer::run(scene, flood, link),
+        Ok(link) => viewer::run(scene, flood, link, memory),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -440,6 +447,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         flood_time: args.flood_time,
         point_color: args.point_color,
         time_frames: args.time_frames,
+        memory: args.memory,
     };
     match render(&request) {
         Ok(report) => {
@@ -454,6 +462,12 @@ fn run_render(args: RenderArgs) -> ExitCode {
                 report.bookmark,
                 report.seconds,
                 std::path::absolute(&request.out).unwrap_or(request.out.clone()).display()
+            );
+            println!(
+                "Memory: at most {:.1} MiB held of a budget of {}; {} LiDAR points drawn",
+                report.memory_peak_bytes as f64 / (1024.0 * 1024.0),
+                request.memory.describe(false),
+                report.points_drawn
             );
             if let Some(ms) = report.frame_ms {
                 println!(

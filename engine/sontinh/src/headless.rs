@@ -35,6 +35,8 @@ pub struct RenderRequest {
     pub time_frames: u32,
     /// Live feeds to draw, and the moment to show (the newest when `None`).
     pub feeds: Option<(crate::viewer::FeedLink, Option<i64>)>,
+    /// The scene's one memory budget (meshes, textures, tiles, points).
+    pub memory: sontinh_layers::MemoryBudget,
 }
 
 #[derive(Debug)]
@@ -47,6 +49,8 @@ pub struct RenderReport {
     pub frame_ms: Option<f64>,
     /// LiDAR points drawn in the final frame.
     pub points_drawn: u64,
+    /// The most the scene held at once, bytes (see `sontinh_layers::MemoryUse`).
+    pub memory_peak_bytes: u64,
 }
 
 /// How long loading may take before the render gives up.
@@ -111,6 +115,7 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     );
     add_scene_plugins(&mut app, scene.clone(), request.flood.clone());
     app.world_mut().resource_mut::<sontinh_flood_view::FloodTimeline>().requested_hours = request.flood_time;
+    app.insert_resource(request.memory);
     if let Some(mode) = request.point_color {
         app.world_mut().resource_mut::<sontinh_pointcloud_view::PointCloudSettings>().color_mode = mode;
     }
@@ -202,6 +207,7 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
         failed_layers,
         frame_ms,
         points_drawn,
+        memory_peak_bytes: app.world().resource::<sontinh_layers::MemoryUse>().peak_bytes,
     })
 }
 

@@ -106,10 +106,11 @@ pub fn viewer_window(scene: &Scene) -> Window {
 }
 
 /// Opens the viewer window on `scene`; returns when it is closed.
-pub fn run(scene: Scene, flood: Option<PathBuf>, feeds: Option<FeedLink>) -> ExitCode {
+pub fn run(scene: Scene, flood: Option<PathBuf>, feeds: Option<FeedLink>, memory: sontinh_layers::MemoryBudget) -> ExitCode {
     let window = viewer_window(&scene);
     let bookmark = scene.default_bookmark().clone();
     let mut app = viewer_app(scene, window, bookmark, flood, true);
+    app.insert_resource(memory);
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(link) = &feeds {
         let planner = app.world().contains_resource::<FloodResults>();

@@ -6,8 +6,9 @@
 //! `data-sontinh-state` (`loading`, then `ready` once every layer settled and
 //! frames were drawn after that), `data-sontinh-progress` (0 to 1),
 //! `data-sontinh-layers` (`id=status` pairs, one a line) and
-//! `data-sontinh-frames` (frames drawn so far) and `data-sontinh-camera`
-//! (the camera's position in the scene frame, metres, when it moves). Tests
+//! `data-sontinh-frames` (frames drawn so far), `data-sontinh-camera`
+//! (the camera's position in the scene frame, metres, when it moves) and
+//! `data-sontinh-memory` (held, peak and budget, MiB, and the preset). Tests
 //! wait on them.
 
 use bevy::prelude::*;
@@ -31,6 +32,8 @@ pub struct PageRequest {
     pub ui: bool,
     /// A role token for the live feeds (`token=`), when the page is given one.
     pub token: Option<String>,
+    /// `memory=phone|desktop|wall|MiB`: the budget, instead of the device's preset.
+    pub memory: Option<sontinh_layers::MemoryBudget>,
 }
 
 impl PageRequest {
@@ -48,6 +51,7 @@ impl PageRequest {
                 }
                 "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
+                "memory" => request.memory = Some(sontinh_layers::MemoryBudget::parse(&value)?),
                 "ui" => {
                     request.ui = match &*value {
                         "0" | "false" | "off" => false,
@@ -101,6 +105,13 @@ pub fn render_scale(device_pixel_ratio: f64) -> f32 {
     }
 }
 
+/// `used=MiB peak=MiB budget=MiB preset=NAME`, as `data-sontinh-memory` says it.
+pub fn memory_text(used: u64, peak: u64, budget: &sontinh_layers::MemoryBudget) -> String {
+    const MIB: u64 = 1024 * 1024;
+    let preset = budget.preset.map_or("custom", |p| p.id());
+    format!("used={} peak={} budget={} preset={preset}", used / MIB, peak / MIB, budget.bytes / MIB)
+}
+
 /// Tells the page how loading goes ([`PageStatus`], written when it changes).
 pub struct PageSignalsPlugin;
 
@@ -113,6 +124,8 @@ pub struct PageSignals {
     pub stopped: bool,
     /// The camera position last written, rounded to centimetres.
     pub camera: Option<String>,
+    /// The memory figures last written ([`memory_text`]).
+    pub memory: Option<String>,
     pub frames_since_settled: u32,
     pub frames: u64,
 }
@@ -129,8 +142,23 @@ pub fn camera_text(position: Vec3) -> String {
     format!("{:.2} {:.2} {:.2}", position.x, position.y, position.z)
 }
 
-fn signal_page(states: Res<LayerStates>, cameras: Query<&GlobalTransform, With<Camera3d>>, mut exits: MessageReader<AppExit>, mut signals: ResMut<PageSignals>) {
+fn signal_page(
+    states: Res<LayerStates>,
+    cameras: Query<&GlobalTransform, With<Camera3d>>,
+    mut exits: MessageReader<AppExit>,
+    mut signals: ResMut<PageSignals>,
+    memory: Option<Res<sontinh_layers::MemoryUse>>,
+    budget: Option<Res<sontinh_layers::MemoryBudget>>,
+) {
     signals.frames += 1;
+    if let (Some(memory), Some(budget)) = (memory, budget) {
+        let text = memory_text(memory.total(), memory.peak_bytes, &budget);
+        if signals.memory.as_deref() != Some(text.as_str()) {
+            #[cfg(target_arch = "wasm32")]
+            page::write_memory(&text);
+            signals.memory = Some(text);
+        }
+    }
     if let Some(exit) = exits.read().last()
         && !signals.stopped
     {
@@ -197,6 +225,12 @@ mod page {
         }
     }
 
+    pub fn write_memory(text: &str) {
+        if let Some(root) = root() {
+            let _ = root.set_attribute("data-sontinh-memory", text);
+        }
+    }
+
     pub fn write_frames(frames: u64) {
         // Every 30 frames is enough to show the page that frames are drawn.
         if frames % 30 == 1
@@ -234,6 +268,14 @@ mod tests {
             assert!(err.starts_with("scene="), "{bad}: {err}");
         }
         assert!(PageRequest::parse("ui=maybe").unwrap_err().contains("ui=maybe"));
+        assert!(PageRequest::parse("memory=lots").unwrap_err().starts_with("memory \"lots\""));
+        assert_eq!(PageRequest::parse("memory=phone").unwrap().memory, Some(sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::Phone)));
+    }
+
+    #[test]
+    fn the_page_hears_memory_in_whole_mebibytes() {
+        let budget = sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::Phone);
+        assert_eq!(memory_text(3 * 1024 * 1024 + 1, 5 * 1024 * 1024, &budget), "used=3 peak=5 budget=384 preset=phone");
     }
 
     #[test]

@@ -290,3 +290,35 @@ fn a_wrong_crs_is_reported_and_the_scene_override_fixes_it() {
         .unwrap_or(0);
     assert!(drawn > 10_000, "{stdout}");
 }
+
+/// `Memory: at most X MiB held of a budget of …; N LiDAR points drawn`.
+fn memory_line(stdout: &str) -> (f64, u64) {
+    let line = stdout.lines().find(|l| l.starts_with("Memory: at most ")).unwrap_or_else(|| panic!("no memory line in {stdout}"));
+    let held: f64 = line["Memory: at most ".len()..].split(' ').next().unwrap().parse().unwrap();
+    let points: u64 = line.rsplit("; ").next().unwrap().split(' ').next().unwrap().parse().unwrap();
+    (held, points)
+}
+
+/// The Lone Star scan has 518,862 points (the data README). Under the
+/// desktop budget the view draws what its screen-space error asks for; under
+/// a 40 MiB budget everything held stays within 40 MiB, so at most
+/// 40 MiB / 214 B (see `BYTES_PER_POINT`) points, and the scan still shows.
+#[test]
+fn a_memory_budget_bounds_what_the_lone_star_scan_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let render = |memory: &str| {
+        let out = dir.path().join(format!("{memory}.png"));
+        let o = sontinh(&["render", "scenes/lone-star-geyser.toml", "--out", out.to_str().unwrap(), "--width", "640", "--height", "360", "--memory", memory]);
+        assert!(o.status.success(), "{memory}: {}", text(&o.stderr));
+        memory_line(&text(&o.stdout))
+    };
+    let (desktop_mib, desktop_points) = render("desktop");
+    let (small_mib, small_points) = render("40");
+    assert!(desktop_points > 200_000 && desktop_points <= 518_862, "desktop: {desktop_points} points");
+    assert!(small_mib <= 40.0, "40 MiB budget: {small_mib} MiB held");
+    assert!(small_points > 10_000 && small_points <= 40 * 1024 * 1024 / 214, "40 MiB budget: {small_points} points");
+    assert!(desktop_mib > small_mib, "desktop {desktop_mib} MiB, small {small_mib} MiB");
+    let bad = sontinh(&["render", "scenes/lone-star-geyser.toml", "--out", "x.png", "--memory", "lots"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("memory \"lots\": use phone, desktop, wall or a size in MiB"), "{}", text(&bad.stderr));
+}

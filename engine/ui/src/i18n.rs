@@ -55,6 +55,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("height", "Độ cao", "Height"),
     ("no_hit", "Di chuột lên mặt đất", "Point at the ground"),
     ("loading", "Đang tải cảnh…", "Loading the scene…"),
+    ("memory", "Bộ nhớ", "Memory"),
     (
         "operator_hint",
         "Kết nối nguồn dữ liệu IOC bằng --token; cửa sổ Trung tâm điều hành có cảnh báo, dòng thời gian và thiết bị.",

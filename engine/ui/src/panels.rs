@@ -3,7 +3,7 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 use sontinh_camera::{CameraRig, FlyTo, NavigationMode, SetNavigationMode};
-use sontinh_layers::{ActiveScene, LayerStates, LayerStatus};
+use sontinh_layers::{ActiveScene, LayerStates, LayerStatus, MemoryBudget, MemoryPreset, MemoryUse};
 use sontinh_scene::Lang;
 
 use crate::{CursorReadout, TourPlayer, UiLang, UserMode, fly_to_bookmark, format_lat_lon, tr};
@@ -22,6 +22,7 @@ pub fn draw_panels(
     mut navigation: MessageWriter<SetNavigationMode>,
     flood: Option<Res<sontinh_flood_view::FloodOverlayStatus>>,
     mut timeline: Option<ResMut<sontinh_flood_view::FloodTimeline>>,
+    (memory, mut budget): (Option<Res<MemoryUse>>, Option<ResMut<MemoryBudget>>),
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let l = lang.0;
@@ -95,6 +96,10 @@ pub fn draw_panels(
                         ui.small(why);
                     }
                     ui.add(egui::Slider::new(&mut state.opacity, 0.0..=1.0).text(tr("opacity", l)));
+                }
+                if let (Some(memory), Some(budget)) = (memory.as_ref(), budget.as_mut()) {
+                    ui.separator();
+                    memory_line(ui, memory, budget, l);
                 }
                 ui.separator();
                 ui.heading(tr("bookmarks", l));
@@ -242,4 +247,20 @@ pub fn draw_panels(
             });
     }
     Ok(())
+}
+
+/// What the scene holds against its budget, and the preset to switch to.
+fn memory_line(ui: &mut egui::Ui, memory: &MemoryUse, budget: &mut MemoryBudget, l: Lang) {
+    let vietnamese = l == Lang::Vi;
+    let used_mib = memory.total() as f64 / (1024.0 * 1024.0);
+    ui.label(format!("{}: {used_mib:.0} / {}", tr("memory", l), budget.describe(vietnamese)));
+    let share = (memory.total() as f64 / budget.bytes.max(1) as f64) as f32;
+    ui.add(egui::ProgressBar::new(share.min(1.0)).desired_width(200.0));
+    ui.horizontal(|ui| {
+        for preset in [MemoryPreset::Phone, MemoryPreset::Desktop, MemoryPreset::Wall] {
+            if ui.selectable_label(budget.preset == Some(preset), preset.name(vietnamese)).clicked() {
+                *budget = MemoryBudget::of(preset);
+            }
+        }
+    });
 }

@@ -50,6 +50,9 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     let has_feeds = scene.feeds.is_some();
     let mut app = sontinh::viewer::viewer_app(scene, page_window, bookmark, None, request.ui);
     app.add_plugins(PageSignalsPlugin);
+    // The memory budget the address names, else the one for this device.
+    let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::for_device(&device(&window))));
+    app.insert_resource(memory);
     if let Some(token) = request.token.filter(|_| has_feeds) {
         let url = feeds::same_origin_gateway(&window.location())?;
         let mut view = app.world_mut().resource_mut::<sontinh_feeds_view::FeedView>();
@@ -60,6 +63,21 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     // In the browser the event loop is handed to the page and this returns at once.
     app.run();
     Ok(())
+}
+
+/// What the browser says of the device, for its memory preset.
+fn device(window: &web_sys::Window) -> sontinh_layers::Device {
+    let screen = window.screen().ok();
+    let size = |f: fn(&web_sys::Screen) -> Result<i32, JsValue>| screen.as_ref().and_then(|s| f(s).ok()).map_or(0.0, f64::from);
+    let coarse_pointer = window.match_media("(pointer: coarse)").ok().flatten().is_some_and(|m| m.matches());
+    // `navigator.deviceMemory` (GiB, Chromium only): not in web-sys's bindings.
+    let memory_gib = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("deviceMemory")).ok().and_then(|v| v.as_f64());
+    sontinh_layers::Device {
+        screen_css_px: [size(web_sys::Screen::width), size(web_sys::Screen::height)],
+        pixel_ratio: window.device_pixel_ratio(),
+        coarse_pointer,
+        memory_gib,
+    }
 }
 
 /// Files a scene names, as addresses on the site that serves it (the same
