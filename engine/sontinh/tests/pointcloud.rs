@@ -283,8 +283,9 @@ fn a_wrong_crs_is_reported_and_the_scene_override_fixes_it() {
     assert!(!text(&o.stderr).contains("not drawn"), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
     let drawn: u64 = stdout
-        .split("(")
-        .nth(2)
+        .lines()
+        .find(|l| l.starts_with("Median frame time"))
+        .and_then(|l| l.split('(').nth(1))
         .and_then(|s| s.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
