@@ -42,8 +42,8 @@ cargo test --workspace
 step "lints"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "fuzzing (libFuzzer on stable, ${SONTINH_FUZZ_SECONDS:-65} s per target)"
-tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-65}"
+step "fuzzing (libFuzzer on stable, ${SONTINH_FUZZ_SECONDS:-45} s per target)"
+tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-45}"
 
 step "the web bundle (quick test profile: the app built for wasm32)"
 if ! wait "$web_pid"; then
