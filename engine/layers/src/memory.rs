@@ -193,8 +193,8 @@ impl Plugin for MemoryBudgetPlugin {
         app.init_resource::<MemoryBudget>().init_resource::<MemoryUse>().add_systems(
             Last,
             (
-                measure_meshes.run_if(resource_exists::<Messages<AssetEvent<Mesh>>>),
-                measure_images.run_if(resource_exists::<Messages<AssetEvent<Image>>>),
+                measure::<Mesh>.run_if(resource_exists::<Messages<AssetEvent<Mesh>>>),
+                measure::<Image>.run_if(resource_exists::<Messages<AssetEvent<Image>>>),
                 note_peak,
             )
                 .chain(),
@@ -202,28 +202,31 @@ impl Plugin for MemoryBudgetPlugin {
     }
 }
 
-/// Counts meshes as they are added (in `Last`, after the asset events and
-/// before the render world extracts their data) and removed.
-fn measure_meshes(mut events: MessageReader<AssetEvent<Mesh>>, meshes: Option<Res<Assets<Mesh>>>, mut used: ResMut<MemoryUse>) {
-    for event in events.read() {
-        match event {
-            AssetEvent::Added { id } | AssetEvent::Modified { id } => {
-                if let Some(bytes) = meshes.as_ref().and_then(|m| m.get(*id)).and_then(mesh_bytes) {
-                    used.set_asset(id.untyped(), Some(bytes));
-                }
-            }
-            AssetEvent::Removed { id } => used.set_asset(id.untyped(), None),
-            _ => {}
-        }
+/// Asset kinds whose data the budget counts.
+trait HeldBytes: Asset {
+    /// Bytes of data, while the main world still has it.
+    fn held_bytes(&self) -> Option<u64>;
+}
+
+impl HeldBytes for Mesh {
+    fn held_bytes(&self) -> Option<u64> {
+        mesh_bytes(self)
     }
 }
 
-/// Counts images (textures) as [`measure_meshes`] counts meshes.
-fn measure_images(mut events: MessageReader<AssetEvent<Image>>, images: Option<Res<Assets<Image>>>, mut used: ResMut<MemoryUse>) {
+impl HeldBytes for Image {
+    fn held_bytes(&self) -> Option<u64> {
+        self.data.as_ref().map(|d| d.len() as u64)
+    }
+}
+
+/// Counts assets of one kind as they are added (in `Last`, after the asset
+/// events and before the render world extracts their data) and removed.
+fn measure<A: HeldBytes>(mut events: MessageReader<AssetEvent<A>>, assets: Option<Res<Assets<A>>>, mut used: ResMut<MemoryUse>) {
     for event in events.read() {
         match event {
             AssetEvent::Added { id } | AssetEvent::Modified { id } => {
-                if let Some(bytes) = images.as_ref().and_then(|i| i.get(*id)).and_then(|i| i.data.as_ref()).map(|d| d.len() as u64) {
+                if let Some(bytes) = assets.as_ref().and_then(|a| a.get(*id)).and_then(HeldBytes::held_bytes) {
                     used.set_asset(id.untyped(), Some(bytes));
                 }
             }

@@ -42,14 +42,6 @@ impl PartialFile {
         }
     }
 
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Adds the bytes starting at `start` (clipped to the file's length).
     pub fn insert(&mut self, start: u64, mut bytes: Vec<u8>) {
         let room = usize::try_from(self.len.saturating_sub(start)).unwrap_or(usize::MAX);
