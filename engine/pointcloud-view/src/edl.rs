@@ -4,9 +4,9 @@
 use bevy::core_pipeline::{Core3dSystems, FullscreenShader, schedule::Core3d};
 use bevy::prelude::*;
 use bevy::render::extract_component::{ComponentUniforms, DynamicUniformIndex, ExtractComponent, ExtractComponentPlugin, UniformComponentPlugin};
-use bevy::render::render_resource::binding_types::{texture_2d, uniform_buffer};
+use bevy::render::render_resource::binding_types::{sampler, texture_2d, uniform_buffer};
 use bevy::render::render_resource::*;
-use bevy::render::renderer::{RenderContext, ViewQuery};
+use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
 use bevy::render::view::{ViewDepthTexture, ViewTarget};
 use bevy::render::{RenderApp, RenderStartup};
 
@@ -65,9 +65,17 @@ fn follow_near_plane(mut cameras: Query<(&Projection, &mut EyeDomeLighting)>) {
 struct EdlPipeline {
     layout: BindGroupLayoutDescriptor,
     pipeline_id: CachedRenderPipelineId,
+    /// Nearest, for reading depth at texel centres (see edl.wgsl: WebGL2).
+    depth_sampler: Sampler,
 }
 
-fn init_pipeline(mut commands: Commands, asset_server: Res<AssetServer>, fullscreen: Res<FullscreenShader>, pipeline_cache: Res<PipelineCache>) {
+fn init_pipeline(
+    mut commands: Commands,
+    asset_server: Res<AssetServer>,
+    fullscreen: Res<FullscreenShader>,
+    pipeline_cache: Res<PipelineCache>,
+    render_device: Res<RenderDevice>,
+) {
     let layout = BindGroupLayoutDescriptor::new(
         "eye_dome_lighting_layout",
         &BindGroupLayoutEntries::sequential(
@@ -77,9 +85,17 @@ fn init_pipeline(mut commands: Commands, asset_server: Res<AssetServer>, fullscr
                 // The depth buffer as unfilterable floats (see edl.wgsl: WebGL2).
                 texture_2d(TextureSampleType::Float { filterable: false }),
                 uniform_buffer::<EyeDomeLighting>(true),
+                sampler(SamplerBindingType::NonFiltering),
             ),
         ),
     );
+    let depth_sampler = render_device.create_sampler(&SamplerDescriptor {
+        label: Some("eye_dome_lighting_depth"),
+        mag_filter: FilterMode::Nearest,
+        min_filter: FilterMode::Nearest,
+        mipmap_filter: MipmapFilterMode::Nearest,
+        ..default()
+    });
     let shader = asset_server.load("embedded://sontinh_pointcloud_view/edl.wgsl");
     let pipeline_id = pipeline_cache.queue_render_pipeline(RenderPipelineDescriptor {
         label: Some("eye_dome_lighting".into()),
@@ -96,7 +112,7 @@ fn init_pipeline(mut commands: Commands, asset_server: Res<AssetServer>, fullscr
         }),
         ..default()
     });
-    commands.insert_resource(EdlPipeline { layout, pipeline_id });
+    commands.insert_resource(EdlPipeline { layout, pipeline_id, depth_sampler });
 }
 
 fn edl_pass(
@@ -118,7 +134,7 @@ fn edl_pass(
     let bind_group = ctx.render_device().create_bind_group(
         "eye_dome_lighting_bind_group",
         &pipeline_cache.get_bind_group_layout(&edl.layout),
-        &BindGroupEntries::sequential((post.source, depth.view(), binding)),
+        &BindGroupEntries::sequential((post.source, depth.view(), binding, &edl.depth_sampler)),
     );
     let mut pass = ctx.command_encoder().begin_render_pass(&RenderPassDescriptor {
         label: Some("eye_dome_lighting"),

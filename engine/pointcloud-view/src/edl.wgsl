@@ -17,10 +17,20 @@ struct EdlSettings {
 // depth texture, and a texture_depth_2d here quits the browser viewer.
 @group(0) @binding(1) var depth_texture: texture_2d<f32>;
 @group(0) @binding(2) var<uniform> settings: EdlSettings;
+// Depth is read through a nearest sampler at texel centres, never with a
+// bare textureLoad: on WebGL2 a depth texture read without a sampler keeps
+// GL's default linear filter, which makes it incomplete, and every read
+// gives 0 (no lighting at all in the browser).
+@group(0) @binding(3) var depth_sampler: sampler;
+
+fn depth_at(p: vec2<i32>, size: vec2<i32>) -> f32 {
+    let q = clamp(p, vec2<i32>(0, 0), size - vec2<i32>(1, 1));
+    let uv = (vec2<f32>(q) + vec2<f32>(0.5, 0.5)) / vec2<f32>(size);
+    return textureSampleLevel(depth_texture, depth_sampler, uv, 0.0).x;
+}
 
 fn log_depth(p: vec2<i32>, size: vec2<i32>) -> f32 {
-    let q = clamp(p, vec2<i32>(0, 0), size - vec2<i32>(1, 1));
-    let d = textureLoad(depth_texture, q, 0).x;
+    let d = depth_at(p, size);
     // The sky (depth 0) counts as log depth 0, which outlines silhouettes.
     return select(0.0, log2(settings.near / d), d > 0.0);
 }
@@ -30,7 +40,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let size = vec2<i32>(textureDimensions(screen_texture));
     let p = vec2<i32>(in.position.xy);
     let color = textureLoad(screen_texture, p, 0);
-    let d = textureLoad(depth_texture, p, 0).x;
+    let d = depth_at(p, size);
     if settings.enabled < 0.5 || d <= 0.0 {
         return color;
     }
