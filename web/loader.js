@@ -105,6 +105,11 @@ canvas.addEventListener("webglcontextlost", (event) => {
   root.dataset.sontinhState = "lost";
   text.textContent = t.lost;
   sessionStorage.setItem("sontinh-context-lost", String(Number(sessionStorage.getItem("sontinh-context-lost") || 0) + 1));
+  // The viewer starts again at this view, for this address only.
+  if (root.dataset.sontinhView) {
+    sessionStorage.setItem("sontinh-resume-query", location.search);
+    sessionStorage.setItem("sontinh-resume-view", root.dataset.sontinhView);
+  }
 });
 canvas.addEventListener("webglcontextrestored", () => location.reload());
 root.dataset.sontinhContextLosses = sessionStorage.getItem("sontinh-context-lost") || "0";

@@ -2,7 +2,9 @@
 // playwright-core: `sontinh serve` on port 0, the page on each scene, its
 // frame compared with the native `sontinh render` of the same bookmark,
 // point clouds fetched by range requests only, touch gestures in a phone
-// viewport, and a lost WebGL context.
+// viewport, a lost WebGL context, and the live feeds (mosquitto, the
+// gateway on the same origin, a replayed scenario) as a tourist and as an
+// operator see them.
 //
 //   node tests/browser/run.mjs        (after tools/build-web.sh and cargo build -p sontinh)
 //
@@ -10,7 +12,8 @@
 // failed check. Every wait is on a condition with a deadline.
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import net from "node:net";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,8 +85,8 @@ function rangesOnlyCheck(log, name, address) {
 }
 
 // The server, with its request log kept for the range checks.
-function startServer() {
-  const child = spawn(sontinh, ["serve", "--port", "0", "--bundle", "web/dist"], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+function startServer(extra = []) {
+  const child = spawn(sontinh, ["serve", "--port", "0", "--bundle", "web/dist", ...extra], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
   const log = [];
   let url = null;
   let buffered = "";
@@ -143,6 +146,16 @@ function compare(a, b) {
   return { mean: total / la.length, bad: bad / la.length };
 }
 
+// Share of near-black pixels: eye-dome lighting outlines point clouds in
+// them, and a frame drawn without it has few.
+function darkShare(png) {
+  let dark = 0;
+  for (let i = 0; i < png.data.length; i += 4) {
+    if (0.2126 * png.data[i] + 0.7152 * png.data[i + 1] + 0.0722 * png.data[i + 2] < 40) dark++;
+  }
+  return dark / (png.width * png.height);
+}
+
 function spread(png) {
   const l = blocks(png);
   const mean = l.reduce((s, v) => s + v, 0) / l.length;
@@ -187,7 +200,7 @@ async function waitReady(page, what) {
   );
 }
 
-async function sceneCheck(browser, base, { name, scene, bookmark }) {
+async function sceneCheck(browser, base, { name, scene, bookmark, eyeDome = false }) {
   const width = 1280;
   const height = 720;
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
@@ -232,6 +245,11 @@ async function sceneCheck(browser, base, { name, scene, bookmark }) {
   const [browserSpread, nativeSpread] = [spread(browserPng), spread(nativePng)];
   check(nativeSpread > 1 && browserSpread > 0.5 * nativeSpread, `${name}: the browser frame is not blank (block luma spread ${browserSpread.toFixed(1)}, native ${nativeSpread.toFixed(1)})`);
   check(diff.mean <= MAX_MEAN_BLOCK_DIFF && diff.bad <= MAX_BAD_BLOCK_SHARE, `${name}: the browser frame matches the native render (mean ${diff.mean.toFixed(2)} ≤ ${MAX_MEAN_BLOCK_DIFF}, bad blocks ${(diff.bad * 100).toFixed(2)}% ≤ ${MAX_BAD_BLOCK_SHARE * 100}%)`);
+  if (eyeDome) {
+    const [browserDark, nativeDark] = [darkShare(browserPng), darkShare(nativePng)];
+    report[name].dark_pixel_share = { browser: Number(browserDark.toFixed(4)), native: Number(nativeDark.toFixed(4)) };
+    check(nativeDark > 0.005 && browserDark > 0.5 * nativeDark, `${name}: eye-dome lighting outlines the points as natively (near-black pixels ${(browserDark * 100).toFixed(2)}% in the browser, ${(nativeDark * 100).toFixed(2)}% native)`);
+  }
   check(errors.length === 0, `${name}: no console error or panic${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
   await context.close();
   void firstFrame;
@@ -283,6 +301,18 @@ async function lostContextCheck(browser, base) {
   const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
   const { page } = await openPage(context, `${base}?backend=webgl2&ui=0`);
   await waitReady(page, "the page before the loss");
+  // Move away from the start: the restored viewer must come back here.
+  const view = () => page.evaluate(() => document.documentElement.dataset.sontinhView || "");
+  const startView = await view();
+  await page.mouse.move(320, 180);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(320 + i * 15, 180 + i * 3);
+  await page.mouse.up();
+  const movedView = await until("the view to change after a drag", 30_000, async () => {
+    const now = await view();
+    return now && now !== startView ? now : null;
+  }).catch(() => null);
+  check(Boolean(movedView), `lost context: a mouse drag moved the view (${startView} -> ${movedView})`);
   const lost = await page.evaluate(() => {
     const gl = document.getElementById("sontinh-canvas").getContext("webgl2");
     const ext = gl && gl.getExtension("WEBGL_lose_context");
@@ -298,26 +328,196 @@ async function lostContextCheck(browser, base) {
     page.evaluate(() => (document.documentElement.dataset.sontinhState === "ready" ? document.documentElement.dataset.sontinhContextLosses : null)).catch(() => null),
   ).catch(() => null);
   check(back === "1", `lost context: the viewer is drawing again after the context came back (losses seen: ${back})`);
+  const restoredView = await view();
+  const apart = (a, b) => Math.max(...a.split(" ").map((v, i) => Math.abs(Number(v) - Number(b.split(" ")[i]))));
+  check(Boolean(movedView) && apart(restoredView, movedView) < 0.05, `lost context: the viewer came back where the user was (before ${movedView}, after ${restoredView})`);
   await context.close();
 }
+
+
+// A free TCP port for mosquitto, which cannot be told to pick one itself.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+const mosquitto = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].find(existsSync);
+
+// The shipped broker config with credentials made by `sontinh feeds
+// broker-setup`, on a free port (tried again if another process took it).
+async function startBroker(dir) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    execFileSync(sontinh, ["feeds", "broker-setup", "--devices", path.join(dir, "devices.json"), "--dir", path.join(dir, "broker"), "--port", String(port)], { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
+    const child = spawn(mosquitto, ["-c", path.join(dir, "broker/mosquitto.conf")], { cwd: path.join(dir, "broker"), stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    let exited = false;
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("exit", () => (exited = true));
+    const up = await until("mosquitto to listen", 20_000, async () => (exited ? "exited" : (await accepts(port)) ? "up" : null));
+    if (up === "up") return { child, port };
+    if (attempt === 3 || !/in use/i.test(stderr)) throw new Error(`mosquitto did not start: ${stderr.trim()}`);
+  }
+}
+
+// One page with a role's token: the frames its WebSocket received, the
+// snapshot requests it made, and what the viewer says of its feed.
+async function feedsPage(browser, base, token, role, expectedDevices) {
+  const context = await browser.newContext({ viewport: { width: 960, height: 540 } });
+  const frames = [];
+  const snapshots = [];
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("websocket", (ws) => ws.on("framereceived", (frame) => frames.push(String(frame.payload))));
+  page.on("response", async (response) => {
+    if (new URL(response.url()).pathname.startsWith("/snapshots/")) {
+      const headers = await response.request().allHeaders();
+      snapshots.push({ url: response.url(), status: response.status(), bearer: /^Bearer \S+$/.test(headers.authorization || "") });
+    }
+  });
+  await page.goto(`${base}?${new URLSearchParams({ backend: "webgl2", ui: "1", token })}`);
+  const feeds = await until(`the ${role}'s page to hold the feed's whole history`, LOAD_DEADLINE_MS, () =>
+    page.evaluate((n) => {
+      const text = document.documentElement.dataset.sontinhFeeds || "";
+      return text.includes("history=complete") && text.includes(`devices=${n} `) && !/observations=0\b/.test(text) ? text : null;
+    }, expectedDevices),
+  );
+  return { context, page, frames, snapshots, feeds, errors };
+}
+
+// The live feeds on the same origin: a tourist's page receives nothing an
+// operator-only device says, no camera address and no snapshot; an
+// operator's receives them all (the check can tell the two apart).
+async function feedsCheck(browser) {
+  const dir = path.join(out, "feeds");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const scenario = path.join(repo, "assets/feeds/flood-2020-10");
+  copyFileSync(path.join(scenario, "devices.json"), path.join(dir, "devices.json"));
+  const devices = JSON.parse(readFileSync(path.join(dir, "devices.json"), "utf8"));
+  const touristDevices = devices.filter((d) => d.visible_to.includes("tourist")).map((d) => d.id);
+  const operatorOnly = devices.filter((d) => !d.visible_to.includes("tourist") && d.visible_to.includes("operator")).map((d) => d.id);
+  const operatorDevices = devices.filter((d) => d.visible_to.includes("operator")).length;
+  if (!mosquitto) throw new Error("mosquitto is missing: tools/setup-debian.sh installs it");
+  const broker = await startBroker(dir);
+  const shared = process.env.SONTINH_SHARED_DATA || path.join(repo, "../shared/data");
+  const config = path.join(dir, "gateway.toml");
+  writeFileSync(
+    config,
+    [
+      `broker = "mqtt://127.0.0.1:${broker.port}"`,
+      `listen = "127.0.0.1:0"`,
+      `devices = "devices.json"`,
+      `secret_file = "gateway.secret"`,
+      `history = 10000`,
+      `snapshots = ${JSON.stringify(path.join(shared, "images"))}`,
+      `client_id = "sontinh-browser-test-${broker.port}"`,
+      `[mqtt]`,
+      `username = "sontinh-gateway"`,
+      `password_file = "broker/passwords/sontinh-gateway"`,
+      "",
+    ].join("\n"),
+  );
+  const token = (role) => execFileSync(sontinh, ["feeds", "token", "--config", config, "--role", role, "--create-secret"], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
+  const tourist = token("tourist");
+  const operator = token("operator");
+  const server = startServer(["scenes/quang-tri-citadel.toml", "--feeds", config]);
+  try {
+    const base = await until("the feeds server to print its URL", 60_000, async () => server.url());
+    const stats = async () => {
+      const response = await fetch(new URL("stats", base), { headers: { Authorization: `Bearer ${operator}` } }).catch(() => null);
+      return response && response.ok ? response.json() : null;
+    };
+    await until("the gateway to subscribe to the broker", 30_000, async () => (await stats())?.subscribed === true);
+    const replayed = execFileSync(sontinh, ["feeds", "replay", path.join(scenario, "observations.jsonl"), "--broker", `mqtt://127.0.0.1:${broker.port}`, "--credentials", path.join(dir, "broker"), "--speed", "0"], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] }).toString();
+    const sent = Number((replayed.match(/Replayed (\d+) messages/) || [])[1]);
+    check(sent > 0, `feeds: the scenario was published to the broker (${replayed.trim()})`);
+    const settled = await until("the gateway to take every replayed message", 60_000, async () => {
+      const s = await stats();
+      const rejected = s ? Object.values(s.rejected || {}).reduce((a, b) => a + b, 0) : 0;
+      return s && s.accepted + rejected >= sent ? s : null;
+    });
+    report.feeds = { sent, accepted: settled.accepted };
+
+    const t = await feedsPage(browser, base, tourist, "tourist", touristDevices.length);
+    const leaked = operatorOnly.filter((id) => t.frames.some((f) => f.includes(`"${id}"`)));
+    const touristSeen = touristDevices.filter((id) => t.frames.some((f) => f.includes(`"${id}"`)));
+    report.feeds.tourist = { frames: t.frames.length, bytes: t.frames.reduce((n, f) => n + f.length, 0), page: t.feeds };
+    check(/role=tourist/.test(t.feeds), `feeds: the tourist's page connected as a tourist (${t.feeds})`);
+    check(touristSeen.length === touristDevices.length, `feeds: the tourist's page received its ${touristDevices.length} devices (${touristSeen.join(", ")})`);
+    check(leaked.length === 0, `feeds: no frame the tourist's page received names an operator-only device (${t.frames.length} frames; leaked: ${leaked.join(", ") || "none"})`);
+    const addresses = t.frames.filter((f) => f.includes("snapshot_url") || f.includes("/snapshots/") || f.includes("datastreams")).length;
+    check(addresses === 0, `feeds: no frame the tourist's page received carries a camera address or datastream (${addresses} did)`);
+    check(t.snapshots.length === 0, `feeds: the tourist's page fetched no camera snapshot (${t.snapshots.length})`);
+    check(t.errors.length === 0, `feeds: the tourist's page logged no error${t.errors.length ? `: ${t.errors.slice(0, 3).join(" | ")}` : ""}`);
+    // The tab keeps the token: a reload without it is still signed in.
+    await t.page.goto(`${base}?backend=webgl2&ui=1`);
+    const again = await until("the reloaded page to sign in with the tab's token", LOAD_DEADLINE_MS, () =>
+      t.page.evaluate(() => ((document.documentElement.dataset.sontinhFeeds || "").includes("history=complete") ? document.documentElement.dataset.sontinhFeeds : null)),
+    ).catch(() => null);
+    check(Boolean(again) && /role=tourist/.test(again), `feeds: a reload in the same tab signs in again with the token given before (${again})`);
+    await t.context.close();
+
+    const o = await feedsPage(browser, base, operator, "operator", operatorDevices);
+    const operatorSeen = operatorOnly.filter((id) => o.frames.some((f) => f.includes(`"${id}"`)));
+    report.feeds.operator = { frames: o.frames.length, bytes: o.frames.reduce((n, f) => n + f.length, 0), page: o.feeds };
+    check(/role=operator/.test(o.feeds), `feeds: the operator's page connected as an operator (${o.feeds})`);
+    check(operatorSeen.length === operatorOnly.length, `feeds: the operator's page received the operator-only devices (${operatorSeen.length} of ${operatorOnly.length})`);
+    const fetched = await until("the operator's page to fetch camera snapshots", 60_000, async () => (o.snapshots.some((r) => r.status === 200) ? o.snapshots : null)).catch(() => o.snapshots);
+    check(fetched.length > 0 && fetched.every((r) => r.status === 200 && r.bearer), `feeds: the operator's page fetched camera snapshots with its token in a header (${fetched.map((r) => `${new URL(r.url).pathname} ${r.status}${r.bearer ? " bearer" : ""}`).join(", ")})`);
+    await o.page.screenshot({ path: path.join(out, "feeds-operator.webgl2.png"), timeout: 120_000 });
+    check(o.errors.length === 0, `feeds: the operator's page logged no error${o.errors.length ? `: ${o.errors.slice(0, 3).join(" | ")}` : ""}`);
+    await o.context.close();
+  } finally {
+    server.child.kill();
+    broker.child.kill();
+  }
+}
+
+// SONTINH_BROWSER_ONLY=autzen-lidar,feeds runs only the named checks (while
+// working on one); the test command runs them all.
+const only = process.env.SONTINH_BROWSER_ONLY ? process.env.SONTINH_BROWSER_ONLY.split(",") : null;
+const wanted = (name) => !only || only.includes(name);
 
 const server = startServer();
 let browser;
 try {
   const base = await until("sontinh serve to print its URL", 60_000, async () => server.url());
   browser = await chromium.launch({ executablePath: chromiumPath, args: browserArgs });
-  await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null });
+  if (wanted("quang-tri-citadel")) await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null });
   // Terrain (SRTM .hgt), Draco and plain GLB, OBJ with its MTL: fetched over HTTP.
-  await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery" });
+  if (wanted("relic-gallery")) await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery" });
   // OGC 3D Tiles: an external tileset, b3dm with RTC centres, pnts behind a request volume, an implicit quadtree.
-  await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city" });
+  if (wanted("cesium-tilesets")) await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city" });
   // LiDAR: a COPC file streamed by range requests, and a LAZ the server converted to COPC at start.
-  await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview" });
-  rangesOnlyCheck(server.log, "lone-star-geyser", "/shared/lidar/lone-star.copc.laz");
-  await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview" });
-  rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
-  await touchCheck(browser, base);
-  await lostContextCheck(browser, base);
+  if (wanted("lone-star-geyser")) await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview", eyeDome: true });
+  if (wanted("lone-star-geyser")) rangesOnlyCheck(server.log, "lone-star-geyser", "/shared/lidar/lone-star.copc.laz");
+  if (wanted("autzen-lidar")) await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true });
+  if (wanted("autzen-lidar")) rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
+  if (wanted("phone")) await touchCheck(browser, base);
+  if (wanted("lost-context")) await lostContextCheck(browser, base);
+  if (wanted("feeds")) await feedsCheck(browser);
 } catch (error) {
   check(false, `the browser tests ran to the end (${error.message})`);
 } finally {

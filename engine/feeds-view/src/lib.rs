@@ -36,9 +36,11 @@ impl Plugin for FeedsViewPlugin {
             .init_resource::<SelectedCamera>()
             .init_resource::<FeedMarkers>()
             .init_resource::<FeedImages>()
+            .init_resource::<FeedSignIn>()
             .add_systems(
                 Update,
                 (
+                    sign_out,
                     drain_inbox,
                     rebuild_markers,
                     update_markers,
@@ -77,6 +79,8 @@ pub struct FeedView {
     pub shared: Arc<Mutex<FeedClient>>,
     /// Whether a transport was started (otherwise the panels stay hidden).
     pub linked: bool,
+    /// Counts sign-outs: what was drawn from an earlier client is redrawn.
+    pub generation: u64,
 }
 
 impl Default for FeedView {
@@ -84,8 +88,54 @@ impl Default for FeedView {
         FeedView {
             shared: Arc::new(Mutex::new(FeedClient::new(HISTORY_PER_DEVICE))),
             linked: false,
+            generation: 0,
         }
     }
+}
+
+/// Signing in and out from the viewer's panel (or the page), for a scene
+/// with a feed gateway: the platform's transport connects with
+/// `requested`; signing out drops the link and everything it brought.
+#[derive(Resource, Default, Debug)]
+pub struct FeedSignIn {
+    /// A checked token waiting for the transport to connect with it.
+    pub requested: Option<String>,
+    /// Set by the panel: forget the feed.
+    pub sign_out: bool,
+    /// Why the last sign-in was refused before connecting, for the panel.
+    pub error: Option<String>,
+}
+
+/// The longest token accepted from a sign-in field: gateway tokens are a
+/// few hundred bytes; a pasted page of text is not a token.
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// A token as typed or pasted into the sign-in field: surrounding space is
+/// dropped; empty, over-long or with spaces or control characters inside
+/// (it travels in a header or an address) is refused with the reason.
+pub fn sign_in_token(text: &str) -> Result<String, String> {
+    let token = text.trim();
+    if token.is_empty() {
+        return Err("paste the role token you were given (sontinh feeds token)".to_owned());
+    }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(format!("a role token is at most {MAX_TOKEN_LEN} characters; this text has {}", token.len()));
+    }
+    if let Some(c) = token.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("a role token has no spaces or control characters; found {c:?}"));
+    }
+    Ok(token.to_owned())
+}
+
+/// Signing out: a fresh client (a native link sees it is no longer
+/// listened to and stops; the page's link closes its socket).
+fn sign_out(mut sign_in: ResMut<FeedSignIn>, mut view: ResMut<FeedView>) {
+    if !std::mem::take(&mut sign_in.sign_out) {
+        return;
+    }
+    let generation = view.generation.wrapping_add(1);
+    *view = FeedView { generation, ..FeedView::default() };
+    sign_in.requested = None;
 }
 
 impl FeedView {
@@ -129,12 +179,15 @@ pub struct SelectedCamera(pub Option<usize>);
 pub struct FeedImages {
     pub by_url: HashMap<String, Handle<Image>>,
     seen_version: u64,
+    /// The [`FeedView::generation`] these came from.
+    generation: u64,
 }
 
 /// The entities drawn for each device, by device index.
 #[derive(Resource, Default, Debug)]
 pub struct FeedMarkers {
-    version: u64,
+    /// The client's generation and device-list version last drawn.
+    version: (u64, u64),
     pub devices: Vec<DeviceMarker>,
     /// Each reach's surface entity, line and gauges on it (device index, chainage).
     reaches: Vec<ReachMarker>,
@@ -280,7 +333,7 @@ fn rebuild_markers(
 ) {
     let Some(scene) = scene else { return };
     let client = view.lock();
-    if markers.version == client.devices_version() && markers.materials.is_some() {
+    if markers.version == (view.generation, client.devices_version()) && markers.materials.is_some() {
         return;
     }
     for m in markers.devices.drain(..) {
@@ -411,7 +464,7 @@ fn rebuild_markers(
         }
     }
     markers.reach_of_device = reach_of_device;
-    markers.version = client.devices_version();
+    markers.version = (view.generation, client.devices_version());
     markers.drawn_ms = None;
     markers.looks = Vec::new();
 }
@@ -610,7 +663,10 @@ impl MarkerMaterials {
 }
 
 /// The marker version and (chainage, level) stations a reach was last drawn with.
-type DrawnStations = (u64, Vec<(f64, f64)>);
+type DrawnStations = ((u64, u64), Vec<(f64, f64)>);
+
+/// The moment, image version and markers version the billboards show.
+type BillboardsDrawn = (i64, u64, (u64, u64));
 
 /// The water surface of each reach at the shown moment, from the gauges on
 /// its river (within [`REACH_GAUGE_DISTANCE_M`] of its centre line).
@@ -628,7 +684,7 @@ fn update_reaches(
     let client = view.lock();
     let (Some(scene), Some(now)) = (scene, timeline.shown_ms(&client)) else { return };
     let datum = scene.0.frame.origin().height_m;
-    drawn.resize(markers.reaches.len(), (0, Vec::new()));
+    drawn.resize(markers.reaches.len(), ((0, 0), Vec::new()));
     // Only reaches with a redrawn gauge can have moved.
     let mut touched = vec![markers.redrawn.is_none(); markers.reaches.len()];
     for &i in markers.redrawn.iter().flatten() {
@@ -679,9 +735,17 @@ fn update_images(
     markers: Res<FeedMarkers>,
     mut boards: Query<&mut MeshMaterial3d<StandardMaterial>, With<Billboard>>,
     mut board_urls: Local<HashMap<Entity, String>>,
-    mut drawn: Local<Option<(i64, u64, u64)>>,
+    mut drawn: Local<Option<BillboardsDrawn>>,
 ) {
     let client = view.lock();
+    if images.generation != view.generation {
+        // Signed out: the earlier client's images are not this one's.
+        for (_, handle) in images.by_url.drain() {
+            image_assets.remove(&handle);
+        }
+        images.generation = view.generation;
+        images.seen_version = u64::MAX;
+    }
     let images_changed = images.seen_version != client.images_version();
     if images_changed {
         images.seen_version = client.images_version();
@@ -770,7 +834,7 @@ fn scale_markers(
     cameras: Query<&GlobalTransform, With<Camera3d>>,
     markers: Res<FeedMarkers>,
     mut transforms: Query<&mut Transform>,
-    mut scaled_for: Local<Option<(Vec3, u64)>>,
+    mut scaled_for: Local<Option<(Vec3, (u64, u64))>>,
 ) {
     let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else { return };
     if *scaled_for == Some((eye, markers.version)) {

@@ -214,3 +214,52 @@ fn history_arriving_after_the_snapshot_redraws_a_past_moment() {
     app.update();
     assert_eq!(base_color(&app, gauge.body), geometry::ALARM_COLORS[3]);
 }
+
+/// Devices of the scenario's list that `role` may see, read from the JSON itself.
+fn visible_in_json(role: &str) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO);
+    let devices: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("devices.json")).unwrap()).unwrap();
+    devices.as_array().unwrap().iter().filter(|d| d["visible_to"].as_array().unwrap().iter().any(|r| r == role)).count()
+}
+
+#[test]
+fn signing_out_drops_the_operators_markers_and_a_tourist_sign_in_draws_only_the_tourists() {
+    let (mut app, tx) = citadel_app();
+    let state = scenario_state("2020-10-18T01:30:00+07:00");
+    for m in messages_for(&state, Role::Operator) {
+        tx.send(m).unwrap();
+    }
+    app.update();
+    let operator_markers: Vec<Entity> = app.world().resource::<FeedMarkers>().devices.iter().map(|m| m.root).collect();
+    assert_eq!(operator_markers.len(), visible_in_json("operator"));
+
+    app.world_mut().resource_mut::<FeedSignIn>().sign_out = true;
+    app.update();
+    assert!(app.world().resource::<FeedMarkers>().devices.is_empty());
+    for entity in &operator_markers {
+        assert!(app.world().get_entity(*entity).is_err(), "an operator marker outlived the sign-out");
+    }
+    let view = app.world().resource::<FeedView>();
+    assert!(!view.linked);
+    assert!(view.lock().devices().is_empty() && view.lock().role().is_none());
+
+    for m in messages_for(&state, Role::Tourist) {
+        tx.send(m).unwrap();
+    }
+    app.update();
+    let tourist = visible_in_json("tourist");
+    assert!(tourist < visible_in_json("operator"));
+    assert_eq!(app.world().resource::<FeedMarkers>().devices.len(), tourist);
+    assert_eq!(app.world().resource::<FeedView>().lock().role(), Some(Role::Tourist));
+}
+
+#[test]
+fn a_pasted_token_is_trimmed_and_text_that_cannot_be_one_is_refused() {
+    assert_eq!(sign_in_token("  abc.DEF-_=\n").unwrap(), "abc.DEF-_=");
+    assert!(sign_in_token(" \t ").unwrap_err().contains("paste"));
+    assert!(sign_in_token("two words").unwrap_err().contains("spaces"));
+    assert!(sign_in_token("a\u{7}b").unwrap_err().contains("control"));
+    let long = "x".repeat(MAX_TOKEN_LEN + 1);
+    assert!(sign_in_token(&long).unwrap_err().contains(&(MAX_TOKEN_LEN + 1).to_string()));
+    assert!(sign_in_token(&"x".repeat(MAX_TOKEN_LEN)).is_ok());
+}

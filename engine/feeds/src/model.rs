@@ -20,6 +20,15 @@ impl Role {
             _ => None,
         }
     }
+
+    /// The role's name, as [`Role::parse`] reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Tourist => "tourist",
+            Role::Operator => "operator",
+            Role::Planner => "planner",
+        }
+    }
 }
 
 /// A name in both languages of the interface.

@@ -143,7 +143,7 @@ pub fn viewer_app(scene: Scene, window: Window, bookmark: Bookmark, flood: Optio
     add_scene_plugins(&mut app, scene, flood);
     #[cfg(not(target_arch = "wasm32"))]
     app.insert_resource(sontinh_flood_view::PlannerRunner)
-        .add_systems(Update, start_planner_runs);
+        .add_systems(Update, (start_planner_runs, connect_signed_in));
     if ui {
         app.add_plugins(ViewerUiPlugin);
     }
@@ -157,6 +157,20 @@ pub fn viewer_app(scene: Scene, window: Window, bookmark: Bookmark, flood: Optio
         app.insert_resource(sontinh_ui::UserMode::Planner);
     }
     app
+}
+
+/// Connects the feed the user signed in to from the panel, at the scene's gateway.
+#[cfg(not(target_arch = "wasm32"))]
+fn connect_signed_in(mut sign_in: ResMut<sontinh_feeds_view::FeedSignIn>, mut view: ResMut<sontinh_feeds_view::FeedView>, scene: Option<Res<ActiveScene>>) {
+    let Some(token) = sign_in.requested.take() else { return };
+    let Some(gateway) = scene.and_then(|s| s.0.feeds.as_ref().map(|f| f.gateway.clone())) else {
+        sign_in.error = Some("this scene has no feed gateway".to_owned());
+        return;
+    };
+    match sontinh_feeds_gateway::link::spawn_link_into(sontinh_feeds_gateway::link::LinkConfig::new(&gateway, &token), view.shared.clone()) {
+        Ok(()) => view.linked = true,
+        Err(e) => sign_in.error = Some(e),
+    }
 }
 
 /// Starts the flood the planner asked for on a background thread, with the

@@ -8,8 +8,11 @@
 //! `data-sontinh-layers` (`id=status` pairs, one a line) and
 //! `data-sontinh-frames` (frames drawn so far), `data-sontinh-camera`
 //! (the camera's position in the scene frame, metres, when it moves) and
-//! `data-sontinh-memory` (held, peak and budget, MiB, and the preset). Tests
-//! wait on them.
+//! `data-sontinh-memory` (held, peak and budget, MiB, and the preset),
+//! `data-sontinh-view` (eye and target in scene metres: the page keeps it
+//! to start again where the user was after a lost graphics context) and,
+//! with live feeds, `data-sontinh-feeds` (connection, role, devices,
+//! observations, whether the whole history arrived). Tests wait on them.
 
 use bevy::prelude::*;
 use sontinh_layers::{LayerStates, LayerStatus};
@@ -112,6 +115,45 @@ pub fn memory_text(used: u64, peak: u64, budget: &sontinh_layers::MemoryBudget) 
     format!("used={} peak={} budget={} preset={preset}", used / MIB, peak / MIB, budget.bytes / MIB)
 }
 
+/// `connection=… role=… devices=N observations=N history=complete|partial`,
+/// as `data-sontinh-feeds` says it.
+pub fn feeds_text(client: &sontinh_feeds::FeedClient) -> String {
+    let connection = match client.connection() {
+        sontinh_feeds::Connection::Connecting => "connecting",
+        sontinh_feeds::Connection::Connected { broker_connected: true } => "connected",
+        sontinh_feeds::Connection::Connected { broker_connected: false } => "broker-down",
+        sontinh_feeds::Connection::Disconnected { .. } => "disconnected",
+    };
+    let role = client.role().map_or("none", |r| r.as_str());
+    let observations: usize = (0..client.devices().len()).map(|i| client.history(i).count()).sum();
+    let history = if client.history_received() { "complete" } else { "partial" };
+    format!("connection={connection} role={role} devices={} observations={observations} history={history}", client.devices().len())
+}
+
+/// The camera's eye and target in scene metres (centimetres), as
+/// `data-sontinh-view` says them.
+pub fn view_text(eye: [f64; 3], target: [f64; 3]) -> String {
+    format!("{:.2} {:.2} {:.2} {:.2} {:.2} {:.2}", eye[0], eye[1], eye[2], target[0], target[1], target[2])
+}
+
+/// Reads [`view_text`] back (the page hands it over after a lost context):
+/// six finite numbers, the eye apart from the target.
+pub fn parse_view(text: &str) -> Result<([f64; 3], [f64; 3]), String> {
+    let numbers: Vec<f64> = text
+        .split_whitespace()
+        .map(|n| n.parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("view \"{text}\": expected six numbers (eye x y z, target x y z)"))?;
+    let [ex, ey, ez, tx, ty, tz] = numbers[..] else {
+        return Err(format!("view \"{text}\": expected six numbers (eye x y z, target x y z), got {}", numbers.len()));
+    };
+    let (eye, target) = ([ex, ey, ez], [tx, ty, tz]);
+    if eye == target {
+        return Err(format!("view \"{text}\": the eye is on the target"));
+    }
+    Ok((eye, target))
+}
+
 /// Tells the page how loading goes ([`PageStatus`], written when it changes).
 pub struct PageSignalsPlugin;
 
@@ -126,6 +168,11 @@ pub struct PageSignals {
     pub camera: Option<String>,
     /// The memory figures last written ([`memory_text`]).
     pub memory: Option<String>,
+    /// The view last written ([`view_text`]).
+    pub view: Option<String>,
+    /// The feed's state last written ([`feeds_text`]), and what it was made from.
+    pub feeds: Option<String>,
+    feeds_key: Option<FeedsKey>,
     pub frames_since_settled: u32,
     pub frames: u64,
 }
@@ -142,15 +189,50 @@ pub fn camera_text(position: Vec3) -> String {
     format!("{:.2} {:.2} {:.2}", position.x, position.y, position.z)
 }
 
+/// What [`feeds_text`] is made from, cheap to compare each frame.
+type FeedsKey = (u64, u64, u64, Option<i64>, bool, Option<sontinh_feeds::Role>, String);
+
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are what it reads
 fn signal_page(
     states: Res<LayerStates>,
     cameras: Query<&GlobalTransform, With<Camera3d>>,
+    rigs: Query<&sontinh_camera::CameraRig>,
+    origin: Option<Res<sontinh_layers::FloatingOrigin>>,
+    feeds: Option<Res<sontinh_feeds_view::FeedView>>,
     mut exits: MessageReader<AppExit>,
     mut signals: ResMut<PageSignals>,
     memory: Option<Res<sontinh_layers::MemoryUse>>,
     budget: Option<Res<sontinh_layers::MemoryBudget>>,
 ) {
     signals.frames += 1;
+    if let Some(feeds) = feeds.filter(|f| f.linked) {
+        let client = feeds.lock();
+        let key = (
+            feeds.generation,
+            client.devices_version(),
+            client.past_version(),
+            client.latest_time_ms(),
+            client.history_received(),
+            client.role(),
+            format!("{:?}", std::mem::discriminant(client.connection())),
+        );
+        if signals.feeds_key.as_ref() != Some(&key) {
+            let text = feeds_text(&client);
+            #[cfg(target_arch = "wasm32")]
+            page::write_attribute("data-sontinh-feeds", &text);
+            signals.feeds = Some(text);
+            signals.feeds_key = Some(key);
+        }
+    }
+    if let (Some(rig), Some(origin)) = (rigs.iter().next(), origin) {
+        let pose = rig.pose();
+        let text = view_text(origin.to_enu(pose.eye), origin.to_enu(pose.target));
+        if signals.view.as_deref() != Some(text.as_str()) {
+            #[cfg(target_arch = "wasm32")]
+            page::write_attribute("data-sontinh-view", &text);
+            signals.view = Some(text);
+        }
+    }
     if let (Some(memory), Some(budget)) = (memory, budget) {
         let text = memory_text(memory.total(), memory.peak_bytes, &budget);
         if signals.memory.as_deref() != Some(text.as_str()) {
@@ -219,6 +301,12 @@ mod page {
         }
     }
 
+    pub fn write_attribute(name: &str, text: &str) {
+        if let Some(root) = root() {
+            let _ = root.set_attribute(name, text);
+        }
+    }
+
     pub fn write_camera(text: &str) {
         if let Some(root) = root() {
             let _ = root.set_attribute("data-sontinh-camera", text);
@@ -244,6 +332,37 @@ mod page {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_view_written_for_the_page_reads_back_and_nonsense_is_refused() {
+        let text = view_text([1234.5678, -20.0, 35.001], [0.0, 0.25, -3.0]);
+        assert_eq!(text, "1234.57 -20.00 35.00 0.00 0.25 -3.00");
+        assert_eq!(parse_view(&text).unwrap(), ([1234.57, -20.0, 35.0], [0.0, 0.25, -3.0]));
+        assert!(parse_view("1 2 3 4 5").unwrap_err().contains("got 5"));
+        assert!(parse_view("1 2 3 4 5 NaN").unwrap_err().contains("six numbers"));
+        assert!(parse_view("1 2 3 4 5 inf").is_err());
+        assert!(parse_view("1 2 3 1 2 3").unwrap_err().contains("on the target"));
+        assert!(parse_view("").is_err());
+    }
+
+    #[test]
+    fn the_page_hears_the_feeds_state_as_the_gateway_gave_it() {
+        use sontinh_feeds::{FeedClient, LinkEvent, Role, ServerMessage};
+        let mut client = FeedClient::new(100);
+        assert_eq!(feeds_text(&client), "connection=connecting role=none devices=0 observations=0 history=partial");
+        let devices = include_str!("../../../assets/feeds/flood-2020-10/devices.json");
+        let registry = sontinh_feeds::Registry::from_json(devices).unwrap();
+        let mut state = sontinh_feeds::FeedState::new(registry, 100);
+        let reading = r#"{"device": "gauge-thach-han", "time": "2020-10-18T01:30:00+07:00", "level_m": 7.4}"#;
+        let topic = sontinh_feeds::compact_topic("gauge-thach-han");
+        let observation = sontinh_feeds::parse_compact(&topic, reading.as_bytes(), state.registry()).unwrap();
+        state.apply(observation.clone(), observation.time_ms).unwrap();
+        client.handle(LinkEvent::Connected);
+        client.apply(ServerMessage::Snapshot { role: Role::Tourist, snapshot: state.snapshot_for(Role::Tourist), broker_connected: true, lagged: 0 });
+        client.apply(ServerMessage::History { observations: vec![observation.view_for(Role::Tourist)], next: None });
+        // The scenario's list gives tourists three gauges and two cameras.
+        assert_eq!(feeds_text(&client), "connection=connected role=tourist devices=5 observations=1 history=complete");
+    }
 
     #[test]
     fn page_addresses_are_read_as_browsers_encode_them() {

@@ -27,6 +27,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Bản dựng lại — không phải dữ liệu khảo sát",
         "Reconstruction — not survey data",
     ),
+    ("sign_in_title", "Dữ liệu IOC trực tuyến", "IOC live feeds"),
+    ("sign_in_hint", "Dán mã vai trò (token) được cấp cho bạn.", "Paste the role token you were given."),
+    ("sign_in_token", "Mã vai trò", "Role token"),
+    ("sign_in", "Đăng nhập", "Sign in"),
+    ("sign_out", "Đăng xuất", "Sign out"),
     ("coordinates", "Tọa độ dưới con trỏ", "Coordinates under the cursor"),
     ("feed_connecting", "Đang kết nối nguồn dữ liệu…", "Connecting to the feed…"),
     ("feed_connected", "Đã kết nối nguồn dữ liệu", "Feed connected"),
@@ -58,8 +63,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("memory", "Bộ nhớ", "Memory"),
     (
         "operator_hint",
-        "Kết nối nguồn dữ liệu IOC bằng --token; cửa sổ Trung tâm điều hành có cảnh báo, dòng thời gian và thiết bị.",
-        "Connect the IOC feed with --token; the Operations centre window has the alarms, the timeline and the devices.",
+        "Đăng nhập nguồn dữ liệu IOC bằng ô đăng nhập (góc trên bên phải), ?token= hoặc --token; cửa sổ Trung tâm điều hành có cảnh báo, dòng thời gian và thiết bị.",
+        "Sign in to the IOC feed with the sign-in field (top right), ?token= or --token; the Operations centre window has the alarms, the timeline and the devices.",
     ),
     ("planner_hint", "Kịch bản ngập lụt của cảnh này:", "Flood scenarios of this scene:"),
     ("flood_shown", "Vùng ngập (sâu hơn 0,1 m)", "Flooded (deeper than 0.1 m)"),
@@ -153,6 +158,7 @@ mod tests {
             include_str!("planner_panel.rs"),
             include_str!("pointcloud_panel.rs"),
             include_str!("operator_panel.rs"),
+            include_str!("sign_in.rs"),
         ] {
             for part in source.split("tr(\"").skip(1) {
                 let key = &part[..part.find('"').unwrap()];

@@ -9,6 +9,7 @@ mod panels;
 mod planner_panel;
 mod pointcloud_panel;
 mod readout;
+mod sign_in;
 
 use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
 use bevy::prelude::*;
@@ -21,6 +22,7 @@ use sontinh_scene::{Bookmark, Lang};
 
 pub use i18n::tr;
 pub use readout::{Readout, format_lat_lon, readout, vn2000_transformer};
+pub use sign_in::mode_for_role;
 
 /// Adds egui and the viewer's panels.
 pub struct ViewerUiPlugin;
@@ -36,7 +38,7 @@ impl Plugin for ViewerUiPlugin {
             .init_resource::<TourPlayer>()
             .add_systems(
                 Update,
-                (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour),
+                (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour, sign_in::follow_role),
             )
             .add_systems(
                 EguiPrimaryContextPass,
@@ -45,6 +47,7 @@ impl Plugin for ViewerUiPlugin {
                     panels::draw_panels,
                     pointcloud_panel::draw_point_cloud_panel,
                     planner_panel::draw_planner_panel,
+                    sign_in::draw_sign_in,
                     operator_panel::draw_operator_panel,
                 )
                     .chain(),

@@ -6,7 +6,7 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiTextureHandle, egui};
 use sontinh_feeds::{AlarmKind, Connection, DeviceKind, FeedClient, Reading, format_local_time};
-use sontinh_feeds_view::{FeedImages, FeedTimeline, FeedView, SelectedCamera, latest_snapshot_url};
+use sontinh_feeds_view::{FeedImages, FeedSignIn, FeedTimeline, FeedView, SelectedCamera, latest_snapshot_url};
 use sontinh_scene::Lang;
 
 use crate::{UiLang, UserMode, tr};
@@ -66,6 +66,7 @@ pub fn draw_operator_panel(
     mut timeline: ResMut<FeedTimeline>,
     mut selected: ResMut<SelectedCamera>,
     images: Res<FeedImages>,
+    mut sign_in: ResMut<FeedSignIn>,
 ) -> Result {
     if !view.linked {
         return Ok(());
@@ -90,7 +91,12 @@ pub fn draw_operator_panel(
         .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 8.0))
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.colored_label(egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2]), format!("● {text}"));
+                ui.horizontal(|ui| {
+                    ui.colored_label(egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2]), format!("● {text}"));
+                    if ui.small_button(tr("sign_out", l)).clicked() {
+                        sign_in.sign_out = true;
+                    }
+                });
                 let unacknowledged = client.unacknowledged();
                 if unacknowledged > 0 {
                     ui.colored_label(egui::Color32::from_rgb(220, 20, 20), format!("⚠ {unacknowledged} {}", tr("alarms_new", l)));

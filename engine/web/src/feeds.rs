@@ -32,6 +32,8 @@ struct Link {
     client: Arc<Mutex<FeedClient>>,
     backoff_ms: Cell<i32>,
     fetched: std::cell::RefCell<HashSet<String>>,
+    /// Set once the viewer dropped the client (signed out): no more retries.
+    stopped: Cell<bool>,
 }
 
 /// Starts the link; it lives as long as the page.
@@ -42,14 +44,21 @@ pub fn connect(client: Arc<Mutex<FeedClient>>, url: String, token: String) {
         client,
         backoff_ms: Cell::new(MIN_BACKOFF_MS),
         fetched: Default::default(),
+        stopped: Cell::new(false),
     });
     open(link);
 }
 
-fn deliver(link: &Link, event: LinkEvent) {
+/// False once nobody listens (the viewer signed out and holds a new client).
+fn deliver(link: &Link, event: LinkEvent) -> bool {
+    if link.stopped.get() || Arc::strong_count(&link.client) == 1 {
+        link.stopped.set(true);
+        return false;
+    }
     if let Ok(mut client) = link.client.lock() {
         client.handle(event);
     }
+    true
 }
 
 fn history(after: Option<HistoryCursor>) -> String {
@@ -62,13 +71,16 @@ fn history(after: Option<HistoryCursor>) -> String {
 }
 
 fn open(link: Rc<Link>) {
-    deliver(&link, LinkEvent::Connecting);
+    if !deliver(&link, LinkEvent::Connecting) {
+        return;
+    }
     let address = format!("{}?token={}", link.url, js_sys::encode_uri_component(&link.token));
     let socket = match web_sys::WebSocket::new(&address) {
         Ok(s) => s,
         Err(e) => {
-            deliver(&link, LinkEvent::Disconnected(format!("cannot open {}: {e:?}", link.url)));
-            retry(link);
+            if deliver(&link, LinkEvent::Disconnected(format!("cannot open {}: {e:?}", link.url))) {
+                retry(link);
+            }
             return;
         }
     };
@@ -79,7 +91,10 @@ fn open(link: Rc<Link>) {
         let socket = socket.clone();
         Closure::<dyn FnMut()>::new(move || {
             link.backoff_ms.set(MIN_BACKOFF_MS);
-            deliver(&link, LinkEvent::Connected);
+            if !deliver(&link, LinkEvent::Connected) {
+                let _ = socket.close();
+                return;
+            }
             let _ = socket.send_with_str(&history(None));
         })
     };
@@ -90,6 +105,11 @@ fn open(link: Rc<Link>) {
         let link = link.clone();
         let socket = socket.clone();
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if link.stopped.get() || Arc::strong_count(&link.client) == 1 {
+                link.stopped.set(true);
+                let _ = socket.close();
+                return;
+            }
             let Some(text) = event.data().as_string() else { return };
             match serde_json::from_str::<ServerMessage>(&text) {
                 Ok(message) => {
@@ -99,14 +119,16 @@ fn open(link: Rc<Link>) {
                     if let ServerMessage::History { next: Some(after), .. } = &message {
                         let _ = socket.send_with_str(&history(Some(after.clone())));
                     }
-                    deliver(&link, LinkEvent::Message(message));
+                    let _ = deliver(&link, LinkEvent::Message(message));
                     if known.is_some_and(|r| r != Role::Tourist) {
                         for url in urls {
                             fetch_snapshot(link.clone(), url);
                         }
                     }
                 }
-                Err(_) => deliver(&link, LinkEvent::Text(text)),
+                Err(_) => {
+                    let _ = deliver(&link, LinkEvent::Text(text));
+                }
             }
         })
     };
@@ -116,13 +138,15 @@ fn open(link: Rc<Link>) {
     let on_close = {
         let link = link.clone();
         Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |event: web_sys::CloseEvent| {
+            if link.stopped.get() {
+                return;
+            }
             let reason = match (event.code(), event.reason()) {
                 (4001, _) => "the role token expired: sign in again".to_owned(),
                 (code, reason) if !reason.is_empty() => format!("the feed gateway closed the connection ({code}: {reason})"),
                 (code, _) => format!("the feed gateway connection closed ({code})"),
             };
-            deliver(&link, LinkEvent::Disconnected(reason));
-            if event.code() != 4001 {
+            if deliver(&link, LinkEvent::Disconnected(reason)) && event.code() != 4001 {
                 retry(link.clone());
             }
         })
@@ -163,6 +187,6 @@ fn fetch_snapshot(link: Rc<Link>, url: String) {
         let Ok(buffer) = response.array_buffer() else { return };
         let Ok(buffer) = JsFuture::from(buffer).await else { return };
         let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-        deliver(&link, LinkEvent::Image { url, bytes });
+        let _ = deliver(&link, LinkEvent::Image { url, bytes });
     });
 }

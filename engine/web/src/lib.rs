@@ -32,6 +32,8 @@ pub async fn run_viewer() -> Result<(), JsValue> {
                 .map_err(|e| JsValue::from_str(&format!("{url}: {e}")))?
         }
     };
+    // After a lost graphics context the page starts again where the user was.
+    let resumed = take_resume_view(&window, &query, &scene);
     let bookmark = match &request.bookmark {
         Some(id) => scene
             .bookmark(id)
@@ -42,6 +44,7 @@ pub async fn run_viewer() -> Result<(), JsValue> {
             .clone(),
         None => scene.default_bookmark().clone(),
     };
+    let bookmark = resumed.unwrap_or(bookmark);
     let mut page_window = sontinh::viewer::viewer_window(&scene);
     page_window.canvas = Some(CANVAS.to_owned());
     // Touch gestures belong to the viewer, not to the page's scrolling and zoom.
@@ -53,12 +56,12 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     // The memory budget the address names, else the one for this device.
     let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::for_device(&device(&window))));
     app.insert_resource(memory);
-    if let Some(token) = request.token.filter(|_| has_feeds) {
-        let url = feeds::same_origin_gateway(&window.location())?;
-        let mut view = app.world_mut().resource_mut::<sontinh_feeds_view::FeedView>();
-        feeds::connect(view.shared.clone(), url, token);
-        view.linked = true;
-        app.add_systems(bevy::prelude::Update, operator_mode_from_role);
+    if has_feeds {
+        // The address's token, else the one signed in with earlier in this tab.
+        if let Some(token) = request.token.or_else(|| session::get(&window, session::TOKEN)) {
+            app.world_mut().resource_mut::<sontinh_feeds_view::FeedSignIn>().requested = Some(token);
+        }
+        app.add_systems(bevy::prelude::Update, connect_signed_in);
     }
     // In the browser the event loop is handed to the page and this returns at once.
     app.run();
@@ -98,20 +101,68 @@ async fn fetch_text(url: &str) -> Result<String, JsValue> {
     String::from_utf8(bytes).map_err(|_| JsValue::from_str(&format!("{url}: not UTF-8 text")))
 }
 
-/// An operator's token opens the operations centre, as the native viewer does.
-fn operator_mode_from_role(view: bevy::prelude::Res<sontinh_feeds_view::FeedView>, mode: Option<bevy::prelude::ResMut<sontinh_ui::UserMode>>, mut done: bevy::prelude::Local<bool>) {
-    if *done {
-        return;
+/// Connects the feed at this site's gateway with the token signed in with
+/// (the address's, the panel's, or this tab's earlier one), keeping it for
+/// the tab (a reload after a lost context signs in again); forgets it on
+/// sign-out.
+fn connect_signed_in(mut sign_in: bevy::prelude::ResMut<sontinh_feeds_view::FeedSignIn>, mut view: bevy::prelude::ResMut<sontinh_feeds_view::FeedView>, mut generation: bevy::prelude::Local<u64>) {
+    let Some(window) = web_sys::window() else { return };
+    if *generation != view.generation {
+        *generation = view.generation;
+        session::remove(&window, session::TOKEN);
     }
-    let role = view.shared.lock().ok().and_then(|c| c.role());
-    if let Some(role) = role {
-        *done = true;
-        // Without panels (`ui=0`) there is no mode to set.
-        if let Some(mut mode) = mode
-            && role == sontinh_feeds::Role::Operator
-            && *mode == sontinh_ui::UserMode::Tourist
-        {
-            *mode = sontinh_ui::UserMode::Operator;
+    let Some(token) = sign_in.requested.take() else { return };
+    match feeds::same_origin_gateway(&window.location()) {
+        Ok(url) => {
+            session::set(&window, session::TOKEN, &token);
+            feeds::connect(view.shared.clone(), url, token);
+            view.linked = true;
         }
+        Err(e) => sign_in.error = Some(format!("cannot tell this page's address: {e:?}")),
+    }
+}
+
+/// The view the page kept when the graphics context was lost, for the same
+/// address (scene and bookmark) only; read once.
+fn take_resume_view(window: &web_sys::Window, query: &str, scene: &sontinh_scene::Scene) -> Option<sontinh_scene::Bookmark> {
+    let kept_for = session::get(window, session::RESUME_QUERY);
+    let view = session::get(window, session::RESUME_VIEW);
+    session::remove(window, session::RESUME_QUERY);
+    session::remove(window, session::RESUME_VIEW);
+    if kept_for.as_deref() != Some(query) {
+        return None;
+    }
+    let (eye, target) = sontinh::web::parse_view(&view?).ok()?;
+    Some(sontinh_scene::Bookmark { eye, target, ..scene.default_bookmark().clone() })
+}
+
+/// The tab's `sessionStorage`, through `Reflect` (no web-sys feature for
+/// it: a new feature rebuilds every crate that uses web-sys). Storage can
+/// be refused (private modes): then nothing is kept.
+mod session {
+    use wasm_bindgen::{JsCast, JsValue};
+
+    pub const TOKEN: &str = "sontinh-feeds-token";
+    /// Written by the page's loader when the graphics context is lost.
+    pub const RESUME_QUERY: &str = "sontinh-resume-query";
+    pub const RESUME_VIEW: &str = "sontinh-resume-view";
+
+    fn call(window: &web_sys::Window, method: &str, args: &[&str]) -> Option<JsValue> {
+        let storage = js_sys::Reflect::get(window, &JsValue::from_str("sessionStorage")).ok().filter(JsValue::is_object)?;
+        let function: js_sys::Function = js_sys::Reflect::get(&storage, &JsValue::from_str(method)).ok()?.dyn_into().ok()?;
+        let args: js_sys::Array = args.iter().map(|a| JsValue::from_str(a)).collect();
+        function.apply(&storage, &args).ok()
+    }
+
+    pub fn get(window: &web_sys::Window, key: &str) -> Option<String> {
+        call(window, "getItem", &[key])?.as_string()
+    }
+
+    pub fn set(window: &web_sys::Window, key: &str, value: &str) {
+        let _ = call(window, "setItem", &[key, value]);
+    }
+
+    pub fn remove(window: &web_sys::Window, key: &str) {
+        let _ = call(window, "removeItem", &[key]);
     }
 }
