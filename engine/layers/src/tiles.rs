@@ -47,6 +47,9 @@ pub struct TilesetLayer {
     pub residency: Residency,
     entities: HashMap<usize, Entity>,
     loading: HashMap<usize, Task<TileLoad>>,
+    /// The eye (tileset coordinates), camera rotation and budget of the
+    /// last frame: when any changes, a finer selection may fit again.
+    last_view: Option<([f64; 3], Quat, usize)>,
 }
 
 impl TilesetLayer {
@@ -59,6 +62,7 @@ impl TilesetLayer {
             residency: Residency::new(TILESET_BUDGET_BYTES, PARALLEL_LOADS),
             entities: HashMap::new(),
             loading: HashMap::new(),
+            last_view: None,
         }
     }
 }
@@ -214,16 +218,23 @@ pub(crate) fn stream_tilesets(
         let eye_local = world_from_root.inverse().transform_point3(eye_transform.translation());
         let eye_enu = world_to_enu(eye_local);
         let eye = if layer.georeferenced { layer.frame.enu_to_ecef(eye_enu) } else { eye_enu };
+        // The layer's share of the scene's one budget: when even the tiles
+        // drawn now do not fit, the selection is made coarser until they do.
+        let budget = share.min(TILESET_BUDGET_BYTES);
+        layer.residency.budget_bytes = budget;
+        let rotation = eye_transform.rotation();
+        if layer.last_view.is_none_or(|(e, r, b)| sontinh_tiles::distance(e, eye) > 0.01 || !r.abs_diff_eq(rotation, 1e-5) || b != budget) {
+            layer.residency.view_changed();
+            layer.last_view = Some((eye, rotation, budget));
+        }
         let view = View {
             eye,
             pixels_per_radian: ppr,
-            max_error_px: MAX_TILE_ERROR_PX,
+            max_error_px: MAX_TILE_ERROR_PX * layer.residency.error_scale(),
             frustum: Some(tileset_frustum(frustum, &world_from_root, layer)),
         };
         let (draw, wanted) = sontinh_tiles::select(&layer.tileset, &view, &|i| layer.residency.is_ready(i));
         let draw: HashSet<usize> = draw.into_iter().collect();
-        // The layer's share of the scene's one budget (tiles drawn now stay, even past it).
-        layer.residency.budget_bytes = share.min(TILESET_BUDGET_BYTES);
         let plan = layer.residency.plan(&draw, &wanted);
         memory.streamed.insert(root.index, layer.residency.held_bytes() as u64);
         for (i, entity) in &layer.entities {

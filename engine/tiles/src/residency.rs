@@ -1,6 +1,9 @@
 //! Which tile contents to hold in memory: loads are started for the wanted
 //! tiles, a few at a time, nearest first; when the held bytes pass the
 //! budget, the tiles drawn longest ago are dropped (never one drawn now).
+//! When even the tiles drawn now do not fit, the selection is made coarser
+//! ([`Residency::error_scale`], as CesiumJS's memory-adjusted screen-space
+//! error) until they do, and finer again once there is room.
 //! Plain bookkeeping, so that the viewer and the flight benchmark share it.
 
 use std::collections::{HashMap, HashSet};
@@ -34,7 +37,21 @@ pub struct Residency {
     /// Loads finished and tiles evicted so far.
     pub loads: usize,
     pub evictions: usize,
+    error_scale: f64,
+    /// The scale the drawn tiles last overflowed below: while the view
+    /// stays, the selection is not made finer than this again (it would
+    /// only overflow again, and swing back and forth).
+    error_floor: f64,
 }
+
+/// Each frame over budget makes the allowed screen error this much larger;
+/// each frame with room, this much smaller again.
+pub const ERROR_SCALE_STEP: f64 = 1.05;
+/// The coarsest the selection is made: 256 times the allowed error.
+pub const MAX_ERROR_SCALE: f64 = 256.0;
+/// The selection is made finer again only below this share of the budget
+/// and with no load in flight, so that it does not swing back over at once.
+pub const REFINE_BELOW_SHARE: f64 = 0.5;
 
 impl Residency {
     pub fn new(budget_bytes: usize, parallel_loads: usize) -> Self {
@@ -49,7 +66,21 @@ impl Residency {
             peak_bytes: 0,
             loads: 0,
             evictions: 0,
+            error_scale: 1.0,
+            error_floor: 1.0,
         }
+    }
+
+    /// The camera moved (or the budget changed): a finer selection may fit
+    /// now, so the floor that kept a still view from swinging goes.
+    pub fn view_changed(&mut self) {
+        self.error_floor = 1.0;
+    }
+
+    /// The factor to multiply the allowed screen-space error by: 1 while
+    /// the tiles fit the budget, larger while the tiles drawn alone exceed it.
+    pub fn error_scale(&self) -> f64 {
+        self.error_scale
     }
 
     /// Loaded, or failed (nothing to wait for: its error is reported).
@@ -131,6 +162,14 @@ impl Residency {
             }
         }
         self.peak_bytes = self.peak_bytes.max(self.held_bytes);
+        // Still over after dropping every tile not drawn: coarser next frame.
+        let budget = self.budget_bytes as f64;
+        if self.held_bytes > self.budget_bytes {
+            self.error_scale = (self.error_scale * ERROR_SCALE_STEP).min(MAX_ERROR_SCALE);
+            self.error_floor = self.error_scale;
+        } else if (self.held_bytes as f64) < REFINE_BELOW_SHARE * budget && self.loading.is_empty() {
+            self.error_scale = (self.error_scale / ERROR_SCALE_STEP).max(self.error_floor).max(1.0);
+        }
         plan
     }
 }
@@ -165,5 +204,42 @@ mod tests {
         // A finished report for a tile never started is ignored.
         r.finished(99, Ok(1_000_000));
         assert_eq!(r.held_bytes(), 200);
+    }
+
+    #[test]
+    fn the_error_scale_grows_while_the_drawn_tiles_overflow_and_relaxes_with_room() {
+        let mut r = Residency::new(100, 4);
+        r.plan(&HashSet::new(), &[1, 2]);
+        r.finished(1, Ok(80));
+        r.finished(2, Ok(80));
+        assert_eq!(r.error_scale(), 1.0);
+        // Both drawn, 160 of 100: one step coarser per frame, up to the cap.
+        r.plan(&HashSet::from([1, 2]), &[]);
+        assert!((r.error_scale() - ERROR_SCALE_STEP).abs() < 1e-12);
+        for _ in 0..1000 {
+            r.plan(&HashSet::from([1, 2]), &[]);
+        }
+        assert_eq!(r.error_scale(), MAX_ERROR_SCALE);
+        // Only tile 1 drawn: 2 goes, 80 of 100 held: above half, the scale stays.
+        let plan = r.plan(&HashSet::from([1]), &[]);
+        assert_eq!(plan.evict, vec![2]);
+        assert_eq!(r.error_scale(), MAX_ERROR_SCALE);
+        // A small tile instead: 10 of 100, nothing loading: finer step by step, never below 1.
+        r.plan(&HashSet::new(), &[3]);
+        r.finished(3, Ok(10));
+        r.budget_bytes = 10;
+        r.plan(&HashSet::from([3]), &[]);
+        r.budget_bytes = 100;
+        // The view stays: no finer than where it last overflowed.
+        let before = r.error_scale();
+        r.plan(&HashSet::from([3]), &[]);
+        assert_eq!(r.error_scale(), before);
+        r.view_changed();
+        r.plan(&HashSet::from([3]), &[]);
+        assert!((r.error_scale() - before / ERROR_SCALE_STEP).abs() < 1e-9);
+        for _ in 0..1000 {
+            r.plan(&HashSet::from([3]), &[]);
+        }
+        assert_eq!(r.error_scale(), 1.0);
     }
 }

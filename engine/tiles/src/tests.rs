@@ -137,3 +137,47 @@ fn a_perspective_frustum_holds_what_the_camera_sees() {
     assert!(!f.intersects_sphere([0.0, 0.0, 200.0], 10.0), "above the top plane (half angle 0.5 rad)");
     assert!(f.intersects_sphere([0.0, 0.0, 200.0], 150.0), "a big sphere reaching in");
 }
+
+/// Frames over the discrete-LOD dragon seen from close by (where the medium
+/// tile replaces the low one), each load finishing at once and counting its
+/// file's size: the bytes held each frame, the tiles drawn in the last, and
+/// the final error scale.
+fn stream_dragon(budget: usize, scale_error: bool, frames: usize) -> (Vec<usize>, Vec<usize>, f64) {
+    let t = load_tileset(&shared("tiles/TilesetWithDiscreteLOD/tileset.json")).unwrap();
+    // 20 m outside the dragon's bounding sphere: the low tile's error is 40 px.
+    let (centre, radius) = t.tiles[0].sphere;
+    let view = |scale: f64| View { eye: [centre[0] + radius + 20.0, centre[1], centre[2]], pixels_per_radian: 800.0, max_error_px: 16.0 * scale, frustum: None };
+    let mut residency = Residency::new(budget, 8);
+    let mut held = Vec::new();
+    let mut drawn = Vec::new();
+    for _ in 0..frames {
+        let v = view(if scale_error { residency.error_scale() } else { 1.0 });
+        let (draw, wanted) = select(&t, &v, &|i| residency.is_ready(i));
+        let plan = residency.plan(&draw.iter().copied().collect(), &wanted);
+        for i in plan.load {
+            let file = t.tiles[i].content.as_ref().unwrap();
+            residency.finished(i, Ok(std::fs::metadata(file).unwrap().len() as usize));
+        }
+        held.push(residency.held_bytes());
+        drawn = draw;
+    }
+    (held, drawn, residency.error_scale())
+}
+
+#[test]
+fn a_budget_smaller_than_the_view_makes_the_selection_coarser_until_it_fits() {
+    let size = |name: &str| std::fs::metadata(shared(&format!("tiles/TilesetWithDiscreteLOD/{name}"))).unwrap().len() as usize;
+    let (low, medium) = (size("dragon_low.b3dm"), size("dragon_medium.b3dm"));
+    // Room for the low tile, not the medium one; the low one fills less
+    // than half of it, where a naive refinement would swing back.
+    let budget = 2 * low + 1;
+    assert!(budget < medium);
+    // Fixed error: the medium tile is drawn, over the budget, frame after frame.
+    let (held, drawn, _) = stream_dragon(budget, false, 400);
+    assert!(drawn.iter().all(|&i| i != 0) && held[300..].iter().all(|&h| h > budget), "{drawn:?} {:?}", &held[300..]);
+    // Scaled error: back to the low tile, and it stays there.
+    let (held, drawn, scale) = stream_dragon(budget, true, 400);
+    assert_eq!(drawn, vec![0], "scale {scale}");
+    assert!(scale > 1.0);
+    assert!(held[300..].iter().all(|&h| h == low), "budget {budget}: {:?}", &held[300..]);
+}
