@@ -164,8 +164,44 @@ function spread(png) {
 
 const browserArgs = ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"];
 
-async function openPage(context, url) {
+// Where the page's main thread spent its time while loading, from the
+// browser's sampling profiler: pipeline creation (shader compiles, which
+// WebGL makes the page wait for), submitting GL commands, and decoding the
+// layers' data. Inclusive times, in ms; a sample counts once per category.
+const MAIN_THREAD_CATEGORIES = {
+  shader_compile_ms: /PipelineCache::process_queue/,
+  gl_submit_ms: /wgpu_hal::gles::queue::.*Queue.*submit/,
+  decode_ms: /sontinh_mesh::|sontinh_terrain::|sontinh_tiles::|sontinh_pointcloud::|sontinh_procgen::|sontinh_layers::model::spawn_model|draco_core::|image::io::|bevy_image::ktx2/,
+};
+
+async function startProfile(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 5000 });
+  await cdp.send("Profiler.start");
+  return cdp;
+}
+
+async function mainThreadTime(cdp) {
+  const { profile } = await cdp.send("Profiler.stop");
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const totals = Object.fromEntries(Object.keys(MAIN_THREAD_CATEGORIES).map((k) => [k, 0]));
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i + 1] || 0;
+    const names = [];
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) names.push(byId.get(cur).callFrame.functionName);
+    if (names[0] !== "(idle)" && names[0] !== "(program)") busy += us;
+    for (const [key, pattern] of Object.entries(MAIN_THREAD_CATEGORIES)) if (names.some((n) => pattern.test(n))) totals[key] += us;
+  });
+  return Object.fromEntries([["busy_ms", Math.round(busy / 1000)], ...Object.entries(totals).map(([k, v]) => [k, Math.round(v / 1000)])]);
+}
+
+async function openPage(context, url, { profile = false } = {}) {
   const page = await context.newPage();
+  const profiler = profile ? await startProfile(page) : null;
   const errors = [];
   page.on("console", (message) => {
     if (message.type() === "error") errors.push(message.text());
@@ -180,7 +216,7 @@ async function openPage(context, url) {
   });
   const started = Date.now();
   await page.goto(url);
-  return { page, errors, started };
+  return { page, errors, started, profiler };
 }
 
 // `data-sontinh-memory`: used=MiB peak=MiB budget=MiB preset=NAME.
@@ -207,11 +243,12 @@ async function sceneCheck(browser, base, { name, scene, bookmark, eyeDome = fals
   const query = new URLSearchParams({ ui: "0", backend: "webgl2" });
   if (scene) query.set("scene", scene);
   if (bookmark) query.set("bookmark", bookmark);
-  const { page, errors, started } = await openPage(context, `${base}?${query}`);
+  const { page, errors, started, profiler } = await openPage(context, `${base}?${query}`, { profile: true });
   const firstFrame = await until("a first frame", LOAD_DEADLINE_MS, () => page.evaluate(() => document.documentElement.dataset.sontinhFrames));
   const firstFrameMs = Date.now() - started;
   const result = await waitReady(page, name);
   const readyMs = Date.now() - started;
+  const mainThread = await mainThreadTime(profiler);
   check(!result.error, `${name}: the page opened (${result.error || "ok"})`);
   const layers = await page.evaluate(() => document.documentElement.dataset.sontinhLayers || "");
   check(!/=failed/.test(layers), `${name}: every layer loaded in the browser (${layers.replace(/\n/g, "; ")})`);
@@ -230,6 +267,7 @@ async function sceneCheck(browser, base, { name, scene, bookmark, eyeDome = fals
     blocks_off_by_32: Number(diff.bad.toFixed(4)),
     long_tasks: longTasks.length,
     longest_task_ms: Math.max(0, ...longTasks),
+    main_thread: mainThread,
     bundle_bytes: Number(await page.evaluate(() => document.documentElement.dataset.sontinhBundleBytes)),
     memory_held_mib: memory.used,
     memory_peak_mib: memory.peak,
@@ -239,7 +277,7 @@ async function sceneCheck(browser, base, { name, scene, bookmark, eyeDome = fals
     wasm_memory_mib: await page.evaluate(() => (window.__sontinhWasmMemory ? Math.round(window.__sontinhWasmMemory.buffer.byteLength / 1048576) : null)),
   };
   check(memory.budget > 0 && memory.peak <= memory.budget, `${name}: the scene stayed within its memory budget (peak ${memory.peak} MiB of ${memory.budget} MiB, ${memory.preset})`);
-  console.log(`     ${name}: first frame ${firstFrameMs} ms, ready ${readyMs} ms, block luma diff ${diff.mean.toFixed(2)}, ${(diff.bad * 100).toFixed(2)}% blocks off by >32, ${longTasks.length} long tasks (longest ${report[name].longest_task_ms} ms)`);
+  console.log(`     ${name}: first frame ${firstFrameMs} ms, ready ${readyMs} ms, block luma diff ${diff.mean.toFixed(2)}, ${(diff.bad * 100).toFixed(2)}% blocks off by >32, ${longTasks.length} long tasks (longest ${report[name].longest_task_ms} ms); main thread busy ${mainThread.busy_ms} ms: shader compiles ${mainThread.shader_compile_ms}, GL submits ${mainThread.gl_submit_ms}, decoding ${mainThread.decode_ms}`);
   // Not blank: the browser frame varies at least half as much as the native
   // one does (a sky-only frame has no spread; sparse scenes have little).
   const [browserSpread, nativeSpread] = [spread(browserPng), spread(nativePng)];
