@@ -373,6 +373,51 @@ async function lostContextCheck(browser, base) {
 }
 
 
+// Flood results for planners: a run's output folder served by
+// `sontinh serve --flood`, read by the page file by file (its snapshots
+// through their index), drawn as natively at the maximum and at a moment of
+// the timeline.
+async function floodCheck(browser) {
+  const run = path.join(out, "flood/flood-small");
+  rmSync(run, { recursive: true, force: true });
+  execFileSync(sontinh, ["flood", "run", "tests/scenes/flood-small.toml", "-o", run], { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
+  const server = startServer(["tests/scenes/flood-small.toml", "--flood", run]);
+  try {
+    const base = await until("the flood server to print its URL", 60_000, async () => server.url());
+    const width = 960;
+    const height = 540;
+    for (const hours of [null, 0.15]) {
+      const name = hours === null ? "flood-maximum" : `flood-${hours}h`;
+      const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+      const query = new URLSearchParams({ ui: "0", backend: "webgl2", scene: "scenes/flood-small.toml", flood: "floods/flood-small" });
+      if (hours !== null) query.set("flood_hours", String(hours));
+      const { page, errors } = await openPage(context, `${base}?${query}`);
+      const result = await waitReady(page, name);
+      const layers = await page.evaluate(() => document.documentElement.dataset.sontinhLayers || "");
+      check(!result.error && /flood=ready/.test(layers), `${name}: the page drew the flood results (${result.error || layers.replace(/\n/g, "; ")})`);
+      const shot = path.join(out, `${name}.webgl2.png`);
+      await page.screenshot({ path: shot, timeout: 120_000 });
+      const args = ["render", "tests/scenes/flood-small.toml", "--out", path.join(out, `${name}.native.png`), "--width", String(width), "--height", String(height), "--flood", run];
+      if (hours !== null) args.push("--flood-time", String(hours));
+      execFileSync(sontinh, args, { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
+      const [browserPng, nativePng] = [PNG.sync.read(readFileSync(shot)), PNG.sync.read(readFileSync(path.join(out, `${name}.native.png`)))];
+      const diff = compare(browserPng, nativePng);
+      report[name] = { mean_block_luma_diff: Number(diff.mean.toFixed(2)), blocks_off_by_32: Number(diff.bad.toFixed(4)) };
+      check(diff.mean <= MAX_MEAN_BLOCK_DIFF && diff.bad <= MAX_BAD_BLOCK_SHARE, `${name}: the browser frame matches the native render with --flood (mean ${diff.mean.toFixed(2)}, bad blocks ${(diff.bad * 100).toFixed(2)}%)`);
+      check(errors.length === 0, `${name}: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
+      await context.close();
+    }
+    // The water differs between the two moments, as natively: the check can tell them apart.
+    const apart = compare(PNG.sync.read(readFileSync(path.join(out, "flood-maximum.webgl2.png"))), PNG.sync.read(readFileSync(path.join(out, "flood-0.15h.webgl2.png"))));
+    check(apart.mean > 0.5, `flood: the timeline's early moment is drawn, not the maximum again (mean block difference ${apart.mean.toFixed(2)})`);
+    const fetched = server.log.filter((line) => line.startsWith("GET /floods/flood-small/"));
+    report.flood_requests = fetched.length;
+    check(fetched.some((l) => / 200$/.test(l) && l.includes("/snapshots/index.json")), `flood: the page read the snapshots' index (${fetched.length} requests)`);
+  } finally {
+    server.child.kill();
+  }
+}
+
 // A free TCP port for mosquitto, which cannot be told to pick one itself.
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -555,6 +600,7 @@ try {
   if (wanted("autzen-lidar")) rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
   if (wanted("phone")) await touchCheck(browser, base);
   if (wanted("lost-context")) await lostContextCheck(browser, base);
+  if (wanted("flood")) await floodCheck(browser);
   if (wanted("feeds")) await feedsCheck(browser);
 } catch (error) {
   check(false, `the browser tests ran to the end (${error.message})`);

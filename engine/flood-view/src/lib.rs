@@ -5,14 +5,22 @@
 //! The results are on a UTM 48N grid; each cell corner is carried into the
 //! scene's ENU frame. Levels are heights above the scene's datum, drawn on
 //! the same flat ENU plane as the scene's generated ground.
+//!
+//! The folder is read by file (`sontinh_layers::file_bytes`): from disk
+//! natively, over HTTP in the browser (`sontinh serve --flood DIR`), one code
+//! path. A browser cannot list a folder, so a run writes its snapshots'
+//! index (`snapshots/index.json`); the rasters are fetched and decoded off
+//! the frame, the shown snapshot when it is chosen.
 
 mod planner;
 
 use std::path::{Path, PathBuf};
 
+pub use sontinh_flood::outputs::{MAX_SNAPSHOTS, SNAPSHOT_INDEX, parse_snapshot_index, snapshot_index_json, snapshot_seconds};
 pub use planner::{FloodPlaces, PlaceRow, PlannerEdits, PlannerRun, PlannerRunner, RunResult, read_places};
 
 use bevy::prelude::*;
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use sontinh_geo::{Crs, EnuFrame, Transformer};
 use sontinh_layers::{ActiveScene, mesh_from_part};
 use sontinh_procgen::MeshData;
@@ -27,6 +35,7 @@ impl Plugin for FloodOverlayPlugin {
             .init_resource::<FloodTimeline>()
             .init_resource::<PlannerRun>()
             .init_resource::<FloodPlaces>()
+            .init_resource::<FloodLoading>()
             .add_systems(Update, (planner::follow_planner_run, load_overlay, play_timeline, show_timeline).chain())
             .add_systems(Update, init_planner_edits);
     }
@@ -168,7 +177,8 @@ pub fn flood_surface(terrain: &GeoRaster, max_depth: &GeoRaster, frame: &EnuFram
     Ok((mesh, summary))
 }
 
-/// The snapshots of a run folder, `snapshots/depth_<seconds>s.tif`, in time order.
+/// The snapshots of a run folder, `snapshots/depth_<seconds>s.tif`, in time
+/// order, as found on disk (a run still writing; the native planner).
 pub fn list_snapshots(dir: &Path) -> Vec<(f64, PathBuf)> {
     let mut found: Vec<(f64, PathBuf)> = std::fs::read_dir(dir.join("snapshots"))
         .into_iter()
@@ -176,8 +186,7 @@ pub fn list_snapshots(dir: &Path) -> Vec<(f64, PathBuf)> {
         .flatten()
         .filter_map(|entry| {
             let path = entry.path();
-            let name = path.file_name()?.to_str()?;
-            let seconds: f64 = name.strip_prefix("depth_")?.strip_suffix("s.tif")?.parse().ok()?;
+            let seconds = snapshot_seconds(path.file_name()?.to_str()?)?;
             Some((seconds, path))
         })
         .collect();
@@ -185,38 +194,78 @@ pub fn list_snapshots(dir: &Path) -> Vec<(f64, PathBuf)> {
     found
 }
 
-/// A run's rasters. While a run is still writing, there is no maximum yet:
-/// the newest snapshot stands in for it (or dry ground before the first).
-fn read_results(dir: &Path) -> Result<FloodData, String> {
-    let read = |path: &Path| sontinh_raster::read(path).map_err(|e| e.to_string());
-    let terrain = read(&dir.join("terrain.tif"))?;
-    let snapshots = list_snapshots(dir);
-    let max_path = dir.join("max_depth.tif");
-    let max_depth = if max_path.is_file() {
-        read(&max_path)?
-    } else if let Some((_, newest)) = snapshots.last() {
-        read(newest)?
-    } else {
-        GeoRaster {
-            values: vec![0.0; terrain.values.len()],
-            ..terrain.clone()
+/// A raster of the run folder, read as every layer file is.
+async fn fetch_raster(path: PathBuf) -> Result<GeoRaster, String> {
+    let bytes = sontinh_layers::file_bytes(&path).await?;
+    sontinh_raster::read_bytes(&path, &bytes).map_err(|e| e.to_string())
+}
+
+/// A run folder's rasters and places, or why they cannot be read.
+type ReadResults = Result<(FloodData, Vec<PlaceRow>), String>;
+
+/// What a run folder holds, read by file: its index names the snapshots
+/// (without one, natively, the folder is listed: a run from before indexes,
+/// or one still writing).
+async fn read_results(dir: PathBuf) -> ReadResults {
+    let terrain = fetch_raster(dir.join("terrain.tif")).await?;
+    let snapshots = match sontinh_layers::file_bytes(&dir.join(SNAPSHOT_INDEX)).await {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|_| format!("{SNAPSHOT_INDEX}: not UTF-8 text"))?;
+            parse_snapshot_index(&text)?.into_iter().map(|(t, f)| (t, dir.join("snapshots").join(f))).collect()
         }
+        Err(_) if cfg!(not(target_arch = "wasm32")) => list_snapshots(&dir),
+        Err(_) => Vec::new(),
     };
-    Ok(FloodData {
-        terrain,
-        max_depth,
-        snapshots,
-    })
+    // While a run is still writing there is no maximum yet: the newest
+    // snapshot stands in for it (or dry ground before the first).
+    let max_depth = match sontinh_layers::file_bytes(&dir.join("max_depth.tif")).await {
+        Ok(bytes) => sontinh_raster::read_bytes(&dir.join("max_depth.tif"), &bytes).map_err(|e| e.to_string())?,
+        Err(_) => match snapshots.last() {
+            Some((_, newest)) => fetch_raster(newest.clone()).await?,
+            None => GeoRaster {
+                values: vec![0.0; terrain.values.len()],
+                ..terrain.clone()
+            },
+        },
+    };
+    let places = match sontinh_layers::file_bytes(&dir.join("places.csv")).await {
+        Ok(bytes) => planner::parse_places(&String::from_utf8_lossy(&bytes)),
+        Err(_) => Vec::new(),
+    };
+    Ok((FloodData { terrain, max_depth, snapshots }, places))
+}
+
+/// Reads in flight: the folder, and the snapshot chosen on the timeline.
+#[derive(Resource, Default)]
+pub struct FloodLoading {
+    results: Option<Task<ReadResults>>,
+    snapshot: Option<(usize, Task<Result<GeoRaster, String>>)>,
+}
+
+/// Whether the flood results (when the scene has any) are read and the
+/// chosen moment drawn, or have failed: what "ready" waits for.
+pub fn flood_settled(results: Option<&FloodResults>, status: &FloodOverlayStatus, timeline: &FloodTimeline, loading: &FloodLoading) -> bool {
+    if results.is_none() {
+        return true;
+    }
+    match &status.0 {
+        None => false,
+        Some(Err(_)) => true,
+        Some(Ok(_)) => loading.results.is_none() && loading.snapshot.is_none() && timeline.drawn == Some(timeline.shown),
+    }
+}
+
+/// `flood=ready`, `flood=loading` or `flood=failed: why`, as the page lists layers.
+pub fn flood_state_text(status: &FloodOverlayStatus, settled: bool) -> String {
+    match &status.0 {
+        Some(Err(why)) => format!("flood=failed: {}", why.replace('\n', " ")),
+        _ if settled => "flood=ready".to_owned(),
+        _ => "flood=loading".to_owned(),
+    }
 }
 
 /// The planner's edits start from the scene's first scenario.
-fn init_planner_edits(mut commands: Commands, scene: Option<Res<ActiveScene>>, edits: Option<Res<PlannerEdits>>, mut places: ResMut<FloodPlaces>, results: Option<Res<FloodResults>>) {
-    if let Some(results) = &results
-        && results.is_added()
-        && places.0.is_empty()
-    {
-        places.0 = read_places(&results.0);
-    }
+fn init_planner_edits(mut commands: Commands, scene: Option<Res<ActiveScene>>, edits: Option<Res<PlannerEdits>>) {
     let Some(scene) = scene else { return };
     if edits.is_some() && !scene.is_changed() {
         return;
@@ -229,32 +278,45 @@ fn init_planner_edits(mut commands: Commands, scene: Option<Res<ActiveScene>>, e
 #[derive(Component)]
 struct FloodOverlay;
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its resources
 fn load_overlay(
     mut commands: Commands,
     results: Option<Res<FloodResults>>,
     mut status: ResMut<FloodOverlayStatus>,
     mut timeline: ResMut<FloodTimeline>,
-    mut meshes: ResMut<Assets<Mesh>>,
+    mut loading: ResMut<FloodLoading>,
+    mut places: ResMut<FloodPlaces>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     existing: Query<Entity, With<FloodOverlay>>,
 ) {
     let Some(results) = results else { return };
-    if status.0.is_some() && !results.is_changed() {
-        return;
+    if results.is_changed() {
+        // A new folder (or the planner's finished run): read it afresh.
+        let dir = results.0.clone();
+        loading.results = Some(AsyncComputeTaskPool::get().spawn(read_results(dir)));
+        loading.snapshot = None;
+        status.0 = None;
     }
+    let Some(task) = loading.results.as_mut() else { return };
+    let Some(read) = check_ready(task) else { return };
+    loading.results = None;
     for e in &existing {
         commands.entity(e).despawn();
     }
-    match read_results(&results.0) {
-        Ok(data) => {
+    match read {
+        Ok((data, rows)) => {
             timeline.times_s = data.snapshots.iter().map(|(t, _)| *t).collect();
             timeline.shown = timeline.requested_hours.and_then(|h| timeline.nearest(h));
             timeline.drawn = None;
+            if !rows.is_empty() {
+                places.0 = rows;
+            }
             commands.insert_resource(data);
             commands.spawn((
                 Name::new("flood overlay"),
                 FloodOverlay,
-                Mesh3d(meshes.add(mesh_from_part(&MeshData::default()))),
+                // Its mesh comes with the first surface drawn (an empty mesh
+                // would be uploaded, then freed under the renderer's feet).
                 MeshMaterial3d(materials.add(StandardMaterial {
                     base_color: Color::WHITE,
                     perceptual_roughness: 0.15,
@@ -299,35 +361,62 @@ fn play_timeline(time: Res<Time>, mut timeline: ResMut<FloodTimeline>) {
     };
 }
 
-/// Redraws the surface when another moment is chosen.
+/// Redraws the surface when another moment is chosen (a snapshot is read
+/// first, off the frame; the surface shown stays until it arrives).
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its resources
 fn show_timeline(
+    mut commands: Commands,
     data: Option<Res<FloodData>>,
     scene: Option<Res<ActiveScene>>,
     mut timeline: ResMut<FloodTimeline>,
     mut status: ResMut<FloodOverlayStatus>,
-    overlays: Query<&Mesh3d, With<FloodOverlay>>,
+    mut loading: ResMut<FloodLoading>,
+    overlays: Query<(Entity, Option<&Mesh3d>), With<FloodOverlay>>,
     mut meshes: ResMut<Assets<Mesh>>,
 ) {
     let (Some(data), Some(scene)) = (data, scene) else { return };
-    let Ok(handle) = overlays.single() else { return };
-    if timeline.drawn == Some(timeline.shown) {
+    let Ok((overlay, current)) = overlays.single() else { return };
+    if timeline.drawn == Some(timeline.shown) && loading.snapshot.is_none() {
         return;
     }
-    let depth = match timeline.shown.and_then(|i| data.snapshots.get(i)) {
-        Some((_, path)) => match sontinh_raster::read(path) {
-            Ok(raster) => raster,
-            Err(e) => {
-                status.0 = Some(Err(e.to_string()));
-                timeline.drawn = Some(timeline.shown);
-                return;
+    let depth = match timeline.shown.and_then(|i| data.snapshots.get(i).map(|s| (i, s))) {
+        Some((i, (_, path))) => {
+            if loading.snapshot.as_ref().is_none_or(|(wanted, _)| *wanted != i) {
+                loading.snapshot = Some((i, AsyncComputeTaskPool::get().spawn(fetch_raster(path.clone()))));
             }
-        },
-        None => data.max_depth.clone(),
+            let Some((_, task)) = loading.snapshot.as_mut() else { return };
+            let Some(read) = check_ready(task) else { return };
+            loading.snapshot = None;
+            match read {
+                Ok(raster) => raster,
+                Err(e) => {
+                    status.0 = Some(Err(e));
+                    timeline.drawn = Some(timeline.shown);
+                    return;
+                }
+            }
+        }
+        None => {
+            loading.snapshot = None;
+            data.max_depth.clone()
+        }
     };
     match flood_surface(&data.terrain, &depth, &scene.0.frame) {
-        Ok((mesh, summary)) => {
-            if let Some(mut m) = meshes.get_mut(&handle.0) {
-                *m = mesh_from_part(&mesh);
+        Ok((surface, summary)) => {
+            match (surface.triangle_count() > 0, current) {
+                (true, Some(handle)) => {
+                    if let Some(mut m) = meshes.get_mut(&handle.0) {
+                        *m = mesh_from_part(&surface);
+                    }
+                }
+                (true, None) => {
+                    commands.entity(overlay).insert(Mesh3d(meshes.add(mesh_from_part(&surface))));
+                }
+                // Dry at this moment: nothing to draw.
+                (false, Some(_)) => {
+                    commands.entity(overlay).remove::<Mesh3d>();
+                }
+                (false, None) => {}
             }
             status.0 = Some(Ok(summary));
         }

@@ -123,6 +123,11 @@ pub struct FloodPlaces(pub Vec<PlaceRow>);
 /// Reads a run's `places.csv` (written by `sontinh flood run`).
 pub fn read_places(dir: &Path) -> Vec<PlaceRow> {
     let Ok(text) = std::fs::read_to_string(dir.join("places.csv")) else { return Vec::new() };
+    parse_places(&text)
+}
+
+/// The rows of a `places.csv` text (its header line skipped).
+pub fn parse_places(text: &str) -> Vec<PlaceRow> {
     text.lines().skip(1).filter_map(parse_place_row).collect()
 }
 

@@ -10,6 +10,7 @@
 
 mod control;
 pub mod inundation;
+pub mod outputs;
 mod raster;
 mod series;
 mod solver;

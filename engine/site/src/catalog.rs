@@ -53,6 +53,8 @@ pub struct Catalog {
     files: BTreeMap<String, SiteFile>,
     /// The scene addresses, in the order given.
     pub scenes: Vec<String>,
+    /// The flood results folders' addresses.
+    pub floods: Vec<String>,
 }
 
 /// A scene's resolver that remembers every path it resolved, with the path
@@ -187,6 +189,39 @@ impl Catalog {
         }
         self.scenes.push(address);
         Ok(())
+    }
+
+    /// A flood run's output folder (`sontinh flood run -o DIR`), served at
+    /// `/floods/<folder name>/` for a page's `flood=` address: the terrain and
+    /// result rasters, places, summary, and the snapshots its index names.
+    /// Returns the address.
+    pub fn add_flood_results(&mut self, dir: &Path) -> Result<String, String> {
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) && !n.starts_with('.'))
+            .ok_or_else(|| format!("{}: give the flood results folder a plain name (letters, digits, . _ -)", dir.display()))?;
+        let address = format!("/floods/{name}");
+        if !dir.join("terrain.tif").is_file() {
+            return Err(format!("{}: no terrain.tif; give the output folder of `sontinh flood run`", dir.display()));
+        }
+        for file in ["terrain.tif", "max_depth.tif", "arrival_time.tif", "places.csv", "summary.json", "extent.geojson", "gauges.csv"] {
+            let path = dir.join(file);
+            if path.exists() {
+                self.insert(format!("{address}/{file}"), path, FileKind::Data)?;
+            }
+        }
+        let index = dir.join(sontinh_flood::outputs::SNAPSHOT_INDEX);
+        if index.exists() {
+            let text = std::fs::read_to_string(&index).map_err(|e| format!("{}: {e}", index.display()))?;
+            let snapshots = sontinh_flood::outputs::parse_snapshot_index(&text).map_err(|e| format!("{}: {e}", dir.display()))?;
+            self.insert(format!("{address}/{}", sontinh_flood::outputs::SNAPSHOT_INDEX), index, FileKind::Data)?;
+            for (_, file) in snapshots {
+                self.insert(format!("{address}/snapshots/{file}"), dir.join("snapshots").join(&file), FileKind::Data)?;
+            }
+        }
+        self.floods.push(address.clone());
+        Ok(address)
     }
 
     /// A data file and, through it, every file it references.

@@ -302,3 +302,50 @@ fn a_laz_layer_is_served_as_the_copc_file_converted_ahead_of_time() {
     let length = std::fs::metadata(&served).unwrap().len();
     assert_eq!(head.header("content-range"), Some(format!("bytes 0-3/{length}").as_str()));
 }
+
+#[test]
+fn a_flood_results_folder_serves_its_rasters_and_the_snapshots_its_index_names() {
+    let site = site_folder();
+    let run = site.path().join("runs/thach-han");
+    std::fs::create_dir_all(run.join("snapshots")).unwrap();
+    for (file, text) in [
+        ("terrain.tif", "terrain"),
+        ("max_depth.tif", "max"),
+        ("places.csv", "id,kind\n"),
+        ("notes.txt", "not for the web"),
+        ("snapshots/depth_0000000s.tif", "t0"),
+        ("snapshots/depth_0000600s.tif", "t600"),
+        ("snapshots/depth_0001200s.tif", "not in the index"),
+        ("snapshots/index.json", r#"{"snapshots": [{"seconds": 0, "file": "depth_0000000s.tif"}, {"seconds": 600, "file": "depth_0000600s.tif"}]}"#),
+    ] {
+        std::fs::write(run.join(file), text).unwrap();
+    }
+    let mut catalog = Catalog::build(&[site.path().join("scenes/site.toml")], Some(&site.path().join("dist"))).unwrap();
+    assert_eq!(catalog.add_flood_results(&run).unwrap(), "/floods/thach-han");
+    let server = start(catalog);
+    for (path, body) in [
+        ("/floods/thach-han/terrain.tif", "terrain"),
+        ("/floods/thach-han/max_depth.tif", "max"),
+        ("/floods/thach-han/snapshots/index.json", "{"),
+        ("/floods/thach-han/snapshots/depth_0000600s.tif", "t600"),
+    ] {
+        let reply = get(&server.base, path, &[]);
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(String::from_utf8_lossy(&reply.body).starts_with(body), "{path}");
+    }
+    for path in ["/floods/thach-han/notes.txt", "/floods/thach-han/snapshots/depth_0001200s.tif", "/floods/thach-han/../secret.txt", "/floods/"] {
+        assert_eq!(raw_get(&server.base, path, &[]).status, 404, "{path}");
+    }
+
+    // A folder that is not a run's output, or with an index naming other files, is refused.
+    let mut catalog = Catalog::default();
+    let empty = site.path().join("runs/empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert!(catalog.add_flood_results(&empty).unwrap_err().contains("terrain.tif"));
+    std::fs::write(run.join("snapshots/index.json"), r#"{"snapshots": [{"seconds": 0, "file": "../notes.txt"}]}"#).unwrap();
+    assert!(catalog.add_flood_results(&run).unwrap_err().contains("../notes.txt"));
+    let odd = site.path().join("runs/a b");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join("terrain.tif"), "terrain").unwrap();
+    assert!(catalog.add_flood_results(&odd).unwrap_err().contains("plain name"));
+}

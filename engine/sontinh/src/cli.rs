@@ -73,6 +73,10 @@ enum Command {
         /// A feeds gateway configuration: its WebSocket and REST on the same origin.
         #[arg(long)]
         feeds: Option<PathBuf>,
+        /// A `flood run` output folder to serve for planners, at
+        /// /floods/<folder name> (repeatable); open it with &flood=.
+        #[arg(long)]
+        flood: Vec<PathBuf>,
     },
 }
 
@@ -320,7 +324,7 @@ pub fn main() -> ExitCode {
         #[cfg(not(target_arch = "wasm32"))]
         Command::Feeds(FeedsCommand::BrokerSetup { devices, dir, port }) => print_or_fail(crate::feeds::broker_setup(&devices, &dir, port)),
         #[cfg(not(target_arch = "wasm32"))]
-        Command::Serve { scenes, port, host, bundle, feeds } => print_or_fail(crate::serve::serve(&scenes, &host, port, &bundle, feeds.as_deref())),
+        Command::Serve { scenes, port, host, bundle, feeds, flood } => print_or_fail(crate::serve::serve(&scenes, &host, port, &bundle, feeds.as_deref(), &flood)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
         #[cfg(not(target_arch = "wasm32"))]

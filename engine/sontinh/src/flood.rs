@@ -394,10 +394,18 @@ pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, 
     // Depth snapshots at every sample, for the viewer's timeline.
     let snapshots = out_dir.join("snapshots");
     std::fs::create_dir_all(&snapshots).map_err(|e| format!("cannot create {}: {e}", snapshots.display()))?;
-    let sample = |sim: &Engine, csv: &mut String| -> Result<(), String> {
+    let mut written: Vec<String> = Vec::new();
+    let mut sample = |sim: &Engine, csv: &mut String| -> Result<(), String> {
         let depth = sim.depth()?;
         let name = format!("depth_{:07}s.tif", sim.time().round() as u64);
-        domain.write(&snapshots.join(name), depth.clone())?;
+        domain.write(&snapshots.join(&name), depth.clone())?;
+        // The index a browser reads (it cannot list the folder), replaced
+        // whole so that a reader never sees half of it.
+        written.push(name);
+        let index = out_dir.join(sontinh_flood_view::SNAPSHOT_INDEX);
+        let partial = index.with_extension("json.partial");
+        std::fs::write(&partial, sontinh_flood_view::snapshot_index_json(&written)).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        std::fs::rename(&partial, &index).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
         let _ = write!(csv, "{:.4}", sim.time() / 3600.0);
         for (_, (c, r)) in &gauges {
             let i = r * domain.nx + c;

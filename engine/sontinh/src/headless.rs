@@ -136,7 +136,7 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     loop {
         app.update();
         let states = app.world().resource::<LayerStates>();
-        if states.all_settled() {
+        if states.all_settled() && flood_settled(app.world()) {
             break;
         }
         if started.elapsed() > LOAD_TIMEOUT {
@@ -282,4 +282,14 @@ fn new_target(app: &mut App, width: u32, height: u32) -> Handle<Image> {
     );
     image.texture_descriptor.usage |= TextureUsages::RENDER_ATTACHMENT | TextureUsages::COPY_SRC;
     app.world_mut().resource_mut::<Assets<Image>>().add(image)
+}
+
+/// Whether the flood results the render shows (if any) are read and drawn.
+pub(crate) fn flood_settled(world: &World) -> bool {
+    sontinh_flood_view::flood_settled(
+        world.get_resource::<sontinh_flood_view::FloodResults>(),
+        world.resource::<sontinh_flood_view::FloodOverlayStatus>(),
+        world.resource::<sontinh_flood_view::FloodTimeline>(),
+        world.resource::<sontinh_flood_view::FloodLoading>(),
+    )
 }

@@ -19,7 +19,7 @@ fn default_scenes() -> Result<Vec<PathBuf>, String> {
 }
 
 /// Serves until Ctrl-C.
-pub fn serve(scenes: &[PathBuf], host: &str, port: u16, bundle: &Path, feeds: Option<&Path>) -> Result<String, String> {
+pub fn serve(scenes: &[PathBuf], host: &str, port: u16, bundle: &Path, feeds: Option<&Path>, floods: &[PathBuf]) -> Result<String, String> {
     let scenes = if scenes.is_empty() { default_scenes()? } else { scenes.to_vec() };
     // Plain LAS/LAZ layers are converted to COPC now, with their progress shown.
     let bar = crate::pc::Bar::new();
@@ -29,7 +29,10 @@ pub fn serve(scenes: &[PathBuf], host: &str, port: u16, bundle: &Path, feeds: Op
     };
     let catalog = Catalog::build_converting(&scenes, Some(bundle), &conversion);
     bar.finish();
-    let catalog = catalog?;
+    let mut catalog = catalog?;
+    for dir in floods {
+        catalog.add_flood_results(dir)?;
+    }
     let feeds = feeds.map(GatewayConfig::load).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -42,6 +45,9 @@ pub fn serve(scenes: &[PathBuf], host: &str, port: u16, bundle: &Path, feeds: Op
         println!("Sơn Tinh: open http://{shown}/ in a browser (Ctrl-C stops)");
         for scene in &catalog.scenes {
             println!("  http://{shown}/?scene={}", scene.trim_start_matches('/'));
+            for flood in &catalog.floods {
+                println!("  http://{shown}/?scene={}&flood={}", scene.trim_start_matches('/'), flood.trim_start_matches('/'));
+            }
         }
         let log: RequestLog = Arc::new(|line: &str| println!("{line}"));
         sontinh_site::serve(catalog, listener, feeds, log, async {

@@ -37,6 +37,10 @@ pub struct PageRequest {
     pub token: Option<String>,
     /// `memory=phone|desktop|wall|MiB`: the budget, instead of the device's preset.
     pub memory: Option<sontinh_layers::MemoryBudget>,
+    /// `flood=floods/NAME`: a flood run's results on this site (`sontinh serve --flood`).
+    pub flood: Option<String>,
+    /// `flood_hours=H`: the snapshot nearest H hours into the flood (else the maximum).
+    pub flood_hours: Option<f64>,
 }
 
 impl PageRequest {
@@ -55,6 +59,16 @@ impl PageRequest {
                 "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
                 "memory" => request.memory = Some(sontinh_layers::MemoryBudget::parse(&value)?),
+                "flood" => {
+                    if value.is_empty() || value.contains("://") || value.starts_with("//") {
+                        return Err(format!("flood={value}: give the results' path on this site (for example floods/thach-han)"));
+                    }
+                    request.flood = Some(value.trim_end_matches('/').to_owned());
+                }
+                "flood_hours" => {
+                    let hours = value.parse::<f64>().ok().filter(|h| h.is_finite() && *h >= 0.0);
+                    request.flood_hours = Some(hours.ok_or_else(|| format!("flood_hours={value}: give hours into the flood, a number ≥ 0"))?);
+                }
                 "ui" => {
                     request.ui = match &*value {
                         "0" | "false" | "off" => false,
@@ -189,6 +203,28 @@ pub fn camera_text(position: Vec3) -> String {
     format!("{:.2} {:.2} {:.2}", position.x, position.y, position.z)
 }
 
+/// How the flood results (when shown) are coming along.
+#[derive(bevy::ecs::system::SystemParam)]
+struct FloodProgress<'w> {
+    results: Option<Res<'w, sontinh_flood_view::FloodResults>>,
+    status: Option<Res<'w, sontinh_flood_view::FloodOverlayStatus>>,
+    timeline: Option<Res<'w, sontinh_flood_view::FloodTimeline>>,
+    loading: Option<Res<'w, sontinh_flood_view::FloodLoading>>,
+}
+
+impl FloodProgress<'_> {
+    /// Settled, and the line the page lists it with (when results are shown).
+    fn state(&self) -> (bool, Option<String>) {
+        match (&self.results, &self.status, &self.timeline, &self.loading) {
+            (Some(results), Some(status), Some(timeline), Some(loading)) => {
+                let settled = sontinh_flood_view::flood_settled(Some(results), status, timeline, loading);
+                (settled, Some(sontinh_flood_view::flood_state_text(status, settled)))
+            }
+            _ => (true, None),
+        }
+    }
+}
+
 /// What [`feeds_text`] is made from, cheap to compare each frame.
 type FeedsKey = (u64, u64, u64, Option<i64>, bool, Option<sontinh_feeds::Role>, String);
 
@@ -203,6 +239,7 @@ fn signal_page(
     mut signals: ResMut<PageSignals>,
     memory: Option<Res<sontinh_layers::MemoryUse>>,
     budget: Option<Res<sontinh_layers::MemoryBudget>>,
+    flood: FloodProgress,
 ) {
     signals.frames += 1;
     if let Some(feeds) = feeds.filter(|f| f.linked) {
@@ -258,12 +295,18 @@ fn signal_page(
             signals.camera = Some(text);
         }
     }
-    if states.all_settled() {
+    // Flood results, when the page shows some, are waited for as a layer is.
+    let (flood_settled, flood_line) = flood.state();
+    if states.all_settled() && flood_settled {
         signals.frames_since_settled = signals.frames_since_settled.saturating_add(1);
     } else {
         signals.frames_since_settled = 0;
     }
-    let status = page_status(&states, signals.frames_since_settled);
+    let mut status = page_status(&states, signals.frames_since_settled);
+    if let Some(line) = flood_line {
+        status.layers.push('\n');
+        status.layers.push_str(&line);
+    }
     #[cfg(target_arch = "wasm32")]
     page::write_frames(signals.frames);
     if signals.last.as_ref() != Some(&status) {
@@ -378,6 +421,18 @@ mod tests {
         // A lone or broken escape stays as written.
         assert_eq!(PageRequest::parse("bookmark=100%&x").unwrap().bookmark.as_deref(), Some("100%"));
         assert_eq!(PageRequest::parse("bookmark=%zz%4").unwrap().bookmark.as_deref(), Some("%zz%4"));
+    }
+
+    #[test]
+    fn a_page_asks_for_flood_results_on_its_own_site_at_a_time() {
+        let request = PageRequest::parse("scene=scenes%2Fquang-tri-citadel.toml&flood=floods%2Fthach-han%2F&flood_hours=6.5").unwrap();
+        assert_eq!(request.flood.as_deref(), Some("floods/thach-han"));
+        assert_eq!(request.flood_hours, Some(6.5));
+        assert!(PageRequest::parse("flood=https://elsewhere.example/f").unwrap_err().contains("this site"));
+        assert!(PageRequest::parse("flood=//elsewhere.example/f").is_err());
+        assert!(PageRequest::parse("flood_hours=-1").unwrap_err().contains("≥ 0"));
+        assert!(PageRequest::parse("flood_hours=soon").is_err());
+        assert!(PageRequest::parse("flood_hours=NaN").is_err());
     }
 
     #[test]

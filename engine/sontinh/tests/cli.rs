@@ -175,7 +175,12 @@ fn flood_run_writes_georeferenced_results() {
         water(&flooded)
     );
     // The timeline: one snapshot every 10 minutes, and an early moment shows less water than the maximum.
-    assert_eq!(std::fs::read_dir(out.join("snapshots")).unwrap().count(), 7);
+    let tifs = std::fs::read_dir(out.join("snapshots")).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tif")).count();
+    assert_eq!(tifs, 7);
+    // Their index, for browsers (which cannot list the folder), names all seven.
+    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("snapshots/index.json")).unwrap()).unwrap();
+    let listed: Vec<f64> = index["snapshots"].as_array().unwrap().iter().map(|s| s["seconds"].as_f64().unwrap()).collect();
+    assert_eq!(listed, [0.0, 600.0, 1200.0, 1800.0, 2400.0, 3000.0, 3600.0]);
     let early = out.join("early.png");
     let o = sontinh(&[
         "render",

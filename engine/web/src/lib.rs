@@ -51,7 +51,9 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     page_window.prevent_default_event_handling = true;
     page_window.resolution = WindowResolution::default().with_scale_factor_override(render_scale(window.device_pixel_ratio()));
     let has_feeds = scene.feeds.is_some();
-    let mut app = sontinh::viewer::viewer_app(scene, page_window, bookmark, None, request.ui);
+    let flood = request.flood.as_ref().map(PathBuf::from);
+    let mut app = sontinh::viewer::viewer_app(scene, page_window, bookmark, flood, request.ui);
+    app.world_mut().resource_mut::<sontinh_flood_view::FloodTimeline>().requested_hours = request.flood_hours;
     app.add_plugins(PageSignalsPlugin);
     // The memory budget the address names, else the one for this device.
     let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::for_device(&device(&window))));
