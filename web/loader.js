@@ -11,6 +11,7 @@ const TEXT = {
     noGpu: "Trình duyệt này không có WebGPU hay WebGL2, nên không thể hiển thị mô hình 3D. Hãy dùng Chrome, Edge, Firefox hoặc Safari bản mới.",
     failed: (why) => `Không thể mở: ${why}`,
     lost: "Mất ngữ cảnh đồ hoạ; đang khôi phục…",
+    fallback: "WebGPU gặp lỗi; đang chuyển sang WebGL2…",
   },
   en: {
     fetching: (done, total) => `Loading the app: ${mb(done)} / ${mb(total)} MB`,
@@ -19,6 +20,7 @@ const TEXT = {
     noGpu: "This browser has neither WebGPU nor WebGL2, so the 3D twin cannot be shown. Please use a recent Chrome, Edge, Firefox or Safari.",
     failed: (why) => `Could not open: ${why}`,
     lost: "The graphics context was lost; restoring…",
+    fallback: "WebGPU failed; switching to WebGL2…",
   },
 };
 
@@ -48,7 +50,8 @@ function fail(message) {
 async function pickBackend(bundles) {
   const forced = params.get("backend");
   if (forced) return bundles[forced] ? forced : null;
-  if (bundles.webgpu && navigator.gpu) {
+  // A WebGPU device that failed in this tab is not tried again.
+  if (bundles.webgpu && navigator.gpu && !sessionStorage.getItem("sontinh-webgpu-failed")) {
     try {
       if (await navigator.gpu.requestAdapter()) return "webgpu";
     } catch (_) {
@@ -89,6 +92,13 @@ async function fetchWithProgress(url, total) {
 // The viewer writes its state on <html>; show it while loading.
 new MutationObserver(() => {
   const state = root.dataset.sontinhState;
+  // The WebGPU device failed (the viewer says so): start again on WebGL2.
+  if (state === "error" && root.dataset.sontinhRenderError && root.dataset.sontinhBackend === "webgpu" && !params.get("backend")) {
+    sessionStorage.setItem("sontinh-webgpu-failed", "1");
+    text.textContent = t.fallback;
+    location.reload();
+    return;
+  }
   if (state === "error" && root.dataset.sontinhError) {
     text.textContent = t.failed(root.dataset.sontinhError);
   } else if (state === "loading") {

@@ -7,6 +7,8 @@
 // operator see them.
 //
 //   node tests/browser/run.mjs        (after tools/build-web.sh and cargo build -p sontinh)
+//   SONTINH_BROWSER_BACKENDS=webgl2,webgpu node tests/browser/run.mjs
+//                                      (after tools/build-web.sh --backend both: the WebGPU bundle too)
 //
 // Writes screenshots and figures to out/browser/; exits non-zero on any
 // failed check. Every wait is on a condition with a deadline.
@@ -162,7 +164,9 @@ function spread(png) {
   return Math.sqrt(l.reduce((s, v) => s + (v - mean) ** 2, 0) / l.length);
 }
 
-const browserArgs = ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"];
+// WebGPU through SwiftShader too, for the WebGPU bundle when it is built.
+const browserArgs = ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"];
+const bundles = JSON.parse(readFileSync(path.join(repo, "web/dist/bundles.json"), "utf8"));
 
 // Where the page's main thread spent its time while loading, from the
 // browser's sampling profiler: pipeline creation (shader compiles, which
@@ -236,11 +240,12 @@ async function waitReady(page, what) {
   );
 }
 
-async function sceneCheck(browser, base, { name, scene, bookmark, eyeDome = false }) {
+async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, eyeDome = false, backend = "webgl2" }) {
   const width = 1280;
   const height = 720;
+  const name = backend === "webgl2" ? scene_name : `${scene_name}.${backend}`;
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
-  const query = new URLSearchParams({ ui: "0", backend: "webgl2" });
+  const query = new URLSearchParams({ ui: "0", backend });
   if (scene) query.set("scene", scene);
   if (bookmark) query.set("bookmark", bookmark);
   const { page, errors, started, profiler } = await openPage(context, `${base}?${query}`, { profile: true });
@@ -252,11 +257,11 @@ async function sceneCheck(browser, base, { name, scene, bookmark, eyeDome = fals
   check(!result.error, `${name}: the page opened (${result.error || "ok"})`);
   const layers = await page.evaluate(() => document.documentElement.dataset.sontinhLayers || "");
   check(!/=failed/.test(layers), `${name}: every layer loaded in the browser (${layers.replace(/\n/g, "; ")})`);
-  const shot = path.join(out, `${name}.webgl2.png`);
+  const shot = path.join(out, `${scene_name}.${backend}.png`);
   // Software rendering under load can take long for one frame: a generous bound.
   await page.screenshot({ path: shot, timeout: 120_000 });
   const browserPng = PNG.sync.read(readFileSync(shot));
-  const nativePng = renderNative(scene ? path.join(repo, scene) : path.join(repo, "scenes/quang-tri-citadel.toml"), bookmark, path.join(out, `${name}.native.png`), width, height);
+  const nativePng = renderNative(scene ? path.join(repo, scene) : path.join(repo, "scenes/quang-tri-citadel.toml"), bookmark, path.join(out, `${scene_name}.native.png`), width, height);
   const diff = compare(browserPng, nativePng);
   const longTasks = await page.evaluate(() => window.__longTasks);
   const memory = await readMemory(page);
@@ -286,7 +291,7 @@ async function sceneCheck(browser, base, { name, scene, bookmark, eyeDome = fals
   if (eyeDome) {
     const [browserDark, nativeDark] = [darkShare(browserPng), darkShare(nativePng)];
     report[name].dark_pixel_share = { browser: Number(browserDark.toFixed(4)), native: Number(nativeDark.toFixed(4)) };
-    check(nativeDark > 0.005 && browserDark > 0.5 * nativeDark, `${name}: eye-dome lighting outlines the points as natively (near-black pixels ${(browserDark * 100).toFixed(2)}% in the browser, ${(nativeDark * 100).toFixed(2)}% native)`);
+    check(nativeDark > 0.005 && browserDark > 0.5 * nativeDark && browserDark < 2 * nativeDark, `${name}: eye-dome lighting outlines the points as natively (near-black pixels ${(browserDark * 100).toFixed(2)}% in the browser, ${(nativeDark * 100).toFixed(2)}% native)`);
   }
   check(errors.length === 0, `${name}: no console error or panic${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
   await context.close();
@@ -582,6 +587,7 @@ async function feedsCheck(browser) {
 // working on one); the test command runs them all.
 const only = process.env.SONTINH_BROWSER_ONLY ? process.env.SONTINH_BROWSER_ONLY.split(",") : null;
 const wanted = (name) => !only || only.includes(name);
+const backends = (process.env.SONTINH_BROWSER_BACKENDS || "webgl2").split(",");
 
 const server = startServer();
 let browser;
@@ -598,6 +604,25 @@ try {
   if (wanted("lone-star-geyser")) rangesOnlyCheck(server.log, "lone-star-geyser", "/shared/lidar/lone-star.copc.laz");
   if (wanted("autzen-lidar")) await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true });
   if (wanted("autzen-lidar")) rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
+  // The WebGPU bundle (SONTINH_BROWSER_BACKENDS=webgl2,webgpu, after
+  // tools/build-web.sh --backend both): every scene again. The test command
+  // runs WebGL2 only: a second cold wasm build does not fit CI's budget.
+  if (backends.includes("webgpu")) {
+    if (!bundles.webgpu) throw new Error("SONTINH_BROWSER_BACKENDS names webgpu but web/dist has no WebGPU bundle: run tools/build-web.sh --backend both");
+    // The loader's own choice: WebGPU here, and WebGL2 if the WebGPU device fails.
+    const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
+    const { page } = await openPage(context, `${base}?ui=0`);
+    const result = await waitReady(page, "the page on the loader's own choice of bundle");
+    const chosen = await page.evaluate(() => [document.documentElement.dataset.sontinhBackend, sessionStorage.getItem("sontinh-webgpu-failed")]);
+    report.auto_backend = { backend: chosen[0], webgpu_failed: chosen[1] === "1" };
+    check(!result.error, `auto: the page drew on the bundle the loader chose (${chosen[0]}${chosen[1] ? ", after the WebGPU device failed" : ""}; ${result.error || "ok"})`);
+    await context.close();
+    await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null, backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery", backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city", backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
+  }
   if (wanted("phone")) await touchCheck(browser, base);
   if (wanted("lost-context")) await lostContextCheck(browser, base);
   if (wanted("flood")) await floodCheck(browser);

@@ -65,9 +65,29 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         }
         app.add_systems(bevy::prelude::Update, connect_signed_in);
     }
+    app.insert_resource(bevy::render::error_handler::RenderErrorHandler(stop_and_tell_the_page));
     // In the browser the event loop is handed to the page and this returns at once.
     app.run();
     Ok(())
+}
+
+/// A renderer error (a lost WebGPU device, a wgpu validation error) stops
+/// the viewer as Bevy's own handler does, and tells the page why at once
+/// (the app may stop before its page signals run again): the loader then
+/// starts the WebGL2 bundle instead of a WebGPU one that failed.
+fn stop_and_tell_the_page(
+    error: &bevy::render::error_handler::RenderError,
+    main_world: &mut bevy::prelude::World,
+    _render_world: &mut bevy::prelude::World,
+) -> bevy::render::error_handler::RenderErrorPolicy {
+    bevy::log::error!("the viewer stops: {:?} renderer error: {}", error.ty, error.description);
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-sontinh-error", &format!("the graphics device failed ({:?}): {}", error.ty, error.description));
+        let _ = root.set_attribute("data-sontinh-render-error", &format!("{:?}", error.ty));
+        let _ = root.set_attribute("data-sontinh-state", "error");
+    }
+    main_world.write_message(bevy::app::AppExit::error());
+    bevy::render::error_handler::RenderErrorPolicy::StopRendering
 }
 
 /// What the browser says of the device, for its memory preset.
