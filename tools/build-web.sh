@@ -69,7 +69,10 @@ for backend in "${backends[@]}"; do
   wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name sontinh "$wasm"
   if [ "$profile" = web-release ]; then
     step "wasm-opt -Oz ($backend)"
+    # The features rustc's wasm32 target emits (reference types and
+    # multi-value are on by default since LLVM 19).
     wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+      --enable-reference-types --enable-multivalue \
       "$out/sontinh_bg.wasm" -o "$out/sontinh_bg.opt.wasm"
     mv "$out/sontinh_bg.opt.wasm" "$out/sontinh_bg.wasm"
   fi

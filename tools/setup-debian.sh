@@ -33,10 +33,12 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-# laspy with lazrs reads our COPC output independently in the tests.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import laspy, lazrs" 2>/dev/null; then
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "laspy==2.7.0" "lazrs==0.8.*" numpy
+# Independent references for the tests: laspy with lazrs reads our COPC
+# output; rasterio (with its own GDAL) samples DEMs and pyproj transforms
+# coordinates for the measurement tests.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import laspy, lazrs, rasterio, pyproj" 2>/dev/null; then
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "laspy==2.7.0" "lazrs==0.8.*" numpy "rasterio==1.4.*" "pyproj==3.7.*"
 fi
 # The browser tests' node packages, at the versions in web/package-lock.json.
 if [ ! -d web/node_modules/playwright-core ] || [ ! -d web/node_modules/pngjs ]; then

@@ -55,6 +55,30 @@ enum Command {
     #[cfg(not(target_arch = "wasm32"))]
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    /// Measure without a window, as the viewer's tools do: a point's
+    /// coordinates (WGS84, UTM, VN-2000 Quảng Trị), a polyline's length, a
+    /// polygon's area (and on the terrain), an elevation profile (CSV; JSON
+    /// with --json), cut and fill. Heights not given come from the scene's terrain.
+    #[cfg(not(target_arch = "wasm32"))]
+    Measure {
+        #[arg(value_enum)]
+        tool: crate::measure::Tool,
+        scene: PathBuf,
+        /// The CRS of the points: EPSG:4326 (lon,lat), EPSG:32648, VN2000:QUANGTRI, any EPSG code the twin knows.
+        #[arg(long, default_value = "EPSG:4326")]
+        crs: String,
+        /// X,Y[,Z] in that CRS, several after one --points (give it last: west and south are negative).
+        #[arg(long, num_args = 1.., required = true, allow_hyphen_values = true)]
+        points: Vec<String>,
+        /// Sample and cell spacing for profiles, surface areas and volumes, metres.
+        #[arg(long, default_value_t = 10.0)]
+        spacing: f64,
+        /// Volume: the level to cut and fill against, metres (default: the lowest point's height).
+        #[arg(long)]
+        level: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the twin to browsers: the web bundle (web/dist, built by
     /// tools/build-web.sh), the scenes and exactly the files they reference,
     /// and with --feeds the gateway on the same origin. Prints the URL to open.
@@ -326,6 +350,16 @@ pub fn main() -> ExitCode {
         #[cfg(not(target_arch = "wasm32"))]
         Command::Serve { scenes, port, host, bundle, feeds, flood } => print_or_fail(crate::serve::serve(&scenes, &host, port, &bundle, feeds.as_deref(), &flood)),
         #[cfg(not(target_arch = "wasm32"))]
+        Command::Measure { tool, scene, crs, points, spacing, level, json } => print_or_fail(crate::measure::measure(&crate::measure::MeasureRequest {
+            tool,
+            scene,
+            crs,
+            points,
+            spacing_m: spacing,
+            level,
+            json,
+        })),
+        #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Convert { inputs, out }) => print_or_fail(crate::pc::convert(&inputs, &out)),
@@ -366,8 +400,15 @@ pub fn main() -> ExitCode {
 fn print_or_fail(result: Result<String, String>) -> ExitCode {
     match result {
         Ok(text) => {
-            println!("{}", text.trim_end());
-            ExitCode::SUCCESS
+            use std::io::Write;
+            // A reader that stops early (`| head`) is not an error of ours.
+            match writeln!(std::io::stdout().lock(), "{}", text.trim_end()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: cannot write the output: {e}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

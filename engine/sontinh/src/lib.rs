@@ -9,6 +9,8 @@ pub mod feeds;
 pub mod flood;
 pub mod headless;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod measure;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod pc;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod serve;
