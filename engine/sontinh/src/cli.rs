@@ -76,6 +76,9 @@ enum Command {
         /// Volume: the level to cut and fill against, metres (default: the lowest point's height).
         #[arg(long)]
         level: Option<f64>,
+        /// Volume: the water of a `flood run` output folder at its maximum, over its terrain.
+        #[arg(long)]
+        flood: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -350,13 +353,14 @@ pub fn main() -> ExitCode {
         #[cfg(not(target_arch = "wasm32"))]
         Command::Serve { scenes, port, host, bundle, feeds, flood } => print_or_fail(crate::serve::serve(&scenes, &host, port, &bundle, feeds.as_deref(), &flood)),
         #[cfg(not(target_arch = "wasm32"))]
-        Command::Measure { tool, scene, crs, points, spacing, level, json } => print_or_fail(crate::measure::measure(&crate::measure::MeasureRequest {
+        Command::Measure { tool, scene, crs, points, spacing, level, flood, json } => print_or_fail(crate::measure::measure(&crate::measure::MeasureRequest {
             tool,
             scene,
             crs,
             points,
             spacing_m: spacing,
             level,
+            flood,
             json,
         })),
         #[cfg(not(target_arch = "wasm32"))]

@@ -30,6 +30,9 @@ pub struct MeasureRequest {
     pub spacing_m: f64,
     /// Volume: the level to cut and fill against (else the lowest corner of the polygon).
     pub level: Option<f64>,
+    /// Volume: a flood run's output folder; its maximum water level
+    /// (terrain + maximum depth) is the reference over its own terrain.
+    pub flood: Option<PathBuf>,
     pub json: bool,
 }
 
@@ -173,8 +176,27 @@ fn compute(request: &MeasureRequest, points: &[Geodetic], dems: &[DemSurface]) -
                 })).collect::<Vec<_>>(),
             })
         }
+        Tool::Volume if request.flood.is_some() => {
+            let dir = request.flood.as_deref().unwrap_or(std::path::Path::new("."));
+            let read = |name: &str| sontinh_raster::read(&dir.join(name)).map_err(|e| format!("--flood {}: {e}", dir.display()));
+            let (terrain, depth) = (read("terrain.tif")?, read("max_depth.tif")?);
+            let crs = terrain
+                .crs
+                .and_then(|c| Crs::from_epsg(c.code))
+                .ok_or_else(|| format!("--flood {}: terrain.tif has no CRS the twin knows", dir.display()))?;
+            let from_wgs84 = Transformer::new(Crs::Wgs84, crs).map_err(|e| e.to_string())?;
+            let at = |raster: &sontinh_raster::GeoRaster, g: Geodetic| {
+                let p = from_wgs84.transform([g.lon_deg, g.lat_deg, 0.0]).ok()?;
+                Some(raster.sample(p[0], p[1])).filter(|h| h.is_finite())
+            };
+            let ground = |g: Geodetic| at(&terrain, g);
+            // Dry cells have the water level of their ground: no volume.
+            let water = |g: Geodetic| Some(at(&terrain, g)? + at(&depth, g)?.max(0.0));
+            let v = sontinh_measure::volume(points, &ground, &Reference::Surface(&water), request.spacing_m).map_err(e)?;
+            json!({ "layer": "flood terrain", "flood": dir.display().to_string(), "water_m3": v.fill_m3, "cut_m3": v.cut_m3, "fill_m3": v.fill_m3, "horizontal_m2": v.horizontal_m2, "cells": v.cells, "cells_without_surface": v.cells_without_surface, "spacing_m": request.spacing_m })
+        }
         Tool::Volume => {
-            let dem = dems.first().ok_or("a volume needs a terrain layer (a DEM) in the scene")?;
+            let dem = dems.first().ok_or("a volume needs a terrain layer (a DEM) in the scene, or a flood run's folder (--flood)")?;
             let height = |g: Geodetic| dem.height(g);
             let level = request.level.unwrap_or_else(|| points.iter().map(|p| p.height_m).fold(f64::INFINITY, f64::min));
             let v = sontinh_measure::volume(points, &height, &Reference::Plane(level), request.spacing_m).map_err(e)?;
@@ -243,6 +265,12 @@ fn text(tool: Tool, v: &serde_json::Value) -> String {
             }
             out
         }
+        Tool::Volume if v.get("water_m3").is_some() => format!(
+            "Water at the flood's maximum over {:.2} m²: {:.2} m³ ({})\n",
+            f("horizontal_m2"),
+            f("water_m3"),
+            v["flood"].as_str().unwrap_or("")
+        ),
         Tool::Volume => format!(
             "Volume against {:.3} m over {:.2} m² of \"{}\": cut {:.2} m³, fill {:.2} m³\n",
             f("level_m"),

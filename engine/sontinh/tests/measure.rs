@@ -106,3 +106,47 @@ fn measure_reports_bad_input_by_name() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// A flood folder written by rasterio: ground at 5 m, water 2 m deep over
+/// 500 m × 500 m of a 1 km grid of 10 m cells (UTM 48N at the Citadel).
+/// Its water volume is 500 000 m³ of grid metres (the bilinear surface
+/// between cell centres keeps each cell's volume when the polygon takes the
+/// whole wet area and its edge), measured on the ground: divided by UTM's
+/// areal scale there, as pyproj gives it.
+#[test]
+fn the_water_of_a_flood_folder_written_by_rasterio_has_its_exact_volume() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = repo().join(".venv/bin/python");
+    assert!(python.is_file(), "the project's Python environment is missing: run tools/setup-debian.sh (it installs rasterio)");
+    let script = r#"
+import sys, numpy, rasterio
+from rasterio.transform import from_origin
+out = sys.argv[1]
+transform = from_origin(733400.0, 1853400.0, 10.0, 10.0)
+def write(name, values):
+    with rasterio.open(f"{out}/{name}", "w", driver="GTiff", width=100, height=100, count=1, dtype="float32", crs="EPSG:32648", transform=transform) as ds:
+        ds.write(values.astype("float32"), 1)
+write("terrain.tif", numpy.full((100, 100), 5.0))
+depth = numpy.zeros((100, 100))
+depth[25:75, 25:75] = 2.0
+write("max_depth.tif", depth)
+# UTM's areal scale at the wet square's centre: its 10 m cells are grid metres.
+import pyproj
+centre = pyproj.Transformer.from_crs("EPSG:32648", "EPSG:4326", always_xy=True).transform(733900.0, 1852900.0)
+print(pyproj.Proj("EPSG:32648").get_factors(*centre).areal_scale)
+"#;
+    let o = Command::new(python).arg("-c").arg(script).arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "rasterio could not write the flood folder: {}", String::from_utf8_lossy(&o.stderr));
+    // The square 733500..734300 E, 1852500..1853300 N (the wet 733650..734150 and its edges), in UTM.
+    let square = ["733500,1852500,5", "734300,1852500,5", "734300,1853300,5", "733500,1853300,5"];
+    let mut args = vec!["measure", "volume", "scenes/quang-tri-citadel.toml", "--crs", "EPSG:32648", "--spacing", "2", "--json", "--flood", dir.path().to_str().unwrap(), "--points"];
+    args.extend(square);
+    let areal_scale: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().expect("pyproj's areal scale");
+    let v = json_of(&sontinh(&args));
+    let water = v["water_m3"].as_f64().unwrap();
+    // 500 000 m³ in grid metres; on the ground, less by UTM's areal scale (about 1.0005 here).
+    let exact = 500_000.0 / areal_scale;
+    assert!((water - exact).abs() < 1e-4 * exact, "{water} m³, exact {exact} m³: {v}");
+    assert_eq!(v["cells_without_surface"], 0, "{v}");
+    println!("water {water:.1} m³ (exact {exact:.1} m³, areal scale {areal_scale:.6})");
+}
