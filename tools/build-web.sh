@@ -46,8 +46,12 @@ rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || r
 for tool in brotli gzip; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing (tools/setup-debian.sh installs it)" >&2; exit 1; }
 done
-if [ "$profile" = web-release ] && ! command -v wasm-opt >/dev/null; then
-  echo "error: wasm-opt is missing (Debian's binaryen; tools/setup-debian.sh installs it)" >&2; exit 1
+# wasm-opt: npm's binaryen 132 (web/package.json; it runs as JavaScript, so
+# -Oz takes minutes): Debian's binaryen 108 cannot parse today's module
+# (table.fill, from reference types, which rustc now emits).
+wasm_opt=web/node_modules/.bin/wasm-opt
+if [ "$profile" = web-release ] && [ ! -x "$wasm_opt" ]; then
+  echo "error: $wasm_opt is missing (tools/setup-debian.sh installs web/'s npm packages)" >&2; exit 1
 fi
 
 target_root="${CARGO_TARGET_DIR:-target}"
@@ -71,7 +75,7 @@ for backend in "${backends[@]}"; do
     step "wasm-opt -Oz ($backend)"
     # The features rustc's wasm32 target emits (reference types and
     # multi-value are on by default since LLVM 19).
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
       --enable-reference-types --enable-multivalue \
       "$out/sontinh_bg.wasm" -o "$out/sontinh_bg.opt.wasm"
     mv "$out/sontinh_bg.opt.wasm" "$out/sontinh_bg.wasm"

@@ -12,7 +12,7 @@ packages=(
   mosquitto mosquitto-clients      # MQTT broker (and mosquitto_passwd) for live feeds; mosquitto_pub/sub to look at it
   python3-venv                     # laspy, the independent COPC reader of the tests
   chromium                         # the browser tests (driven by playwright-core; no browser downloads)
-  brotli binaryen                  # the web bundle: pre-compression and wasm-opt (Debian's, fast)
+  brotli                           # the web bundle's pre-compression
 )
 # Node.js and npm (playwright-core and pngjs for the browser tests): Debian's
 # only where the machine has none. A machine with NodeSource's nodejs already
@@ -40,7 +40,8 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import laspy, lazrs, rast
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "laspy==2.7.0" "lazrs==0.8.*" numpy "rasterio==1.4.*" "pyproj==3.7.*"
 fi
-# The browser tests' node packages, at the versions in web/package-lock.json.
-if [ ! -d web/node_modules/playwright-core ] || [ ! -d web/node_modules/pngjs ]; then
+# The browser tests' node packages and the release bundle's wasm-opt, at the
+# versions in web/package-lock.json.
+if [ ! -d web/node_modules/playwright-core ] || [ ! -d web/node_modules/pngjs ] || [ ! -d web/node_modules/binaryen ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
