@@ -40,15 +40,20 @@ impl Plugin for ViewerUiPlugin {
                 Update,
                 (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour, sign_in::follow_role),
             )
+            .init_resource::<FontsReady>()
             .add_systems(
                 EguiPrimaryContextPass,
                 (
                     install_fonts,
-                    panels::draw_panels,
-                    pointcloud_panel::draw_point_cloud_panel,
-                    planner_panel::draw_planner_panel,
-                    sign_in::draw_sign_in,
-                    operator_panel::draw_operator_panel,
+                    (
+                        panels::draw_panels,
+                        pointcloud_panel::draw_point_cloud_panel,
+                        planner_panel::draw_planner_panel,
+                        sign_in::draw_sign_in,
+                        operator_panel::draw_operator_panel,
+                    )
+                        .chain()
+                        .run_if(|ready: Res<FontsReady>| ready.0),
                 )
                     .chain(),
             );
@@ -103,8 +108,17 @@ pub fn fly_to_bookmark(b: &Bookmark) -> sontinh_camera::FlyTo {
 /// Embedded so that the browser build shows the same text.
 const VIETNAMESE_FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSansCondensed.ttf");
 
-fn install_fonts(mut contexts: bevy_egui::EguiContexts, mut installed: Local<bool>) -> Result {
+/// Whether the panels' font is in use: egui takes new fonts from the next
+/// pass on, and has none of its own (no default fonts), so no text is laid
+/// out before.
+#[derive(Resource, Default)]
+struct FontsReady(bool);
+
+fn install_fonts(mut contexts: bevy_egui::EguiContexts, mut installed: Local<bool>, mut ready: ResMut<FontsReady>) -> Result {
     if *installed {
+        if !ready.0 {
+            ready.0 = true;
+        }
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?;

@@ -176,7 +176,7 @@ pub fn draw_operator_panel(
                             _ => ui.visuals().text_color(),
                         };
                         if matches!(device.kind, DeviceKind::Camera { .. }) {
-                            let text = egui::RichText::new(format!("📷 {line}")).color(color);
+                            let text = egui::RichText::new(format!("◉ {line}")).color(color);
                             if ui.selectable_label(selected.0 == Some(i), text).clicked() {
                                 selected.0 = Some(i);
                             }

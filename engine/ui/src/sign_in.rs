@@ -29,7 +29,7 @@ pub fn draw_sign_in(
         .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 8.0))
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
-                egui::CollapsingHeader::new(format!("🔑 {}", tr("sign_in_title", l)))
+                egui::CollapsingHeader::new(tr("sign_in_title", l))
                     .id_salt("sontinh-sign-in")
                     .show(ui, |ui| {
                         ui.label(tr("sign_in_hint", l));
