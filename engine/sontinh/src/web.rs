@@ -226,7 +226,7 @@ impl FloodProgress<'_> {
 }
 
 /// What [`feeds_text`] is made from, cheap to compare each frame.
-type FeedsKey = (u64, u64, u64, Option<i64>, bool, Option<sontinh_feeds::Role>, String);
+type FeedsKey = (u64, u64, u64, Option<i64>, bool, Option<sontinh_feeds::Role>, std::mem::Discriminant<sontinh_feeds::Connection>);
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are what it reads
 fn signal_page(
@@ -251,7 +251,7 @@ fn signal_page(
             client.latest_time_ms(),
             client.history_received(),
             client.role(),
-            format!("{:?}", std::mem::discriminant(client.connection())),
+            std::mem::discriminant(client.connection()),
         );
         if signals.feeds_key.as_ref() != Some(&key) {
             let text = feeds_text(&client);
