@@ -15,9 +15,9 @@ for backend in webgl2 webgpu; do
   out=web/dist/$backend
   printf '%s: %s bytes raw, %s brotli, %s gzip\n' "$backend" \
     "$(stat -c %s "$out/sontinh_bg.wasm")" "$(stat -c %s "$out/sontinh_bg.wasm.br")" "$(stat -c %s "$out/sontinh_bg.wasm.gz")"
-  named="$target_root/web-$backend/wasm32-unknown-unknown/web-release/sontinh_web.wasm"
+  named="$target_root/wasm/sontinh_web.$backend.web-release.wasm"
   echo "biggest contributors ($backend, before wasm-opt):"
   twiggy top -n 15 "$named"
 done
 cargo build -p sontinh
-node tests/browser/run.mjs
+SONTINH_BROWSER_BACKENDS=webgl2,webgpu node tests/browser/run.mjs

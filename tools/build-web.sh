@@ -61,13 +61,18 @@ manifest="{"
 for backend in "${backends[@]}"; do
   features=()
   [ "$backend" = webgpu ] && features=(--features webgpu)
-  # One target folder per back-end: their Bevy features differ, and sharing
-  # one would rebuild Bevy at every switch.
-  target_dir="$target_root/web-$backend"
+  # One target folder for both back-ends: Cargo keeps each feature set's
+  # artifacts apart, so the second bundle rebuilds only the crates the
+  # back-end changes (web-sys, wgpu and what sits on them), not serde, naga,
+  # image or the data crates.
+  target_dir="$target_root/wasm"
   step "building the $backend bundle ($profile)"
   t0=$(seconds)
   cargo build -p sontinh-web --lib --target wasm32-unknown-unknown --profile "$profile" "${features[@]}" --target-dir "$target_dir"
-  wasm="$target_dir/wasm32-unknown-unknown/$profile/sontinh_web.wasm"
+  # Copied out at once, named by back-end (tools/bench-web.sh reads it): the
+  # next back-end's build writes the same path.
+  wasm="$target_dir/sontinh_web.$backend.$profile.wasm"
+  cp "$target_dir/wasm32-unknown-unknown/$profile/sontinh_web.wasm" "$wasm"
   out="$dist/$backend"
   rm -rf "$out"; mkdir -p "$out"
   wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name sontinh "$wasm"

@@ -30,8 +30,8 @@ tools/check-pure-crates.sh
 # group, so the tests' deadlines keep their CPU. Its log is shown when it ends.
 web_log="${CARGO_TARGET_DIR:-target}/build-web.log"
 mkdir -p "$(dirname "$web_log")"
-step "the web bundle (quick test profile) starts building in the background: $web_log"
-setsid nice -n 10 tools/build-web.sh >"$web_log" 2>&1 &
+step "the web bundles, WebGL2 and WebGPU (quick test profile), start building in the background: $web_log"
+setsid nice -n 10 tools/build-web.sh --backend both >"$web_log" 2>&1 &
 web_pid=$!
 trap 'kill -- -"$web_pid" 2>/dev/null || true' EXIT
 
@@ -45,7 +45,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "fuzzing (libFuzzer on stable, ${SONTINH_FUZZ_SECONDS:-45} s per target)"
 tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-45}"
 
-step "the web bundle (quick test profile: the app built for wasm32)"
+step "the web bundles (quick test profile: the app built for wasm32, WebGL2 and WebGPU)"
 if ! wait "$web_pid"; then
   cat "$web_log"
   echo "error: tools/build-web.sh failed (log above)" >&2
@@ -54,7 +54,7 @@ fi
 trap - EXIT
 tail -n 20 "$web_log"
 
-step "the browser tests (Chromium, WebGL2)"
+step "the browser tests (Chromium: WebGL2, and WebGPU for every scene)"
 # The sontinh binary the browser tests serve with was built by `cargo test
 # --workspace` above (its integration tests run it); building it alone would
 # build Bevy again with other features (dev-dependencies unify only in tests).

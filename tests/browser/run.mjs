@@ -6,9 +6,10 @@
 // gateway on the same origin, a replayed scenario) as a tourist and as an
 // operator see them.
 //
-//   node tests/browser/run.mjs        (after tools/build-web.sh and cargo build -p sontinh)
-//   SONTINH_BROWSER_BACKENDS=webgl2,webgpu node tests/browser/run.mjs
-//                                      (after tools/build-web.sh --backend both: the WebGPU bundle too)
+//   node tests/browser/run.mjs        (after tools/build-web.sh --backend both and cargo build -p sontinh:
+//                                      every check on the WebGL2 bundle, every scene on the WebGPU one)
+//   SONTINH_BROWSER_BACKENDS=webgl2 node tests/browser/run.mjs
+//                                      (the WebGL2 bundle alone, while working on it)
 //
 // Writes screenshots and figures to out/browser/; exits non-zero on any
 // failed check. Every wait is on a condition with a deadline.
@@ -165,7 +166,11 @@ function spread(png) {
 }
 
 // WebGPU through SwiftShader too, for the WebGPU bundle when it is built.
-const browserArgs = ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"];
+// Vulkan on SwiftShader too: without it, a headless WebGPU canvas loses its
+// device at its first presented frame ("Device was destroyed", or "A valid
+// external Instance reference no longer exists"), while WebGPU rendering
+// off screen works.
+const browserArgs = ["--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan", "--use-vulkan=swiftshader"];
 const bundles = JSON.parse(readFileSync(path.join(repo, "web/dist/bundles.json"), "utf8"));
 
 // Where the page's main thread spent its time while loading, from the
@@ -587,7 +592,7 @@ async function feedsCheck(browser) {
 // working on one); the test command runs them all.
 const only = process.env.SONTINH_BROWSER_ONLY ? process.env.SONTINH_BROWSER_ONLY.split(",") : null;
 const wanted = (name) => !only || only.includes(name);
-const backends = (process.env.SONTINH_BROWSER_BACKENDS || "webgl2").split(",");
+const backends = (process.env.SONTINH_BROWSER_BACKENDS || "webgl2,webgpu").split(",");
 
 const server = startServer();
 let browser;
@@ -604,11 +609,10 @@ try {
   if (wanted("lone-star-geyser")) rangesOnlyCheck(server.log, "lone-star-geyser", "/shared/lidar/lone-star.copc.laz");
   if (wanted("autzen-lidar")) await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true });
   if (wanted("autzen-lidar")) rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
-  // The WebGPU bundle (SONTINH_BROWSER_BACKENDS=webgl2,webgpu, after
-  // tools/build-web.sh --backend both): every scene again. The test command
-  // runs WebGL2 only: a second cold wasm build does not fit CI's budget.
-  if (backends.includes("webgpu")) {
-    if (!bundles.webgpu) throw new Error("SONTINH_BROWSER_BACKENDS names webgpu but web/dist has no WebGPU bundle: run tools/build-web.sh --backend both");
+  // The WebGPU bundle (built by tools/build-web.sh --backend both): the
+  // loader's own choice, then every scene again.
+  if (backends.includes("webgpu") && wanted("webgpu")) {
+    if (!bundles.webgpu) throw new Error("the WebGPU bundle is missing from web/dist: run tools/build-web.sh --backend both (or set SONTINH_BROWSER_BACKENDS=webgl2)");
     // The loader's own choice: WebGPU here, and WebGL2 if the WebGPU device fails.
     const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
     const { page } = await openPage(context, `${base}?ui=0`);
