@@ -55,6 +55,7 @@ if [ "$profile" = web-release ] && [ ! -x "$wasm_opt" ]; then
 fi
 
 target_root="${CARGO_TARGET_DIR:-target}"
+quality=5; [ "$profile" = web-release ] && quality=11
 dist=web/dist
 mkdir -p "$dist"
 manifest="{"
@@ -86,7 +87,7 @@ for backend in "${backends[@]}"; do
     mv "$out/sontinh_bg.opt.wasm" "$out/sontinh_bg.wasm"
   fi
   step "compressing ($backend)"
-  quality=5; [ "$profile" = web-release ] && quality=11
+
   for f in "$out/sontinh_bg.wasm" "$out/sontinh.js"; do
     brotli -f -q "$quality" -o "$f.br" "$f"
     gzip -f -k -9 "$f"
@@ -97,6 +98,28 @@ for backend in "${backends[@]}"; do
   [ "$manifest" = "{" ] || manifest+=","
   manifest+="\"$backend\":{\"wasm_bytes\":$raw}"
 done
+# The decoding worker's module (engine/decode-worker), shared by both
+# bundles: Web Workers run it to decode point cloud nodes off the page's
+# main thread (web/decode-pool.js, web/decode-worker.js).
+step "building the decoding worker ($profile)"
+t0=$(seconds)
+cargo build -p sontinh-decode-worker --lib --target wasm32-unknown-unknown --profile "$profile" --target-dir "$target_root/wasm"
+rm -rf "$dist/decode"; mkdir -p "$dist/decode"
+wasm-bindgen --target web --no-typescript --out-dir "$dist/decode" --out-name sontinh_decode \
+  "$target_root/wasm/wasm32-unknown-unknown/$profile/sontinh_decode_worker.wasm"
+if [ "$profile" = web-release ]; then
+  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    --enable-reference-types --enable-multivalue \
+    "$dist/decode/sontinh_decode_bg.wasm" -o "$dist/decode/sontinh_decode_bg.opt.wasm"
+  mv "$dist/decode/sontinh_decode_bg.opt.wasm" "$dist/decode/sontinh_decode_bg.wasm"
+fi
+for f in "$dist/decode/sontinh_decode_bg.wasm" "$dist/decode/sontinh_decode.js"; do
+  brotli -f -q "$quality" -o "$f.br" "$f"
+  gzip -f -k -9 "$f"
+done
+printf 'decoding worker: %s bytes raw, %s brotli, %s gzip (%s s)\n' "$(stat -c %s "$dist/decode/sontinh_decode_bg.wasm")" \
+  "$(stat -c %s "$dist/decode/sontinh_decode_bg.wasm.br")" "$(stat -c %s "$dist/decode/sontinh_decode_bg.wasm.gz")" "$(( $(seconds) - t0 ))"
+
 # Bundles built earlier for the other back-end stay listed.
 for backend in webgl2 webgpu; do
   if [[ " ${backends[*]} " != *" $backend "* ]] && [ -f "$dist/$backend/sontinh_bg.wasm" ]; then
@@ -104,6 +127,6 @@ for backend in webgl2 webgpu; do
   fi
 done
 manifest+="}"
-cp web/index.html web/loader.js web/style.css "$dist/"
+cp web/index.html web/loader.js web/decode-pool.js web/decode-worker.js web/style.css "$dist/"
 printf '%s\n' "$manifest" > "$dist/bundles.json"
 echo "web bundle in $dist"

@@ -1,3 +1,5 @@
+import { startDecodePool } from "./decode-pool.js";
+
 // The page's loader: picks the WebGPU or the WebGL2 bundle, fetches it
 // with real progress, starts the viewer and shows its layers' progress
 // until the viewer says it is ready (data-sontinh-state on <html>).
@@ -140,6 +142,9 @@ async function main() {
   // The wasm heap, for memory figures (the browser tests and benches read it).
   window.__sontinhWasmMemory = wasm.memory;
   root.dataset.sontinhState = "loading";
+  // Point cloud nodes decode in workers (the viewer falls back to the main
+  // thread, and says so, where workers fail).
+  startDecodePool();
   await viewer.runViewer();
 }
 

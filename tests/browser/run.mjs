@@ -107,11 +107,18 @@ function startServer(extra = []) {
   return { child, log, url: () => url };
 }
 
+// Each native frame is rendered once per run: the WebGPU bundle's check of
+// a scene compares with the same frame as the WebGL2 one's.
+const nativeFrames = new Map();
 function renderNative(scene, bookmark, file, width, height) {
   const args = ["render", scene, "--out", file, "--width", String(width), "--height", String(height)];
   if (bookmark) args.push("--bookmark", bookmark);
-  execFileSync(sontinh, args, { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
-  return PNG.sync.read(readFileSync(file));
+  const key = args.join("\0");
+  if (!nativeFrames.has(key)) {
+    execFileSync(sontinh, args, { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
+    nativeFrames.set(key, PNG.sync.read(readFileSync(file)));
+  }
+  return nativeFrames.get(key);
 }
 
 // Luma of 8x8-block averages: aliasing and sub-pixel differences average out.
@@ -181,6 +188,8 @@ const MAIN_THREAD_CATEGORIES = {
   shader_compile_ms: /PipelineCache::process_queue/,
   gl_submit_ms: /wgpu_hal::gles::queue::.*Queue.*submit/,
   decode_ms: /sontinh_mesh::|sontinh_terrain::|sontinh_tiles::|sontinh_pointcloud::|sontinh_procgen::|sontinh_layers::model::spawn_model|draco_core::|image::io::|bevy_image::ktx2/,
+  // Point cloud nodes' LAZ decompression alone: it runs in the page's workers.
+  pointcloud_decode_ms: /laz::|decode_node_chunk/,
 };
 
 async function startProfile(page) {
@@ -294,6 +303,14 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   check(nativeSpread > 1 && browserSpread > 0.5 * nativeSpread, `${name}: the browser frame is not blank (block luma spread ${browserSpread.toFixed(1)}, native ${nativeSpread.toFixed(1)})`);
   check(diff.mean <= MAX_MEAN_BLOCK_DIFF && diff.bad <= MAX_BAD_BLOCK_SHARE, `${name}: the browser frame matches the native render (mean ${diff.mean.toFixed(2)} ≤ ${MAX_MEAN_BLOCK_DIFF}, bad blocks ${(diff.bad * 100).toFixed(2)}% ≤ ${MAX_BAD_BLOCK_SHARE * 100}%)`);
   if (eyeDome) {
+    // Every node decoded in a worker: the pool counts its answers, and the
+    // main thread spent (almost) no sampled time in the LAZ decoder.
+    const workers = await page.evaluate(() => (globalThis.sontinhDecode ? { decoded: globalThis.sontinhDecode.decoded, broken: globalThis.sontinhDecode.broken, size: globalThis.sontinhDecode.size } : null));
+    report[name].decode_workers = workers;
+    check(
+      workers && !workers.broken && workers.decoded > 0 && mainThread.pointcloud_decode_ms <= 10,
+      `${name}: point cloud nodes decode in the page's workers (${workers ? `${workers.decoded} nodes in ${workers.size} workers${workers.broken ? `, broken: ${workers.broken}` : ""}` : "no pool"}; ${mainThread.pointcloud_decode_ms} ms of LAZ decoding sampled on the main thread)`,
+    );
     const [browserDark, nativeDark] = [darkShare(browserPng), darkShare(nativePng)];
     report[name].dark_pixel_share = { browser: Number(browserDark.toFixed(4)), native: Number(nativeDark.toFixed(4)) };
     check(nativeDark > 0.005 && browserDark > 0.5 * nativeDark && browserDark < 2 * nativeDark, `${name}: eye-dome lighting outlines the points as natively (near-black pixels ${(browserDark * 100).toFixed(2)}% in the browser, ${(nativeDark * 100).toFixed(2)}% native)`);

@@ -12,6 +12,7 @@ mod memory;
 mod model;
 mod terrain;
 mod tiles;
+pub mod workers;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -6,9 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bevy::tasks::BoxedFuture;
-use sontinh_layers::file_range;
+use sontinh_layers::{file_range, workers};
 use sontinh_pointcloud::PointCloudFile;
 use sontinh_pointcloud::copc::NodeEntry;
+use sontinh_pointcloud::decoded_node::DecodedNode;
 use sontinh_pointcloud::ranged::open_by_ranges;
 
 use crate::select::Key;
@@ -34,14 +35,7 @@ impl Octree {
 }
 
 /// Decoded points of one node, in file coordinates.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RawNode {
-    pub xyz: Vec<[f64; 3]>,
-    pub rgb: Option<Vec<[u16; 3]>>,
-    pub intensity: Vec<u16>,
-    pub class: Vec<u8>,
-    pub return_number: Vec<u8>,
-}
+pub type RawNode = DecodedNode;
 
 /// A cloud's octree and node reader.
 pub trait NodeSource: Send + Sync {
@@ -64,6 +58,9 @@ pub struct RangedCopc {
 struct Opened {
     file: PointCloudFile,
     nodes: HashMap<Key, NodeEntry>,
+    /// The file's id in the page's decoding workers, when they hold its
+    /// index (in the browser): its nodes then decode there.
+    pooled: Option<u32>,
 }
 
 impl RangedCopc {
@@ -71,8 +68,19 @@ impl RangedCopc {
     /// browser), fetching only its header, records and hierarchy. A file
     /// that is not COPC comes back as itself, for the caller to convert.
     pub async fn open(location: &Path) -> Result<Result<RangedCopc, PointCloudFile>, String> {
-        let (file, _) = open_by_ranges(location, |start, len| file_range(location, start, len)).await.map_err(|e| e.to_string())?;
+        let (file, partial) = open_by_ranges(location, |start, len| file_range(location, start, len)).await.map_err(|e| e.to_string())?;
         let Some((info, hierarchy)) = &file.copc else { return Ok(Err(file)) };
+        // In the browser, the page's workers get the index and decode the nodes.
+        let pooled = if cfg!(target_arch = "wasm32") {
+            let id = workers::next_file_id();
+            let registered = workers::register_copc(id, &location.to_string_lossy(), &partial.to_bytes());
+            if !registered {
+                bevy::log::warn!("{}: the page has no decoding workers; its nodes decode on the main thread", location.display());
+            }
+            registered.then_some(id)
+        } else {
+            None
+        };
         let nodes: HashMap<Key, NodeEntry> = hierarchy.nodes.iter().map(|(k, e)| ((k.level, k.x, k.y, k.z), *e)).collect();
         let counts = nodes.iter().map(|(k, e)| (*k, e.point_count)).collect();
         let octree = Octree {
@@ -81,7 +89,7 @@ impl RangedCopc {
             spacing: info.spacing,
         };
         Ok(Ok(RangedCopc {
-            inner: Arc::new(Opened { file, nodes }),
+            inner: Arc::new(Opened { file, nodes, pooled }),
             counts,
             octree,
         }))
@@ -108,15 +116,16 @@ impl NodeSource for RangedCopc {
             if entry.point_count == 0 {
                 return Ok(RawNode::default());
             }
-            let (bytes, _) = file_range(&inner.file.path, entry.offset, entry.byte_size).await?;
+            let (mut bytes, _) = file_range(&inner.file.path, entry.offset, entry.byte_size).await?;
+            if let Some(id) = inner.pooled {
+                match workers::decode_copc_node(id, entry.offset, entry.byte_size, entry.point_count, bytes).await {
+                    Ok(decoded) => return DecodedNode::from_bytes(&decoded?),
+                    // The pool went away (its workers failed): decode here.
+                    Err(chunk) => bytes = chunk,
+                }
+            }
             let points = inner.file.decode_node_chunk(entry, bytes).map_err(|e| e.to_string())?;
-            Ok(RawNode {
-                xyz: points.x().zip(points.y()).zip(points.z()).map(|((x, y), z)| [x, y, z]).collect(),
-                rgb: points.rgb().map(|c| c.map(|(r, g, b)| [r, g, b]).collect()),
-                intensity: points.intensity().collect(),
-                class: points.classification().collect(),
-                return_number: points.return_number().collect(),
-            })
+            Ok(DecodedNode::from_point_data(&points))
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod convert;
 pub mod dem;
 mod file;
 pub mod layout;
+pub mod decoded_node;
 pub mod ranged;
 pub mod stats;
 

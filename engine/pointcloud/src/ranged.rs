@@ -71,6 +71,52 @@ impl PartialFile {
         self.known.values().map(|b| b.len() as u64).sum()
     }
 
+    /// The file's length and every known range, as bytes (little-endian:
+    /// length u64, range count u32, then start u64, size u32 and the bytes
+    /// of each): how the page hands a file's fetched index to a worker.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let ranges: Vec<(&u64, &Vec<u8>)> = self.known.iter().filter(|(_, b)| b.len() <= u32::MAX as usize).collect();
+        let mut out = Vec::with_capacity(12 + ranges.iter().map(|(_, b)| 12 + b.len()).sum::<usize>());
+        out.extend_from_slice(&self.len.to_le_bytes());
+        out.extend_from_slice(&(ranges.len().min(u32::MAX as usize) as u32).to_le_bytes());
+        for (start, bytes) in ranges {
+            out.extend_from_slice(&start.to_le_bytes());
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+        out
+    }
+
+    /// Reads [`PartialFile::to_bytes`]'s form back; every size is checked
+    /// against the bytes there are.
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialFile, String> {
+        fn take<'a>(rest: &mut &'a [u8], n: usize, what: &str) -> Result<&'a [u8], String> {
+            if rest.len() < n {
+                return Err(format!("fetched index: cut short in {what} ({} bytes left, {n} needed)", rest.len()));
+            }
+            let (a, b) = rest.split_at(n);
+            *rest = b;
+            Ok(a)
+        }
+        let mut rest = bytes;
+        let len = u64::from_le_bytes(take(&mut rest, 8, "the file length")?.try_into().map_err(|_| "fetched index: file length")?);
+        let count = u32::from_le_bytes(take(&mut rest, 4, "the range count")?.try_into().map_err(|_| "fetched index: range count")?);
+        let mut partial = PartialFile::new(len);
+        for i in 0..count {
+            let start = u64::from_le_bytes(take(&mut rest, 8, "a range start")?.try_into().map_err(|_| "fetched index: range start")?);
+            let size = u32::from_le_bytes(take(&mut rest, 4, "a range size")?.try_into().map_err(|_| "fetched index: range size")?);
+            let data = take(&mut rest, size as usize, "a range's bytes")?;
+            if start.checked_add(u64::from(size)).is_none_or(|end| end > len) {
+                return Err(format!("fetched index: range {i} ({start} + {size}) runs past the file's {len} bytes"));
+            }
+            partial.insert(start, data.to_vec());
+        }
+        if !rest.is_empty() {
+            return Err(format!("fetched index: {} bytes after its {count} ranges", rest.len()));
+        }
+        Ok(partial)
+    }
+
     fn chunk_at(&self, position: u64) -> Option<&[u8]> {
         self.known.range(..=position).rev().find_map(|(start, bytes)| {
             let offset = usize::try_from(position - start).ok()?;
@@ -140,4 +186,19 @@ where
         }
     }
     Err(invalid(format!("its header and hierarchy still needed more bytes after {MAX_ROUNDS} rounds of fetching")))
+}
+
+impl PointCloudFile {
+    /// Opens a file from ranges fetched before (by [`open_by_ranges`]): an
+    /// error, not a fetch, when its readers need a byte that is not there.
+    pub fn from_fetched(mut partial: PartialFile, location: &Path) -> Result<PointCloudFile, PointCloudError> {
+        let len = partial.len;
+        partial.position = 0;
+        let file = PointCloudFile::read_from(&mut partial, len, location);
+        let missing = partial.take_missing();
+        if let Some((start, want)) = missing.first() {
+            return Err(PointCloudError::invalid(location, format!("the fetched index lacks bytes {start}..{}", start + want)));
+        }
+        file
+    }
 }

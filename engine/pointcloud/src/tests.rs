@@ -212,3 +212,94 @@ fn a_truncated_file_opened_by_ranges_is_an_error_naming_it() {
     let err = ready(crate::ranged::open_by_ranges(&path, fetch)).unwrap_err().to_string();
     assert!(err.starts_with(&path.display().to_string()), "{err}");
 }
+
+#[test]
+fn lone_star_copc_nodes_decoded_from_the_fetched_index_match_the_file_read_whole() {
+    // What a Web Worker does: open the file from the index image the page
+    // fetched, decode a node's chunk, hand back bytes.
+    use crate::decoded_node::{DecodedNode, NodeDecoder};
+    let Some(path) = lidar("lone-star.copc.laz") else { return };
+    let whole = PointCloudFile::open(&path).unwrap();
+    let requests = std::cell::RefCell::new(Vec::new());
+    let (_, partial) = ready(crate::ranged::open_by_ranges(&path, file_ranges(&path, &requests))).unwrap();
+    let decoder = NodeDecoder::open(&partial.to_bytes(), &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let (_, hierarchy) = whole.copc.as_ref().unwrap();
+    let mut checked = 0;
+    for entry in hierarchy.nodes.values().filter(|e| e.point_count > 0).take(5) {
+        let chunk = bytes[entry.offset as usize..(entry.offset + entry.byte_size) as usize].to_vec();
+        let through_bytes = DecodedNode::from_bytes(&decoder.decode(*entry, chunk).unwrap().to_bytes()).unwrap();
+        let reference = whole.read_node(*entry).unwrap();
+        assert_eq!(through_bytes.len(), entry.point_count as usize);
+        let xyz: Vec<[f64; 3]> = reference.x().zip(reference.y()).zip(reference.z()).map(|((x, y), z)| [x, y, z]).collect();
+        assert_eq!(through_bytes.xyz, xyz);
+        assert_eq!(through_bytes.intensity, reference.intensity().collect::<Vec<_>>());
+        assert_eq!(through_bytes.class, reference.classification().collect::<Vec<_>>());
+        assert_eq!(through_bytes.return_number, reference.return_number().collect::<Vec<_>>());
+        assert_eq!(through_bytes.rgb, reference.rgb().map(|c| c.map(|(r, g, b)| [r, g, b]).collect()));
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+    // An entry that is not in the hierarchy is refused, not decoded.
+    let stray = crate::copc::NodeEntry { offset: 12, byte_size: 100, point_count: 10 };
+    let err = decoder.decode(stray, vec![0; 100]).unwrap_err().to_string();
+    assert!(err.contains("no node at offset 12"), "{err}");
+}
+
+#[test]
+fn a_fetched_index_cut_short_or_lacking_its_hierarchy_is_an_error() {
+    use crate::decoded_node::NodeDecoder;
+    use crate::ranged::PartialFile;
+    let Some(path) = lidar("lone-star.copc.laz") else { return };
+    let requests = std::cell::RefCell::new(Vec::new());
+    let (_, partial) = ready(crate::ranged::open_by_ranges(&path, file_ranges(&path, &requests))).unwrap();
+    let image = partial.to_bytes();
+    // Cut anywhere: an error naming what was cut, never a panic.
+    for cut in [0, 7, 11, 12, 19, 20, 21, image.len() / 2, image.len() - 1] {
+        let err = PartialFile::from_bytes(&image[..cut]).unwrap_err();
+        assert!(err.contains("cut short"), "cut at {cut}: {err}");
+    }
+    let mut trailing = image.clone();
+    trailing.push(0);
+    assert!(PartialFile::from_bytes(&trailing).unwrap_err().contains("after its"));
+    // A range said to lie past the file's end.
+    let mut past = Vec::new();
+    past.extend_from_slice(&100u64.to_le_bytes());
+    past.extend_from_slice(&1u32.to_le_bytes());
+    past.extend_from_slice(&90u64.to_le_bytes());
+    past.extend_from_slice(&20u32.to_le_bytes());
+    past.extend_from_slice(&[0; 20]);
+    assert!(PartialFile::from_bytes(&past).unwrap_err().contains("runs past"));
+    // Only the first 16 KiB (header and records, no hierarchy): the reader
+    // names the bytes it lacks.
+    let mut head = PartialFile::new(std::fs::metadata(&path).unwrap().len());
+    head.insert(0, std::fs::read(&path).unwrap()[..16 * 1024].to_vec());
+    let err = NodeDecoder::open(&head.to_bytes(), &path).err().unwrap().to_string();
+    assert!(err.contains("lacks bytes"), "{err}");
+}
+
+#[test]
+fn decoded_node_bytes_refuse_wrong_sizes_and_flags() {
+    use crate::decoded_node::DecodedNode;
+    let points = DecodedNode {
+        xyz: vec![[1.5, -2.25, 1e6], [0.0, 3.0, -7.125]],
+        rgb: Some(vec![[1, 2, 3], [65535, 0, 9]]),
+        intensity: vec![10, 20],
+        class: vec![2, 6],
+        return_number: vec![1, 2],
+    };
+    let bytes = points.to_bytes();
+    // 5 header bytes, then 2 points of 28 bytes and 6 of colour each.
+    assert_eq!(bytes.len(), 5 + 2 * (28 + 6));
+    assert_eq!(DecodedNode::from_bytes(&bytes).unwrap(), points);
+    assert!(DecodedNode::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err().contains("expected"));
+    let mut flag = bytes.clone();
+    flag[4] = 7;
+    assert!(DecodedNode::from_bytes(&flag).unwrap_err().contains("colour flag 7"));
+    // A count of 4 billion points in 5 bytes allocates nothing.
+    let mut huge = vec![0xff, 0xff, 0xff, 0xff, 1];
+    huge.extend_from_slice(&[0; 8]);
+    assert!(DecodedNode::from_bytes(&huge).is_err());
+    let plain = DecodedNode { rgb: None, ..points };
+    assert_eq!(DecodedNode::from_bytes(&plain.to_bytes()).unwrap(), plain);
+}

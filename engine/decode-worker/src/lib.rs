@@ -1,0 +1,154 @@
+//! Decoding in a Web Worker. The page starts a few workers
+//! (`web/decode-worker.js`), each loading this module; the viewer sends a
+//! point cloud's fetched index once per worker, then each node's compressed
+//! chunk, and gets the node's columns back as bytes
+//! ([`sontinh_pointcloud::decoded_node::DecodedNode::to_bytes`]). The main
+//! thread only fetches and draws.
+//!
+//! The logic is plain Rust ([`Decoders`]), tested natively; the wasm
+//! exports are a thin layer over one `Decoders` per worker.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use sontinh_pointcloud::copc::NodeEntry;
+use sontinh_pointcloud::decoded_node::NodeDecoder;
+
+/// Files a worker holds open, by the id the viewer gave them.
+#[derive(Default)]
+pub struct Decoders {
+    files: HashMap<u32, NodeDecoder>,
+}
+
+/// Files one worker keeps open at most: a scene has a few clouds; a page
+/// that opened more drops the oldest id first.
+pub const MAX_OPEN_FILES: usize = 16;
+
+impl Decoders {
+    /// Opens file `id` (`location` names it in errors) from its index image.
+    pub fn open(&mut self, id: u32, location: &str, index: &[u8]) -> Result<(), String> {
+        let decoder = NodeDecoder::open(index, &PathBuf::from(location)).map_err(|e| e.to_string())?;
+        if self.files.len() >= MAX_OPEN_FILES
+            && !self.files.contains_key(&id)
+            && let Some(oldest) = self.files.keys().min().copied()
+        {
+            self.files.remove(&oldest);
+        }
+        self.files.insert(id, decoder);
+        Ok(())
+    }
+
+    pub fn is_open(&self, id: u32) -> bool {
+        self.files.contains_key(&id)
+    }
+
+    /// Decodes one node of file `id` into its byte form.
+    pub fn decode(&self, id: u32, entry: NodeEntry, chunk: Vec<u8>) -> Result<Vec<u8>, String> {
+        let decoder = self.files.get(&id).ok_or_else(|| format!("point cloud {id} was not opened in this worker"))?;
+        if u64::try_from(chunk.len()).ok() != Some(entry.byte_size) {
+            return Err(format!("node at byte {}: {} bytes given, its entry says {}", entry.offset, chunk.len(), entry.byte_size));
+        }
+        Ok(decoder.decode(entry, chunk).map_err(|e| e.to_string())?.to_bytes())
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod exports {
+    use std::cell::RefCell;
+
+    use sontinh_pointcloud::copc::NodeEntry;
+    use wasm_bindgen::prelude::*;
+
+    use crate::Decoders;
+
+    thread_local! {
+        static DECODERS: RefCell<Decoders> = RefCell::new(Decoders::default());
+    }
+
+    /// Opens a point cloud from its fetched index (header, records, hierarchy).
+    #[wasm_bindgen(js_name = openCopc)]
+    pub fn open_copc(id: u32, location: &str, index: &[u8]) -> Result<(), JsError> {
+        DECODERS.with(|d| d.borrow_mut().open(id, location, index)).map_err(|e| JsError::new(&e))
+    }
+
+    /// Decodes one node's chunk; offsets and sizes come as f64 (JavaScript
+    /// numbers) and must be whole and within 2^53.
+    #[wasm_bindgen(js_name = decodeCopcNode)]
+    pub fn decode_copc_node(id: u32, offset: f64, byte_size: f64, point_count: f64, chunk: Vec<u8>) -> Result<Vec<u8>, JsError> {
+        let whole = |v: f64, what: &str| {
+            if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_992.0 {
+                Ok(v as u64)
+            } else {
+                Err(JsError::new(&format!("{what} {v} is not a whole number of bytes or points")))
+            }
+        };
+        let entry = NodeEntry {
+            offset: whole(offset, "offset")?,
+            byte_size: whole(byte_size, "byte size")?,
+            point_count: whole(point_count, "point count")?,
+        };
+        DECODERS.with(|d| d.borrow().decode(id, entry, chunk)).map_err(|e| JsError::new(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sontinh_pointcloud::PointCloudFile;
+    use sontinh_pointcloud::decoded_node::DecodedNode;
+    use sontinh_pointcloud::ranged::PartialFile;
+
+    fn lone_star() -> PathBuf {
+        let root = std::env::var_os("SONTINH_SHARED_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+        let path = root.join("lidar/lone-star.copc.laz");
+        assert!(path.exists(), "the shared test data is absent: {} (set SONTINH_SHARED_DATA)", path.display());
+        path
+    }
+
+    /// The whole file as its own index: every byte known.
+    fn index_of(bytes: &[u8]) -> Vec<u8> {
+        let mut partial = PartialFile::new(bytes.len() as u64);
+        partial.insert(0, bytes.to_vec());
+        partial.to_bytes()
+    }
+
+    #[test]
+    fn a_worker_decodes_lone_star_nodes_as_the_file_reader_does() {
+        let path = lone_star();
+        let bytes = std::fs::read(&path).expect("read");
+        let file = PointCloudFile::open(&path).expect("open");
+        let mut decoders = Decoders::default();
+        decoders.open(7, "lone-star.copc.laz", &index_of(&bytes)).expect("open in the worker");
+        let (_, hierarchy) = file.copc.as_ref().expect("COPC");
+        let entry = *hierarchy.nodes.values().find(|e| e.point_count > 1000).expect("a node");
+        let chunk = bytes[entry.offset as usize..(entry.offset + entry.byte_size) as usize].to_vec();
+        let decoded = DecodedNode::from_bytes(&decoders.decode(7, entry, chunk.clone()).expect("decode")).expect("bytes");
+        let reference = file.read_node(entry).expect("read node");
+        assert_eq!(decoded.len() as u64, entry.point_count);
+        assert_eq!(decoded.xyz.first().copied(), reference.x().zip(reference.y()).zip(reference.z()).map(|((x, y), z)| [x, y, z]).next());
+        assert_eq!(decoded.intensity, reference.intensity().collect::<Vec<_>>());
+        // A file not opened here, and a chunk of the wrong size, are errors.
+        assert!(decoders.decode(8, entry, chunk.clone()).unwrap_err().contains("was not opened"));
+        let err = decoders.decode(7, entry, chunk[1..].to_vec()).unwrap_err();
+        assert!(err.contains("bytes given"), "{err}");
+        // Corrupt compressed bytes are an error, not a panic.
+        let garbage = vec![0xA5; chunk.len()];
+        assert!(decoders.decode(7, entry, garbage).is_err());
+    }
+
+    #[test]
+    fn a_worker_keeps_at_most_its_cap_of_open_files() {
+        let bytes = std::fs::read(lone_star()).expect("read");
+        let index = index_of(&bytes);
+        let mut decoders = Decoders::default();
+        for id in 0..(MAX_OPEN_FILES as u32 + 3) {
+            decoders.open(id, "lone-star.copc.laz", &index).expect("open");
+        }
+        assert_eq!(decoders.files.len(), MAX_OPEN_FILES);
+        assert!(!decoders.is_open(0) && decoders.is_open(MAX_OPEN_FILES as u32 + 2));
+        // A plain LAS header is not a COPC index.
+        assert!(decoders.open(99, "x.laz", &index[..40]).is_err());
+    }
+}

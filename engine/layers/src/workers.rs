@@ -1,0 +1,77 @@
+//! Decoding off the main thread. In the browser the page starts a pool of
+//! Web Workers (`web/decode-pool.js`) and the viewer hands them compressed
+//! point cloud nodes; natively the viewer's task pool already decodes on
+//! other threads, so these functions say there is no pool and the caller
+//! decodes where it is.
+
+/// A point cloud's id in the page's decoding pool: one per opened file.
+pub fn next_file_id() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn register_copc(_file: u32, _location: &str, _index: &[u8]) -> bool {
+    false
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn decode_copc_node(_file: u32, _offset: u64, _byte_size: u64, _point_count: u64, chunk: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u8>> {
+    Err(chunk)
+}
+
+/// Gives the page's decoding pool a COPC file's fetched index (header,
+/// records, hierarchy); false when the page has no pool (the caller then
+/// decodes on the main thread, and says so once).
+#[cfg(target_arch = "wasm32")]
+pub fn register_copc(file: u32, location: &str, index: &[u8]) -> bool {
+    use wasm_bindgen::JsValue;
+    let Some(pool) = pool() else { return false };
+    let Ok(register) = js_sys::Reflect::get(&pool, &JsValue::from_str("registerCopc")) else { return false };
+    let Ok(register) = wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(register) else { return false };
+    let index = js_sys::Uint8Array::from(index);
+    register.call3(&pool, &JsValue::from(file), &JsValue::from_str(location), &index).is_ok()
+}
+
+/// Decodes one node in a worker: the node's bytes
+/// (`sontinh_pointcloud::decoded_node::DecodedNode::to_bytes`) or the
+/// worker's error; `Err(chunk)` back when the page has no working pool.
+#[cfg(target_arch = "wasm32")]
+pub async fn decode_copc_node(file: u32, offset: u64, byte_size: u64, point_count: u64, chunk: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u8>> {
+    use wasm_bindgen::{JsCast, JsValue};
+    let Some(pool) = pool() else { return Err(chunk) };
+    let Some(decode) = js_sys::Reflect::get(&pool, &JsValue::from_str("decodeCopcNode")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) else {
+        return Err(chunk);
+    };
+    // JavaScript numbers hold whole numbers up to 2^53 exactly: COPC offsets
+    // and sizes beyond are not files a browser fetches.
+    let args = js_sys::Array::of5(
+        &JsValue::from(file),
+        &JsValue::from_f64(offset as f64),
+        &JsValue::from_f64(byte_size as f64),
+        &JsValue::from_f64(point_count as f64),
+        &js_sys::Uint8Array::from(chunk.as_slice()),
+    );
+    let promise = match decode.apply(&pool, &args).map(|p| p.dyn_into::<js_sys::Promise>()) {
+        Ok(Ok(promise)) => promise,
+        _ => return Err(chunk),
+    };
+    Ok(match wasm_bindgen_futures::JsFuture::from(promise).await {
+        Ok(bytes) => Ok(js_sys::Uint8Array::new(&bytes).to_vec()),
+        Err(error) => Err(error.as_string().or_else(|| error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| format!("{error:?}"))),
+    })
+}
+
+/// The page's pool (`globalThis.sontinhDecode`), when it started one and
+/// its workers have not all failed.
+#[cfg(target_arch = "wasm32")]
+fn pool() -> Option<wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsValue;
+    let pool = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("sontinhDecode")).ok()?;
+    if pool.is_undefined() || pool.is_null() {
+        return None;
+    }
+    let broken = js_sys::Reflect::get(&pool, &JsValue::from_str("broken")).ok()?;
+    broken.is_falsy().then_some(pool)
+}

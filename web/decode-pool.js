@@ -1,0 +1,92 @@
+// The page's decoding pool: a few Web Workers (decode-worker.js), each
+// running the small decoding module (decode/), so that point cloud nodes
+// decode off the main thread. The viewer (sontinh_layers::workers) finds
+// it at globalThis.sontinhDecode: it registers each COPC file's fetched
+// index once, then asks for nodes; each answer is the node's columns as
+// bytes. Workers start when the first node is asked for.
+
+const MAX_WORKERS = 4;
+// Workers that failed to start or trapped: past this many, the pool says it
+// is broken and the viewer decodes on the main thread (and says so).
+const MAX_FAILURES = 3;
+
+export function startDecodePool() {
+  const size = Math.max(1, Math.min(MAX_WORKERS, (navigator.hardwareConcurrency || 2) - 1));
+  const slots = [];
+  const files = new Map(); // id → { location, index }
+  const pending = new Map(); // job id → { resolve, reject, slot, file }
+  let nextJob = 1;
+  let failures = 0;
+  const pool = { size, broken: null, decoded: 0, registerCopc, decodeCopcNode };
+
+  function failSlot(slot, message) {
+    const i = slots.indexOf(slot);
+    if (i >= 0) slots.splice(i, 1);
+    slot.worker.terminate();
+    for (const [id, job] of pending) {
+      if (job.slot === slot) {
+        pending.delete(id);
+        job.reject(new Error(message));
+      }
+    }
+    failures += 1;
+    if (failures >= MAX_FAILURES) pool.broken = message;
+  }
+
+  function startSlot() {
+    const worker = new Worker(new URL("./decode-worker.js", import.meta.url), { type: "module", name: "sontinh-decode" });
+    const slot = { worker, files: new Set(), busy: 0 };
+    worker.onmessage = ({ data }) => {
+      const job = pending.get(data.id);
+      if (!job) return;
+      pending.delete(data.id);
+      slot.busy -= 1;
+      if (data.ok) {
+        pool.decoded += 1;
+        job.resolve(new Uint8Array(data.bytes));
+        return;
+      }
+      // The worker may not hold the file (its open failed): send the index again next time.
+      slot.files.delete(job.file);
+      job.reject(new Error(data.error));
+      if (data.fatal) failSlot(slot, `a decoding worker stopped: ${data.error}`);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      failSlot(slot, `a decoding worker failed: ${event.message || "its module did not load"}`);
+    };
+    slots.push(slot);
+    return slot;
+  }
+
+  function registerCopc(id, location, index) {
+    // A copy the pool keeps: the viewer's view of its own memory may move.
+    files.set(id, { location, index: index.slice() });
+    return true;
+  }
+
+  // Resolves to the node's bytes, rejects with the worker's error.
+  function decodeCopcNode(id, offset, byteSize, pointCount, chunk) {
+    const file = files.get(id);
+    if (!file) return Promise.reject(new Error(`point cloud ${id} was not registered with the decoding pool`));
+    if (pool.broken) return Promise.reject(new Error(pool.broken));
+    // The least busy worker, or a new one while there is room.
+    let slot = slots.reduce((best, s) => (!best || s.busy < best.busy ? s : best), null);
+    if (!slot || (slot.busy > 0 && slots.length < size)) slot = startSlot();
+    const job = { id: nextJob++, file: id, offset, size: byteSize, count: pointCount, chunk: chunk.buffer };
+    if (!slot.files.has(id)) {
+      job.location = file.location;
+      job.index = file.index.buffer.slice(0);
+      slot.files.add(id);
+    }
+    slot.busy += 1;
+    return new Promise((resolve, reject) => {
+      pending.set(job.id, { resolve, reject, slot, file: id });
+      const transfer = job.index ? [job.chunk, job.index] : [job.chunk];
+      slot.worker.postMessage(job, transfer);
+    });
+  }
+
+  globalThis.sontinhDecode = pool;
+  return pool;
+}
