@@ -1,9 +1,11 @@
 // The page's decoding pool: a few Web Workers (decode-worker.js), each
 // running the small decoding module (decode/), so that point cloud nodes
-// decode off the main thread. The viewer (sontinh_layers::workers) finds
-// it at globalThis.sontinhDecode: it registers each COPC file's fetched
-// index once, then asks for nodes; each answer is the node's columns as
-// bytes. Workers start when the first node is asked for.
+// and GLB models decode off the main thread. The viewer
+// (sontinh_layers::workers) finds it at globalThis.sontinhDecode: it
+// registers each COPC file's fetched index once, then asks for nodes (each
+// answer is the node's columns as bytes), hands over GLB files (each answer
+// is the decoded model as bytes) and asks for the Citadel (its parts as
+// bytes). Workers start at the first job.
 
 const MAX_WORKERS = 4;
 // Workers that failed to start or trapped: past this many, the pool says it
@@ -17,7 +19,7 @@ export function startDecodePool() {
   const pending = new Map(); // job id → { resolve, reject, slot, file }
   let nextJob = 1;
   let failures = 0;
-  const pool = { size, broken: null, decoded: 0, registerCopc, decodeCopcNode };
+  const pool = { size, broken: null, decoded: 0, models: 0, generated: 0, registerCopc, decodeCopcNode, decodeGlb, generateCitadel };
 
   function failSlot(slot, message) {
     const i = slots.indexOf(slot);
@@ -42,7 +44,9 @@ export function startDecodePool() {
       pending.delete(data.id);
       slot.busy -= 1;
       if (data.ok) {
-        pool.decoded += 1;
+        if (job.kind === "glb") pool.models += 1;
+        else if (job.kind === "citadel") pool.generated += 1;
+        else pool.decoded += 1;
         job.resolve(new Uint8Array(data.bytes));
         return;
       }
@@ -65,26 +69,46 @@ export function startDecodePool() {
     return true;
   }
 
+  // The least busy worker, or a new one while there is room.
+  function pickSlot() {
+    const slot = slots.reduce((best, s) => (!best || s.busy < best.busy ? s : best), null);
+    return !slot || (slot.busy > 0 && slots.length < size) ? startSlot() : slot;
+  }
+
+  function post(slot, job, transfer) {
+    slot.busy += 1;
+    return new Promise((resolve, reject) => {
+      pending.set(job.id, { resolve, reject, slot, file: job.file, kind: job.kind });
+      slot.worker.postMessage(job, transfer);
+    });
+  }
+
   // Resolves to the node's bytes, rejects with the worker's error.
   function decodeCopcNode(id, offset, byteSize, pointCount, chunk) {
     const file = files.get(id);
     if (!file) return Promise.reject(new Error(`point cloud ${id} was not registered with the decoding pool`));
     if (pool.broken) return Promise.reject(new Error(pool.broken));
-    // The least busy worker, or a new one while there is room.
-    let slot = slots.reduce((best, s) => (!best || s.busy < best.busy ? s : best), null);
-    if (!slot || (slot.busy > 0 && slots.length < size)) slot = startSlot();
-    const job = { id: nextJob++, file: id, offset, size: byteSize, count: pointCount, chunk: chunk.buffer };
+    const slot = pickSlot();
+    const job = { id: nextJob++, kind: "copc", file: id, offset, size: byteSize, count: pointCount, chunk: chunk.buffer };
     if (!slot.files.has(id)) {
       job.location = file.location;
       job.index = file.index.buffer.slice(0);
       slot.files.add(id);
     }
-    slot.busy += 1;
-    return new Promise((resolve, reject) => {
-      pending.set(job.id, { resolve, reject, slot, file: id });
-      const transfer = job.index ? [job.chunk, job.index] : [job.chunk];
-      slot.worker.postMessage(job, transfer);
-    });
+    return post(slot, job, job.index ? [job.chunk, job.index] : [job.chunk]);
+  }
+
+  // Resolves to the generated Citadel's parts as bytes.
+  function generateCitadel() {
+    if (pool.broken) return Promise.reject(new Error(pool.broken));
+    return post(pickSlot(), { id: nextJob++, kind: "citadel", file: null }, []);
+  }
+
+  // Resolves to the decoded model's bytes, rejects with the worker's error.
+  function decodeGlb(bytes) {
+    if (pool.broken) return Promise.reject(new Error(pool.broken));
+    const job = { id: nextJob++, kind: "glb", file: null, bytes: bytes.buffer };
+    return post(pickSlot(), job, [job.bytes]);
   }
 
   globalThis.sontinhDecode = pool;

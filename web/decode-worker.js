@@ -1,15 +1,23 @@
 // One decoding worker (started by decode-pool.js): loads the decoding
-// module and decodes the nodes the page sends, in the order they come.
+// module and decodes the point cloud nodes and GLB models the page sends
+// (and generates the Citadel), in the order they come.
 
-import init, { openCopc, decodeCopcNode } from "./decode/sontinh_decode.js";
+import init, { openCopc, decodeCopcNode, decodeGlb, generateCitadel } from "./decode/sontinh_decode.js";
 
 const ready = init({ module_or_path: new URL("./decode/sontinh_decode_bg.wasm", import.meta.url) });
 
 self.onmessage = async ({ data: job }) => {
   try {
     await ready;
-    if (job.index) openCopc(job.file, job.location, new Uint8Array(job.index));
-    const bytes = decodeCopcNode(job.file, job.offset, job.size, job.count, new Uint8Array(job.chunk));
+    let bytes;
+    if (job.kind === "glb") {
+      bytes = decodeGlb(new Uint8Array(job.bytes));
+    } else if (job.kind === "citadel") {
+      bytes = generateCitadel();
+    } else {
+      if (job.index) openCopc(job.file, job.location, new Uint8Array(job.index));
+      bytes = decodeCopcNode(job.file, job.offset, job.size, job.count, new Uint8Array(job.chunk));
+    }
     self.postMessage({ id: job.id, ok: true, bytes: bytes.buffer }, [bytes.buffer]);
   } catch (error) {
     // A trap leaves the module unusable: the pool ends this worker.

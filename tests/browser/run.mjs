@@ -190,6 +190,10 @@ const MAIN_THREAD_CATEGORIES = {
   decode_ms: /sontinh_mesh::|sontinh_terrain::|sontinh_tiles::|sontinh_pointcloud::|sontinh_procgen::|sontinh_layers::model::spawn_model|draco_core::|image::io::|bevy_image::ktx2/,
   // Point cloud nodes' LAZ decompression alone: it runs in the page's workers.
   pointcloud_decode_ms: /laz::|decode_node_chunk/,
+  // Draco geometry (GLB models only): it runs in the page's workers too.
+  draco_decode_ms: /draco_core::/,
+  // The procedural Citadel: generated in a worker as well.
+  citadel_generate_ms: /sontinh_procgen::/,
 };
 
 async function startProfile(page) {
@@ -254,7 +258,7 @@ async function waitReady(page, what) {
   );
 }
 
-async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, eyeDome = false, backend = "webgl2" }) {
+async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, eyeDome = false, glbModels = 0, citadel = false, backend = "webgl2" }) {
   const width = 1280;
   const height = 720;
   const name = backend === "webgl2" ? scene_name : `${scene_name}.${backend}`;
@@ -302,6 +306,23 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   const [browserSpread, nativeSpread] = [spread(browserPng), spread(nativePng)];
   check(nativeSpread > 1 && browserSpread > 0.5 * nativeSpread, `${name}: the browser frame is not blank (block luma spread ${browserSpread.toFixed(1)}, native ${nativeSpread.toFixed(1)})`);
   check(diff.mean <= MAX_MEAN_BLOCK_DIFF && diff.bad <= MAX_BAD_BLOCK_SHARE, `${name}: the browser frame matches the native render (mean ${diff.mean.toFixed(2)} ≤ ${MAX_MEAN_BLOCK_DIFF}, bad blocks ${(diff.bad * 100).toFixed(2)}% ≤ ${MAX_BAD_BLOCK_SHARE * 100}%)`);
+  if (citadel) {
+    const pool = await page.evaluate(() => (globalThis.sontinhDecode ? { generated: globalThis.sontinhDecode.generated, broken: globalThis.sontinhDecode.broken } : null));
+    report[name].decode_workers = pool;
+    check(
+      pool && !pool.broken && pool.generated === 1 && mainThread.citadel_generate_ms <= 10,
+      `${name}: the Citadel is generated in a worker (${pool ? `${pool.generated} generated there${pool.broken ? `, broken: ${pool.broken}` : ""}` : "no pool"}; ${mainThread.citadel_generate_ms} ms of generation sampled on the main thread)`,
+    );
+  }
+  if (glbModels) {
+    // The GLB models decoded in a worker (Draco and textures with them).
+    const pool = await page.evaluate(() => (globalThis.sontinhDecode ? { models: globalThis.sontinhDecode.models, broken: globalThis.sontinhDecode.broken } : null));
+    report[name].decode_workers = pool;
+    check(
+      pool && !pool.broken && pool.models === glbModels && mainThread.draco_decode_ms <= 10,
+      `${name}: its ${glbModels} GLB models decode in the page's workers (${pool ? `${pool.models} decoded there${pool.broken ? `, broken: ${pool.broken}` : ""}` : "no pool"}; ${mainThread.draco_decode_ms} ms of Draco decoding sampled on the main thread)`,
+    );
+  }
   if (eyeDome) {
     // Every node decoded in a worker: the pool counts its answers, and the
     // main thread spent (almost) no sampled time in the LAZ decoder.
@@ -318,6 +339,44 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   check(errors.length === 0, `${name}: no console error or panic${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
   await context.close();
   void firstFrame;
+}
+
+// Lone Star at a point budget given in the address: the points drawn stay
+// within it (checked), and the frame time at 1 M points (a figure for the
+// report, not a check: timings belong to benches).
+async function pointBudgetCheck(browser, base, backend) {
+  const name = `point-budget.${backend}`;
+  report[name] = {};
+  for (const budget of [100_000, 1_000_000]) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1 });
+    const query = new URLSearchParams({ ui: "0", backend, scene: "scenes/lone-star-geyser.toml", bookmark: "overview", points: String(budget) });
+    const { page, errors } = await openPage(context, `${base}?${query}`);
+    const result = await waitReady(page, `${name} at ${budget} points`);
+    check(!result.error, `${name}: the page opened at a budget of ${budget} points (${result.error || "ok"})`);
+    const shown = ((await page.evaluate(() => document.documentElement.dataset.sontinhPoints)) || "0 0").split(" ").map(Number);
+    // Frame intervals over 3 s of animation frames, as the page sees them.
+    const frames = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const times = [];
+          const step = (t) => {
+            times.push(t);
+            if (t - times[0] < 3000) requestAnimationFrame(step);
+            else resolve(times.slice(1).map((v, i) => v - times[i]));
+          };
+          requestAnimationFrame(step);
+        }),
+    );
+    const sorted = [...frames].sort((a, b) => a - b);
+    const at = (q) => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] || 0).toFixed(1));
+    report[name][budget] = { points_shown: shown[0], nodes_shown: shown[1], frames: frames.length, frame_ms_median: at(0.5), frame_ms_p95: at(0.95) };
+    console.log(`     ${name}: budget ${budget}: ${shown[0]} points in ${shown[1]} nodes drawn; frame time median ${at(0.5)} ms, p95 ${at(0.95)} ms over ${frames.length} frames`);
+    check(shown[0] > 0 && shown[0] <= budget, `${name}: the points drawn stay within the address's budget (${shown[0]} of ${budget})`);
+    check(errors.length === 0, `${name}: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
+    await context.close();
+  }
+  // A smaller budget draws fewer points: the budget is what limits them.
+  check(report[name][100_000].points_shown < report[name][1_000_000].points_shown, `${name}: a budget of 100,000 draws fewer points than one of 1,000,000 (${report[name][100_000].points_shown} < ${report[name][1_000_000].points_shown})`);
 }
 
 // A phone: high DPI capped, one-finger orbit and two-finger pinch move the camera.
@@ -616,9 +675,9 @@ let browser;
 try {
   const base = await until("sontinh serve to print its URL", 60_000, async () => server.url());
   browser = await chromium.launch({ executablePath: chromiumPath, args: browserArgs });
-  if (wanted("quang-tri-citadel")) await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null });
+  if (wanted("quang-tri-citadel")) await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null, citadel: true });
   // Terrain (SRTM .hgt), Draco and plain GLB, OBJ with its MTL: fetched over HTTP.
-  if (wanted("relic-gallery")) await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery" });
+  if (wanted("relic-gallery")) await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery", glbModels: 2 });
   // OGC 3D Tiles: an external tileset, b3dm with RTC centres, pnts behind a request volume, an implicit quadtree.
   if (wanted("cesium-tilesets")) await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city" });
   // LiDAR: a COPC file streamed by range requests, and a LAZ the server converted to COPC at start.
@@ -626,6 +685,7 @@ try {
   if (wanted("lone-star-geyser")) rangesOnlyCheck(server.log, "lone-star-geyser", "/shared/lidar/lone-star.copc.laz");
   if (wanted("autzen-lidar")) await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true });
   if (wanted("autzen-lidar")) rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
+  if (wanted("point-budget")) await pointBudgetCheck(browser, base, "webgl2");
   // The WebGPU bundle (built by tools/build-web.sh --backend both): the
   // loader's own choice, then every scene again.
   if (backends.includes("webgpu") && wanted("webgpu")) {
@@ -638,11 +698,12 @@ try {
     report.auto_backend = { backend: chosen[0], webgpu_failed: chosen[1] === "1" };
     check(!result.error, `auto: the page drew on the bundle the loader chose (${chosen[0]}${chosen[1] ? ", after the WebGPU device failed" : ""}; ${result.error || "ok"})`);
     await context.close();
-    await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null, backend: "webgpu" });
-    await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery", backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null, citadel: true, backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery", glbModels: 2, backend: "webgpu" });
     await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city", backend: "webgpu" });
     await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
     await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
+    await pointBudgetCheck(browser, base, "webgpu");
   }
   if (wanted("phone")) await touchCheck(browser, base);
   if (wanted("lost-context")) await lostContextCheck(browser, base);

@@ -2,8 +2,11 @@
 //! (`web/decode-worker.js`), each loading this module; the viewer sends a
 //! point cloud's fetched index once per worker, then each node's compressed
 //! chunk, and gets the node's columns back as bytes
-//! ([`sontinh_pointcloud::decoded_node::DecodedNode::to_bytes`]). The main
-//! thread only fetches and draws.
+//! ([`sontinh_pointcloud::decoded_node::DecodedNode::to_bytes`]); and a GLB
+//! model's bytes, getting the decoded model back
+//! ([`sontinh_mesh::Model::to_bytes`]: Draco geometry and KTX2, PNG and
+//! JPEG textures decoded); and it generates the procedural Citadel. The
+//! main thread only fetches and draws.
 //!
 //! The logic is plain Rust ([`Decoders`]), tested natively; the wasm
 //! exports are a thin layer over one `Decoders` per worker.
@@ -52,6 +55,19 @@ impl Decoders {
     }
 }
 
+/// Generates the Quảng Trị Citadel (the default layout) into its parts'
+/// byte form.
+pub fn generate_citadel() -> Vec<u8> {
+    use sontinh_procgen::citadel;
+    sontinh_procgen::wire::parts_to_bytes(&citadel::generate(&citadel::Layout::default(), &mut |_| {}))
+}
+
+/// Decodes a GLB model (Draco, KTX2 and image textures included) into its
+/// byte form.
+pub fn decode_glb(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    sontinh_mesh::read_glb(bytes).map(|model| model.to_bytes()).map_err(|e| e.to_string())
+}
+
 #[cfg(target_arch = "wasm32")]
 mod exports {
     use std::cell::RefCell;
@@ -88,6 +104,18 @@ mod exports {
             point_count: whole(point_count, "point count")?,
         };
         DECODERS.with(|d| d.borrow().decode(id, entry, chunk)).map_err(|e| JsError::new(&e))
+    }
+
+    /// Generates the Citadel into [`sontinh_procgen::wire::parts_to_bytes`]'s form.
+    #[wasm_bindgen(js_name = generateCitadel)]
+    pub fn generate_citadel() -> Vec<u8> {
+        crate::generate_citadel()
+    }
+
+    /// Decodes a GLB model into [`sontinh_mesh::Model::to_bytes`]'s form.
+    #[wasm_bindgen(js_name = decodeGlb)]
+    pub fn decode_glb(bytes: &[u8]) -> Result<Vec<u8>, JsError> {
+        crate::decode_glb(bytes).map_err(|e| JsError::new(&e))
     }
 }
 
@@ -136,6 +164,26 @@ mod tests {
         // Corrupt compressed bytes are an error, not a panic.
         let garbage = vec![0xA5; chunk.len()];
         assert!(decoders.decode(7, entry, garbage).is_err());
+    }
+
+    #[test]
+    fn a_worker_decodes_the_draco_scan_as_the_main_thread_would() {
+        let root = lone_star().parent().and_then(|p| p.parent()).map(PathBuf::from).expect("shared data root");
+        let glb = std::fs::read(root.join("models/smithsonian_USNM_1145291/USNM_1145291-150k-2048-medium-100k-2048_draco.glb")).expect("read");
+        let from_worker = sontinh_mesh::Model::from_bytes(&decode_glb(&glb).expect("decode")).expect("bytes");
+        assert_eq!(from_worker, sontinh_mesh::read_glb(&glb).expect("read_glb"));
+        // Not a GLB: the decoder's own error, as bytes never come back.
+        let not_glb = b"glTF but not really";
+        let err = decode_glb(not_glb).unwrap_err();
+        assert!(err.contains("GLB version"), "{err}");
+        assert!(decode_glb(&glb[..glb.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn a_worker_generates_the_citadel_the_main_thread_would() {
+        use sontinh_procgen::citadel;
+        let parts = sontinh_procgen::wire::parts_from_bytes(&generate_citadel()).expect("bytes");
+        assert_eq!(parts, citadel::generate(&citadel::Layout::default(), &mut |_| {}));
     }
 
     #[test]

@@ -155,6 +155,10 @@ const MAX_TILESET_ROUNDS: usize = 64;
 fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU32>) -> Option<bevy::tasks::BoxedFuture<'static, LoadResult>> {
     match (&layer.source, layer.kind) {
         (LayerSource::Generator(Generator::QuangTriCitadel), _) => Some(Box::pin(async move {
+            // In the browser a worker generates it; natively, here.
+            if let Some(parts) = workers::generate_citadel().await {
+                return Ok(Loaded::Parts(sontinh_procgen::wire::parts_from_bytes(&parts?)?));
+            }
             let layout = citadel::Layout::default();
             Ok(Loaded::Parts(citadel::generate(&layout, &mut |p| progress.store(p.to_bits(), Ordering::Relaxed))))
         })),
@@ -201,6 +205,11 @@ async fn read_model(path: &std::path::Path) -> Result<sontinh_mesh::Model, Strin
     let glb = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("glb"));
     if glb {
         let bytes = fetch::file_bytes(path).await?;
+        // In the browser a worker decodes it (Draco, textures); natively, here.
+        let bytes = match workers::decode_glb(bytes).await {
+            Ok(decoded) => return sontinh_mesh::Model::from_bytes(&decoded?),
+            Err(bytes) => bytes,
+        };
         return sontinh_mesh::read_glb(&bytes).map_err(|e| e.to_string());
     }
     // OBJ, then its material libraries, then their textures.

@@ -1,8 +1,8 @@
 //! Decoding off the main thread. In the browser the page starts a pool of
 //! Web Workers (`web/decode-pool.js`) and the viewer hands them compressed
-//! point cloud nodes; natively the viewer's task pool already decodes on
-//! other threads, so these functions say there is no pool and the caller
-//! decodes where it is.
+//! point cloud nodes and GLB models; natively the viewer's task pool
+//! already decodes on other threads, so these functions say there is no
+//! pool and the caller decodes where it is.
 
 /// A point cloud's id in the page's decoding pool: one per opened file.
 pub fn next_file_id() -> u32 {
@@ -14,6 +14,16 @@ pub fn next_file_id() -> u32 {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn register_copc(_file: u32, _location: &str, _index: &[u8]) -> bool {
     false
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn generate_citadel() -> Option<Result<Vec<u8>, String>> {
+    None
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn decode_glb(bytes: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u8>> {
+    Err(bytes)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -53,14 +63,48 @@ pub async fn decode_copc_node(file: u32, offset: u64, byte_size: u64, point_coun
         &JsValue::from_f64(point_count as f64),
         &js_sys::Uint8Array::from(chunk.as_slice()),
     );
-    let promise = match decode.apply(&pool, &args).map(|p| p.dyn_into::<js_sys::Promise>()) {
-        Ok(Ok(promise)) => promise,
-        _ => return Err(chunk),
+    match decode.apply(&pool, &args).map(|p| p.dyn_into::<js_sys::Promise>()) {
+        Ok(Ok(promise)) => Ok(answer(promise).await),
+        _ => Err(chunk),
+    }
+}
+
+/// Decodes a GLB model in a worker: the model's bytes
+/// (`sontinh_mesh::Model::to_bytes`) or the decoder's error; `Err(bytes)`
+/// back when the page has no working pool.
+#[cfg(target_arch = "wasm32")]
+pub async fn decode_glb(bytes: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u8>> {
+    use wasm_bindgen::{JsCast, JsValue};
+    let Some(pool) = pool() else { return Err(bytes) };
+    let Some(decode) = js_sys::Reflect::get(&pool, &JsValue::from_str("decodeGlb")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) else {
+        return Err(bytes);
     };
-    Ok(match wasm_bindgen_futures::JsFuture::from(promise).await {
+    match decode.call1(&pool, &js_sys::Uint8Array::from(bytes.as_slice())).map(|p| p.dyn_into::<js_sys::Promise>()) {
+        Ok(Ok(promise)) => Ok(answer(promise).await),
+        _ => Err(bytes),
+    }
+}
+
+/// Generates the Citadel in a worker: its parts' bytes
+/// (`sontinh_procgen::wire::parts_to_bytes`); `None` when the page has no
+/// working pool.
+#[cfg(target_arch = "wasm32")]
+pub async fn generate_citadel() -> Option<Result<Vec<u8>, String>> {
+    use wasm_bindgen::{JsCast, JsValue};
+    let pool = pool()?;
+    let generate = js_sys::Reflect::get(&pool, &JsValue::from_str("generateCitadel")).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    let promise = generate.call0(&pool).ok()?.dyn_into::<js_sys::Promise>().ok()?;
+    Some(answer(promise).await)
+}
+
+/// A worker's answer: its bytes, or the message it rejected with.
+#[cfg(target_arch = "wasm32")]
+async fn answer(promise: js_sys::Promise) -> Result<Vec<u8>, String> {
+    use wasm_bindgen::JsCast;
+    match wasm_bindgen_futures::JsFuture::from(promise).await {
         Ok(bytes) => Ok(js_sys::Uint8Array::new(&bytes).to_vec()),
         Err(error) => Err(error.as_string().or_else(|| error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| format!("{error:?}"))),
-    })
+    }
 }
 
 /// The page's pool (`globalThis.sontinhDecode`), when it started one and

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use gltf::json::validation::Validate;
 
 mod draco;
+mod wire;
 mod obj;
 
 pub use obj::{read_obj, read_obj_with};

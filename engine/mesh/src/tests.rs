@@ -477,3 +477,54 @@ fn ktx2_header_claiming_1_20_by_1_20_texels_is_refused_before_transcoding() {
     assert_eq!(check_texture_size(MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE, ("w", "h")), Ok(()));
     assert_eq!(check_texture_size(MAX_TEXTURE_SIDE + 1, 1, ("w", "h")), Err("w 16385 is outside 1 to 16384 texels".to_owned()));
 }
+
+#[test]
+fn the_draco_smithsonian_scan_crosses_to_the_main_thread_as_bytes_unchanged() {
+    // What a Web Worker hands the page: the decoded model (Draco geometry,
+    // textures decoded to RGBA) as bytes, read back exactly.
+    let model = read_glb(&shared(DRACO)).unwrap();
+    assert!(!model.textures.is_empty() && model.triangle_count() > 90_000);
+    let bytes = model.to_bytes();
+    assert_eq!(crate::Model::from_bytes(&bytes).unwrap(), model);
+    // Cut anywhere, or given a trailing byte: an error, never a panic.
+    for cut in [0, 3, 8, 20, 40, 41, bytes.len() / 3, bytes.len() - 1] {
+        let err = crate::Model::from_bytes(&bytes[..cut]).unwrap_err();
+        assert!(err.contains("cut short") || err.contains("cannot fit"), "cut at {cut}: {err}");
+    }
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(crate::Model::from_bytes(&trailing).unwrap_err().contains("after its last primitive"));
+}
+
+#[test]
+fn model_bytes_with_forged_counts_or_indices_are_refused() {
+    let bust = read_glb(&shared("models/danish_statues/BustManWreath.glb")).unwrap();
+    let bytes = bust.to_bytes();
+    // Bytes 8..12 hold the primitive count: 4 billion primitives in a few MB.
+    let mut forged = bytes.clone();
+    forged[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(crate::Model::from_bytes(&forged).unwrap_err().contains("cannot fit"));
+    // Another magic, another version.
+    let mut magic = bytes.clone();
+    magic[0] = b'X';
+    assert!(crate::Model::from_bytes(&magic).unwrap_err().contains("magic"));
+    let mut version = bytes.clone();
+    version[4] = 9;
+    assert!(crate::Model::from_bytes(&version).unwrap_err().contains("version 9"));
+    // An index past the vertices: made by hand, one triangle of three vertices.
+    let mut one = crate::Model {
+        primitives: vec![crate::Primitive {
+            positions: vec![[0.0; 3], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+            normals: vec![[0.0, 0.0, 1.0]; 3],
+            uvs: vec![],
+            indices: vec![0, 1, 2],
+            material: bust.primitives[0].material.clone(),
+        }],
+        textures: bust.textures.clone(),
+        min: [0.0; 3],
+        max: [1.0, 1.0, 0.0],
+    };
+    assert_eq!(crate::Model::from_bytes(&one.to_bytes()).unwrap(), one);
+    one.primitives[0].indices[2] = 3;
+    assert!(crate::Model::from_bytes(&one.to_bytes()).unwrap_err().contains("index 3 of 3"));
+}

@@ -84,6 +84,7 @@ impl Plugin for PointCloudViewPlugin {
         app.add_plugins((MaterialPlugin::<PointMaterial>::default(), EyeDomeLightingPlugin))
             .init_resource::<PointCloudSettings>()
             .init_resource::<PointUnderCursor>()
+            .init_resource::<PointsShown>()
             .add_systems(Update, pick_point_under_cursor)
             .init_resource::<CloudsStarted>()
             .add_systems(PostUpdate, (start_clouds, finish_opening, stream_nodes, restyle_nodes, equip_cameras).chain());
@@ -181,6 +182,14 @@ fn world(enu: [f64; 3]) -> Vec3 {
 
 #[derive(Resource, Default)]
 struct CloudsStarted(Option<std::path::PathBuf>);
+
+/// Points and nodes of every cloud drawn this frame (the selection's loaded
+/// part), for the panels and the page.
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq)]
+pub struct PointsShown {
+    pub points: u64,
+    pub nodes: u32,
+}
 
 /// The source, its map to the scene, and the height range of its points (ENU up, metres).
 type OpenResult = Result<(Arc<dyn NodeSource>, CloudAffine, [f32; 2]), String>;
@@ -460,9 +469,10 @@ fn stream_nodes(
     mut visibility: Query<&mut Visibility, With<NodePoints>>,
     node_materials: Query<&MeshMaterial3d<PointMaterial>>,
     mut frame: Local<u64>,
-    (budget, mut memory): (Res<MemoryBudget>, ResMut<MemoryUse>),
+    (budget, mut memory, mut shown): (Res<MemoryBudget>, ResMut<MemoryUse>, ResMut<PointsShown>),
 ) {
     *frame += 1;
+    let mut now_shown = PointsShown::default();
     let share = memory.streaming_share(&budget);
     let mut held_points = 0u64;
     let Some((camera_transform, projection, frustum, camera)) = cameras.iter().find(|(_, _, _, c)| c.is_active) else {
@@ -546,10 +556,12 @@ fn stream_nodes(
         let wanted_set: std::collections::HashSet<Key> = wanted.iter().copied().collect();
         // Show what is wanted; remember when each node was last wanted.
         let now = *frame;
-        for (key, (node, _, last)) in cloud.loaded.iter_mut() {
+        for (key, (node, count, last)) in cloud.loaded.iter_mut() {
             let show = wanted_set.contains(key);
             if show {
                 *last = now;
+                now_shown.points += *count;
+                now_shown.nodes += 1;
             }
             if let Ok(mut v) = visibility.get_mut(*node) {
                 v.set_if_neq(if show { Visibility::Inherited } else { Visibility::Hidden });
@@ -596,6 +608,7 @@ fn stream_nodes(
         }
     }
     memory.cpu_bytes.insert("point clouds", held_points * CPU_BYTES_PER_POINT);
+    shown.set_if_neq(now_shown);
 }
 
 /// Converts a node's points into the scene's world frame.

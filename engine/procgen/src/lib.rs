@@ -4,5 +4,6 @@
 
 pub mod citadel;
 mod mesh;
+pub mod wire;
 
 pub use mesh::{Footprint, MeshData, Part, Surface};

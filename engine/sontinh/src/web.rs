@@ -12,7 +12,8 @@
 //! `data-sontinh-view` (eye and target in scene metres: the page keeps it
 //! to start again where the user was after a lost graphics context) and,
 //! with live feeds, `data-sontinh-feeds` (connection, role, devices,
-//! observations, whether the whole history arrived). Tests wait on them.
+//! observations, whether the whole history arrived), and with point clouds
+//! `data-sontinh-points` (points and nodes drawn). Tests wait on them.
 
 use bevy::prelude::*;
 use sontinh_layers::{LayerStates, LayerStatus};
@@ -41,7 +42,13 @@ pub struct PageRequest {
     pub flood: Option<String>,
     /// `flood_hours=H`: the snapshot nearest H hours into the flood (else the maximum).
     pub flood_hours: Option<f64>,
+    /// `points=N`: the point clouds' point budget, instead of the viewer's default.
+    pub point_budget: Option<u64>,
 }
+
+/// The largest point budget an address may ask for: the memory budget caps
+/// what is held anyway; this only refuses nonsense.
+pub const MAX_POINT_BUDGET: u64 = 100_000_000;
 
 impl PageRequest {
     /// Reads a query string (with or without its `?`). Unknown keys are
@@ -59,6 +66,10 @@ impl PageRequest {
                 "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
                 "memory" => request.memory = Some(sontinh_layers::MemoryBudget::parse(&value)?),
+                "points" => {
+                    let budget = value.parse::<u64>().ok().filter(|n| (1..=MAX_POINT_BUDGET).contains(n));
+                    request.point_budget = Some(budget.ok_or_else(|| format!("points={value}: give the point budget, a whole number from 1 to {MAX_POINT_BUDGET}"))?);
+                }
                 "flood" => {
                     if value.is_empty() || value.contains("://") || value.starts_with("//") {
                         return Err(format!("flood={value}: give the results' path on this site (for example floods/thach-han)"));
@@ -187,6 +198,8 @@ pub struct PageSignals {
     /// The feed's state last written ([`feeds_text`]), and what it was made from.
     pub feeds: Option<String>,
     feeds_key: Option<FeedsKey>,
+    /// Point cloud points and nodes drawn, as last written.
+    pub points: Option<sontinh_pointcloud_view::PointsShown>,
     pub frames_since_settled: u32,
     pub frames: u64,
 }
@@ -240,8 +253,16 @@ fn signal_page(
     memory: Option<Res<sontinh_layers::MemoryUse>>,
     budget: Option<Res<sontinh_layers::MemoryBudget>>,
     flood: FloodProgress,
+    points: Option<Res<sontinh_pointcloud_view::PointsShown>>,
 ) {
     signals.frames += 1;
+    if let Some(points) = points.map(|p| *p)
+        && signals.points != Some(points)
+    {
+        #[cfg(target_arch = "wasm32")]
+        page::write_attribute("data-sontinh-points", &format!("{} {}", points.points, points.nodes));
+        signals.points = Some(points);
+    }
     if let Some(feeds) = feeds.filter(|f| f.linked) {
         let client = feeds.lock();
         let key = (
@@ -433,6 +454,16 @@ mod tests {
         assert!(PageRequest::parse("flood_hours=-1").unwrap_err().contains("≥ 0"));
         assert!(PageRequest::parse("flood_hours=soon").is_err());
         assert!(PageRequest::parse("flood_hours=NaN").is_err());
+    }
+
+    #[test]
+    fn a_page_asks_for_a_point_budget_within_bounds() {
+        assert_eq!(PageRequest::parse("points=1000000").unwrap().point_budget, Some(1_000_000));
+        assert_eq!(PageRequest::parse("points=100000000").unwrap().point_budget, Some(100_000_000));
+        for bad in ["points=0", "points=-5", "points=1e6", "points=100000001", "points=", "points=18446744073709551616"] {
+            let err = PageRequest::parse(bad).unwrap_err();
+            assert!(err.starts_with(bad) && err.contains("point budget"), "{bad}: {err}");
+        }
     }
 
     #[test]

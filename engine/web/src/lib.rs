@@ -54,6 +54,11 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     let flood = request.flood.as_ref().map(PathBuf::from);
     let mut app = sontinh::viewer::viewer_app(scene, page_window, bookmark, flood, request.ui);
     app.world_mut().resource_mut::<sontinh_flood_view::FloodTimeline>().requested_hours = request.flood_hours;
+    if let Some(points) = request.point_budget
+        && let Some(mut settings) = app.world_mut().get_resource_mut::<sontinh_pointcloud_view::PointCloudSettings>()
+    {
+        settings.point_budget = points;
+    }
     app.add_plugins(PageSignalsPlugin);
     // The memory budget the address names, else the one for this device.
     let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::for_device(&device(&window))));
