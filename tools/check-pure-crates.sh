@@ -4,7 +4,7 @@
 # run anywhere, including servers and wasm workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pure_crates=(sontinh-geo sontinh-scene sontinh-procgen sontinh-flood sontinh-raster sontinh-pointcloud sontinh-feeds sontinh-terrain sontinh-mesh sontinh-tiles sontinh-measure sontinh-decode-worker)
+pure_crates=(sontinh-geo sontinh-scene sontinh-procgen sontinh-flood sontinh-raster sontinh-pointcloud sontinh-feeds sontinh-terrain sontinh-mesh sontinh-tiles sontinh-measure sontinh-decode-worker sontinh-wire)
 forbidden='^(bevy|bevy_[a-z_]+|wgpu|wgpu-[a-z-]+|egui|egui-[a-z-]+|epaint|winit) '
 status=0
 for crate in "${pure_crates[@]}"; do

@@ -193,7 +193,7 @@ const MAIN_THREAD_CATEGORIES = {
   // Draco geometry (GLB models only): it runs in the page's workers too.
   draco_decode_ms: /draco_core::/,
   // The procedural Citadel: generated in a worker as well.
-  citadel_generate_ms: /sontinh_procgen::/,
+  citadel_generate_ms: /sontinh_procgen::citadel::/,
 };
 
 async function startProfile(page) {

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use las::PointData;
+use sontinh_wire::{Reader, Writer};
 
 use crate::copc::NodeEntry;
 use crate::ranged::PartialFile;
@@ -61,63 +62,40 @@ impl DecodedNode {
             .unwrap_or(0)
             .min(u32::MAX as usize);
         let per_point = POINT_BYTES + if rgb.is_some() { RGB_BYTES } else { 0 };
-        let mut out = Vec::with_capacity(HEADER_BYTES + n * per_point);
-        out.extend_from_slice(&(n as u32).to_le_bytes());
-        out.push(u8::from(rgb.is_some()));
-        for p in &self.xyz[..n] {
-            for v in p {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        for v in &self.intensity[..n] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out.extend_from_slice(&self.class[..n]);
-        out.extend_from_slice(&self.return_number[..n]);
+        let mut w = Writer::with_capacity(HEADER_BYTES + n * per_point);
+        w.len(n);
+        w.u8(u8::from(rgb.is_some()));
+        w.f64s(self.xyz[..n].as_flattened());
+        w.u16s(&self.intensity[..n]);
+        w.bytes(&self.class[..n]);
+        w.bytes(&self.return_number[..n]);
         if let Some(rgb) = rgb {
-            for c in &rgb[..n] {
-                for v in c {
-                    out.extend_from_slice(&v.to_le_bytes());
-                }
-            }
+            w.u16s(rgb[..n].as_flattened());
         }
-        out
+        w.into_bytes()
     }
 
-    /// Reads [`DecodedNode::to_bytes`]'s form back, checking every length
-    /// against the bytes there are before allocating.
+    /// Reads [`DecodedNode::to_bytes`]'s form back, checking the length
+    /// against the point count before allocating.
     pub fn from_bytes(bytes: &[u8]) -> Result<DecodedNode, String> {
-        let head = bytes.get(..HEADER_BYTES).ok_or("decoded node: fewer than 5 bytes")?;
-        let n = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let has_rgb = match head[4] {
+        let mut r = Reader::new(bytes, "decoded node");
+        let n = r.len("its point count")?;
+        let has_rgb = match r.u8("its colour flag")? {
             0 => false,
             1 => true,
-            other => return Err(format!("decoded node: colour flag {other}, expected 0 or 1")),
+            other => return Err(r.error(format_args!("colour flag {other}, expected 0 or 1"))),
         };
         let per_point = POINT_BYTES + if has_rgb { RGB_BYTES } else { 0 };
-        let expected = n.checked_mul(per_point).and_then(|b| b.checked_add(HEADER_BYTES)).ok_or("decoded node: point count overflows")?;
-        if bytes.len() != expected {
-            return Err(format!("decoded node: {} bytes for {n} points, expected {expected}", bytes.len()));
+        let expected = n.checked_mul(per_point).and_then(|b| b.checked_add(HEADER_BYTES));
+        if expected != Some(bytes.len()) {
+            return Err(r.error(format_args!("{} bytes for {n} points, expected {}", bytes.len(), expected.map_or("more".to_owned(), |e| e.to_string()))));
         }
-        let mut rest = &bytes[HEADER_BYTES..];
-        let mut take = |len: usize| {
-            let (a, b) = rest.split_at(len);
-            rest = b;
-            a
-        };
-        let xyz = take(n * 24)
-            .chunks_exact(24)
-            .map(|p| [0, 8, 16].map(|o| f64::from_le_bytes(p[o..o + 8].try_into().unwrap_or([0; 8]))))
-            .collect();
-        let intensity = take(n * 2).chunks_exact(2).map(|v| u16::from_le_bytes([v[0], v[1]])).collect();
-        let class = take(n).to_vec();
-        let return_number = take(n).to_vec();
-        let rgb = has_rgb.then(|| {
-            take(n * 6)
-                .chunks_exact(6)
-                .map(|c| [u16::from_le_bytes([c[0], c[1]]), u16::from_le_bytes([c[2], c[3]]), u16::from_le_bytes([c[4], c[5]])])
-                .collect()
-        });
+        let xyz = r.f64_arrays::<3>(n, "coordinates")?;
+        let intensity = r.u16s(n, "intensities")?;
+        let class = r.take(n, "classes")?.to_vec();
+        let return_number = r.take(n, "return numbers")?.to_vec();
+        let rgb = if has_rgb { Some(r.u16_arrays::<3>(n, "colours")?) } else { None };
+        r.finish("its points")?;
         Ok(DecodedNode {
             xyz,
             rgb,

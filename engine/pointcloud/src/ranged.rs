@@ -13,6 +13,8 @@ use std::future::Future;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use sontinh_wire::{Reader, Writer};
+
 use crate::{PointCloudError, PointCloudFile};
 
 /// Bytes fetched at least per missing read: a header's records, an EVLR's
@@ -76,44 +78,34 @@ impl PartialFile {
     /// of each): how the page hands a file's fetched index to a worker.
     pub fn to_bytes(&self) -> Vec<u8> {
         let ranges: Vec<(&u64, &Vec<u8>)> = self.known.iter().filter(|(_, b)| b.len() <= u32::MAX as usize).collect();
-        let mut out = Vec::with_capacity(12 + ranges.iter().map(|(_, b)| 12 + b.len()).sum::<usize>());
-        out.extend_from_slice(&self.len.to_le_bytes());
-        out.extend_from_slice(&(ranges.len().min(u32::MAX as usize) as u32).to_le_bytes());
+        let mut w = Writer::with_capacity(12 + ranges.iter().map(|(_, b)| 12 + b.len()).sum::<usize>());
+        w.u64(self.len);
+        w.len(ranges.len());
         for (start, bytes) in ranges {
-            out.extend_from_slice(&start.to_le_bytes());
-            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            out.extend_from_slice(bytes);
+            w.u64(*start);
+            w.len(bytes.len());
+            w.bytes(bytes);
         }
-        out
+        w.into_bytes()
     }
 
     /// Reads [`PartialFile::to_bytes`]'s form back; every size is checked
     /// against the bytes there are.
     pub fn from_bytes(bytes: &[u8]) -> Result<PartialFile, String> {
-        fn take<'a>(rest: &mut &'a [u8], n: usize, what: &str) -> Result<&'a [u8], String> {
-            if rest.len() < n {
-                return Err(format!("fetched index: cut short in {what} ({} bytes left, {n} needed)", rest.len()));
-            }
-            let (a, b) = rest.split_at(n);
-            *rest = b;
-            Ok(a)
-        }
-        let mut rest = bytes;
-        let len = u64::from_le_bytes(take(&mut rest, 8, "the file length")?.try_into().map_err(|_| "fetched index: file length")?);
-        let count = u32::from_le_bytes(take(&mut rest, 4, "the range count")?.try_into().map_err(|_| "fetched index: range count")?);
+        let mut r = Reader::new(bytes, "fetched index");
+        let len = r.u64("the file length")?;
+        let count = r.u32("the range count")?;
         let mut partial = PartialFile::new(len);
         for i in 0..count {
-            let start = u64::from_le_bytes(take(&mut rest, 8, "a range start")?.try_into().map_err(|_| "fetched index: range start")?);
-            let size = u32::from_le_bytes(take(&mut rest, 4, "a range size")?.try_into().map_err(|_| "fetched index: range size")?);
-            let data = take(&mut rest, size as usize, "a range's bytes")?;
+            let start = r.u64("a range start")?;
+            let size = r.u32("a range size")?;
+            let data = r.take(size as usize, "a range's bytes")?;
             if start.checked_add(u64::from(size)).is_none_or(|end| end > len) {
-                return Err(format!("fetched index: range {i} ({start} + {size}) runs past the file's {len} bytes"));
+                return Err(r.error(format_args!("range {i} ({start} + {size}) runs past the file's {len} bytes")));
             }
             partial.insert(start, data.to_vec());
         }
-        if !rest.is_empty() {
-            return Err(format!("fetched index: {} bytes after its {count} ranges", rest.len()));
-        }
+        r.finish(&format!("its {count} ranges"))?;
         Ok(partial)
     }
 

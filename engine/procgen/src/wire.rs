@@ -1,12 +1,15 @@
 //! Generated parts as bytes: the browser generates the Citadel in a Web
-//! Worker and hands the page its parts this way. Little-endian; counts are
-//! checked against the bytes there are before anything is allocated, and
-//! part names must be ones the generator gives.
+//! Worker and hands the page its parts this way. Little-endian, every count
+//! checked ([`sontinh_wire`]); part names must be ones the generator gives.
+
+use sontinh_wire::{Reader, Writer};
 
 use crate::{MeshData, Part, Surface};
 
 const MAGIC: [u8; 4] = *b"SPrt";
 const VERSION: u32 = 1;
+/// Least bytes of a part: its name's length, surface and four counts.
+const PART_MIN_BYTES: usize = 21;
 
 /// Every name a generator of this crate gives its parts.
 pub const PART_NAMES: [&str; 7] = ["ground", "walls", "gates", "memorial", "trees", "river", "moat"];
@@ -15,63 +18,59 @@ pub const PART_NAMES: [&str; 7] = ["ground", "walls", "gates", "memorial", "tree
 /// (and then refused by [`parts_from_bytes`]): the test of this crate
 /// keeps the list and the generator in step.
 pub fn parts_to_bytes(parts: &[Part]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&MAGIC);
-    put_u32(&mut out, VERSION);
-    put_u32(&mut out, len32(parts.len()));
+    let mut w = Writer::default();
+    w.bytes(&MAGIC);
+    w.u32(VERSION);
+    w.len(parts.len());
     for part in parts {
-        put_u32(&mut out, len32(part.name.len()));
-        out.extend_from_slice(part.name.as_bytes());
-        out.push(match part.surface {
+        w.len(part.name.len());
+        w.bytes(part.name.as_bytes());
+        w.u8(match part.surface {
             Surface::Solid => 0,
             Surface::Water => 1,
         });
         let m = &part.mesh;
         for n in [m.positions.len(), m.normals.len(), m.colors.len(), m.indices.len()] {
-            put_u32(&mut out, len32(n));
+            w.len(n);
         }
-        m.positions.iter().chain(&m.normals).flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-        m.colors.iter().flatten().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-        m.indices.iter().for_each(|i| put_u32(&mut out, *i));
+        w.f32s(m.positions.as_flattened());
+        w.f32s(m.normals.as_flattened());
+        w.f32s(m.colors.as_flattened());
+        w.u32s(&m.indices);
     }
-    out
+    w.into_bytes()
 }
 
 /// Reads [`parts_to_bytes`]'s form back.
 pub fn parts_from_bytes(bytes: &[u8]) -> Result<Vec<Part>, String> {
-    let mut r = Reader { rest: bytes };
+    let mut r = Reader::new(bytes, "generated parts");
     if r.take(4, "the magic")? != MAGIC {
-        return Err("generated parts: not parts' bytes (bad magic)".to_owned());
+        return Err(r.error("not parts' bytes (bad magic)"));
     }
     let version = r.u32("the version")?;
     if version != VERSION {
-        return Err(format!("generated parts: format version {version}, this build reads {VERSION}"));
+        return Err(r.error(format_args!("format version {version}, this build reads {VERSION}")));
     }
-    let count = r.u32("the part count")? as usize;
-    // A part takes at least 21 bytes (name length, surface, four counts).
-    r.room_for(count, 21, "parts")?;
+    let count = r.len("the part count")?;
+    r.room_for(count, PART_MIN_BYTES, "parts")?;
     let mut parts = Vec::with_capacity(count);
     for k in 0..count {
-        let name_len = r.u32("a part's name")? as usize;
-        let name = std::str::from_utf8(r.take(name_len, "a part's name")?).map_err(|_| format!("generated parts: part {k}'s name is not UTF-8"))?;
-        let name = PART_NAMES.iter().find(|n| **n == name).ok_or_else(|| format!("generated parts: part {k} is named \"{name}\", not a generated part"))?;
-        let surface = match r.take(1, "a part's surface")?[0] {
+        let name_len = r.len("a part's name")?;
+        let name = std::str::from_utf8(r.take(name_len, "a part's name")?).map_err(|_| r.error(format_args!("part {k}'s name is not UTF-8")))?;
+        let name = PART_NAMES.iter().find(|n| **n == name).ok_or_else(|| r.error(format_args!("part {k} is named \"{name}\", not a generated part")))?;
+        let surface = match r.u8("a part's surface")? {
             0 => Surface::Solid,
             1 => Surface::Water,
-            other => return Err(format!("generated parts: part {k} has surface {other}")),
+            other => return Err(r.error(format_args!("part {k} has surface {other}"))),
         };
-        let [positions, normals, colors, indices] = [0; 4].map(|_| r.u32("a part's sizes").map(|n| n as usize));
-        let (positions, normals, colors, indices) = (positions?, normals?, colors?, indices?);
-        r.room_for(positions, 12, "positions")?;
-        let positions: Vec<[f32; 3]> = (0..positions).map(|_| r.f32s::<3>("positions")).collect::<Result<_, _>>()?;
-        r.room_for(normals, 12, "normals")?;
-        let normals = (0..normals).map(|_| r.f32s::<3>("normals")).collect::<Result<_, _>>()?;
-        r.room_for(colors, 16, "colours")?;
-        let colors = (0..colors).map(|_| r.f32s::<4>("colours")).collect::<Result<_, _>>()?;
-        r.room_for(indices, 4, "indices")?;
-        let indices: Vec<u32> = (0..indices).map(|_| r.u32("indices")).collect::<Result<_, _>>()?;
+        let (positions, normals) = (r.len("a part's sizes")?, r.len("a part's sizes")?);
+        let (colors, indices) = (r.len("a part's sizes")?, r.len("a part's sizes")?);
+        let positions = r.f32_arrays::<3>(positions, "positions")?;
+        let normals = r.f32_arrays::<3>(normals, "normals")?;
+        let colors = r.f32_arrays::<4>(colors, "colours")?;
+        let indices = r.u32s(indices, "indices")?;
         if let Some(bad) = indices.iter().find(|i| **i as usize >= positions.len()) {
-            return Err(format!("generated parts: part {k} has index {bad} of {} vertices", positions.len()));
+            return Err(r.error(format_args!("part {k} has index {bad} of {} vertices", positions.len())));
         }
         parts.push(Part {
             name,
@@ -79,50 +78,8 @@ pub fn parts_from_bytes(bytes: &[u8]) -> Result<Vec<Part>, String> {
             mesh: MeshData { positions, normals, colors, indices },
         });
     }
-    if !r.rest.is_empty() {
-        return Err(format!("generated parts: {} bytes after the last part", r.rest.len()));
-    }
+    r.finish("the last part")?;
     Ok(parts)
-}
-
-fn len32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-struct Reader<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
-        if self.rest.len() < n {
-            return Err(format!("generated parts: cut short in {what} ({} bytes left, {n} needed)", self.rest.len()));
-        }
-        let (a, b) = self.rest.split_at(n);
-        self.rest = b;
-        Ok(a)
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
-        let b = self.take(4, what)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn f32s<const N: usize>(&mut self, what: &str) -> Result<[f32; N], String> {
-        let b = self.take(4 * N, what)?;
-        Ok(std::array::from_fn(|i| f32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])))
-    }
-
-    fn room_for(&self, count: usize, min_bytes: usize, what: &str) -> Result<(), String> {
-        match count.checked_mul(min_bytes) {
-            Some(n) if n <= self.rest.len() => Ok(()),
-            _ => Err(format!("generated parts: {count} {what} cannot fit in the {} bytes left", self.rest.len())),
-        }
-    }
 }
 
 #[cfg(test)]
