@@ -63,9 +63,9 @@ export function startDecodePool() {
     return slot;
   }
 
+  // The viewer hands over its own copy of the index (not a view into its memory).
   function registerCopc(id, location, index) {
-    // A copy the pool keeps: the viewer's view of its own memory may move.
-    files.set(id, { location, index: index.slice() });
+    files.set(id, { location, index });
     return true;
   }
 

@@ -306,9 +306,13 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   const [browserSpread, nativeSpread] = [spread(browserPng), spread(nativePng)];
   check(nativeSpread > 1 && browserSpread > 0.5 * nativeSpread, `${name}: the browser frame is not blank (block luma spread ${browserSpread.toFixed(1)}, native ${nativeSpread.toFixed(1)})`);
   check(diff.mean <= MAX_MEAN_BLOCK_DIFF && diff.bad <= MAX_BAD_BLOCK_SHARE, `${name}: the browser frame matches the native render (mean ${diff.mean.toFixed(2)} ≤ ${MAX_MEAN_BLOCK_DIFF}, bad blocks ${(diff.bad * 100).toFixed(2)}% ≤ ${MAX_BAD_BLOCK_SHARE * 100}%)`);
+  // The page's decoding pool: what its workers answered, and whether it gave up.
+  const pool = await page.evaluate(() => {
+    const p = globalThis.sontinhDecode;
+    return p ? { size: p.size, decoded: p.decoded, models: p.models, generated: p.generated, broken: p.broken } : null;
+  });
+  report[name].decode_workers = pool;
   if (citadel) {
-    const pool = await page.evaluate(() => (globalThis.sontinhDecode ? { generated: globalThis.sontinhDecode.generated, broken: globalThis.sontinhDecode.broken } : null));
-    report[name].decode_workers = pool;
     check(
       pool && !pool.broken && pool.generated === 1 && mainThread.citadel_generate_ms <= 10,
       `${name}: the Citadel is generated in a worker (${pool ? `${pool.generated} generated there${pool.broken ? `, broken: ${pool.broken}` : ""}` : "no pool"}; ${mainThread.citadel_generate_ms} ms of generation sampled on the main thread)`,
@@ -316,8 +320,6 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   }
   if (glbModels) {
     // The GLB models decoded in a worker (Draco and textures with them).
-    const pool = await page.evaluate(() => (globalThis.sontinhDecode ? { models: globalThis.sontinhDecode.models, broken: globalThis.sontinhDecode.broken } : null));
-    report[name].decode_workers = pool;
     check(
       pool && !pool.broken && pool.models === glbModels && mainThread.draco_decode_ms <= 10,
       `${name}: its ${glbModels} GLB models decode in the page's workers (${pool ? `${pool.models} decoded there${pool.broken ? `, broken: ${pool.broken}` : ""}` : "no pool"}; ${mainThread.draco_decode_ms} ms of Draco decoding sampled on the main thread)`,
@@ -326,11 +328,9 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   if (eyeDome) {
     // Every node decoded in a worker: the pool counts its answers, and the
     // main thread spent (almost) no sampled time in the LAZ decoder.
-    const workers = await page.evaluate(() => (globalThis.sontinhDecode ? { decoded: globalThis.sontinhDecode.decoded, broken: globalThis.sontinhDecode.broken, size: globalThis.sontinhDecode.size } : null));
-    report[name].decode_workers = workers;
     check(
-      workers && !workers.broken && workers.decoded > 0 && mainThread.pointcloud_decode_ms <= 10,
-      `${name}: point cloud nodes decode in the page's workers (${workers ? `${workers.decoded} nodes in ${workers.size} workers${workers.broken ? `, broken: ${workers.broken}` : ""}` : "no pool"}; ${mainThread.pointcloud_decode_ms} ms of LAZ decoding sampled on the main thread)`,
+      pool && !pool.broken && pool.decoded > 0 && mainThread.pointcloud_decode_ms <= 10,
+      `${name}: point cloud nodes decode in the page's workers (${pool ? `${pool.decoded} nodes in ${pool.size} workers${pool.broken ? `, broken: ${pool.broken}` : ""}` : "no pool"}; ${mainThread.pointcloud_decode_ms} ms of LAZ decoding sampled on the main thread)`,
     );
     const [browserDark, nativeDark] = [darkShare(browserPng), darkShare(nativePng)];
     report[name].dark_pixel_share = { browser: Number(browserDark.toFixed(4)), native: Number(nativeDark.toFixed(4)) };

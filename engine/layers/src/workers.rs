@@ -36,10 +36,12 @@ pub async fn decode_copc_node(_file: u32, _offset: u64, _byte_size: u64, _point_
 /// decodes on the main thread, and says so once).
 #[cfg(target_arch = "wasm32")]
 pub fn register_copc(file: u32, location: &str, index: &[u8]) -> bool {
-    use wasm_bindgen::JsValue;
+    use wasm_bindgen::{JsCast, JsValue};
     let Some(pool) = pool() else { return false };
-    let Ok(register) = js_sys::Reflect::get(&pool, &JsValue::from_str("registerCopc")) else { return false };
-    let Ok(register) = wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(register) else { return false };
+    let Some(register) = js_sys::Reflect::get(&pool, &JsValue::from_str("registerCopc")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) else {
+        return false;
+    };
+    // A copy the pool keeps (it is not a view into the viewer's memory).
     let index = js_sys::Uint8Array::from(index);
     register.call3(&pool, &JsValue::from(file), &JsValue::from_str(location), &index).is_ok()
 }
@@ -49,23 +51,19 @@ pub fn register_copc(file: u32, location: &str, index: &[u8]) -> bool {
 /// worker's error; `Err(chunk)` back when the page has no working pool.
 #[cfg(target_arch = "wasm32")]
 pub async fn decode_copc_node(file: u32, offset: u64, byte_size: u64, point_count: u64, chunk: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u8>> {
-    use wasm_bindgen::{JsCast, JsValue};
-    let Some(pool) = pool() else { return Err(chunk) };
-    let Some(decode) = js_sys::Reflect::get(&pool, &JsValue::from_str("decodeCopcNode")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) else {
-        return Err(chunk);
-    };
+    use wasm_bindgen::JsValue;
     // JavaScript numbers hold whole numbers up to 2^53 exactly: COPC offsets
     // and sizes beyond are not files a browser fetches.
-    let args = js_sys::Array::of5(
-        &JsValue::from(file),
-        &JsValue::from_f64(offset as f64),
-        &JsValue::from_f64(byte_size as f64),
-        &JsValue::from_f64(point_count as f64),
-        &js_sys::Uint8Array::from(chunk.as_slice()),
-    );
-    match decode.apply(&pool, &args).map(|p| p.dyn_into::<js_sys::Promise>()) {
-        Ok(Ok(promise)) => Ok(answer(promise).await),
-        _ => Err(chunk),
+    let args = [
+        JsValue::from(file),
+        JsValue::from_f64(offset as f64),
+        JsValue::from_f64(byte_size as f64),
+        JsValue::from_f64(point_count as f64),
+        js_sys::Uint8Array::from(chunk.as_slice()).into(),
+    ];
+    match ask_pool("decodeCopcNode", &args) {
+        Some(promise) => Ok(answer(promise).await),
+        None => Err(chunk),
     }
 }
 
@@ -74,14 +72,9 @@ pub async fn decode_copc_node(file: u32, offset: u64, byte_size: u64, point_coun
 /// back when the page has no working pool.
 #[cfg(target_arch = "wasm32")]
 pub async fn decode_glb(bytes: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u8>> {
-    use wasm_bindgen::{JsCast, JsValue};
-    let Some(pool) = pool() else { return Err(bytes) };
-    let Some(decode) = js_sys::Reflect::get(&pool, &JsValue::from_str("decodeGlb")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) else {
-        return Err(bytes);
-    };
-    match decode.call1(&pool, &js_sys::Uint8Array::from(bytes.as_slice())).map(|p| p.dyn_into::<js_sys::Promise>()) {
-        Ok(Ok(promise)) => Ok(answer(promise).await),
-        _ => Err(bytes),
+    match ask_pool("decodeGlb", &[js_sys::Uint8Array::from(bytes.as_slice()).into()]) {
+        Some(promise) => Ok(answer(promise).await),
+        None => Err(bytes),
     }
 }
 
@@ -90,11 +83,18 @@ pub async fn decode_glb(bytes: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u
 /// working pool.
 #[cfg(target_arch = "wasm32")]
 pub async fn generate_citadel() -> Option<Result<Vec<u8>, String>> {
+    Some(answer(ask_pool("generateCitadel", &[])?).await)
+}
+
+/// Calls the pool's method `name` with `args`: the promise of its answer,
+/// or `None` when the page has no working pool or no such method.
+#[cfg(target_arch = "wasm32")]
+fn ask_pool(name: &str, args: &[wasm_bindgen::JsValue]) -> Option<js_sys::Promise> {
     use wasm_bindgen::{JsCast, JsValue};
     let pool = pool()?;
-    let generate = js_sys::Reflect::get(&pool, &JsValue::from_str("generateCitadel")).ok()?.dyn_into::<js_sys::Function>().ok()?;
-    let promise = generate.call0(&pool).ok()?.dyn_into::<js_sys::Promise>().ok()?;
-    Some(answer(promise).await)
+    let method = js_sys::Reflect::get(&pool, &JsValue::from_str(name)).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    let args: js_sys::Array = args.iter().collect();
+    method.apply(&pool, &args).ok()?.dyn_into::<js_sys::Promise>().ok()
 }
 
 /// A worker's answer: its bytes, or the message it rejected with.
