@@ -4,8 +4,10 @@
 // (sontinh_layers::workers) finds it at globalThis.sontinhDecode: it
 // registers each COPC file's fetched index once, then asks for nodes (each
 // answer is the node's columns as bytes), hands over GLB files (each answer
-// is the decoded model as bytes) and asks for the Citadel (its parts as
-// bytes). Workers start at the first job.
+// is the decoded model as bytes), asks for the Citadel (its parts as
+// bytes), and runs jobs that read files: 3D Tiles contents, terrain from a
+// DEM, OBJ models (the viewer fetches the files each job says it lacks).
+// Workers start at the first job.
 
 const MAX_WORKERS = 4;
 // Workers that failed to start or trapped: past this many, the pool says it
@@ -19,7 +21,9 @@ export function startDecodePool() {
   const pending = new Map(); // job id → { resolve, reject, slot, file }
   let nextJob = 1;
   let failures = 0;
-  const pool = { size, broken: null, decoded: 0, models: 0, generated: 0, registerCopc, decodeCopcNode, decodeGlb, generateCitadel };
+  // Counters the browser tests read: nodes decoded, models decoded, Citadels
+  // generated, and file jobs (tiles, terrain, OBJ) answered by kind.
+  const pool = { size, broken: null, decoded: 0, models: 0, generated: 0, jobs: {}, registerCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob };
 
   function failSlot(slot, message) {
     const i = slots.indexOf(slot);
@@ -46,6 +50,7 @@ export function startDecodePool() {
       if (data.ok) {
         if (job.kind === "glb") pool.models += 1;
         else if (job.kind === "citadel") pool.generated += 1;
+        else if (job.kind === "job") pool.jobs[job.job] = (pool.jobs[job.job] || 0) + 1;
         else pool.decoded += 1;
         job.resolve(new Uint8Array(data.bytes));
         return;
@@ -78,7 +83,7 @@ export function startDecodePool() {
   function post(slot, job, transfer) {
     slot.busy += 1;
     return new Promise((resolve, reject) => {
-      pending.set(job.id, { resolve, reject, slot, file: job.file, kind: job.kind });
+      pending.set(job.id, { resolve, reject, slot, file: job.file, kind: job.kind, job: job.job });
       slot.worker.postMessage(job, transfer);
     });
   }
@@ -109,6 +114,15 @@ export function startDecodePool() {
     if (pool.broken) return Promise.reject(new Error(pool.broken));
     const job = { id: nextJob++, kind: "glb", file: null, bytes: bytes.buffer };
     return post(pickSlot(), job, [job.bytes]);
+  }
+
+  // A job that reads files (sontinh_decode_worker::run_job): `params` is its
+  // request, `files` the files fetched for it so far. Resolves to the
+  // worker's answer: what it made, or the files it still lacks.
+  function runJob(kind, params, files) {
+    if (pool.broken) return Promise.reject(new Error(pool.broken));
+    const job = { id: nextJob++, kind: "job", job: kind, file: null, params: params.buffer, files: files.buffer };
+    return post(pickSlot(), job, [job.params, job.files]);
   }
 
   globalThis.sontinhDecode = pool;

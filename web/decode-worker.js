@@ -1,8 +1,9 @@
 // One decoding worker (started by decode-pool.js): loads the decoding
-// module and decodes the point cloud nodes and GLB models the page sends
-// (and generates the Citadel), in the order they come.
+// module and decodes the point cloud nodes and GLB models the page sends,
+// generates the Citadel, and runs file jobs (tiles, terrain, OBJ), in the
+// order they come.
 
-import init, { openCopc, decodeCopcNode, decodeGlb, generateCitadel } from "./decode/sontinh_decode.js";
+import init, { openCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob } from "./decode/sontinh_decode.js";
 
 const ready = init({ module_or_path: new URL("./decode/sontinh_decode_bg.wasm", import.meta.url) });
 
@@ -14,6 +15,8 @@ self.onmessage = async ({ data: job }) => {
       bytes = decodeGlb(new Uint8Array(job.bytes));
     } else if (job.kind === "citadel") {
       bytes = generateCitadel();
+    } else if (job.kind === "job") {
+      bytes = runJob(job.job, new Uint8Array(job.params), new Uint8Array(job.files));
     } else {
       if (job.index) openCopc(job.file, job.location, new Uint8Array(job.index));
       bytes = decodeCopcNode(job.file, job.offset, job.size, job.count, new Uint8Array(job.chunk));

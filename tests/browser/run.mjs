@@ -194,6 +194,9 @@ const MAIN_THREAD_CATEGORIES = {
   draco_decode_ms: /draco_core::/,
   // The procedural Citadel: generated in a worker as well.
   citadel_generate_ms: /sontinh_procgen::citadel::/,
+  // Reading DEMs and building terrain chunks, decoding 3D Tiles contents
+  // and placing them, reading OBJ models: the page's workers' file jobs.
+  file_jobs_ms: /sontinh_terrain::build|sontinh_raster::|sontinh_tiles::content::|sontinh_tiles::placed::place|sontinh_mesh::obj::|tobj::/,
 };
 
 async function startProfile(page) {
@@ -210,6 +213,7 @@ async function mainThreadTime(cdp) {
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
   const totals = Object.fromEntries(Object.keys(MAIN_THREAD_CATEGORIES).map((k) => [k, 0]));
+  const topFunctions = process.env.SONTINH_BROWSER_PROFILE_TOP ? new Map() : null;
   let busy = 0;
   profile.samples.forEach((id, i) => {
     const us = profile.timeDeltas[i + 1] || 0;
@@ -217,7 +221,13 @@ async function mainThreadTime(cdp) {
     for (let cur = id; cur !== undefined; cur = parent.get(cur)) names.push(byId.get(cur).callFrame.functionName);
     if (names[0] !== "(idle)" && names[0] !== "(program)") busy += us;
     for (const [key, pattern] of Object.entries(MAIN_THREAD_CATEGORIES)) if (names.some((n) => pattern.test(n))) totals[key] += us;
+    if (topFunctions) for (const n of new Set(names)) topFunctions.set(n, (topFunctions.get(n) || 0) + us);
   });
+  if (topFunctions) {
+    // SONTINH_BROWSER_PROFILE_TOP=N: the N functions with the most inclusive main-thread time.
+    const top = [...topFunctions].filter(([n]) => n && !n.startsWith("(")).sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.SONTINH_BROWSER_PROFILE_TOP));
+    for (const [n, us] of top) console.log(`       ${String(Math.round(us / 1000)).padStart(6)} ms  ${n.slice(0, 150)}`);
+  }
   return Object.fromEntries([["busy_ms", Math.round(busy / 1000)], ...Object.entries(totals).map(([k, v]) => [k, Math.round(v / 1000)])]);
 }
 
@@ -258,7 +268,7 @@ async function waitReady(page, what) {
   );
 }
 
-async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, eyeDome = false, glbModels = 0, citadel = false, backend = "webgl2" }) {
+async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, eyeDome = false, glbModels = 0, citadel = false, fileJobs = {}, backend = "webgl2" }) {
   const width = 1280;
   const height = 720;
   const name = backend === "webgl2" ? scene_name : `${scene_name}.${backend}`;
@@ -309,13 +319,23 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   // The page's decoding pool: what its workers answered, and whether it gave up.
   const pool = await page.evaluate(() => {
     const p = globalThis.sontinhDecode;
-    return p ? { size: p.size, decoded: p.decoded, models: p.models, generated: p.generated, broken: p.broken } : null;
+    return p ? { size: p.size, decoded: p.decoded, models: p.models, generated: p.generated, jobs: { ...p.jobs }, broken: p.broken } : null;
   });
   report[name].decode_workers = pool;
   if (citadel) {
     check(
       pool && !pool.broken && pool.generated === 1 && mainThread.citadel_generate_ms <= 10,
       `${name}: the Citadel is generated in a worker (${pool ? `${pool.generated} generated there${pool.broken ? `, broken: ${pool.broken}` : ""}` : "no pool"}; ${mainThread.citadel_generate_ms} ms of generation sampled on the main thread)`,
+    );
+  }
+  if (Object.keys(fileJobs).length) {
+    // Terrain, tile contents and OBJ models: read and built in the page's
+    // workers (at least as many jobs of each kind as the scene needs).
+    const done = pool ? pool.jobs : {};
+    const enough = Object.entries(fileJobs).every(([kind, least]) => (done[kind] || 0) >= least);
+    check(
+      pool && !pool.broken && enough && mainThread.file_jobs_ms <= 10,
+      `${name}: its files are read in the page's workers (${pool ? `jobs done there: ${JSON.stringify(done)}, at least ${JSON.stringify(fileJobs)} expected${pool.broken ? `, broken: ${pool.broken}` : ""}` : "no pool"}; ${mainThread.file_jobs_ms} ms of DEM, tile and OBJ reading sampled on the main thread)`,
     );
   }
   if (glbModels) {
@@ -677,9 +697,9 @@ try {
   browser = await chromium.launch({ executablePath: chromiumPath, args: browserArgs });
   if (wanted("quang-tri-citadel")) await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null, citadel: true });
   // Terrain (SRTM .hgt), Draco and plain GLB, OBJ with its MTL: fetched over HTTP.
-  if (wanted("relic-gallery")) await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery", glbModels: 2 });
+  if (wanted("relic-gallery")) await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery", glbModels: 2, fileJobs: { terrain: 1, obj: 2 } });
   // OGC 3D Tiles: an external tileset, b3dm with RTC centres, pnts behind a request volume, an implicit quadtree.
-  if (wanted("cesium-tilesets")) await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city" });
+  if (wanted("cesium-tilesets")) await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city", fileJobs: { tile: 3 } });
   // LiDAR: a COPC file streamed by range requests, and a LAZ the server converted to COPC at start.
   if (wanted("lone-star-geyser")) await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview", eyeDome: true });
   if (wanted("lone-star-geyser")) rangesOnlyCheck(server.log, "lone-star-geyser", "/shared/lidar/lone-star.copc.laz");
@@ -699,8 +719,8 @@ try {
     check(!result.error, `auto: the page drew on the bundle the loader chose (${chosen[0]}${chosen[1] ? ", after the WebGPU device failed" : ""}; ${result.error || "ok"})`);
     await context.close();
     await sceneCheck(browser, base, { name: "quang-tri-citadel", scene: null, bookmark: null, citadel: true, backend: "webgpu" });
-    await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery", glbModels: 2, backend: "webgpu" });
-    await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city", backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "relic-gallery", scene: "scenes/relic-gallery.toml", bookmark: "gallery", glbModels: 2, fileJobs: { terrain: 1, obj: 2 }, backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city", fileJobs: { tile: 3 }, backend: "webgpu" });
     await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
     await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
     await pointBudgetCheck(browser, base, "webgpu");

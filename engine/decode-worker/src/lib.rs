@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use sontinh_pointcloud::copc::NodeEntry;
 use sontinh_pointcloud::decoded_node::NodeDecoder;
+use sontinh_wire::FileSet;
 
 /// Files a worker holds open, by the id the viewer gave them.
 #[derive(Default)]
@@ -68,6 +69,36 @@ pub fn decode_glb(bytes: &[u8]) -> Result<Vec<u8>, String> {
     sontinh_mesh::read_glb(bytes).map(|model| model.to_bytes()).map_err(|e| e.to_string())
 }
 
+/// Runs a job that reads files: `kind` names it, `params` are its
+/// request's bytes, `files` the [`FileSet`] the page fetched so far. The
+/// answer's bytes ([`Answer`]): what it produced, or the files it lacks.
+///
+/// - `"tile"`: a [`sontinh_tiles::TileRequest`], answered with the placed
+///   tile ([`sontinh_tiles::PlacedTile::to_bytes`]);
+/// - `"terrain"`: a [`sontinh_terrain::TerrainRequest`], answered with the
+///   built terrain ([`sontinh_terrain::Terrain::to_bytes`]);
+/// - `"obj"`: an OBJ's path (UTF-8), answered with the model, its
+///   materials and textures read ([`sontinh_mesh::Model::to_bytes`]).
+pub fn run_job(kind: &str, params: &[u8], files: &[u8]) -> Result<Vec<u8>, String> {
+    let files = FileSet::from_bytes(files)?;
+    let result = match kind {
+        "tile" => {
+            let request = sontinh_tiles::TileRequest::from_bytes(params)?;
+            request.load(&files).map(|(tile, budget)| tile.to_bytes(budget))
+        }
+        "terrain" => {
+            let request = sontinh_terrain::TerrainRequest::from_bytes(params)?;
+            files.get(&request.dem).and_then(|dem| request.build(&dem, &mut |_| {})).map(|terrain| terrain.to_bytes())
+        }
+        "obj" => {
+            let path = std::str::from_utf8(params).map_err(|_| "an OBJ job's path is not UTF-8".to_owned())?;
+            sontinh_mesh::read_obj_with(std::path::Path::new(path), &|file: &std::path::Path| files.get(file)).map(|model| model.to_bytes()).map_err(|e| e.to_string())
+        }
+        other => return Err(format!("no job is called \"{other}\" (tile, terrain or obj)")),
+    };
+    files.answer(result).map(|answer| answer.to_bytes())
+}
+
 #[cfg(target_arch = "wasm32")]
 mod exports {
     use std::cell::RefCell;
@@ -110,6 +141,12 @@ mod exports {
     #[wasm_bindgen(js_name = generateCitadel)]
     pub fn generate_citadel() -> Vec<u8> {
         crate::generate_citadel()
+    }
+
+    /// Runs a job that reads files ([`crate::run_job`]).
+    #[wasm_bindgen(js_name = runJob)]
+    pub fn run_job(kind: &str, params: &[u8], files: &[u8]) -> Result<Vec<u8>, JsError> {
+        crate::run_job(kind, params, files).map_err(|e| JsError::new(&e))
     }
 
     /// Decodes a GLB model into [`sontinh_mesh::Model::to_bytes`]'s form.
@@ -184,6 +221,56 @@ mod tests {
         use sontinh_procgen::citadel;
         let parts = sontinh_procgen::wire::parts_from_bytes(&generate_citadel()).expect("bytes");
         assert_eq!(parts, citadel::generate(&citadel::Layout::default(), &mut |_| {}));
+    }
+
+    /// What the page does: run the job, fetch (here: read) the files it
+    /// lacks, run it again; the rounds it took and what it produced.
+    fn run_like_the_page(kind: &str, params: &[u8]) -> (usize, Result<Vec<u8>, String>) {
+        use sontinh_wire::Answer;
+        let mut files = FileSet::default();
+        for round in 1..=8 {
+            match run_job(kind, params, &files.to_bytes()).map(|a| Answer::from_bytes(&a).expect("answer")) {
+                Ok(Answer::Done(bytes)) => return (round, Ok(bytes)),
+                Ok(Answer::Missing(paths)) => {
+                    for path in paths {
+                        let bytes = std::fs::read(&path).ok();
+                        files.insert(path, bytes);
+                    }
+                }
+                Err(why) => return (round, Err(why)),
+            }
+        }
+        panic!("{kind}: more than 8 rounds");
+    }
+
+    #[test]
+    fn file_jobs_fetch_what_they_lack_and_produce_what_the_main_thread_would() {
+        let shared = lone_star().parent().and_then(|p| p.parent()).map(PathBuf::from).expect("shared data root");
+        // An OBJ with its material library: the OBJ, then its library.
+        let plinth = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/models/plinth.obj");
+        let (rounds, bytes) = run_like_the_page("obj", plinth.to_str().expect("path").as_bytes());
+        let model = sontinh_mesh::Model::from_bytes(&bytes.expect("obj")).expect("bytes");
+        assert_eq!(model, sontinh_mesh::read_obj(&plinth).expect("read_obj"));
+        assert!(rounds >= 2, "{rounds} rounds");
+        // A tile: placed as the main thread places it.
+        let tileset = sontinh_tiles::load_tileset(&shared.join("tiles/TilesetWithDiscreteLOD/tileset.json")).expect("tileset");
+        let tile = tileset.tiles.iter().find(|t| t.content.is_some()).expect("a content");
+        let frame = sontinh_geo::EnuFrame::new(sontinh_geo::Geodetic { lon_deg: -75.61209430782448, lat_deg: 40.042530611425896, height_m: 0.0 });
+        let request = sontinh_tiles::TileRequest { content: tile.content.clone().expect("content"), transform: tile.transform, frame: Some(frame) };
+        let (_, bytes) = run_like_the_page("tile", &request.to_bytes());
+        let path = request.content.clone();
+        assert_eq!(sontinh_tiles::PlacedTile::from_bytes(&bytes.expect("tile"), &path).expect("bytes"), request.load(&sontinh_tiles::FileSource).expect("load"));
+        // Terrain: the DEM, then the build.
+        let request = sontinh_terrain::TerrainRequest { dem: shared.join("dem/N44W072.hgt"), origin: sontinh_geo::Geodetic { lon_deg: -71.5, lat_deg: 44.5, height_m: 0.0 } };
+        let (rounds, bytes) = run_like_the_page("terrain", &request.to_bytes());
+        let terrain = sontinh_terrain::Terrain::from_bytes(&bytes.expect("terrain")).expect("bytes");
+        assert_eq!(rounds, 2);
+        assert_eq!(terrain, request.build(&std::fs::read(&request.dem).expect("dem"), &mut |_| {}).expect("build"));
+        // A file that cannot be had is the reader's error naming it; an unknown job is named.
+        let (_, missing) = run_like_the_page("obj", b"/nowhere/model.obj");
+        assert!(missing.expect_err("missing").contains("/nowhere/model.obj"));
+        assert!(run_job("stl", b"", &FileSet::default().to_bytes()).expect_err("kind").contains("\"stl\""));
+        assert!(run_job("obj", b"a.obj", b"junk").expect_err("files").contains("files for a worker"));
     }
 
     #[test]

@@ -166,6 +166,14 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
             let path = path.clone();
             let drape = layer.drape.clone();
             Some(Box::pin(async move {
+                // In the browser a worker reads the DEM and builds the chunks
+                // (a drape is resampled here, from the DEM: not yet in workers).
+                if drape.is_none() {
+                    let request = sontinh_terrain::TerrainRequest { dem: path.clone(), origin: frame.origin() };
+                    if let Some(built) = workers::run_job("terrain", &request.to_bytes(), 2).await {
+                        return Ok(Loaded::Terrain(Box::new(sontinh_terrain::Terrain::from_bytes(&built?)?)));
+                    }
+                }
                 let bytes = fetch::file_bytes(&path).await?;
                 let raster = sontinh_raster::read_bytes(&path, &bytes).map_err(|e| e.to_string())?;
                 progress.store(0.1f32.to_bits(), Ordering::Relaxed);
@@ -212,7 +220,11 @@ async fn read_model(path: &std::path::Path) -> Result<sontinh_mesh::Model, Strin
         };
         return sontinh_mesh::read_glb(&bytes).map_err(|e| e.to_string());
     }
-    // OBJ, then its material libraries, then their textures.
+    // OBJ, then its material libraries, then their textures: in the
+    // browser a worker reads them (the page fetches what it asks for).
+    if let Some(model) = workers::run_job("obj", path.to_string_lossy().as_bytes(), 4).await {
+        return sontinh_mesh::Model::from_bytes(&model?);
+    }
     fetch::read_fetching(4, |fetched| sontinh_mesh::read_obj_with(path, &|file: &std::path::Path| fetched.get(file))).await
 }
 

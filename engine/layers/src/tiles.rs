@@ -14,8 +14,7 @@ use bevy::mesh::PrimitiveTopology;
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, ConditionalSendFuture, Task, futures::check_ready};
 use sontinh_geo::EnuFrame;
-use sontinh_mesh::Model;
-use sontinh_tiles::{Content, Residency, Tileset, View, read_content_from, transform_point};
+use sontinh_tiles::{PlacedTile, Residency, TileRequest, Tileset, View};
 
 use crate::{LayerRoot, LayerStates, LayerStatus, MemoryBudget, MemoryUse, enu_to_world, world_to_enu};
 
@@ -27,14 +26,8 @@ const PARALLEL_LOADS: usize = 4;
 /// Screen-space error at which a tile is refined, pixels (Cesium's default).
 pub const MAX_TILE_ERROR_PX: f64 = 16.0;
 
-/// A decoded tile, in the layer's coordinates (scene ENU, or local).
-enum TileData {
-    Model(Box<Model>),
-    Points { positions: Vec<[f32; 3]>, colors: Vec<[f32; 4]> },
-}
-
-/// A decoded tile and the bytes it counts against the budget, or why it failed.
-type TileLoad = Result<(TileData, usize), String>;
+/// A placed tile and the bytes it counts against the budget, or why it failed.
+type TileLoad = Result<(PlacedTile, usize), String>;
 
 /// The streaming state of one tileset layer (on its root entity).
 #[derive(Component)]
@@ -91,63 +84,28 @@ fn tileset_frustum(frustum: &bevy::camera::primitives::Frustum, world_from_root:
     sontinh_tiles::Frustum { planes }
 }
 
-/// Tile coordinates to the layer's ENU (f64 all the way).
-fn to_layer(tile_transform: &[f64; 16], rtc: [f64; 3], georeferenced: bool, frame: &EnuFrame, p: [f32; 3]) -> [f32; 3] {
-    let world = transform_point(tile_transform, [f64::from(p[0]) + rtc[0], f64::from(p[1]) + rtc[1], f64::from(p[2]) + rtc[2]]);
-    let enu = if georeferenced { frame.ecef_to_enu(world) } else { world };
-    [enu[0] as f32, enu[1] as f32, enu[2] as f32]
-}
-
-/// A tile's content, read from disk natively and fetched from the site in
-/// the browser (by the same reader: a content may name further files).
+/// A tile's content, placed in the layer's frame: in the browser by a
+/// worker (the page fetches the files it asks for), natively here, read
+/// from disk (a content may name further files).
 fn load_tile(layer: &TilesetLayer, index: usize) -> Option<impl ConditionalSendFuture<Output = TileLoad> + 'static> {
     let tile = layer.tileset.tiles.get(index)?;
-    let path = tile.content.clone()?;
-    let transform = tile.transform;
-    let (georeferenced, frame) = (layer.georeferenced, layer.frame);
+    let request = TileRequest {
+        content: tile.content.clone()?,
+        transform: tile.transform,
+        frame: layer.georeferenced.then_some(layer.frame),
+    };
     Some(async move {
-        let content = crate::fetch::read_fetching(4, |fetched| read_content_from(fetched, &path)).await?;
-        let bytes = content.decoded_bytes();
-        let data = match content {
-            Content::Model { mut model, rtc_center, .. } => {
-                for p in &mut model.primitives {
-                    for v in &mut p.positions {
-                        *v = to_layer(&transform, rtc_center, georeferenced, &frame, *v);
-                    }
-                    // Normals: the same rotation, without translation.
-                    let origin = to_layer(&transform, rtc_center, georeferenced, &frame, [0.0; 3]);
-                    for n in &mut p.normals {
-                        let t = to_layer(&transform, rtc_center, georeferenced, &frame, *n);
-                        let d = [t[0] - origin[0], t[1] - origin[1], t[2] - origin[2]];
-                        let len = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt().max(1e-12);
-                        *n = [d[0] / len, d[1] / len, d[2] / len];
-                    }
-                }
-                TileData::Model(model)
-            }
-            Content::Points(points) => {
-                let positions = points
-                    .positions
-                    .iter()
-                    .map(|p| {
-                        let world = transform_point(&transform, *p);
-                        let enu = if georeferenced { frame.ecef_to_enu(world) } else { world };
-                        [enu[0] as f32, enu[1] as f32, enu[2] as f32]
-                    })
-                    .collect();
-                let colors = points
-                    .colors
-                    .iter()
-                    .map(|c| {
-                        let s = |v: u8| bevy::color::Color::srgb_u8(v, v, v).to_linear().red;
-                        [s(c[0]), s(c[1]), s(c[2]), f32::from(c[3]) / 255.0]
-                    })
-                    .collect();
-                TileData::Points { positions, colors }
-            }
+        let (tile, bytes) = match crate::workers::run_job("tile", &request.to_bytes(), 4).await {
+            Some(placed) => PlacedTile::from_bytes(&placed?, &request.content)?,
+            None => crate::fetch::read_fetching(4, |fetched| request.load(fetched)).await?,
         };
-        Ok((data, bytes))
+        Ok((tile, usize::try_from(bytes).unwrap_or(usize::MAX)))
     })
+}
+
+/// sRGB 8-bit to linear, for every value (points' colours).
+fn srgb_to_linear_table() -> [f32; 256] {
+    std::array::from_fn(|v| bevy::color::Color::srgb_u8(v as u8, v as u8, v as u8).to_linear().red)
 }
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
@@ -182,11 +140,13 @@ pub(crate) fn stream_tilesets(
                     let entity = commands.spawn((Name::new(format!("tile {i}")), Transform::IDENTITY, Visibility::Hidden)).id();
                     commands.entity(root_entity).add_child(entity);
                     match data {
-                        TileData::Model(model) => {
+                        PlacedTile::Model(model) => {
                             crate::model::spawn_model(&mut commands, entity, &model, sontinh_scene::Anchor::Origin, &mut meshes, &mut materials, images.as_deref_mut());
                         }
-                        TileData::Points { positions, colors } => {
+                        PlacedTile::Points { positions, colors } => {
                             let positions: Vec<[f32; 3]> = positions.iter().map(|p| enu_to_world([f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]).to_array()).collect();
+                            let linear = srgb_to_linear_table();
+                            let colors: Vec<[f32; 4]> = colors.iter().map(|c| [linear[usize::from(c[0])], linear[usize::from(c[1])], linear[usize::from(c[2])], f32::from(c[3]) / 255.0]).collect();
                             let mesh = Mesh::new(PrimitiveTopology::PointList, RenderAssetUsages::RENDER_WORLD)
                                 .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
                                 .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors);

@@ -1,6 +1,6 @@
 //! Decoding off the main thread. In the browser the page starts a pool of
 //! Web Workers (`web/decode-pool.js`) and the viewer hands them compressed
-//! point cloud nodes and GLB models; natively the viewer's task pool
+//! point cloud nodes, GLB models, tile contents, DEMs and OBJ models; natively the viewer's task pool
 //! already decodes on other threads, so these functions say there is no
 //! pool and the caller decodes where it is.
 
@@ -24,6 +24,11 @@ pub async fn generate_citadel() -> Option<Result<Vec<u8>, String>> {
 #[cfg(not(target_arch = "wasm32"))]
 pub async fn decode_glb(bytes: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u8>> {
     Err(bytes)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn run_job(_kind: &str, _params: &[u8], _rounds: usize) -> Option<Result<Vec<u8>, String>> {
+    None
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -84,6 +89,36 @@ pub async fn decode_glb(bytes: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u
 #[cfg(target_arch = "wasm32")]
 pub async fn generate_citadel() -> Option<Result<Vec<u8>, String>> {
     Some(answer(ask_pool("generateCitadel", &[])?).await)
+}
+
+/// Runs a job that reads files ([`sontinh_decode_worker`]'s `run_job`:
+/// `"tile"`, `"terrain"` or `"obj"`) in a worker: the worker answers with
+/// what it made, or with the files it lacks, which are fetched here for
+/// the next round (at most `rounds`). `None` when the page has no working
+/// pool (the caller then does the work where it is).
+#[cfg(target_arch = "wasm32")]
+pub async fn run_job(kind: &str, params: &[u8], rounds: usize) -> Option<Result<Vec<u8>, String>> {
+    use sontinh_wire::{Answer, FileSet};
+    use wasm_bindgen::JsValue;
+    let mut files = FileSet::default();
+    for _ in 0..rounds {
+        let args = [JsValue::from_str(kind), js_sys::Uint8Array::from(params).into(), js_sys::Uint8Array::from(files.to_bytes().as_slice()).into()];
+        let answer = match answer(ask_pool("runJob", &args)?).await.and_then(|bytes| Answer::from_bytes(&bytes)) {
+            Ok(answer) => answer,
+            Err(why) => return Some(Err(why)),
+        };
+        match answer {
+            Answer::Done(bytes) => return Some(Ok(bytes)),
+            Answer::Missing(paths) => {
+                for path in paths {
+                    // A file that cannot be had is remembered as such: the reader's own error names it.
+                    let bytes = crate::fetch::file_bytes(std::path::Path::new(&path)).await.ok();
+                    files.insert(path, bytes);
+                }
+            }
+        }
+    }
+    Some(Err(format!("the files name further files more than {rounds} levels deep")))
 }
 
 /// Calls the pool's method `name` with `args`: the promise of its answer,

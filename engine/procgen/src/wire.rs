@@ -29,16 +29,35 @@ pub fn parts_to_bytes(parts: &[Part]) -> Vec<u8> {
             Surface::Solid => 0,
             Surface::Water => 1,
         });
-        let m = &part.mesh;
-        for n in [m.positions.len(), m.normals.len(), m.colors.len(), m.indices.len()] {
-            w.len(n);
-        }
-        w.f32s(m.positions.as_flattened());
-        w.f32s(m.normals.as_flattened());
-        w.f32s(m.colors.as_flattened());
-        w.u32s(&m.indices);
+        write_mesh(&mut w, &part.mesh);
     }
     w.into_bytes()
+}
+
+/// A mesh's four counts, then its arrays (also the terrain's chunks' form).
+pub fn write_mesh(w: &mut Writer, m: &MeshData) {
+    for n in [m.positions.len(), m.normals.len(), m.colors.len(), m.indices.len()] {
+        w.len(n);
+    }
+    w.f32s(m.positions.as_flattened());
+    w.f32s(m.normals.as_flattened());
+    w.f32s(m.colors.as_flattened());
+    w.u32s(&m.indices);
+}
+
+/// Reads [`write_mesh`]'s form; `what` names the mesh in errors. Every
+/// index must name a vertex.
+pub fn read_mesh(r: &mut Reader, what: &str) -> Result<MeshData, String> {
+    let (positions, normals) = (r.len("a mesh's sizes")?, r.len("a mesh's sizes")?);
+    let (colors, indices) = (r.len("a mesh's sizes")?, r.len("a mesh's sizes")?);
+    let positions = r.f32_arrays::<3>(positions, "positions")?;
+    let normals = r.f32_arrays::<3>(normals, "normals")?;
+    let colors = r.f32_arrays::<4>(colors, "colours")?;
+    let indices = r.u32s(indices, "indices")?;
+    if let Some(bad) = indices.iter().find(|i| **i as usize >= positions.len()) {
+        return Err(r.error(format_args!("{what} has index {bad} of {} vertices", positions.len())));
+    }
+    Ok(MeshData { positions, normals, colors, indices })
 }
 
 /// Reads [`parts_to_bytes`]'s form back.
@@ -63,20 +82,8 @@ pub fn parts_from_bytes(bytes: &[u8]) -> Result<Vec<Part>, String> {
             1 => Surface::Water,
             other => return Err(r.error(format_args!("part {k} has surface {other}"))),
         };
-        let (positions, normals) = (r.len("a part's sizes")?, r.len("a part's sizes")?);
-        let (colors, indices) = (r.len("a part's sizes")?, r.len("a part's sizes")?);
-        let positions = r.f32_arrays::<3>(positions, "positions")?;
-        let normals = r.f32_arrays::<3>(normals, "normals")?;
-        let colors = r.f32_arrays::<4>(colors, "colours")?;
-        let indices = r.u32s(indices, "indices")?;
-        if let Some(bad) = indices.iter().find(|i| **i as usize >= positions.len()) {
-            return Err(r.error(format_args!("part {k} has index {bad} of {} vertices", positions.len())));
-        }
-        parts.push(Part {
-            name,
-            surface,
-            mesh: MeshData { positions, normals, colors, indices },
-        });
+        let mesh = read_mesh(&mut r, &format!("part {k}"))?;
+        parts.push(Part { name, surface, mesh });
     }
     r.finish("the last part")?;
     Ok(parts)

@@ -14,8 +14,10 @@ use sontinh_procgen::MeshData;
 use sontinh_raster::GeoRaster;
 
 mod drape;
+mod wire;
 
 pub use drape::{DrapeTexture, drape_texture};
+pub use wire::TerrainRequest;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TerrainError {
@@ -53,7 +55,7 @@ impl Default for TerrainOptions {
 }
 
 /// One chunk of one level.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Chunk {
     /// 0: finest.
     pub level: u8,
@@ -81,7 +83,7 @@ pub struct Summit {
     pub geodetic: Geodetic,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Terrain {
     pub chunks: Vec<Chunk>,
     pub levels: u8,

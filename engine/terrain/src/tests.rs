@@ -165,3 +165,52 @@ fn a_utm_orthophoto_lands_on_the_geographic_dem() {
     }
     assert!(red >= 4 && green > 1000 && other > 10, "{red} {green} {other}");
 }
+
+#[test]
+fn a_built_terrain_crosses_from_a_worker_as_bytes_unchanged() {
+    let frame = EnuFrame::new(Geodetic::new(107.194, 16.747, 0.0));
+    let options = TerrainOptions {
+        chunk_cells: 16,
+        ..TerrainOptions::default()
+    };
+    let mut terrain = build(&flat_grid(Some(Epsg { code: 32648, geographic: false })), &frame, &options, &mut |_| {}).unwrap();
+    terrain.drape = Some(DrapeTexture { width: 3, height: 2, rgba: (0..24).collect(), coverage: 0.5 });
+    let bytes = terrain.to_bytes();
+    assert_eq!(Terrain::from_bytes(&bytes).unwrap(), terrain);
+    // Cut anywhere, or with bytes after it: an error naming the terrain, never a panic.
+    for cut in [0, 4, 9, 40, 120, bytes.len() / 3, bytes.len() - 1] {
+        let err = Terrain::from_bytes(&bytes[..cut]).unwrap_err();
+        assert!(err.starts_with("built terrain: ") && (err.contains("cut short") || err.contains("cannot fit")), "cut at {cut}: {err}");
+    }
+    let mut trailing = bytes.clone();
+    trailing.push(1);
+    assert!(Terrain::from_bytes(&trailing).unwrap_err().contains("after the terrain"));
+    // A forged chunk count cannot allocate: refused before reading chunks.
+    let count_at = 4 + 4 + 1 + 4 * 8 + 2 * 8 + 3 * 8 + 3 * 8;
+    let mut forged = bytes.clone();
+    forged[count_at..count_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(Terrain::from_bytes(&forged).unwrap_err().contains("cannot fit"));
+    // A chunk that names itself as its parent is refused.
+    let lone = Terrain { chunks: terrain.chunks[..1].to_vec(), ..terrain.clone() };
+    let mut own = Terrain { chunks: vec![Chunk { parent: Some(0), ..lone.chunks[0].clone() }], ..lone };
+    own.drape = None;
+    assert!(Terrain::from_bytes(&own.to_bytes()).unwrap_err().contains("names chunk 0 as its parent"));
+}
+
+#[test]
+fn a_terrain_request_crosses_to_a_worker_and_builds_what_the_main_thread_would() {
+    let request = TerrainRequest { dem: "shared/dem/N44W072.hgt".into(), origin: Geodetic::new(-71.5, 44.5, 0.0) };
+    assert_eq!(TerrainRequest::from_bytes(&request.to_bytes()).unwrap(), request);
+    let bytes = std::fs::read(shared("dem/N44W072.hgt")).unwrap();
+    let built = request.build(&bytes, &mut |_| {}).unwrap();
+    let raster = sontinh_raster::read(&shared("dem/N44W072.hgt")).unwrap();
+    let direct = build(&raster, &EnuFrame::new(request.origin), &TerrainOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!(built, direct);
+    // A DEM cut short is the reader's error, naming the file.
+    let err = request.build(&bytes[..1000], &mut |_| {}).unwrap_err();
+    assert!(err.contains("N44W072.hgt"), "{err}");
+    let mut forged = request.to_bytes();
+    let at = forged.len() - 16;
+    forged[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    assert!(TerrainRequest::from_bytes(&forged).unwrap_err().contains("not a place on Earth"));
+}

@@ -9,6 +9,7 @@
 
 mod content;
 mod implicit;
+mod placed;
 mod residency;
 mod select;
 mod source;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use content::{Content, Points, read_content, read_content_from};
+pub use placed::{PlacedTile, TileRequest, place};
 pub use source::{FileSource, TileSource, normalise, resolve};
 pub use residency::{FramePlan, Residency};
 pub use select::{Frustum, View, select};

@@ -181,3 +181,46 @@ fn a_budget_smaller_than_the_view_makes_the_selection_coarser_until_it_fits() {
     assert!(scale > 1.0);
     assert!(held[300..].iter().all(|&h| h == low), "budget {budget}: {:?}", &held[300..]);
 }
+
+#[test]
+fn placed_points_land_inside_their_tiles_bounding_sphere_in_the_scene_frame() {
+    use sontinh_geo::{EnuFrame, Geodetic};
+    let t = load_tileset(&shared("tiles/TilesetWithRequestVolume/tileset.json")).unwrap();
+    let frame = EnuFrame::new(Geodetic { lon_deg: -75.61209430782448, lat_deg: 40.042530611425896, height_m: 0.0 });
+    for name in ["points.pnts", "building.b3dm"] {
+        let tile = t.tiles.iter().find(|x| x.content.as_ref().is_some_and(|p| p.ends_with(name))).unwrap();
+        let request = TileRequest { content: tile.content.clone().unwrap(), transform: tile.transform, frame: Some(frame) };
+        // The request crosses to a worker and back unchanged.
+        assert_eq!(TileRequest::from_bytes(&request.to_bytes()).unwrap(), request);
+        let (placed, budget) = request.load(&FileSource).unwrap();
+        // The bounding sphere the tileset gives (ECEF), carried into ENU by
+        // the frame alone: every placed vertex lies inside it.
+        let centre = frame.ecef_to_enu(tile.sphere.0);
+        let radius = tile.sphere.1;
+        let positions: Vec<[f32; 3]> = match &placed {
+            PlacedTile::Points { positions, colors } => {
+                assert_eq!((positions.len(), colors.len()), (125_000, 125_000));
+                positions.clone()
+            }
+            PlacedTile::Model(model) => model.primitives.iter().flat_map(|p| p.positions.clone()).collect(),
+        };
+        assert!(!positions.is_empty());
+        for p in &positions {
+            let d = ((f64::from(p[0]) - centre[0]).powi(2) + (f64::from(p[1]) - centre[1]).powi(2) + (f64::from(p[2]) - centre[2]).powi(2)).sqrt();
+            assert!(d <= radius * 1.001 + 0.01, "{name}: a vertex {d:.2} m from the sphere's centre, radius {radius:.2}");
+        }
+        assert!(budget > 0);
+        let bytes = placed.to_bytes(budget);
+        let path = std::path::Path::new(name);
+        assert_eq!(PlacedTile::from_bytes(&bytes, path).unwrap(), (placed.clone(), budget));
+        for cut in [0, 3, 12, 13, 40, bytes.len() - 1] {
+            let err = PlacedTile::from_bytes(&bytes[..cut], path).unwrap_err();
+            assert!(err.contains(name) && (err.contains("cut short") || err.contains("cannot fit")), "cut at {cut}: {err}");
+        }
+    }
+    // A request with a frame off the Earth is refused.
+    let mut bad = TileRequest { content: "x.b3dm".into(), transform: [0.0; 16], frame: Some(frame) }.to_bytes();
+    let at = bad.len() - 16;
+    bad[at..at + 8].copy_from_slice(&123.0f64.to_le_bytes());
+    assert!(TileRequest::from_bytes(&bad).unwrap_err().contains("not a place on Earth"));
+}

@@ -8,6 +8,10 @@
 //! slices copied whole, not element by element, and the reading runs on the
 //! page's main thread.
 
+mod files;
+
+pub use files::{Answer, FileSet};
+
 /// Bytes being written.
 #[derive(Default, Debug)]
 pub struct Writer {
@@ -97,6 +101,11 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
+    /// Every byte left (a nested form that checks itself).
+    pub fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.rest)
+    }
+
     pub fn u8(&mut self, what: &str) -> Result<u8, String> {
         Ok(self.take(1, what)?[0])
     }
@@ -119,6 +128,11 @@ impl<'a> Reader<'a> {
     pub fn f32s<const N: usize>(&mut self, what: &str) -> Result<[f32; N], String> {
         let b = self.take(4 * N, what)?;
         Ok(std::array::from_fn(|i| f32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])))
+    }
+
+    pub fn f64s<const N: usize>(&mut self, what: &str) -> Result<[f64; N], String> {
+        let b = self.take(8 * N, what)?;
+        Ok(std::array::from_fn(|i| f64::from_le_bytes(std::array::from_fn(|k| b[8 * i + k]))))
     }
 
     /// `count` items of `N` f32s each, the count checked first.
