@@ -229,7 +229,7 @@ mod tests {
         use sontinh_wire::Answer;
         let mut files = FileSet::default();
         for round in 1..=8 {
-            match run_job(kind, params, &files.to_bytes()).map(|a| Answer::from_bytes(&a).expect("answer")) {
+            match run_job(kind, params, &files.to_bytes()).map(|a| Answer::from_bytes(a).expect("answer")) {
                 Ok(Answer::Done(bytes)) => return (round, Ok(bytes)),
                 Ok(Answer::Missing(paths)) => {
                     for path in paths {

@@ -26,6 +26,23 @@ fn texture(t: &sontinh_mesh::Texture, srgb: bool) -> Image {
     )
 }
 
+/// The primitive's tangents, made where it was decoded (a worker in the
+/// browser), carried into the renderer's axes; made here when it has none.
+fn with_tangents(mesh: Mesh, p: &sontinh_mesh::Primitive) -> Mesh {
+    if p.tangents.len() == p.positions.len() && !p.tangents.is_empty() {
+        // The axes change is a rotation: the bitangent's sign stays.
+        let tangents: Vec<[f32; 4]> = p.tangents.iter().map(|t| {
+            let [x, y, z] = enu_vec([t[0], t[1], t[2]]);
+            [x, y, z, t[3]]
+        }).collect();
+        return mesh.with_inserted_attribute(Mesh::ATTRIBUTE_TANGENT, tangents);
+    }
+    let mut mesh = mesh;
+    // Without tangents the primitive is drawn without its normal map (the caller says so).
+    let _ = mesh.generate_tangents();
+    mesh
+}
+
 /// Spawns the model under `root`. With a base anchor the model is shifted so
 /// that the centre of its bounds' base sits at the placement's position.
 /// Without image assets (tests without a renderer) it is drawn untextured.
@@ -61,8 +78,11 @@ pub(crate) fn spawn_model(
             .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, p.uvs.clone())
             .with_inserted_indices(Indices::U32(p.indices.clone()));
         let normal_map = get(p.material.normal_texture, false, &mut images);
-        if normal_map.is_some() && mesh.generate_tangents().is_err() {
-            warn!("model primitive {k}: no tangents, drawn without its normal map");
+        if normal_map.is_some() {
+            mesh = with_tangents(mesh, p);
+            if !mesh.contains_attribute(Mesh::ATTRIBUTE_TANGENT) {
+                warn!("model primitive {k}: no tangents, drawn without its normal map");
+            }
         }
         let c = p.material.base_color;
         let material = StandardMaterial {
@@ -85,5 +105,42 @@ pub(crate) fn spawn_model(
             ))
             .id();
         commands.entity(root).add_child(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tangents the decoder makes (in a worker in the browser) are the
+    /// ones Bevy's own MikkTSpace would make on the drawn mesh.
+    #[test]
+    fn decoded_tangents_match_the_renderers_own() {
+        let root = std::env::var_os("SONTINH_SHARED_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+        let path = root.join("models/danish_statues/BustManWreath.glb");
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("the shared test data is absent: {} ({e}; set SONTINH_SHARED_DATA)", path.display()));
+        let model = sontinh_mesh::read_glb(&bytes).expect("read");
+        let mapped: Vec<&sontinh_mesh::Primitive> = model.primitives.iter().filter(|p| p.material.normal_texture.is_some()).collect();
+        assert!(!mapped.is_empty(), "the bust has a normal map");
+        for p in mapped {
+            let positions: Vec<[f32; 3]> = p.positions.iter().copied().map(enu_vec).collect();
+            let normals: Vec<[f32; 3]> = p.normals.iter().copied().map(enu_vec).collect();
+            let plain = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::MAIN_WORLD)
+                .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+                .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+                .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, p.uvs.clone())
+                .with_inserted_indices(Indices::U32(p.indices.clone()));
+            let mut bevys = plain.clone();
+            bevys.generate_tangents().expect("Bevy's tangents");
+            let ours = with_tangents(plain, p);
+            let get = |m: &Mesh| match m.attribute(Mesh::ATTRIBUTE_TANGENT) {
+                Some(bevy::mesh::VertexAttributeValues::Float32x4(v)) => v.clone(),
+                other => panic!("tangents: {other:?}"),
+            };
+            let (ours, bevys) = (get(&ours), get(&bevys));
+            assert_eq!(ours.len(), bevys.len());
+            let worst = ours.iter().zip(&bevys).map(|(a, b)| (0..4).map(|i| (a[i] - b[i]).abs()).fold(0.0f32, f32::max)).fold(0.0f32, f32::max);
+            assert!(worst < 1e-3, "largest difference from Bevy's tangents: {worst}");
+        }
     }
 }

@@ -103,7 +103,7 @@ pub async fn run_job(kind: &str, params: &[u8], rounds: usize) -> Option<Result<
     let mut files = FileSet::default();
     for _ in 0..rounds {
         let args = [JsValue::from_str(kind), js_sys::Uint8Array::from(params).into(), js_sys::Uint8Array::from(files.to_bytes().as_slice()).into()];
-        let answer = match answer(ask_pool("runJob", &args)?).await.and_then(|bytes| Answer::from_bytes(&bytes)) {
+        let answer = match answer(ask_pool("runJob", &args)?).await.and_then(Answer::from_bytes) {
             Ok(answer) => answer,
             Err(why) => return Some(Err(why)),
         };

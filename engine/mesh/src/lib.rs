@@ -14,8 +14,10 @@ use gltf::json::validation::Validate;
 mod draco;
 mod wire;
 mod obj;
+mod tangents;
 
 pub use obj::{read_obj, read_obj_with};
+pub use tangents::tangents;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MeshError {
@@ -65,6 +67,9 @@ pub struct Primitive {
     pub positions: Vec<[f32; 3]>,
     pub normals: Vec<[f32; 3]>,
     pub uvs: Vec<[f32; 2]>,
+    /// Per vertex, for a normal-mapped material ([`Model::add_tangents`]);
+    /// empty otherwise.
+    pub tangents: Vec<[f32; 4]>,
     pub indices: Vec<u32>,
     pub material: Material,
 }
@@ -528,6 +533,7 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
                 positions,
                 normals,
                 uvs,
+                tangents: Vec::new(),
                 indices,
                 material,
             });
@@ -537,7 +543,9 @@ pub fn read_glb(bytes: &[u8]) -> Result<Model, MeshError> {
         return Err(MeshError::Empty);
     }
     let (min, max) = bounds(&primitives);
-    Ok(Model { primitives, textures, min, max })
+    let mut model = Model { primitives, textures, min, max };
+    model.add_tangents();
+    Ok(model)
 }
 
 #[cfg(test)]

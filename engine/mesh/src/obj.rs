@@ -109,13 +109,15 @@ pub fn read_obj_with(path: &Path, files: &dyn Fn(&Path) -> Result<Vec<u8>, Strin
                 .ok_or_else(|| MeshError::Invalid(format!("OBJ object {:?}: material {id} is not in its libraries", model.name)))?,
             None => plain.clone(),
         };
-        primitives.push(Primitive { positions, normals, uvs, indices: mesh.indices, material });
+        primitives.push(Primitive { positions, normals, uvs, tangents: Vec::new(), indices: mesh.indices, material });
     }
     if primitives.is_empty() {
         return Err(MeshError::Empty);
     }
     let (min, max) = bounds(&primitives);
-    Ok(Model { primitives, textures, min, max })
+    let mut model = Model { primitives, textures, min, max };
+    model.add_tangents();
+    Ok(model)
 }
 
 /// A texture named in an MTL file: relative to the OBJ's folder, Windows

@@ -517,6 +517,7 @@ fn model_bytes_with_forged_counts_or_indices_are_refused() {
             positions: vec![[0.0; 3], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
             normals: vec![[0.0, 0.0, 1.0]; 3],
             uvs: vec![],
+            tangents: vec![],
             indices: vec![0, 1, 2],
             material: bust.primitives[0].material.clone(),
         }],
@@ -527,4 +528,30 @@ fn model_bytes_with_forged_counts_or_indices_are_refused() {
     assert_eq!(crate::Model::from_bytes(&one.to_bytes()).unwrap(), one);
     one.primitives[0].indices[2] = 3;
     assert!(crate::Model::from_bytes(&one.to_bytes()).unwrap_err().contains("index 3 of 3"));
+}
+
+#[test]
+fn a_flat_textured_quad_has_tangents_along_its_u_axis() {
+    // Two triangles in the XY plane facing +Z, u along +X and v along +Y:
+    // the tangent (direction of increasing u) is +X at every vertex.
+    let quad = crate::Primitive {
+        positions: vec![[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [2.0, 2.0, 0.0], [0.0, 2.0, 0.0]],
+        normals: vec![[0.0, 0.0, 1.0]; 4],
+        uvs: vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+        tangents: vec![],
+        indices: vec![0, 1, 2, 0, 2, 3],
+        material: crate::Material { base_color: [1.0; 4], metallic: 0.0, roughness: 1.0, base_color_texture: None, normal_texture: Some(0), occlusion_texture: None, double_sided: false },
+    };
+    let tangents = crate::tangents(&quad).unwrap();
+    assert_eq!(tangents.len(), 4);
+    for t in &tangents {
+        assert!((t[0] - 1.0).abs() < 1e-6 && t[1].abs() < 1e-6 && t[2].abs() < 1e-6, "{t:?}");
+        assert_eq!(t[3].abs(), 1.0);
+    }
+    // Mirrored texture (u along -X): the tangent turns to -X.
+    let mirrored = crate::Primitive { uvs: vec![[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]], ..quad.clone() };
+    assert!(crate::tangents(&mirrored).unwrap().iter().all(|t| (t[0] + 1.0).abs() < 1e-6));
+    // No texture coordinates, or an index past the vertices: none.
+    assert_eq!(crate::tangents(&crate::Primitive { uvs: vec![], ..quad.clone() }), None);
+    assert_eq!(crate::tangents(&crate::Primitive { indices: vec![0, 1, 7], ..quad }), None);
 }

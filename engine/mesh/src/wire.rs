@@ -10,13 +10,13 @@ use crate::{Material, Model, Primitive, Texture};
 /// "SMdl", then the format's version: a worker and a page of different
 /// builds refuse each other's bytes instead of misreading them.
 const MAGIC: [u8; 4] = *b"SMdl";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// A texture index of "none".
 const NO_TEXTURE: u32 = u32::MAX;
 /// Least bytes of a texture (its three sizes) and of a primitive (material
-/// and four counts).
+/// and five counts).
 const TEXTURE_MIN_BYTES: usize = 12;
-const PRIMITIVE_MIN_BYTES: usize = 57;
+const PRIMITIVE_MIN_BYTES: usize = 61;
 
 impl Model {
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -24,7 +24,7 @@ impl Model {
         let primitives: usize = self
             .primitives
             .iter()
-            .map(|p| PRIMITIVE_MIN_BYTES + 12 * (p.positions.len() + p.normals.len()) + 8 * p.uvs.len() + 4 * p.indices.len())
+            .map(|p| PRIMITIVE_MIN_BYTES + 12 * (p.positions.len() + p.normals.len()) + 8 * p.uvs.len() + 16 * p.tangents.len() + 4 * p.indices.len())
             .sum();
         let mut w = Writer::with_capacity(40 + textures + primitives);
         w.bytes(&MAGIC);
@@ -47,12 +47,13 @@ impl Model {
                 w.u32(index.and_then(|i| u32::try_from(i).ok()).unwrap_or(NO_TEXTURE));
             }
             w.u8(u8::from(m.double_sided));
-            for n in [p.positions.len(), p.normals.len(), p.uvs.len(), p.indices.len()] {
+            for n in [p.positions.len(), p.normals.len(), p.uvs.len(), p.tangents.len(), p.indices.len()] {
                 w.len(n);
             }
             w.f32s(p.positions.as_flattened());
             w.f32s(p.normals.as_flattened());
             w.f32s(p.uvs.as_flattened());
+            w.f32s(p.tangents.as_flattened());
             w.u32s(&p.indices);
         }
         w.into_bytes()
@@ -104,10 +105,15 @@ impl Model {
                 other => return Err(r.error(format_args!("primitive {k}: double-sided flag {other}"))),
             };
             let (n_positions, n_normals) = (r.len("a primitive's sizes")?, r.len("a primitive's sizes")?);
-            let (n_uvs, n_indices) = (r.len("a primitive's sizes")?, r.len("a primitive's sizes")?);
+            let (n_uvs, n_tangents) = (r.len("a primitive's sizes")?, r.len("a primitive's sizes")?);
+            let n_indices = r.len("a primitive's sizes")?;
             let positions = r.f32_arrays::<3>(n_positions, "positions")?;
             let normals = r.f32_arrays::<3>(n_normals, "normals")?;
             let uvs = r.f32_arrays::<2>(n_uvs, "texture coordinates")?;
+            let tangents = r.f32_arrays::<4>(n_tangents, "tangents")?;
+            if !tangents.is_empty() && n_tangents != n_positions {
+                return Err(r.error(format_args!("primitive {k} has {n_tangents} tangents for {n_positions} vertices")));
+            }
             let indices = r.u32s(n_indices, "indices")?;
             if let Some(bad) = indices.iter().find(|i| **i as usize >= n_positions) {
                 return Err(r.error(format_args!("primitive {k} has index {bad} of {n_positions} vertices")));
@@ -116,6 +122,7 @@ impl Model {
                 positions,
                 normals,
                 uvs,
+                tangents,
                 indices,
                 material: Material {
                     base_color,

@@ -103,40 +103,44 @@ impl FileSet {
     }
 }
 
+/// An answer's kind is its last byte, so that reading what a worker made
+/// takes its bytes as they are (a built terrain is tens of megabytes).
+const DONE: u8 = 0;
+const MISSING: u8 = 1;
+
 impl Answer {
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub fn to_bytes(self) -> Vec<u8> {
         match self {
-            Answer::Done(bytes) => {
-                let mut w = Writer::with_capacity(bytes.len() + 1);
-                w.u8(0);
-                w.bytes(bytes);
-                w.into_bytes()
+            Answer::Done(mut bytes) => {
+                bytes.push(DONE);
+                bytes
             }
             Answer::Missing(paths) => {
                 let mut w = Writer::default();
-                w.u8(1);
                 w.len(paths.len());
                 for path in paths {
                     w.len(path.len());
                     w.bytes(path.as_bytes());
                 }
+                w.u8(MISSING);
                 w.into_bytes()
             }
         }
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Answer, String> {
-        let mut r = Reader::new(bytes, "a worker's answer");
-        match r.u8("the answer's kind")? {
-            0 => Ok(Answer::Done(r.rest().to_vec())),
-            1 => {
+    pub fn from_bytes(mut bytes: Vec<u8>) -> Result<Answer, String> {
+        match bytes.pop() {
+            Some(DONE) => Ok(Answer::Done(bytes)),
+            Some(MISSING) => {
+                let mut r = Reader::new(&bytes, "a worker's answer");
                 let count = r.len("the missing files' count")?;
                 r.room_for(count, 4, "missing files")?;
                 let paths = (0..count).map(|_| read_text(&mut r, "a missing file's path")).collect::<Result<_, _>>()?;
                 r.finish("the missing files")?;
                 Ok(Answer::Missing(paths))
             }
-            other => Err(r.error(format_args!("answer kind {other}"))),
+            Some(other) => Err(format!("a worker's answer: answer kind {other}")),
+            None => Err("a worker's answer: empty".to_owned()),
         }
     }
 }
@@ -164,7 +168,7 @@ mod tests {
         files.insert("m/a.obj".into(), Some(b"o ".to_vec()));
         let files = FileSet::from_bytes(&files.to_bytes()).unwrap();
         let answer = files.answer(read(&files)).unwrap();
-        assert_eq!(Answer::from_bytes(&answer.to_bytes()).unwrap(), Answer::Missing(vec!["m/a.mtl".into()]));
+        assert_eq!(Answer::from_bytes(answer.to_bytes()).unwrap(), Answer::Missing(vec!["m/a.mtl".into()]));
         let mut files = files;
         files.insert("m/a.mtl".into(), None);
         // A file that could not be had: the reader's own error, nothing missing.
@@ -172,7 +176,9 @@ mod tests {
         files.insert("m/a.mtl".into(), Some(b"lib".to_vec()));
         let answer = files.answer(read(&files)).unwrap();
         assert_eq!(answer, Answer::Done(b"o lib".to_vec()));
-        assert_eq!(Answer::from_bytes(&answer.to_bytes()).unwrap(), answer);
+        // Made bytes come back as they were, the kind byte after them.
+        assert_eq!(Answer::Done(b"o lib".to_vec()).to_bytes(), b"o lib\0");
+        assert_eq!(Answer::from_bytes(b"o lib\0".to_vec()).unwrap(), answer);
     }
 
     #[test]
@@ -186,8 +192,8 @@ mod tests {
         let mut forged = bytes.clone();
         forged[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(FileSet::from_bytes(&forged).unwrap_err().contains("cannot fit"));
-        assert!(Answer::from_bytes(&[1, 255, 255, 255, 255]).unwrap_err().contains("cannot fit"));
-        assert!(Answer::from_bytes(&[9]).unwrap_err().contains("answer kind 9"));
-        assert!(Answer::from_bytes(&[]).is_err());
+        assert!(Answer::from_bytes(vec![255, 255, 255, 255, 1]).unwrap_err().contains("cannot fit"));
+        assert!(Answer::from_bytes(vec![9]).unwrap_err().contains("answer kind 9"));
+        assert!(Answer::from_bytes(vec![]).is_err());
     }
 }
