@@ -149,7 +149,12 @@ pub async fn replay(
             limit,
             limit,
         )?;
-        options.set_clean_session(true);
+        // A persistent session: a message the broker had not acknowledged
+        // when the connection dropped is sent again once the broker (which
+        // keeps sessions across restarts, `persistence true`) says the
+        // session is still there; with a clean session the client drops
+        // those messages on reconnecting, and they are lost.
+        options.set_clean_session(false);
         let (client, eventloop) = AsyncClient::new(options, 1024);
         drivers.push(tokio::spawn(drive(device.clone(), eventloop, reports_tx.clone())));
         clients.insert(device, client);
