@@ -268,7 +268,7 @@ async function waitReady(page, what) {
   );
 }
 
-async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, eyeDome = false, glbModels = 0, citadel = false, fileJobs = {}, backend = "webgl2" }) {
+async function sceneCheck(browser, base, { name: scene_name, scene, nativeScene = null, bookmark, eyeDome = false, glbModels = 0, citadel = false, fileJobs = {}, backend = "webgl2" }) {
   const width = 1280;
   const height = 720;
   const name = backend === "webgl2" ? scene_name : `${scene_name}.${backend}`;
@@ -289,7 +289,7 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   // Software rendering under load can take long for one frame: a generous bound.
   await page.screenshot({ path: shot, timeout: 120_000 });
   const browserPng = PNG.sync.read(readFileSync(shot));
-  const nativePng = renderNative(scene ? path.join(repo, scene) : path.join(repo, "scenes/quang-tri-citadel.toml"), bookmark, path.join(out, `${scene_name}.native.png`), width, height);
+  const nativePng = renderNative(nativeScene || (scene ? path.join(repo, scene) : path.join(repo, "scenes/quang-tri-citadel.toml")), bookmark, path.join(out, `${scene_name}.native.png`), width, height);
   const diff = compare(browserPng, nativePng);
   const longTasks = await page.evaluate(() => window.__longTasks);
   const memory = await readMemory(page);
@@ -359,6 +359,87 @@ async function sceneCheck(browser, base, { name: scene_name, scene, bookmark, ey
   check(errors.length === 0, `${name}: no console error or panic${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
   await context.close();
   void firstFrame;
+  return { browserPng, nativePng };
+}
+
+// Share of strongly red pixels: the drape's checkerboard has them, the
+// terrain's own elevation colours (greens, browns, greys) do not.
+function redShare(png) {
+  let red = 0;
+  for (let i = 0; i < png.data.length; i += 4) if (png.data[i] > 150 && png.data[i] - png.data[i + 1] > 80 && png.data[i] - png.data[i + 2] > 80) red++;
+  return red / (png.width * png.height);
+}
+
+// A terrain with an orthophoto draped over it, served over HTTP: a PNG
+// checkerboard in longitude/latitude around Mount Washington's summit and
+// its world file, written here beside a scene that drapes it over the SRTM
+// tile. The page's worker reads the DEM, the photo and the world file (the
+// server serves the world file with the photo); the frame must match the
+// native render and show the photo.
+function writeDrapeScene() {
+  const dir = path.join(out, "drape");
+  mkdirSync(dir, { recursive: true });
+  const size = 64;
+  const photo = new PNG({ width: size, height: size });
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const red = (Math.floor(x / 8) + Math.floor(y / 8)) % 2 === 0;
+      photo.data.set(red ? [220, 20, 20, 255] : [245, 245, 245, 255], (y * size + x) * 4);
+    }
+  }
+  writeFileSync(path.join(dir, "summit.png"), PNG.sync.write(photo));
+  // 0.12° × 0.08° around the summit (71.3033 W, 44.2708 N); a world file
+  // names the centre of the top-left pixel.
+  const [west, north, dx, dy] = [-71.3633, 44.3108, 0.12 / size, 0.08 / size];
+  writeFileSync(path.join(dir, "summit.pgw"), [dx, 0, 0, -dy, west + dx / 2, north - dy / 2].join("\n") + "\n");
+  writeFileSync(
+    path.join(dir, "drape-summit.toml"),
+    `format = 1
+[site]
+id = "drape-summit"
+name = { vi = "Ảnh phủ trên đỉnh Washington (kiểm thử)", en = "A drape over Mount Washington (test)" }
+description = { vi = "Ô bàn cờ đỏ trắng phủ lên địa hình SRTM quanh đỉnh núi.", en = "A red and white checkerboard draped over the SRTM terrain around the summit." }
+[origin]
+crs = "EPSG:4326"
+position = [-71.3033, 44.2708, 0.0]
+[view]
+default_bookmark = "summit"
+[[layer]]
+id = "srtm"
+kind = "terrain"
+path = "shared:dem/N44W072.hgt"
+name = { vi = "Địa hình SRTM", en = "SRTM terrain" }
+[layer.drape]
+path = "summit.png"
+crs = "EPSG:4326"
+[[bookmark]]
+id = "summit"
+name = { vi = "Đỉnh núi", en = "The summit" }
+eye = [1500.0, -2500.0, 2800.0]
+target = [0.0, 0.0, 1900.0]
+fov_deg = 50.0
+`,
+  );
+  return path.join(dir, "drape-summit.toml");
+}
+
+async function drapeCheck(browser, backends) {
+  const scene = writeDrapeScene();
+  const server = startServer([scene]);
+  try {
+    const base = await until("the drape server to print its URL", 60_000, async () => server.url());
+    for (const backend of backends) {
+      const { browserPng, nativePng } = await sceneCheck(browser, base, { name: "drape-summit", scene: "scenes/drape-summit.toml", nativeScene: scene, bookmark: "summit", fileJobs: { terrain: 1 }, backend });
+      const name = backend === "webgl2" ? "drape-summit" : `drape-summit.${backend}`;
+      const [browserRed, nativeRed] = [redShare(browserPng), redShare(nativePng)];
+      report[name].red_pixel_share = { browser: Number(browserRed.toFixed(4)), native: Number(nativeRed.toFixed(4)) };
+      check(nativeRed > 0.05 && browserRed > 0.5 * nativeRed && browserRed < 2 * nativeRed, `${name}: the draped photo shows as natively (red checkerboard pixels ${(browserRed * 100).toFixed(1)}% in the browser, ${(nativeRed * 100).toFixed(1)}% native)`);
+    }
+    const world = server.log.filter((line) => line.startsWith("GET /scenes/summit.pgw"));
+    check(world.some((line) => / 200$/.test(line)), `drape-summit: the page fetched the photo's world file from the site (${world.join(" | ") || "no request"})`);
+  } finally {
+    server.child.kill();
+  }
 }
 
 // Lone Star at a point budget given in the address: the points drawn stay
@@ -706,6 +787,8 @@ try {
   if (wanted("autzen-lidar")) await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true });
   if (wanted("autzen-lidar")) rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
   if (wanted("point-budget")) await pointBudgetCheck(browser, base, "webgl2");
+  // An orthophoto draped over terrain, on both bundles.
+  if (wanted("drape")) await drapeCheck(browser, backends);
   // The WebGPU bundle (built by tools/build-web.sh --backend both): the
   // loader's own choice, then every scene again.
   if (backends.includes("webgpu") && wanted("webgpu")) {

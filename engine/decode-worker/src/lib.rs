@@ -88,7 +88,7 @@ pub fn run_job(kind: &str, params: &[u8], files: &[u8]) -> Result<Vec<u8>, Strin
         }
         "terrain" => {
             let request = sontinh_terrain::TerrainRequest::from_bytes(params)?;
-            files.get(&request.dem).and_then(|dem| request.build(&dem, &mut |_| {})).map(|terrain| terrain.to_bytes())
+            request.build(&|file: &std::path::Path| files.get(file), &mut |_| {}).map(|terrain| terrain.to_bytes())
         }
         "obj" => {
             let path = std::str::from_utf8(params).map_err(|_| "an OBJ job's path is not UTF-8".to_owned())?;
@@ -261,11 +261,16 @@ mod tests {
         let path = request.content.clone();
         assert_eq!(sontinh_tiles::PlacedTile::from_bytes(&bytes.expect("tile"), &path).expect("bytes"), request.load(&sontinh_tiles::FileSource).expect("load"));
         // Terrain: the DEM, then the build.
-        let request = sontinh_terrain::TerrainRequest { dem: shared.join("dem/N44W072.hgt"), origin: sontinh_geo::Geodetic { lon_deg: -71.5, lat_deg: 44.5, height_m: 0.0 } };
+        let request = sontinh_terrain::TerrainRequest {
+            dem: shared.join("dem/N44W072.hgt"),
+            origin: sontinh_geo::Geodetic { lon_deg: -71.5, lat_deg: 44.5, height_m: 0.0 },
+            drape: None,
+        };
         let (rounds, bytes) = run_like_the_page("terrain", &request.to_bytes());
         let terrain = sontinh_terrain::Terrain::from_bytes(&bytes.expect("terrain")).expect("bytes");
         assert_eq!(rounds, 2);
-        assert_eq!(terrain, request.build(&std::fs::read(&request.dem).expect("dem"), &mut |_| {}).expect("build"));
+        let read = |file: &std::path::Path| std::fs::read(file).map_err(|e| e.to_string());
+        assert_eq!(terrain, request.build(&read, &mut |_| {}).expect("build"));
         // A file that cannot be had is the reader's error naming it; an unknown job is named.
         let (_, missing) = run_like_the_page("obj", b"/nowhere/model.obj");
         assert!(missing.expect_err("missing").contains("/nowhere/model.obj"));

@@ -116,7 +116,7 @@ impl Fetched {
                 if !missing.iter().any(|m| m == file) {
                     missing.push(file.to_path_buf());
                 }
-                Err(format!("{}: not fetched yet", file.display()))
+                Err(format!("{}: {}", file.display(), sontinh_wire::NOT_FETCHED))
             }
         }
     }

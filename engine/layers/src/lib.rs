@@ -150,6 +150,10 @@ struct LoadTask {
 /// tilesets, and implicit subtrees level after level.
 const MAX_TILESET_ROUNDS: usize = 64;
 
+/// Rounds of fetching for a terrain: the DEM, then a drape's world file
+/// candidates one by one (six at most), then its photo.
+const TERRAIN_ROUNDS: usize = 10;
+
 /// Loads one layer's content off the main thread.
 /// (Send natively; in the browser the futures await `fetch`, which is not.)
 fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU32>) -> Option<bevy::tasks::BoxedFuture<'static, LoadResult>> {
@@ -163,27 +167,22 @@ fn load_layer(layer: &Layer, frame: sontinh_geo::EnuFrame, progress: Arc<AtomicU
             Ok(Loaded::Parts(citadel::generate(&layout, &mut |p| progress.store(p.to_bits(), Ordering::Relaxed))))
         })),
         (LayerSource::File(path), LayerKind::Terrain) => {
-            let path = path.clone();
-            let drape = layer.drape.clone();
+            let request = layer.drape.as_ref().map(terrain::drape_request).transpose().map(|drape| sontinh_terrain::TerrainRequest {
+                dem: path.clone(),
+                origin: frame.origin(),
+                drape,
+            });
             Some(Box::pin(async move {
-                // In the browser a worker reads the DEM and builds the chunks
-                // (a drape is resampled here, from the DEM: not yet in workers).
-                if drape.is_none() {
-                    let request = sontinh_terrain::TerrainRequest { dem: path.clone(), origin: frame.origin() };
-                    if let Some(built) = workers::run_job("terrain", &request.to_bytes(), 2).await {
-                        return Ok(Loaded::Terrain(Box::new(sontinh_terrain::Terrain::from_bytes(&built?)?)));
-                    }
+                let request = request?;
+                // In the browser a worker reads the DEM (and the drape) and
+                // builds the chunks, the page fetching what it asks for.
+                if let Some(built) = workers::run_job("terrain", &request.to_bytes(), TERRAIN_ROUNDS).await {
+                    return Ok(Loaded::Terrain(Box::new(sontinh_terrain::Terrain::from_bytes(&built?)?)));
                 }
-                let bytes = fetch::file_bytes(&path).await?;
-                let raster = sontinh_raster::read_bytes(&path, &bytes).map_err(|e| e.to_string())?;
-                progress.store(0.1f32.to_bits(), Ordering::Relaxed);
-                let options = sontinh_terrain::TerrainOptions::default();
-                let share = if drape.is_some() { 0.6 } else { 0.9 };
-                let mut terrain = sontinh_terrain::build(&raster, &frame, &options, &mut |p| progress.store((0.1 + share * p).to_bits(), Ordering::Relaxed))
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                if let Some(drape) = drape {
-                    terrain.drape = Some(terrain::drape(&raster, &drape)?);
-                }
+                let terrain = fetch::read_fetching(TERRAIN_ROUNDS, |fetched| {
+                    request.build(&|file: &std::path::Path| fetched.get(file), &mut |p| progress.store(p.to_bits(), Ordering::Relaxed))
+                })
+                .await?;
                 Ok(Loaded::Terrain(Box::new(terrain)))
             }))
         }

@@ -6,7 +6,7 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use sontinh_scene::{Drape, LayerSource};
-use sontinh_terrain::{Chunk, DrapeTexture, Terrain};
+use sontinh_terrain::{Chunk, DrapeRequest, Terrain};
 
 use crate::{mesh_from_part, world_to_enu};
 
@@ -25,26 +25,13 @@ pub(crate) struct TerrainLod {
     entities: Vec<Entity>,
 }
 
-/// Sides of a drape texture: what WebGL2 devices reliably take.
-pub const MAX_DRAPE_TEXELS: usize = 4096;
-
-/// Reads a layer's orthophoto and resamples it onto the DEM's grid. The
-/// photo's CRS is the scene's `crs`, else the GeoTIFF's, else the DEM's.
-pub(crate) fn drape(dem: &sontinh_raster::GeoRaster, drape: &Drape) -> Result<DrapeTexture, String> {
-    let path = match &drape.source {
-        LayerSource::File(path) => path,
-        LayerSource::Missing { reason, .. } => return Err(reason.clone()),
-        LayerSource::Generator(g) => return Err(format!("a drape cannot be generated ({})", g.id())),
-    };
-    let photo = sontinh_raster::read_orthophoto(path).map_err(|e| format!("drape: {e}"))?;
-    let crs = match (drape.crs, photo.crs, dem.crs) {
-        (Some(crs), _, _) => crs,
-        (None, Some(epsg), _) | (None, None, Some(epsg)) => {
-            sontinh_geo::Crs::from_epsg(epsg.code).ok_or_else(|| format!("drape {}: EPSG:{} is not in the EPSG table", path.display(), epsg.code))?
-        }
-        (None, None, None) => return Err(format!("drape {}: neither the photo nor the DEM names a CRS; set the drape's `crs`", path.display())),
-    };
-    sontinh_terrain::drape_texture(dem, &photo, crs, MAX_DRAPE_TEXELS).map_err(|e| format!("drape {}: {e}", path.display()))
+/// The terrain crate's request for a layer's drape: its photo and CRS.
+pub(crate) fn drape_request(drape: &Drape) -> Result<DrapeRequest, String> {
+    match &drape.source {
+        LayerSource::File(path) => Ok(DrapeRequest { photo: path.clone(), crs: drape.crs }),
+        LayerSource::Missing { reason, .. } => Err(reason.clone()),
+        LayerSource::Generator(g) => Err(format!("a drape cannot be generated ({})", g.id())),
+    }
 }
 
 /// Largest error on screen before a chunk is refined, pixels.

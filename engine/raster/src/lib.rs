@@ -14,7 +14,7 @@ mod polygons;
 use std::path::Path;
 
 pub use geotiff::{NODATA, write_geotiff};
-pub use orthophoto::{Orthophoto, read_orthophoto};
+pub use orthophoto::{Orthophoto, read_orthophoto, read_orthophoto_with, world_file_candidates};
 pub use polygons::{MaskPolygon, mask_polygons};
 
 /// Where a raster sits: the outer corner of its first pixel (`origin_x`,

@@ -2,8 +2,6 @@
 //! georeferenced by its world file (`.pgw`, `.jgw`, `.wld`…), whose CRS
 //! the caller names because world files carry none.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use tiff::ColorType;
@@ -45,18 +43,24 @@ impl Orthophoto {
 
 /// Reads an orthophoto by its extension.
 pub fn read_orthophoto(path: &Path) -> Result<Orthophoto, RasterError> {
+    read_orthophoto_with(path, &|file: &Path| std::fs::read(file).map_err(|e| e.to_string()))
+}
+
+/// [`read_orthophoto`] through `files`, which gives a file's bytes by path
+/// (read from disk natively; handed to a worker, fetched, in the browser).
+pub fn read_orthophoto_with(path: &Path, files: &dyn Fn(&Path) -> Result<Vec<u8>, String>) -> Result<Orthophoto, RasterError> {
     let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let read = |file: &Path| files(file).map_err(|e| RasterError::invalid(file, format!("cannot be read: {e}")));
     match extension.as_str() {
-        "tif" | "tiff" => read_tiff(path),
-        "png" | "jpg" | "jpeg" => read_with_world_file(path),
+        "tif" | "tiff" => read_tiff(path, std::io::Cursor::new(read(path)?)),
+        "png" | "jpg" | "jpeg" => read_with_world_file(path, files),
         other => Err(RasterError::invalid(path, format!("\"{other}\" is not an orthophoto format this version reads (GeoTIFF, or PNG/JPEG with a world file)"))),
     }
 }
 
-fn read_tiff(path: &Path) -> Result<Orthophoto, RasterError> {
+fn read_tiff(path: &Path, reader: impl std::io::Read + std::io::Seek) -> Result<Orthophoto, RasterError> {
     let tiff_error = |e: tiff::TiffError| RasterError::invalid(path, format!("not a readable TIFF: {e}"));
-    let file = File::open(path).map_err(|source| RasterError::Io { path: path.display().to_string(), source })?;
-    let mut decoder = Decoder::new(BufReader::new(file)).map_err(tiff_error)?;
+    let mut decoder = Decoder::new(reader).map_err(tiff_error)?;
     let (width, height) = decoder.dimensions().map_err(tiff_error)?;
     let (width, height) = (width as usize, height as usize);
     let channels = match decoder.colortype().map_err(tiff_error)? {
@@ -85,26 +89,40 @@ fn read_tiff(path: &Path) -> Result<Orthophoto, RasterError> {
     Ok(Orthophoto { width, height, rgba, transform, crs })
 }
 
-/// The world file beside an image: `photo.pgw`, `photo.pngw`, `photo.wld`…
-fn world_file(path: &Path) -> Option<PathBuf> {
-    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+/// The world files an image may have beside it, in the order they are
+/// looked for: `photo.pgw`, `photo.pngw`, `photo.wld`, then upper case.
+pub fn world_file_candidates(path: &Path) -> Vec<PathBuf> {
+    let Some(extension) = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) else { return Vec::new() };
     let mut chars = extension.chars();
     let short = match (chars.next(), chars.last()) {
         (Some(first), Some(last)) => format!("{first}{last}w"),
-        _ => return None,
+        _ => return Vec::new(),
     };
     [short, format!("{extension}w"), "wld".to_owned()]
         .into_iter()
         .flat_map(|e| [e.clone(), e.to_ascii_uppercase()])
         .map(|e| path.with_extension(e))
-        .find(|p| p.is_file())
+        .collect()
 }
 
-fn read_with_world_file(path: &Path) -> Result<Orthophoto, RasterError> {
-    let world = world_file(path).ok_or_else(|| {
+fn read_with_world_file(path: &Path, files: &dyn Fn(&Path) -> Result<Vec<u8>, String>) -> Result<Orthophoto, RasterError> {
+    // The candidates in order; in a worker, one not fetched yet ends the
+    // probe (the page fetches it, and only it: each absent one is a 404).
+    let mut found = None;
+    for candidate in world_file_candidates(path) {
+        match files(&candidate) {
+            Ok(bytes) => {
+                found = Some((candidate, bytes));
+                break;
+            }
+            Err(e) if e.ends_with(sontinh_wire::NOT_FETCHED) => return Err(RasterError::invalid(&candidate, e)),
+            Err(_) => {}
+        }
+    }
+    let (world, text) = found.ok_or_else(|| {
         RasterError::invalid(path, "has no world file beside it (.pgw/.jgw, .pngw/.jpgw or .wld) to say where it lies")
     })?;
-    let text = std::fs::read_to_string(&world).map_err(|source| RasterError::Io { path: world.display().to_string(), source })?;
+    let text = String::from_utf8(text).map_err(|_| RasterError::invalid(&world, "is not a world file: not text"))?;
     let numbers: Vec<f64> = text.split_whitespace().map(str::parse).collect::<Result<_, _>>().map_err(|_| {
         RasterError::invalid(&world, "is not a world file: six numbers expected (pixel width, rotation, rotation, pixel height, x, y)")
     })?;
@@ -117,7 +135,8 @@ fn read_with_world_file(path: &Path) -> Result<Orthophoto, RasterError> {
     if a == 0.0 || e == 0.0 || ![a, e, c, f].iter().all(|v| v.is_finite()) {
         return Err(RasterError::invalid(&world, "has a zero or invalid pixel size"));
     }
-    let image = image::open(path).map_err(|e| RasterError::invalid(path, format!("not a readable image: {e}")))?.to_rgba8();
+    let bytes = files(path).map_err(|e| RasterError::invalid(path, format!("cannot be read: {e}")))?;
+    let image = image::load_from_memory(&bytes).map_err(|e| RasterError::invalid(path, format!("not a readable image: {e}")))?.to_rgba8();
     Ok(Orthophoto {
         width: image.width() as usize,
         height: image.height() as usize,

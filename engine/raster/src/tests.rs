@@ -208,6 +208,40 @@ mod orthophotos {
     }
 
     #[test]
+    fn world_files_are_probed_one_at_a_time_when_files_are_fetched() {
+        // As in a worker: files not handed over yet say so; the probe stops
+        // at the first (only it is fetched), and goes on past absent ones.
+        let asked = std::cell::RefCell::new(Vec::new());
+        let asked = &asked;
+        let files = |absent: &[&str], world: Option<&str>| {
+            let (absent, world) = (absent.iter().map(|s| s.to_string()).collect::<Vec<_>>(), world.map(str::to_owned));
+            move |path: &Path| -> Result<Vec<u8>, String> {
+                let name = path.to_string_lossy().into_owned();
+                asked.borrow_mut().push(name.clone());
+                if world.as_deref() == Some(name.as_str()) {
+                    Ok(b"2 0 0 -2 500001 1900001".to_vec())
+                } else if absent.contains(&name) {
+                    Err(format!("{name}: could not be read"))
+                } else {
+                    Err(format!("{name}: {}", sontinh_wire::NOT_FETCHED))
+                }
+            }
+        };
+        let photo = Path::new("site/photo.png");
+        let e = crate::read_orthophoto_with(photo, &files(&[], None)).unwrap_err().to_string();
+        assert!(e.contains("site/photo.pgw") && e.ends_with(sontinh_wire::NOT_FETCHED), "{e}");
+        assert_eq!(*asked.borrow(), ["site/photo.pgw"]);
+        asked.borrow_mut().clear();
+        let e = crate::read_orthophoto_with(photo, &files(&["site/photo.pgw", "site/photo.PGW"], None)).unwrap_err().to_string();
+        assert!(e.contains("site/photo.pngw"), "{e}");
+        assert_eq!(*asked.borrow(), ["site/photo.pgw", "site/photo.PGW", "site/photo.pngw"]);
+        asked.borrow_mut().clear();
+        // The world file found, the photo itself is asked for next.
+        let e = crate::read_orthophoto_with(photo, &files(&["site/photo.pgw", "site/photo.PGW"], Some("site/photo.pngw"))).unwrap_err().to_string();
+        assert!(e.contains("site/photo.png:") && e.contains(sontinh_wire::NOT_FETCHED), "{e}");
+    }
+
+    #[test]
     fn bad_orthophotos_are_errors_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = write_png(dir.path(), "lonely.png");

@@ -1,7 +1,8 @@
 //! The files a data file references, as it writes them (relative to its
 //! folder): a 3D Tiles tileset's contents, external tilesets and implicit
 //! subtrees (templates expanded over the files present), an OBJ's material
-//! libraries, a material library's textures, a glTF's buffers and images.
+//! libraries, a material library's textures, a glTF's buffers and images,
+//! an image's world file.
 //! References stay inside the referencing file's folder: `..`, absolute
 //! paths and addresses on other sites are errors naming the file.
 
@@ -19,6 +20,12 @@ pub fn referenced_files(path: &Path) -> Result<Vec<String>, String> {
         "gltf" => gltf_references(path, &read()?)?,
         "obj" => obj_references(&read()?),
         "mtl" => mtl_references(&read()?),
+        // An orthophoto's world file says where it lies (a drape's reader asks for it).
+        "png" | "jpg" | "jpeg" => sontinh_raster::world_file_candidates(path)
+            .into_iter()
+            .filter(|c| c.is_file())
+            .filter_map(|c| c.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     };
     for reference in &written {

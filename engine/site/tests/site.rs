@@ -34,7 +34,8 @@ fov_deg = 50.0
 "#;
 
 /// A site folder: a scene naming an OBJ (which names its MTL, which names
-/// a texture), a secret beside them that no scene names, and a bundle.
+/// a texture, which has a world file), a secret beside them that no scene
+/// names, and a bundle.
 fn site_folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -43,6 +44,8 @@ fn site_folder() -> tempfile::TempDir {
     std::fs::write(root.join("scenes/models/plinth.obj"), "mtllib plinth.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nusemtl stone\nf 1 2 3\n").unwrap();
     std::fs::write(root.join("scenes/models/plinth.mtl"), "newmtl stone\nKd 1 1 1\nmap_Kd tex/stone.png\n").unwrap();
     std::fs::write(root.join("scenes/models/tex/stone.png"), (0..=255u8).cycle().take(1000).collect::<Vec<u8>>()).unwrap();
+    // A world file beside an image is served with it (a drape's reader asks for it).
+    std::fs::write(root.join("scenes/models/tex/stone.pgw"), "1 0 0 -1 0 0").unwrap();
     std::fs::write(root.join("scenes/models/secret.txt"), "not for the web").unwrap();
     std::fs::write(root.join("secret.txt"), "not for the web").unwrap();
     std::fs::create_dir_all(root.join("dist/webgl2")).unwrap();
@@ -149,6 +152,7 @@ fn only_the_scenes_and_the_files_they_reference_are_reachable() {
             "/index.html",
             "/scenes/models/plinth.mtl",
             "/scenes/models/plinth.obj",
+            "/scenes/models/tex/stone.pgw",
             "/scenes/models/tex/stone.png",
             "/scenes/site.toml",
             "/webgl2/sontinh_bg.wasm"

@@ -17,7 +17,7 @@ mod drape;
 mod wire;
 
 pub use drape::{DrapeTexture, drape_texture};
-pub use wire::TerrainRequest;
+pub use wire::{DrapeRequest, Files, MAX_DRAPE_TEXELS, TerrainRequest};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TerrainError {

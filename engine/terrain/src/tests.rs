@@ -197,20 +197,100 @@ fn a_built_terrain_crosses_from_a_worker_as_bytes_unchanged() {
     assert!(Terrain::from_bytes(&own.to_bytes()).unwrap_err().contains("names chunk 0 as its parent"));
 }
 
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
 #[test]
 fn a_terrain_request_crosses_to_a_worker_and_builds_what_the_main_thread_would() {
-    let request = TerrainRequest { dem: "shared/dem/N44W072.hgt".into(), origin: Geodetic::new(-71.5, 44.5, 0.0) };
+    let dem = shared("dem/N44W072.hgt");
+    let request = TerrainRequest { dem: dem.clone(), origin: Geodetic::new(-71.5, 44.5, 0.0), drape: None };
     assert_eq!(TerrainRequest::from_bytes(&request.to_bytes()).unwrap(), request);
-    let bytes = std::fs::read(shared("dem/N44W072.hgt")).unwrap();
-    let built = request.build(&bytes, &mut |_| {}).unwrap();
-    let raster = sontinh_raster::read(&shared("dem/N44W072.hgt")).unwrap();
+    let built = request.build(&read_file, &mut |_| {}).unwrap();
+    let raster = sontinh_raster::read(&dem).unwrap();
     let direct = build(&raster, &EnuFrame::new(request.origin), &TerrainOptions::default(), &mut |_| {}).unwrap();
     assert_eq!(built, direct);
     // A DEM cut short is the reader's error, naming the file.
-    let err = request.build(&bytes[..1000], &mut |_| {}).unwrap_err();
+    let cut = |path: &std::path::Path| read_file(path).map(|b| b[..1000].to_vec());
+    let err = request.build(&cut, &mut |_| {}).unwrap_err();
     assert!(err.contains("N44W072.hgt"), "{err}");
     let mut forged = request.to_bytes();
-    let at = forged.len() - 16;
+    let at = forged.len() - 25;
     forged[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
     assert!(TerrainRequest::from_bytes(&forged).unwrap_err().contains("not a place on Earth"));
+}
+
+/// A PNG (40 × 20 pixels of 0.002°: a red and a green block of 10 × 10
+/// on white) and its world file, in longitude/latitude degrees, beside the
+/// summit. Pixel (column c, row r) is centred at longitude
+/// −71.343 + 0.002 c, latitude 44.3098 − 0.002 r.
+fn summit_photo() -> (Vec<u8>, String) {
+    let mut image = image::RgbImage::from_pixel(40, 20, image::Rgb([255, 255, 255]));
+    for k in 0..100 {
+        let (dx, dy) = (k % 10, k / 10);
+        image.put_pixel(10 + dx, dy, image::Rgb([255, 0, 0]));
+        image.put_pixel(20 + dx, 10 + dy, image::Rgb([0, 255, 0]));
+    }
+    let mut png = Vec::new();
+    image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    (png, "0.002 0 0 -0.002 -71.343 44.3098".to_owned())
+}
+
+#[test]
+fn a_drape_is_read_through_the_request_as_the_viewer_reads_it() {
+    let dem = shared("dem/N44W072.hgt");
+    let (png, world) = summit_photo();
+    let photo = std::path::PathBuf::from("site/summit.png");
+    let files = |path: &std::path::Path| -> Result<Vec<u8>, String> {
+        match path.to_str() {
+            Some("site/summit.png") => Ok(png.clone()),
+            Some("site/summit.pgw") => Ok(world.clone().into_bytes()),
+            Some(p) if p.starts_with("site/") => Err("404".to_owned()),
+            _ => read_file(path),
+        }
+    };
+    let request = TerrainRequest {
+        dem: dem.clone(),
+        origin: Geodetic::new(-71.3033, 44.2708, 0.0),
+        drape: Some(DrapeRequest { photo: photo.clone(), crs: Some(Crs::Wgs84) }),
+    };
+    assert_eq!(TerrainRequest::from_bytes(&request.to_bytes()).unwrap(), request);
+    let terrain = request.build(&files, &mut |_| {}).unwrap();
+    let texture = terrain.drape.as_ref().unwrap();
+    // The level-0 vertex nearest a block's centre samples its colour (the
+    // block is 0.02° wide, the DEM's spacing 0.00083°).
+    let texel = |uv: [f32; 2]| {
+        let (x, y) = ((uv[0] * texture.width as f32) as usize, (uv[1] * texture.height as f32) as usize);
+        let k = (y.min(texture.height - 1) * texture.width + x.min(texture.width - 1)) * 4;
+        [texture.rgba[k], texture.rgba[k + 1], texture.rgba[k + 2]]
+    };
+    let summit = request.origin;
+    let frame = EnuFrame::new(summit);
+    let nearest = |lon: f64, lat: f64| {
+        let at = frame.geodetic_to_enu(Geodetic::new(lon, lat, 0.0));
+        terrain.chunks.iter().filter(|c| c.level == 0).flat_map(|c| c.mesh.positions.iter().zip(&c.uvs)).min_by(|a, b| {
+            let d = |p: &[f32; 3]| (f64::from(p[0]) - at[0]).hypot(f64::from(p[1]) - at[1]);
+            d(a.0).total_cmp(&d(b.0))
+        }).map(|(_, uv)| *uv).unwrap()
+    };
+    let close = |got: [u8; 3], want: [u8; 3]| got.iter().zip(want).all(|(g, w)| (i32::from(*g) - i32::from(w)).abs() <= 24);
+    let red = texel(nearest(-71.314, 44.3008));
+    assert!(close(red, [255, 0, 0]), "{red:?}");
+    let green = texel(nearest(-71.294, 44.2808));
+    assert!(close(green, [0, 255, 0]), "{green:?}");
+    let white = texel(nearest(-71.334, 44.2808));
+    assert!(close(white, [255, 255, 255]), "{white:?}");
+    // The same texture as reading the photo from disk gives.
+    let dir = std::env::temp_dir().join(format!("sontinh-drape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("summit.png"), &png).unwrap();
+    std::fs::write(dir.join("summit.pgw"), &world).unwrap();
+    let on_disk = DrapeRequest { photo: dir.join("summit.png"), crs: Some(Crs::Wgs84) };
+    let raster = sontinh_raster::read(&dem).unwrap();
+    assert_eq!(&on_disk.texture(&raster, &read_file).unwrap(), texture);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // No world file anywhere: the reader's own error, naming the photo.
+    let bare = |path: &std::path::Path| if path.ends_with("summit.png") { Ok(png.clone()) } else if path.starts_with("site") { Err("404".to_owned()) } else { read_file(path) };
+    let err = request.build(&bare, &mut |_| {}).unwrap_err();
+    assert!(err.contains("summit.png") && err.contains("world file"), "{err}");
 }

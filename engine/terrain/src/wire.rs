@@ -4,8 +4,11 @@
 //! ([`sontinh_wire`]); chunk parents must name earlier-built chunks of the
 //! same terrain.
 
-use sontinh_geo::Geodetic;
+use std::path::{Path, PathBuf};
+
+use sontinh_geo::{Crs, Geodetic};
 use sontinh_procgen::wire::{read_mesh, write_mesh};
+use sontinh_raster::GeoRaster;
 use sontinh_wire::{Reader, Writer};
 
 use crate::{Chunk, DrapeTexture, Summit, Terrain};
@@ -126,30 +129,59 @@ impl Terrain {
 }
 
 /// A terrain to build from a DEM file, in a scene's frame (with the
-/// default options): what the page asks a worker for.
+/// default options), with an orthophoto draped over it or not: what the
+/// page asks a worker for, and what the viewer builds natively.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TerrainRequest {
-    pub dem: std::path::PathBuf,
+    pub dem: PathBuf,
     pub origin: Geodetic,
+    pub drape: Option<DrapeRequest>,
 }
+
+/// An orthophoto to drape, and the CRS the scene names for it (else the
+/// photo's own, else the DEM's).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrapeRequest {
+    pub photo: PathBuf,
+    pub crs: Option<Crs>,
+}
+
+/// A file's bytes by path: read from disk natively, handed to a worker in
+/// the browser.
+pub type Files<'a> = &'a dyn Fn(&Path) -> Result<Vec<u8>, String>;
 
 const REQUEST_MAGIC: [u8; 4] = *b"STrR";
 
 impl TerrainRequest {
-    /// Reads the DEM (`bytes`, its file's contents) and builds the terrain.
-    pub fn build(&self, bytes: &[u8], progress: &mut dyn FnMut(f32)) -> Result<Terrain, String> {
-        let raster = sontinh_raster::read_bytes(&self.dem, bytes).map_err(|e| e.to_string())?;
+    /// Reads the DEM (and the photo) through `files` and builds the terrain.
+    pub fn build(&self, files: Files, progress: &mut dyn FnMut(f32)) -> Result<Terrain, String> {
+        let bytes = files(&self.dem).map_err(|e| format!("{}: {e}", self.dem.display()))?;
+        let raster = sontinh_raster::read_bytes(&self.dem, &bytes).map_err(|e| e.to_string())?;
+        drop(bytes);
+        progress(0.1);
         let frame = sontinh_geo::EnuFrame::new(self.origin);
-        crate::build(&raster, &frame, &crate::TerrainOptions::default(), progress).map_err(|e| format!("{}: {e}", self.dem.display()))
+        let share = if self.drape.is_some() { 0.6 } else { 0.9 };
+        let mut terrain = crate::build(&raster, &frame, &crate::TerrainOptions::default(), &mut |p| progress(0.1 + share * p))
+            .map_err(|e| format!("{}: {e}", self.dem.display()))?;
+        if let Some(drape) = &self.drape {
+            terrain.drape = Some(drape.texture(&raster, files)?);
+        }
+        Ok(terrain)
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();
         w.bytes(&REQUEST_MAGIC);
-        let path = self.dem.to_string_lossy();
-        w.len(path.len());
-        w.bytes(path.as_bytes());
+        write_text(&mut w, &self.dem.to_string_lossy());
         w.f64s(&[self.origin.lon_deg, self.origin.lat_deg, self.origin.height_m]);
+        match &self.drape {
+            None => w.u8(0),
+            Some(drape) => {
+                w.u8(1);
+                write_text(&mut w, &drape.photo.to_string_lossy());
+                write_text(&mut w, &drape.crs.map(Crs::id).unwrap_or_default());
+            }
+        }
         w.into_bytes()
     }
 
@@ -158,13 +190,54 @@ impl TerrainRequest {
         if r.take(4, "the magic")? != REQUEST_MAGIC {
             return Err(r.error("not a terrain request (bad magic)"));
         }
-        let n = r.len("the DEM's path")?;
-        let dem = std::str::from_utf8(r.take(n, "the DEM's path")?).map_err(|_| r.error("the DEM's path is not UTF-8"))?.into();
+        let dem = read_text(&mut r, "the DEM's path")?.into();
         let [lon_deg, lat_deg, height_m] = r.f64s("the frame's origin")?;
         if !(lon_deg.is_finite() && lat_deg.abs() <= 90.0 && height_m.is_finite()) {
             return Err(r.error(format_args!("the frame's origin ({lon_deg}, {lat_deg}, {height_m}) is not a place on Earth")));
         }
+        let drape = match r.u8("the drape flag")? {
+            0 => None,
+            1 => {
+                let photo = read_text(&mut r, "the drape's path")?.into();
+                let crs = match read_text(&mut r, "the drape's CRS")?.as_str() {
+                    "" => None,
+                    id => Some(id.parse::<Crs>().map_err(|e| r.error(format_args!("the drape's CRS: {e}")))?),
+                };
+                Some(DrapeRequest { photo, crs })
+            }
+            other => return Err(r.error(format_args!("drape flag {other}"))),
+        };
         r.finish("the request")?;
-        Ok(TerrainRequest { dem, origin: Geodetic { lon_deg, lat_deg, height_m } })
+        Ok(TerrainRequest { dem, origin: Geodetic { lon_deg, lat_deg, height_m }, drape })
     }
+}
+
+impl DrapeRequest {
+    /// Reads the photo and resamples it onto the DEM's grid.
+    pub fn texture(&self, dem: &GeoRaster, files: Files) -> Result<DrapeTexture, String> {
+        let path = &self.photo;
+        let photo = sontinh_raster::read_orthophoto_with(path, files).map_err(|e| format!("drape: {e}"))?;
+        let crs = match (self.crs, photo.crs, dem.crs) {
+            (Some(crs), _, _) => crs,
+            (None, Some(epsg), _) | (None, None, Some(epsg)) => {
+                Crs::from_epsg(epsg.code).ok_or_else(|| format!("drape {}: EPSG:{} is not in the EPSG table", path.display(), epsg.code))?
+            }
+            (None, None, None) => return Err(format!("drape {}: neither the photo nor the DEM names a CRS; set the drape's `crs`", path.display())),
+        };
+        crate::drape_texture(dem, &photo, crs, MAX_DRAPE_TEXELS).map_err(|e| format!("drape {}: {e}", path.display()))
+    }
+}
+
+/// Sides of a drape texture: what WebGL2 devices reliably take.
+pub const MAX_DRAPE_TEXELS: usize = 4096;
+
+fn write_text(w: &mut Writer, text: &str) {
+    w.len(text.len());
+    w.bytes(text.as_bytes());
+}
+
+fn read_text(r: &mut Reader, what: &str) -> Result<String, String> {
+    let n = r.len(what)?;
+    let bytes = r.take(n, what)?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| r.error(format_args!("{what} is not UTF-8")))
 }

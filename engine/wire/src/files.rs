@@ -26,6 +26,12 @@ pub enum Answer {
 
 const FILES_MAGIC: [u8; 4] = *b"SFls";
 
+/// How an asked-for file not in the set ends its error: a reader probing
+/// optional files one after another (an image's world files) stops at
+/// the first such, so that only it is fetched (absent files cost the page
+/// a 404 each).
+pub const NOT_FETCHED: &str = "not fetched yet";
+
 impl FileSet {
     pub fn insert(&mut self, path: String, bytes: Option<Vec<u8>>) {
         self.files.insert(path, bytes);
@@ -42,7 +48,7 @@ impl FileSet {
                 if !missing.iter().any(|m| *m == key) {
                     missing.push(key.clone().into_owned());
                 }
-                Err(format!("{key}: not fetched yet"))
+                Err(format!("{key}: {NOT_FETCHED}"))
             }
         }
     }

@@ -10,7 +10,7 @@
 
 mod files;
 
-pub use files::{Answer, FileSet};
+pub use files::{Answer, FileSet, NOT_FETCHED};
 
 /// Bytes being written.
 #[derive(Default, Debug)]
