@@ -172,14 +172,14 @@ impl TerrainRequest {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();
         w.bytes(&REQUEST_MAGIC);
-        write_text(&mut w, &self.dem.to_string_lossy());
+        w.text(&self.dem.to_string_lossy());
         w.f64s(&[self.origin.lon_deg, self.origin.lat_deg, self.origin.height_m]);
         match &self.drape {
             None => w.u8(0),
             Some(drape) => {
                 w.u8(1);
-                write_text(&mut w, &drape.photo.to_string_lossy());
-                write_text(&mut w, &drape.crs.map(Crs::id).unwrap_or_default());
+                w.text(&drape.photo.to_string_lossy());
+                w.text(&drape.crs.map(Crs::id).unwrap_or_default());
             }
         }
         w.into_bytes()
@@ -190,7 +190,7 @@ impl TerrainRequest {
         if r.take(4, "the magic")? != REQUEST_MAGIC {
             return Err(r.error("not a terrain request (bad magic)"));
         }
-        let dem = read_text(&mut r, "the DEM's path")?.into();
+        let dem = r.text("the DEM's path")?.into();
         let [lon_deg, lat_deg, height_m] = r.f64s("the frame's origin")?;
         if !(lon_deg.is_finite() && lat_deg.abs() <= 90.0 && height_m.is_finite()) {
             return Err(r.error(format_args!("the frame's origin ({lon_deg}, {lat_deg}, {height_m}) is not a place on Earth")));
@@ -198,8 +198,8 @@ impl TerrainRequest {
         let drape = match r.u8("the drape flag")? {
             0 => None,
             1 => {
-                let photo = read_text(&mut r, "the drape's path")?.into();
-                let crs = match read_text(&mut r, "the drape's CRS")?.as_str() {
+                let photo = r.text("the drape's path")?.into();
+                let crs = match r.text("the drape's CRS")?.as_str() {
                     "" => None,
                     id => Some(id.parse::<Crs>().map_err(|e| r.error(format_args!("the drape's CRS: {e}")))?),
                 };
@@ -230,14 +230,3 @@ impl DrapeRequest {
 
 /// Sides of a drape texture: what WebGL2 devices reliably take.
 pub const MAX_DRAPE_TEXELS: usize = 4096;
-
-fn write_text(w: &mut Writer, text: &str) {
-    w.len(text.len());
-    w.bytes(text.as_bytes());
-}
-
-fn read_text(r: &mut Reader, what: &str) -> Result<String, String> {
-    let n = r.len(what)?;
-    let bytes = r.take(n, what)?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| r.error(format_args!("{what} is not UTF-8")))
-}

@@ -46,9 +46,7 @@ impl TileRequest {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();
         w.bytes(&REQUEST_MAGIC);
-        let path = self.content.to_string_lossy();
-        w.len(path.len());
-        w.bytes(path.as_bytes());
+        w.text(&self.content.to_string_lossy());
         w.f64s(&self.transform);
         match &self.frame {
             None => w.u8(0),
@@ -66,8 +64,7 @@ impl TileRequest {
         if r.take(4, "the magic")? != REQUEST_MAGIC {
             return Err(r.error("not a tile request (bad magic)"));
         }
-        let n = r.len("the content's path")?;
-        let content = std::str::from_utf8(r.take(n, "the content's path")?).map_err(|_| r.error("the content's path is not UTF-8"))?.into();
+        let content = r.text("the content's path")?.into();
         let transform = r.f64s::<16>("the transform")?;
         let frame = match r.u8("the frame flag")? {
             0 => None,

@@ -70,8 +70,7 @@ impl FileSet {
         w.bytes(&FILES_MAGIC);
         w.len(self.files.len());
         for (path, bytes) in &self.files {
-            w.len(path.len());
-            w.bytes(path.as_bytes());
+            w.text(path);
             match bytes {
                 None => w.u8(0),
                 Some(bytes) => {
@@ -93,7 +92,7 @@ impl FileSet {
         r.room_for(count, 5, "files")?;
         let mut set = FileSet::default();
         for _ in 0..count {
-            let path = read_text(&mut r, "a file's path")?;
+            let path = r.text("a file's path")?;
             let bytes = match r.u8("a file's flag")? {
                 0 => None,
                 1 => {
@@ -125,8 +124,7 @@ impl Answer {
                 let mut w = Writer::default();
                 w.len(paths.len());
                 for path in paths {
-                    w.len(path.len());
-                    w.bytes(path.as_bytes());
+                    w.text(&path);
                 }
                 w.u8(MISSING);
                 w.into_bytes()
@@ -141,7 +139,7 @@ impl Answer {
                 let mut r = Reader::new(&bytes, "a worker's answer");
                 let count = r.len("the missing files' count")?;
                 r.room_for(count, 4, "missing files")?;
-                let paths = (0..count).map(|_| read_text(&mut r, "a missing file's path")).collect::<Result<_, _>>()?;
+                let paths = (0..count).map(|_| r.text("a missing file's path")).collect::<Result<_, _>>()?;
                 r.finish("the missing files")?;
                 Ok(Answer::Missing(paths))
             }
@@ -149,12 +147,6 @@ impl Answer {
             None => Err("a worker's answer: empty".to_owned()),
         }
     }
-}
-
-fn read_text(r: &mut Reader, what: &str) -> Result<String, String> {
-    let n = r.len(what)?;
-    let bytes = r.take(n, what)?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| r.error(format_args!("{what} is not UTF-8")))
 }
 
 #[cfg(test)]

@@ -45,6 +45,12 @@ impl Writer {
         self.u32(u32::try_from(n).unwrap_or(u32::MAX));
     }
 
+    /// A length, then UTF-8 text.
+    pub fn text(&mut self, text: &str) {
+        self.len(text.len());
+        self.bytes(text.as_bytes());
+    }
+
     pub fn f32s(&mut self, values: &[f32]) {
         for v in values {
             self.bytes.extend_from_slice(&v.to_le_bytes());
@@ -128,6 +134,13 @@ impl<'a> Reader<'a> {
     pub fn f32s<const N: usize>(&mut self, what: &str) -> Result<[f32; N], String> {
         let b = self.take(4 * N, what)?;
         Ok(std::array::from_fn(|i| f32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])))
+    }
+
+    /// [`Writer::text`]'s form.
+    pub fn text(&mut self, what: &str) -> Result<String, String> {
+        let n = self.len(what)?;
+        let bytes = self.take(n, what)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| self.error(format_args!("{what} is not UTF-8")))
     }
 
     pub fn f64s<const N: usize>(&mut self, what: &str) -> Result<[f64; N], String> {
