@@ -41,26 +41,51 @@ trap 'kill -- -"$web_pid" 2>/dev/null || true' EXIT
 step "tests"
 cargo test --workspace
 
-step "lints"
-cargo clippy --workspace --all-targets -- -D warnings
-
-# 25 s per target here (two at once): the seeds cover every format's paths;
-# longer campaigns are `tools/fuzz.sh SECONDS`.
-step "fuzzing (libFuzzer on stable, ${SONTINH_FUZZ_SECONDS:-25} s per target)"
-tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-25}"
-
 step "the web bundles (quick test profile: the app built for wasm32, WebGL2 and WebGPU)"
 if ! wait "$web_pid"; then
   cat "$web_log"
   echo "error: tools/build-web.sh failed (log above)" >&2
   exit 1
 fi
-trap - EXIT
 tail -n 20 "$web_log"
+
+# Lints and fuzzing run in the background, at the lowest priority, while
+# the browser tests run: those wait on pages and leave cores idle, and the
+# two use no target folder the browser tests touch (fuzzing has its own).
+# Each log is shown when it ends; a failure fails the run after the
+# browser tests.
+logs="${CARGO_TARGET_DIR:-target}"
+lint_log="$logs/clippy.log" fuzz_log="$logs/fuzz.log"
+step "lints and fuzzing (libFuzzer on stable, ${SONTINH_FUZZ_SECONDS:-25} s per target) start in the background: $lint_log, $fuzz_log"
+setsid nice -n 19 cargo clippy --workspace --all-targets -- -D warnings >"$lint_log" 2>&1 &
+lint_pid=$!
+# 25 s per target (two at once): the seeds cover every format's paths;
+# longer campaigns are `tools/fuzz.sh SECONDS`.
+setsid nice -n 19 tools/fuzz.sh "${SONTINH_FUZZ_SECONDS:-25}" >"$fuzz_log" 2>&1 &
+fuzz_pid=$!
+trap 'kill -- -"$lint_pid" -"$fuzz_pid" 2>/dev/null || true' EXIT
 
 step "the browser tests (Chromium: WebGL2, and WebGPU for every scene)"
 # The sontinh binary the browser tests serve with was built by `cargo test
 # --workspace` above (its integration tests run it); building it alone would
 # build Bevy again with other features (dev-dependencies unify only in tests).
 node tests/browser/run.mjs
+
+step "lints (cargo clippy -D warnings)"
+if ! wait "$lint_pid"; then
+  cat "$lint_log"
+  echo "error: cargo clippy found problems (log above)" >&2
+  exit 1
+fi
+tail -n 3 "$lint_log"
+
+step "fuzzing"
+if ! wait "$fuzz_pid"; then
+  cat "$fuzz_log"
+  echo "error: fuzzing failed (log above)" >&2
+  exit 1
+fi
+trap - EXIT
+sed -n '/== fuzzing summary/,$p' "$fuzz_log"
+
 step "all tests passed"
