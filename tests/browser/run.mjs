@@ -786,6 +786,8 @@ try {
   if (wanted("lone-star-geyser")) rangesOnlyCheck(server.log, "lone-star-geyser", "/shared/lidar/lone-star.copc.laz");
   if (wanted("autzen-lidar")) await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true });
   if (wanted("autzen-lidar")) rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
+  // Terrain alone: the SRTM tile around Mount Washington, built in a worker.
+  if (wanted("mount-washington")) await sceneCheck(browser, base, { name: "mount-washington", scene: "scenes/mount-washington.toml", bookmark: "summit", fileJobs: { terrain: 1 } });
   if (wanted("point-budget")) await pointBudgetCheck(browser, base, "webgl2");
   // An orthophoto draped over terrain, on both bundles.
   if (wanted("drape")) await drapeCheck(browser, backends);
@@ -806,6 +808,7 @@ try {
     await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city", fileJobs: { tile: 3 }, backend: "webgpu" });
     await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
     await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "mount-washington", scene: "scenes/mount-washington.toml", bookmark: "summit", fileJobs: { terrain: 1 }, backend: "webgpu" });
     await pointBudgetCheck(browser, base, "webgpu");
   }
   if (wanted("phone")) await touchCheck(browser, base);
