@@ -27,20 +27,23 @@ fn texture(t: &sontinh_mesh::Texture, srgb: bool) -> Image {
 }
 
 /// The primitive's tangents, made where it was decoded (a worker in the
-/// browser), carried into the renderer's axes; made here when it has none.
+/// browser; `Model::add_tangents` whenever a model is read), carried into
+/// the renderer's axes; the mesh unchanged when the decoder could make none
+/// (the same MikkTSpace would fail here too).
 fn with_tangents(mesh: Mesh, p: &sontinh_mesh::Primitive) -> Mesh {
-    if p.tangents.len() == p.positions.len() && !p.tangents.is_empty() {
-        // The axes change is a rotation: the bitangent's sign stays.
-        let tangents: Vec<[f32; 4]> = p.tangents.iter().map(|t| {
+    if p.tangents.is_empty() || p.tangents.len() != p.positions.len() {
+        return mesh;
+    }
+    // The axes change is a rotation: the bitangent's sign stays.
+    let tangents: Vec<[f32; 4]> = p
+        .tangents
+        .iter()
+        .map(|t| {
             let [x, y, z] = enu_vec([t[0], t[1], t[2]]);
             [x, y, z, t[3]]
-        }).collect();
-        return mesh.with_inserted_attribute(Mesh::ATTRIBUTE_TANGENT, tangents);
-    }
-    let mut mesh = mesh;
-    // Without tangents the primitive is drawn without its normal map (the caller says so).
-    let _ = mesh.generate_tangents();
-    mesh
+        })
+        .collect();
+    mesh.with_inserted_attribute(Mesh::ATTRIBUTE_TANGENT, tangents)
 }
 
 /// Spawns the model under `root`. With a base anchor the model is shifted so
@@ -116,9 +119,8 @@ mod tests {
     /// ones Bevy's own MikkTSpace would make on the drawn mesh.
     #[test]
     fn decoded_tangents_match_the_renderers_own() {
-        let root = std::env::var_os("SONTINH_SHARED_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-        let path = root.join("models/danish_statues/BustManWreath.glb");
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("the shared test data is absent: {} ({e}; set SONTINH_SHARED_DATA)", path.display()));
+        let path = sontinh_scene::shared_file(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), "models/danish_statues/BustManWreath.glb").unwrap_or_else(|e| panic!("{e}"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let model = sontinh_mesh::read_glb(&bytes).expect("read");
         let mapped: Vec<&sontinh_mesh::Primitive> = model.primitives.iter().filter(|p| p.material.normal_texture.is_some()).collect();
         assert!(!mapped.is_empty(), "the bust has a normal map");

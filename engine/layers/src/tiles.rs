@@ -103,10 +103,9 @@ fn load_tile(layer: &TilesetLayer, index: usize) -> Option<impl ConditionalSendF
     })
 }
 
-/// sRGB 8-bit to linear, for every value (points' colours).
-fn srgb_to_linear_table() -> [f32; 256] {
-    std::array::from_fn(|v| bevy::color::Color::srgb_u8(v as u8, v as u8, v as u8).to_linear().red)
-}
+/// sRGB 8-bit to linear, for every value (points' colours): made once.
+static SRGB_TO_LINEAR: std::sync::LazyLock<[f32; 256]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|v| bevy::color::Color::srgb_u8(v as u8, v as u8, v as u8).to_linear().red));
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
 pub(crate) fn stream_tilesets(
@@ -145,7 +144,7 @@ pub(crate) fn stream_tilesets(
                         }
                         PlacedTile::Points { positions, colors } => {
                             let positions: Vec<[f32; 3]> = positions.iter().map(|p| enu_to_world([f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]).to_array()).collect();
-                            let linear = srgb_to_linear_table();
+                            let linear = &*SRGB_TO_LINEAR;
                             let colors: Vec<[f32; 4]> = colors.iter().map(|c| [linear[usize::from(c[0])], linear[usize::from(c[1])], linear[usize::from(c[2])], f32::from(c[3]) / 255.0]).collect();
                             let mesh = Mesh::new(PrimitiveTopology::PointList, RenderAssetUsages::RENDER_WORLD)
                                 .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
