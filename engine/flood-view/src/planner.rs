@@ -7,66 +7,19 @@ use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 use sontinh_flood::RunControl;
-use sontinh_scene::{Breach, FloodScenario, Scene, Text};
+use sontinh_flood_plan::ScenarioEdits;
+use sontinh_scene::{FloodScenario, Text};
 
 use crate::{FloodData, FloodResults, FloodTimeline, list_snapshots};
 
-/// What the planner changes in a scenario before running it.
-#[derive(Resource, Clone, Debug, PartialEq)]
-pub struct PlannerEdits {
-    /// Index into the scene's flood scenarios.
-    pub scenario: usize,
-    pub rain_mm_per_hour: f64,
-    /// Rain falls for this many hours from the start.
-    pub rain_hours: f64,
-    /// Multiplies every inflow hydrograph.
-    pub inflow_scale: f64,
-    /// A levee breach: where (scene ENU east, north), how wide, down to what level.
-    pub breach: Option<[f64; 2]>,
-    pub breach_width_m: f64,
-    pub breach_level_m: f64,
-}
+/// What the planner changes in a scenario before running it (the edits
+/// themselves are data: [`ScenarioEdits`], which the browser's worker gets too).
+#[derive(Resource, Clone, Debug, PartialEq, Deref, DerefMut)]
+pub struct PlannerEdits(pub ScenarioEdits);
 
 impl PlannerEdits {
     pub fn from_scenario(index: usize, s: &FloodScenario) -> PlannerEdits {
-        PlannerEdits {
-            scenario: index,
-            rain_mm_per_hour: s.rain_mm_per_hour,
-            rain_hours: s.rain_hours.unwrap_or(s.duration_hours),
-            inflow_scale: 1.0,
-            breach: None,
-            breach_width_m: 30.0,
-            breach_level_m: 3.0,
-        }
-    }
-
-    /// A copy of `scene` whose chosen scenario carries the edits.
-    pub fn apply(&self, scene: &Scene) -> Option<Scene> {
-        let mut edited = scene.clone();
-        let s = edited.flood_scenarios.get_mut(self.scenario)?;
-        s.rain_mm_per_hour = self.rain_mm_per_hour.max(0.0);
-        s.rain_hours = Some(self.rain_hours.clamp(0.0, s.duration_hours));
-        for inflow in &mut s.inflows {
-            for point in &mut inflow.hydrograph {
-                point.1 *= self.inflow_scale.max(0.0);
-            }
-        }
-        if let Some([east, north]) = self.breach {
-            // A cut across whatever wall or levee is there, at least one cell
-            // long and wide so that it always reaches the grid.
-            let half = s.cell_size_m.max(10.0);
-            s.breaches.push(Breach {
-                name: Text {
-                    vi: "Điểm vỡ đê (người lập kế hoạch)".to_owned(),
-                    en: "Breach (planner)".to_owned(),
-                },
-                from: [east - half, north],
-                to: [east + half, north],
-                width_m: self.breach_width_m.max(s.cell_size_m),
-                elevation_m: self.breach_level_m,
-            });
-        }
-        Some(edited)
+        PlannerEdits(ScenarioEdits::from_scenario(index, s))
     }
 }
 

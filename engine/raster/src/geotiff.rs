@@ -156,12 +156,24 @@ pub(crate) fn georeference<R: std::io::Read + std::io::Seek>(decoder: &mut Decod
 }
 
 pub fn write_geotiff(path: &Path, raster: &GeoRaster) -> Result<(), RasterError> {
-    let tiff_error = |e: tiff::TiffError| RasterError::invalid(path, format!("cannot write the GeoTIFF: {e}"));
     let file = File::create(path).map_err(|source| RasterError::Io {
         path: path.display().to_string(),
         source,
     })?;
-    let mut encoder = TiffEncoder::new(BufWriter::new(file))
+    encode_geotiff(BufWriter::new(file), path, raster)
+}
+
+/// The GeoTIFF [`write_geotiff`] writes, as bytes (`name` names it in
+/// errors): runs in a browser keep their outputs in memory.
+pub fn geotiff_bytes(name: &Path, raster: &GeoRaster) -> Result<Vec<u8>, RasterError> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    encode_geotiff(&mut bytes, name, raster)?;
+    Ok(bytes.into_inner())
+}
+
+fn encode_geotiff<W: std::io::Write + std::io::Seek>(out: W, path: &Path, raster: &GeoRaster) -> Result<(), RasterError> {
+    let tiff_error = |e: tiff::TiffError| RasterError::invalid(path, format!("cannot write the GeoTIFF: {e}"));
+    let mut encoder = TiffEncoder::new(out)
         .map_err(tiff_error)?
         .with_compression(Compression::Deflate(DeflateLevel::Balanced));
     let mut image = encoder

@@ -13,7 +13,7 @@ mod polygons;
 
 use std::path::Path;
 
-pub use geotiff::{NODATA, write_geotiff};
+pub use geotiff::{NODATA, geotiff_bytes, write_geotiff};
 pub use orthophoto::{Orthophoto, read_orthophoto, read_orthophoto_with, world_file_candidates};
 pub use polygons::{MaskPolygon, mask_polygons};
 

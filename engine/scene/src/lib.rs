@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::{SceneError, SceneErrors};
 pub use model::*;
-pub use site::{SHARED_SITE_PREFIX, site_path};
+pub use site::{SHARED_SITE_PREFIX, SiteResolver, site_path};
 
 /// Scene files are small; anything larger is not a scene.
 pub const MAX_SCENE_FILE_BYTES: u64 = 4 * 1024 * 1024;

@@ -7,6 +7,25 @@
 //! never climb above the site's root, and absolute or remote paths are
 //! refused: a scene cannot make the browser fetch from another site.
 
+/// Resolves a scene's paths to site addresses ([`site_path`]): how the
+/// browser (and its workers) parse a scene fetched from a site.
+#[derive(Clone, Debug)]
+pub struct SiteResolver {
+    scene_url: String,
+}
+
+impl SiteResolver {
+    pub fn new(scene_url: String) -> SiteResolver {
+        SiteResolver { scene_url }
+    }
+}
+
+impl crate::PathResolver for SiteResolver {
+    fn resolve(&self, path: &str) -> Result<std::path::PathBuf, String> {
+        site_path(&self.scene_url, path).map(std::path::PathBuf::from)
+    }
+}
+
 /// The URL prefix of files named with `shared:`.
 pub const SHARED_SITE_PREFIX: &str = "/shared/";
 

@@ -28,7 +28,7 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         None => sontinh::embedded_default_scene().map_err(|e| JsValue::from_str(&e.to_string()))?,
         Some(url) => {
             let text = fetch_text(url).await?;
-            sontinh_scene::parse(&text, Path::new(url), &SiteResolver { scene_url: url.clone() })
+            sontinh_scene::parse(&text, Path::new(url), &sontinh_scene::SiteResolver::new(url.clone()))
                 .map_err(|e| JsValue::from_str(&format!("{url}: {e}")))?
         }
     };
@@ -112,16 +112,6 @@ fn device(window: &web_sys::Window) -> sontinh_layers::Device {
 
 /// Files a scene names, as addresses on the site that serves it (the same
 /// mapping `sontinh serve` uses to find them on disk).
-struct SiteResolver {
-    scene_url: String,
-}
-
-impl sontinh_scene::PathResolver for SiteResolver {
-    fn resolve(&self, path: &str) -> Result<PathBuf, String> {
-        sontinh_scene::site_path(&self.scene_url, path).map(PathBuf::from)
-    }
-}
-
 /// The scene file's text, fetched as every layer file is.
 async fn fetch_text(url: &str) -> Result<String, JsValue> {
     let bytes = sontinh_layers::file_bytes(Path::new(url)).await.map_err(|e| JsValue::from_str(&e))?;

@@ -1,0 +1,127 @@
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use sontinh_flood::{Settings, Simulation};
+
+use super::*;
+
+fn test_scene(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenes").join(name)
+}
+
+fn load(name: &str) -> sontinh_scene::Scene {
+    sontinh_scene::load(&test_scene(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn raster(file: &OutputFile) -> sontinh_raster::GeoRaster {
+    sontinh_raster::read_bytes(Path::new(&file.name), &file.bytes).unwrap_or_else(|e| panic!("{}: {e}", file.name))
+}
+
+fn run_to_end(plan: Plan) -> (Vec<OutputFile>, Finished) {
+    let engine = Simulation::new(plan.solver.clone(), Settings::default()).expect("solver");
+    let (mut run, mut files) = FloodRun::start(plan, engine).expect("start");
+    let mut last = 0.0;
+    while !run.is_done() {
+        files.extend(run.step(&mut |t| {
+            assert!(t >= last, "time went back from {last} to {t}");
+            last = t;
+        })
+        .expect("step"));
+    }
+    let finished = run.finish().expect("finish");
+    (files, finished)
+}
+
+/// Closed edges: at the end the water on the grid is what was there, plus
+/// the rain and the river, integrated here from the scene's own figures
+/// (10 mm/h for 0.5 h with a one-minute taper; 500 → 8000 m³/s over the
+/// first half hour, then 8000 m³/s).
+#[test]
+fn a_run_in_steps_keeps_the_water_the_scene_puts_in() {
+    let scene = load("flood-small.toml");
+    let plan = Plan::new(&scene, None, &disk_files).expect("plan");
+    let d = plan.domain.clone();
+    assert_eq!((d.nx, d.ny, d.cell), (50, 50, 40.0), "2 km square of 40 m cells");
+    let cell_area = d.cell * d.cell;
+    let initial: f64 = d.initial_depth.iter().sum::<f64>() * cell_area;
+    let rain = 10.0 / 1000.0 / 3600.0 * (1800.0 + 30.0) * cell_area * (d.nx * d.ny) as f64;
+    let river = (500.0 + 8000.0) / 2.0 * 1800.0 + 8000.0 * 1800.0;
+    let (files, finished) = run_to_end(plan);
+    let final_depth = raster(finished.files.iter().find(|f| f.name == "depth_final.tif").expect("depth_final.tif"));
+    let volume: f64 = final_depth.values.iter().sum::<f64>() * cell_area;
+    let expected = initial + rain + river;
+    assert!((volume - expected).abs() / expected < 1e-3, "volume {volume:.0} m³, expected {expected:.0} m³");
+
+    // One snapshot at the start and each 10 minutes, indexed in order.
+    let snapshots: Vec<&OutputFile> = files.iter().filter(|f| f.name.starts_with("snapshots/depth_")).collect();
+    assert_eq!(snapshots.len(), 7);
+    let index = files.iter().rev().find(|f| f.name == sontinh_flood::outputs::SNAPSHOT_INDEX).expect("index");
+    let listed = sontinh_flood::outputs::parse_snapshot_index(std::str::from_utf8(&index.bytes).expect("utf-8")).expect("index");
+    let times: Vec<f64> = listed.iter().map(|(t, _)| *t).collect();
+    assert_eq!(times, vec![0.0, 600.0, 1200.0, 1800.0, 2400.0, 3000.0, 3600.0]);
+    // The maximum over the run is at least every sampled depth, and reached by one.
+    let max_depth = raster(finished.files.iter().find(|f| f.name == "max_depth.tif").expect("max_depth.tif"));
+    let sampled_max = snapshots.iter().map(|f| raster(f)).fold(vec![0.0f64; d.nx * d.ny], |acc, r| acc.iter().zip(&r.values).map(|(a, b)| a.max(*b)).collect());
+    assert!(max_depth.values.iter().zip(&sampled_max).all(|(m, s)| *m >= *s - 1e-4));
+    assert_eq!((max_depth.width, max_depth.height, max_depth.transform), (d.nx, d.ny, d.transform));
+    for name in ["terrain.tif", "arrival_time.tif", "speed_final.tif", "gauges.csv", "places.csv", "extent.geojson", "summary.json"] {
+        assert!(files.iter().chain(&finished.files).any(|f| f.name == name), "{name} missing");
+    }
+    let gauges = &finished.files.iter().find(|f| f.name == "gauges.csv").expect("gauges").bytes;
+    assert_eq!(std::str::from_utf8(gauges).expect("utf-8").lines().count(), 1 + 7);
+    assert_eq!(finished.places.len(), 2);
+}
+
+/// The SRTM tile is resampled onto a UTM grid around the origin, read
+/// through the files the plan is given (only the DEM): the cell at the
+/// origin, Mount Washington's summit, is near its surveyed 1916.6 m
+/// (USGS: 6288 ft).
+#[test]
+fn a_dem_scenario_reads_only_its_dem_through_the_files_given() {
+    let scene = load("flood-srtm.toml");
+    let asked = RefCell::new(Vec::new());
+    let files = |path: &Path| {
+        asked.borrow_mut().push(path.to_path_buf());
+        disk_files(path)
+    };
+    let plan = Plan::new(&scene, Some("storm"), &files).expect("plan");
+    let asked = asked.into_inner();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].ends_with("dem/N44W072.hgt"), "{asked:?}");
+    let d = &plan.domain;
+    assert_eq!(d.epsg, 32619, "UTM 19N for Mount Washington");
+    let (c, r) = d.cell_of(&scene, &plan.to_utm, [0.0, 0.0]).expect("transform").expect("inside");
+    let summit = d.z[r * d.nx + c];
+    assert!((summit - 1916.6).abs() < 25.0, "summit cell at {summit:.1} m");
+    // A DEM that cannot be had is named.
+    let err = Plan::new(&scene, Some("storm"), &|p: &Path| Err(format!("{}: not here", p.display()))).err().expect("no DEM");
+    assert!(err.contains("N44W072.hgt: not here"), "{err}");
+    assert!(Plan::new(&scene, Some("nope"), &disk_files).err().expect("no such scenario").contains("has no flood scenario \"nope\""));
+}
+
+#[test]
+fn a_run_request_carries_the_scene_and_the_planners_edits() {
+    let path = test_scene("flood-small.toml");
+    let text = std::fs::read_to_string(&path).expect("scene");
+    let scene = load("flood-small.toml");
+    let mut edits = ScenarioEdits::from_scenario(0, &scene.flood_scenarios[0]);
+    edits.rain_mm_per_hour = 25.0;
+    edits.inflow_scale = 0.5;
+    edits.breach = Some([-80.0, -250.0]);
+    let request = RunRequest { scene_url: "scenes/flood-small.toml".into(), scene_text: text, edits: edits.clone() };
+    let back = RunRequest::from_bytes(&request.to_bytes()).expect("bytes");
+    assert_eq!(back, request);
+    let (edited, id) = back.scene().expect("scene");
+    assert_eq!(id, "short");
+    let s = &edited.flood_scenarios[0];
+    assert_eq!(s.rain_mm_per_hour, 25.0);
+    assert_eq!(s.inflows[0].hydrograph[1].1, 4000.0, "8000 m³/s halved");
+    assert_eq!(s.breaches.len(), 2);
+    assert_eq!(s.breaches[1].from, [-80.0 - 40.0, -250.0]);
+    // Cut short, or not a request: named errors.
+    let bytes = request.to_bytes();
+    assert!(RunRequest::from_bytes(&bytes[..bytes.len() - 3]).is_err());
+    assert!(RunRequest::from_bytes(b"SFRx").expect_err("magic").contains("not a flood run request"));
+    let far = RunRequest { edits: ScenarioEdits { scenario: 9, ..edits }, ..request };
+    assert!(far.scene().expect_err("index").contains("no flood scenario number 10"));
+}
