@@ -7,7 +7,9 @@
 // is the decoded model as bytes), asks for the Citadel (its parts as
 // bytes), and runs jobs that read files: 3D Tiles contents, terrain from a
 // DEM, OBJ models (the viewer fetches the files each job says it lacks).
-// Workers start at the first job.
+// A planner's flood runs in a worker of its own (floodStart, then
+// floodStep for each output moment; floodCancel ends that worker), so that
+// decoding never waits behind it. Workers start at the first job.
 
 const MAX_WORKERS = 4;
 // Workers that failed to start or trapped: past this many, the pool says it
@@ -23,11 +25,14 @@ export function startDecodePool() {
   let failures = 0;
   // Counters the browser tests read: nodes decoded, models decoded, Citadels
   // generated, and file jobs (tiles, terrain, OBJ) answered by kind.
-  const pool = { size, broken: null, decoded: 0, models: 0, generated: 0, jobs: {}, registerCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob };
+  // The flood run's worker, apart from the decoding slots.
+  let floodSlot = null;
+  const pool = { size, broken: null, decoded: 0, models: 0, generated: 0, jobs: {}, floodSteps: 0, registerCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob, floodStart, floodStep, floodCancel };
 
   function failSlot(slot, message) {
     const i = slots.indexOf(slot);
     if (i >= 0) slots.splice(i, 1);
+    if (slot === floodSlot) floodSlot = null;
     slot.worker.terminate();
     for (const [id, job] of pending) {
       if (job.slot === slot) {
@@ -40,6 +45,12 @@ export function startDecodePool() {
   }
 
   function startSlot() {
+    const slot = makeSlot();
+    slots.push(slot);
+    return slot;
+  }
+
+  function makeSlot() {
     const worker = new Worker(new URL("./decode-worker.js", import.meta.url), { type: "module", name: "sontinh-decode" });
     const slot = { worker, files: new Set(), busy: 0 };
     worker.onmessage = ({ data }) => {
@@ -51,6 +62,7 @@ export function startDecodePool() {
         if (job.kind === "glb") pool.models += 1;
         else if (job.kind === "citadel") pool.generated += 1;
         else if (job.kind === "job") pool.jobs[job.job] = (pool.jobs[job.job] || 0) + 1;
+        else if (job.kind === "flood-step") pool.floodSteps += 1;
         else pool.decoded += 1;
         job.resolve(new Uint8Array(data.bytes));
         return;
@@ -64,7 +76,6 @@ export function startDecodePool() {
       event.preventDefault();
       failSlot(slot, `a decoding worker failed: ${event.message || "its module did not load"}`);
     };
-    slots.push(slot);
     return slot;
   }
 
@@ -123,6 +134,37 @@ export function startDecodePool() {
     if (pool.broken) return Promise.reject(new Error(pool.broken));
     const job = { id: nextJob++, kind: "job", job: kind, file: null, params: params.buffer, files: files.buffer };
     return post(pickSlot(), job, [job.params, job.files]);
+  }
+
+  // Starts a flood run (sontinh_flood_plan::WorkerRun) in the flood
+  // worker: `params` is the run's request, `files` the files fetched for it
+  // so far. Resolves to an answer: started, or the files it still lacks.
+  function floodStart(params, files) {
+    if (pool.broken) return Promise.reject(new Error(pool.broken));
+    floodSlot = floodSlot || makeSlot();
+    const job = { id: nextJob++, kind: "flood-start", file: null, params: params.buffer, files: files.buffer };
+    return post(floodSlot, job, [job.params, job.files]);
+  }
+
+  // Runs the flood to its next output moment; resolves to the update's bytes.
+  function floodStep() {
+    if (!floodSlot) return Promise.reject(new Error("no flood run was started"));
+    return post(floodSlot, { id: nextJob++, kind: "flood-step", file: null }, []);
+  }
+
+  // Ends the flood worker (and its run, mid-step if need be).
+  function floodCancel() {
+    if (!floodSlot) return true;
+    const slot = floodSlot;
+    floodSlot = null;
+    slot.worker.terminate();
+    for (const [id, job] of pending) {
+      if (job.slot === slot) {
+        pending.delete(id);
+        job.reject(new Error("the flood run was cancelled"));
+      }
+    }
+    return true;
   }
 
   globalThis.sontinhDecode = pool;

@@ -1,9 +1,10 @@
 // One decoding worker (started by decode-pool.js): loads the decoding
 // module and decodes the point cloud nodes and GLB models the page sends,
-// generates the Citadel, and runs file jobs (tiles, terrain, OBJ), in the
-// order they come.
+// generates the Citadel, runs file jobs (tiles, terrain, OBJ), and, in the
+// pool's flood worker, a planner's flood run step by step, in the order
+// the jobs come.
 
-import init, { openCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob } from "./decode/sontinh_decode.js";
+import init, { openCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob, floodStart, floodStep } from "./decode/sontinh_decode.js";
 
 const ready = init({ module_or_path: new URL("./decode/sontinh_decode_bg.wasm", import.meta.url) });
 
@@ -17,6 +18,10 @@ self.onmessage = async ({ data: job }) => {
       bytes = generateCitadel();
     } else if (job.kind === "job") {
       bytes = runJob(job.job, new Uint8Array(job.params), new Uint8Array(job.files));
+    } else if (job.kind === "flood-start") {
+      bytes = floodStart(new Uint8Array(job.params), new Uint8Array(job.files));
+    } else if (job.kind === "flood-step") {
+      bytes = floodStep();
     } else {
       if (job.index) openCopc(job.file, job.location, new Uint8Array(job.index));
       bytes = decodeCopcNode(job.file, job.offset, job.size, job.count, new Uint8Array(job.chunk));

@@ -8,6 +8,9 @@
 //! JPEG textures decoded); and it generates the procedural Citadel. The
 //! main thread only fetches and draws.
 //!
+//! A dedicated worker of the same module runs a planner's flood
+//! ([`sontinh_flood_plan::WorkerRun`]), one output moment at a time.
+//!
 //! The logic is plain Rust ([`Decoders`]), tested natively; the wasm
 //! exports are a thin layer over one `Decoders` per worker.
 
@@ -147,6 +150,23 @@ mod exports {
     #[wasm_bindgen(js_name = runJob)]
     pub fn run_job(kind: &str, params: &[u8], files: &[u8]) -> Result<Vec<u8>, JsError> {
         crate::run_job(kind, params, files).map_err(|e| JsError::new(&e))
+    }
+
+    thread_local! {
+        static FLOOD: RefCell<sontinh_flood_plan::WorkerRun> = RefCell::new(sontinh_flood_plan::WorkerRun::default());
+    }
+
+    /// Starts a flood run ([`sontinh_flood_plan::WorkerRun::start`]): an
+    /// answer naming the files it lacks, or done.
+    #[wasm_bindgen(js_name = floodStart)]
+    pub fn flood_start(request: &[u8], files: &[u8]) -> Result<Vec<u8>, JsError> {
+        FLOOD.with(|f| f.borrow_mut().start(request, files)).map_err(|e| JsError::new(&e))
+    }
+
+    /// Runs the flood to its next output moment ([`sontinh_flood_plan::RunUpdate`]'s bytes).
+    #[wasm_bindgen(js_name = floodStep)]
+    pub fn flood_step() -> Result<Vec<u8>, JsError> {
+        FLOOD.with(|f| f.borrow_mut().step()).map_err(|e| JsError::new(&e))
     }
 
     /// Decodes a GLB model into [`sontinh_mesh::Model::to_bytes`]'s form.

@@ -19,6 +19,7 @@ mod inundate;
 mod places;
 mod plan;
 mod run;
+mod worker;
 
 pub use domain::{Domain, Files, enu_to_utm, utm_zone};
 pub use edits::{RunRequest, ScenarioEdits};
@@ -26,6 +27,7 @@ pub use inundate::inundate;
 pub use places::{PlaceFlood, extent_geojson, places_csv, places_under_water};
 pub use plan::{Plan, find_scenario, utm_transformer};
 pub use run::{EXTENT_THRESHOLD_M, Finished, FloodEngine, FloodRun, OutputFile};
+pub use worker::{RunUpdate, WorkerRun};
 
 /// Reads files from disk (the command line and the native viewer).
 pub fn disk_files(path: &std::path::Path) -> Result<Vec<u8>, String> {

@@ -125,3 +125,58 @@ fn a_run_request_carries_the_scene_and_the_planners_edits() {
     let far = RunRequest { edits: ScenarioEdits { scenario: 9, ..edits }, ..request };
     assert!(far.scene().expect_err("index").contains("no flood scenario number 10"));
 }
+
+/// What the page does with a worker's run: start it, fetch (here: read)
+/// the files it lacks, start again, then step to the end, keeping every
+/// file; the results are the command's.
+#[test]
+fn a_worker_run_driven_like_the_page_gives_the_results_of_a_direct_run() {
+    use sontinh_wire::{Answer, FileSet};
+    let path = test_scene("flood-srtm.toml");
+    let scene = load("flood-srtm.toml");
+    let edits = ScenarioEdits::from_scenario(0, &scene.flood_scenarios[0]);
+    // The worker parses the scene as a site would serve it: its shared DEM
+    // at /shared/dem/…, read here from the shared data folder.
+    let request = RunRequest { scene_url: "/scenes/flood-srtm.toml".into(), scene_text: std::fs::read_to_string(&path).expect("scene"), edits };
+    let shared = sontinh_scene::shared_data_dir(path.parent().expect("folder")).expect("shared data");
+    let mut worker = WorkerRun::default();
+    let mut files = FileSet::default();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        match Answer::from_bytes(worker.start(&request.to_bytes(), &files.to_bytes()).expect("start")).expect("answer") {
+            Answer::Done(_) => break,
+            Answer::Missing(paths) => {
+                for p in paths {
+                    let on_disk = shared.join(p.strip_prefix(sontinh_scene::SHARED_SITE_PREFIX).expect("a shared file"));
+                    files.insert(p, std::fs::read(on_disk).ok());
+                }
+            }
+        }
+        assert!(rounds < 3, "more than one round of files");
+    }
+    assert_eq!(rounds, 2, "the DEM, then the run");
+    let mut kept = std::collections::BTreeMap::new();
+    let mut updates = 0;
+    let report = loop {
+        let update = RunUpdate::from_bytes(&worker.step().expect("step")).expect("update");
+        updates += 1;
+        for f in update.files.iter().cloned() {
+            kept.insert(f.name, f.bytes);
+        }
+        if let Some(report) = update.report {
+            assert_eq!(update.time_s, update.end_s);
+            break report;
+        }
+    };
+    assert_eq!(updates, 2, "two 15-minute steps of a half-hour run");
+    assert!(report.contains("Flood \"storm\""), "{report}");
+    assert!(worker.step().expect_err("ended").contains("no flood run"));
+    let direct = run_to_end(Plan::new(&scene, None, &disk_files).expect("plan")).1;
+    let direct_max = direct.files.iter().find(|f| f.name == "max_depth.tif").expect("max");
+    assert_eq!(kept.get("max_depth.tif"), Some(&direct_max.bytes), "the same GeoTIFF bytes");
+    assert!(kept.contains_key("terrain.tif") && kept.contains_key("snapshots/depth_0000900s.tif"));
+    // Bytes cut short are an error, not a panic.
+    let bytes = RunUpdate { time_s: 1.0, end_s: 2.0, report: None, files: vec![OutputFile { name: "a".into(), bytes: vec![1, 2, 3] }] }.to_bytes();
+    assert!(RunUpdate::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+}

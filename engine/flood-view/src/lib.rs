@@ -13,11 +13,13 @@
 //! the frame, the shown snapshot when it is chosen.
 
 mod planner;
+mod worker_run;
 
 use std::path::{Path, PathBuf};
 
 pub use sontinh_flood::outputs::{MAX_SNAPSHOTS, SNAPSHOT_INDEX, parse_snapshot_index, snapshot_index_json, snapshot_seconds};
 pub use planner::{FloodPlaces, PlaceRow, PlannerEdits, PlannerRun, PlannerRunner, RunResult, read_places};
+pub use worker_run::{DOWNLOADS, WorkerPlanner, download_result};
 
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
@@ -36,7 +38,7 @@ impl Plugin for FloodOverlayPlugin {
             .init_resource::<PlannerRun>()
             .init_resource::<FloodPlaces>()
             .init_resource::<FloodLoading>()
-            .add_systems(Update, (planner::follow_planner_run, load_overlay, play_timeline, show_timeline).chain())
+            .add_systems(Update, (planner::autostart_run, worker_run::start_worker_runs, planner::follow_planner_run, load_overlay, play_timeline, show_timeline).chain())
             .add_systems(Update, init_planner_edits);
     }
 }
@@ -178,8 +180,13 @@ pub fn flood_surface(terrain: &GeoRaster, max_depth: &GeoRaster, frame: &EnuFram
 }
 
 /// The snapshots of a run folder, `snapshots/depth_<seconds>s.tif`, in time
-/// order, as found on disk (a run still writing; the native planner).
+/// order, as found on disk (a run still writing; the native planner) or
+/// indexed in memory (a run in the browser's worker).
 pub fn list_snapshots(dir: &Path) -> Vec<(f64, PathBuf)> {
+    if let Some(index) = sontinh_layers::memory_file(&dir.join(SNAPSHOT_INDEX)) {
+        let listed = std::str::from_utf8(&index).ok().and_then(|text| parse_snapshot_index(text).ok()).unwrap_or_default();
+        return listed.into_iter().map(|(t, f)| (t, dir.join("snapshots").join(f))).collect();
+    }
     let mut found: Vec<(f64, PathBuf)> = std::fs::read_dir(dir.join("snapshots"))
         .into_iter()
         .flatten()

@@ -31,6 +31,9 @@ pub type RunResult = Arc<Mutex<Option<Result<String, String>>>>;
 pub struct PlannerRun {
     /// Set by the UI; the app starts the run and clears it.
     pub requested: bool,
+    /// Run this scenario (an index into the scene's) as soon as the
+    /// planner's edits exist: a page opened with `plan=`.
+    pub autostart: Option<usize>,
     pub control: Option<Arc<RunControl>>,
     pub out_dir: Option<PathBuf>,
     pub finished: Option<RunResult>,
@@ -75,7 +78,11 @@ pub struct FloodPlaces(pub Vec<PlaceRow>);
 
 /// Reads a run's `places.csv` (written by `sontinh flood run`).
 pub fn read_places(dir: &Path) -> Vec<PlaceRow> {
-    let Ok(text) = std::fs::read_to_string(dir.join("places.csv")) else { return Vec::new() };
+    let path = dir.join("places.csv");
+    if let Some(kept) = sontinh_layers::memory_file(&path) {
+        return parse_places(&String::from_utf8_lossy(&kept));
+    }
+    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
     parse_places(&text)
 }
 
@@ -112,6 +119,19 @@ fn parse_place_row(line: &str) -> Option<PlaceRow> {
     })
 }
 
+/// Starts the scenario a page was opened to run, with its own settings.
+pub(crate) fn autostart_run(mut run: ResMut<PlannerRun>, scene: Option<Res<sontinh_layers::ActiveScene>>, edits: Option<ResMut<PlannerEdits>>) {
+    let (Some(index), Some(scene), Some(mut edits)) = (run.autostart, scene, edits) else { return };
+    run.autostart = None;
+    match scene.0.flood_scenarios.get(index) {
+        Some(scenario) => {
+            *edits = PlannerEdits::from_scenario(index, scenario);
+            run.requested = true;
+        }
+        None => run.outcome = Some(Err(format!("the scene has no flood scenario number {}", index + 1))),
+    }
+}
+
 /// Follows a run: new snapshots join the timeline (the newest shown), and
 /// when the run ends its full results and places are loaded.
 pub(crate) fn follow_planner_run(
@@ -146,7 +166,7 @@ pub(crate) fn follow_planner_run(
     }
     run.since_check = 0.0;
     if results.as_ref().is_none_or(|r| r.0 != dir) {
-        if dir.join("terrain.tif").is_file() {
+        if sontinh_layers::file_exists(&dir.join("terrain.tif")) {
             commands.insert_resource(FloodResults(dir.clone()));
         }
         return;
@@ -176,5 +196,29 @@ mod tests {
         let dry = parse_place_row("a,road,x,y,0.000,").unwrap();
         assert_eq!(dry.arrival_h, None);
         assert!(parse_place_row("too,few").is_none());
+    }
+
+    /// A browser run keeps its files in memory: its folder is listed and
+    /// read as one on disk is, and forgotten whole.
+    #[test]
+    fn a_run_kept_in_memory_is_listed_and_read_as_a_folder_is() {
+        use sontinh_flood::outputs::{SNAPSHOT_INDEX, snapshot_index_json};
+        let dir = PathBuf::from("memory:flood-runs/test");
+        let index = snapshot_index_json(&["depth_0000600s.tif".to_owned(), "depth_0000000s.tif".to_owned()]);
+        sontinh_layers::keep_in_memory(dir.join(SNAPSHOT_INDEX), index.into_bytes());
+        sontinh_layers::keep_in_memory(dir.join("places.csv"), b"id,kind,name_vi,name_en,max_depth_m,arrival_h\nwharf,road,x,y,1.500,0.250\n".to_vec());
+        sontinh_layers::keep_in_memory(dir.join("terrain.tif"), vec![1, 2, 3]);
+        assert_eq!(
+            crate::list_snapshots(&dir),
+            vec![(0.0, dir.join("snapshots/depth_0000000s.tif")), (600.0, dir.join("snapshots/depth_0000600s.tif"))]
+        );
+        let places = read_places(&dir);
+        assert_eq!((places[0].id.as_str(), places[0].max_depth_m, places[0].arrival_h), ("wharf", 1.5, Some(0.25)));
+        assert!(sontinh_layers::file_exists(&dir.join("terrain.tif")));
+        let read = bevy::tasks::block_on(sontinh_layers::file_bytes(&dir.join("terrain.tif")));
+        assert_eq!(read, Ok(vec![1, 2, 3]));
+        sontinh_layers::forget_memory_folder(&dir);
+        assert!(crate::list_snapshots(&dir).is_empty() && read_places(&dir).is_empty());
+        assert!(!sontinh_layers::file_exists(&dir.join("terrain.tif")));
     }
 }

@@ -2,15 +2,84 @@
 //! from the site that served the scene (its paths are site addresses there,
 //! see `sontinh_scene::site_path`).
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// Files made in this page or process rather than read (a planner's flood
+/// run in the browser keeps its outputs here): `file_bytes` reads them
+/// first, so the readers of a run folder need not know where it lives.
+static MEMORY_FILES: LazyLock<Mutex<BTreeMap<PathBuf, Arc<Vec<u8>>>>> = LazyLock::new(Default::default);
+
+fn memory_files() -> std::sync::MutexGuard<'static, BTreeMap<PathBuf, Arc<Vec<u8>>>> {
+    // A map of whole files: consistent after any panic.
+    MEMORY_FILES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Keeps `bytes` as the file at `path` (replacing one there).
+pub fn keep_in_memory(path: PathBuf, bytes: Vec<u8>) {
+    memory_files().insert(path, Arc::new(bytes));
+}
+
+/// A file kept with [`keep_in_memory`].
+pub fn memory_file(path: &Path) -> Option<Arc<Vec<u8>>> {
+    memory_files().get(path).cloned()
+}
+
+/// Drops every kept file under `dir`.
+pub fn forget_memory_folder(dir: &Path) {
+    memory_files().retain(|path, _| !path.starts_with(dir));
+}
+
+/// Whether a file is kept in memory or, natively, on disk.
+pub fn file_exists(path: &Path) -> bool {
+    memory_file(path).is_some() || (cfg!(not(target_arch = "wasm32")) && path.is_file())
+}
+
+/// Offers `bytes` to the user as a download named `name` (the page's
+/// "save as"); natively there is nothing to do: files are on disk.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn offer_download(_name: &str, _bytes: &[u8], _mime: &str) -> Result<(), String> {
+    Ok(())
+}
+
+#[cfg(target_arch = "wasm32")]
+pub fn offer_download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let failed = |e: wasm_bindgen::JsValue| format!("{name}: cannot offer the download: {e:?}");
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(failed)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or_else(|| format!("{name}: no page to download from"))?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(failed)?.dyn_into().map_err(|_| format!("{name}: no link element"))?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // The browser reads the blob after this task: let it go a little later.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    let window = web_sys::window().ok_or_else(|| format!("{name}: no window"))?;
+    window.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000).map_err(failed)?;
+    Ok(())
+}
+
+pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    if let Some(kept) = memory_file(path) {
+        return Ok(kept.as_ref().clone());
+    }
+    read_or_fetch(path).await
+}
 
 #[cfg(not(target_arch = "wasm32"))]
-pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
+async fn read_or_fetch(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(target_arch = "wasm32")]
-pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
+async fn read_or_fetch(path: &Path) -> Result<Vec<u8>, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let url = path.to_str().ok_or_else(|| format!("{}: not a site address", path.display()))?;

@@ -25,7 +25,7 @@ use sontinh_scene::{Generator, Layer, LayerKind, LayerSource, Scene, Text};
 pub use convert::{mesh_from_part, placement_transform};
 pub use sontinh_camera::{FloatingOrigin, GeoPosition, enu_to_world, world_to_enu};
 pub use environment::{EnvironmentPlugin, site_fog};
-pub use fetch::{file_bytes, file_range};
+pub use fetch::{file_bytes, file_exists, file_range, forget_memory_folder, keep_in_memory, memory_file, offer_download};
 pub use memory::{Device, MemoryBudget, MemoryBudgetPlugin, MemoryPreset, MemoryUse, mesh_bytes};
 pub use terrain::TerrainChunk;
 pub use tiles::TilesetLayer;

@@ -32,6 +32,34 @@ pub async fn run_job(_kind: &str, _params: &[u8], _rounds: usize) -> Option<Resu
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+pub async fn flood_start(_request: &[u8], _rounds: usize) -> Option<Result<(), String>> {
+    None
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn flood_step() -> Result<Vec<u8>, String> {
+    Err("flood runs go to a worker in the browser only".into())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn flood_cancel() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn wait_ms(_ms: i32) {}
+
+/// Resolves after `ms` milliseconds of the page's clock, without holding
+/// the main thread (a paused run waits for the planner this way).
+#[cfg(target_arch = "wasm32")]
+pub async fn wait_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 pub async fn decode_copc_node(_file: u32, _offset: u64, _byte_size: u64, _point_count: u64, chunk: Vec<u8>) -> Result<Result<Vec<u8>, String>, Vec<u8>> {
     Err(chunk)
 }
@@ -119,6 +147,51 @@ pub async fn run_job(kind: &str, params: &[u8], rounds: usize) -> Option<Result<
         }
     }
     Some(Err(format!("the files name further files more than {rounds} levels deep")))
+}
+
+/// Starts a planner's flood run in the pool's flood worker (a fresh one:
+/// a run before it is ended), fetching the files it asks for (the DEM);
+/// `None` when the page has no working pool.
+#[cfg(target_arch = "wasm32")]
+pub async fn flood_start(request: &[u8], rounds: usize) -> Option<Result<(), String>> {
+    use sontinh_wire::{Answer, FileSet};
+    flood_cancel();
+    let mut files = FileSet::default();
+    for _ in 0..rounds {
+        let args = [js_sys::Uint8Array::from(request).into(), js_sys::Uint8Array::from(files.to_bytes().as_slice()).into()];
+        match answer(ask_pool("floodStart", &args)?).await.and_then(Answer::from_bytes) {
+            Ok(Answer::Done(_)) => return Some(Ok(())),
+            Ok(Answer::Missing(paths)) => {
+                for path in paths {
+                    let bytes = crate::fetch::file_bytes(std::path::Path::new(&path)).await.ok();
+                    files.insert(path, bytes);
+                }
+            }
+            Err(why) => return Some(Err(why)),
+        }
+    }
+    Some(Err(format!("the flood run's files name further files more than {rounds} levels deep")))
+}
+
+/// Runs the started flood to its next output moment: the update's bytes
+/// (`sontinh_flood_plan::RunUpdate`).
+#[cfg(target_arch = "wasm32")]
+pub async fn flood_step() -> Result<Vec<u8>, String> {
+    match ask_pool("floodStep", &[]) {
+        Some(promise) => answer(promise).await,
+        None => Err("the page's workers are not running".into()),
+    }
+}
+
+/// Ends the flood worker and its run.
+#[cfg(target_arch = "wasm32")]
+pub fn flood_cancel() {
+    use wasm_bindgen::{JsCast, JsValue};
+    if let Some(pool) = pool()
+        && let Some(cancel) = js_sys::Reflect::get(&pool, &JsValue::from_str("floodCancel")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = cancel.call0(&pool);
+    }
 }
 
 /// Calls the pool's method `name` with `args`: the promise of its answer,

@@ -32,6 +32,9 @@ pub fn default_scene_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(DEFAULT_SCENE)
 }
 
+/// The default scene's text, compiled into the binary.
+pub const DEFAULT_SCENE_TEXT: &str = include_str!("../../../scenes/quang-tri-citadel.toml");
+
 /// The default scene compiled into the binary, for the browser build where
 /// there is no file system. Its layers are all generated, so no file is read.
 pub fn embedded_default_scene() -> Result<sontinh_scene::Scene, sontinh_scene::SceneErrors> {
@@ -42,7 +45,7 @@ pub fn embedded_default_scene() -> Result<sontinh_scene::Scene, sontinh_scene::S
         }
     }
     sontinh_scene::parse(
-        include_str!("../../../scenes/quang-tri-citadel.toml"),
+        DEFAULT_SCENE_TEXT,
         Path::new(DEFAULT_SCENE),
         &NoFiles,
     )

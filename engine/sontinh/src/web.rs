@@ -44,6 +44,8 @@ pub struct PageRequest {
     pub flood_hours: Option<f64>,
     /// `points=N`: the point clouds' point budget, instead of the viewer's default.
     pub point_budget: Option<u64>,
+    /// `plan=SCENARIO`: open for planners and run that flood scenario of the scene.
+    pub plan: Option<String>,
 }
 
 /// The largest point budget an address may ask for: the memory budget caps
@@ -64,6 +66,7 @@ impl PageRequest {
                     request.scene = Some(value.into_owned());
                 }
                 "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
+                "plan" => request.plan = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
                 "memory" => request.memory = Some(sontinh_layers::MemoryBudget::parse(&value)?),
                 "points" => {
@@ -91,6 +94,20 @@ impl PageRequest {
             }
         }
         Ok(request)
+    }
+}
+
+/// The planner's run as `data-sontinh-flood-run` says it: `running 42%`,
+/// `paused 42%`, `done FOLDER` or `failed: why`; `None` before any run.
+pub fn flood_run_text(run: &sontinh_flood_view::PlannerRun) -> Option<String> {
+    match (&run.outcome, &run.control) {
+        (Some(Ok(_)), _) => Some(format!("done {}", run.out_dir.as_ref()?.display())),
+        (Some(Err(why)), _) => Some(format!("failed: {}", why.replace('\n', " "))),
+        (None, Some(control)) => {
+            let state = if control.is_paused() { "paused" } else { "running" };
+            Some(format!("{state} {:.0}%", control.progress() * 100.0))
+        }
+        (None, None) => None,
     }
 }
 
@@ -200,6 +217,8 @@ pub struct PageSignals {
     feeds_key: Option<FeedsKey>,
     /// Point cloud points and nodes drawn, as last written.
     pub points: Option<sontinh_pointcloud_view::PointsShown>,
+    /// The planner's run, as last written ([`flood_run_text`]).
+    pub flood_run: Option<String>,
     pub frames_since_settled: u32,
     pub frames: u64,
 }
@@ -254,8 +273,16 @@ fn signal_page(
     budget: Option<Res<sontinh_layers::MemoryBudget>>,
     flood: FloodProgress,
     points: Option<Res<sontinh_pointcloud_view::PointsShown>>,
+    planner: Option<Res<sontinh_flood_view::PlannerRun>>,
 ) {
     signals.frames += 1;
+    if let Some(text) = planner.as_deref().and_then(flood_run_text)
+        && signals.flood_run.as_deref() != Some(text.as_str())
+    {
+        #[cfg(target_arch = "wasm32")]
+        page::write_attribute("data-sontinh-flood-run", &text);
+        signals.flood_run = Some(text);
+    }
     if let Some(points) = points.map(|p| *p)
         && signals.points != Some(points)
     {

@@ -4,7 +4,7 @@
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
-use sontinh_flood_view::{FloodPlaces, PlannerEdits, PlannerRun, PlannerRunner};
+use sontinh_flood_view::{DOWNLOADS, FloodPlaces, PlannerEdits, PlannerRun, PlannerRunner, download_result};
 use sontinh_layers::ActiveScene;
 
 use crate::{CursorReadout, UiLang, UserMode, tr};
@@ -96,6 +96,9 @@ pub fn draw_planner_panel(
             match &run.outcome {
                 Some(Ok(report)) => {
                     ui.small(report.lines().next().unwrap_or_default());
+                    if let Some(dir) = &run.out_dir {
+                        results_links(ui, dir, l);
+                    }
                 }
                 Some(Err(why)) => {
                     ui.colored_label(egui::Color32::LIGHT_RED, why);
@@ -124,4 +127,23 @@ pub fn draw_planner_panel(
         *edits = changed;
     }
     Ok(())
+}
+
+/// Where a run's files are: a folder on disk natively; in the browser the
+/// page keeps them, and offers each as a download (GeoTIFF, GeoJSON, CSV).
+fn results_links(ui: &mut egui::Ui, dir: &std::path::Path, l: crate::Lang) {
+    if sontinh_layers::memory_file(&dir.join("summary.json")).is_none() {
+        ui.small(format!("{}: {}", tr("results_folder", l), dir.display()));
+        return;
+    }
+    ui.label(tr("download_results", l));
+    ui.horizontal_wrapped(|ui| {
+        for (name, _) in DOWNLOADS {
+            if ui.small_button(name).clicked()
+                && let Err(why) = download_result(dir, name)
+            {
+                warn!("{why}");
+            }
+        }
+    });
 }

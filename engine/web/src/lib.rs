@@ -24,13 +24,25 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window: the viewer runs in a page"))?;
     let query = window.location().search()?;
     let request = PageRequest::parse(&query).map_err(|e| JsValue::from_str(&e))?;
-    let scene = match &request.scene {
-        None => sontinh::embedded_default_scene().map_err(|e| JsValue::from_str(&e.to_string()))?,
+    let (scene, planner) = match &request.scene {
+        None => (
+            sontinh::embedded_default_scene().map_err(|e| JsValue::from_str(&e.to_string()))?,
+            sontinh_flood_view::WorkerPlanner { scene_url: sontinh::DEFAULT_SCENE.to_owned(), scene_text: sontinh::DEFAULT_SCENE_TEXT.to_owned() },
+        ),
         Some(url) => {
             let text = fetch_text(url).await?;
-            sontinh_scene::parse(&text, Path::new(url), &sontinh_scene::SiteResolver::new(url.clone()))
-                .map_err(|e| JsValue::from_str(&format!("{url}: {e}")))?
+            let scene = sontinh_scene::parse(&text, Path::new(url), &sontinh_scene::SiteResolver::new(url.clone()))
+                .map_err(|e| JsValue::from_str(&format!("{url}: {e}")))?;
+            (scene, sontinh_flood_view::WorkerPlanner { scene_url: url.clone(), scene_text: text })
         }
+    };
+    // `plan=` names a flood scenario of this scene to run at once.
+    let plan = match &request.plan {
+        Some(id) => Some(scene.flood_scenarios.iter().position(|s| &s.id == id).ok_or_else(|| {
+            let known: Vec<&str> = scene.flood_scenarios.iter().map(|s| s.id.as_str()).collect();
+            JsValue::from_str(&format!("plan={id}: the scene's flood scenarios are {}", if known.is_empty() { "none".to_owned() } else { known.join(", ") }))
+        })?),
+        None => None,
     };
     // After a lost graphics context the page starts again where the user was.
     let resumed = take_resume_view(&window, &query, &scene);
@@ -60,6 +72,14 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         settings.point_budget = points;
     }
     app.add_plugins(PageSignalsPlugin);
+    // Planners' floods run in the page's flood worker.
+    app.insert_resource(planner).insert_resource(sontinh_flood_view::PlannerRunner);
+    if let Some(index) = plan {
+        app.world_mut().resource_mut::<sontinh_flood_view::PlannerRun>().autostart = Some(index);
+        if request.ui {
+            app.insert_resource(sontinh_ui::UserMode::Planner);
+        }
+    }
     // The memory budget the address names, else the one for this device.
     let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::for_device(&device(&window))));
     app.insert_resource(memory);
@@ -110,8 +130,13 @@ fn device(window: &web_sys::Window) -> sontinh_layers::Device {
     }
 }
 
-/// Files a scene names, as addresses on the site that serves it (the same
-/// mapping `sontinh serve` uses to find them on disk).
+/// A file of a planner's run in this page (`data-sontinh-flood-run` names
+/// the run's folder): what its download would give.
+#[wasm_bindgen(js_name = floodResult)]
+pub fn flood_result(path: &str) -> Option<Vec<u8>> {
+    sontinh_layers::memory_file(Path::new(path)).map(|bytes| bytes.as_ref().clone())
+}
+
 /// The scene file's text, fetched as every layer file is.
 async fn fetch_text(url: &str) -> Result<String, JsValue> {
     let bytes = sontinh_layers::file_bytes(Path::new(url)).await.map_err(|e| JsValue::from_str(&e))?;
