@@ -60,6 +60,11 @@ struct Source {
     depth: f32,
 }
 
+/// Runs re-read the deepest water every this many steps for the time
+/// step, with a safety factor, instead of after every step.
+pub const STEPS_PER_TIME_STEP: usize = 10;
+pub const DT_SAFETY: f64 = 0.8;
+
 /// No river enters through this edge face.
 const NO_INFLOW: f32 = -1e30;
 
@@ -91,6 +96,7 @@ pub struct GpuSimulation {
     settings: Settings,
     rain: Option<TimeSeries>,
     time: f64,
+    steps: u64,
     /// Volumes booked as the CPU solver books them, m³ (the flow through the
     /// edges is measured on the GPU instead).
     initial_volume: f64,
@@ -122,7 +128,34 @@ fn storage(device: &wgpu::Device, label: &str, data: &[f32], copy: bool) -> wgpu
 }
 
 impl GpuSimulation {
+    /// A simulation on a device of its own (Vulkan; lavapipe without a GPU).
     pub fn new(scenario: &Scenario, settings: &Settings) -> Result<Self, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::VULKAN,
+            ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
+        });
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+        }))
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        let info = adapter.get_info();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("sontinh flood"),
+            required_features: wgpu::Features::empty(),
+            required_limits: adapter.limits(),
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device(e.to_string()))?;
+        Self::with_device(device, queue, format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend), scenario, settings)
+    }
+
+    /// A simulation on a device the host already has (the page's WebGPU
+    /// device, which its renderer uses too); `adapter` names it in reports.
+    /// Read results with the `_async` methods where the host cannot wait
+    /// (a browser).
+    pub fn with_device(device: wgpu::Device, queue: wgpu::Queue, adapter: String, scenario: &Scenario, settings: &Settings) -> Result<Self, GpuError> {
         // The CPU solver validates the scenario; the GPU runs only what it accepts.
         sontinh_flood::Simulation::new(scenario.clone(), settings.clone()).map_err(|e| GpuError::Scenario(e.to_string()))?;
         let terrain = &scenario.terrain;
@@ -139,32 +172,12 @@ impl GpuSimulation {
                 "Manning's n or the initial depth does not match the terrain".into(),
             ));
         }
-
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: wgpu::Backends::VULKAN,
-            ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
-        });
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            force_fallback_adapter: false,
-            compatible_surface: None,
-        }))
-        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
-        let info = adapter.get_info();
-        let limits = adapter.limits();
         let largest = ((nx + 1) * (ny + 1) * 4) as u64;
-        if largest > limits.max_storage_buffer_binding_size {
+        if largest > device.limits().max_storage_buffer_binding_size {
             return Err(GpuError::Unsupported(format!(
                 "a {nx} × {ny} grid exceeds this GPU's storage buffer size"
             )));
         }
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("sontinh flood"),
-            required_features: wgpu::Features::empty(),
-            required_limits: limits,
-            ..Default::default()
-        }))
-        .map_err(|e| GpuError::Device(e.to_string()))?;
 
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("flood.wgsl"),
@@ -277,7 +290,7 @@ impl GpuSimulation {
         // The water as uploaded (f32), which is what the GPU holds.
         let initial_volume = h.iter().map(|d| f64::from(*d)).sum::<f64>() * terrain.cell_size * terrain.cell_size;
         Ok(Self {
-            adapter: format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend),
+            adapter,
             device,
             queue,
             pipelines,
@@ -312,6 +325,7 @@ impl GpuSimulation {
             settings: settings.clone(),
             rain: scenario.rain_mm_per_hour.clone(),
             time: 0.0,
+            steps: 0,
             initial_volume,
             rain_volume: 0.0,
             inflow_volume: 0.0,
@@ -420,7 +434,48 @@ impl GpuSimulation {
             encoder.copy_buffer_to_buffer(&self.qy_new, 0, &self.qy, 0, self.qy.size());
             self.queue.submit([encoder.finish()]);
             self.time += dt;
+            self.steps += 1;
         }
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Advances to `end` s in batches of [`STEPS_PER_TIME_STEP`] steps of
+    /// the adaptive step (the deepest water read back once a batch);
+    /// `each_batch` gets the time after each batch.
+    pub fn run_until(&mut self, end: f64, each_batch: &mut dyn FnMut(f64)) -> Result<(), GpuError> {
+        while self.time < end - 1e-6 {
+            let dt = self.time_step()?;
+            self.advance_batch(dt, end);
+            each_batch(self.time);
+        }
+        Ok(())
+    }
+
+    /// [`GpuSimulation::run_until`] without blocking: for hosts that cannot wait.
+    pub async fn run_until_async(&mut self, end: f64) -> Result<(), GpuError> {
+        while self.time < end - 1e-6 {
+            let dt = self.time_step_async().await?;
+            self.advance_batch(dt, end);
+        }
+        Ok(())
+    }
+
+    /// One batch toward `end` with the adaptive step `dt` (safety applied
+    /// here); the last batch is cut to land on `end` exactly.
+    fn advance_batch(&mut self, dt: f64, end: f64) {
+        let dt = dt * DT_SAFETY;
+        let remaining = end - self.time;
+        let (step, count) = if remaining <= dt * STEPS_PER_TIME_STEP as f64 {
+            let count = (remaining / dt).ceil().max(1.0);
+            (remaining / count, count as usize)
+        } else {
+            (dt, STEPS_PER_TIME_STEP)
+        };
+        self.advance(step, count);
     }
 
     /// The volumes in, out and held since the start, as the CPU solver's
@@ -428,16 +483,24 @@ impl GpuSimulation {
     /// summed on the GPU face by face, so the balance's error is a measured
     /// one (waits for the GPU).
     pub fn balance(&self) -> Result<VolumeBalance, GpuError> {
+        Ok(self.balance_from(&self.read(&self.edge_in)?, &self.depth()?))
+    }
+
+    /// [`GpuSimulation::balance`] without blocking: for hosts that cannot wait.
+    pub async fn balance_async(&self) -> Result<VolumeBalance, GpuError> {
+        let edge_in = self.read_async(&self.edge_in).await?;
+        Ok(self.balance_from(&edge_in, &self.depth_async().await?))
+    }
+
+    fn balance_from(&self, edge_in: &[f64], depth: &[f64]) -> VolumeBalance {
         let faces = 2 * (self.nx + self.ny);
-        let edge_in = self.read(&self.edge_in)?;
-        let area = self.dx * self.dx;
-        Ok(VolumeBalance {
+        VolumeBalance {
             initial: self.initial_volume,
-            current: self.depth()?.iter().sum::<f64>() * area,
+            current: depth.iter().sum::<f64>() * self.dx * self.dx,
             rain: self.rain_volume,
             inflow: self.inflow_volume,
             boundary_net_in: edge_in[..faces].iter().sum(),
-        })
+        }
     }
 
     /// The water depth of every cell (waits for the GPU).
@@ -445,27 +508,43 @@ impl GpuSimulation {
         self.read(&self.h)
     }
 
+    pub async fn depth_async(&self) -> Result<Vec<f64>, GpuError> {
+        self.read_async(&self.h).await
+    }
+
     /// The deepest water each cell has held.
     pub fn max_depth(&self) -> Result<Vec<f64>, GpuError> {
         self.read(&self.max_depth)
     }
 
+    pub async fn max_depth_async(&self) -> Result<Vec<f64>, GpuError> {
+        self.read_async(&self.max_depth).await
+    }
+
     /// When each cell first got deeper than the arrival depth, s; infinite
     /// where it never did.
     pub fn arrival_time(&self) -> Result<Vec<f64>, GpuError> {
-        Ok(self
-            .read(&self.arrival)?
-            .into_iter()
-            .map(|t| if t < 0.0 { f64::INFINITY } else { t })
-            .collect())
+        Ok(arrival_from(self.read(&self.arrival)?))
+    }
+
+    pub async fn arrival_time_async(&self) -> Result<Vec<f64>, GpuError> {
+        Ok(arrival_from(self.read_async(&self.arrival).await?))
     }
 
     /// Cell-centred velocity (east, south) in m/s, zero where dry, as the CPU
     /// solver computes it.
     pub fn velocity(&self) -> Result<Vec<[f64; 2]>, GpuError> {
-        let (qx, qy, h) = (self.read(&self.qx_new)?, self.read(&self.qy_new)?, self.depth()?);
+        Ok(self.velocity_from(&self.read(&self.qx_new)?, &self.read(&self.qy_new)?, &self.depth()?))
+    }
+
+    pub async fn velocity_async(&self) -> Result<Vec<[f64; 2]>, GpuError> {
+        let (qx, qy) = (self.read_async(&self.qx_new).await?, self.read_async(&self.qy_new).await?);
+        Ok(self.velocity_from(&qx, &qy, &self.depth_async().await?))
+    }
+
+    fn velocity_from(&self, qx: &[f64], qy: &[f64], h: &[f64]) -> Vec<[f64; 2]> {
         let nx = self.nx;
-        Ok((0..h.len())
+        (0..h.len())
             .map(|i| {
                 let (c, r) = (i % nx, i / nx);
                 if h[i] <= self.settings.depth_threshold {
@@ -475,44 +554,128 @@ impl GpuSimulation {
                 let v = (qy[r * nx + c] + qy[(r + 1) * nx + c]) / 2.0;
                 [u / h[i], v / h[i]]
             })
-            .collect())
+            .collect()
     }
 
-    fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<f64>, GpuError> {
+    /// Copies `buffer` to the readback buffer and asks for it to be mapped:
+    /// its size, and where the mapping's outcome arrives.
+    fn start_read(&self, buffer: &wgpu::Buffer) -> (u64, async_channel::Receiver<Result<(), wgpu::BufferAsyncError>>) {
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back") });
         let size = buffer.size();
         encoder.copy_buffer_to_buffer(buffer, 0, &self.readback, 0, size);
         self.queue.submit([encoder.finish()]);
-        let slice = self.readback.slice(..size);
-        let (sender, receiver) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |result| {
-            let _ = sender.send(result);
+        let (sender, receiver) = async_channel::bounded(1);
+        self.readback.slice(..size).map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.try_send(result);
         });
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: None,
-                timeout: None,
-            })
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        receiver
-            .recv()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
+        (size, receiver)
+    }
+
+    /// The mapped readback buffer's values, unmapped after.
+    fn finish_read(&self, size: u64, mapped: Option<Result<(), wgpu::BufferAsyncError>>) -> Result<Vec<f64>, GpuError> {
+        mapped
+            .ok_or_else(|| GpuError::Readback("the GPU never answered".into()))?
             .map_err(|e| GpuError::Readback(e.to_string()))?;
         let values = {
-            let bytes = slice.get_mapped_range();
+            let bytes = self.readback.slice(..size).get_mapped_range();
             bytemuck::cast_slice::<u8, f32>(&bytes).iter().map(|v| f64::from(*v)).collect()
         };
         self.readback.unmap();
         Ok(values)
     }
 
+    fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<f64>, GpuError> {
+        let (size, receiver) = self.start_read(buffer);
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            })
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.finish_read(size, receiver.try_recv().ok())
+    }
+
+    /// [`GpuSimulation::read`] without blocking in a browser: it maps the
+    /// buffer and wakes this when it is ready.
+    async fn read_async(&self, buffer: &wgpu::Buffer) -> Result<Vec<f64>, GpuError> {
+        let (size, receiver) = self.start_read(buffer);
+        // Natively nothing else drives this device: wait here, as `read` does.
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            })
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.finish_read(size, receiver.recv().await.ok())
+    }
+
     /// The adaptive step for the current state, as the CPU solver computes
     /// it (reads the depths back).
     pub fn time_step(&self) -> Result<f64, GpuError> {
-        let h_max = self.depth()?.into_iter().fold(0.0, f64::max);
-        Ok(self.settings.time_step(self.dx, h_max))
+        Ok(self.time_step_for(&self.depth()?))
+    }
+
+    pub async fn time_step_async(&self) -> Result<f64, GpuError> {
+        Ok(self.time_step_for(&self.depth_async().await?))
+    }
+
+    fn time_step_for(&self, depth: &[f64]) -> f64 {
+        let h_max = depth.iter().copied().fold(0.0, f64::max);
+        self.settings.time_step(self.dx, h_max)
+    }
+}
+
+fn arrival_from(raw: Vec<f64>) -> Vec<f64> {
+    raw.into_iter().map(|t| if t < 0.0 { f64::INFINITY } else { t }).collect()
+}
+
+impl sontinh_flood_plan::FloodEngine for GpuSimulation {
+    fn describe(&self) -> String {
+        format!("GPU, {}", self.adapter)
+    }
+    fn time(&self) -> f64 {
+        self.time
+    }
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+    fn run_until(&mut self, end: f64, each_step: &mut dyn FnMut(f64)) -> Result<(), String> {
+        GpuSimulation::run_until(self, end, each_step).map_err(|e| e.to_string())
+    }
+    fn depth(&self) -> Result<Vec<f64>, String> {
+        GpuSimulation::depth(self).map_err(|e| e.to_string())
+    }
+    fn max_depth(&self) -> Result<Vec<f64>, String> {
+        GpuSimulation::max_depth(self).map_err(|e| e.to_string())
+    }
+    fn arrival_time(&self) -> Result<Vec<f64>, String> {
+        GpuSimulation::arrival_time(self).map_err(|e| e.to_string())
+    }
+    fn velocity(&self) -> Result<Vec<[f64; 2]>, String> {
+        GpuSimulation::velocity(self).map_err(|e| e.to_string())
+    }
+    /// Measured on the GPU too: it sums the flow through the edges itself.
+    fn balance(&self) -> Result<VolumeBalance, String> {
+        GpuSimulation::balance(self).map_err(|e| e.to_string())
+    }
+}
+
+impl GpuSimulation {
+    /// The solver's final state read back without blocking.
+    pub async fn final_state_async(&self) -> Result<sontinh_flood_plan::FinalState, GpuError> {
+        Ok(sontinh_flood_plan::FinalState {
+            describe: format!("GPU, {}", self.adapter),
+            time: self.time,
+            steps: self.steps,
+            depth: self.depth_async().await?,
+            max_depth: self.max_depth_async().await?,
+            arrival_time: self.arrival_time_async().await?,
+            velocity: self.velocity_async().await?,
+            balance: self.balance_async().await?,
+        })
     }
 }
 

@@ -26,7 +26,7 @@ pub use edits::{RunRequest, ScenarioEdits};
 pub use inundate::inundate;
 pub use places::{PlaceFlood, extent_geojson, places_csv, places_under_water};
 pub use plan::{Plan, find_scenario, utm_transformer};
-pub use run::{EXTENT_THRESHOLD_M, Finished, FloodEngine, FloodRun, OutputFile};
+pub use run::{EXTENT_THRESHOLD_M, FinalState, Finished, FloodEngine, FloodRun, OutputFile, RunRecorder};
 pub use worker::{RunUpdate, WorkerRun};
 
 /// Reads files from disk (the command line and the native viewer).

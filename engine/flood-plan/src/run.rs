@@ -79,10 +79,13 @@ impl OutputFile {
     }
 }
 
-/// A run under way.
-pub struct FloodRun<E> {
+/// A run's outputs as they are made, whatever computes it: it says which
+/// moment to reach next, records each moment's depth as a snapshot, and
+/// makes the results from the solver's final state. [`FloodRun`] drives
+/// a [`FloodEngine`] with it; the page's WebGPU runs, whose readbacks are
+/// asynchronous, drive it themselves.
+pub struct RunRecorder {
     plan: Plan,
-    engine: E,
     end: f64,
     interval: f64,
     next_sample: f64,
@@ -90,6 +93,37 @@ pub struct FloodRun<E> {
     csv: String,
     snapshots: Vec<String>,
     started: Instant,
+}
+
+/// A solver's final state, read back.
+pub struct FinalState {
+    /// Which solver, for reports.
+    pub describe: String,
+    /// Simulated time, s.
+    pub time: f64,
+    pub steps: u64,
+    pub depth: Vec<f64>,
+    pub max_depth: Vec<f64>,
+    /// First time each cell was wet, s (infinite if never).
+    pub arrival_time: Vec<f64>,
+    pub velocity: Vec<[f64; 2]>,
+    pub balance: VolumeBalance,
+}
+
+impl FinalState {
+    /// Reads an engine's state.
+    pub fn of(engine: &dyn FloodEngine) -> Result<FinalState, String> {
+        Ok(FinalState {
+            describe: engine.describe(),
+            time: engine.time(),
+            steps: engine.steps(),
+            depth: engine.depth()?,
+            max_depth: engine.max_depth()?,
+            arrival_time: engine.arrival_time()?,
+            velocity: engine.velocity()?,
+            balance: engine.balance()?,
+        })
+    }
 }
 
 /// What a finished run gives.
@@ -101,10 +135,10 @@ pub struct Finished {
     pub summary: serde_json::Value,
 }
 
-impl<E: FloodEngine> FloodRun<E> {
-    /// Starts a run of `plan` on `engine`: the terrain and the first
-    /// snapshot, so that a viewer can draw the water from the start.
-    pub fn start(plan: Plan, engine: E) -> Result<(FloodRun<E>, Vec<OutputFile>), String> {
+impl RunRecorder {
+    /// A recorder for `plan`, and the terrain's file (a viewer draws the
+    /// water over it from the start).
+    pub fn new(plan: Plan) -> Result<(RunRecorder, OutputFile), String> {
         let end = plan.scenario.duration_hours * 3600.0;
         let interval = plan.scenario.output_interval_minutes * 60.0;
         let mut csv = String::from("time_h");
@@ -113,32 +147,20 @@ impl<E: FloodEngine> FloodRun<E> {
         }
         csv.push('\n');
         let terrain = OutputFile::new("terrain.tif", plan.domain.geotiff("terrain.tif", plan.domain.z.clone())?);
-        let mut run = FloodRun {
+        let recorder = RunRecorder {
             plan,
-            engine,
             end,
             interval,
-            next_sample: interval,
+            next_sample: 0.0,
             csv,
             snapshots: Vec::new(),
             started: Instant::now(),
         };
-        let mut files = vec![terrain];
-        files.extend(run.sample()?);
-        Ok((run, files))
+        Ok((recorder, terrain))
     }
 
     pub fn plan(&self) -> &Plan {
         &self.plan
-    }
-
-    pub fn engine(&self) -> &E {
-        &self.engine
-    }
-
-    /// Simulated time, s.
-    pub fn time(&self) -> f64 {
-        self.engine.time()
     }
 
     /// The run's length, s.
@@ -146,52 +168,48 @@ impl<E: FloodEngine> FloodRun<E> {
         self.end
     }
 
-    pub fn is_done(&self) -> bool {
-        self.engine.time() >= self.end - 1e-6
+    /// The moment to reach and record next, s; `None` once the end is recorded.
+    pub fn next_moment(&self) -> Option<f64> {
+        (self.next_sample < self.end + self.interval - 1e-6).then(|| self.next_sample.min(self.end))
     }
 
-    /// Advances to the next output moment (`each_step` gets the time after
-    /// each solver step): its snapshot and the index naming it.
-    pub fn step(&mut self, each_step: &mut dyn FnMut(f64)) -> Result<Vec<OutputFile>, String> {
-        if self.is_done() {
-            return Ok(Vec::new());
-        }
-        let target = self.next_sample.min(self.end);
-        self.engine.run_until(target, each_step)?;
-        self.next_sample += self.interval;
-        self.sample()
-    }
-
-    /// The depth now: a snapshot, the index, and a line of gauges.csv.
-    fn sample(&mut self) -> Result<Vec<OutputFile>, String> {
-        let depth = self.engine.depth()?;
-        let time = self.engine.time();
-        let name = format!("depth_{:07}s.tif", time.round() as u64);
+    /// Records the depth at `time` (the moment [`RunRecorder::next_moment`]
+    /// named): a snapshot, the index naming it, and a line of gauges.csv.
+    pub fn record(&mut self, time: f64, depth: &[f64]) -> Result<Vec<OutputFile>, String> {
         let d = &self.plan.domain;
+        if depth.len() != d.nx * d.ny {
+            return Err(format!("{} depths for a grid of {} × {} cells", depth.len(), d.nx, d.ny));
+        }
+        let name = format!("depth_{:07}s.tif", time.round() as u64);
         let _ = write!(self.csv, "{:.4}", time / 3600.0);
         for (_, (c, r)) in &self.plan.gauges {
             let i = r * d.nx + c;
             let _ = write!(self.csv, ",{:.4},{:.4}", d.z[i] + depth[i], depth[i]);
         }
         self.csv.push('\n');
-        let snapshot = OutputFile::new(format!("snapshots/{name}"), d.geotiff(&name, depth)?);
+        let snapshot = OutputFile::new(format!("snapshots/{name}"), d.geotiff(&name, depth.to_vec())?);
         self.snapshots.push(name);
+        self.next_sample += self.interval;
         Ok(vec![snapshot, OutputFile::new(SNAPSHOT_INDEX, snapshot_index_json(&self.snapshots))])
     }
 
-    /// The run's results, once [`FloodRun::is_done`].
-    pub fn finish(self) -> Result<Finished, String> {
+    /// The run's results from the solver's final state.
+    pub fn finish(self, state: FinalState) -> Result<Finished, String> {
         let runtime = self.started.elapsed().as_secs_f64();
-        let FloodRun { plan, engine, csv, .. } = self;
+        let RunRecorder { plan, csv, .. } = self;
         let d = &plan.domain;
         let scenario = &plan.scenario;
-        let max_depths = engine.max_depth()?;
-        let arrival_hours: Vec<f64> = engine.arrival_time()?.iter().map(|t| if t.is_finite() { t / 3600.0 } else { f64::NAN }).collect();
+        let cells = d.nx * d.ny;
+        if [state.depth.len(), state.max_depth.len(), state.arrival_time.len(), state.velocity.len()] != [cells; 4] {
+            return Err(format!("the solver's final state does not match the grid of {} × {} cells", d.nx, d.ny));
+        }
+        let max_depths = state.max_depth;
+        let arrival_hours: Vec<f64> = state.arrival_time.iter().map(|t| if t.is_finite() { t / 3600.0 } else { f64::NAN }).collect();
         let mut files = vec![
             OutputFile::new("max_depth.tif", d.geotiff("max_depth.tif", max_depths.clone())?),
             OutputFile::new("arrival_time.tif", d.geotiff("arrival_time.tif", arrival_hours.clone())?),
-            OutputFile::new("depth_final.tif", d.geotiff("depth_final.tif", engine.depth()?)?),
-            OutputFile::new("speed_final.tif", d.geotiff("speed_final.tif", engine.velocity()?.iter().map(|v| v[0].hypot(v[1])).collect())?),
+            OutputFile::new("depth_final.tif", d.geotiff("depth_final.tif", state.depth)?),
+            OutputFile::new("speed_final.tif", d.geotiff("speed_final.tif", state.velocity.iter().map(|v| v[0].hypot(v[1])).collect())?),
             OutputFile::new("gauges.csv", csv),
         ];
         let places = places_under_water(&plan.scene, &plan.to_utm, d, &max_depths, &arrival_hours)?;
@@ -201,8 +219,8 @@ impl<E: FloodEngine> FloodRun<E> {
         let flooded_cells = mask.iter().filter(|m| **m).count();
         files.push(OutputFile::new("extent.geojson", extent_geojson(d, &mask, &scenario.id)?));
 
-        let balance = engine.balance()?;
-        let updates = (d.nx * d.ny) as f64 * engine.steps() as f64;
+        let balance = state.balance;
+        let updates = cells as f64 * state.steps as f64;
         let (max_index, max_depth) = max_depths.iter().enumerate().fold((0, 0.0f64), |best, (i, d)| if *d > best.1 { (i, *d) } else { best });
         let deepest = d.transform.pixel_centre(max_index % d.nx, max_index / d.nx);
         let area_km2 = flooded_cells as f64 * d.cell * d.cell / 1e6;
@@ -210,11 +228,11 @@ impl<E: FloodEngine> FloodRun<E> {
             "scene": plan.scene.id,
             "scenario": scenario.id,
             "grid": { "columns": d.nx, "rows": d.ny, "cell_size_m": d.cell, "crs": format!("EPSG:{}", d.epsg) },
-            "simulated_hours": engine.time() / 3600.0,
-            "steps": engine.steps(),
+            "simulated_hours": state.time / 3600.0,
+            "steps": state.steps,
             "runtime_s": runtime,
             "cell_updates_per_second": updates / runtime.max(1e-9),
-            "backend": engine.describe(),
+            "backend": state.describe,
             "volume_m3": {
                 "initial": balance.initial,
                 "rain": balance.rain,
@@ -239,17 +257,72 @@ impl<E: FloodEngine> FloodRun<E> {
              Flooded deeper than {EXTENT_THRESHOLD_M} m: {area_km2:.2} km². Deepest: {max_depth:.2} m. Volume error: {:.2e} relative. Places under water: {flooded_places} of {}.",
             scenario.id,
             plan.scene.id,
-            engine.time() / 3600.0,
+            state.time / 3600.0,
             d.nx,
             d.ny,
             d.cell,
             runtime,
-            engine.steps(),
+            state.steps,
             updates / runtime.max(1e-9) / 1e6,
-            engine.describe(),
+            state.describe,
             balance.relative_error(),
             places.len(),
         );
         Ok(Finished { files, report, places, summary })
+    }
+}
+
+/// A run under way on a [`FloodEngine`].
+pub struct FloodRun<E> {
+    recorder: RunRecorder,
+    engine: E,
+}
+
+impl<E: FloodEngine> FloodRun<E> {
+    /// Starts a run of `plan` on `engine`: the terrain and the first
+    /// snapshot, so that a viewer can draw the water from the start.
+    pub fn start(plan: Plan, engine: E) -> Result<(FloodRun<E>, Vec<OutputFile>), String> {
+        let (recorder, terrain) = RunRecorder::new(plan)?;
+        let mut run = FloodRun { recorder, engine };
+        let mut files = vec![terrain];
+        files.extend(run.step(&mut |_| {})?);
+        Ok((run, files))
+    }
+
+    pub fn plan(&self) -> &Plan {
+        self.recorder.plan()
+    }
+
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+
+    /// Simulated time, s.
+    pub fn time(&self) -> f64 {
+        self.engine.time()
+    }
+
+    /// The run's length, s.
+    pub fn end(&self) -> f64 {
+        self.recorder.end()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.recorder.next_moment().is_none()
+    }
+
+    /// Advances to the next output moment (`each_step` gets the time after
+    /// each solver step): its snapshot and the index naming it.
+    pub fn step(&mut self, each_step: &mut dyn FnMut(f64)) -> Result<Vec<OutputFile>, String> {
+        let Some(target) = self.recorder.next_moment() else { return Ok(Vec::new()) };
+        self.engine.run_until(target, each_step)?;
+        let depth = self.engine.depth()?;
+        self.recorder.record(self.engine.time(), &depth)
+    }
+
+    /// The run's results, once [`FloodRun::is_done`].
+    pub fn finish(self) -> Result<Finished, String> {
+        let state = FinalState::of(&self.engine)?;
+        self.recorder.finish(state)
     }
 }

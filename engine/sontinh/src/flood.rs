@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sontinh_flood::{RunControl, Settings, Simulation, VolumeBalance};
+use sontinh_flood::{RunControl, Settings, Simulation};
 use sontinh_flood_gpu::GpuSimulation;
 use sontinh_flood_plan::{FloodEngine, FloodRun, OutputFile, Plan, disk_files};
 use sontinh_scene::Scene;
@@ -21,61 +21,6 @@ pub enum Backend {
     Cpu,
     /// WGSL compute shaders through wgpu (f32); lavapipe without a GPU.
     Gpu,
-}
-
-/// The GPU solver with its step count, advanced in batches.
-struct GpuEngine {
-    sim: Box<GpuSimulation>,
-    steps: u64,
-}
-
-/// GPU runs re-read the deepest water every this many steps for the time
-/// step, with a safety factor, instead of after every step.
-const GPU_STEPS_PER_DT: usize = 10;
-const GPU_DT_SAFETY: f64 = 0.8;
-
-impl FloodEngine for GpuEngine {
-    fn describe(&self) -> String {
-        format!("GPU, {}", self.sim.adapter())
-    }
-    fn time(&self) -> f64 {
-        self.sim.time()
-    }
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-    fn run_until(&mut self, end: f64, each_step: &mut dyn FnMut(f64)) -> Result<(), String> {
-        while self.sim.time() < end - 1e-6 {
-            let dt = self.sim.time_step().map_err(|e| e.to_string())? * GPU_DT_SAFETY;
-            let remaining = end - self.sim.time();
-            let (step, count) = if remaining <= dt * GPU_STEPS_PER_DT as f64 {
-                let count = (remaining / dt).ceil().max(1.0);
-                (remaining / count, count as usize)
-            } else {
-                (dt, GPU_STEPS_PER_DT)
-            };
-            self.sim.advance(step, count);
-            self.steps += count as u64;
-            each_step(self.sim.time());
-        }
-        Ok(())
-    }
-    fn depth(&self) -> Result<Vec<f64>, String> {
-        self.sim.depth().map_err(|e| e.to_string())
-    }
-    fn max_depth(&self) -> Result<Vec<f64>, String> {
-        self.sim.max_depth().map_err(|e| e.to_string())
-    }
-    fn arrival_time(&self) -> Result<Vec<f64>, String> {
-        self.sim.arrival_time().map_err(|e| e.to_string())
-    }
-    fn velocity(&self) -> Result<Vec<[f64; 2]>, String> {
-        self.sim.velocity().map_err(|e| e.to_string())
-    }
-    /// Measured on the GPU too: it sums the flow through the edges itself.
-    fn balance(&self) -> Result<VolumeBalance, String> {
-        self.sim.balance().map_err(|e| e.to_string())
-    }
 }
 
 pub struct Outcome {
@@ -130,7 +75,7 @@ pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, 
         }
         Backend::Gpu => {
             let sim = GpuSimulation::new(&plan.solver, &Settings::default()).map_err(|e| e.to_string())?;
-            run_engine(plan, GpuEngine { sim: Box::new(sim), steps: 0 }, out_dir, control)
+            run_engine(plan, sim, out_dir, control)
         }
     }
 }

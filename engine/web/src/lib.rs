@@ -130,11 +130,12 @@ fn device(window: &web_sys::Window) -> sontinh_layers::Device {
     }
 }
 
-/// A file of a planner's run in this page (`data-sontinh-flood-run` names
-/// the run's folder): what its download would give.
-#[wasm_bindgen(js_name = floodResult)]
-pub fn flood_result(path: &str) -> Option<Vec<u8>> {
-    sontinh_layers::memory_file(Path::new(path)).map(|bytes| bytes.as_ref().clone())
+/// Offers file `name` of a planner's run in this page (`folder`, as
+/// `data-sontinh-flood-run` names it) as a download, as the planner
+/// panel's buttons do: for pages that embed the viewer, and for tests.
+#[wasm_bindgen(js_name = floodDownload)]
+pub fn flood_download(folder: &str, name: &str) -> Result<(), JsValue> {
+    sontinh_flood_view::download_result(Path::new(folder), name).map_err(|e| JsValue::from_str(&e))
 }
 
 /// The scene file's text, fetched as every layer file is.
