@@ -9,7 +9,9 @@
 // DEM, OBJ models (the viewer fetches the files each job says it lacks).
 // A planner's flood runs in a worker of its own (floodStart, then
 // floodStep for each output moment; floodCancel ends that worker), so that
-// decoding never waits behind it. Workers start at the first job.
+// decoding never waits behind it; a flood on the page's GPU is prepared and
+// recorded there (floodStart with `recording`, floodRecord for each moment's
+// depths, floodFinish with the solver's final state). Workers start at the first job.
 
 const MAX_WORKERS = 4;
 // Workers that failed to start or trapped: past this many, the pool says it
@@ -27,7 +29,7 @@ export function startDecodePool() {
   // generated, and file jobs (tiles, terrain, OBJ) answered by kind.
   // The flood run's worker, apart from the decoding slots.
   let floodSlot = null;
-  const pool = { size, broken: null, decoded: 0, models: 0, generated: 0, jobs: {}, floodSteps: 0, registerCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob, floodStart, floodStep, floodCancel };
+  const pool = { size, broken: null, decoded: 0, models: 0, generated: 0, jobs: {}, floodSteps: 0, registerCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob, floodStart, floodStep, floodRecord, floodFinish, floodCancel };
 
   function failSlot(slot, message) {
     const i = slots.indexOf(slot);
@@ -63,6 +65,7 @@ export function startDecodePool() {
         else if (job.kind === "citadel") pool.generated += 1;
         else if (job.kind === "job") pool.jobs[job.job] = (pool.jobs[job.job] || 0) + 1;
         else if (job.kind === "flood-step") pool.floodSteps += 1;
+        else if (job.kind === "flood-record") pool.floodRecorded = (pool.floodRecorded || 0) + 1;
         else pool.decoded += 1;
         job.resolve(new Uint8Array(data.bytes));
         return;
@@ -139,11 +142,25 @@ export function startDecodePool() {
   // Starts a flood run (sontinh_flood_plan::WorkerRun) in the flood
   // worker: `params` is the run's request, `files` the files fetched for it
   // so far. Resolves to an answer: started, or the files it still lacks.
-  function floodStart(params, files) {
+  function floodStart(params, files, recording = false) {
     if (pool.broken) return Promise.reject(new Error(pool.broken));
     floodSlot = floodSlot || makeSlot();
-    const job = { id: nextJob++, kind: "flood-start", file: null, params: params.buffer, files: files.buffer };
+    const job = { id: nextJob++, kind: "flood-start", file: null, recording, params: params.buffer, files: files.buffer };
     return post(floodSlot, job, [job.params, job.files]);
+  }
+
+  // A moment's depths from the page's GPU, recorded: resolves to the update.
+  function floodRecord(bytes) {
+    if (!floodSlot) return Promise.reject(new Error("no flood run was started"));
+    const job = { id: nextJob++, kind: "flood-record", file: null, bytes: bytes.buffer };
+    return post(floodSlot, job, [job.bytes]);
+  }
+
+  // The GPU solver's final state: resolves to the last update (the results).
+  function floodFinish(bytes) {
+    if (!floodSlot) return Promise.reject(new Error("no flood run was started"));
+    const job = { id: nextJob++, kind: "flood-finish", file: null, bytes: bytes.buffer };
+    return post(floodSlot, job, [job.bytes]);
   }
 
   // Runs the flood to its next output moment; resolves to the update's bytes.

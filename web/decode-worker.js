@@ -4,7 +4,7 @@
 // pool's flood worker, a planner's flood run step by step, in the order
 // the jobs come.
 
-import init, { openCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob, floodStart, floodStep } from "./decode/sontinh_decode.js";
+import init, { openCopc, decodeCopcNode, decodeGlb, generateCitadel, runJob, floodStart, floodStep, floodStartRecording, floodRecord, floodFinish } from "./decode/sontinh_decode.js";
 
 const ready = init({ module_or_path: new URL("./decode/sontinh_decode_bg.wasm", import.meta.url) });
 
@@ -19,9 +19,14 @@ self.onmessage = async ({ data: job }) => {
     } else if (job.kind === "job") {
       bytes = runJob(job.job, new Uint8Array(job.params), new Uint8Array(job.files));
     } else if (job.kind === "flood-start") {
-      bytes = floodStart(new Uint8Array(job.params), new Uint8Array(job.files));
+      const start = job.recording ? floodStartRecording : floodStart;
+      bytes = start(new Uint8Array(job.params), new Uint8Array(job.files));
     } else if (job.kind === "flood-step") {
       bytes = floodStep();
+    } else if (job.kind === "flood-record") {
+      bytes = floodRecord(new Uint8Array(job.bytes));
+    } else if (job.kind === "flood-finish") {
+      bytes = floodFinish(new Uint8Array(job.bytes));
     } else {
       if (job.index) openCopc(job.file, job.location, new Uint8Array(job.index));
       bytes = decodeCopcNode(job.file, job.offset, job.size, job.count, new Uint8Array(job.chunk));

@@ -169,6 +169,26 @@ mod exports {
         FLOOD.with(|f| f.borrow_mut().step()).map_err(|e| JsError::new(&e))
     }
 
+    /// Prepares a flood run for the page's GPU
+    /// ([`sontinh_flood_plan::WorkerRun::start_recording`]): the solver's
+    /// input, or the files it lacks.
+    #[wasm_bindgen(js_name = floodStartRecording)]
+    pub fn flood_start_recording(request: &[u8], files: &[u8]) -> Result<Vec<u8>, JsError> {
+        FLOOD.with(|f| f.borrow_mut().start_recording(request, files)).map_err(|e| JsError::new(&e))
+    }
+
+    /// Records a moment's depths from the page's GPU.
+    #[wasm_bindgen(js_name = floodRecord)]
+    pub fn flood_record(depth: &[u8]) -> Result<Vec<u8>, JsError> {
+        FLOOD.with(|f| f.borrow_mut().record(depth)).map_err(|e| JsError::new(&e))
+    }
+
+    /// Ends a recorded run with the GPU solver's final state.
+    #[wasm_bindgen(js_name = floodFinish)]
+    pub fn flood_finish(state: &[u8]) -> Result<Vec<u8>, JsError> {
+        FLOOD.with(|f| f.borrow_mut().finish(state)).map_err(|e| JsError::new(&e))
+    }
+
     /// Decodes a GLB model into [`sontinh_mesh::Model::to_bytes`]'s form.
     #[wasm_bindgen(js_name = decodeGlb)]
     pub fn decode_glb(bytes: &[u8]) -> Result<Vec<u8>, JsError> {

@@ -19,6 +19,7 @@ mod inundate;
 mod places;
 mod plan;
 mod run;
+mod wire;
 mod worker;
 
 pub use domain::{Domain, Files, enu_to_utm, utm_zone};
@@ -27,6 +28,7 @@ pub use inundate::inundate;
 pub use places::{PlaceFlood, extent_geojson, places_csv, places_under_water};
 pub use plan::{Plan, find_scenario, utm_transformer};
 pub use run::{EXTENT_THRESHOLD_M, FinalState, Finished, FloodEngine, FloodRun, OutputFile, RunRecorder};
+pub use wire::{depth_from_bytes, depth_to_bytes, scenario_from_bytes, scenario_to_bytes};
 pub use worker::{RunUpdate, WorkerRun};
 
 /// Reads files from disk (the command line and the native viewer).

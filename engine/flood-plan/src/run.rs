@@ -96,6 +96,7 @@ pub struct RunRecorder {
 }
 
 /// A solver's final state, read back.
+#[derive(Clone, Debug, PartialEq)]
 pub struct FinalState {
     /// Which solver, for reports.
     pub describe: String,

@@ -177,6 +177,53 @@ fn a_worker_run_driven_like_the_page_gives_the_results_of_a_direct_run() {
     assert_eq!(kept.get("max_depth.tif"), Some(&direct_max.bytes), "the same GeoTIFF bytes");
     assert!(kept.contains_key("terrain.tif") && kept.contains_key("snapshots/depth_0000900s.tif"));
     // Bytes cut short are an error, not a panic.
-    let bytes = RunUpdate { time_s: 1.0, end_s: 2.0, report: None, files: vec![OutputFile { name: "a".into(), bytes: vec![1, 2, 3] }] }.to_bytes();
+    let bytes = RunUpdate { time_s: 1.0, end_s: 2.0, report: None, files: vec![OutputFile { name: "a".into(), bytes: vec![1, 2, 3] }], next_s: Some(1.5) }.to_bytes();
     assert!(RunUpdate::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+}
+
+/// A run whose solver is elsewhere (the page's GPU), played here by the CPU
+/// solver on the scenario the worker handed over: the worker records the
+/// moments it names and makes the results a direct run makes.
+#[test]
+fn a_recorded_run_with_an_outside_solver_gives_the_results_of_a_direct_run() {
+    use sontinh_wire::Answer;
+    let path = test_scene("flood-small.toml");
+    let scene = load("flood-small.toml");
+    let request = RunRequest {
+        scene_url: "scenes/flood-small.toml".into(),
+        scene_text: std::fs::read_to_string(&path).expect("scene"),
+        edits: ScenarioEdits::from_scenario(0, &scene.flood_scenarios[0]),
+    };
+    let mut worker = WorkerRun::default();
+    let Answer::Done(scenario) = Answer::from_bytes(worker.start_recording(&request.to_bytes(), &sontinh_wire::FileSet::default().to_bytes()).expect("start")).expect("answer") else {
+        panic!("the Citadel needs no file");
+    };
+    let scenario = scenario_from_bytes(&scenario).expect("scenario");
+    let direct_plan = Plan::new(&scene, None, &disk_files).expect("plan");
+    assert_eq!(scenario, direct_plan.solver, "the scenario crosses whole");
+    let mut outside = Simulation::new(scenario, Settings::default()).expect("solver");
+    let mut kept = std::collections::BTreeMap::new();
+    let mut next = Some(0.0);
+    let mut moments = 0;
+    while let Some(t) = next {
+        FloodEngine::run_until(&mut outside, t, &mut |_| {}).expect("run");
+        let update = RunUpdate::from_bytes(&worker.record(&depth_to_bytes(outside.time(), outside.depth())).expect("record")).expect("update");
+        kept.extend(update.files.into_iter().map(|f| (f.name, f.bytes)));
+        next = update.next_s;
+        moments += 1;
+    }
+    assert_eq!(moments, 7, "0 to 60 minutes every 10");
+    let last = RunUpdate::from_bytes(&worker.finish(&FinalState::of(&outside).expect("state").to_bytes()).expect("finish")).expect("update");
+    assert!(last.report.as_deref().is_some_and(|r| r.contains("Flood \"short\"")));
+    kept.extend(last.files.into_iter().map(|f| (f.name, f.bytes)));
+    let direct = run_to_end(direct_plan).1;
+    for name in ["max_depth.tif", "arrival_time.tif", "gauges.csv", "places.csv", "extent.geojson"] {
+        let mine = direct.files.iter().find(|f| f.name == name).expect(name);
+        assert_eq!(kept.get(name), Some(&mine.bytes), "{name}");
+    }
+    assert!(kept.contains_key("terrain.tif") && kept.contains_key("snapshots/depth_0003600s.tif"));
+    // Out of order, or bytes that are not what they say: named errors.
+    assert!(worker.record(&depth_to_bytes(0.0, &[0.0])).expect_err("no run").contains("no recorded flood run"));
+    assert!(scenario_from_bytes(b"SFSc\x01").is_err());
+    assert!(FinalState::from_bytes(b"nope").expect_err("magic").contains("not a flood solver's final state"));
 }

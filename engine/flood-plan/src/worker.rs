@@ -8,7 +8,7 @@ use sontinh_wire::{Answer, FileSet, Reader, Writer};
 
 use crate::edits::RunRequest;
 use crate::plan::Plan;
-use crate::run::{FloodRun, OutputFile};
+use crate::run::{FinalState, FloodRun, OutputFile, RunRecorder};
 
 /// What a step gives the page: where the run is, the files it made, and
 /// at the end the report.
@@ -21,6 +21,9 @@ pub struct RunUpdate {
     /// The run's report once it has ended.
     pub report: Option<String>,
     pub files: Vec<OutputFile>,
+    /// The next moment to reach and record, s (runs on the page's GPU);
+    /// `None` once the last one is recorded.
+    pub next_s: Option<f64>,
 }
 
 const UPDATE_MAGIC: [u8; 4] = *b"SFUp";
@@ -48,6 +51,13 @@ impl RunUpdate {
             w.len(file.bytes.len());
             w.bytes(&file.bytes);
         }
+        match self.next_s {
+            None => w.u8(0),
+            Some(next) => {
+                w.u8(1);
+                w.f64s(&[next]);
+            }
+        }
         w.into_bytes()
     }
 
@@ -70,17 +80,26 @@ impl RunUpdate {
             let len = r.len("a file's size")?;
             files.push(OutputFile { name, bytes: r.take(len, "a file's bytes")?.to_vec() });
         }
+        let next_s = match r.u8("whether a moment follows")? {
+            0 => None,
+            1 => Some(r.f64s::<1>("the next moment")?[0]),
+            other => return Err(r.error(format!("next moment flag {other} (0 or 1)"))),
+        };
         r.finish("the update")?;
-        Ok(RunUpdate { time_s, end_s, report, files })
+        Ok(RunUpdate { time_s, end_s, report, files, next_s })
     }
 }
 
-/// The one run a worker holds.
+/// The one run a worker holds: on its own CPU solver, or recorded for a
+/// solver on the page's GPU.
 #[derive(Default)]
 pub struct WorkerRun {
     run: Option<FloodRun<Simulation>>,
+    recorder: Option<RunRecorder>,
     /// The first files (terrain, first snapshot), given with the first step.
     pending: Vec<OutputFile>,
+    /// The files the last start lacked.
+    pending_missing: Vec<String>,
 }
 
 impl WorkerRun {
@@ -88,21 +107,66 @@ impl WorkerRun {
     /// fetched so far ([`FileSet`] bytes): the [`Answer`]'s bytes, done
     /// (empty) or naming the files it lacks.
     pub fn start(&mut self, request: &[u8], files: &[u8]) -> Result<Vec<u8>, String> {
+        let Some(plan) = self.prepare(request, files)? else { return Ok(self.missing()) };
+        let engine = Simulation::new(plan.solver.clone(), Settings::default()).map_err(|e| e.to_string())?;
+        let (run, first) = FloodRun::start(plan, engine)?;
+        self.run = Some(run);
+        self.pending = first;
+        Ok(Answer::Done(Vec::new()).to_bytes())
+    }
+
+    /// Prepares a run whose solver runs elsewhere (the page's GPU): done
+    /// with the solver's input ([`crate::scenario_to_bytes`]), or the files
+    /// it lacks. The depths come back through [`WorkerRun::record`].
+    pub fn start_recording(&mut self, request: &[u8], files: &[u8]) -> Result<Vec<u8>, String> {
+        let Some(plan) = self.prepare(request, files)? else { return Ok(self.missing()) };
+        let scenario = crate::wire::scenario_to_bytes(&plan.solver);
+        let (recorder, terrain) = RunRecorder::new(plan)?;
+        self.recorder = Some(recorder);
+        self.pending = vec![terrain];
+        Ok(Answer::Done(scenario).to_bytes())
+    }
+
+    /// The plan of a request, or `None` when files are missing (noted).
+    fn prepare(&mut self, request: &[u8], files: &[u8]) -> Result<Option<Plan>, String> {
+        *self = WorkerRun::default();
         let request = RunRequest::from_bytes(request)?;
         let files = FileSet::from_bytes(files)?;
         let (scene, scenario) = request.scene()?;
         let plan = Plan::new(&scene, Some(&scenario), &|path: &std::path::Path| files.get(path));
-        let (plan, answer) = match plan {
-            Ok(plan) => (Some(plan), files.answer(Ok(Vec::new()))),
-            Err(why) => (None, files.answer(Err(why))),
-        };
-        if let (Some(plan), Ok(Answer::Done(_))) = (plan, &answer) {
-            let engine = Simulation::new(plan.solver.clone(), Settings::default()).map_err(|e| e.to_string())?;
-            let (run, first) = FloodRun::start(plan, engine)?;
-            self.run = Some(run);
-            self.pending = first;
+        match (plan, files.answer(Ok(Vec::new()))) {
+            (Ok(plan), Ok(Answer::Done(_))) => Ok(Some(plan)),
+            (_, Ok(Answer::Missing(paths))) => {
+                self.pending_missing = paths;
+                Ok(None)
+            }
+            (Err(why), _) | (_, Err(why)) => Err(why),
         }
-        answer.map(|a| a.to_bytes())
+    }
+
+    fn missing(&mut self) -> Vec<u8> {
+        Answer::Missing(std::mem::take(&mut self.pending_missing)).to_bytes()
+    }
+
+    /// Records one moment's depths computed elsewhere
+    /// ([`crate::depth_to_bytes`]): a [`RunUpdate`]'s bytes, naming the
+    /// next moment to reach.
+    pub fn record(&mut self, depth: &[u8]) -> Result<Vec<u8>, String> {
+        let recorder = self.recorder.as_mut().ok_or("no recorded flood run was started in this worker")?;
+        let (time_s, depth) = crate::wire::depth_from_bytes(depth)?;
+        let mut files = std::mem::take(&mut self.pending);
+        files.extend(recorder.record(time_s, &depth)?);
+        Ok(RunUpdate { time_s, end_s: recorder.end(), report: None, files, next_s: recorder.next_moment() }.to_bytes())
+    }
+
+    /// Ends a recorded run with the solver's final state
+    /// ([`FinalState::to_bytes`]): the results and the report.
+    pub fn finish(&mut self, state: &[u8]) -> Result<Vec<u8>, String> {
+        let recorder = self.recorder.take().ok_or("no recorded flood run was started in this worker")?;
+        let state = FinalState::from_bytes(state)?;
+        let (time_s, end_s) = (state.time, recorder.end());
+        let finished = recorder.finish(state)?;
+        Ok(RunUpdate { time_s, end_s, report: Some(finished.report), files: finished.files, next_s: None }.to_bytes())
     }
 
     /// Advances to the next output moment: a [`RunUpdate`]'s bytes; the
@@ -120,6 +184,6 @@ impl WorkerRun {
             files.extend(finished.files);
             report = Some(finished.report);
         }
-        Ok(RunUpdate { time_s, end_s, report, files }.to_bytes())
+        Ok(RunUpdate { time_s, end_s, report, files, next_s: None }.to_bytes())
     }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use sontinh_flood::outputs::{MAX_SNAPSHOTS, SNAPSHOT_INDEX, parse_snapshot_index, snapshot_index_json, snapshot_seconds};
 pub use planner::{FloodPlaces, PlaceRow, PlannerEdits, PlannerRun, PlannerRunner, RunResult, read_places};
-pub use worker_run::{DOWNLOADS, WorkerPlanner, download_result};
+pub use worker_run::{DOWNLOADS, PageSolver, WorkerPlanner, download_result};
 
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
@@ -37,6 +37,7 @@ impl Plugin for FloodOverlayPlugin {
             .init_resource::<FloodTimeline>()
             .init_resource::<PlannerRun>()
             .init_resource::<FloodPlaces>()
+            .init_resource::<PageSolver>()
             .init_resource::<FloodLoading>()
             .add_systems(Update, (planner::autostart_run, worker_run::start_worker_runs, planner::follow_planner_run, load_overlay, play_timeline, show_timeline).chain())
             .add_systems(Update, init_planner_edits);

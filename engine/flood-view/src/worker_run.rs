@@ -1,17 +1,22 @@
-//! The planner's runs in the browser: the page's flood worker runs the
-//! solver (`sontinh_flood_plan::WorkerRun`) one output moment at a time;
-//! here each moment's files are kept in memory under the run's folder
-//! name (`memory:flood-runs/N`), where the overlay reads them as it reads
-//! any run folder. Pausing stops asking for moments; cancelling ends the
-//! worker. The main thread only copies files and draws.
+//! The planner's runs in the browser. The page's flood worker
+//! (`sontinh_flood_plan::WorkerRun`) prepares every run (the DEM read and
+//! resampled there). On the WebGPU bundle the WGSL solver then runs on the
+//! page's own GPU device (the renderer's: no second device), its readbacks
+//! awaited, never waited for, and each moment's depths go back to the
+//! worker, which writes the files; elsewhere (WebGL2 has no compute) the
+//! worker runs the CPU solver one output moment at a time. Either way each
+//! moment's files are kept in memory under the run's folder name
+//! (`memory:flood-runs/N`), where the overlay reads them as it reads any
+//! run folder. Pausing stops between moments; cancelling ends the worker.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 use bevy::tasks::AsyncComputeTaskPool;
-use sontinh_flood::RunControl;
-use sontinh_flood_plan::{RunRequest, RunUpdate};
+use sontinh_flood::{RunControl, Settings};
+use sontinh_flood_gpu::GpuSimulation;
+use sontinh_flood_plan::{RunRequest, RunUpdate, depth_to_bytes};
 use sontinh_layers::workers;
 
 use crate::{PlannerEdits, PlannerRun, RunResult};
@@ -23,6 +28,27 @@ use crate::{PlannerEdits, PlannerRun, RunResult};
 pub struct WorkerPlanner {
     pub scene_url: String,
     pub scene_text: String,
+    /// Run on the page's GPU when the renderer runs on WebGPU (else, or
+    /// when false, on the CPU in the worker).
+    pub use_gpu: bool,
+}
+
+/// Which solver ran (or runs) the planner's last flood in the page.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PageSolver {
+    #[default]
+    None,
+    /// The CPU solver in the page's flood worker.
+    Worker,
+    /// The WGSL solver on the renderer's WebGPU device.
+    Gpu,
+}
+
+/// The renderer's device, queue and adapter name, for a run on the GPU.
+struct PageGpu {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    adapter: String,
 }
 
 /// The files of the last run the page can offer for download: what a
@@ -39,7 +65,38 @@ pub const DOWNLOADS: [(&str, &str); 6] = [
 /// Rounds of fetching before a run starts: the DEM.
 const START_ROUNDS: usize = 4;
 
-pub(crate) fn start_worker_runs(mut run: ResMut<PlannerRun>, edits: Option<Res<PlannerEdits>>, planner: Option<Res<WorkerPlanner>>, mut runs: Local<u32>) {
+/// The renderer's GPU when it is the browser's WebGPU (compute shaders).
+#[derive(bevy::ecs::system::SystemParam)]
+pub(crate) struct RendererGpu<'w> {
+    device: Option<Res<'w, bevy::render::renderer::RenderDevice>>,
+    queue: Option<Res<'w, bevy::render::renderer::RenderQueue>>,
+    adapter: Option<Res<'w, bevy::render::renderer::RenderAdapterInfo>>,
+}
+
+impl RendererGpu<'_> {
+    fn webgpu(&self) -> Option<PageGpu> {
+        let (device, queue, adapter) = (self.device.as_ref()?, self.queue.as_ref()?, self.adapter.as_ref()?);
+        let info: &wgpu::AdapterInfo = &adapter.0;
+        if info.backend != wgpu::Backend::BrowserWebGpu {
+            return None;
+        }
+        let queue: &wgpu::Queue = &queue.0;
+        Some(PageGpu {
+            device: device.wgpu_device().clone(),
+            queue: queue.clone(),
+            adapter: format!("{} (WebGPU)", if info.name.is_empty() { "the page's GPU" } else { &info.name }),
+        })
+    }
+}
+
+pub(crate) fn start_worker_runs(
+    mut run: ResMut<PlannerRun>,
+    edits: Option<Res<PlannerEdits>>,
+    planner: Option<Res<WorkerPlanner>>,
+    gpu: RendererGpu,
+    mut solver: ResMut<PageSolver>,
+    mut runs: Local<u32>,
+) {
     let Some(planner) = planner else { return };
     if !run.requested {
         return;
@@ -64,9 +121,14 @@ pub(crate) fn start_worker_runs(mut run: ResMut<PlannerRun>, edits: Option<Res<P
     let control = Arc::new(RunControl::default());
     let finished: RunResult = Arc::new(Mutex::new(None));
     let (task_dir, task_control, task_finished) = (dir.clone(), control.clone(), finished.clone());
+    let page_gpu = planner.use_gpu.then(|| gpu.webgpu()).flatten();
+    *solver = if page_gpu.is_some() { PageSolver::Gpu } else { PageSolver::Worker };
     AsyncComputeTaskPool::get()
         .spawn(async move {
-            let outcome = drive(&request, &task_dir, &task_control).await;
+            let outcome = match page_gpu {
+                Some(gpu) => drive_gpu(&request, &task_dir, &task_control, gpu).await,
+                None => drive(&request, &task_dir, &task_control).await,
+            };
             if let Ok(mut slot) = task_finished.lock() {
                 *slot = Some(outcome);
             }
@@ -75,27 +137,59 @@ pub(crate) fn start_worker_runs(mut run: ResMut<PlannerRun>, edits: Option<Res<P
     run.started(control, dir, finished);
 }
 
+/// Waits while the planner pauses; an error once the run is cancelled
+/// (the worker ended with it).
+async fn hold_or_cancel(control: &RunControl) -> Result<(), String> {
+    while control.is_paused() && !control.is_cancelled() {
+        workers::wait_ms(100).await;
+    }
+    if control.is_cancelled() {
+        workers::flood_cancel();
+        return Err("the flood run was cancelled".into());
+    }
+    Ok(())
+}
+
+/// Keeps an update's files under the run's folder, and shows its progress.
+fn keep(update: RunUpdate, dir: &Path, control: &RunControl) -> (Option<String>, Option<f64>) {
+    control.set_progress((update.time_s / update.end_s.max(1e-9)) as f32);
+    for file in update.files {
+        sontinh_layers::keep_in_memory(dir.join(&file.name), file.bytes);
+    }
+    (update.report, update.next_s)
+}
+
 /// Starts the run in the worker and asks for its moments until it ends,
 /// is cancelled or fails; the report, or why not.
 async fn drive(request: &[u8], dir: &Path, control: &RunControl) -> Result<String, String> {
-    workers::flood_start(request, START_ROUNDS).await.ok_or("this page has no workers to run floods in")??;
+    workers::flood_start(request, START_ROUNDS, false).await.ok_or("this page has no workers to run floods in")??;
     loop {
-        while control.is_paused() && !control.is_cancelled() {
-            workers::wait_ms(100).await;
-        }
-        if control.is_cancelled() {
-            workers::flood_cancel();
-            return Err("the flood run was cancelled".into());
-        }
-        let update = RunUpdate::from_bytes(&workers::flood_step().await?)?;
-        control.set_progress((update.time_s / update.end_s.max(1e-9)) as f32);
-        for file in update.files {
-            sontinh_layers::keep_in_memory(dir.join(&file.name), file.bytes);
-        }
-        if let Some(report) = update.report {
+        hold_or_cancel(control).await?;
+        let update = RunUpdate::from_bytes(&workers::flood_call("floodStep", None).await?)?;
+        if let (Some(report), _) = keep(update, dir, control) {
             return Ok(report);
         }
     }
+}
+
+/// The worker prepares the run and hands over the solver's input; the GPU
+/// solves, moment by moment, and the worker records each moment's depths
+/// and, at the end, makes the results from the solver's final state.
+async fn drive_gpu(request: &[u8], dir: &Path, control: &RunControl, gpu: PageGpu) -> Result<String, String> {
+    let scenario = workers::flood_start(request, START_ROUNDS, true).await.ok_or("this page has no workers to prepare floods in")??;
+    let scenario = sontinh_flood_plan::scenario_from_bytes(&scenario)?;
+    let mut sim = GpuSimulation::with_device(gpu.device, gpu.queue, gpu.adapter, &scenario, &Settings::default()).map_err(|e| e.to_string())?;
+    let mut next = Some(0.0);
+    while let Some(moment) = next {
+        hold_or_cancel(control).await?;
+        sim.run_until_async(moment).await.map_err(|e| e.to_string())?;
+        let depth = sim.depth_async().await.map_err(|e| e.to_string())?;
+        let update = RunUpdate::from_bytes(&workers::flood_call("floodRecord", Some(&depth_to_bytes(sim.time(), &depth))).await?)?;
+        next = keep(update, dir, control).1;
+    }
+    let state = sim.final_state_async().await.map_err(|e| e.to_string())?;
+    let update = RunUpdate::from_bytes(&workers::flood_call("floodFinish", Some(&state.to_bytes())).await?)?;
+    keep(update, dir, control).0.ok_or_else(|| "the flood worker gave no report".to_owned())
 }
 
 /// Offers one of the last run's files as a download.

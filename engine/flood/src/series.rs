@@ -26,6 +26,11 @@ impl TimeSeries {
         Ok(Self { points })
     }
 
+    /// The (seconds, value) points, times increasing.
+    pub fn points(&self) -> &[(f64, f64)] {
+        &self.points
+    }
+
     pub fn constant(value: f64) -> Self {
         Self {
             points: vec![(0.0, value)],

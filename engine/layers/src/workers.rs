@@ -32,12 +32,12 @@ pub async fn run_job(_kind: &str, _params: &[u8], _rounds: usize) -> Option<Resu
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub async fn flood_start(_request: &[u8], _rounds: usize) -> Option<Result<(), String>> {
+pub async fn flood_start(_request: &[u8], _rounds: usize, _recording: bool) -> Option<Result<Vec<u8>, String>> {
     None
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub async fn flood_step() -> Result<Vec<u8>, String> {
+pub async fn flood_call(_method: &str, _bytes: Option<&[u8]>) -> Result<Vec<u8>, String> {
     Err("flood runs go to a worker in the browser only".into())
 }
 
@@ -150,17 +150,18 @@ pub async fn run_job(kind: &str, params: &[u8], rounds: usize) -> Option<Result<
 }
 
 /// Starts a planner's flood run in the pool's flood worker (a fresh one:
-/// a run before it is ended), fetching the files it asks for (the DEM);
-/// `None` when the page has no working pool.
+/// a run before it is ended), fetching the files it asks for (the DEM):
+/// what it answered (for a run `recording` a solver on the page's GPU, the
+/// solver's input). `None` when the page has no working pool.
 #[cfg(target_arch = "wasm32")]
-pub async fn flood_start(request: &[u8], rounds: usize) -> Option<Result<(), String>> {
+pub async fn flood_start(request: &[u8], rounds: usize, recording: bool) -> Option<Result<Vec<u8>, String>> {
     use sontinh_wire::{Answer, FileSet};
     flood_cancel();
     let mut files = FileSet::default();
     for _ in 0..rounds {
-        let args = [js_sys::Uint8Array::from(request).into(), js_sys::Uint8Array::from(files.to_bytes().as_slice()).into()];
+        let args = [js_sys::Uint8Array::from(request).into(), js_sys::Uint8Array::from(files.to_bytes().as_slice()).into(), wasm_bindgen::JsValue::from_bool(recording)];
         match answer(ask_pool("floodStart", &args)?).await.and_then(Answer::from_bytes) {
-            Ok(Answer::Done(_)) => return Some(Ok(())),
+            Ok(Answer::Done(bytes)) => return Some(Ok(bytes)),
             Ok(Answer::Missing(paths)) => {
                 for path in paths {
                     let bytes = crate::fetch::file_bytes(std::path::Path::new(&path)).await.ok();
@@ -173,11 +174,13 @@ pub async fn flood_start(request: &[u8], rounds: usize) -> Option<Result<(), Str
     Some(Err(format!("the flood run's files name further files more than {rounds} levels deep")))
 }
 
-/// Runs the started flood to its next output moment: the update's bytes
+/// Asks the started flood run's worker `method` (`floodStep`, or
+/// `floodRecord` and `floodFinish` with their bytes): the update's bytes
 /// (`sontinh_flood_plan::RunUpdate`).
 #[cfg(target_arch = "wasm32")]
-pub async fn flood_step() -> Result<Vec<u8>, String> {
-    match ask_pool("floodStep", &[]) {
+pub async fn flood_call(method: &str, bytes: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let args: Vec<wasm_bindgen::JsValue> = bytes.map(|b| js_sys::Uint8Array::from(b).into()).into_iter().collect();
+    match ask_pool(method, &args) {
         Some(promise) => answer(promise).await,
         None => Err("the page's workers are not running".into()),
     }

@@ -46,6 +46,9 @@ pub struct PageRequest {
     pub point_budget: Option<u64>,
     /// `plan=SCENARIO`: open for planners and run that flood scenario of the scene.
     pub plan: Option<String>,
+    /// `flood_solver=cpu`: planners' floods on the CPU in the page's worker
+    /// even where the page's WebGPU device could run them (`gpu`, the default).
+    pub flood_on_cpu: bool,
 }
 
 /// The largest point budget an address may ask for: the memory budget caps
@@ -67,6 +70,13 @@ impl PageRequest {
                 }
                 "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "plan" => request.plan = Some(value.into_owned()).filter(|v| !v.is_empty()),
+                "flood_solver" => {
+                    request.flood_on_cpu = match &*value {
+                        "cpu" => true,
+                        "gpu" => false,
+                        other => return Err(format!("flood_solver={other}: use flood_solver=gpu (the page's WebGPU device where it has one) or flood_solver=cpu")),
+                    }
+                }
                 "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
                 "memory" => request.memory = Some(sontinh_layers::MemoryBudget::parse(&value)?),
                 "points" => {
@@ -273,14 +283,22 @@ fn signal_page(
     budget: Option<Res<sontinh_layers::MemoryBudget>>,
     flood: FloodProgress,
     points: Option<Res<sontinh_pointcloud_view::PointsShown>>,
-    planner: Option<Res<sontinh_flood_view::PlannerRun>>,
+    planner: (Option<Res<sontinh_flood_view::PlannerRun>>, Option<Res<sontinh_flood_view::PageSolver>>),
 ) {
     signals.frames += 1;
-    if let Some(text) = planner.as_deref().and_then(flood_run_text)
+    if let Some(text) = planner.0.as_deref().and_then(flood_run_text)
         && signals.flood_run.as_deref() != Some(text.as_str())
     {
         #[cfg(target_arch = "wasm32")]
-        page::write_attribute("data-sontinh-flood-run", &text);
+        {
+            let solver = match planner.1.as_deref() {
+                Some(sontinh_flood_view::PageSolver::Gpu) => "gpu",
+                Some(sontinh_flood_view::PageSolver::Worker) => "worker",
+                _ => "",
+            };
+            page::write_attribute("data-sontinh-flood-solver", solver);
+            page::write_attribute("data-sontinh-flood-run", &text);
+        }
         signals.flood_run = Some(text);
     }
     if let Some(points) = points.map(|p| *p)

@@ -27,13 +27,13 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     let (scene, planner) = match &request.scene {
         None => (
             sontinh::embedded_default_scene().map_err(|e| JsValue::from_str(&e.to_string()))?,
-            sontinh_flood_view::WorkerPlanner { scene_url: sontinh::DEFAULT_SCENE.to_owned(), scene_text: sontinh::DEFAULT_SCENE_TEXT.to_owned() },
+            sontinh_flood_view::WorkerPlanner { scene_url: sontinh::DEFAULT_SCENE.to_owned(), scene_text: sontinh::DEFAULT_SCENE_TEXT.to_owned(), use_gpu: !request.flood_on_cpu },
         ),
         Some(url) => {
             let text = fetch_text(url).await?;
             let scene = sontinh_scene::parse(&text, Path::new(url), &sontinh_scene::SiteResolver::new(url.clone()))
                 .map_err(|e| JsValue::from_str(&format!("{url}: {e}")))?;
-            (scene, sontinh_flood_view::WorkerPlanner { scene_url: url.clone(), scene_text: text })
+            (scene, sontinh_flood_view::WorkerPlanner { scene_url: url.clone(), scene_text: text, use_gpu: !request.flood_on_cpu })
         }
     };
     // `plan=` names a flood scenario of this scene to run at once.
