@@ -605,78 +605,97 @@ async function floodCheck(browser) {
   }
 }
 
-// Planners' floods run in the page: `plan=` starts a scenario in the
-// page's flood worker; the run's maximum depth, downloaded as the planner
+// Planners' floods run in the page: `plan=` starts a scenario; on the
+// WebGL2 bundle the CPU solver runs in the page's flood worker, on the
+// WebGPU bundle the WGSL solver runs on the page's own device (the worker
+// prepares and records). The run's maximum depth, downloaded as the planner
 // panel offers it, is compared with `sontinh flood run` natively (CPU) by
 // rasterio, cell by cell; the main thread's long tasks while the run goes
 // on are measured.
-async function floodRunCheck(browser) {
+async function floodRunCheck(browser, backends) {
   const dir = path.join(out, "flood-run");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const server = startServer(["tests/scenes/flood-small.toml"]);
   try {
     const base = await until("the flood-run server to print its URL", 60_000, async () => server.url());
-    const runs = [
+    const scenes = [
       { name: "flood-run-small", scene: "tests/scenes/flood-small.toml", site: "scenes/flood-small.toml", scenario: "short" },
       { name: "flood-run-citadel", scene: "scenes/quang-tri-citadel.toml", site: null, scenario: "thach-han-flood" },
     ];
-    for (const run of runs) {
+    for (const run of scenes) {
       const native = path.join(dir, `${run.name}.native`);
       const nativeStarted = Date.now();
       execFileSync(sontinh, ["flood", "run", run.scene, "--scenario", run.scenario, "-o", native], { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
       const nativeMs = Date.now() - nativeStarted;
       const nativeSummary = JSON.parse(readFileSync(path.join(native, "summary.json"), "utf8"));
-      const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1, acceptDownloads: true });
-      const query = new URLSearchParams({ backend: "webgl2", plan: run.scenario });
-      if (run.site) query.set("scene", run.site);
-      const { page, errors, started } = await openPage(context, `${base}?${query}`);
-      const state = () => page.evaluate(() => document.documentElement.dataset.sontinhFloodRun || "");
-      await until(`${run.name}: the run to start`, LOAD_DEADLINE_MS, async () => (/^(running|done|failed)/.test(await state()) ? true : null));
-      // Long tasks from here on are the run's (the scene may still be loading: reported apart).
-      await page.evaluate(() => { window.__longTasksBeforeRun = window.__longTasks.length; });
-      const progress = [];
-      const finalState = await until(`${run.name}: the run to end`, 20 * 60_000, async () => {
-        const s = await state();
-        if (progress[progress.length - 1] !== s) progress.push(s);
-        return /^(done|failed)/.test(s) ? s : null;
-      });
-      const runMs = Date.now() - started;
-      check(finalState.startsWith("done "), `${run.name}: the run in the page's worker ended (${finalState})`);
-      check(progress.some((p) => /^running [1-9]/.test(p)), `${run.name}: the page showed the run's progress (${progress.slice(0, 4).join(", ")}…)`);
-      const folder = finalState.slice("done ".length);
-      const longTasks = await page.evaluate(() => window.__longTasks.slice(window.__longTasksBeforeRun));
-      const workerSteps = await page.evaluate(() => (globalThis.sontinhDecode ? globalThis.sontinhDecode.floodSteps : 0));
-      const downloads = {};
-      for (const file of ["max_depth.tif", "extent.geojson", "gauges.csv"]) {
-        const [download] = await Promise.all([page.waitForEvent("download"), page.evaluate(([f, n]) => window.sontinhViewer.floodDownload(f, n), [folder, file])]);
-        downloads[file] = path.join(dir, `${run.name}.browser.${file}`);
-        await download.saveAs(downloads[file]);
-        check(download.suggestedFilename() === file, `${run.name}: the download is named ${file} (${download.suggestedFilename()})`);
+      for (const backend of backends) {
+        const name = `${run.name}.${backend}`;
+        const solverWanted = backend === "webgpu" ? "gpu" : "worker";
+        const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1, acceptDownloads: true });
+        const query = new URLSearchParams({ backend, plan: run.scenario });
+        if (run.site) query.set("scene", run.site);
+        const { page, errors } = await openPage(context, `${base}?${query}`);
+        const state = () => page.evaluate(() => document.documentElement.dataset.sontinhFloodRun || "");
+        await until(`${name}: the run to start`, LOAD_DEADLINE_MS, async () => (/^(running|done|failed)/.test(await state()) ? true : null));
+        const runStarted = Date.now();
+        // Long tasks from here on are the run's (the scene may still be loading).
+        await page.evaluate(() => { window.__longTasksBeforeRun = window.__longTasks.length; });
+        const progress = [];
+        const finalState = await until(`${name}: the run to end`, 20 * 60_000, async () => {
+          const s = await state();
+          if (progress[progress.length - 1] !== s) progress.push(s);
+          return /^(done|failed)/.test(s) ? s : null;
+        });
+        const runMs = Date.now() - runStarted;
+        check(finalState.startsWith("done "), `${name}: the run in the page ended (${finalState})`);
+        const solver = await page.evaluate(() => document.documentElement.dataset.sontinhFloodSolver || "");
+        check(solver === solverWanted, `${name}: the run went to the ${solverWanted === "gpu" ? "page's WebGPU device" : "page's flood worker"} (${solver || "none"})`);
+        check(progress.some((p) => /^running [1-9]/.test(p)), `${name}: the page showed the run's progress (${progress.slice(0, 4).join(", ")}…)`);
+        if (!finalState.startsWith("done ")) {
+          await context.close();
+          continue;
+        }
+        const folder = finalState.slice("done ".length);
+        const longTasks = await page.evaluate(() => window.__longTasks.slice(window.__longTasksBeforeRun));
+        const pool = await page.evaluate(() => (globalThis.sontinhDecode ? { steps: globalThis.sontinhDecode.floodSteps, recorded: globalThis.sontinhDecode.floodRecorded || 0 } : null));
+        const downloads = {};
+        for (const file of ["max_depth.tif", "extent.geojson", "gauges.csv", "summary.json"]) {
+          const [download] = await Promise.all([page.waitForEvent("download"), page.evaluate(([f, n]) => window.sontinhViewer.floodDownload(f, n), [folder, file])]);
+          downloads[file] = path.join(dir, `${name}.${file}`);
+          await download.saveAs(downloads[file]);
+          check(download.suggestedFilename() === file, `${name}: the download is named ${file} (${download.suggestedFilename()})`);
+        }
+        const compared = JSON.parse(execFileSync(path.join(repo, ".venv/bin/python"), [path.join(repo, "tests/browser/compare_rasters.py"), downloads["max_depth.tif"], path.join(native, "max_depth.tif")], { encoding: "utf8" }));
+        const extent = JSON.parse(readFileSync(downloads["extent.geojson"], "utf8"));
+        const summary = JSON.parse(readFileSync(downloads["summary.json"], "utf8"));
+        const gaugeLines = readFileSync(downloads["gauges.csv"], "utf8").trim().split("\n").length;
+        report[name] = {
+          browser_run_ms: runMs,
+          browser_cell_updates_per_s: Math.round(summary.cell_updates_per_second),
+          browser_solver: summary.backend,
+          native_run_ms: nativeMs,
+          native_cell_updates_per_s: Math.round(nativeSummary.cell_updates_per_second),
+          native_solver: nativeSummary.backend,
+          worker_steps: pool && pool.steps,
+          gpu_moments_recorded: pool && pool.recorded,
+          max_depth_p99_diff_m: compared.p99_abs_diff,
+          max_depth_max_diff_m: compared.max_abs_diff,
+          long_tasks_during_run: longTasks.length,
+          longest_task_during_run_ms: Math.round(Math.max(0, ...longTasks)),
+        };
+        console.log(`     ${name}: ${JSON.stringify(report[name])}`);
+        check(compared.same_grid, `${name}: the downloaded maximum depth is on the native run's grid (${JSON.stringify(compared.a)} / ${JSON.stringify(compared.b)})`);
+        check(compared.p99_abs_diff !== null && compared.p99_abs_diff <= 0.02, `${name}: maximum depths agree with the native CPU run within 2 cm at the 99th percentile (p99 ${compared.p99_abs_diff} m, max ${compared.max_abs_diff} m, deepest ${compared.max_a} / ${compared.max_b} m)`);
+        check(compared.max_b > 0.5, `${name}: the native run floods something to compare (deepest ${compared.max_b} m)`);
+        check(extent.type === "FeatureCollection" && extent.features[0].geometry.coordinates.length > 0, `${name}: the downloaded extent is GeoJSON with flooded polygons`);
+        check(gaugeLines === readFileSync(path.join(native, "gauges.csv"), "utf8").trim().split("\n").length, `${name}: the downloaded gauges have the native run's ${gaugeLines} lines`);
+        const moments = solverWanted === "gpu" ? pool && pool.recorded : pool && pool.steps;
+        check(moments >= 2, `${name}: the run went moment by moment through the page's flood worker (${moments})`);
+        check(errors.length === 0, `${name}: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
+        await page.screenshot({ path: path.join(dir, `${name}.png`), timeout: 120_000 });
+        await context.close();
       }
-      const compared = JSON.parse(execFileSync(path.join(repo, ".venv/bin/python"), [path.join(repo, "tests/browser/compare_rasters.py"), downloads["max_depth.tif"], path.join(native, "max_depth.tif")], { encoding: "utf8" }));
-      const extent = JSON.parse(readFileSync(downloads["extent.geojson"], "utf8"));
-      const gaugeLines = readFileSync(downloads["gauges.csv"], "utf8").trim().split("\n").length;
-      report[run.name] = {
-        browser_run_ms: runMs,
-        native_run_ms: nativeMs,
-        native_cell_updates_per_s: Math.round(nativeSummary.cell_updates_per_second),
-        worker_steps: workerSteps,
-        max_depth_p99_diff_m: compared.p99_abs_diff,
-        max_depth_max_diff_m: compared.max_abs_diff,
-        long_tasks_during_run: longTasks.length,
-        longest_task_during_run_ms: Math.round(Math.max(0, ...longTasks)),
-      };
-      console.log(`     ${run.name}: ${JSON.stringify(report[run.name])}`);
-      check(compared.same_grid, `${run.name}: the downloaded maximum depth is on the native run's grid (${JSON.stringify(compared.a)} / ${JSON.stringify(compared.b)})`);
-      check(compared.p99_abs_diff !== null && compared.p99_abs_diff <= 0.02, `${run.name}: maximum depths agree with the native CPU run within 2 cm at the 99th percentile (p99 ${compared.p99_abs_diff} m, max ${compared.max_abs_diff} m, deepest ${compared.max_a} / ${compared.max_b} m)`);
-      check(compared.max_b > 0.5, `${run.name}: the native run floods something to compare (deepest ${compared.max_b} m)`);
-      check(extent.type === "FeatureCollection" && extent.features[0].geometry.coordinates.length > 0, `${run.name}: the downloaded extent is GeoJSON with flooded polygons`);
-      check(gaugeLines === readFileSync(path.join(native, "gauges.csv"), "utf8").trim().split("\n").length, `${run.name}: the downloaded gauges have the native run's ${gaugeLines} lines`);
-      check(workerSteps >= 2, `${run.name}: the run went step by step through the page's flood worker (${workerSteps} steps)`);
-      check(errors.length === 0, `${run.name}: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
-      if (run.name === "flood-run-citadel") await page.screenshot({ path: path.join(dir, `${run.name}.webgl2.png`), timeout: 120_000 });
-      await context.close();
     }
   } finally {
     server.child.kill();
@@ -892,7 +911,7 @@ try {
   if (wanted("phone")) await touchCheck(browser, base);
   if (wanted("lost-context")) await lostContextCheck(browser, base);
   if (wanted("flood")) await floodCheck(browser);
-  if (wanted("flood-run")) await floodRunCheck(browser);
+  if (wanted("flood-run")) await floodRunCheck(browser, backends);
   if (wanted("feeds")) await feedsCheck(browser);
 } catch (error) {
   check(false, `the browser tests ran to the end (${error.message})`);

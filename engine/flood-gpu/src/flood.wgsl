@@ -34,25 +34,34 @@ struct Source {
     depth: f32,
 }
 
+// Eight storage buffers, WebGPU's least per-stage limit (a browser's
+// device has no more): related arrays share one, behind the accessors below.
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read> manning: array<f32>;
-@group(0) @binding(3) var<storage, read_write> h: array<f32>;
-@group(0) @binding(4) var<storage, read_write> qx: array<f32>;
-@group(0) @binding(5) var<storage, read_write> qy: array<f32>;
-@group(0) @binding(6) var<storage, read_write> qx_new: array<f32>;
-@group(0) @binding(7) var<storage, read_write> qy_new: array<f32>;
-@group(0) @binding(8) var<storage, read_write> scale: array<f32>;
-// Discharge per unit width entering through each edge face this step (north
-// faces, then south, west, east); below -1e29 where no river enters.
-@group(0) @binding(9) var<storage, read> edge_q: array<f32>;
-@group(0) @binding(10) var<storage, read> sources: array<Source>;
-@group(0) @binding(11) var<storage, read_write> max_depth: array<f32>;
-@group(0) @binding(12) var<storage, read_write> arrival: array<f32>;
+// Bed elevation per cell, then Manning's n per cell, then the discharge per
+// unit width entering through each edge face this step (north faces, then
+// south, west, east; below -1e29 where no river enters).
+@group(0) @binding(1) var<storage, read> land: array<f32>;
+@group(0) @binding(2) var<storage, read_write> h: array<f32>;
+// x-face discharges, then y-face discharges: the old step's, and the new.
+@group(0) @binding(3) var<storage, read_write> q: array<f32>;
+@group(0) @binding(4) var<storage, read_write> q_new: array<f32>;
+@group(0) @binding(5) var<storage, read_write> scale: array<f32>;
+@group(0) @binding(6) var<storage, read> sources: array<Source>;
+// The deepest water per cell, then the arrival time per cell (-1: not yet).
+@group(0) @binding(7) var<storage, read_write> track: array<f32>;
 // Volume that has entered through each edge face since the start, m³ (north
 // faces, then south, west, east; negative where water left), followed by the
 // same number of Kahan compensation terms.
-@group(0) @binding(13) var<storage, read_write> edge_in: array<f32>;
+@group(0) @binding(8) var<storage, read_write> edge_in: array<f32>;
+
+fn cells() -> u32 {
+    return p.nx * p.ny;
+}
+
+// Where the y-faces start in `q` and `q_new`.
+fn y_faces() -> u32 {
+    return (p.nx + 1u) * p.ny;
+}
 
 // Discharge through an edge face next to a cell with bed `z` and surface `eta`.
 fn edge_flux(edge: u32, z: f32, eta: f32, q0: f32, n: f32, outward_positive: bool) -> f32 {
@@ -106,19 +115,19 @@ fn flux_x(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups)
     if (f == 0u || f == p.nx) {
         let west = f == 0u;
         let cell = select(r * p.nx + p.nx - 1u, r * p.nx, west);
-        let inflow = edge_q[select(2u * p.nx + p.ny + r, 2u * p.nx + r, west)];
+        let inflow = land[2u * cells() + select(2u * p.nx + p.ny + r, 2u * p.nx + r, west)];
         if (inflow > -1e29) {
-            qx_new[i] = select(-inflow, inflow, west);
+            q_new[i] = select(-inflow, inflow, west);
         } else {
-            qx_new[i] = edge_flux(select(3u, 2u, west), z[cell], z[cell] + h[cell], qx[i], manning[cell], !west);
+            q_new[i] = edge_flux(select(3u, 2u, west), land[cell], land[cell] + h[cell], q[i], land[cells() + cell], !west);
         }
         return;
     }
     let l = r * p.nx + f - 1u;
     let rr = l + 1u;
-    let q0 = qx[i];
-    let q_avg = p.theta * q0 + (1.0 - p.theta) * 0.5 * (qx[i - 1u] + qx[i + 1u]);
-    qx_new[i] = face_flux(z[l], z[l] + h[l], z[rr], z[rr] + h[rr], q0, q_avg, 0.5 * (manning[l] + manning[rr]));
+    let q0 = q[i];
+    let q_avg = p.theta * q0 + (1.0 - p.theta) * 0.5 * (q[i - 1u] + q[i + 1u]);
+    q_new[i] = face_flux(land[l], land[l] + h[l], land[rr], land[rr] + h[rr], q0, q_avg, 0.5 * (land[cells() + l] + land[cells() + rr]));
 }
 
 @compute @workgroup_size(64)
@@ -132,19 +141,19 @@ fn flux_y(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups)
     if (f == 0u || f == p.ny) {
         let north = f == 0u;
         let cell = select((p.ny - 1u) * p.nx + c, c, north);
-        let inflow = edge_q[select(p.nx + c, c, north)];
+        let inflow = land[2u * cells() + select(p.nx + c, c, north)];
         if (inflow > -1e29) {
-            qy_new[i] = select(-inflow, inflow, north);
+            q_new[y_faces() + i] = select(-inflow, inflow, north);
         } else {
-            qy_new[i] = edge_flux(select(1u, 0u, north), z[cell], z[cell] + h[cell], qy[i], manning[cell], !north);
+            q_new[y_faces() + i] = edge_flux(select(1u, 0u, north), land[cell], land[cell] + h[cell], q[y_faces() + i], land[cells() + cell], !north);
         }
         return;
     }
     let up = (f - 1u) * p.nx + c;
     let down = f * p.nx + c;
-    let q0 = qy[i];
-    let q_avg = p.theta * q0 + (1.0 - p.theta) * 0.5 * (qy[i - p.nx] + qy[i + p.nx]);
-    qy_new[i] = face_flux(z[up], z[up] + h[up], z[down], z[down] + h[down], q0, q_avg, 0.5 * (manning[up] + manning[down]));
+    let q0 = q[y_faces() + i];
+    let q_avg = p.theta * q0 + (1.0 - p.theta) * 0.5 * (q[y_faces() + i - p.nx] + q[y_faces() + i + p.nx]);
+    q_new[y_faces() + i] = face_flux(land[up], land[up] + h[up], land[down], land[down] + h[down], q0, q_avg, 0.5 * (land[cells() + up] + land[cells() + down]));
 }
 
 @compute @workgroup_size(64)
@@ -156,8 +165,8 @@ fn limit(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) 
     let c = i % p.nx;
     let r = i / p.nx;
     let w = p.nx + 1u;
-    let out = max(-qx_new[r * w + c], 0.0) + max(qx_new[r * w + c + 1u], 0.0)
-        + max(-qy_new[r * p.nx + c], 0.0) + max(qy_new[(r + 1u) * p.nx + c], 0.0);
+    let out = max(-q_new[r * w + c], 0.0) + max(q_new[r * w + c + 1u], 0.0)
+        + max(-q_new[y_faces() + r * p.nx + c], 0.0) + max(q_new[y_faces() + (r + 1u) * p.nx + c], 0.0);
     let leaving = out * p.dt / p.dx;
     var s = 1.0;
     if (leaving > h[i] && leaving > 0.0) {
@@ -175,11 +184,11 @@ fn apply_limit_x(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
     }
     let r = i / w;
     let f = i % w;
-    let q = qx_new[i];
+    let q = q_new[i];
     if (q > 0.0 && f > 0u) {
-        qx_new[i] = q * scale[r * p.nx + f - 1u];
+        q_new[i] = q * scale[r * p.nx + f - 1u];
     } else if (q < 0.0 && f < p.nx) {
-        qx_new[i] = q * scale[r * p.nx + f];
+        q_new[i] = q * scale[r * p.nx + f];
     }
 }
 
@@ -191,11 +200,11 @@ fn apply_limit_y(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
     }
     let f = i / p.nx;
     let c = i % p.nx;
-    let q = qy_new[i];
+    let q = q_new[y_faces() + i];
     if (q > 0.0 && f > 0u) {
-        qy_new[i] = q * scale[(f - 1u) * p.nx + c];
+        q_new[y_faces() + i] = q * scale[(f - 1u) * p.nx + c];
     } else if (q < 0.0 && f < p.ny) {
-        qy_new[i] = q * scale[f * p.nx + c];
+        q_new[y_faces() + i] = q * scale[f * p.nx + c];
     }
 }
 
@@ -212,14 +221,14 @@ fn edge_volume(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgr
     var q: f32;
     if (i < p.nx) {
         // North faces: positive discharge runs south, into the area.
-        q = qy_new[i];
+        q = q_new[y_faces() + i];
     } else if (i < 2u * p.nx) {
-        q = -qy_new[p.ny * p.nx + i - p.nx];
+        q = -q_new[y_faces() + p.ny * p.nx + i - p.nx];
     } else if (i < 2u * p.nx + p.ny) {
         // West faces: positive discharge runs east, into the area.
-        q = qx_new[(i - 2u * p.nx) * (p.nx + 1u)];
+        q = q_new[(i - 2u * p.nx) * (p.nx + 1u)];
     } else {
-        q = -qx_new[(i - 2u * p.nx - p.ny) * (p.nx + 1u) + p.nx];
+        q = -q_new[(i - 2u * p.nx - p.ny) * (p.nx + 1u) + p.nx];
     }
     let y = q * p.dt * p.dx - edge_in[faces + i];
     let t = edge_in[i] + y;
@@ -236,7 +245,7 @@ fn continuity(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgro
     let c = i % p.nx;
     let r = i / p.nx;
     let w = p.nx + 1u;
-    let net = qx_new[r * w + c] - qx_new[r * w + c + 1u] + qy_new[r * p.nx + c] - qy_new[(r + 1u) * p.nx + c];
+    let net = q_new[r * w + c] - q_new[r * w + c + 1u] + q_new[y_faces() + r * p.nx + c] - q_new[y_faces() + (r + 1u) * p.nx + c];
     var d = h[i] + p.dt / p.dx * net + p.rain_depth;
     for (var k = 0u; k < p.sources; k = k + 1u) {
         if (sources[k].cell == i) {
@@ -245,8 +254,8 @@ fn continuity(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgro
     }
     d = max(d, 0.0);
     h[i] = d;
-    max_depth[i] = max(max_depth[i], d);
-    if (d > p.arrival_depth && arrival[i] < 0.0) {
-        arrival[i] = p.time_after;
+    track[i] = max(track[i], d);
+    if (d > p.arrival_depth && track[cells() + i] < 0.0) {
+        track[cells() + i] = p.time_after;
     }
 }

@@ -75,15 +75,15 @@ pub struct GpuSimulation {
     pipelines: Vec<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
     params: wgpu::Buffer,
+    /// Bed, Manning's n, then the edge faces' inflows (see the shader).
+    land: wgpu::Buffer,
     h: wgpu::Buffer,
-    qx: wgpu::Buffer,
-    qy: wgpu::Buffer,
-    qx_new: wgpu::Buffer,
-    qy_new: wgpu::Buffer,
-    edge_q: wgpu::Buffer,
+    /// x-face then y-face discharges: the old step's, and the new.
+    q: wgpu::Buffer,
+    q_new: wgpu::Buffer,
     sources: wgpu::Buffer,
-    max_depth: wgpu::Buffer,
-    arrival: wgpu::Buffer,
+    /// The deepest water, then the arrival time, per cell.
+    track: wgpu::Buffer,
     edge_in: wgpu::Buffer,
     readback: wgpu::Buffer,
     adapter: String,
@@ -200,18 +200,13 @@ impl GpuSimulation {
             entries: &[
                 entry(0, wgpu::BufferBindingType::Uniform),
                 entry(1, read_only),
-                entry(2, read_only),
+                entry(2, read_write),
                 entry(3, read_write),
                 entry(4, read_write),
                 entry(5, read_write),
-                entry(6, read_write),
+                entry(6, read_only),
                 entry(7, read_write),
                 entry(8, read_write),
-                entry(9, read_only),
-                entry(10, read_only),
-                entry(11, read_write),
-                entry(12, read_write),
-                entry(13, read_write),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -239,15 +234,14 @@ impl GpuSimulation {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let z_buffer = storage(&device, "z", &z, false);
-        let n_buffer = storage(&device, "manning", &manning, false);
+        let edge_faces = 2 * (nx + ny);
+        let land: Vec<f32> = z.iter().chain(&manning).copied().chain(std::iter::repeat_n(NO_INFLOW, edge_faces)).collect();
+        let land_buffer = storage(&device, "land", &land, false);
         let h_buffer = storage(&device, "h", &h, true);
-        let qx = storage(&device, "qx", &vec![0.0; (nx + 1) * ny], false);
-        let qy = storage(&device, "qy", &vec![0.0; nx * (ny + 1)], false);
-        let qx_new = storage(&device, "qx_new", &vec![0.0; (nx + 1) * ny], true);
-        let qy_new = storage(&device, "qy_new", &vec![0.0; nx * (ny + 1)], true);
+        let faces = (nx + 1) * ny + nx * (ny + 1);
+        let q = storage(&device, "q", &vec![0.0; faces], false);
+        let q_new = storage(&device, "q_new", &vec![0.0; faces], true);
         let scale = storage(&device, "scale", &vec![1.0; cells], false);
-        let edge_q = storage(&device, "edge_q", &vec![NO_INFLOW; 2 * (nx + ny)], false);
         let source_count = scenario.inflows.len().max(1);
         let sources = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("sources"),
@@ -255,25 +249,19 @@ impl GpuSimulation {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let max_depth = storage(&device, "max_depth", &h, true);
-        let arrived: Vec<f32> = h
-            .iter()
-            .map(|d| if f64::from(*d) > settings.arrival_depth { 0.0 } else { -1.0 })
-            .collect();
-        let arrival = storage(&device, "arrival", &arrived, true);
+        let arrived = h.iter().map(|d| if f64::from(*d) > settings.arrival_depth { 0.0 } else { -1.0 });
+        let track: Vec<f32> = h.iter().copied().chain(arrived).collect();
+        let track = storage(&device, "track", &track, true);
         // Each edge face's volume and its compensation term.
-        let edge_faces = 2 * (nx + ny);
         let edge_in = storage(&device, "edge_in", &vec![0.0; 2 * edge_faces], true);
         // Large enough for the biggest buffer read back (the face discharges).
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: (((nx + 1) * ny).max(nx * (ny + 1)).max(2 * edge_faces) * 4) as u64,
+            size: (faces.max(2 * cells).max(2 * edge_faces) * 4) as u64,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let buffers = [
-            &params, &z_buffer, &n_buffer, &h_buffer, &qx, &qy, &qx_new, &qy_new, &scale, &edge_q, &sources, &max_depth, &arrival, &edge_in,
-        ];
+        let buffers = [&params, &land_buffer, &h_buffer, &q, &q_new, &scale, &sources, &track, &edge_in];
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
@@ -296,15 +284,12 @@ impl GpuSimulation {
             pipelines,
             bind_group,
             params,
+            land: land_buffer,
             h: h_buffer,
-            qx,
-            qy,
-            qx_new,
-            qy_new,
-            edge_q,
+            q,
+            q_new,
             sources,
-            max_depth,
-            arrival,
+            track,
             edge_in,
             readback,
             boundaries: [
@@ -377,7 +362,8 @@ impl GpuSimulation {
                         edge_q[offset + k] = q as f32;
                     }
                 }
-                self.queue.write_buffer(&self.edge_q, 0, bytemuck::cast_slice(&edge_q));
+                // The inflows sit after the bed and Manning's n.
+                self.queue.write_buffer(&self.land, (2 * nx * ny * 4) as u64, bytemuck::cast_slice(&edge_q));
             }
             if !self.inflows.is_empty() {
                 let area = self.dx * self.dx;
@@ -430,8 +416,7 @@ impl GpuSimulation {
                     pass.dispatch_workgroups(x, y, 1);
                 }
             }
-            encoder.copy_buffer_to_buffer(&self.qx_new, 0, &self.qx, 0, self.qx.size());
-            encoder.copy_buffer_to_buffer(&self.qy_new, 0, &self.qy, 0, self.qy.size());
+            encoder.copy_buffer_to_buffer(&self.q_new, 0, &self.q, 0, self.q.size());
             self.queue.submit([encoder.finish()]);
             self.time += dt;
             self.steps += 1;
@@ -514,36 +499,42 @@ impl GpuSimulation {
 
     /// The deepest water each cell has held.
     pub fn max_depth(&self) -> Result<Vec<f64>, GpuError> {
-        self.read(&self.max_depth)
+        let mut track = self.read(&self.track)?;
+        track.truncate(self.nx * self.ny);
+        Ok(track)
     }
 
     pub async fn max_depth_async(&self) -> Result<Vec<f64>, GpuError> {
-        self.read_async(&self.max_depth).await
+        let mut track = self.read_async(&self.track).await?;
+        track.truncate(self.nx * self.ny);
+        Ok(track)
     }
 
     /// When each cell first got deeper than the arrival depth, s; infinite
     /// where it never did.
     pub fn arrival_time(&self) -> Result<Vec<f64>, GpuError> {
-        Ok(arrival_from(self.read(&self.arrival)?))
+        Ok(arrival_from(self.read(&self.track)?.split_off(self.nx * self.ny)))
     }
 
     pub async fn arrival_time_async(&self) -> Result<Vec<f64>, GpuError> {
-        Ok(arrival_from(self.read_async(&self.arrival).await?))
+        Ok(arrival_from(self.read_async(&self.track).await?.split_off(self.nx * self.ny)))
     }
 
     /// Cell-centred velocity (east, south) in m/s, zero where dry, as the CPU
     /// solver computes it.
     pub fn velocity(&self) -> Result<Vec<[f64; 2]>, GpuError> {
-        Ok(self.velocity_from(&self.read(&self.qx_new)?, &self.read(&self.qy_new)?, &self.depth()?))
+        Ok(self.velocity_from(&self.read(&self.q_new)?, &self.depth()?))
     }
 
     pub async fn velocity_async(&self) -> Result<Vec<[f64; 2]>, GpuError> {
-        let (qx, qy) = (self.read_async(&self.qx_new).await?, self.read_async(&self.qy_new).await?);
-        Ok(self.velocity_from(&qx, &qy, &self.depth_async().await?))
+        let q = self.read_async(&self.q_new).await?;
+        Ok(self.velocity_from(&q, &self.depth_async().await?))
     }
 
-    fn velocity_from(&self, qx: &[f64], qy: &[f64], h: &[f64]) -> Vec<[f64; 2]> {
+    /// From the new discharges (x-faces, then y-faces) and the depths.
+    fn velocity_from(&self, q: &[f64], h: &[f64]) -> Vec<[f64; 2]> {
         let nx = self.nx;
+        let (qx, qy) = q.split_at((nx + 1) * self.ny);
         (0..h.len())
             .map(|i| {
                 let (c, r) = (i % nx, i / nx);

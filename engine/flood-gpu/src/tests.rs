@@ -11,6 +11,10 @@ fn the_shader_parses_and_validates() {
     for kernel in KERNELS {
         assert!(module.entry_points.iter().any(|e| e.name == kernel), "{kernel} missing");
     }
+    // WebGPU guarantees 8 storage buffers per stage (maxStorageBuffersPerShaderStage):
+    // a browser's device may have no more.
+    let storage = module.global_variables.iter().filter(|(_, v)| matches!(v.space, naga::AddressSpace::Storage { .. })).count();
+    assert!(storage <= 8, "{storage} storage buffers, more than WebGPU's 8 per stage");
 }
 
 /// A dam break over rough synthetic terrain with rain, on both back-ends
