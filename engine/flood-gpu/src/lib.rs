@@ -441,10 +441,11 @@ impl GpuSimulation {
     }
 
     /// [`GpuSimulation::run_until`] without blocking: for hosts that cannot wait.
-    pub async fn run_until_async(&mut self, end: f64) -> Result<(), GpuError> {
+    pub async fn run_until_async(&mut self, end: f64, each_batch: &mut (dyn FnMut(f64) + Send)) -> Result<(), GpuError> {
         while self.time < end - 1e-6 {
             let dt = self.time_step_async().await?;
             self.advance_batch(dt, end);
+            each_batch(self.time);
         }
         Ok(())
     }

@@ -246,7 +246,7 @@ fn the_async_path_matches_the_blocking_one() {
     let mut awaiting = GpuSimulation::new(&scenario, &settings).unwrap();
     let mut batches = 0;
     blocking.run_until(300.0, &mut |_| batches += 1).unwrap();
-    pollster::block_on(awaiting.run_until_async(300.0)).unwrap();
+    pollster::block_on(awaiting.run_until_async(300.0, &mut |_| {})).unwrap();
     assert!((awaiting.time() - 300.0).abs() < 1e-6, "ended at {} s", awaiting.time());
     assert_eq!(awaiting.steps(), blocking.steps());
     assert!(batches >= 2 && blocking.steps() >= 10, "{batches} batches, {} steps", blocking.steps());

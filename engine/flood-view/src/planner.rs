@@ -219,6 +219,9 @@ mod tests {
         assert_eq!(read, Ok(vec![1, 2, 3]));
         sontinh_layers::forget_memory_folder(&dir);
         assert!(crate::list_snapshots(&dir).is_empty() && read_places(&dir).is_empty());
+        // A file not made yet is an error naming it, never a read of the disk or a fetch.
+        let missing = bevy::tasks::block_on(sontinh_layers::file_bytes(&dir.join("max_depth.tif")));
+        assert!(missing.expect_err("not kept").contains("memory:flood-runs/test/max_depth.tif: not made"));
         assert!(!sontinh_layers::file_exists(&dir.join("terrain.tif")));
     }
 }

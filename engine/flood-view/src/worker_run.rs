@@ -179,17 +179,50 @@ async fn drive_gpu(request: &[u8], dir: &Path, control: &RunControl, gpu: PageGp
     let scenario = workers::flood_start(request, START_ROUNDS, true).await.ok_or("this page has no workers to prepare floods in")??;
     let scenario = sontinh_flood_plan::scenario_from_bytes(&scenario)?;
     let mut sim = GpuSimulation::with_device(gpu.device, gpu.queue, gpu.adapter, &scenario, &Settings::default()).map_err(|e| e.to_string())?;
-    let mut next = Some(0.0);
+    let (mut next, mut end) = (Some(0.0), f64::INFINITY);
     while let Some(moment) = next {
         hold_or_cancel(control).await?;
-        sim.run_until_async(moment).await.map_err(|e| e.to_string())?;
+        // Progress each batch: the bar moves between moments too.
+        sim.run_until_async(moment, &mut |t| control.set_progress((t / end) as f32)).await.map_err(|e| e.to_string())?;
         let depth = sim.depth_async().await.map_err(|e| e.to_string())?;
         let update = RunUpdate::from_bytes(&workers::flood_call("floodRecord", Some(&depth_to_bytes(sim.time(), &depth))).await?)?;
+        end = update.end_s;
         next = keep(update, dir, control).1;
     }
     let state = sim.final_state_async().await.map_err(|e| e.to_string())?;
     let update = RunUpdate::from_bytes(&workers::flood_call("floodFinish", Some(&state.to_bytes())).await?)?;
     keep(update, dir, control).0.ok_or_else(|| "the flood worker gave no report".to_owned())
+}
+
+/// How often the page draws while a flood runs on its GPU: the renderer
+/// and the solver share the device, and every readback of the solver (one
+/// per batch of steps) waits behind the frames queued before it, so a run
+/// paced by frames is as slow as the frames. Input still draws at once.
+pub const GPU_RUN_FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(3000);
+
+/// Draws at [`GPU_RUN_FRAME_INTERVAL`] (or on input) while a flood runs on
+/// the page's GPU, and as before once it ends.
+pub(crate) fn pace_frames_during_gpu_runs(
+    run: Res<PlannerRun>,
+    solver: Res<PageSolver>,
+    settings: Option<ResMut<bevy::winit::WinitSettings>>,
+    mut saved: Local<Option<bevy::winit::WinitSettings>>,
+) {
+    let Some(mut settings) = settings else { return };
+    let paced = *solver == PageSolver::Gpu && run.is_running();
+    match (paced, saved.is_some()) {
+        (true, false) => {
+            *saved = Some(settings.clone());
+            settings.focused_mode = bevy::winit::UpdateMode::reactive_low_power(GPU_RUN_FRAME_INTERVAL);
+            settings.unfocused_mode = bevy::winit::UpdateMode::reactive_low_power(GPU_RUN_FRAME_INTERVAL);
+        }
+        (false, true) => {
+            if let Some(before) = saved.take() {
+                *settings = before;
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Offers one of the last run's files as a download.

@@ -66,9 +66,15 @@ pub fn offer_download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String
     Ok(())
 }
 
+/// Where kept files live: never read from disk or fetched.
+pub const MEMORY_PREFIX: &str = "memory:";
+
 pub async fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
     if let Some(kept) = memory_file(path) {
         return Ok(kept.as_ref().clone());
+    }
+    if path.to_str().is_some_and(|p| p.starts_with(MEMORY_PREFIX)) {
+        return Err(format!("{}: not made (yet)", path.display()));
     }
     read_or_fetch(path).await
 }
