@@ -141,8 +141,9 @@ async function main() {
   const wasm = await viewer.default({ module_or_path: bytes });
   // The wasm heap, for memory figures (the browser tests and benches read it).
   window.__sontinhWasmMemory = wasm.memory;
-  // The viewer's page API, for pages that embed it: floodDownload(folder, name).
-  window.sontinhViewer = { floodDownload: viewer.floodDownload };
+  // The viewer's page API, for pages that embed it: floodPlan(scenario) runs a
+  // flood scenario of the scene, floodDownload(folder, name) offers a result.
+  window.sontinhViewer = { floodPlan: viewer.floodPlan, floodDownload: viewer.floodDownload };
   root.dataset.sontinhState = "loading";
   // Point cloud nodes decode in workers (the viewer falls back to the main
   // thread, and says so, where workers fail).

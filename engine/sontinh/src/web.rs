@@ -502,6 +502,31 @@ mod tests {
     }
 
     #[test]
+    fn a_page_asks_to_run_a_scenario_on_a_solver() {
+        let request = PageRequest::parse("scene=scenes%2Fflood-small.toml&plan=short&flood_solver=cpu").unwrap();
+        assert_eq!((request.plan.as_deref(), request.flood_on_cpu), (Some("short"), true));
+        let request = PageRequest::parse("plan=&flood_solver=gpu").unwrap();
+        assert_eq!((request.plan, request.flood_on_cpu), (None, false));
+        assert!(PageRequest::parse("flood_solver=tpu").unwrap_err().contains("flood_solver=tpu"));
+    }
+
+    #[test]
+    fn the_page_is_told_how_a_run_goes() {
+        let mut run = sontinh_flood_view::PlannerRun::default();
+        assert_eq!(flood_run_text(&run), None);
+        let control = std::sync::Arc::new(sontinh_flood::RunControl::default());
+        control.set_progress(0.425);
+        run.started(control.clone(), std::path::PathBuf::from("memory:flood-runs/3"), Default::default());
+        assert_eq!(flood_run_text(&run).as_deref(), Some("running 42%"));
+        control.set_paused(true);
+        assert_eq!(flood_run_text(&run).as_deref(), Some("paused 42%"));
+        run.outcome = Some(Ok("report".into()));
+        assert_eq!(flood_run_text(&run).as_deref(), Some("done memory:flood-runs/3"));
+        run.outcome = Some(Err("no\nworkers".into()));
+        assert_eq!(flood_run_text(&run).as_deref(), Some("failed: no workers"));
+    }
+
+    #[test]
     fn a_page_asks_for_a_point_budget_within_bounds() {
         assert_eq!(PageRequest::parse("points=1000000").unwrap().point_budget, Some(1_000_000));
         assert_eq!(PageRequest::parse("points=100000000").unwrap().point_budget, Some(100_000_000));

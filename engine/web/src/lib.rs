@@ -72,8 +72,9 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         settings.point_budget = points;
     }
     app.add_plugins(PageSignalsPlugin);
-    // Planners' floods run in the page's flood worker.
+    // Planners' floods run in the page (its WebGPU device, or its flood worker).
     app.insert_resource(planner).insert_resource(sontinh_flood_view::PlannerRunner);
+    app.add_systems(bevy::prelude::Update, take_pending_plan);
     if let Some(index) = plan {
         app.world_mut().resource_mut::<sontinh_flood_view::PlannerRun>().autostart = Some(index);
         if request.ui {
@@ -127,6 +128,38 @@ fn device(window: &web_sys::Window) -> sontinh_layers::Device {
         pixel_ratio: window.device_pixel_ratio(),
         coarse_pointer,
         memory_gib,
+    }
+}
+
+/// Runs flood scenario `id` of the page's scene, as `plan=` does at load:
+/// for pages that embed the viewer (a "run" button of their own), and for
+/// tests that start a run once the page is ready.
+#[wasm_bindgen(js_name = floodPlan)]
+pub fn flood_plan(id: &str) {
+    if let Ok(mut pending) = PENDING_PLAN.lock() {
+        *pending = Some(id.to_owned());
+    }
+}
+
+/// A run asked for by [`flood_plan`], taken by the app's next update.
+static PENDING_PLAN: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Starts the run [`flood_plan`] asked for.
+fn take_pending_plan(
+    scene: Option<bevy::prelude::Res<sontinh_layers::ActiveScene>>,
+    mut run: bevy::prelude::ResMut<sontinh_flood_view::PlannerRun>,
+    mut mode: Option<bevy::prelude::ResMut<sontinh_ui::UserMode>>,
+) {
+    let Some(id) = PENDING_PLAN.lock().ok().and_then(|mut p| p.take()) else { return };
+    let Some(scene) = scene else { return };
+    match scene.0.flood_scenarios.iter().position(|s| s.id == id) {
+        Some(index) => {
+            run.autostart = Some(index);
+            if let Some(mode) = mode.as_mut() {
+                **mode = sontinh_ui::UserMode::Planner;
+            }
+        }
+        None => run.outcome = Some(Err(format!("floodPlan(\"{id}\"): the scene has no such flood scenario"))),
     }
 }
 
