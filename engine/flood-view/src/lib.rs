@@ -40,7 +40,7 @@ impl Plugin for FloodOverlayPlugin {
             .init_resource::<PageSolver>()
             .init_resource::<FloodLoading>()
             .add_systems(Update, (planner::autostart_run, worker_run::start_worker_runs, planner::follow_planner_run, load_overlay, play_timeline, show_timeline).chain())
-            .add_systems(Update, (init_planner_edits, worker_run::pace_frames_during_gpu_runs));
+            .add_systems(Update, (init_planner_edits, worker_run::pace_frames_during_gpu_runs, warm_water_pipelines));
     }
 }
 
@@ -286,6 +286,45 @@ fn init_planner_edits(mut commands: Commands, scene: Option<Res<ActiveScene>>, e
 #[derive(Component)]
 struct FloodOverlay;
 
+/// The water's material: the overlay's, and its warm-up's.
+fn water_material() -> StandardMaterial {
+    StandardMaterial {
+        base_color: Color::WHITE,
+        perceptual_roughness: 0.15,
+        reflectance: 0.4,
+        alpha_mode: AlphaMode::Blend,
+        ..default()
+    }
+}
+
+/// Where a planner can run floods, the water's render pipelines are made
+/// while the scene loads, not when the first water appears during a run:
+/// WebGL2 compiles shaders on the main thread, for seconds under software
+/// rendering. A triangle of no area, drawn everywhere (no culling), with
+/// the overlay's vertex layout and material, makes them; it covers nothing.
+fn warm_water_pipelines(
+    mut commands: Commands,
+    scene: Option<Res<ActiveScene>>,
+    runner: Option<Res<PlannerRunner>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut warmed: Local<bool>,
+) {
+    if *warmed || runner.is_none() || scene.is_none_or(|s| s.0.flood_scenarios.is_empty()) {
+        return;
+    }
+    *warmed = true;
+    let mut part = MeshData::default();
+    part.push_quad([[0.0; 3]; 4], depth_color(1.0));
+    commands.spawn((
+        Name::new("flood water (pipelines made ahead)"),
+        Mesh3d(meshes.add(mesh_from_part(&part))),
+        MeshMaterial3d(materials.add(water_material())),
+        Transform::IDENTITY,
+        bevy::camera::visibility::NoFrustumCulling,
+    ));
+}
+
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its resources
 fn load_overlay(
     mut commands: Commands,
@@ -325,13 +364,7 @@ fn load_overlay(
                 FloodOverlay,
                 // Its mesh comes with the first surface drawn (an empty mesh
                 // would be uploaded, then freed under the renderer's feet).
-                MeshMaterial3d(materials.add(StandardMaterial {
-                    base_color: Color::WHITE,
-                    perceptual_roughness: 0.15,
-                    reflectance: 0.4,
-                    alpha_mode: AlphaMode::Blend,
-                    ..default()
-                })),
+                MeshMaterial3d(materials.add(water_material())),
                 Transform::IDENTITY,
                 sontinh_layers::GeoPosition([0.0; 3]),
             ));
