@@ -91,9 +91,12 @@ async function fetchWithProgress(url, total) {
   return bytes;
 }
 
-// The viewer writes its state on <html>; show it while loading.
+// The viewer writes its state on <html>; show it while loading. Once the
+// view has been shown, later loads (a layer, a planner's flood results as a
+// run goes on) leave it visible: the viewer's panels show their progress.
 new MutationObserver(() => {
   const state = root.dataset.sontinhState;
+  if (state === "ready") root.dataset.sontinhShown = "1";
   // The WebGPU device failed (the viewer says so): start again on WebGL2.
   if (state === "error" && root.dataset.sontinhRenderError && root.dataset.sontinhBackend === "webgpu" && !params.get("backend")) {
     sessionStorage.setItem("sontinh-webgpu-failed", "1");
