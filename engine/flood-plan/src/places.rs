@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 use sontinh_geo::{Crs, Transformer};
-use sontinh_raster::{GeoRaster, mask_polygons};
+use sontinh_raster::mask_polygons;
 use sontinh_scene::Scene;
 
 use crate::domain::{Domain, enu_to_utm};
@@ -27,15 +27,8 @@ pub struct PlaceFlood {
 /// the deepest cell and the earliest arrival within each place's radius,
 /// deepest first.
 pub fn places_under_water(scene: &Scene, to_utm: &Transformer, domain: &Domain, max_depth: &[f64], arrival_h: &[f64]) -> Result<Vec<PlaceFlood>, String> {
-    let grid = GeoRaster {
-        width: domain.nx,
-        height: domain.ny,
-        values: Vec::new(),
-        transform: domain.transform,
-        crs: None,
-        nodata: None,
-        sample_type: "float32",
-    };
+    // Only the grid's geometry is needed to find the cells around a place.
+    let grid = domain.raster(Vec::new());
     let mut out = Vec::new();
     for place in &scene.places {
         let (x, y) = enu_to_utm(scene, to_utm, [place.enu[0], place.enu[1]])?;

@@ -98,8 +98,6 @@ pub struct WorkerRun {
     recorder: Option<RunRecorder>,
     /// The first files (terrain, first snapshot), given with the first step.
     pending: Vec<OutputFile>,
-    /// The files the last start lacked.
-    pending_missing: Vec<String>,
 }
 
 impl WorkerRun {
@@ -107,7 +105,10 @@ impl WorkerRun {
     /// fetched so far ([`FileSet`] bytes): the [`Answer`]'s bytes, done
     /// (empty) or naming the files it lacks.
     pub fn start(&mut self, request: &[u8], files: &[u8]) -> Result<Vec<u8>, String> {
-        let Some(plan) = self.prepare(request, files)? else { return Ok(self.missing()) };
+        let plan = match self.prepare(request, files)? {
+            Ok(plan) => plan,
+            Err(missing) => return Ok(Answer::Missing(missing).to_bytes()),
+        };
         let engine = Simulation::new(plan.solver.clone(), Settings::default()).map_err(|e| e.to_string())?;
         let (run, first) = FloodRun::start(plan, engine)?;
         self.run = Some(run);
@@ -119,7 +120,10 @@ impl WorkerRun {
     /// with the solver's input ([`crate::scenario_to_bytes`]), or the files
     /// it lacks. The depths come back through [`WorkerRun::record`].
     pub fn start_recording(&mut self, request: &[u8], files: &[u8]) -> Result<Vec<u8>, String> {
-        let Some(plan) = self.prepare(request, files)? else { return Ok(self.missing()) };
+        let plan = match self.prepare(request, files)? {
+            Ok(plan) => plan,
+            Err(missing) => return Ok(Answer::Missing(missing).to_bytes()),
+        };
         let scenario = crate::wire::scenario_to_bytes(&plan.solver);
         let (recorder, terrain) = RunRecorder::new(plan)?;
         self.recorder = Some(recorder);
@@ -127,25 +131,18 @@ impl WorkerRun {
         Ok(Answer::Done(scenario).to_bytes())
     }
 
-    /// The plan of a request, or `None` when files are missing (noted).
-    fn prepare(&mut self, request: &[u8], files: &[u8]) -> Result<Option<Plan>, String> {
+    /// The plan of a request, or the files it lacks.
+    fn prepare(&mut self, request: &[u8], files: &[u8]) -> Result<Result<Plan, Vec<String>>, String> {
         *self = WorkerRun::default();
         let request = RunRequest::from_bytes(request)?;
         let files = FileSet::from_bytes(files)?;
         let (scene, scenario) = request.scene()?;
         let plan = Plan::new(&scene, Some(&scenario), &|path: &std::path::Path| files.get(path));
         match (plan, files.answer(Ok(Vec::new()))) {
-            (Ok(plan), Ok(Answer::Done(_))) => Ok(Some(plan)),
-            (_, Ok(Answer::Missing(paths))) => {
-                self.pending_missing = paths;
-                Ok(None)
-            }
+            (Ok(plan), Ok(Answer::Done(_))) => Ok(Ok(plan)),
+            (_, Ok(Answer::Missing(paths))) => Ok(Err(paths)),
             (Err(why), _) | (_, Err(why)) => Err(why),
         }
-    }
-
-    fn missing(&mut self) -> Vec<u8> {
-        Answer::Missing(std::mem::take(&mut self.pending_missing)).to_bytes()
     }
 
     /// Records one moment's depths computed elsewhere

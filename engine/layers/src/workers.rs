@@ -126,27 +126,9 @@ pub async fn generate_citadel() -> Option<Result<Vec<u8>, String>> {
 /// pool (the caller then does the work where it is).
 #[cfg(target_arch = "wasm32")]
 pub async fn run_job(kind: &str, params: &[u8], rounds: usize) -> Option<Result<Vec<u8>, String>> {
-    use sontinh_wire::{Answer, FileSet};
-    use wasm_bindgen::JsValue;
-    let mut files = FileSet::default();
-    for _ in 0..rounds {
-        let args = [JsValue::from_str(kind), js_sys::Uint8Array::from(params).into(), js_sys::Uint8Array::from(files.to_bytes().as_slice()).into()];
-        let answer = match answer(ask_pool("runJob", &args)?).await.and_then(Answer::from_bytes) {
-            Ok(answer) => answer,
-            Err(why) => return Some(Err(why)),
-        };
-        match answer {
-            Answer::Done(bytes) => return Some(Ok(bytes)),
-            Answer::Missing(paths) => {
-                for path in paths {
-                    // A file that cannot be had is remembered as such: the reader's own error names it.
-                    let bytes = crate::fetch::file_bytes(std::path::Path::new(&path)).await.ok();
-                    files.insert(path, bytes);
-                }
-            }
-        }
-    }
-    Some(Err(format!("the files name further files more than {rounds} levels deep")))
+    let kind = wasm_bindgen::JsValue::from_str(kind);
+    let params: wasm_bindgen::JsValue = js_sys::Uint8Array::from(params).into();
+    ask_with_files("runJob", rounds, |files| vec![kind.clone(), params.clone(), files]).await
 }
 
 /// Starts a planner's flood run in the pool's flood worker (a fresh one:
@@ -155,15 +137,27 @@ pub async fn run_job(kind: &str, params: &[u8], rounds: usize) -> Option<Result<
 /// solver's input). `None` when the page has no working pool.
 #[cfg(target_arch = "wasm32")]
 pub async fn flood_start(request: &[u8], rounds: usize, recording: bool) -> Option<Result<Vec<u8>, String>> {
-    use sontinh_wire::{Answer, FileSet};
     flood_cancel();
+    let request: wasm_bindgen::JsValue = js_sys::Uint8Array::from(request).into();
+    let recording = wasm_bindgen::JsValue::from_bool(recording);
+    ask_with_files("floodStart", rounds, |files| vec![request.clone(), files, recording.clone()]).await
+}
+
+/// Asks the pool's `method` (its arguments from `args`, given the files
+/// fetched so far as a `FileSet`'s bytes) until the worker is done, fetching
+/// the files it says it lacks between rounds (at most `rounds`); `None`
+/// when the page has no working pool.
+#[cfg(target_arch = "wasm32")]
+async fn ask_with_files(method: &str, rounds: usize, args: impl Fn(wasm_bindgen::JsValue) -> Vec<wasm_bindgen::JsValue>) -> Option<Result<Vec<u8>, String>> {
+    use sontinh_wire::{Answer, FileSet};
     let mut files = FileSet::default();
     for _ in 0..rounds {
-        let args = [js_sys::Uint8Array::from(request).into(), js_sys::Uint8Array::from(files.to_bytes().as_slice()).into(), wasm_bindgen::JsValue::from_bool(recording)];
-        match answer(ask_pool("floodStart", &args)?).await.and_then(Answer::from_bytes) {
+        let fetched = js_sys::Uint8Array::from(files.to_bytes().as_slice()).into();
+        match answer(ask_pool(method, &args(fetched))?).await.and_then(Answer::from_bytes) {
             Ok(Answer::Done(bytes)) => return Some(Ok(bytes)),
             Ok(Answer::Missing(paths)) => {
                 for path in paths {
+                    // A file that cannot be had is remembered as such: the reader's own error names it.
                     let bytes = crate::fetch::file_bytes(std::path::Path::new(&path)).await.ok();
                     files.insert(path, bytes);
                 }
@@ -171,7 +165,7 @@ pub async fn flood_start(request: &[u8], rounds: usize, recording: bool) -> Opti
             Err(why) => return Some(Err(why)),
         }
     }
-    Some(Err(format!("the flood run's files name further files more than {rounds} levels deep")))
+    Some(Err(format!("the files name further files more than {rounds} levels deep")))
 }
 
 /// Asks the started flood run's worker `method` (`floodStep`, or
