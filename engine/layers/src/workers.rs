@@ -126,9 +126,8 @@ pub async fn generate_citadel() -> Option<Result<Vec<u8>, String>> {
 /// pool (the caller then does the work where it is).
 #[cfg(target_arch = "wasm32")]
 pub async fn run_job(kind: &str, params: &[u8], rounds: usize) -> Option<Result<Vec<u8>, String>> {
-    let kind = wasm_bindgen::JsValue::from_str(kind);
-    let params: wasm_bindgen::JsValue = js_sys::Uint8Array::from(params).into();
-    ask_with_files("runJob", rounds, |files| vec![kind.clone(), params.clone(), files]).await
+    // Fresh arrays each round: the pool hands their buffers over to the worker.
+    ask_with_files("runJob", rounds, |files| vec![wasm_bindgen::JsValue::from_str(kind), js_sys::Uint8Array::from(params).into(), files]).await
 }
 
 /// Starts a planner's flood run in the pool's flood worker (a fresh one:
@@ -138,13 +137,13 @@ pub async fn run_job(kind: &str, params: &[u8], rounds: usize) -> Option<Result<
 #[cfg(target_arch = "wasm32")]
 pub async fn flood_start(request: &[u8], rounds: usize, recording: bool) -> Option<Result<Vec<u8>, String>> {
     flood_cancel();
-    let request: wasm_bindgen::JsValue = js_sys::Uint8Array::from(request).into();
-    let recording = wasm_bindgen::JsValue::from_bool(recording);
-    ask_with_files("floodStart", rounds, |files| vec![request.clone(), files, recording.clone()]).await
+    // Fresh arrays each round: the pool hands their buffers over to the worker.
+    ask_with_files("floodStart", rounds, |files| vec![js_sys::Uint8Array::from(request).into(), files, wasm_bindgen::JsValue::from_bool(recording)]).await
 }
 
-/// Asks the pool's `method` (its arguments from `args`, given the files
-/// fetched so far as a `FileSet`'s bytes) until the worker is done, fetching
+/// Asks the pool's `method` (its arguments made anew each round by `args`,
+/// given the files fetched so far as a `FileSet`'s bytes: the pool
+/// transfers the arrays' buffers) until the worker is done, fetching
 /// the files it says it lacks between rounds (at most `rounds`); `None`
 /// when the page has no working pool.
 #[cfg(target_arch = "wasm32")]
