@@ -24,6 +24,12 @@ struct Params {
     sources: u32,
     time_after: f32,
     arrival_depth: f32,
+    // Where this step's point inflows start in `sources`.
+    source_base: u32,
+    // Where this step's edge inflows start in `land`, past the bed and n.
+    edge_base: u32,
+    pad0: u32,
+    pad1: u32,
     // North, south, west, east.
     edge_kind: vec4<u32>,
     edge_value: vec4<f32>,
@@ -38,13 +44,15 @@ struct Source {
 // device has no more): related arrays share one, behind the accessors below.
 @group(0) @binding(0) var<uniform> p: Params;
 // Bed elevation per cell, then Manning's n per cell, then the discharge per
-// unit width entering through each edge face this step (north faces, then
-// south, west, east; below -1e29 where no river enters).
+// unit width entering through each edge face (north faces, then south, west,
+// east; below -1e29 where no river enters), one such block per step of a
+// batch when rivers enter through the edges.
 @group(0) @binding(1) var<storage, read> land: array<f32>;
 @group(0) @binding(2) var<storage, read_write> h: array<f32>;
 // x-face discharges, then y-face discharges: the old step's, and the new.
 @group(0) @binding(3) var<storage, read_write> q: array<f32>;
 @group(0) @binding(4) var<storage, read_write> q_new: array<f32>;
+// The limiter's factor per cell, then the deepest water (see `deepest`).
 @group(0) @binding(5) var<storage, read_write> scale: array<f32>;
 @group(0) @binding(6) var<storage, read> sources: array<Source>;
 // The deepest water per cell, then the arrival time per cell (-1: not yet).
@@ -115,7 +123,7 @@ fn flux_x(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups)
     if (f == 0u || f == p.nx) {
         let west = f == 0u;
         let cell = select(r * p.nx + p.nx - 1u, r * p.nx, west);
-        let inflow = land[2u * cells() + select(2u * p.nx + p.ny + r, 2u * p.nx + r, west)];
+        let inflow = land[2u * cells() + p.edge_base + select(2u * p.nx + p.ny + r, 2u * p.nx + r, west)];
         if (inflow > -1e29) {
             q_new[i] = select(-inflow, inflow, west);
         } else {
@@ -141,7 +149,7 @@ fn flux_y(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups)
     if (f == 0u || f == p.ny) {
         let north = f == 0u;
         let cell = select((p.ny - 1u) * p.nx + c, c, north);
-        let inflow = land[2u * cells() + select(p.nx + c, c, north)];
+        let inflow = land[2u * cells() + p.edge_base + select(p.nx + c, c, north)];
         if (inflow > -1e29) {
             q_new[y_faces() + i] = select(-inflow, inflow, north);
         } else {
@@ -248,8 +256,9 @@ fn continuity(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgro
     let net = q_new[r * w + c] - q_new[r * w + c + 1u] + q_new[y_faces() + r * p.nx + c] - q_new[y_faces() + (r + 1u) * p.nx + c];
     var d = h[i] + p.dt / p.dx * net + p.rain_depth;
     for (var k = 0u; k < p.sources; k = k + 1u) {
-        if (sources[k].cell == i) {
-            d = d + sources[k].depth;
+        let source = sources[p.source_base + k];
+        if (source.cell == i) {
+            d = d + source.depth;
         }
     }
     d = max(d, 0.0);
@@ -257,5 +266,28 @@ fn continuity(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgro
     track[i] = max(track[i], d);
     if (d > p.arrival_depth && track[cells() + i] < 0.0) {
         track[cells() + i] = p.time_after;
+    }
+}
+
+// The deepest water of all cells, into the slot after the limiter's factors:
+// the next time step needs one number, not the depths.
+var<workgroup> deepest_part: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn deepest(@builtin(local_invocation_index) k: u32) {
+    var m = 0.0;
+    for (var i = k; i < cells(); i = i + 256u) {
+        m = max(m, h[i]);
+    }
+    deepest_part[k] = m;
+    workgroupBarrier();
+    for (var stride = 128u; stride > 0u; stride = stride >> 1u) {
+        if (k < stride) {
+            deepest_part[k] = max(deepest_part[k], deepest_part[k + stride]);
+        }
+        workgroupBarrier();
+    }
+    if (k == 0u) {
+        scale[cells()] = deepest_part[0];
     }
 }

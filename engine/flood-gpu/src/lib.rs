@@ -49,6 +49,11 @@ struct Params {
     sources: u32,
     time_after: f32,
     arrival_depth: f32,
+    /// Where this step's point inflows start in the sources buffer.
+    source_base: u32,
+    /// Where this step's edge inflows start, past the bed and Manning's n.
+    edge_base: u32,
+    _pad: [u32; 2],
     edge_kind: [u32; 4],
     edge_value: [f32; 4],
 }
@@ -60,10 +65,21 @@ struct Source {
     depth: f32,
 }
 
-/// Runs re-read the deepest water every this many steps for the time
-/// step, with a safety factor, instead of after every step.
+/// Runs re-read the deepest water between batches of steps for the time
+/// step, with a safety factor, instead of after every step: batches of at
+/// least this many steps, longer (up to [`MAX_BATCH_STEPS`]) while the
+/// deepest water rises slowly.
 pub const STEPS_PER_TIME_STEP: usize = 10;
 pub const DT_SAFETY: f64 = 0.8;
+/// How much the deepest water may grow within a batch at the rate it grew
+/// in the last: 1.25 in depth is 1.12 in wave speed, inside the 1 / 0.8
+/// that [`DT_SAFETY`] leaves.
+const MAX_DEEPEST_GROWTH: f64 = 1.25;
+
+/// Steps encoded into one submission: each step's parameters sit at their
+/// own offset of one uniform buffer, so a batch costs one upload and one
+/// submit (a browser's GPU process is a message away, per submit).
+const MAX_BATCH_STEPS: usize = 64;
 
 /// No river enters through this edge face.
 const NO_INFLOW: f32 = -1e30;
@@ -73,14 +89,22 @@ pub struct GpuSimulation {
     device: wgpu::Device,
     queue: wgpu::Queue,
     pipelines: Vec<wgpu::ComputePipeline>,
-    bind_group: wgpu::BindGroup,
+    /// Finds the deepest water, for the time step, into `scale`'s last slot.
+    deepest: wgpu::ComputePipeline,
+    /// Steps alternate between two bind groups that swap the old and new
+    /// discharges, so that a batch needs no copies between steps.
+    bind_groups: [wgpu::BindGroup; 2],
+    /// One step's parameters per `params_stride` bytes.
     params: wgpu::Buffer,
+    params_stride: u64,
     /// Bed, Manning's n, then the edge faces' inflows (see the shader).
     land: wgpu::Buffer,
     h: wgpu::Buffer,
-    /// x-face then y-face discharges: the old step's, and the new.
-    q: wgpu::Buffer,
-    q_new: wgpu::Buffer,
+    /// x-face then y-face discharges, in turn the old step's and the new
+    /// (see [`GpuSimulation::latest_discharges`]).
+    discharges: [wgpu::Buffer; 2],
+    /// The limiter's factor per cell, then the deepest water.
+    scale: wgpu::Buffer,
     sources: wgpu::Buffer,
     /// The deepest water, then the arrival time, per cell.
     track: wgpu::Buffer,
@@ -95,8 +119,13 @@ pub struct GpuSimulation {
     dx: f64,
     settings: Settings,
     rain: Option<TimeSeries>,
+    /// The lowest bed, below which a stage edge's water is measured.
+    z_min: f64,
     time: f64,
     steps: u64,
+    /// The deepest water (with stage edges) before the last batch, and
+    /// that batch's steps: how fast it rises.
+    last_batch: Option<(f64, usize)>,
     /// Volumes booked as the CPU solver books them, m³ (the flow through the
     /// edges is measured on the GPU instead).
     initial_volume: f64,
@@ -172,7 +201,10 @@ impl GpuSimulation {
                 "Manning's n or the initial depth does not match the terrain".into(),
             ));
         }
-        let largest = ((nx + 1) * (ny + 1) * 4) as u64;
+        // The largest buffers: the bed and Manning's n with the edge inflows,
+        // and the deepest water and arrival per cell.
+        let edge_slots = if scenario.edge_inflows.is_empty() { 1 } else { MAX_BATCH_STEPS };
+        let largest = ((2 * cells + 2 * (nx + ny) * edge_slots) * 4) as u64;
         if largest > device.limits().max_storage_buffer_binding_size {
             return Err(GpuError::Unsupported(format!(
                 "a {nx} × {ny} grid exceeds this GPU's storage buffer size"
@@ -195,10 +227,16 @@ impl GpuSimulation {
         };
         let read_write = wgpu::BufferBindingType::Storage { read_only: false };
         let read_only = wgpu::BufferBindingType::Storage { read_only: true };
+        let mut params_entry = entry(0, wgpu::BufferBindingType::Uniform);
+        params_entry.ty = wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: true,
+            min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<Params>() as u64),
+        };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("flood buffers"),
             entries: &[
-                entry(0, wgpu::BufferBindingType::Uniform),
+                params_entry,
                 entry(1, read_only),
                 entry(2, read_write),
                 entry(3, read_write),
@@ -214,35 +252,48 @@ impl GpuSimulation {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipelines = KERNELS
-            .iter()
-            .map(|name| {
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(name),
-                    layout: Some(&pipeline_layout),
-                    module: &module,
-                    entry_point: Some(name),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
+        let pipeline = |name: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(name),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(name),
+                compilation_options: Default::default(),
+                cache: None,
             })
-            .collect();
+        };
+        let pipelines = KERNELS.iter().map(|name| pipeline(name)).collect();
+        let deepest = pipeline("deepest");
 
+        let params_size = std::mem::size_of::<Params>() as u64;
+        let params_stride = params_size.next_multiple_of(u64::from(device.limits().min_uniform_buffer_offset_alignment));
         let params = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("params"),
-            size: std::mem::size_of::<Params>() as u64,
+            size: params_stride * MAX_BATCH_STEPS as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        // Each step of a batch has its own edge inflows when rivers enter
+        // through the edges.
         let edge_faces = 2 * (nx + ny);
-        let land: Vec<f32> = z.iter().chain(&manning).copied().chain(std::iter::repeat_n(NO_INFLOW, edge_faces)).collect();
+        let land: Vec<f32> = z
+            .iter()
+            .chain(&manning)
+            .copied()
+            .chain(std::iter::repeat_n(NO_INFLOW, edge_faces * edge_slots))
+            .collect();
         let land_buffer = storage(&device, "land", &land, false);
         let h_buffer = storage(&device, "h", &h, true);
         let faces = (nx + 1) * ny + nx * (ny + 1);
-        let q = storage(&device, "q", &vec![0.0; faces], false);
-        let q_new = storage(&device, "q_new", &vec![0.0; faces], true);
-        let scale = storage(&device, "scale", &vec![1.0; cells], false);
-        let source_count = scenario.inflows.len().max(1);
+        let discharges = [
+            storage(&device, "q a", &vec![0.0; faces], true),
+            storage(&device, "q b", &vec![0.0; faces], true),
+        ];
+        // The deepest water starts as uploaded; the GPU keeps it after each batch.
+        let deepest_now = h.iter().copied().fold(0.0, f32::max);
+        let scale: Vec<f32> = std::iter::repeat_n(1.0, cells).chain([deepest_now]).collect();
+        let scale = storage(&device, "scale", &scale, true);
+        let source_count = scenario.inflows.len().max(1) * MAX_BATCH_STEPS;
         let sources = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("sources"),
             size: (source_count * std::mem::size_of::<Source>()) as u64,
@@ -261,20 +312,30 @@ impl GpuSimulation {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let buffers = [&params, &land_buffer, &h_buffer, &q, &q_new, &scale, &sources, &track, &edge_in];
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
+        let bind_group = |old: &wgpu::Buffer, new: &wgpu::Buffer| {
+            let buffers = [&land_buffer, &h_buffer, old, new, &scale, &sources, &track, &edge_in];
+            let mut entries = vec![wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &params,
+                    offset: 0,
+                    size: wgpu::BufferSize::new(params_size),
+                }),
+            }];
+            entries.extend(buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
                 resource: b.as_entire_binding(),
+            }));
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("flood"),
+                layout: &layout,
+                entries: &entries,
             })
-            .collect();
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("flood"),
-            layout: &layout,
-            entries: &entries,
-        });
+        };
+        let bind_groups = [
+            bind_group(&discharges[0], &discharges[1]),
+            bind_group(&discharges[1], &discharges[0]),
+        ];
         // The water as uploaded (f32), which is what the GPU holds.
         let initial_volume = h.iter().map(|d| f64::from(*d)).sum::<f64>() * terrain.cell_size * terrain.cell_size;
         Ok(Self {
@@ -282,12 +343,14 @@ impl GpuSimulation {
             device,
             queue,
             pipelines,
-            bind_group,
+            deepest,
+            bind_groups,
             params,
+            params_stride,
             land: land_buffer,
             h: h_buffer,
-            q,
-            q_new,
+            discharges,
+            scale,
             sources,
             track,
             edge_in,
@@ -309,8 +372,10 @@ impl GpuSimulation {
             dx: terrain.cell_size,
             settings: settings.clone(),
             rain: scenario.rain_mm_per_hour.clone(),
+            z_min: terrain.values.iter().copied().fold(f64::INFINITY, f64::min),
             time: 0.0,
             steps: 0,
+            last_batch: None,
             initial_volume,
             rain_volume: 0.0,
             inflow_volume: 0.0,
@@ -328,16 +393,31 @@ impl GpuSimulation {
 
     /// Advances by `steps` steps of `dt` seconds each, without waiting.
     pub fn advance(&mut self, dt: f64, steps: usize) {
+        let mut left = steps;
+        while left > 0 {
+            let batch = left.min(MAX_BATCH_STEPS);
+            self.submit_batch(dt, batch);
+            left -= batch;
+        }
+    }
+
+    /// Encodes `steps` (at most [`MAX_BATCH_STEPS`]) steps in one
+    /// submission, then the search for the deepest water.
+    fn submit_batch(&mut self, dt: f64, steps: usize) {
         let (nx, ny) = (self.nx, self.ny);
-        let counts = [(nx + 1) * ny, nx * (ny + 1), nx * ny, (nx + 1) * ny, nx * (ny + 1), 2 * (nx + ny), nx * ny];
-        for _ in 0..steps {
+        let edge_faces = 2 * (nx + ny);
+        let stride = self.params_stride as usize;
+        let mut params = vec![0u8; stride * steps];
+        let mut edge_q = Vec::new();
+        let mut sources = Vec::with_capacity(self.inflows.len() * steps);
+        for step in 0..steps {
+            let (t0, t1, t_mid) = (self.time, self.time + dt, self.time + dt / 2.0);
             let rain_depth = self
                 .rain
                 .as_ref()
-                .map(|s| s.integral(self.time, self.time + dt) / 1000.0 / 3600.0)
+                .map(|s| s.integral(t0, t1) / 1000.0 / 3600.0)
                 .unwrap_or(0.0)
                 .max(0.0);
-            let (t0, t1, t_mid) = (self.time, self.time + dt, self.time + dt / 2.0);
             let mut edge_kind = [0u32; 4];
             let mut edge_value = [0f32; 4];
             for (k, b) in self.boundaries.iter().enumerate() {
@@ -348,7 +428,8 @@ impl GpuSimulation {
                 };
             }
             if !self.edge_inflows.is_empty() {
-                let mut edge_q = vec![NO_INFLOW; 2 * (nx + ny)];
+                let start = edge_q.len();
+                edge_q.resize(start + edge_faces, NO_INFLOW);
                 for e in &self.edge_inflows {
                     // The step's mean discharge, as the CPU solver uses.
                     let q = (e.discharge.integral(t0, t1) / dt).max(0.0) / ((e.last - e.first + 1) as f64 * self.dx);
@@ -359,27 +440,21 @@ impl GpuSimulation {
                         Edge::East => 2 * nx + ny,
                     };
                     for k in e.first..=e.last {
-                        edge_q[offset + k] = q as f32;
+                        edge_q[start + offset + k] = q as f32;
                     }
                 }
-                // The inflows sit after the bed and Manning's n.
-                self.queue.write_buffer(&self.land, (2 * nx * ny * 4) as u64, bytemuck::cast_slice(&edge_q));
             }
-            if !self.inflows.is_empty() {
-                let area = self.dx * self.dx;
-                let sources: Vec<Source> = self
-                    .inflows
-                    .iter()
-                    .map(|(cell, series)| Source {
-                        cell: *cell,
-                        depth: (series.integral(t0, t1).max(0.0) / area) as f32,
-                    })
-                    .collect();
-                self.queue.write_buffer(&self.sources, 0, bytemuck::cast_slice(&sources));
-                self.inflow_volume += self.inflows.iter().map(|(_, series)| series.integral(t0, t1).max(0.0)).sum::<f64>();
+            let area = self.dx * self.dx;
+            for (cell, series) in &self.inflows {
+                let volume = series.integral(t0, t1).max(0.0);
+                sources.push(Source {
+                    cell: *cell,
+                    depth: (volume / area) as f32,
+                });
+                self.inflow_volume += volume;
             }
-            self.rain_volume += rain_depth * self.dx * self.dx * (nx * ny) as f64;
-            let params = Params {
+            self.rain_volume += rain_depth * area * (nx * ny) as f64;
+            let step_params = Params {
                 nx: nx as u32,
                 ny: ny as u32,
                 dx: self.dx as f32,
@@ -392,19 +467,37 @@ impl GpuSimulation {
                 sources: self.inflows.len() as u32,
                 time_after: t1 as f32,
                 arrival_depth: self.settings.arrival_depth as f32,
+                source_base: (step * self.inflows.len()) as u32,
+                edge_base: if self.edge_inflows.is_empty() { 0 } else { (step * edge_faces) as u32 },
+                _pad: [0; 2],
                 edge_kind,
                 edge_value,
             };
-            self.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-            let mut encoder = self
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("flood step") });
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("flood step"),
-                    timestamp_writes: None,
-                });
-                pass.set_bind_group(0, &self.bind_group, &[]);
+            params[step * stride..][..std::mem::size_of::<Params>()].copy_from_slice(bytemuck::bytes_of(&step_params));
+            self.time = t1;
+        }
+        self.queue.write_buffer(&self.params, 0, &params);
+        if !edge_q.is_empty() {
+            // The inflows sit after the bed and Manning's n.
+            self.queue.write_buffer(&self.land, (2 * nx * ny * 4) as u64, bytemuck::cast_slice(&edge_q));
+        }
+        if !sources.is_empty() {
+            self.queue.write_buffer(&self.sources, 0, bytemuck::cast_slice(&sources));
+        }
+
+        let counts = [(nx + 1) * ny, nx * (ny + 1), nx * ny, (nx + 1) * ny, nx * (ny + 1), edge_faces, nx * ny];
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("flood steps") });
+        {
+            // WebGPU orders the dispatches of a pass, each seeing the last's writes.
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("flood steps"),
+                timestamp_writes: None,
+            });
+            for step in 0..steps {
+                let parity = ((self.steps + step as u64) % 2) as usize;
+                pass.set_bind_group(0, &self.bind_groups[parity], &[(step * stride) as u32]);
                 for (pipeline, count) in self.pipelines.iter().zip(counts) {
                     let groups = count.div_ceil(64) as u32;
                     let (x, y) = if groups > 65_535 {
@@ -416,11 +509,18 @@ impl GpuSimulation {
                     pass.dispatch_workgroups(x, y, 1);
                 }
             }
-            encoder.copy_buffer_to_buffer(&self.q_new, 0, &self.q, 0, self.q.size());
-            self.queue.submit([encoder.finish()]);
-            self.time += dt;
-            self.steps += 1;
+            pass.set_pipeline(&self.deepest);
+            pass.dispatch_workgroups(1, 1, 1);
         }
+        self.queue.submit([encoder.finish()]);
+        self.steps += steps as u64;
+    }
+
+    /// The buffer the last step wrote its discharges to.
+    fn latest_discharges(&self) -> &wgpu::Buffer {
+        // Step k reads buffer k % 2 and writes the other, so after n steps
+        // the last was written to buffer n % 2 (before any, both hold zeros).
+        &self.discharges[(self.steps % 2) as usize]
     }
 
     /// Steps taken so far.
@@ -428,13 +528,13 @@ impl GpuSimulation {
         self.steps
     }
 
-    /// Advances to `end` s in batches of [`STEPS_PER_TIME_STEP`] steps of
-    /// the adaptive step (the deepest water read back once a batch);
-    /// `each_batch` gets the time after each batch.
+    /// Advances to `end` s in batches of steps of the adaptive step (the
+    /// deepest water read back once a batch); `each_batch` gets the time
+    /// after each batch.
     pub fn run_until(&mut self, end: f64, each_batch: &mut dyn FnMut(f64)) -> Result<(), GpuError> {
         while self.time < end - 1e-6 {
-            let dt = self.time_step()?;
-            self.advance_batch(dt, end);
+            let deepest = self.deepest()?;
+            self.advance_batch(deepest, end);
             each_batch(self.time);
         }
         Ok(())
@@ -442,27 +542,56 @@ impl GpuSimulation {
 
     /// [`GpuSimulation::run_until`] without blocking: for hosts that cannot wait.
     pub async fn run_until_async(&mut self, end: f64, each_batch: &mut (dyn FnMut(f64) + Send)) -> Result<(), GpuError> {
-        while self.time < end - 1e-6 {
-            let dt = self.time_step_async().await?;
-            self.advance_batch(dt, end);
+        while self.batch_toward_async(end).await? {
             each_batch(self.time);
         }
         Ok(())
     }
 
-    /// One batch toward `end` with the adaptive step `dt` (safety applied
-    /// here); the last batch is cut to land on `end` exactly.
-    fn advance_batch(&mut self, dt: f64, end: f64) {
-        let dt = dt * DT_SAFETY;
+    /// One batch toward `end` without blocking (a host that pauses or
+    /// cancels between batches drives these itself); false once at `end`.
+    pub async fn batch_toward_async(&mut self, end: f64) -> Result<bool, GpuError> {
+        if self.time >= end - 1e-6 {
+            return Ok(false);
+        }
+        let deepest = self.deepest_async().await?;
+        self.advance_batch(deepest, end);
+        Ok(true)
+    }
+
+    /// One batch toward `end` from the deepest water now (stage edges
+    /// included); the last batch is cut to land on `end` exactly.
+    fn advance_batch(&mut self, deepest: f64, end: f64) {
+        let dt = self.settings.time_step(self.dx, deepest) * DT_SAFETY;
+        let wanted = batch_steps(self.last_batch, deepest, self.settings.depth_threshold);
         let remaining = end - self.time;
-        let (step, count) = if remaining <= dt * STEPS_PER_TIME_STEP as f64 {
+        let (step, count) = if remaining <= dt * wanted as f64 {
             let count = (remaining / dt).ceil().max(1.0);
             (remaining / count, count as usize)
         } else {
-            (dt, STEPS_PER_TIME_STEP)
+            (dt, wanted)
         };
+        self.last_batch = Some((deepest, count));
         self.advance(step, count);
     }
+}
+
+/// Steps for the next batch, from how fast the deepest water rose over the
+/// last (`last`: the deepest before it and its steps): as many as keep the
+/// rise at that rate within [`MAX_DEEPEST_GROWTH`], between
+/// [`STEPS_PER_TIME_STEP`] and [`MAX_BATCH_STEPS`]; the fewest while the
+/// area is dry or the rise unknown.
+fn batch_steps(last: Option<(f64, usize)>, deepest: f64, threshold: f64) -> usize {
+    let Some((before, steps)) = last else { return STEPS_PER_TIME_STEP };
+    if before <= threshold || deepest <= threshold || steps == 0 {
+        return STEPS_PER_TIME_STEP;
+    }
+    let growth_per_step = (deepest / before).powf(1.0 / steps as f64);
+    if growth_per_step <= 1.0 {
+        return MAX_BATCH_STEPS;
+    }
+    let steps = MAX_DEEPEST_GROWTH.ln() / growth_per_step.ln();
+    if steps.is_finite() { (steps.floor() as usize).clamp(STEPS_PER_TIME_STEP, MAX_BATCH_STEPS) } else { MAX_BATCH_STEPS }
 }
 
 mod engine;

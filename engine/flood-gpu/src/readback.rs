@@ -67,11 +67,11 @@ impl GpuSimulation {
     /// Cell-centred velocity (east, south) in m/s, zero where dry, as the CPU
     /// solver computes it.
     pub fn velocity(&self) -> Result<Vec<[f64; 2]>, GpuError> {
-        Ok(self.velocity_from(&self.read(&self.q_new)?, &self.depth()?))
+        Ok(self.velocity_from(&self.read(self.latest_discharges())?, &self.depth()?))
     }
 
     pub async fn velocity_async(&self) -> Result<Vec<[f64; 2]>, GpuError> {
-        let q = self.read_async(&self.q_new).await?;
+        let q = self.read_async(self.latest_discharges()).await?;
         Ok(self.velocity_from(&q, &self.depth_async().await?))
     }
 
@@ -94,12 +94,11 @@ impl GpuSimulation {
 
     /// Copies `buffer` to the readback buffer and asks for it to be mapped:
     /// its size, and where the mapping's outcome arrives.
-    fn start_read(&self, buffer: &wgpu::Buffer) -> (u64, async_channel::Receiver<Result<(), wgpu::BufferAsyncError>>) {
+    fn start_read(&self, buffer: &wgpu::Buffer, offset: u64, size: u64) -> (u64, async_channel::Receiver<Result<(), wgpu::BufferAsyncError>>) {
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read back") });
-        let size = buffer.size();
-        encoder.copy_buffer_to_buffer(buffer, 0, &self.readback, 0, size);
+        encoder.copy_buffer_to_buffer(buffer, offset, &self.readback, 0, size);
         self.queue.submit([encoder.finish()]);
         let (sender, receiver) = async_channel::bounded(1);
         self.readback.slice(..size).map_async(wgpu::MapMode::Read, move |result| {
@@ -122,7 +121,11 @@ impl GpuSimulation {
     }
 
     fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<f64>, GpuError> {
-        let (size, receiver) = self.start_read(buffer);
+        self.read_range(buffer, 0, buffer.size())
+    }
+
+    fn read_range(&self, buffer: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<f64>, GpuError> {
+        let (size, receiver) = self.start_read(buffer, offset, size);
         self.device
             .poll(wgpu::PollType::Wait {
                 submission_index: None,
@@ -135,7 +138,11 @@ impl GpuSimulation {
     /// [`GpuSimulation::read`] without blocking in a browser: it maps the
     /// buffer and wakes this when it is ready.
     async fn read_async(&self, buffer: &wgpu::Buffer) -> Result<Vec<f64>, GpuError> {
-        let (size, receiver) = self.start_read(buffer);
+        self.read_range_async(buffer, 0, buffer.size()).await
+    }
+
+    async fn read_range_async(&self, buffer: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<f64>, GpuError> {
+        let (size, receiver) = self.start_read(buffer, offset, size);
         // Natively nothing else drives this device: wait here, as `read` does.
         #[cfg(not(target_arch = "wasm32"))]
         self.device
@@ -148,18 +155,37 @@ impl GpuSimulation {
     }
 
     /// The adaptive step for the current state, as the CPU solver computes
-    /// it (reads the depths back).
+    /// it (without the runs' safety factor).
     pub fn time_step(&self) -> Result<f64, GpuError> {
-        Ok(self.time_step_for(&self.depth()?))
+        Ok(self.settings.time_step(self.dx, self.deepest()?))
     }
 
-    pub async fn time_step_async(&self) -> Result<f64, GpuError> {
-        Ok(self.time_step_for(&self.depth_async().await?))
+    /// The deepest water, which the GPU finds after each batch (one number
+    /// comes back, not the depths), or a stage edge's if deeper.
+    pub(crate) fn deepest(&self) -> Result<f64, GpuError> {
+        let deepest = self.read_range(&self.scale, self.deepest_offset(), 4)?;
+        Ok(self.with_stage_edges(deepest[0]))
     }
 
-    fn time_step_for(&self, depth: &[f64]) -> f64 {
-        let h_max = depth.iter().copied().fold(0.0, f64::max);
-        self.settings.time_step(self.dx, h_max)
+    pub(crate) async fn deepest_async(&self) -> Result<f64, GpuError> {
+        let deepest = self.read_range_async(&self.scale, self.deepest_offset(), 4).await?;
+        Ok(self.with_stage_edges(deepest[0]))
+    }
+
+    /// Where the deepest water sits in `scale`, after the limiter's factors.
+    fn deepest_offset(&self) -> u64 {
+        (self.nx * self.ny * 4) as u64
+    }
+
+    /// Stage edges can be deeper than anything inside, as the CPU solver allows.
+    fn with_stage_edges(&self, h_max: f64) -> f64 {
+        self.boundaries
+            .iter()
+            .filter_map(|b| match b {
+                sontinh_flood::Boundary::Stage(s) => Some(s.at(self.time) - self.z_min),
+                _ => None,
+            })
+            .fold(h_max, f64::max)
     }
 }
 

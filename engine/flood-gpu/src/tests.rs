@@ -1,5 +1,7 @@
 use sontinh_flood::{Boundaries, Raster, Simulation};
 
+use approx::assert_relative_eq;
+
 use super::*;
 
 #[test]
@@ -261,4 +263,41 @@ fn the_async_path_matches_the_blocking_one() {
     assert!((state.balance.rain - rain).abs() / rain < 1e-9);
     let initial = 8.0 * ny as f64 * 1.5 * dx * dx;
     assert!((state.balance.current - initial - rain).abs() / (initial + rain) < 1e-4, "held {} m³", state.balance.current);
+}
+
+/// The time step comes from the deepest water found on the GPU, and from a
+/// stage edge deeper than anything inside, as the CPU solver's does; batches
+/// longer than one submission (200 steps) keep each step's forcings.
+#[test]
+fn the_time_step_follows_the_cpu_solver() {
+    let scenario = every_forcing();
+    let settings = Settings::default();
+    let mut gpu = GpuSimulation::new(&scenario, &settings).unwrap();
+    let mut cpu = Simulation::new(scenario, settings).unwrap();
+    // Dry at the start: only the north stage (2 m above the lowest bed) counts.
+    assert_eq!(gpu.time_step().unwrap(), cpu.time_step());
+    assert!(cpu.time_step() < Settings::default().max_time_step, "the stage edge sets the step");
+    for _ in 0..3 {
+        cpu.advance_fixed(0.5, 200);
+        gpu.advance(0.5, 200);
+        let (c, g) = (cpu.time_step(), gpu.time_step().unwrap());
+        let deepest = gpu.depth().unwrap().into_iter().fold(0.0, f64::max);
+        println!("after {} s: step {c:.4} s on the CPU, {g:.4} s on the GPU, deepest {deepest:.3} m", cpu.time());
+        assert_relative_eq!(g, c, max_relative = 1e-3);
+        assert_eq!(gpu.steps(), cpu.steps());
+    }
+}
+
+/// Batches between readbacks: the fewest while dry or unknown, the most
+/// while the water holds or falls, and as many as keep the rise at the last
+/// batch's rate within 25 % (10 steps that doubled the depth: the fewest;
+/// 10 steps that added 1 %: 1.01^22 = 1.245, 22 steps).
+#[test]
+fn batches_lengthen_as_the_water_steadies() {
+    assert_eq!(batch_steps(None, 2.0, 1e-3), STEPS_PER_TIME_STEP);
+    assert_eq!(batch_steps(Some((0.0, 10)), 2.0, 1e-3), STEPS_PER_TIME_STEP);
+    assert_eq!(batch_steps(Some((2.0, 10)), 2.0, 1e-3), MAX_BATCH_STEPS);
+    assert_eq!(batch_steps(Some((2.0, 10)), 1.5, 1e-3), MAX_BATCH_STEPS);
+    assert_eq!(batch_steps(Some((1.0, 10)), 2.0, 1e-3), STEPS_PER_TIME_STEP);
+    assert_eq!(batch_steps(Some((1.0, 10)), 1.01f64.powi(10), 1e-3), 22);
 }

@@ -7,9 +7,11 @@
 //! worker runs the CPU solver one output moment at a time. Either way each
 //! moment's files are kept in memory under the run's folder name
 //! (`memory:flood-runs/N`), where the overlay reads them as it reads any
-//! run folder. Pausing stops between moments; cancelling ends the worker.
+//! run folder. Pausing stops between moments in the worker and between
+//! batches of steps on the GPU; cancelling ends the worker.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
@@ -95,6 +97,7 @@ pub(crate) fn start_worker_runs(
     planner: Option<Res<WorkerPlanner>>,
     gpu: RendererGpu,
     mut solver: ResMut<PageSolver>,
+    starved: Res<SolverStarved>,
     mut runs: Local<u32>,
 ) {
     let Some(planner) = planner else { return };
@@ -121,12 +124,14 @@ pub(crate) fn start_worker_runs(
     let control = Arc::new(RunControl::default());
     let finished: RunResult = Arc::new(Mutex::new(None));
     let (task_dir, task_control, task_finished) = (dir.clone(), control.clone(), finished.clone());
+    starved.0.store(false, Ordering::Relaxed);
+    let task_starved = starved.0.clone();
     let page_gpu = planner.use_gpu.then(|| gpu.webgpu()).flatten();
     *solver = if page_gpu.is_some() { PageSolver::Gpu } else { PageSolver::Worker };
     AsyncComputeTaskPool::get()
         .spawn(async move {
             let outcome = match page_gpu {
-                Some(gpu) => drive_gpu(&request, &task_dir, &task_control, gpu).await,
+                Some(gpu) => drive_gpu(&request, &task_dir, &task_control, gpu, &task_starved).await,
                 None => drive(&request, &task_dir, &task_control).await,
             };
             if let Ok(mut slot) = task_finished.lock() {
@@ -175,15 +180,27 @@ async fn drive(request: &[u8], dir: &Path, control: &RunControl) -> Result<Strin
 /// The worker prepares the run and hands over the solver's input; the GPU
 /// solves, moment by moment, and the worker records each moment's depths
 /// and, at the end, makes the results from the solver's final state.
-async fn drive_gpu(request: &[u8], dir: &Path, control: &RunControl, gpu: PageGpu) -> Result<String, String> {
+async fn drive_gpu(request: &[u8], dir: &Path, control: &RunControl, gpu: PageGpu, starved: &AtomicBool) -> Result<String, String> {
     let scenario = workers::flood_start(request, START_ROUNDS, true).await.ok_or("this page has no workers to prepare floods in")??;
     let scenario = sontinh_flood_plan::scenario_from_bytes(&scenario)?;
     let mut sim = GpuSimulation::with_device(gpu.device, gpu.queue, gpu.adapter, &scenario, &Settings::default()).map_err(|e| e.to_string())?;
     let (mut next, mut end) = (Some(0.0), f64::INFINITY);
+    let mut batches = 0u32;
     while let Some(moment) = next {
-        hold_or_cancel(control).await?;
-        // Progress each batch: the bar moves between moments too.
-        sim.run_until_async(moment, &mut |t| control.set_progress((t / end) as f32)).await.map_err(|e| e.to_string())?;
+        loop {
+            hold_or_cancel(control).await?;
+            let started = web_time::Instant::now();
+            if !sim.batch_toward_async(moment).await.map_err(|e| e.to_string())? {
+                break;
+            }
+            // The first batches wait for the pipelines to be made.
+            batches += 1;
+            if batches > WARM_UP_BATCHES && started.elapsed() > STARVED_BATCH {
+                starved.store(true, Ordering::Relaxed);
+            }
+            // Progress each batch: the bar moves between moments too.
+            control.set_progress((sim.time() / end) as f32);
+        }
         let depth = sim.depth_async().await.map_err(|e| e.to_string())?;
         let update = RunUpdate::from_bytes(&workers::flood_call("floodRecord", Some(&depth_to_bytes(sim.time(), &depth))).await?)?;
         end = update.end_s;
@@ -194,6 +211,18 @@ async fn drive_gpu(request: &[u8], dir: &Path, control: &RunControl, gpu: PageGp
     keep(update, dir, control).0.ok_or_else(|| "the flood worker gave no report".to_owned())
 }
 
+/// A batch of steps on the page's GPU slower than this waited behind the
+/// renderer's frames: the device cannot draw shadowed frames and solve at
+/// once (a software adapter, such as a browser's fallback SwiftShader,
+/// spends seconds on the sun's shadow cascades alone).
+const STARVED_BATCH: std::time::Duration = std::time::Duration::from_millis(250);
+const WARM_UP_BATCHES: u32 = 3;
+
+/// Set by a GPU run whose batches wait behind the frames (see
+/// [`STARVED_BATCH`]); the frames drop the sun's shadows until it ends.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct SolverStarved(Arc<AtomicBool>);
+
 /// How often the page draws while a flood runs on its GPU: the renderer
 /// and the solver share the device, and every readback of the solver (one
 /// per batch of steps) waits behind the frames queued before it, so a run
@@ -201,15 +230,33 @@ async fn drive_gpu(request: &[u8], dir: &Path, control: &RunControl, gpu: PageGp
 pub const GPU_RUN_FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(3000);
 
 /// Draws at [`GPU_RUN_FRAME_INTERVAL`] (or on input) while a flood runs on
-/// the page's GPU, and as before once it ends.
+/// the page's GPU, without the sun's shadows once the solver starves (see
+/// [`SolverStarved`]), and as before once it ends.
 pub(crate) fn pace_frames_during_gpu_runs(
     run: Res<PlannerRun>,
     solver: Res<PageSolver>,
+    starved: Res<SolverStarved>,
     settings: Option<ResMut<bevy::winit::WinitSettings>>,
+    mut lights: Query<(Entity, &mut DirectionalLight)>,
     mut saved: Local<Option<bevy::winit::WinitSettings>>,
+    mut unshadowed: Local<Vec<Entity>>,
 ) {
-    let Some(mut settings) = settings else { return };
     let paced = *solver == PageSolver::Gpu && run.is_running();
+    if paced && starved.0.load(Ordering::Relaxed) && unshadowed.is_empty() {
+        for (entity, mut light) in &mut lights {
+            if light.shadow_maps_enabled {
+                light.shadow_maps_enabled = false;
+                unshadowed.push(entity);
+            }
+        }
+    } else if !paced && !unshadowed.is_empty() {
+        for entity in unshadowed.drain(..) {
+            if let Ok((_, mut light)) = lights.get_mut(entity) {
+                light.shadow_maps_enabled = true;
+            }
+        }
+    }
+    let Some(mut settings) = settings else { return };
     match (paced, saved.is_some()) {
         (true, false) => {
             *saved = Some(settings.clone());
