@@ -144,9 +144,18 @@ async function main() {
   const wasm = await viewer.default({ module_or_path: bytes });
   // The wasm heap, for memory figures (the browser tests and benches read it).
   window.__sontinhWasmMemory = wasm.memory;
-  // The viewer's page API, for pages that embed it: floodPlan(scenario) runs a
-  // flood scenario of the scene, floodDownload(folder, name) offers a result.
-  window.sontinhViewer = { floodPlan: viewer.floodPlan, floodDownload: viewer.floodDownload };
+  // The viewer's page API, for pages that embed it: floodPlan(scenario, edits)
+  // runs a flood scenario of the scene (edits: an object such as
+  // {rain_mm_per_hour: 40, inflow_scale: 0.5, breach: {east, north}}),
+  // floodPause(), floodResume() and floodCancel() steer it, and
+  // floodDownload(folder, name) offers a result.
+  window.sontinhViewer = {
+    floodPlan: (scenario, edits) => viewer.floodPlan(scenario, edits === undefined ? undefined : JSON.stringify(edits)),
+    floodPause: viewer.floodPause,
+    floodResume: viewer.floodResume,
+    floodCancel: viewer.floodCancel,
+    floodDownload: viewer.floodDownload,
+  };
   root.dataset.sontinhState = "loading";
   // Point cloud nodes decode in workers (the viewer falls back to the main
   // thread, and says so, where workers fail).

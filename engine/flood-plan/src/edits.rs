@@ -67,6 +67,61 @@ impl ScenarioEdits {
     }
 }
 
+impl ScenarioEdits {
+    /// These edits changed by a page's JSON object (`floodPlan(id, edits)`
+    /// in the browser): any of `rain_mm_per_hour`, `rain_hours`,
+    /// `inflow_scale` and `breach` (`{"east", "north", "width_m",
+    /// "level_m"}`, the first two in the scene's ENU metres). Anything else,
+    /// or a value out of range, is refused with what was wrong.
+    pub fn with_page_json(&self, json: &str) -> Result<ScenarioEdits, String> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("flood edits: not JSON ({e})"))?;
+        let object = value.as_object().ok_or("flood edits: not a JSON object")?;
+        let number = |object: &serde_json::Map<String, serde_json::Value>, key: &str, min: f64, max: f64| -> Result<Option<f64>, String> {
+            match object.get(key) {
+                None => Ok(None),
+                Some(v) => match v.as_f64() {
+                    Some(x) if x.is_finite() && (min..=max).contains(&x) => Ok(Some(x)),
+                    _ => Err(format!("flood edits: {key} must be a number from {min} to {max}, not {v}")),
+                },
+            }
+        };
+        let mut edits = self.clone();
+        for key in object.keys() {
+            if !["rain_mm_per_hour", "rain_hours", "inflow_scale", "breach"].contains(&key.as_str()) {
+                return Err(format!("flood edits: unknown field {key:?} (rain_mm_per_hour, rain_hours, inflow_scale, breach)"));
+            }
+        }
+        // Bounds a planner could mean: the heaviest rains on record are
+        // under 400 mm/h; a year is longer than any scenario.
+        if let Some(rain) = number(object, "rain_mm_per_hour", 0.0, 1000.0)? {
+            edits.rain_mm_per_hour = rain;
+        }
+        if let Some(hours) = number(object, "rain_hours", 0.0, 8760.0)? {
+            edits.rain_hours = hours;
+        }
+        if let Some(scale) = number(object, "inflow_scale", 0.0, 100.0)? {
+            edits.inflow_scale = scale;
+        }
+        if let Some(breach) = object.get("breach") {
+            let breach = breach.as_object().ok_or("flood edits: breach must be an object {east, north, width_m, level_m}")?;
+            for key in breach.keys() {
+                if !["east", "north", "width_m", "level_m"].contains(&key.as_str()) {
+                    return Err(format!("flood edits: unknown breach field {key:?} (east, north, width_m, level_m)"));
+                }
+            }
+            let at = |key| number(breach, key, -1e6, 1e6)?.ok_or_else(|| format!("flood edits: breach needs {key}"));
+            edits.breach = Some([at("east")?, at("north")?]);
+            if let Some(width) = number(breach, "width_m", 1.0, 10_000.0)? {
+                edits.breach_width_m = width;
+            }
+            if let Some(level) = number(breach, "level_m", -500.0, 9000.0)? {
+                edits.breach_level_m = level;
+            }
+        }
+        Ok(edits)
+    }
+}
+
 /// A run for a browser's worker: the scene as the page read it (its text
 /// and site address) and the planner's edits.
 #[derive(Clone, Debug, PartialEq)]

@@ -126,6 +126,33 @@ fn a_run_request_carries_the_scene_and_the_planners_edits() {
     assert!(far.scene().expect_err("index").contains("no flood scenario number 10"));
 }
 
+/// A page's JSON edits change only what they name, and anything else is
+/// refused with what was wrong.
+#[test]
+fn a_page_edits_a_scenario_with_json() {
+    let scene = load("flood-small.toml");
+    let base = ScenarioEdits::from_scenario(0, &scene.flood_scenarios[0]);
+    let edits = base
+        .with_page_json(r#"{"rain_mm_per_hour": 40, "inflow_scale": 0.5, "breach": {"east": 60, "north": -250, "level_m": 2.5}}"#)
+        .expect("edits");
+    assert_eq!((edits.rain_mm_per_hour, edits.rain_hours, edits.inflow_scale), (40.0, 0.5, 0.5));
+    assert_eq!((edits.breach, edits.breach_width_m, edits.breach_level_m), (Some([60.0, -250.0]), 30.0, 2.5));
+    assert_eq!(base.with_page_json("{}").expect("no edits"), base);
+    for (bad, says) in [
+        ("[1]", "not a JSON object"),
+        ("{\"rain\": 3}", "unknown field \"rain\""),
+        ("{\"rain_mm_per_hour\": -1}", "rain_mm_per_hour must be a number from 0 to 1000, not -1"),
+        ("{\"inflow_scale\": \"half\"}", "inflow_scale must be a number"),
+        ("{\"breach\": {\"east\": 1}}", "breach needs north"),
+        ("{\"breach\": {\"east\": 1, \"north\": 2, \"depth\": 3}}", "unknown breach field \"depth\""),
+        ("{\"rain_hours\": 1e400}", "not JSON"),
+        ("{", "not JSON"),
+    ] {
+        let err = base.with_page_json(bad).expect_err(bad);
+        assert!(err.starts_with("flood edits: ") && err.contains(says), "{bad}: {err}");
+    }
+}
+
 /// What the page does with a worker's run: start it, fetch (here: read)
 /// the files it lacks, start again, then step to the end, keeping every
 /// file; the results are the command's.

@@ -41,7 +41,7 @@ impl Plugin for FloodOverlayPlugin {
             .init_resource::<worker_run::SolverStarved>()
             .init_resource::<FloodLoading>()
             .add_systems(Update, (planner::autostart_run, worker_run::start_worker_runs, planner::follow_planner_run, load_overlay, play_timeline, show_timeline).chain())
-            .add_systems(Update, (init_planner_edits, worker_run::pace_frames_during_gpu_runs, warm_water_pipelines));
+            .add_systems(Update, (init_planner_edits, worker_run::pace_frames_during_gpu_runs, worker_run::end_cancelled_worker_runs, warm_water_pipelines));
     }
 }
 

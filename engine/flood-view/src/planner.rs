@@ -34,6 +34,9 @@ pub struct PlannerRun {
     /// Run this scenario (an index into the scene's) as soon as the
     /// planner's edits exist: a page opened with `plan=`.
     pub autostart: Option<usize>,
+    /// The edits that run starts with (the scenario as the scene has it
+    /// when `None`).
+    pub autostart_edits: Option<sontinh_flood_plan::ScenarioEdits>,
     pub control: Option<Arc<RunControl>>,
     pub out_dir: Option<PathBuf>,
     pub finished: Option<RunResult>,
@@ -123,9 +126,13 @@ fn parse_place_row(line: &str) -> Option<PlaceRow> {
 pub(crate) fn autostart_run(mut run: ResMut<PlannerRun>, scene: Option<Res<sontinh_layers::ActiveScene>>, edits: Option<ResMut<PlannerEdits>>) {
     let (Some(index), Some(scene), Some(mut edits)) = (run.autostart, scene, edits) else { return };
     run.autostart = None;
+    let wanted = run.autostart_edits.take();
     match scene.0.flood_scenarios.get(index) {
         Some(scenario) => {
-            *edits = PlannerEdits::from_scenario(index, scenario);
+            *edits = match wanted {
+                Some(wanted) if wanted.scenario == index => PlannerEdits(wanted),
+                _ => PlannerEdits::from_scenario(index, scenario),
+            };
             run.requested = true;
         }
         None => run.outcome = Some(Err(format!("the scene has no flood scenario number {}", index + 1))),

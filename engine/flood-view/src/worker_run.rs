@@ -145,8 +145,12 @@ pub(crate) fn start_worker_runs(
 /// Waits while the planner pauses; an error once the run is cancelled
 /// (the worker ended with it).
 async fn hold_or_cancel(control: &RunControl) -> Result<(), String> {
-    while control.is_paused() && !control.is_cancelled() {
-        workers::wait_ms(100).await;
+    if control.is_paused() && !control.is_cancelled() {
+        control.set_holding(true);
+        while control.is_paused() && !control.is_cancelled() {
+            workers::wait_ms(100).await;
+        }
+        control.set_holding(false);
     }
     if control.is_cancelled() {
         workers::flood_cancel();
@@ -269,6 +273,18 @@ pub(crate) fn pace_frames_during_gpu_runs(
             }
         }
         _ => {}
+    }
+}
+
+/// A cancelled run's worker ends at once, mid-moment if need be: the run's
+/// task sees its call fail as cancelled (it would otherwise notice only
+/// after the moment it is computing).
+pub(crate) fn end_cancelled_worker_runs(run: Res<PlannerRun>, planner: Option<Res<WorkerPlanner>>, mut ended: Local<usize>) {
+    let (Some(_), Some(control)) = (planner, run.control.as_ref()) else { return };
+    let this_run = Arc::as_ptr(control) as usize;
+    if run.is_running() && control.is_cancelled() && *ended != this_run {
+        *ended = this_run;
+        workers::flood_cancel();
     }
 }
 

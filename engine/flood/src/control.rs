@@ -71,6 +71,14 @@ impl RunControl {
         true
     }
 
+    /// For runs that wait without blocking (a browser's, which awaits a
+    /// timer while paused): says whether the run holds at a pause, as
+    /// [`RunControl::wait_while_paused`] does for a blocked thread.
+    pub fn set_holding(&self, holding: bool) {
+        self.state().holding = holding;
+        self.changed.notify_all();
+    }
+
     pub fn set_progress(&self, fraction: f32) {
         self.progress.store(fraction.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
     }

@@ -108,13 +108,18 @@ impl PageRequest {
 }
 
 /// The planner's run as `data-sontinh-flood-run` says it: `running 42%`,
-/// `paused 42%`, `done FOLDER` or `failed: why`; `None` before any run.
+/// `pausing 42%` (asked to), `paused 42%` (holding: no step until resumed),
+/// `done FOLDER` or `failed: why`; `None` before any run.
 pub fn flood_run_text(run: &sontinh_flood_view::PlannerRun) -> Option<String> {
     match (&run.outcome, &run.control) {
         (Some(Ok(_)), _) => Some(format!("done {}", run.out_dir.as_ref()?.display())),
         (Some(Err(why)), _) => Some(format!("failed: {}", why.replace('\n', " "))),
         (None, Some(control)) => {
-            let state = if control.is_paused() { "paused" } else { "running" };
+            let state = match (control.is_paused(), control.is_holding()) {
+                (true, true) => "paused",
+                (true, false) => "pausing",
+                _ => "running",
+            };
             Some(format!("{state} {:.0}%", control.progress() * 100.0))
         }
         (None, None) => None,
@@ -519,6 +524,8 @@ mod tests {
         run.started(control.clone(), std::path::PathBuf::from("memory:flood-runs/3"), Default::default());
         assert_eq!(flood_run_text(&run).as_deref(), Some("running 42%"));
         control.set_paused(true);
+        assert_eq!(flood_run_text(&run).as_deref(), Some("pausing 42%"));
+        control.set_holding(true);
         assert_eq!(flood_run_text(&run).as_deref(), Some("paused 42%"));
         run.outcome = Some(Ok("report".into()));
         assert_eq!(flood_run_text(&run).as_deref(), Some("done memory:flood-runs/3"));

@@ -133,33 +133,86 @@ fn device(window: &web_sys::Window) -> sontinh_layers::Device {
 
 /// Runs flood scenario `id` of the page's scene, as `plan=` does at load:
 /// for pages that embed the viewer (a "run" button of their own), and for
-/// tests that start a run once the page is ready.
+/// tests that start a run once the page is ready. `edits`, when given, is
+/// a JSON object of the planner's edits (see
+/// `sontinh_flood_plan::ScenarioEdits::with_page_json`); a bad one fails
+/// the run with what was wrong (`data-sontinh-flood-run`).
 #[wasm_bindgen(js_name = floodPlan)]
-pub fn flood_plan(id: &str) {
+pub fn flood_plan(id: &str, edits: Option<String>) {
     if let Ok(mut pending) = PENDING_PLAN.lock() {
-        *pending = Some(id.to_owned());
+        *pending = Some((id.to_owned(), edits));
     }
 }
 
-/// A run asked for by [`flood_plan`], taken by the app's next update.
-static PENDING_PLAN: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+/// Pauses the planner's run (`data-sontinh-flood-run` says `paused` once
+/// it holds); nothing without a run.
+#[wasm_bindgen(js_name = floodPause)]
+pub fn flood_pause() {
+    ask_run(RunAsk::Pause);
+}
 
-/// Starts the run [`flood_plan`] asked for.
+#[wasm_bindgen(js_name = floodResume)]
+pub fn flood_resume() {
+    ask_run(RunAsk::Resume);
+}
+
+/// Cancels the planner's run: it fails with "cancelled" and its worker ends.
+#[wasm_bindgen(js_name = floodCancel)]
+pub fn flood_cancel() {
+    ask_run(RunAsk::Cancel);
+}
+
+#[derive(Clone, Copy, Debug)]
+enum RunAsk {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+fn ask_run(ask: RunAsk) {
+    if let Ok(mut pending) = PENDING_RUN_ASK.lock() {
+        *pending = Some(ask);
+    }
+}
+
+/// A run asked for by [`flood_plan`] (scenario and edits), taken by the
+/// app's next update.
+static PENDING_PLAN: std::sync::Mutex<Option<(String, Option<String>)>> = std::sync::Mutex::new(None);
+/// A pause, resume or cancel asked for by the page.
+static PENDING_RUN_ASK: std::sync::Mutex<Option<RunAsk>> = std::sync::Mutex::new(None);
+
+/// Starts the run [`flood_plan`] asked for, and passes the page's pause,
+/// resume and cancel on to the running one.
 fn take_pending_plan(
     scene: Option<bevy::prelude::Res<sontinh_layers::ActiveScene>>,
     mut run: bevy::prelude::ResMut<sontinh_flood_view::PlannerRun>,
     mut mode: Option<bevy::prelude::ResMut<sontinh_ui::UserMode>>,
 ) {
-    let Some(id) = PENDING_PLAN.lock().ok().and_then(|mut p| p.take()) else { return };
+    if let Some(ask) = PENDING_RUN_ASK.lock().ok().and_then(|mut p| p.take())
+        && let Some(control) = run.control.as_ref().filter(|_| run.is_running())
+    {
+        match ask {
+            RunAsk::Pause => control.set_paused(true),
+            RunAsk::Resume => control.set_paused(false),
+            RunAsk::Cancel => control.cancel(),
+        }
+    }
+    let Some((id, edits)) = PENDING_PLAN.lock().ok().and_then(|mut p| p.take()) else { return };
     let Some(scene) = scene else { return };
-    match scene.0.flood_scenarios.iter().position(|s| s.id == id) {
-        Some(index) => {
+    let Some(index) = scene.0.flood_scenarios.iter().position(|s| s.id == id) else {
+        run.outcome = Some(Err(format!("floodPlan(\"{id}\"): the scene has no such flood scenario")));
+        return;
+    };
+    let base = sontinh_flood_plan::ScenarioEdits::from_scenario(index, &scene.0.flood_scenarios[index]);
+    match edits.map(|json| base.with_page_json(&json)).transpose() {
+        Ok(edits) => {
             run.autostart = Some(index);
+            run.autostart_edits = edits;
             if let Some(mode) = mode.as_mut() {
                 **mode = sontinh_ui::UserMode::Planner;
             }
         }
-        None => run.outcome = Some(Err(format!("floodPlan(\"{id}\"): the scene has no such flood scenario"))),
+        Err(why) => run.outcome = Some(Err(format!("floodPlan(\"{id}\"): {why}"))),
     }
 }
 
