@@ -623,8 +623,24 @@ async function floodRunCheck(browser, backends) {
     // takes minutes in the worker and over an hour on SwiftShader's WebGPU:
     // run when asked for by name (SONTINH_BROWSER_ONLY=flood-run-citadel),
     // not in the test command's time budget.
+    // The small run is steered as a planner would: edited (rain, river,
+    // a breach of their own), paused, resumed, and a second run cancelled.
+    // Its native reference is the scene with those edits written out, as
+    // scenes/README.md describes a scenario.
+    const smallEdits = { rain_mm_per_hour: 40, rain_hours: 0.25, inflow_scale: 0.5, breach: { east: 60, north: -250, width_m: 30, level_m: 2.5 } };
+    const editedScene = path.join(dir, "flood-small-edited.toml");
+    writeFileSync(
+      editedScene,
+      readFileSync(path.join(repo, "tests/scenes/flood-small.toml"), "utf8")
+        .replace("rain_mm_per_hour = 10.0", "rain_mm_per_hour = 40.0")
+        .replace("rain_hours = 0.5", "rain_hours = 0.25")
+        .replace("hydrograph = [[0.0, 500.0], [0.5, 8000.0], [1.0, 8000.0]]", "hydrograph = [[0.0, 250.0], [0.5, 4000.0], [1.0, 4000.0]]") +
+        // A planner's breach is cut one cell (40 m) either side of the point
+        // picked, at least a cell wide.
+        '\n[[flood_scenario.breach]]\nname = { vi = "Điểm vỡ đê", en = "Breach" }\nfrom = [20.0, -250.0]\nto = [100.0, -250.0]\nwidth_m = 40.0\nelevation_m = 2.5\n',
+    );
     const scenes = [
-      { name: "flood-run-small", scene: "tests/scenes/flood-small.toml", site: "scenes/flood-small.toml", scenario: "short", wanted: wanted("flood-run") },
+      { name: "flood-run-small", scene: path.relative(repo, editedScene), site: "scenes/flood-small.toml", scenario: "short", edits: smallEdits, steer: true, wanted: wanted("flood-run") },
       { name: "flood-run-citadel", scene: "scenes/quang-tri-citadel.toml", site: null, scenario: "thach-han-flood", wanted: Boolean(only && only.includes("flood-run-citadel")) },
     ].filter((s) => s.wanted);
     for (const run of scenes) {
@@ -652,16 +668,70 @@ async function floodRunCheck(browser, backends) {
         check(!ready.error, `${name}: the page opened (${ready.error || "ok"})`);
         // Started once the page is ready (as an embedding page's button would),
         // so that the long tasks counted from here are the run's, not loading's.
+        // What the page said before this run (a refused one's failure).
+        let refusedState = null;
+        if (run.steer) {
+          // Edits the viewer cannot take are refused with what was wrong, and nothing runs.
+          await page.evaluate((id) => window.sontinhViewer.floodPlan(id, { rain: 3 }), run.scenario);
+          const refused = await until(`${name}: bad edits to be refused`, 60_000, async () => {
+            const s = await page.evaluate(() => document.documentElement.dataset.sontinhFloodRun || "");
+            return s.startsWith("failed") ? s : null;
+          });
+          check(refused.includes('unknown field "rain"'), `${name}: bad edits are refused, naming the field (${refused})`);
+          refusedState = refused;
+        }
         await page.evaluate(() => {
           window.__longTasksBeforeRun = window.__longTasks.length;
+          window.__pageFrames = 0;
+          const tick = () => {
+            window.__pageFrames += 1;
+            requestAnimationFrame(tick);
+          };
+          requestAnimationFrame(tick);
           // Every state the page shows, however briefly.
           window.__floodStates = [];
           new MutationObserver(() => window.__floodStates.push(document.documentElement.dataset.sontinhFloodRun)).observe(document.documentElement, { attributes: true, attributeFilter: ["data-sontinh-flood-run"] });
         });
         const runStarted = Date.now();
-        await page.evaluate((id) => window.sontinhViewer.floodPlan(id), run.scenario);
+        await page.evaluate(([id, edits]) => window.sontinhViewer.floodPlan(id, edits), [run.scenario, run.edits]);
         const state = () => page.evaluate(() => document.documentElement.dataset.sontinhFloodRun || "");
-        await until(`${name}: the run to start`, 60_000, async () => (/^(running|done|failed)/.test(await state()) ? true : null));
+        await until(`${name}: the run to start`, 60_000, async () => {
+          const s = await state();
+          return s !== refusedState && /^(running|done|failed)/.test(s) ? true : null;
+        });
+        if (run.steer) {
+          // Paused once under way, the run holds: while the page draws on, it
+          // takes no step (its progress and the worker's counts stay).
+          await until(`${name}: the run to get under way`, 10 * 60_000, async () => {
+            const s = await state();
+            return /^running [1-9]/.test(s) || /^(done|failed)/.test(s) ? s : null;
+          });
+          await page.evaluate(() => window.sontinhViewer.floodPause());
+          const held = await until(`${name}: the run to hold`, 5 * 60_000, async () => {
+            const s = await state();
+            return /^(paused|done|failed)/.test(s) ? s : null;
+          });
+          check(held.startsWith("paused "), `${name}: the run holds when paused (${held})`);
+          const counts = () =>
+            page.evaluate(() => ({
+              state: document.documentElement.dataset.sontinhFloodRun,
+              steps: globalThis.sontinhDecode ? globalThis.sontinhDecode.floodSteps : null,
+              recorded: globalThis.sontinhDecode ? globalThis.sontinhDecode.floodRecorded || 0 : null,
+              frames: window.__pageFrames,
+            }));
+          const before = await counts();
+          const after = await until(`${name}: 60 page frames while paused`, 5 * 60_000, async () => {
+            const now = await counts();
+            return now.frames >= before.frames + 60 ? now : null;
+          });
+          check(after.state === before.state && after.steps === before.steps && after.recorded === before.recorded, `${name}: nothing moves while paused (${JSON.stringify(before)} → ${JSON.stringify(after)})`);
+          await page.evaluate(() => window.sontinhViewer.floodResume());
+          const resumed = await until(`${name}: the run to go on`, 5 * 60_000, async () => {
+            const s = await state();
+            return /^(running|done|failed)/.test(s) ? s : null;
+          });
+          check(!resumed.startsWith("failed"), `${name}: the run goes on when resumed (${resumed})`);
+        }
         const finalState = await until(`${name}: the run to end`, 20 * 60_000, async () => {
           const s = await state();
           return /^(done|failed)/.test(s) ? s : null;
@@ -720,6 +790,19 @@ async function floodRunCheck(browser, backends) {
         check(moments >= 2, `${name}: the run went moment by moment through the page's flood worker (${moments})`);
         check(errors.length === 0, `${name}: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
         await page.screenshot({ path: path.join(dir, `${name}.png`), timeout: 120_000 });
+        if (run.steer) {
+          // A second run, cancelled once under way, ends as cancelled.
+          await page.evaluate((id) => window.sontinhViewer.floodPlan(id), run.scenario);
+          await until(`${name}: a second run to start`, 5 * 60_000, async () => (/^running/.test(await state()) ? true : null));
+          await page.evaluate(() => window.sontinhViewer.floodCancel());
+          const cancelled = await until(`${name}: the second run to end`, 5 * 60_000, async () => {
+            const s = await state();
+            return /^(done|failed)/.test(s) ? s : null;
+          });
+          check(/^failed: .*cancelled/.test(cancelled), `${name}: a cancelled run ends as cancelled (${cancelled})`);
+          const cancelErrors = errors.filter((e) => !/cancelled/.test(e));
+          check(cancelErrors.length === 0, `${name}: cancelling logs no other error${cancelErrors.length ? `: ${cancelErrors.slice(0, 3).join(" | ")}` : ""}`);
+        }
         await context.close();
       }
     }
