@@ -232,9 +232,13 @@ pub struct SolverStarved(Arc<AtomicBool>);
 /// per batch of steps) waits behind the frames queued before it, so a run
 /// paced by frames is as slow as the frames. Input still draws at once.
 pub const GPU_RUN_FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(3000);
+/// The interval once the solver starves (see [`SolverStarved`]): a frame on
+/// such a device takes a good part of a second even without shadows.
+pub const STARVED_GPU_RUN_FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10_000);
 
 /// Draws at [`GPU_RUN_FRAME_INTERVAL`] (or on input) while a flood runs on
-/// the page's GPU, without the sun's shadows once the solver starves (see
+/// the page's GPU, without the sun's shadows and at
+/// [`STARVED_GPU_RUN_FRAME_INTERVAL`] once the solver starves (see
 /// [`SolverStarved`]), and as before once it ends.
 pub(crate) fn pace_frames_during_gpu_runs(
     run: Res<PlannerRun>,
@@ -246,7 +250,8 @@ pub(crate) fn pace_frames_during_gpu_runs(
     mut unshadowed: Local<Vec<Entity>>,
 ) {
     let paced = *solver == PageSolver::Gpu && run.is_running();
-    if paced && starved.0.load(Ordering::Relaxed) && unshadowed.is_empty() {
+    let starving = paced && starved.0.load(Ordering::Relaxed);
+    if starving && unshadowed.is_empty() {
         for (entity, mut light) in &mut lights {
             if light.shadow_maps_enabled {
                 light.shadow_maps_enabled = false;
@@ -261,18 +266,18 @@ pub(crate) fn pace_frames_during_gpu_runs(
         }
     }
     let Some(mut settings) = settings else { return };
-    match (paced, saved.is_some()) {
-        (true, false) => {
-            *saved = Some(settings.clone());
-            settings.focused_mode = bevy::winit::UpdateMode::reactive_low_power(GPU_RUN_FRAME_INTERVAL);
-            settings.unfocused_mode = bevy::winit::UpdateMode::reactive_low_power(GPU_RUN_FRAME_INTERVAL);
+    if paced && saved.is_none() {
+        *saved = Some(settings.clone());
+    }
+    if paced {
+        let interval = if starving { STARVED_GPU_RUN_FRAME_INTERVAL } else { GPU_RUN_FRAME_INTERVAL };
+        let mode = bevy::winit::UpdateMode::reactive_low_power(interval);
+        if settings.focused_mode != mode {
+            settings.focused_mode = mode;
+            settings.unfocused_mode = mode;
         }
-        (false, true) => {
-            if let Some(before) = saved.take() {
-                *settings = before;
-            }
-        }
-        _ => {}
+    } else if let Some(before) = saved.take() {
+        *settings = before;
     }
 }
 
