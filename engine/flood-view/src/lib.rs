@@ -126,29 +126,68 @@ pub fn depth_color(depth: f64) -> [f32; 4] {
 /// The water surface at maximum level over the cells deeper than
 /// [`MIN_DRAWN_DEPTH_M`], in scene ENU metres.
 pub fn flood_surface(terrain: &GeoRaster, max_depth: &GeoRaster, frame: &EnuFrame) -> Result<(MeshData, OverlaySummary), String> {
+    flood_surface_on(&SurfaceCorners::new(max_depth, frame)?, terrain, max_depth, frame)
+}
+
+/// Every cell corner of a run's grid once, in scene ENU metres: the same
+/// for each moment of the run, so made once (a few hundred ms of
+/// projections for a 150 × 150 grid in a browser, too long for a frame).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurfaceCorners {
+    grid: (usize, usize, sontinh_raster::GeoTransform, Option<sontinh_raster::Epsg>),
+    origin: [f64; 3],
+    corners: Vec<[f32; 2]>,
+}
+
+impl SurfaceCorners {
+    pub fn new(grid: &GeoRaster, frame: &EnuFrame) -> Result<SurfaceCorners, String> {
+        // Flood runs write their grids in a WGS 84 UTM zone (EPSG 326xx / 327xx).
+        let utm = match grid.crs {
+            Some(sontinh_raster::Epsg { code, geographic: false }) if (32601..=32660).contains(&code) || (32701..=32760).contains(&code) => {
+                Crs::from_epsg(code).ok_or_else(|| format!("EPSG:{code} is not in the EPSG table"))?
+            }
+            other => return Err(format!("flood results must be in a WGS 84 UTM zone; these are in {other:?}")),
+        };
+        let to_wgs84 = Transformer::new(utm, Crs::Wgs84).map_err(|e| e.to_string())?;
+        let (w, h, t) = (grid.width, grid.height, grid.transform);
+        let mut corners = Vec::with_capacity((w + 1) * (h + 1));
+        for r in 0..=h {
+            for c in 0..=w {
+                let (x, y) = (t.origin_x + c as f64 * t.pixel_width, t.origin_y + r as f64 * t.pixel_height);
+                let g = to_wgs84.to_geodetic([x, y, 0.0]).map_err(|e| e.to_string())?;
+                let enu = frame.geodetic_to_enu(g);
+                corners.push([enu[0] as f32, enu[1] as f32]);
+            }
+        }
+        Ok(SurfaceCorners {
+            grid: (w, h, t, grid.crs),
+            origin: origin_of(frame),
+            corners,
+        })
+    }
+
+    /// Whether these are the corners of `grid` seen from `frame`.
+    pub fn fit(&self, grid: &GeoRaster, frame: &EnuFrame) -> bool {
+        self.grid == (grid.width, grid.height, grid.transform, grid.crs) && self.origin == origin_of(frame)
+    }
+}
+
+fn origin_of(frame: &EnuFrame) -> [f64; 3] {
+    let o = frame.origin();
+    [o.lon_deg, o.lat_deg, o.height_m]
+}
+
+/// [`flood_surface`] on corners made before (see [`SurfaceCorners`]).
+pub fn flood_surface_on(corners: &SurfaceCorners, terrain: &GeoRaster, max_depth: &GeoRaster, frame: &EnuFrame) -> Result<(MeshData, OverlaySummary), String> {
     if (terrain.width, terrain.height, terrain.transform) != (max_depth.width, max_depth.height, max_depth.transform) {
         return Err("terrain.tif and max_depth.tif do not share one grid".into());
     }
-    // Flood runs write their grids in a WGS 84 UTM zone (EPSG 326xx / 327xx).
-    let utm = match max_depth.crs {
-        Some(sontinh_raster::Epsg { code, geographic: false }) if (32601..=32660).contains(&code) || (32701..=32760).contains(&code) => {
-            Crs::from_epsg(code).ok_or_else(|| format!("EPSG:{code} is not in the EPSG table"))?
-        }
-        other => return Err(format!("flood results must be in a WGS 84 UTM zone; these are in {other:?}")),
-    };
-    let to_wgs84 = Transformer::new(utm, Crs::Wgs84).map_err(|e| e.to_string())?;
+    if !corners.fit(max_depth, frame) {
+        return Err("the surface's corners were made for another grid".into());
+    }
+    let corners = &corners.corners;
     let (w, h) = (terrain.width, terrain.height);
     let t = terrain.transform;
-    // Every cell corner once, in ENU.
-    let mut corners = Vec::with_capacity((w + 1) * (h + 1));
-    for r in 0..=h {
-        for c in 0..=w {
-            let (x, y) = (t.origin_x + c as f64 * t.pixel_width, t.origin_y + r as f64 * t.pixel_height);
-            let g = to_wgs84.to_geodetic([x, y, 0.0]).map_err(|e| e.to_string())?;
-            let enu = frame.geodetic_to_enu(g);
-            corners.push([enu[0] as f32, enu[1] as f32]);
-        }
-    }
     let datum = frame.origin().height_m;
     let mut mesh = MeshData::default();
     let mut summary = OverlaySummary {
@@ -415,6 +454,7 @@ fn show_timeline(
     mut loading: ResMut<FloodLoading>,
     overlays: Query<(Entity, Option<&Mesh3d>), With<FloodOverlay>>,
     mut meshes: ResMut<Assets<Mesh>>,
+    mut corners: Local<Option<SurfaceCorners>>,
 ) {
     let (Some(data), Some(scene)) = (data, scene) else { return };
     let Ok((overlay, current)) = overlays.single() else { return };
@@ -443,7 +483,14 @@ fn show_timeline(
             data.max_depth.clone()
         }
     };
-    match flood_surface(&data.terrain, &depth, &scene.0.frame) {
+    if !corners.as_ref().is_some_and(|c| c.fit(&depth, &scene.0.frame)) {
+        *corners = SurfaceCorners::new(&depth, &scene.0.frame).ok();
+    }
+    let surface = match corners.as_ref() {
+        Some(corners) => flood_surface_on(corners, &data.terrain, &depth, &scene.0.frame),
+        None => flood_surface(&data.terrain, &depth, &scene.0.frame),
+    };
+    match surface {
         Ok((surface, summary)) => {
             match (surface.triangle_count() > 0, current) {
                 (true, Some(handle)) => {
@@ -508,6 +555,25 @@ mod tests {
         assert!(lo[1].abs() < 0.5 && (hi[1] - 20.0).abs() < 0.5, "{lo:?} {hi:?}");
         assert!((lo[2] - 6.05).abs() < 1e-4);
         assert!(mesh.normals.iter().all(|n| n[2] > 0.99), "faces up");
+    }
+
+    /// Corners made once draw every moment as a fresh surface would, and
+    /// are refused for another grid.
+    #[test]
+    fn corners_made_once_serve_every_moment() {
+        let frame = EnuFrame::new(Geodetic::new(107.194, 16.747, 0.0));
+        let terrain = grid(vec![4.0, 4.0, 4.0, 4.0]);
+        let corners = SurfaceCorners::new(&terrain, &frame).unwrap();
+        for depths in [vec![2.0, 0.0, 0.05, f64::NAN], vec![1.0, 3.0, 0.5, 0.2]] {
+            let depth = grid(depths);
+            let (fresh, _) = flood_surface(&terrain, &depth, &frame).unwrap();
+            let (reused, _) = flood_surface_on(&corners, &terrain, &depth, &frame).unwrap();
+            assert_eq!(fresh.positions, reused.positions);
+        }
+        let mut moved = grid(vec![1.0; 4]);
+        moved.transform.origin_x += 40.0;
+        assert!(!corners.fit(&moved, &frame));
+        assert!(flood_surface_on(&corners, &moved, &moved, &frame).unwrap_err().contains("another grid"));
     }
 
     #[test]
