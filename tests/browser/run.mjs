@@ -620,7 +620,7 @@ async function floodRunCheck(browser, backends) {
   try {
     const base = await until("the flood-run server to print its URL", 60_000, async () => server.url());
     // The Citadel's default scenario (18 h on 150 × 150 cells, 81,622 steps)
-    // takes minutes in the worker and over an hour on SwiftShader's WebGPU:
+    // takes minutes in the worker and half an hour on SwiftShader's WebGPU:
     // run when asked for by name (SONTINH_BROWSER_ONLY=flood-run-citadel),
     // not in the test command's time budget.
     // The small run is steered as a planner would: edited (rain, river,
@@ -640,8 +640,8 @@ async function floodRunCheck(browser, backends) {
         '\n[[flood_scenario.breach]]\nname = { vi = "Điểm vỡ đê", en = "Breach" }\nfrom = [20.0, -250.0]\nto = [100.0, -250.0]\nwidth_m = 40.0\nelevation_m = 2.5\n',
     );
     const scenes = [
-      { name: "flood-run-small", scene: path.relative(repo, editedScene), site: "scenes/flood-small.toml", scenario: "short", edits: smallEdits, steer: true, wanted: wanted("flood-run") },
-      { name: "flood-run-citadel", scene: "scenes/quang-tri-citadel.toml", site: null, scenario: "thach-han-flood", wanted: Boolean(only && only.includes("flood-run-citadel")) },
+      { name: "flood-run-small", scene: path.relative(repo, editedScene), site: "scenes/flood-small.toml", scenario: "short", edits: smallEdits, steer: true, deadlineMin: 20, wanted: wanted("flood-run") },
+      { name: "flood-run-citadel", scene: "scenes/quang-tri-citadel.toml", site: null, scenario: "thach-han-flood", deadlineMin: 60, wanted: Boolean(only && only.includes("flood-run-citadel")) },
     ].filter((s) => s.wanted);
     for (const run of scenes) {
       // The native reference runs beside the page's run (its own threads).
@@ -693,20 +693,23 @@ async function floodRunCheck(browser, backends) {
           new MutationObserver(() => window.__floodStates.push(document.documentElement.dataset.sontinhFloodRun)).observe(document.documentElement, { attributes: true, attributeFilter: ["data-sontinh-flood-run"] });
         });
         const runStarted = Date.now();
-        await page.evaluate(([id, edits]) => window.sontinhViewer.floodPlan(id, edits), [run.scenario, run.edits]);
+        // A steered run is paused as it starts (a small run in the worker
+        // ends within seconds): it holds after its first moment or batch.
+        await page.evaluate(
+          ([id, edits, pause]) => {
+            window.sontinhViewer.floodPlan(id, edits);
+            if (pause) window.sontinhViewer.floodPause();
+          },
+          [run.scenario, run.edits, Boolean(run.steer)],
+        );
         const state = () => page.evaluate(() => document.documentElement.dataset.sontinhFloodRun || "");
         await until(`${name}: the run to start`, 60_000, async () => {
           const s = await state();
-          return s !== refusedState && /^(running|done|failed)/.test(s) ? true : null;
+          return s !== refusedState && /^(running|pausing|paused|done|failed)/.test(s) ? true : null;
         });
         if (run.steer) {
-          // Paused once under way, the run holds: while the page draws on, it
-          // takes no step (its progress and the worker's counts stay).
-          await until(`${name}: the run to get under way`, 10 * 60_000, async () => {
-            const s = await state();
-            return /^running [1-9]/.test(s) || /^(done|failed)/.test(s) ? s : null;
-          });
-          await page.evaluate(() => window.sontinhViewer.floodPause());
+          // Paused, the run holds: while the page draws on, it takes no step
+          // (its progress and the worker's counts stay).
           const held = await until(`${name}: the run to hold`, 5 * 60_000, async () => {
             const s = await state();
             return /^(paused|done|failed)/.test(s) ? s : null;
@@ -720,9 +723,9 @@ async function floodRunCheck(browser, backends) {
               frames: window.__pageFrames,
             }));
           const before = await counts();
-          const after = await until(`${name}: 60 page frames while paused`, 5 * 60_000, async () => {
+          const after = await until(`${name}: 10 page frames while paused`, 5 * 60_000, async () => {
             const now = await counts();
-            return now.frames >= before.frames + 60 ? now : null;
+            return now.frames >= before.frames + 10 ? now : null;
           });
           check(after.state === before.state && after.steps === before.steps && after.recorded === before.recorded, `${name}: nothing moves while paused (${JSON.stringify(before)} → ${JSON.stringify(after)})`);
           await page.evaluate(() => window.sontinhViewer.floodResume());
@@ -732,7 +735,7 @@ async function floodRunCheck(browser, backends) {
           });
           check(!resumed.startsWith("failed"), `${name}: the run goes on when resumed (${resumed})`);
         }
-        const finalState = await until(`${name}: the run to end`, 20 * 60_000, async () => {
+        const finalState = await until(`${name}: the run to end`, run.deadlineMin * 60_000, async () => {
           const s = await state();
           return /^(done|failed)/.test(s) ? s : null;
         });
@@ -791,13 +794,16 @@ async function floodRunCheck(browser, backends) {
         check(errors.length === 0, `${name}: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
         await page.screenshot({ path: path.join(dir, `${name}.png`), timeout: 120_000 });
         if (run.steer) {
-          // A second run, cancelled once under way, ends as cancelled.
-          await page.evaluate((id) => window.sontinhViewer.floodPlan(id), run.scenario);
-          await until(`${name}: a second run to start`, 5 * 60_000, async () => (/^running/.test(await state()) ? true : null));
-          await page.evaluate(() => window.sontinhViewer.floodCancel());
+          // A second run, cancelled as it starts, ends as cancelled (the
+          // worker's mid-moment).
+          const firstRun = await state();
+          await page.evaluate((id) => {
+            window.sontinhViewer.floodPlan(id);
+            window.sontinhViewer.floodCancel();
+          }, run.scenario);
           const cancelled = await until(`${name}: the second run to end`, 5 * 60_000, async () => {
             const s = await state();
-            return /^(done|failed)/.test(s) ? s : null;
+            return s !== firstRun && /^(done|failed)/.test(s) ? s : null;
           });
           check(/^failed: .*cancelled/.test(cancelled), `${name}: a cancelled run ends as cancelled (${cancelled})`);
           const cancelErrors = errors.filter((e) => !/cancelled/.test(e));

@@ -145,7 +145,8 @@ pub fn flood_plan(id: &str, edits: Option<String>) {
 }
 
 /// Pauses the planner's run (`data-sontinh-flood-run` says `paused` once
-/// it holds); nothing without a run.
+/// it holds), or the one a `floodPlan` just asked for once it starts;
+/// nothing without a run.
 #[wasm_bindgen(js_name = floodPause)]
 pub fn flood_pause() {
     ask_run(RunAsk::Pause);
@@ -188,7 +189,13 @@ fn take_pending_plan(
     mut run: bevy::prelude::ResMut<sontinh_flood_view::PlannerRun>,
     mut mode: Option<bevy::prelude::ResMut<sontinh_ui::UserMode>>,
 ) {
-    if let Some(ask) = PENDING_RUN_ASK.lock().ok().and_then(|mut p| p.take())
+    // An ask waits for the run a floodPlan just asked for (a page may start
+    // a run and pause it at once); with no run coming it is dropped.
+    let plan = PENDING_PLAN.lock().ok().and_then(|mut p| p.take());
+    let run_coming = plan.is_some() || run.autostart.is_some() || run.requested;
+    if let Ok(mut pending) = PENDING_RUN_ASK.lock()
+        && (run.is_running() || !run_coming)
+        && let Some(ask) = pending.take()
         && let Some(control) = run.control.as_ref().filter(|_| run.is_running())
     {
         match ask {
@@ -197,7 +204,7 @@ fn take_pending_plan(
             RunAsk::Cancel => control.cancel(),
         }
     }
-    let Some((id, edits)) = PENDING_PLAN.lock().ok().and_then(|mut p| p.take()) else { return };
+    let Some((id, edits)) = plan else { return };
     let Some(scene) = scene else { return };
     let Some(index) = scene.0.flood_scenarios.iter().position(|s| s.id == id) else {
         run.outcome = Some(Err(format!("floodPlan(\"{id}\"): the scene has no such flood scenario")));
