@@ -26,7 +26,7 @@ pub use domain::{Domain, Files, enu_to_utm, utm_zone};
 pub use edits::{RunRequest, ScenarioEdits};
 pub use inundate::inundate;
 pub use places::{PlaceFlood, extent_geojson, places_csv, places_under_water};
-pub use plan::{Plan, find_scenario, utm_transformer};
+pub use plan::{Plan, find_scenario, scheme_settings, utm_transformer};
 pub use run::{EXTENT_THRESHOLD_M, FinalState, Finished, FloodEngine, FloodRun, OutputFile, RunRecorder};
 pub use wire::{depth_from_bytes, depth_to_bytes, scenario_from_bytes, scenario_to_bytes};
 pub use worker::{RunUpdate, WorkerRun};

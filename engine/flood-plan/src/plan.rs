@@ -2,9 +2,9 @@
 //! point and line inflows (a line along an edge of the grid becomes a
 //! river entering through that edge), gauges and boundaries.
 
-use sontinh_flood::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Scenario, TimeSeries};
+use sontinh_flood::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Scenario, Settings, TimeSeries};
 use sontinh_geo::{Crs, Transformer};
-use sontinh_scene::{FloodBoundary, FloodScenario, Scene};
+use sontinh_scene::{FloodBoundary, FloodScenario, FloodScheme, Scene, SchemePreset};
 
 use crate::domain::{Domain, Files, utm_zone};
 
@@ -16,6 +16,8 @@ pub struct Plan {
     pub to_utm: Transformer,
     /// The solver's input.
     pub solver: Scenario,
+    /// The scheme's settings the scenario asks for ([`scheme_settings`]).
+    pub settings: Settings,
     /// Each gauge's id and cell.
     pub gauges: Vec<(String, (usize, usize))>,
 }
@@ -117,6 +119,7 @@ impl Plan {
         };
         Ok(Plan {
             scene: scene.clone(),
+            settings: scheme_settings(&scenario.scheme),
             scenario,
             domain,
             to_utm,
@@ -124,6 +127,31 @@ impl Plan {
             gauges,
         })
     }
+}
+
+/// The solver's settings for a scenario's scheme: its preset's, with the
+/// values it sets itself (a Froude limit of 0 turns the limit off).
+pub fn scheme_settings(scheme: &FloodScheme) -> Settings {
+    let mut settings = match scheme.preset {
+        SchemePreset::Sontinh => Settings::default(),
+        SchemePreset::LisfloodFp => Settings::lisflood_fp(),
+    };
+    if let Some(theta) = scheme.theta {
+        settings.theta = theta;
+    }
+    if let Some(alpha) = scheme.alpha {
+        settings.alpha = alpha;
+    }
+    if let Some(limit) = scheme.froude_limit {
+        settings.froude_limit = (limit > 0.0).then_some(limit);
+    }
+    if let Some(threshold) = scheme.depth_threshold_m {
+        settings.depth_threshold = threshold;
+    }
+    if let Some(step) = scheme.max_time_step_s {
+        settings.max_time_step = step;
+    }
+    settings
 }
 
 /// Rain at a constant rate, for the whole run or its first `rain_hours`.

@@ -234,6 +234,13 @@ impl RunRecorder {
             "runtime_s": runtime,
             "cell_updates_per_second": updates / runtime.max(1e-9),
             "backend": state.describe,
+            "scheme": {
+                "theta": plan.settings.theta,
+                "alpha": plan.settings.alpha,
+                "froude_limit": plan.settings.froude_limit,
+                "depth_threshold_m": plan.settings.depth_threshold,
+                "max_time_step_s": plan.settings.max_time_step,
+            },
             "volume_m3": {
                 "initial": balance.initial,
                 "rain": balance.rain,

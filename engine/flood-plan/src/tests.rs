@@ -1,7 +1,8 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-use sontinh_flood::{Settings, Simulation};
+use sontinh_flood::Simulation;
+use sontinh_scene::{FloodScheme, SchemePreset};
 
 use super::*;
 
@@ -18,7 +19,7 @@ fn raster(file: &OutputFile) -> sontinh_raster::GeoRaster {
 }
 
 fn run_to_end(plan: Plan) -> (Vec<OutputFile>, Finished) {
-    let engine = Simulation::new(plan.solver.clone(), Settings::default()).expect("solver");
+    let engine = Simulation::new(plan.solver.clone(), plan.settings.clone()).expect("solver");
     let (mut run, mut files) = FloodRun::start(plan, engine).expect("start");
     let mut last = 0.0;
     while !run.is_done() {
@@ -225,10 +226,11 @@ fn a_recorded_run_with_an_outside_solver_gives_the_results_of_a_direct_run() {
     let Answer::Done(scenario) = Answer::from_bytes(worker.start_recording(&request.to_bytes(), &sontinh_wire::FileSet::default().to_bytes()).expect("start")).expect("answer") else {
         panic!("the Citadel needs no file");
     };
-    let scenario = scenario_from_bytes(&scenario).expect("scenario");
+    let (scenario, settings) = scenario_from_bytes(&scenario).expect("scenario");
     let direct_plan = Plan::new(&scene, None, &disk_files).expect("plan");
     assert_eq!(scenario, direct_plan.solver, "the scenario crosses whole");
-    let mut outside = Simulation::new(scenario, Settings::default()).expect("solver");
+    assert_eq!(settings, direct_plan.settings, "and its settings");
+    let mut outside = Simulation::new(scenario, settings).expect("solver");
     let mut kept = std::collections::BTreeMap::new();
     let mut next = Some(0.0);
     let mut moments = 0;
@@ -251,6 +253,28 @@ fn a_recorded_run_with_an_outside_solver_gives_the_results_of_a_direct_run() {
     assert!(kept.contains_key("terrain.tif") && kept.contains_key("snapshots/depth_0003600s.tif"));
     // Out of order, or bytes that are not what they say: named errors.
     assert!(worker.record(&depth_to_bytes(0.0, &[0.0])).expect_err("no run").contains("no recorded flood run"));
-    assert!(scenario_from_bytes(b"SFSc\x01").is_err());
+    assert!(scenario_from_bytes(b"SFS2\x01").is_err());
     assert!(FinalState::from_bytes(b"nope").expect_err("magic").contains("not a flood solver's final state"));
+}
+
+/// A scenario's scheme reaches the solver: LISFLOOD-FP's preset is its
+/// v8.2 defaults (lisflood.cpp: theta 1.0, cfl 0.7, DepthThresh 1e-3,
+/// InitTstep 10 s, no Froude limit in its ACC fluxes), and values set in
+/// the scene override a preset; the run's summary says what it ran with.
+#[test]
+fn a_scenarios_scheme_reaches_the_solver() {
+    let lisflood = scheme_settings(&FloodScheme { preset: SchemePreset::LisfloodFp, ..FloodScheme::default() });
+    assert_eq!((lisflood.theta, lisflood.alpha, lisflood.depth_threshold, lisflood.max_time_step, lisflood.froude_limit), (1.0, 0.7, 1e-3, 10.0, None));
+    // Its time step is α·Δx/√(g·h) (fp_acc.cpp, CalcT): 0.7 × 5 m / √(9.81 × 2 m).
+    assert!((lisflood.time_step(5.0, 2.0) - 0.7 * 5.0 / (9.81f64 * 2.0).sqrt()).abs() < 1e-3);
+    let own = scheme_settings(&FloodScheme { theta: Some(0.9), froude_limit: Some(0.0), max_time_step_s: Some(2.0), ..FloodScheme::default() });
+    assert_eq!((own.theta, own.froude_limit, own.max_time_step, own.alpha), (0.9, None, 2.0, 0.7));
+
+    let mut scene = load("flood-small.toml");
+    scene.flood_scenarios[0].scheme = FloodScheme { preset: SchemePreset::LisfloodFp, theta: Some(0.95), ..FloodScheme::default() };
+    let plan = Plan::new(&scene, None, &disk_files).expect("plan");
+    assert_eq!((plan.settings.theta, plan.settings.froude_limit), (0.95, None));
+    let (_, finished) = run_to_end(plan);
+    let scheme = &finished.summary["scheme"];
+    assert_eq!((scheme["theta"].as_f64(), scheme["alpha"].as_f64(), scheme["froude_limit"].is_null()), (Some(0.95), Some(0.7), true), "{scheme}");
 }

@@ -4,12 +4,12 @@
 //! depth and, at the end, the solver's [`FinalState`]. Every count is
 //! checked against the bytes left, and values as the solver checks them.
 
-use sontinh_flood::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Raster, Scenario, TimeSeries, VolumeBalance};
+use sontinh_flood::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Raster, Scenario, Settings, TimeSeries, VolumeBalance};
 use sontinh_wire::{Reader, Writer};
 
 use crate::run::FinalState;
 
-const SCENARIO_MAGIC: [u8; 4] = *b"SFSc";
+const SCENARIO_MAGIC: [u8; 4] = *b"SFS2";
 const STATE_MAGIC: [u8; 4] = *b"SFSt";
 const DEPTH_MAGIC: [u8; 4] = *b"SFDp";
 
@@ -61,8 +61,8 @@ fn read_boundary(r: &mut Reader) -> Result<Boundary, String> {
 
 const EDGES: [Edge; 4] = [Edge::North, Edge::South, Edge::West, Edge::East];
 
-/// The solver's input as bytes.
-pub fn scenario_to_bytes(s: &Scenario) -> Vec<u8> {
+/// The solver's input and settings as bytes.
+pub fn scenario_to_bytes(s: &Scenario, settings: &Settings) -> Vec<u8> {
     let cells = s.terrain.values.len();
     let mut w = Writer::with_capacity(cells * 24 + 256);
     w.bytes(&SCENARIO_MAGIC);
@@ -111,12 +111,20 @@ pub fn scenario_to_bytes(s: &Scenario) -> Vec<u8> {
     for boundary in [&b.north, &b.south, &b.west, &b.east] {
         write_boundary(&mut w, boundary);
     }
+    w.f64s(&[settings.alpha, settings.theta, settings.depth_threshold, settings.max_time_step, settings.arrival_depth]);
+    match settings.froude_limit {
+        None => w.u8(0),
+        Some(limit) => {
+            w.u8(1);
+            w.f64s(&[limit]);
+        }
+    }
     w.into_bytes()
 }
 
-/// The solver's input from [`scenario_to_bytes`]; the solver checks it
-/// again when it is given it.
-pub fn scenario_from_bytes(bytes: &[u8]) -> Result<Scenario, String> {
+/// The solver's input and settings from [`scenario_to_bytes`]; the solver
+/// checks them again when it is given them.
+pub fn scenario_from_bytes(bytes: &[u8]) -> Result<(Scenario, Settings), String> {
     let mut r = Reader::new(bytes, "a flood scenario");
     if r.take(4, "its magic")? != SCENARIO_MAGIC {
         return Err(r.error("not a flood scenario"));
@@ -159,8 +167,15 @@ pub fn scenario_from_bytes(bytes: &[u8]) -> Result<Scenario, String> {
         edge_inflows.push(EdgeInflow { edge, first, last, discharge: read_series(&mut r, "an edge inflow's hydrograph")? });
     }
     let boundaries = Boundaries { north: read_boundary(&mut r)?, south: read_boundary(&mut r)?, west: read_boundary(&mut r)?, east: read_boundary(&mut r)? };
+    let [alpha, theta, depth_threshold, max_time_step, arrival_depth] = r.f64s("the scheme's settings")?;
+    let froude_limit = match r.u8("whether the Froude number is limited")? {
+        0 => None,
+        1 => Some(r.f64s::<1>("the Froude limit")?[0]),
+        other => return Err(r.error(format!("Froude limit flag {other} (0 or 1)"))),
+    };
     r.finish("the scenario")?;
-    Ok(Scenario { terrain, friction, initial_depth, rain_mm_per_hour, inflows, edge_inflows, boundaries })
+    let settings = Settings { alpha, theta, depth_threshold, max_time_step, arrival_depth, froude_limit };
+    Ok((Scenario { terrain, friction, initial_depth, rain_mm_per_hour, inflows, edge_inflows, boundaries }, settings))
 }
 
 /// One moment's depths, computed elsewhere (the page's GPU), for the

@@ -3,7 +3,7 @@
 //! step after step, taking each step's files; pausing is not asking, and
 //! cancelling ends the worker. Plain Rust, tested natively.
 
-use sontinh_flood::{Settings, Simulation};
+use sontinh_flood::Simulation;
 use sontinh_wire::{Answer, FileSet, Reader, Writer};
 
 use crate::edits::RunRequest;
@@ -109,7 +109,7 @@ impl WorkerRun {
             Ok(plan) => plan,
             Err(missing) => return Ok(Answer::Missing(missing).to_bytes()),
         };
-        let engine = Simulation::new(plan.solver.clone(), Settings::default()).map_err(|e| e.to_string())?;
+        let engine = Simulation::new(plan.solver.clone(), plan.settings.clone()).map_err(|e| e.to_string())?;
         let (run, first) = FloodRun::start(plan, engine)?;
         self.run = Some(run);
         self.pending = first;
@@ -117,14 +117,14 @@ impl WorkerRun {
     }
 
     /// Prepares a run whose solver runs elsewhere (the page's GPU): done
-    /// with the solver's input ([`crate::scenario_to_bytes`]), or the files
+    /// with the solver's input and settings ([`crate::scenario_to_bytes`]), or the files
     /// it lacks. The depths come back through [`WorkerRun::record`].
     pub fn start_recording(&mut self, request: &[u8], files: &[u8]) -> Result<Vec<u8>, String> {
         let plan = match self.prepare(request, files)? {
             Ok(plan) => plan,
             Err(missing) => return Ok(Answer::Missing(missing).to_bytes()),
         };
-        let scenario = crate::wire::scenario_to_bytes(&plan.solver);
+        let scenario = crate::wire::scenario_to_bytes(&plan.solver, &plan.settings);
         let (recorder, terrain) = RunRecorder::new(plan)?;
         self.recorder = Some(recorder);
         self.pending = vec![terrain];

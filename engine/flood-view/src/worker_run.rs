@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 use bevy::tasks::AsyncComputeTaskPool;
-use sontinh_flood::{RunControl, Settings};
+use sontinh_flood::RunControl;
 use sontinh_flood_gpu::GpuSimulation;
 use sontinh_flood_plan::{RunRequest, RunUpdate, depth_to_bytes};
 use sontinh_layers::workers;
@@ -186,8 +186,8 @@ async fn drive(request: &[u8], dir: &Path, control: &RunControl) -> Result<Strin
 /// and, at the end, makes the results from the solver's final state.
 async fn drive_gpu(request: &[u8], dir: &Path, control: &RunControl, gpu: PageGpu, starved: &AtomicBool) -> Result<String, String> {
     let scenario = workers::flood_start(request, START_ROUNDS, true).await.ok_or("this page has no workers to prepare floods in")??;
-    let scenario = sontinh_flood_plan::scenario_from_bytes(&scenario)?;
-    let mut sim = GpuSimulation::with_device(gpu.device, gpu.queue, gpu.adapter, &scenario, &Settings::default()).map_err(|e| e.to_string())?;
+    let (scenario, settings) = sontinh_flood_plan::scenario_from_bytes(&scenario)?;
+    let mut sim = GpuSimulation::with_device(gpu.device, gpu.queue, gpu.adapter, &scenario, &settings).map_err(|e| e.to_string())?;
     let (mut next, mut end) = (Some(0.0), f64::INFINITY);
     let mut batches = 0u32;
     while let Some(moment) = next {

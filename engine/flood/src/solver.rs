@@ -112,6 +112,24 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// LISFLOOD-FP's defaults for its ACC (local-inertial) solver, v8.2
+    /// (`lisflood.cpp`): θ = 1 (`theta`; Bates et al. 2010's semi-implicit
+    /// form), α = 0.7 (`cfl`), dry below 1 mm (`depththresh`), steps of at
+    /// most 10 s (`initial_tstep`), and no Froude limit on its floodplain
+    /// fluxes, so that Δt = α·Δx / √(g·h_max). To reproduce a LISFLOOD-FP
+    /// run. (Its friction takes |q| as the vector magnitude and caps the
+    /// flow depth in the friction at 10 m; ours takes the face's |q|.)
+    pub fn lisflood_fp() -> Settings {
+        Settings {
+            alpha: 0.7,
+            theta: 1.0,
+            depth_threshold: 1e-3,
+            max_time_step: 10.0,
+            froude_limit: None,
+            ..Settings::default()
+        }
+    }
+
     /// The adaptive step for cells of `dx` metres and a deepest water of
     /// `h_max` metres: Δt = α·Δx / ((1 + Fr)·√(g·h_max)), since velocities
     /// reach Fr·√(g·h) under the Froude limit.

@@ -273,6 +273,36 @@ pub struct FloodScenario {
     pub gauges: Vec<FloodGauge>,
     pub breaches: Vec<Breach>,
     pub boundaries: FloodBoundaries,
+    /// The numerical scheme's settings the scenario asks for.
+    pub scheme: FloodScheme,
+}
+
+/// Which defaults a scenario's scheme starts from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SchemePreset {
+    /// The solver's own (θ = 0.8, Froude-limited).
+    #[default]
+    Sontinh,
+    /// LISFLOOD-FP's ACC solver's, to reproduce its runs.
+    LisfloodFp,
+}
+
+/// The local-inertial scheme's settings of a scenario: a preset, and any
+/// value the scenario sets itself (`None`: the preset's).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FloodScheme {
+    pub preset: SchemePreset,
+    /// The de Almeida θ weighting of the old discharge against its neighbours'.
+    pub theta: Option<f64>,
+    /// The CFL coefficient of the adaptive time step.
+    pub alpha: Option<f64>,
+    /// The largest Froude number a face carries; `Some(0.0)` turns the
+    /// limit off.
+    pub froude_limit: Option<f64>,
+    /// Faces with a flow depth below this carry no flow, m.
+    pub depth_threshold_m: Option<f64>,
+    /// The longest time step, s.
+    pub max_time_step_s: Option<f64>,
 }
 
 /// A point inflow: position in scene ENU metres (east, north).

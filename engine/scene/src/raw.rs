@@ -201,6 +201,25 @@ pub struct RawFloodScenario {
     pub breach: Vec<Spanned<RawBreach>>,
     #[serde(default)]
     pub boundaries: Option<RawBoundaries>,
+    #[serde(default)]
+    pub scheme: Option<RawScheme>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheme {
+    #[serde(default)]
+    pub preset: Option<Spanned<String>>,
+    #[serde(default)]
+    pub theta: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub alpha: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub froude_limit: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub depth_threshold_m: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max_time_step_s: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

@@ -332,3 +332,40 @@ crs = "EPSG:32648"
     let e = parse_str(&terrain.replace("crs = \"EPSG:32648\"", "colour = \"red\"")).unwrap_err().to_string();
     assert!(e.contains("colour"), "{e}");
 }
+
+/// A scenario's scheme: a preset and its own values, each checked with
+/// its line; none given is the solver's own.
+#[test]
+fn flood_schemes_are_read_and_checked() {
+    let scenario = |scheme: &str| {
+        format!(
+            r#"{MINIMAL}
+[[layer]]
+id = "citadel"
+kind = "procedural"
+generator = "quang-tri-citadel"
+name = {{ vi = "Thành", en = "Citadel" }}
+[[flood_scenario]]
+id = "s"
+name = {{ vi = "Lũ", en = "Flood" }}
+terrain_layer = "citadel"
+duration_hours = 1.0
+{scheme}
+"#
+        )
+    };
+    let plain = parse_str(&scenario("")).unwrap();
+    assert_eq!(plain.flood_scenarios[0].scheme, FloodScheme::default());
+    let scene = parse_str(&scenario("[flood_scenario.scheme]\npreset = \"lisflood-fp\"\ntheta = 0.9\nfroude_limit = 0.0")).unwrap();
+    let scheme = &scene.flood_scenarios[0].scheme;
+    assert_eq!((scheme.preset, scheme.theta, scheme.froude_limit, scheme.alpha), (SchemePreset::LisfloodFp, Some(0.9), Some(0.0), None));
+    let e = parse_str(&scenario("[flood_scenario.scheme]\npreset = \"hec-ras\"\ntheta = 1.5\nalpha = 2.0")).unwrap_err();
+    let found: Vec<(Option<usize>, String)> = e.iter().map(|e| (e.line(), e.message.clone())).collect();
+    let line_of = |key: &str| scenario("[flood_scenario.scheme]\npreset = \"hec-ras\"\ntheta = 1.5\nalpha = 2.0").lines().position(|l| l.starts_with(key)).map(|i| i + 1);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.contains(&(line_of("preset"), "unknown scheme preset \"hec-ras\": expected sontinh or lisflood-fp".into())), "{found:?}");
+    assert!(found.contains(&(line_of("theta"), "theta is 1.5: expected a number from 0.5 to 1".into())), "{found:?}");
+    assert!(found.iter().any(|(l, m)| *l == line_of("alpha") && m.starts_with("alpha is 2")), "{found:?}");
+    let e = parse_str(&scenario("[flood_scenario.scheme]\ntheta_ = 1.0")).unwrap_err().to_string();
+    assert!(e.contains("theta_"), "{e}");
+}

@@ -9,6 +9,8 @@ use crate::error::{SceneError, SceneErrors};
 use crate::model::*;
 use crate::raw::*;
 
+mod flood_scheme;
+
 /// The only format version this build reads.
 pub const FORMAT_VERSION: i64 = 1;
 
@@ -577,6 +579,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             boundary(&mut c, edges.and_then(|e| e.west.as_ref())),
             boundary(&mut c, edges.and_then(|e| e.east.as_ref())),
         );
+        let scheme = flood_scheme::flood_scheme(&mut c, s.scheme.as_ref());
         if let (
             Some(duration_hours),
             Some(rain_mm_per_hour),
@@ -586,7 +589,8 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             Some(output_interval_minutes),
             (Some(north), Some(south), Some(west), Some(east)),
             Some(rain_hours),
-        ) = (duration_hours, rain, cell_size_m, extent_m, manning, interval, boundaries, rain_hours)
+            Some(scheme),
+        ) = (duration_hours, rain, cell_size_m, extent_m, manning, interval, boundaries, rain_hours, scheme)
         {
             flood_scenarios.push(FloodScenario {
                 id,
@@ -603,6 +607,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 gauges,
                 breaches,
                 boundaries: FloodBoundaries { north, south, west, east },
+                scheme,
             });
         }
     }

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sontinh_flood::{RunControl, Settings, Simulation};
+use sontinh_flood::{RunControl, Simulation};
 use sontinh_flood_gpu::GpuSimulation;
 use sontinh_flood_plan::{FloodEngine, FloodRun, OutputFile, Plan, disk_files};
 use sontinh_scene::Scene;
@@ -70,11 +70,11 @@ pub fn run_controlled(scene: &Scene, scenario_id: Option<&str>, out_dir: &Path, 
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     match backend {
         Backend::Cpu => {
-            let engine = Simulation::new(plan.solver.clone(), Settings::default()).map_err(|e| e.to_string())?;
+            let engine = Simulation::new(plan.solver.clone(), plan.settings.clone()).map_err(|e| e.to_string())?;
             run_engine(plan, engine, out_dir, control)
         }
         Backend::Gpu => {
-            let sim = GpuSimulation::new(&plan.solver, &Settings::default()).map_err(|e| e.to_string())?;
+            let sim = GpuSimulation::new(&plan.solver, &plan.settings).map_err(|e| e.to_string())?;
             run_engine(plan, sim, out_dir, control)
         }
     }
