@@ -14,6 +14,7 @@ pub mod outputs;
 mod raster;
 mod series;
 mod solver;
+mod step;
 
 pub use control::RunControl;
 pub use raster::Raster;

@@ -186,33 +186,43 @@ impl VolumeBalance {
 /// A running simulation.
 #[derive(Debug)]
 pub struct Simulation {
-    nx: usize,
-    ny: usize,
-    dx: f64,
-    z: Vec<f64>,
+    pub(crate) nx: usize,
+    pub(crate) ny: usize,
+    pub(crate) dx: f64,
+    pub(crate) z: Vec<f64>,
     /// Lowest bed of the domain, for the time step under stage boundaries.
     z_min: f64,
-    manning: Vec<f64>,
-    h: Vec<f64>,
-    qx: Vec<f64>,
-    qy: Vec<f64>,
-    time: f64,
-    max_depth: Vec<f64>,
-    arrival: Vec<f64>,
-    scenario_rain: Option<TimeSeries>,
-    inflows: Vec<(usize, TimeSeries)>,
-    edge_inflows: Vec<EdgeInflow>,
-    boundaries: Boundaries,
-    settings: Settings,
-    balance: VolumeBalance,
-    steps: u64,
+    pub(crate) manning: Vec<f64>,
+    pub(crate) h: Vec<f64>,
+    pub(crate) qx: Vec<f64>,
+    pub(crate) qy: Vec<f64>,
+    /// A step's unlimited discharges, kept between steps so that no step
+    /// allocates (see `step.rs`).
+    pub(crate) scratch_qx: Vec<f64>,
+    pub(crate) scratch_qy: Vec<f64>,
+    /// Each cell's outflow scale under the limiter.
+    pub(crate) scale: Vec<f64>,
+    /// The deepest water now, found by each step's continuity pass.
+    pub(crate) h_max: f64,
+    /// Each cell's point inflow this step, m (empty without inflows).
+    pub(crate) inflow_depth: Vec<f64>,
+    pub(crate) time: f64,
+    pub(crate) max_depth: Vec<f64>,
+    pub(crate) arrival: Vec<f64>,
+    pub(crate) scenario_rain: Option<TimeSeries>,
+    pub(crate) inflows: Vec<(usize, TimeSeries)>,
+    pub(crate) edge_inflows: Vec<EdgeInflow>,
+    pub(crate) boundaries: Boundaries,
+    pub(crate) settings: Settings,
+    pub(crate) balance: VolumeBalance,
+    pub(crate) steps: u64,
 }
 
 /// One side of a face: bed and water surface elevation.
 #[derive(Clone, Copy)]
-struct Side {
-    z: f64,
-    eta: f64,
+pub(crate) struct Side {
+    pub(crate) z: f64,
+    pub(crate) eta: f64,
 }
 
 impl Simulation {
@@ -299,9 +309,14 @@ impl Simulation {
                 .iter()
                 .map(|&d| if d > settings.arrival_depth { 0.0 } else { f64::INFINITY })
                 .collect(),
+            h_max: h.iter().copied().fold(0.0, f64::max),
+            scale: vec![1.0; n],
+            inflow_depth: Vec::new(),
             h,
             qx: vec![0.0; (nx + 1) * ny],
             qy: vec![0.0; nx * (ny + 1)],
+            scratch_qx: vec![0.0; (nx + 1) * ny],
+            scratch_qy: vec![0.0; nx * (ny + 1)],
             time: 0.0,
             scenario_rain: rain_mm_per_hour,
             inflows,
@@ -344,7 +359,10 @@ impl Simulation {
         &self.z
     }
     pub fn balance(&self) -> VolumeBalance {
-        self.balance
+        VolumeBalance {
+            current: self.volume(),
+            ..self.balance
+        }
     }
 
     /// Water surface elevation of a cell.
@@ -377,7 +395,7 @@ impl Simulation {
 
     /// The adaptive time step for the current state.
     pub fn time_step(&self) -> f64 {
-        let h_max = self.h.par_iter().copied().reduce(|| 0.0, f64::max);
+        let h_max = self.h_max;
         // Stage boundaries can be deeper than anything inside.
         let t = self.time;
         let edge_max = [
@@ -418,252 +436,6 @@ impl Simulation {
             each_step(self);
         }
     }
-
-    fn advance(&mut self, dt: f64) {
-        let (nx, ny, dx) = (self.nx, self.ny, self.dx);
-        let s = &self.settings;
-        let (theta, threshold, froude, arrival_depth) = (s.theta, s.depth_threshold, s.froude_limit, s.arrival_depth);
-        let t_mid = self.time + dt / 2.0;
-        let z = &self.z;
-        let h = &self.h;
-        let manning = &self.manning;
-        let side = |i: usize| Side { z: z[i], eta: z[i] + h[i] };
-        let ghost = |b: &Boundary, inside: Side| match b {
-            Boundary::Stage(series) => Some(Side {
-                z: inside.z,
-                eta: series.at(t_mid).max(inside.z),
-            }),
-            _ => None,
-        };
-
-        // Momentum: new x-face discharges, row by row.
-        let old_qx = &self.qx;
-        let mut new_qx = vec![0.0; old_qx.len()];
-        new_qx.par_chunks_mut(nx + 1).enumerate().for_each(|(r, row)| {
-            let old = &old_qx[r * (nx + 1)..(r + 1) * (nx + 1)];
-            for f in 0..=nx {
-                let q0 = old[f];
-                let q_avg = if f > 0 && f < nx {
-                    theta * q0 + (1.0 - theta) / 2.0 * (old[f - 1] + old[f + 1])
-                } else {
-                    q0
-                };
-                row[f] = if f == 0 {
-                    let inside = side(r * nx);
-                    edge_flux(
-                        &self.boundaries.west,
-                        ghost(&self.boundaries.west, inside),
-                        inside,
-                        false,
-                        q0,
-                        manning[r * nx],
-                        dt,
-                        dx,
-                        threshold,
-                        froude,
-                    )
-                } else if f == nx {
-                    let inside = side(r * nx + nx - 1);
-                    edge_flux(
-                        &self.boundaries.east,
-                        ghost(&self.boundaries.east, inside),
-                        inside,
-                        true,
-                        q0,
-                        manning[r * nx + nx - 1],
-                        dt,
-                        dx,
-                        threshold,
-                        froude,
-                    )
-                } else {
-                    let (l, rr) = (r * nx + f - 1, r * nx + f);
-                    face_flux(
-                        side(l),
-                        side(rr),
-                        q0,
-                        q_avg,
-                        (manning[l] + manning[rr]) / 2.0,
-                        dt,
-                        dx,
-                        threshold,
-                        froude,
-                    )
-                };
-            }
-        });
-
-        // Momentum: new y-face discharges, face row by face row.
-        let old_qy = &self.qy;
-        let mut new_qy = vec![0.0; old_qy.len()];
-        new_qy.par_chunks_mut(nx).enumerate().for_each(|(f, row)| {
-            for c in 0..nx {
-                let i = f * nx + c;
-                let q0 = old_qy[i];
-                let q_avg = if f > 0 && f < ny {
-                    theta * q0 + (1.0 - theta) / 2.0 * (old_qy[i - nx] + old_qy[i + nx])
-                } else {
-                    q0
-                };
-                row[c] = if f == 0 {
-                    let inside = side(c);
-                    edge_flux(
-                        &self.boundaries.north,
-                        ghost(&self.boundaries.north, inside),
-                        inside,
-                        false,
-                        q0,
-                        manning[c],
-                        dt,
-                        dx,
-                        threshold,
-                        froude,
-                    )
-                } else if f == ny {
-                    let cell = (ny - 1) * nx + c;
-                    let inside = side(cell);
-                    edge_flux(
-                        &self.boundaries.south,
-                        ghost(&self.boundaries.south, inside),
-                        inside,
-                        true,
-                        q0,
-                        manning[cell],
-                        dt,
-                        dx,
-                        threshold,
-                        froude,
-                    )
-                } else {
-                    let (up, down) = ((f - 1) * nx + c, f * nx + c);
-                    face_flux(
-                        side(up),
-                        side(down),
-                        q0,
-                        q_avg,
-                        (manning[up] + manning[down]) / 2.0,
-                        dt,
-                        dx,
-                        threshold,
-                        froude,
-                    )
-                };
-            }
-        });
-
-        // River inflows through the edges replace those faces' fluxes: positive
-        // discharge always enters the domain.
-        for e in &self.edge_inflows {
-            // The step's mean discharge, so that the hydrograph's volume arrives exactly.
-            let mean = e.discharge.integral(self.time, self.time + dt) / dt;
-            let q = mean.max(0.0) / ((e.last - e.first + 1) as f64 * dx);
-            for k in e.first..=e.last {
-                match e.edge {
-                    Edge::North => new_qy[k] = q,
-                    Edge::South => new_qy[ny * nx + k] = -q,
-                    Edge::West => new_qx[k * (nx + 1)] = q,
-                    Edge::East => new_qx[k * (nx + 1) + nx] = -q,
-                }
-            }
-        }
-
-        // No cell may lose more water than it holds: scale each cell's
-        // outflows where they would; every face is an outflow of exactly one
-        // cell, so this conserves mass.
-        let k = dt / dx;
-        let scale: Vec<f64> = (0..h.len())
-            .into_par_iter()
-            .map(|i| {
-                let (c, r) = (i % nx, i / nx);
-                let out = (-new_qx[r * (nx + 1) + c]).max(0.0)
-                    + new_qx[r * (nx + 1) + c + 1].max(0.0)
-                    + (-new_qy[r * nx + c]).max(0.0)
-                    + new_qy[(r + 1) * nx + c].max(0.0);
-                let leaving = out * k;
-                if leaving > h[i] && leaving > 0.0 { h[i] / leaving } else { 1.0 }
-            })
-            .collect();
-        new_qx.par_chunks_mut(nx + 1).enumerate().for_each(|(r, row)| {
-            for (f, q) in row.iter_mut().enumerate() {
-                // Positive flow leaves the western cell, negative the eastern.
-                let from = if *q > 0.0 {
-                    (f > 0).then(|| r * nx + f - 1)
-                } else {
-                    (f < nx).then(|| r * nx + f)
-                };
-                if let Some(cell) = from {
-                    *q *= scale[cell];
-                }
-            }
-        });
-        new_qy.par_chunks_mut(nx).enumerate().for_each(|(f, row)| {
-            for (c, q) in row.iter_mut().enumerate() {
-                let from = if *q > 0.0 {
-                    (f > 0).then(|| (f - 1) * nx + c)
-                } else {
-                    (f < ny).then(|| f * nx + c)
-                };
-                if let Some(cell) = from {
-                    *q *= scale[cell];
-                }
-            }
-        });
-
-        // Continuity, then sources.
-        let rain_depth = self
-            .scenario_rain
-            .as_ref()
-            .map(|s| s.integral(self.time, self.time + dt) / 1000.0 / 3600.0)
-            .unwrap_or(0.0)
-            .max(0.0);
-        let mut inflow_depth = vec![0.0; 0];
-        let mut inflow_volume = 0.0;
-        if !self.inflows.is_empty() {
-            inflow_depth = vec![0.0; h.len()];
-            for (cell, series) in &self.inflows {
-                let v = series.integral(self.time, self.time + dt).max(0.0);
-                inflow_depth[*cell] += v / (dx * dx);
-                inflow_volume += v;
-            }
-        }
-        let time_after = self.time + dt;
-        let (qx, qy) = (&new_qx, &new_qy);
-        self.h
-            .par_chunks_mut(nx)
-            .zip(self.max_depth.par_chunks_mut(nx))
-            .zip(self.arrival.par_chunks_mut(nx))
-            .enumerate()
-            .for_each(|(r, ((h_row, max_row), arrival_row))| {
-                for c in 0..nx {
-                    let net = qx[r * (nx + 1) + c] - qx[r * (nx + 1) + c + 1] + qy[r * nx + c] - qy[(r + 1) * nx + c];
-                    let mut d = h_row[c] + k * net + rain_depth;
-                    if !inflow_depth.is_empty() {
-                        d += inflow_depth[r * nx + c];
-                    }
-                    // Round-off only: the limiter keeps depths non-negative.
-                    let d = d.max(0.0);
-                    h_row[c] = d;
-                    if d > max_row[c] {
-                        max_row[c] = d;
-                    }
-                    if d > arrival_depth && arrival_row[c].is_infinite() {
-                        arrival_row[c] = time_after;
-                    }
-                }
-            });
-
-        // Book-keeping.
-        let edge_in: f64 =
-            (0..ny).map(|r| qx[r * (nx + 1)] - qx[r * (nx + 1) + nx]).sum::<f64>() + (0..nx).map(|c| qy[c] - qy[ny * nx + c]).sum::<f64>();
-        self.balance.boundary_net_in += edge_in * dt * dx;
-        self.balance.rain += rain_depth * dx * dx * (nx * ny) as f64;
-        self.balance.inflow += inflow_volume;
-        self.balance.current = self.volume();
-        self.qx = new_qx;
-        self.qy = new_qy;
-        self.time = time_after;
-        self.steps += 1;
-    }
 }
 
 fn check_cells(what: &'static str, values: &[f64], n: usize, ok: impl Fn(f64) -> bool) -> Result<(), FloodError> {
@@ -677,61 +449,5 @@ fn check_cells(what: &'static str, values: &[f64], n: usize, ok: impl Fn(f64) ->
     match values.iter().position(|&v| !ok(v)) {
         Some(index) => Err(FloodError::BadValue { what, index }),
         None => Ok(()),
-    }
-}
-
-/// Bates et al. (2010) eq. 11 with de Almeida et al. (2012)'s θ-weighted
-/// previous discharge: flow from `left` to `right` is positive.
-#[allow(clippy::too_many_arguments)]
-fn face_flux(left: Side, right: Side, q0: f64, q_avg: f64, n: f64, dt: f64, dx: f64, threshold: f64, froude_limit: Option<f64>) -> f64 {
-    let flow_depth = left.eta.max(right.eta) - left.z.max(right.z);
-    if flow_depth <= threshold {
-        return 0.0;
-    }
-    let slope = (right.eta - left.eta) / dx;
-    let friction = 1.0 + G * dt * n * n * q0.abs() / flow_depth.powf(7.0 / 3.0);
-    let q = (q_avg - G * flow_depth * dt * slope) / friction;
-    match froude_limit {
-        Some(fr) => {
-            let q_max = fr * flow_depth * (G * flow_depth).sqrt();
-            q.clamp(-q_max, q_max)
-        }
-        None => q,
-    }
-}
-
-/// Discharge through an edge face. `outward_positive`: the outside lies in
-/// the positive direction (east or south edge).
-#[allow(clippy::too_many_arguments)]
-fn edge_flux(
-    boundary: &Boundary,
-    ghost: Option<Side>,
-    inside: Side,
-    outward_positive: bool,
-    q0: f64,
-    n: f64,
-    dt: f64,
-    dx: f64,
-    threshold: f64,
-    froude_limit: Option<f64>,
-) -> f64 {
-    match (boundary, ghost) {
-        (Boundary::FreeOutflow { slope }, _) => {
-            let depth = inside.eta - inside.z;
-            if depth <= threshold {
-                return 0.0;
-            }
-            // Normal depth: q = h^(5/3) √S / n, leaving the domain.
-            let q = depth.powf(5.0 / 3.0) * slope.sqrt() / n.max(1e-6);
-            if outward_positive { q } else { -q }
-        }
-        (Boundary::Stage(_), Some(outside)) => {
-            if outward_positive {
-                face_flux(inside, outside, q0, q0, n, dt, dx, threshold, froude_limit)
-            } else {
-                face_flux(outside, inside, q0, q0, n, dt, dx, threshold, froude_limit)
-            }
-        }
-        _ => 0.0,
     }
 }
