@@ -1,5 +1,5 @@
-//! One step of the local-inertial solver in four passes over the grid:
-//! the x-face and the y-face discharges from the old state, each cell's
+//! One step of the local-inertial solver in three passes over the grid:
+//! the x-face and y-face discharges from the old state, each cell's
 //! outflow scale under the limiter, then continuity, which applies the
 //! limiter to each face as it reads it, keeps the limited discharges for
 //! the next step and finds the deepest water for the next time step. A step
@@ -28,42 +28,48 @@ impl Simulation {
         };
         let faces = Faces { dt, dx, threshold, froude };
 
-        // Momentum: new x-face discharges, row by row.
-        let old_qx = &self.qx;
-        self.scratch_qx.par_chunks_mut(nx + 1).enumerate().for_each(|(r, row)| {
-            let old = &old_qx[r * (nx + 1)..(r + 1) * (nx + 1)];
-            let west = side(r * nx);
-            row[0] = faces.edge(&boundaries.west, ghost(&boundaries.west, west), west, false, old[0], manning[r * nx]);
-            for f in 1..nx {
-                let q0 = old[f];
-                let q_avg = theta * q0 + (1.0 - theta) / 2.0 * (old[f - 1] + old[f + 1]);
-                let (l, rr) = (r * nx + f - 1, r * nx + f);
-                row[f] = faces.flux(side(l), side(rr), q0, q_avg, (manning[l] + manning[rr]) / 2.0);
+        // Momentum, one pass over the rows: row r's x-faces and the y-faces
+        // on its north side (the south edge's after).
+        let (old_qx, old_qy) = (&self.qx, &self.qy);
+        let y_face = |f: usize, c: usize| {
+            let i = f * nx + c;
+            let q0 = old_qy[i];
+            if f == 0 {
+                let inside = side(c);
+                faces.edge(&boundaries.north, ghost(&boundaries.north, inside), inside, false, q0, manning[c])
+            } else if f == ny {
+                let cell = (ny - 1) * nx + c;
+                let inside = side(cell);
+                faces.edge(&boundaries.south, ghost(&boundaries.south, inside), inside, true, q0, manning[cell])
+            } else {
+                let q_avg = theta * q0 + (1.0 - theta) / 2.0 * (old_qy[i - nx] + old_qy[i + nx]);
+                let (up, down) = ((f - 1) * nx + c, f * nx + c);
+                faces.flux(side(up), side(down), q0, q_avg, (manning[up] + manning[down]) / 2.0)
             }
-            let east = side(r * nx + nx - 1);
-            row[nx] = faces.edge(&boundaries.east, ghost(&boundaries.east, east), east, true, old[nx], manning[r * nx + nx - 1]);
-        });
-
-        // Momentum: new y-face discharges, face row by face row.
-        let old_qy = &self.qy;
-        self.scratch_qy.par_chunks_mut(nx).enumerate().for_each(|(f, row)| {
-            for c in 0..nx {
-                let i = f * nx + c;
-                let q0 = old_qy[i];
-                row[c] = if f == 0 {
-                    let inside = side(c);
-                    faces.edge(&boundaries.north, ghost(&boundaries.north, inside), inside, false, q0, manning[c])
-                } else if f == ny {
-                    let cell = (ny - 1) * nx + c;
-                    let inside = side(cell);
-                    faces.edge(&boundaries.south, ghost(&boundaries.south, inside), inside, true, q0, manning[cell])
-                } else {
-                    let q_avg = theta * q0 + (1.0 - theta) / 2.0 * (old_qy[i - nx] + old_qy[i + nx]);
-                    let (up, down) = ((f - 1) * nx + c, f * nx + c);
-                    faces.flux(side(up), side(down), q0, q_avg, (manning[up] + manning[down]) / 2.0)
-                };
-            }
-        });
+        };
+        self.scratch_qx
+            .par_chunks_mut(nx + 1)
+            .zip(self.scratch_qy[..ny * nx].par_chunks_mut(nx))
+            .enumerate()
+            .for_each(|(r, (row, y_row))| {
+                let old = &old_qx[r * (nx + 1)..(r + 1) * (nx + 1)];
+                let west = side(r * nx);
+                row[0] = faces.edge(&boundaries.west, ghost(&boundaries.west, west), west, false, old[0], manning[r * nx]);
+                for f in 1..nx {
+                    let q0 = old[f];
+                    let q_avg = theta * q0 + (1.0 - theta) / 2.0 * (old[f - 1] + old[f + 1]);
+                    let (l, rr) = (r * nx + f - 1, r * nx + f);
+                    row[f] = faces.flux(side(l), side(rr), q0, q_avg, (manning[l] + manning[rr]) / 2.0);
+                }
+                let east = side(r * nx + nx - 1);
+                row[nx] = faces.edge(&boundaries.east, ghost(&boundaries.east, east), east, true, old[nx], manning[r * nx + nx - 1]);
+                for (c, q) in y_row.iter_mut().enumerate() {
+                    *q = y_face(r, c);
+                }
+            });
+        for c in 0..nx {
+            self.scratch_qy[ny * nx + c] = y_face(ny, c);
+        }
 
         // River inflows through the edges replace those faces' fluxes: positive
         // discharge always enters the domain.
