@@ -35,7 +35,7 @@ fn tiled(tile: &[f64], n: usize) -> Vec<f64> {
 /// flat 2000 × 1000 m plain of 5 m cells (80,000), 20 m³/s entering
 /// through a 20 m inlet in the middle of the west edge. Small grids, many
 /// steps: what a step costs beyond its cells shows here.
-fn ea_test_4(settings: &Settings, steps: usize) -> (u64, f64) {
+fn ea_test_4_simulation(settings: &Settings) -> Simulation {
     let (nx, ny, dx) = (400, 200, 5.0);
     let scenario = Scenario {
         terrain: Raster::new(nx, ny, dx, vec![0.0; nx * ny]).unwrap(),
@@ -51,8 +51,13 @@ fn ea_test_4(settings: &Settings, steps: usize) -> (u64, f64) {
         }],
         boundaries: Boundaries::closed(),
     };
-    let mut sim = Simulation::new(scenario, settings.clone()).unwrap();
-    // An hour in, the front has spread over a good part of the plain.
+    Simulation::new(scenario, settings.clone()).unwrap()
+}
+
+/// `steps` steps an hour into [`ea_test_4_simulation`], when the front has
+/// spread over a good part of the plain.
+fn ea_test_4(settings: &Settings, steps: usize) -> (u64, f64) {
+    let mut sim = ea_test_4_simulation(settings);
     sim.run_until(3600.0, |_| {});
     let started = Instant::now();
     for _ in 0..steps {
@@ -70,7 +75,19 @@ fn main() {
         froude_limit: None,
         ..Settings::default()
     };
-    for (name, settings) in [("LISFLOOD-FP's scheme", lisflood), ("ours", Settings::default())] {
+    for (name, settings) in [("LISFLOOD-FP's scheme", lisflood.clone()), ("ours", Settings::default())] {
+        // The whole 5 h run, as LISFLOOD-FP runs it (its steps and time to
+        // compare with its own log).
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let (steps, seconds) = pool.install(|| {
+                let mut sim = ea_test_4_simulation(&settings);
+                let started = Instant::now();
+                sim.run_until(5.0 * 3600.0, |_| {});
+                (sim.steps(), started.elapsed().as_secs_f64())
+            });
+            println!("EA test 4, 5 h, {name}, {threads} thread(s): {steps} steps in {seconds:.1} s");
+        }
         for threads in [1, 2] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let steps = 4000;
