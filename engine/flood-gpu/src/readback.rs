@@ -179,13 +179,7 @@ impl GpuSimulation {
 
     /// Stage edges can be deeper than anything inside, as the CPU solver allows.
     fn with_stage_edges(&self, h_max: f64) -> f64 {
-        self.boundaries
-            .iter()
-            .filter_map(|b| match b {
-                sontinh_flood::Boundary::Stage(s) => Some(s.at(self.time) - self.z_min),
-                _ => None,
-            })
-            .fold(h_max, f64::max)
+        h_max.max(sontinh_flood::deepest_stage(&self.boundaries, self.time, self.z_min))
     }
 }
 

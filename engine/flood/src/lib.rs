@@ -19,7 +19,7 @@ mod step;
 pub use control::RunControl;
 pub use raster::Raster;
 pub use series::TimeSeries;
-pub use solver::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Scenario, Settings, Simulation, VolumeBalance};
+pub use solver::{Boundaries, Boundary, Edge, EdgeInflow, Friction, Inflow, Scenario, Settings, Simulation, VolumeBalance, deepest_stage};
 
 /// Gravitational acceleration, m/s².
 pub const G: f64 = 9.81;

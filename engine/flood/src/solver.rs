@@ -396,21 +396,7 @@ impl Simulation {
     /// The adaptive time step for the current state.
     pub fn time_step(&self) -> f64 {
         let h_max = self.h_max;
-        // Stage boundaries can be deeper than anything inside.
-        let t = self.time;
-        let edge_max = [
-            &self.boundaries.north,
-            &self.boundaries.south,
-            &self.boundaries.west,
-            &self.boundaries.east,
-        ]
-        .iter()
-        .filter_map(|b| match b {
-            Boundary::Stage(s) => Some(s.at(t)),
-            _ => None,
-        })
-        .map(|eta| eta - self.z_min)
-        .fold(0.0, f64::max);
+        let edge_max = deepest_stage([&self.boundaries.north, &self.boundaries.south, &self.boundaries.west, &self.boundaries.east], self.time, self.z_min);
         self.settings.time_step(self.dx, h_max.max(edge_max))
     }
 
@@ -436,6 +422,19 @@ impl Simulation {
             each_step(self);
         }
     }
+}
+
+/// The deepest water a stage edge holds at `t` above the lowest bed `z_min`
+/// (0 without stage edges): stage edges can be deeper than anything inside,
+/// and the time step must allow for them.
+pub fn deepest_stage<'a>(edges: impl IntoIterator<Item = &'a Boundary>, t: f64, z_min: f64) -> f64 {
+    edges
+        .into_iter()
+        .filter_map(|b| match b {
+            Boundary::Stage(s) => Some(s.at(t) - z_min),
+            _ => None,
+        })
+        .fold(0.0, f64::max)
 }
 
 fn check_cells(what: &'static str, values: &[f64], n: usize, ok: impl Fn(f64) -> bool) -> Result<(), FloodError> {
