@@ -10,6 +10,7 @@ packages=(
   libx11-dev libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6   # the viewer's window (X11)
   libudev-dev libasound2-dev
   mosquitto mosquitto-clients      # MQTT broker (and mosquitto_passwd) for live feeds; mosquitto_pub/sub to look at it
+  postgresql                       # the IOC history's PostgreSQL back-end: tests start throw-away clusters of its server
   python3-venv                     # laspy, the independent COPC reader of the tests
   chromium                         # the browser tests (driven by playwright-core; no browser downloads)
   brotli                           # the web bundle's pre-compression
