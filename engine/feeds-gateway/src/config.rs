@@ -45,6 +45,37 @@ pub struct GatewayConfig {
     /// drift); later readings are rejected as `future`.
     #[serde(default = "default_skew")]
     pub max_future_skew_s: u32,
+    /// Where the history is kept (`[database]`).
+    #[serde(default)]
+    pub database: DatabaseConfig,
+}
+
+/// `[database]`: the history's database and how long raw observations stay.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite:PATH` (relative to the config; the default is
+    /// `sqlite:feeds-history.sqlite` beside it) or `postgres://USER@HOST:PORT/DATABASE`.
+    #[serde(default = "default_database_url")]
+    pub url: String,
+    /// Days raw observations are kept; older ones are folded into hourly
+    /// minimum, mean and maximum (each device's latest stays raw).
+    #[serde(default = "default_raw_days")]
+    pub raw_days: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> DatabaseConfig {
+        DatabaseConfig { url: default_database_url(), raw_days: default_raw_days() }
+    }
+}
+
+fn default_database_url() -> String {
+    "sqlite:feeds-history.sqlite".to_owned()
+}
+
+fn default_raw_days() -> u32 {
+    90
 }
 
 fn default_history() -> usize {
@@ -93,6 +124,12 @@ impl GatewayConfig {
         config.snapshots = config.snapshots.map(|s| base.join(s));
         config.secret_file = config.secret_file.map(|s| base.join(s));
         config.mqtt.resolve_paths(base);
+        if let Some(file) = config.database.url.strip_prefix("sqlite:") {
+            config.database.url = format!("sqlite:{}", base.join(file.trim_start_matches("//")).display());
+        }
+        if !(1..=36_500).contains(&config.database.raw_days) {
+            return Err(format!("{}: database.raw_days must be between 1 and 36,500 days", path.display()));
+        }
         if config.history == 0 || config.history > 10_000_000 {
             return Err(format!(
                 "{}: history must be between 1 and 10,000,000 observations per device",

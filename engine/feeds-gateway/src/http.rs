@@ -206,6 +206,7 @@ pub(crate) async fn stats_handler(State(shared): State<Arc<Shared>>, request: Re
     let state = shared.state.read().await;
     Json(serde_json::json!({
         "accepted": state.accepted(),
+        "committed": shared.committed.load(Ordering::Relaxed),
         "rejected": state.rejects(),
         "broker_connected": shared.broker_connected.load(Ordering::Relaxed),
         "subscribed": shared.subscribed.load(Ordering::Relaxed),

@@ -18,6 +18,7 @@
 
 pub mod broker;
 pub mod config;
+mod history;
 mod http;
 mod ingest;
 pub mod link;
@@ -30,13 +31,14 @@ mod viewer;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::Utf8Bytes;
 use axum::routing::get;
 use sontinh_feeds::{FeedState, Registry, Role, ServerMessage};
+use sontinh_feeds_store::Store;
 use tokio::sync::{RwLock, Semaphore, broadcast};
 
 pub use config::{GatewayConfig, Secret};
@@ -110,6 +112,10 @@ fn to_text(message: &ServerMessage) -> Utf8Bytes {
 
 struct Shared {
     state: RwLock<FeedState>,
+    /// Where every accepted observation is committed before the broker hears it was received.
+    store: Store,
+    /// Observations committed since the gateway started.
+    committed: AtomicU64,
     deltas: broadcast::Sender<Arc<Delta>>,
     broker_connected: AtomicBool,
     /// Both subscriptions acknowledged by the broker in this session.
@@ -176,9 +182,18 @@ pub async fn run_gateway_with_site(
         CLIENT_MAX_PACKET_BYTES,
     )?;
     let (deltas, _) = broadcast::channel(limits.broadcast_capacity.max(1));
-    let state = FeedState::new(registry, config.history).with_max_future_skew_ms(i64::from(config.max_future_skew_s) * 1000);
+    let store = Store::open(&config.database.url).await.map_err(|e| e.to_string())?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    store.put_devices(&registry, now_ms).await.map_err(|e| e.to_string())?;
+    let mut state = FeedState::new(registry, config.history).with_max_future_skew_ms(i64::from(config.max_future_skew_s) * 1000);
+    let restored = history::restore(&store, &mut state, config.history, now_ms).await?;
+    if restored > 0 {
+        eprintln!("feeds gateway: restored {restored} observations from the history database");
+    }
     let shared = Arc::new(Shared {
         state: RwLock::new(state),
+        store,
+        committed: AtomicU64::new(0),
         deltas,
         broker_connected: AtomicBool::new(false),
         subscribed: AtomicBool::new(false),
@@ -191,6 +206,7 @@ pub async fn run_gateway_with_site(
     });
 
     let mqtt = tokio::spawn(ingest::mqtt_loop(options, shared.clone()));
+    let retention = tokio::spawn(history::retention_loop(shared.store.clone(), config.database.raw_days));
 
     let router = Router::new()
         .route("/devices", get(http::devices_handler))
@@ -214,5 +230,7 @@ pub async fn run_gateway_with_site(
     // WebSocket sessions live outside the server's connection tracking: close them.
     let _ = shared.closing.send(true);
     mqtt.abort();
+    retention.abort();
+    shared.store.close().await;
     Ok(())
 }
