@@ -792,6 +792,9 @@ async function floodRunCheck(browser, backends) {
         const moments = solverWanted === "gpu" ? pool && pool.recorded : pool && pool.steps;
         check(moments >= 2, `${name}: the run went moment by moment through the page's flood worker (${moments})`);
         check(errors.length === 0, `${name}: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
+        // The page stays responsive while the run goes on: no main-thread
+        // task longer than 50 ms (the browser's long-task threshold).
+        check(longTasks.every((ms) => ms <= 50), `${name}: no main-thread task over 50 ms while the run went on (${longTasks.length} long tasks${longTasks.length ? `, longest ${Math.round(Math.max(...longTasks))} ms` : ""})`);
         await page.screenshot({ path: path.join(dir, `${name}.png`), timeout: 120_000 });
         if (run.steer) {
           // A second run, cancelled as it starts, ends as cancelled (the
