@@ -25,12 +25,20 @@ pub(crate) fn bearer_claims(shared: &Shared, headers: &HeaderMap) -> Result<Opti
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| (StatusCode::UNAUTHORIZED, "Authorization must be \"Bearer <token>\"".to_owned()))?;
-    verify(shared, token).map(Some)
+    let text = value.to_str().ok().unwrap_or("");
+    if let Some(token) = text.strip_prefix("Bearer ") {
+        return verify(shared, token).map(Some);
+    }
+    // Basic, with the token as the password (any user name): what stock
+    // SensorThings clients (FROST's Python client, QGIS) can send.
+    if let Some(encoded) = text.strip_prefix("Basic ") {
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok().and_then(|b| String::from_utf8(b).ok());
+        if let Some((_, token)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
+            return verify(shared, token).map(Some);
+        }
+    }
+    Err((StatusCode::UNAUTHORIZED, "Authorization must be \"Bearer <token>\" (or Basic with the token as the password)".to_owned()))
 }
 
 pub(crate) fn verify(shared: &Shared, token: &str) -> Result<Claims, Refusal> {
@@ -113,6 +121,11 @@ fn admit(shared: &Shared, request: &Request, query: &HashMap<String, String>) ->
     Ok(role)
 }
 
+/// [`admit`] with the request's own query.
+pub(crate) fn admit_request(shared: &Shared, request: &Request) -> Result<Role, Refusal> {
+    admit(shared, request, &query_of(request))
+}
+
 fn query_of(request: &Request) -> HashMap<String, String> {
     Query::<HashMap<String, String>>::try_from_uri(request.uri())
         .map(|q| q.0)
@@ -140,6 +153,11 @@ pub(crate) async fn devices_handler(State(shared): State<Arc<Shared>>, request: 
         "broker_connected": shared.broker_connected.load(Ordering::Relaxed),
     }))
     .into_response()
+}
+
+/// [`time_param`] for the other REST modules.
+pub(crate) fn time_param_of(query: &HashMap<String, String>, key: &str, default: i64) -> Result<i64, Refusal> {
+    time_param(query, key, default)
 }
 
 /// `from`/`to`/`after` as RFC 3339 or milliseconds since 1970.

@@ -18,9 +18,11 @@
 
 pub mod broker;
 pub mod config;
+mod datalake;
 mod history;
 mod http;
 mod ingest;
+mod sensorthings;
 pub mod link;
 pub mod mqtt;
 pub mod replay;
@@ -214,6 +216,11 @@ pub async fn run_gateway_with_site(
         .route("/ws", get(viewer::ws_handler))
         .route("/snapshots/{file}", get(http::snapshot_handler))
         .route("/stats", get(http::stats_handler))
+        .route("/devices.geojson", get(datalake::devices_geojson))
+        .route("/history.csv", get(datalake::history_csv))
+        .route("/v1.1", get(sensorthings::handler))
+        .route("/v1.1/", get(sensorthings::handler))
+        .route("/v1.1/{*path}", get(sensorthings::handler))
         .with_state(shared.clone());
     let router = match site {
         Some(site) => router.fallback_service(site),

@@ -250,32 +250,38 @@ impl Store {
     /// `from_ms <= time < to_ms`, by time (descending when `newest_first`),
     /// `limit` of them after skipping `offset`.
     pub async fn range(&self, device: Option<&str>, from_ms: i64, to_ms: i64, newest_first: bool, limit: i64, offset: i64) -> Result<Vec<Observation>> {
+        self.range_of(device.as_slice(), from_ms, to_ms, newest_first, limit, offset).await
+    }
+
+    /// [`Store::range`] over several devices (every device when `devices` is empty).
+    pub async fn range_of(&self, devices: &[&str], from_ms: i64, to_ms: i64, newest_first: bool, limit: i64, offset: i64) -> Result<Vec<Observation>> {
         let order = if newest_first { "DESC" } else { "ASC" };
         let sql = format!(
-            "SELECT device, time_ms, reading FROM observations WHERE ($1 = '' OR device = $1) AND time_ms >= $2 AND time_ms < $3 \
-             ORDER BY time_ms {order}, device {order} LIMIT $4 OFFSET $5"
+            "SELECT device, time_ms, reading FROM observations WHERE time_ms >= $1 AND time_ms < $2{} \
+             ORDER BY time_ms {order}, device {order} LIMIT $3 OFFSET $4",
+            device_list(devices, 5)
         );
-        let rows = sqlx::query(&sql)
-            .bind(device.unwrap_or("").to_owned())
-            .bind(from_ms)
-            .bind(to_ms)
-            .bind(limit.max(0))
-            .bind(offset.max(0))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(failed("cannot read observations"))?;
+        let mut query = sqlx::query(&sql).bind(from_ms).bind(to_ms).bind(limit.max(0)).bind(offset.max(0));
+        for d in devices {
+            query = query.bind((*d).to_owned());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(failed("cannot read observations"))?;
         rows.iter().map(observation).collect()
     }
 
     /// How many raw observations `device` (every device when `None`) has in `[from_ms, to_ms)`.
     pub async fn count(&self, device: Option<&str>, from_ms: i64, to_ms: i64) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM observations WHERE ($1 = '' OR device = $1) AND time_ms >= $2 AND time_ms < $3")
-            .bind(device.unwrap_or("").to_owned())
-            .bind(from_ms)
-            .bind(to_ms)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(failed("cannot count observations"))?;
+        self.count_of(device.as_slice(), from_ms, to_ms).await
+    }
+
+    /// [`Store::count`] over several devices (every device when `devices` is empty).
+    pub async fn count_of(&self, devices: &[&str], from_ms: i64, to_ms: i64) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) AS n FROM observations WHERE time_ms >= $1 AND time_ms < $2{}", device_list(devices, 3));
+        let mut query = sqlx::query(&sql).bind(from_ms).bind(to_ms);
+        for d in devices {
+            query = query.bind((*d).to_owned());
+        }
+        let row = query.fetch_one(&self.pool).await.map_err(failed("cannot count observations"))?;
         get(&row, "n")
     }
 
@@ -403,6 +409,15 @@ impl Store {
             .map(|r| Ok(RejectRecord { received_ms: get(r, "received_ms")?, kind: get(r, "kind")?, detail: get(r, "detail")? }))
             .collect()
     }
+}
+
+/// ` AND device IN ($first, …)` for `devices`, nothing when empty.
+fn device_list(devices: &[&str], first: usize) -> String {
+    if devices.is_empty() {
+        return String::new();
+    }
+    let marks: Vec<String> = (0..devices.len()).map(|i| format!("${}", first + i)).collect();
+    format!(" AND device IN ({})", marks.join(", "))
 }
 
 fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
