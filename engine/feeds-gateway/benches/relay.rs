@@ -15,6 +15,12 @@
 //!   10 stalled ones (connected, never reading), one that sends a 100 MB
 //!   frame and one that asks for the whole history again and again.
 //!
+//! Every gateway phase commits what it relays to its history database:
+//! SQLite by default, PostgreSQL (a throw-away cluster of Debian's server)
+//! with `SONTINH_BENCH_DATABASE=postgres`; each prints the rows stored and
+//! the database's size per million observations. `SONTINH_BENCH_GATEWAY_ONLY=1`
+//! runs the gateway at RATE alone (the sustained-ingest figure).
+//!
 //! Latency runs from just before the publish call to the moment a client has
 //! the message; the sequence number rides in the observation time. Then each
 //! phase is repeated as fast as the publisher can go, for the maximum rate.
@@ -271,6 +277,19 @@ fn main() {
     let registry = sontinh_feeds::Registry::from_json(&serde_json::to_string(&devices).unwrap()).unwrap();
     println!("relay bench: {clients} clients, {messages} messages per phase, QoS 1, loopback");
 
+    let postgres = (std::env::var("SONTINH_BENCH_DATABASE").as_deref() == Ok("postgres"))
+        .then(|| sontinh_feeds_store::postgres_server::TemporaryPostgres::start().expect("PostgreSQL's server (tools/setup-debian.sh installs it)"));
+    let databases = std::sync::atomic::AtomicUsize::new(0);
+    let database_url = |store: &std::path::Path| match &postgres {
+        Some(server) => server.create_database(&format!("bench{}", databases.fetch_add(1, Ordering::Relaxed))).unwrap(),
+        None => format!("sqlite:{}", store.join("history.sqlite").display()),
+    };
+    println!("history database: {}", if postgres.is_some() { "PostgreSQL" } else { "SQLite" });
+    if std::env::var("SONTINH_BENCH_GATEWAY_ONLY").is_ok() {
+        let relayed = gateway_phase(&runtime, dir.path(), &registry, messages, rate, clients, false, &database_url);
+        print(&format!("gateway → WebSocket at {rate:.0} msg/s for {seconds:.0} s"), &relayed);
+        return;
+    }
     for (phase_rate, label) in [(rate, format!("at {rate:.0} msg/s")), (0.0, "as fast as possible".to_owned())] {
         println!("{label}:");
         // Raw mosquitto: a fresh broker, the same publisher, MQTT subscribers.
@@ -289,7 +308,7 @@ fn main() {
         };
         print("raw mosquitto pub→sub", &raw);
         // The gateway: a fresh broker and gateway, WebSocket clients.
-        let relayed = gateway_phase(&runtime, dir.path(), &registry, messages, phase_rate, clients, false);
+        let relayed = gateway_phase(&runtime, dir.path(), &registry, messages, phase_rate, clients, false, &database_url);
         print("gateway → WebSocket", &relayed);
         println!(
             "  gateway/raw delivered rate: {:.0} %",
@@ -297,10 +316,11 @@ fn main() {
         );
     }
     println!("hostile load at {rate:.0} msg/s: 1 healthy viewer, 200 idle, 10 stalled, a 100 MB frame, full-history requests");
-    let hostile = gateway_phase(&runtime, dir.path(), &registry, messages, rate, 1, true);
+    let hostile = gateway_phase(&runtime, dir.path(), &registry, messages, rate, 1, true, &database_url);
     print("healthy viewer", &hostile);
 }
 
+#[allow(clippy::too_many_arguments)] // a bench phase: every knob is the caller's
 /// A fresh broker and gateway; `clients` measured viewers; with `hostile`,
 /// the idle, stalled and abusive clients besides them.
 fn gateway_phase(
@@ -311,15 +331,17 @@ fn gateway_phase(
     rate: f64,
     clients: usize,
     hostile: bool,
+    database_url: &dyn Fn(&std::path::Path) -> String,
 ) -> Outcome {
     let store = tempfile::tempdir().unwrap();
+    let database = database_url(store.path());
     let broker = LocalBroker::start(store.path(), registry).unwrap();
     Secret::generate().unwrap().write_new(&store.path().join("secret")).unwrap();
     let config_path = store.path().join("gateway.toml");
     std::fs::write(
         &config_path,
         format!(
-            "broker = \"{}\"\nlisten = \"127.0.0.1:0\"\ndevices = \"{}\"\nsecret_file = \"secret\"\nhistory = 100000\nclient_id = \"bench-gw-{}\"\n[mqtt]\nusername = \"{GATEWAY_USER}\"\npassword_file = \"passwords/{GATEWAY_USER}\"\n",
+            "broker = \"{}\"\nlisten = \"127.0.0.1:0\"\ndevices = \"{}\"\nsecret_file = \"secret\"\nhistory = 100000\nclient_id = \"bench-gw-{}\"\n[mqtt]\nusername = \"{GATEWAY_USER}\"\npassword_file = \"passwords/{GATEWAY_USER}\"\n[database]\nurl = \"{database}\"\nraw_days = 36500\n",
             broker.url(),
             devices.join("devices.json").display(),
             broker.port
@@ -376,6 +398,14 @@ fn gateway_phase(
         let outcome = finish(clock.clone(), messages, clients, offered, t0).await;
         let _ = stop_tx.send(());
         drop(held);
+        let history = sontinh_feeds_store::Store::open(&database).await.unwrap();
+        let (rows, bytes) = (history.count(None, i64::MIN, i64::MAX).await.unwrap(), history.size_bytes().await.unwrap());
+        println!(
+            "  history: {rows} of {messages} observations stored, {:.1} MB, {:.0} MB per million observations",
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / (rows.max(1) as f64 / 1e6)
+        );
+        history.close().await;
         outcome
     })
 }

@@ -364,6 +364,17 @@ impl Store {
             .collect()
     }
 
+    /// The database's size on disk, in bytes (SQLite: its pages, the WAL
+    /// aside; PostgreSQL: `pg_database_size`).
+    pub async fn size_bytes(&self) -> Result<i64> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()",
+            Backend::Postgres => "SELECT pg_database_size(current_database()) AS n",
+        };
+        let row = sqlx::query(sql).fetch_one(&self.pool).await.map_err(failed("cannot read the database's size"))?;
+        get(&row, "n")
+    }
+
     /// Records an acknowledgement; acknowledging an alarm again keeps the first.
     pub async fn acknowledge(&self, ack: &Acknowledgement) -> Result<bool> {
         let done = sqlx::query(
