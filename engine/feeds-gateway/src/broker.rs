@@ -272,8 +272,9 @@ fn check_acl_topic_part(what: &str, part: &str) -> Result<(), String> {
 fn acl_text(registry: &Registry) -> Result<String, String> {
     let mut acl = String::from("# Written by the Sơn Tinh broker setup from the device list: do not edit.\n");
     acl.push_str(&format!(
-        "user {GATEWAY_USER}\ntopic read {}\ntopic read v1.1/#\n",
-        sontinh_feeds::COMPACT_TOPIC_FILTER
+        "user {GATEWAY_USER}\ntopic read {}\ntopic read v1.1/#\ntopic readwrite {}\n",
+        sontinh_feeds::COMPACT_TOPIC_FILTER,
+        sontinh_feeds::FLOOD_ALERT_TOPIC
     ));
     for device in registry.devices() {
         check_acl_topic_part("device id", &device.id)?;
@@ -542,7 +543,8 @@ mod tests {
     fn each_device_writes_only_its_own_topics() {
         let registry = Registry::from_json(DEVICES).unwrap();
         let acl = acl_text(&registry).unwrap();
-        let expected = "user sontinh-gateway\ntopic read sontinh/v1/devices/+/observations\ntopic read v1.1/#\n\n\
+        // The gateway reads every device's topics and alone writes (and reads) the flood alerts.
+        let expected = "user sontinh-gateway\ntopic read sontinh/v1/devices/+/observations\ntopic read v1.1/#\ntopic readwrite sontinh/v1/alerts/flood\n\n\
             user gauge-1\ntopic write sontinh/v1/devices/gauge-1/observations\n\
             topic write v1.1/Datastreams(41)/Observations\ntopic write v1.1/Datastreams('41')/Observations\n\
             topic write v1.1/Datastreams(g1-level)/Observations\ntopic write v1.1/Datastreams('g1-level')/Observations\n\n\

@@ -48,6 +48,27 @@ pub struct GatewayConfig {
     /// Where the history is kept (`[database]`).
     #[serde(default)]
     pub database: DatabaseConfig,
+    /// The live flood warning (`[warning]`), when configured.
+    #[serde(default)]
+    pub warning: Option<WarningConfig>,
+}
+
+/// `[warning]`: when a gauge rises past an alarm level, the connected
+/// inundation for the current levels over a scene's terrain.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarningConfig {
+    /// The scene whose flood scenario gives the terrain, gauges and places (relative to the config).
+    pub scene: PathBuf,
+    /// The scenario's id; the scene's first when absent.
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// Feed gauge (device id) → the scenario's gauge id; the gauge's level
+    /// is taken on the terrain's vertical datum.
+    pub gauges: std::collections::BTreeMap<String, String>,
+    /// Where each warning is also POSTed as JSON (`http://` only).
+    #[serde(default)]
+    pub webhook: Option<String>,
 }
 
 /// `[database]`: the history's database and how long raw observations stay.
@@ -126,6 +147,17 @@ impl GatewayConfig {
         config.mqtt.resolve_paths(base);
         if let Some(file) = config.database.url.strip_prefix("sqlite:") {
             config.database.url = format!("sqlite:{}", base.join(file.trim_start_matches("//")).display());
+        }
+        if let Some(warning) = &mut config.warning {
+            warning.scene = base.join(&warning.scene);
+            if warning.gauges.is_empty() {
+                return Err(format!("{}: [warning] gauges names no gauge", path.display()));
+            }
+            if let Some(hook) = &warning.webhook
+                && !hook.starts_with("http://")
+            {
+                return Err(format!("{}: [warning] webhook {hook}: only http:// addresses", path.display()));
+            }
         }
         if !(1..=36_500).contains(&config.database.raw_days) {
             return Err(format!("{}: database.raw_days must be between 1 and 36,500 days", path.display()));

@@ -110,3 +110,14 @@ fn csv(text: String) -> Response {
 fn quote(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
 }
+
+/// `GET /warning`: the latest flood warning (JSON, as on the alert topic), or 404 when none was sent.
+pub(crate) async fn last_warning(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    if let Err(refusal) = admit_request(&shared, &request) {
+        return refusal.into_response();
+    }
+    match shared.last_warning.read().await.as_ref() {
+        Some(w) => axum::Json(w.clone()).into_response(),
+        None => (StatusCode::NOT_FOUND, "no flood warning yet").into_response(),
+    }
+}

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS, SubscribeReasonCode};
-use sontinh_feeds::{COMPACT_TOPIC_FILTER, Observation, Reject, Role, ServerMessage, device_of_compact_topic, parse_compact, parse_sensorthings};
+use sontinh_feeds::{COMPACT_TOPIC_FILTER, Observation, Reading, Reject, Role, ServerMessage, device_of_compact_topic, parse_compact, parse_sensorthings};
 use sontinh_feeds_store::RejectRecord;
 use tokio::sync::mpsc;
 
@@ -154,6 +154,9 @@ async fn write_loop(mut received: mpsc::UnboundedReceiver<Publish>, client: Asyn
         for delta in applied.deltas {
             let _ = shared.deltas.send(Arc::new(delta));
         }
+        if let Some(trigger) = applied.trigger {
+            tokio::spawn(crate::warning::warn(shared.clone(), client.clone(), trigger));
+        }
         // What an acknowledgement needs of a message: its packet id and QoS, not its payload.
         unsent.extend(batch.drain(..).map(|p| {
             let mut ack = Publish::new("", p.qos, Vec::new());
@@ -175,6 +178,8 @@ fn hand_over_acks(client: &AsyncClient, unsent: &mut VecDeque<Publish>) {
 
 /// What a batch of messages did to the state.
 struct Applied {
+    /// The last gauge of the batch that rose to a higher alarm level, if watched.
+    trigger: Option<crate::warning::Trigger>,
     accepted: Vec<Observation>,
     deltas: Vec<Delta>,
     rejects: Vec<RejectRecord>,
@@ -183,7 +188,8 @@ struct Applied {
 
 async fn apply(shared: &Shared, batch: &[Publish]) -> Applied {
     let received_ms = chrono::Utc::now().timestamp_millis();
-    let mut applied = Applied { accepted: Vec::new(), deltas: Vec::new(), rejects: Vec::new(), received_ms };
+    let received = std::time::Instant::now();
+    let mut applied = Applied { trigger: None, accepted: Vec::new(), deltas: Vec::new(), rejects: Vec::new(), received_ms };
     let mut state = shared.state.write().await;
     for publish in batch {
         let (topic, payload) = (&publish.topic, &publish.payload);
@@ -194,8 +200,15 @@ async fn apply(shared: &Shared, batch: &[Publish]) -> Applied {
         } else {
             Err(Reject::Malformed(format!("unexpected topic {}", topic.chars().take(128).collect::<String>())))
         };
+        let watched = |o: &Observation| shared.warner.as_ref().is_some_and(|w| w.watches(&o.device));
+        let alarm_before = parsed.as_ref().ok().filter(|o| watched(o)).map(|o| state.alarm(&o.device).unwrap_or(0));
         match parsed.and_then(|o| state.apply(o.clone(), received_ms).map(|()| o)) {
             Ok(o) => {
+                if let (Some(before), Some(after), Reading::WaterLevel { level_m }) = (alarm_before, state.alarm(&o.device), &o.reading)
+                    && after > before
+                {
+                    applied.trigger = Some(crate::warning::Trigger { device: o.device.clone(), time_ms: o.time_ms, level_m: *level_m, alarm_level: after, received });
+                }
                 applied.deltas.push([Role::Tourist, Role::Operator, Role::Planner].map(|role| {
                     state.delta_for(&o, role).map(|observation| to_text(&ServerMessage::Observation { observation }))
                 }));

@@ -23,6 +23,7 @@ mod history;
 mod http;
 mod ingest;
 mod sensorthings;
+mod warning;
 pub mod link;
 pub mod mqtt;
 pub mod replay;
@@ -118,6 +119,9 @@ struct Shared {
     store: Store,
     /// Observations committed since the gateway started.
     committed: AtomicU64,
+    /// The live flood warning, when configured, and the latest one sent.
+    warner: Option<warning::Warner>,
+    last_warning: RwLock<Option<sontinh_feeds::FloodWarning>>,
     deltas: broadcast::Sender<Arc<Delta>>,
     broker_connected: AtomicBool,
     /// Both subscriptions acknowledged by the broker in this session.
@@ -184,6 +188,7 @@ pub async fn run_gateway_with_site(
         CLIENT_MAX_PACKET_BYTES,
     )?;
     let (deltas, _) = broadcast::channel(limits.broadcast_capacity.max(1));
+    let warner = config.warning.as_ref().map(|w| warning::Warner::load(w, &registry)).transpose()?;
     let store = Store::open(&config.database.url).await.map_err(|e| e.to_string())?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     store.put_devices(&registry, now_ms).await.map_err(|e| e.to_string())?;
@@ -196,6 +201,8 @@ pub async fn run_gateway_with_site(
         state: RwLock::new(state),
         store,
         committed: AtomicU64::new(0),
+        warner,
+        last_warning: RwLock::new(None),
         deltas,
         broker_connected: AtomicBool::new(false),
         subscribed: AtomicBool::new(false),
@@ -217,6 +224,7 @@ pub async fn run_gateway_with_site(
         .route("/snapshots/{file}", get(http::snapshot_handler))
         .route("/stats", get(http::stats_handler))
         .route("/devices.geojson", get(datalake::devices_geojson))
+        .route("/warning", get(datalake::last_warning))
         .route("/history.csv", get(datalake::history_csv))
         .route("/v1.1", get(sensorthings::handler))
         .route("/v1.1/", get(sensorthings::handler))

@@ -87,6 +87,8 @@ pub struct FeedClient {
     history_received: bool,
     /// Bumped when observations are filed into the past (history replies).
     past_version: u64,
+    /// The gateway's latest flood warning.
+    flood_warning: Option<crate::protocol::FloodWarning>,
 }
 
 impl FeedClient {
@@ -110,6 +112,7 @@ impl FeedClient {
             images_version: 0,
             history_received: false,
             past_version: 0,
+            flood_warning: None,
         }
     }
 
@@ -136,6 +139,11 @@ impl FeedClient {
                 self.images_version += 1;
             }
         }
+    }
+
+    /// The gateway's latest flood warning, if any came.
+    pub fn flood_warning(&self) -> Option<&crate::protocol::FloodWarning> {
+        self.flood_warning.as_ref()
     }
 
     /// Applies one message from the gateway.
@@ -171,6 +179,7 @@ impl FeedClient {
                 self.rebuild_alarms();
             }
             ServerMessage::Error { message } => self.last_error = Some(message),
+            ServerMessage::FloodWarning { warning } => self.flood_warning = Some(warning),
         }
     }
 

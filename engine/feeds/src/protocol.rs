@@ -37,7 +37,44 @@ pub enum ServerMessage {
     },
     /// A request the gateway could not serve.
     Error { message: String },
+    /// A gauge crossed an alarm level: what the current levels flood.
+    FloodWarning { warning: FloodWarning },
 }
+
+/// The live flood warning: the connected inundation for the gauges' current
+/// levels over the scene's terrain, computed by the gateway when a gauge
+/// rises past an alarm level (also published on [`FLOOD_ALERT_TOPIC`] and
+/// to the configured webhook, as this JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FloodWarning {
+    /// The gauge that crossed, its reading and the alarm level reached (1–3).
+    pub device: String,
+    pub time_ms: i64,
+    pub level_m: f64,
+    pub alarm_level: u8,
+    /// Every warned gauge's level used (device id, metres).
+    pub levels_m: Vec<(String, f64)>,
+    pub flooded_area_km2: f64,
+    pub max_depth_m: f64,
+    /// The scene's places under water, deepest first.
+    pub places: Vec<WarnedPlace>,
+    /// The flooded extent, GeoJSON (WGS 84).
+    pub extent: serde_json::Value,
+    /// Milliseconds from the gauge's message reaching the gateway to this warning.
+    pub computed_in_ms: i64,
+}
+
+/// A place under water in a [`FloodWarning`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WarnedPlace {
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub depth_m: f64,
+}
+
+/// Where the gateway publishes flood warnings (retained: a newcomer gets the latest).
+pub const FLOOD_ALERT_TOPIC: &str = "sontinh/v1/alerts/flood";
 
 fn is_zero(n: &u64) -> bool {
     *n == 0

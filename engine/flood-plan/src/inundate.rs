@@ -6,7 +6,7 @@ use sontinh_scene::Scene;
 use web_time::Instant;
 
 use crate::domain::{Domain, Files};
-use crate::places::extent_geojson;
+use crate::places::{PlaceFlood, extent_geojson, places_under_water};
 use crate::plan::{find_scenario, utm_transformer};
 use crate::run::{EXTENT_THRESHOLD_M, OutputFile};
 
@@ -56,4 +56,43 @@ pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64
         domain.nx * domain.ny
     );
     Ok((files, report))
+}
+
+/// What a live warning reports: the connected inundation for the gauges'
+/// levels, and the scene's places under water.
+#[derive(Clone, Debug)]
+pub struct InundationWarning {
+    pub flooded_area_km2: f64,
+    pub max_depth_m: f64,
+    /// GeoJSON (WGS 84) of the cells deeper than [`EXTENT_THRESHOLD_M`].
+    pub extent: String,
+    /// The scene's places with water over them, deepest first.
+    pub places: Vec<PlaceFlood>,
+}
+
+/// [`inundate`]'s figures without its files: for the feed gateway's live
+/// flood warning (`levels` by the scenario's gauge ids).
+pub fn inundation_warning(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64)], files: Files) -> Result<InundationWarning, String> {
+    let scenario = find_scenario(scene, scenario_id)?;
+    let to_utm = utm_transformer(scene)?;
+    let domain = Domain::new(scene, scenario, &to_utm, files)?;
+    let mut seeds = Vec::new();
+    for (id, level) in levels {
+        let gauge = scenario.gauges.iter().find(|g| &g.id == id).ok_or_else(|| format!("scenario \"{}\" has no gauge \"{id}\"", scenario.id))?;
+        let (column, row) = domain.cell_of(scene, &to_utm, gauge.enu)?.ok_or_else(|| format!("gauge \"{id}\" lies outside the simulated area"))?;
+        seeds.push(sontinh_flood::inundation::Seed { column, row, level: *level });
+    }
+    let terrain = domain.terrain()?;
+    let depth = sontinh_flood::inundation::connected_flood(&terrain, &seeds, sontinh_flood::inundation::Connectivity::Eight).map_err(|e| e.to_string())?;
+    let mask: Vec<bool> = depth.iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
+    let flooded = mask.iter().filter(|m| **m).count();
+    let no_arrival = vec![f64::INFINITY; depth.len()];
+    let mut places = places_under_water(scene, &to_utm, &domain, &depth, &no_arrival)?;
+    places.retain(|p| p.max_depth_m > EXTENT_THRESHOLD_M);
+    Ok(InundationWarning {
+        flooded_area_km2: flooded as f64 * domain.cell * domain.cell / 1e6,
+        max_depth_m: depth.iter().copied().fold(0.0, f64::max),
+        extent: extent_geojson(&domain, &mask, &scenario.id)?,
+        places,
+    })
 }
