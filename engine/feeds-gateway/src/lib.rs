@@ -3,9 +3,12 @@
 //! The gateway logs in to the broker (username and password, TLS for
 //! `mqtts://`) with a persistent session (QoS 1 messages queued while it is
 //! away are delivered when it returns), reconnects with backoff, applies
-//! every message to a [`FeedState`], and serves viewers: `GET /ws` (a
-//! snapshot, then deltas), `GET /devices`, `GET /devices/{id}/history`,
-//! `GET /snapshots/{file}` and `GET /stats`. Every request carries a signed
+//! every message to a [`FeedState`], commits it to the history database
+//! (`sontinh-feeds-store`) before acknowledging it to the broker, and serves
+//! viewers: `GET /ws` (a snapshot, then deltas), `GET /devices`,
+//! `GET /devices/{id}/history`, `GET /snapshots/{file}`, `GET /stats`, the
+//! SensorThings API at `/v1.1/…`, `GET /devices.geojson`,
+//! `GET /history.csv` and `GET /warning` (the live flood warning). Every request carries a signed
 //! role token in `Authorization: Bearer …` (the WebSocket also takes
 //! `?token=`, since browsers cannot set its headers); each client receives
 //! only what its role may see.
