@@ -11,7 +11,7 @@ use serde_json::json;
 use sontinh_feeds::Reading;
 
 use crate::Shared;
-use crate::http::{admit_request, time_param_of};
+use crate::http::{admit_request, time_param};
 
 /// Rows of one CSV reply at most: a longer range is asked for in parts.
 const MAX_CSV_ROWS: i64 = 1_000_000;
@@ -62,7 +62,7 @@ pub(crate) async fn history_csv(State(shared): State<Arc<Shared>>, request: Requ
     };
     let query: std::collections::HashMap<String, String> =
         request.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-    let (from, to) = match (time_param_of(&query, "from", i64::MIN), time_param_of(&query, "to", i64::MAX)) {
+    let (from, to) = match (time_param(&query, "from", i64::MIN), time_param(&query, "to", i64::MAX)) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };

@@ -155,13 +155,8 @@ pub(crate) async fn devices_handler(State(shared): State<Arc<Shared>>, request: 
     .into_response()
 }
 
-/// [`time_param`] for the other REST modules.
-pub(crate) fn time_param_of(query: &HashMap<String, String>, key: &str, default: i64) -> Result<i64, Refusal> {
-    time_param(query, key, default)
-}
-
 /// `from`/`to`/`after` as RFC 3339 or milliseconds since 1970.
-fn time_param(query: &HashMap<String, String>, key: &str, default: i64) -> Result<i64, Refusal> {
+pub(crate) fn time_param(query: &HashMap<String, String>, key: &str, default: i64) -> Result<i64, Refusal> {
     match query.get(key) {
         None => Ok(default),
         Some(v) => v

@@ -23,7 +23,7 @@ type Levels = Vec<(String, f64)>;
 /// What the gateway needs to warn: the scene, its scenario and the gauges watched.
 pub(crate) struct Warner {
     scene: Arc<Scene>,
-    scenario: Option<String>,
+    scenario: String,
     /// Feed gauge → the scenario's gauge.
     gauges: BTreeMap<String, String>,
     webhook: Option<String>,
@@ -54,7 +54,7 @@ impl Warner {
                 return Err(format!("[warning] gauges: scenario \"{}\" has no gauge \"{gauge}\"", scenario.id));
             }
         }
-        Ok(Warner { scenario: Some(scenario.id.clone()), scene: Arc::new(scene), gauges: config.gauges.clone(), webhook: config.webhook.clone() })
+        Ok(Warner { scenario: scenario.id.clone(), scene: Arc::new(scene), gauges: config.gauges.clone(), webhook: config.webhook.clone() })
     }
 
     pub(crate) fn watches(&self, device: &str) -> bool {
@@ -81,7 +81,7 @@ pub(crate) async fn warn(shared: Arc<Shared>, client: AsyncClient, trigger: Trig
     let (by_gauge, by_device) = warner.levels(&*shared.state.read().await);
     let (scene, scenario) = (warner.scene.clone(), warner.scenario.clone());
     let computed = tokio::task::spawn_blocking(move || {
-        sontinh_flood_plan::inundation_warning(&scene, scenario.as_deref(), &by_gauge, &sontinh_flood_plan::disk_files)
+        sontinh_flood_plan::inundation_warning(&scene, Some(&scenario), &by_gauge, &sontinh_flood_plan::disk_files)
     })
     .await;
     let inundation = match computed {
