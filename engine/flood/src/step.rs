@@ -200,14 +200,14 @@ struct Faces {
 impl Faces {
     /// Bates et al. (2010) eq. 11 with de Almeida et al. (2012)'s θ-weighted
     /// previous discharge: flow from `left` to `right` is positive.
+    #[inline(always)]
     fn flux(self, left: Side, right: Side, q0: f64, q_avg: f64, n: f64) -> f64 {
         let flow_depth = left.eta.max(right.eta) - left.z.max(right.z);
         if flow_depth <= self.threshold {
             return 0.0;
         }
         let slope = (right.eta - left.eta) / self.dx;
-        // h^(7/3) as h²·∛h: a cube root costs a fraction of a general power.
-        let friction = 1.0 + G * self.dt * n * n * q0.abs() / (flow_depth * flow_depth * flow_depth.cbrt());
+        let friction = 1.0 + G * self.dt * n * n * q0.abs() * inverse_seven_thirds_power(flow_depth);
         let q = (q_avg - G * flow_depth * self.dt * slope) / friction;
         match self.froude {
             Some(fr) => {
@@ -239,6 +239,50 @@ impl Faces {
                 }
             }
             _ => 0.0,
+        }
+    }
+}
+
+/// h^(−7/3) for a positive, normal, finite `h`, within 16 units in the last
+/// place of 1/(h²·∛h) by libm: the inverse cube root r = h^(−1/3) from an
+/// estimate in the exponent bits (within 4%) and four Newton steps
+/// r ← r·(4 − h·r³)/3, which need no division, then r⁷. Arithmetic only,
+/// so the page's wasm and the native build agree bit for bit; and it takes
+/// less than half the time of libm's `cbrt` and a division, which were a
+/// third of a step's time on the EA test 4 plain.
+#[inline(always)]
+pub(crate) fn inverse_seven_thirds_power(h: f64) -> f64 {
+    debug_assert!(h.is_normal() && h > 0.0, "inverse_seven_thirds_power({h})");
+    // 2^(−e/3) for 2^e: a third of the biased exponent taken from 4/3 of the
+    // bias (1364 · 2^52), less a little to centre the estimate's error.
+    let mut r = f64::from_bits(0x553E_F0FF_289D_D796 - h.to_bits() / 3);
+    for _ in 0..4 {
+        r *= (4.0 - h * r * r * r) * (1.0 / 3.0);
+    }
+    let r2 = r * r;
+    r2 * r2 * r2 * r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inverse_seven_thirds_power;
+
+    /// Against libm (1/(h²·∛h)) over the depths a face can have, 1 µm to
+    /// 10 km, and exact powers.
+    #[test]
+    fn inverse_seven_thirds_power_agrees_with_libm() {
+        let mut worst = 0.0f64;
+        let mut h: f64 = 1e-6;
+        while h < 1e4 {
+            let libm = 1.0 / (h * h * h.cbrt());
+            worst = worst.max((inverse_seven_thirds_power(h) - libm).abs() / libm);
+            h *= 1.000_013_7;
+        }
+        assert!(worst <= 16.0 * f64::EPSILON, "largest relative difference {worst:e}");
+        // k³ to the power −7/3 is k^−7.
+        for k in 1..=2000 {
+            let k = f64::from(k) * 0.01;
+            approx::assert_relative_eq!(inverse_seven_thirds_power(k * k * k), k.powi(-7), max_relative = 16.0 * f64::EPSILON);
         }
     }
 }
