@@ -1,7 +1,9 @@
 //! Makes a large test cloud by tiling a source cloud side by side and
 //! jittering each copy (deterministically), for conversion benchmarks.
 //!
-//! cargo run --release -p sontinh-pointcloud --example tile_cloud -- SOURCE.laz COPIES OUT.laz
+//! cargo run --release -p sontinh-pointcloud --example tile_cloud -- SOURCE.laz COPIES OUT.laz|OUT.las
+//!
+//! OUT is LAZ-compressed unless its name ends in `.las`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +13,7 @@ use sontinh_pointcloud::PointCloudFile;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let [_, source, copies, out] = args.as_slice() else {
-        eprintln!("usage: tile_cloud SOURCE COPIES OUT.laz");
+        eprintln!("usage: tile_cloud SOURCE COPIES OUT.laz|OUT.las");
         return ExitCode::FAILURE;
     };
     match run(PathBuf::from(source), copies, PathBuf::from(out)) {
@@ -43,7 +45,9 @@ fn run(source: PathBuf, copies: &str, out: PathBuf) -> Result<u64, String> {
     let mut header = file.header.clone();
     header.clear();
     let mut builder = las::Builder::from(header);
-    builder.point_format.is_compressed = true;
+    builder.point_format.is_compressed = !out.extension().is_some_and(|e| e.eq_ignore_ascii_case("las"));
+    // The source's LAZ record layout is not this file's: the writer adds its own when it compresses.
+    builder.vlrs.retain(|v| v.user_id != "laszip encoded");
     let header = builder.into_header().map_err(|e| e.to_string())?;
     let mut writer = las::Writer::from_path(&out, header).map_err(|e| e.to_string())?;
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;

@@ -36,7 +36,7 @@ use crate::{PointCloudError, PointCloudFile};
 /// change to what `convert` outputs (a fix, a new field, another node
 /// layout): cached conversions are keyed by it ([`cached_conversion`]), so a
 /// bump makes every existing cache entry stale instead of served.
-pub const CONVERTER_VERSION: u32 = 1;
+pub const CONVERTER_VERSION: u32 = 2;
 
 /// Largest chunk indexed in memory at once, in points.
 pub const CHUNK_MAX: u64 = 3_000_000;
@@ -373,7 +373,9 @@ impl Cube {
     /// Integer cell of a position at `level`, clamped into the cube.
     fn cell(&self, p: [f64; 3], level: i32) -> [i32; 3] {
         let n = f64::from(1u32 << level);
-        [0, 1, 2].map(|a| (((p[a] - self.min[a]) / self.size * n).floor()).clamp(0.0, n - 1.0) as i32)
+        // Clamped at 0 first, the cast's truncation is the floor (and no
+        // call to libm's, which the baseline x86-64 target makes).
+        [0, 1, 2].map(|a| ((p[a] - self.min[a]) / self.size * n).clamp(0.0, n - 1.0) as i32)
     }
 
     fn center(&self) -> [f64; 3] {
@@ -390,15 +392,40 @@ fn count_points(plans: &[InputPlan], cube: &Cube, progress: &dyn Progress) -> Re
     let mut max = [f64::NEG_INFINITY; 3];
     for plan in plans {
         plan.file.for_each_batch(|batch| {
-            for ((x, y), z) in batch.x().zip(batch.y()).zip(batch.z()) {
-                let p = [x, y, z];
+            // Positions and cells in parallel tasks; the counts in order.
+            let (raw, len) = (batch.raw_bytes(), batch.record_len());
+            if len < 12 {
+                return Err(PointCloudError::invalid(&plan.file.path, format!("its point records are {len} bytes, too short for a position")));
+            }
+            let t = batch.transforms();
+            let tasks: Vec<(Vec<u32>, Bounds)> = raw
+                .par_chunks(DISTRIBUTE_TASK * len)
+                .map(|part| {
+                    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+                    let cells = part
+                        .chunks_exact(len)
+                        .map(|r| {
+                            let v = |o: usize| i32::from_le_bytes([r[o], r[o + 1], r[o + 2], r[o + 3]]);
+                            let p = [t.x.direct(v(0)), t.y.direct(v(4)), t.z.direct(v(8))];
+                            for a in 0..3 {
+                                lo[a] = lo[a].min(p[a]);
+                                hi[a] = hi[a].max(p[a]);
+                            }
+                            let c = cube.cell(p, COUNT_LEVEL);
+                            ((c[2] as usize * n + c[1] as usize) * n + c[0] as usize) as u32
+                        })
+                        .collect();
+                    (cells, (lo, hi))
+                })
+                .collect();
+            for (cells, (lo, hi)) in tasks {
                 for a in 0..3 {
-                    min[a] = min[a].min(p[a]);
-                    max[a] = max[a].max(p[a]);
+                    min[a] = min[a].min(lo[a]);
+                    max[a] = max[a].max(hi[a]);
                 }
-                let c = cube.cell(p, COUNT_LEVEL);
-                let i = (c[2] as usize * n + c[1] as usize) * n + c[0] as usize;
-                grid[i] = grid[i].saturating_add(1);
+                for i in cells {
+                    grid[i as usize] = grid[i as usize].saturating_add(1);
+                }
             }
             progress.advance(batch.len() as u64);
             Ok(())
@@ -441,19 +468,26 @@ fn choose_chunks(grid: &[u32], chunk_max: u64) -> BTreeMap<NodeKey, u64> {
     chunks
 }
 
-/// The chunk (an ancestor-or-self at some level) that holds a point's cell.
-fn chunk_of(chunks: &BTreeMap<NodeKey, u64>, cell: [i32; 3]) -> Option<NodeKey> {
-    (0..=COUNT_LEVEL).find_map(|level| {
-        let shift = COUNT_LEVEL - level;
-        let key = NodeKey {
-            level,
-            x: cell[0] >> shift,
-            y: cell[1] >> shift,
-            z: cell[2] >> shift,
-        };
-        chunks.contains_key(&key).then_some(key)
-    })
+/// Which chunk holds each cell of the count grid (`u32::MAX`: none), as
+/// indices into `keys`: a point's chunk is one look-up.
+fn chunk_per_cell(keys: &[NodeKey]) -> Vec<u32> {
+    let n = 1usize << COUNT_LEVEL;
+    let mut cells = vec![u32::MAX; n * n * n];
+    for (index, key) in keys.iter().enumerate() {
+        let span = 1i32 << (COUNT_LEVEL - key.level);
+        for z in key.z * span..(key.z + 1) * span {
+            for y in key.y * span..(key.y + 1) * span {
+                let row = (z as usize * n + y as usize) * n;
+                let (first, last) = ((key.x * span) as usize, ((key.x + 1) * span) as usize);
+                cells[row + first..row + last].fill(index as u32);
+            }
+        }
+    }
+    cells
 }
+
+/// Points decoded and encoded per task while distributing.
+const DISTRIBUTE_TASK: usize = 16_384;
 
 fn distribute(
     plans: &[InputPlan],
@@ -464,13 +498,13 @@ fn distribute(
     progress: &dyn Progress,
 ) -> Result<Vec<(NodeKey, PathBuf)>, PointCloudError> {
     const FLUSH_AT: usize = 256 * 1024;
-    let paths: BTreeMap<NodeKey, PathBuf> = chunks
-        .keys()
-        .map(|k| (*k, dir.join(format!("{}-{}-{}-{}.bin", k.level, k.x, k.y, k.z))))
-        .collect();
-    let mut buffers: HashMap<NodeKey, Vec<u8>> = HashMap::new();
-    let flush = |key: &NodeKey, buffer: &mut Vec<u8>| -> Result<(), PointCloudError> {
-        let path = &paths[key];
+    let keys: Vec<NodeKey> = chunks.keys().copied().collect();
+    let cell_chunk = chunk_per_cell(&keys);
+    let n = 1usize << COUNT_LEVEL;
+    let paths: Vec<PathBuf> = keys.iter().map(|k| dir.join(format!("{}-{}-{}-{}.bin", k.level, k.x, k.y, k.z))).collect();
+    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); keys.len()];
+    let flush = |index: usize, buffer: &mut Vec<u8>| -> Result<(), PointCloudError> {
+        let path = &paths[index];
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -480,29 +514,58 @@ fn distribute(
         buffer.clear();
         Ok(())
     };
-    let mut record = vec![0u8; format.record_len];
+    let len = format.record_len;
     for plan in plans {
         let path = &plan.file.path;
         plan.file.for_each_batch(|batch| {
-            for point in batch.points() {
-                let point = point.map_err(|e| PointCloudError::invalid(path, e.to_string()))?;
-                encode_record(&point, plan, format, &mut record);
-                let cell = cube.cell([point.x, point.y, point.z], COUNT_LEVEL);
-                let Some(key) = chunk_of(chunks, cell) else { continue };
-                let buffer = buffers.entry(key).or_default();
-                buffer.extend_from_slice(&record);
-                if buffer.len() >= FLUSH_AT {
-                    flush(&key, buffer)?;
+            // Decoding and re-encoding the records takes most of the time:
+            // tasks of the batch do it in parallel, each into its own slab;
+            // the slabs go to the chunks' buffers in order.
+            let (raw, in_len) = (batch.raw_bytes(), batch.record_len());
+            if in_len == 0 {
+                return Err(PointCloudError::invalid(path, "its point records have a length of 0".to_owned()));
+            }
+            let slabs: Vec<(Vec<u32>, Vec<u8>)> = raw
+                .par_chunks(DISTRIBUTE_TASK * in_len)
+                .map(|part| -> Result<(Vec<u32>, Vec<u8>), PointCloudError> {
+                    let mut chunk_indices = Vec::with_capacity(part.len() / in_len);
+                    let mut bytes = vec![0u8; chunk_indices.capacity() * len];
+                    let mut record = bytes.chunks_exact_mut(len);
+                    for input in part.chunks_exact(in_len) {
+                        let raw_point = las::raw::Point::read_from(input, batch.format()).map_err(|e| PointCloudError::invalid(path, e.to_string()))?;
+                        let point = las::Point::new(raw_point, batch.transforms());
+                        let c = cube.cell([point.x, point.y, point.z], COUNT_LEVEL);
+                        let chunk = cell_chunk[(c[2] as usize * n + c[1] as usize) * n + c[0] as usize];
+                        if chunk == u32::MAX {
+                            continue;
+                        }
+                        let Some(out) = record.next() else { break };
+                        encode_record(&point, plan, format, out);
+                        chunk_indices.push(chunk);
+                    }
+                    bytes.truncate(chunk_indices.len() * len);
+                    Ok((chunk_indices, bytes))
+                })
+                .collect::<Result<_, _>>()?;
+            for (chunk_indices, bytes) in slabs {
+                for (&chunk, record) in chunk_indices.iter().zip(bytes.chunks_exact(len)) {
+                    let buffer = &mut buffers[chunk as usize];
+                    buffer.extend_from_slice(record);
+                    if buffer.len() >= FLUSH_AT {
+                        flush(chunk as usize, buffer)?;
+                    }
                 }
             }
             progress.advance(batch.len() as u64);
             Ok(())
         })?;
     }
-    for (key, buffer) in &mut buffers {
-        flush(key, buffer)?;
+    for (index, buffer) in buffers.iter_mut().enumerate() {
+        if !buffer.is_empty() {
+            flush(index, buffer)?;
+        }
     }
-    Ok(paths.into_iter().filter(|(_, p)| p.exists()).collect())
+    Ok(keys.into_iter().zip(paths).filter(|(_, p)| p.exists()).collect())
 }
 
 /// Writes one point as a format 6/7/8 record (little-endian, LAS 1.4 layout).
@@ -544,6 +607,18 @@ fn encode_record(p: &las::Point, plan: &InputPlan, format: &OutputFormat, out: &
 #[derive(Default)]
 struct Records {
     bytes: Vec<u8>,
+}
+
+/// A thread's grid of the best sampling candidate per cell (`u64::MAX`:
+/// none yet), and the cells it has touched; back to empty after each use.
+#[derive(Default)]
+struct Winners {
+    grid: Vec<u64>,
+    touched: Vec<u32>,
+}
+
+thread_local! {
+    static WINNERS: std::cell::RefCell<Winners> = std::cell::RefCell::new(Winners::default());
 }
 
 struct IndexContext<'a> {
@@ -623,31 +698,49 @@ impl IndexContext<'_> {
         let len = self.format.record_len;
         let (min, size) = self.cube.node_min(key);
         let cell_size = size / GRID;
-        // (cell, rank, child, index): the lowest rank in a cell wins, ranks
-        // from a hash so no child or file order is favoured.
-        let mut candidates: Vec<(u32, u32, u8, u32)> = Vec::new();
-        for (ci, (_, records)) in children.iter().enumerate() {
-            for (ri, r) in records.bytes.chunks_exact(len).enumerate() {
-                let p = self.position(r);
-                let cell = [0, 1, 2].map(|a| (((p[a] - min[a]) / cell_size).floor()).clamp(0.0, GRID - 1.0) as u32);
-                let cell_index = (cell[2] * 128 + cell[1]) * 128 + cell[0];
-                let rank = hash32(ri as u32 ^ ((ci as u32) << 27));
-                candidates.push((cell_index, rank, ci as u8, ri as u32));
-            }
-        }
-        candidates.par_sort_unstable();
+        // In each cell the point of lowest (rank, child, index) wins, ranks
+        // from a hash so that no child or file order is favoured; the
+        // winners are kept in cell order.
         let mut chosen: Vec<Vec<bool>> = children.iter().map(|(_, r)| vec![false; r.bytes.len() / len]).collect();
         let mut kept = Records::default();
-        let mut last_cell = u32::MAX;
-        for &(cell, _, ci, ri) in &candidates {
-            if cell != last_cell {
-                last_cell = cell;
-                chosen[usize::from(ci)][ri as usize] = true;
-                let start = ri as usize * len;
-                kept.bytes.extend_from_slice(&children[usize::from(ci)].1.bytes[start..start + len]);
-            }
+        let mut take = |ci: usize, ri: usize| {
+            chosen[ci][ri] = true;
+            kept.bytes.extend_from_slice(&children[ci].1.bytes[ri * len..(ri + 1) * len]);
+        };
+        let cell_of = |r: &[u8]| {
+            let p = self.position(r);
+            let cell = [0, 1, 2].map(|a| ((p[a] - min[a]) / cell_size).clamp(0.0, GRID - 1.0) as u32);
+            (cell[2] * 128 + cell[1]) * 128 + cell[0]
+        };
+        let rank_of = |ci: usize, ri: usize| hash32(ri as u32 ^ ((ci as u32) << 27));
+        if let Some((child, _)) = children.iter().find(|(_, r)| r.bytes.len() / len > u32::MAX as usize) {
+            return Err(PointCloudError::invalid(self.output, format!("node {child:?} holds over 2^32 points at one spot; thin the input")));
         }
-        drop(candidates);
+        // The best candidate per cell in a dense grid of the thread's own:
+        // one pass over the points instead of sorting them. A candidate is
+        // (rank: 29 bits, child: 3, index: 32).
+        WINNERS.with_borrow_mut(|winners| {
+            if winners.grid.is_empty() {
+                winners.grid = vec![u64::MAX; 128 * 128 * 128];
+            }
+            for (ci, (_, records)) in children.iter().enumerate() {
+                for (ri, r) in records.bytes.chunks_exact(len).enumerate() {
+                    let cell = cell_of(r) as usize;
+                    let candidate = (u64::from(rank_of(ci, ri) >> 3) << 35) | ((ci as u64) << 32) | ri as u64;
+                    let best = &mut winners.grid[cell];
+                    if *best == u64::MAX {
+                        winners.touched.push(cell as u32);
+                    }
+                    *best = (*best).min(candidate);
+                }
+            }
+            winners.touched.sort_unstable();
+            for &cell in &winners.touched {
+                let best = std::mem::replace(&mut winners.grid[cell as usize], u64::MAX);
+                take(((best >> 32) & 0x7) as usize, (best & 0xFFFF_FFFF) as usize);
+            }
+            winners.touched.clear();
+        });
         children
             .into_par_iter()
             .zip(chosen)
