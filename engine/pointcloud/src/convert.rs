@@ -138,9 +138,30 @@ pub fn cached_conversion(source: &Path, cache_dir: &Path, progress: &dyn Progres
 /// [`convert`] with chunks of at most `chunk_max` points (tests use small
 /// chunks to exercise the levels above the chunks on small files).
 pub fn convert_in_chunks(inputs: &[PathBuf], output: &Path, progress: &dyn Progress, chunk_max: u64) -> Result<ConvertSummary, PointCloudError> {
+    let all: Vec<usize> = (0..inputs.len()).collect();
+    convert_region(inputs, &all, None, output, progress, chunk_max)
+}
+
+/// The conversion of the points of `read` (indices into `inputs`) that lie
+/// in `tile`, a node of the octree over every input (all of them, when
+/// `None`). All inputs decide the output's format, grid and cube, from their
+/// headers alone, so that tiles converted apart fit together
+/// ([`tiles::merge_tiles`]); a tile's file holds the tile's node and those
+/// below it, under their keys in the whole octree.
+pub(crate) fn convert_region(
+    inputs: &[PathBuf],
+    read: &[usize],
+    tile: Option<NodeKey>,
+    output: &Path,
+    progress: &dyn Progress,
+    chunk_max: u64,
+) -> Result<ConvertSummary, PointCloudError> {
     let out_err = |m: String| PointCloudError::invalid(output, m);
     if inputs.is_empty() {
         return Err(out_err("no input files".to_owned()));
+    }
+    if let Some(i) = read.iter().find(|i| **i >= inputs.len()) {
+        return Err(out_err(format!("input {i} of {} asked for", inputs.len())));
     }
     let files = inputs.iter().map(|p| PointCloudFile::open(p)).collect::<Result<Vec<_>, _>>()?;
     let mut warnings: Vec<String> = Vec::new();
@@ -167,22 +188,50 @@ pub fn convert_in_chunks(inputs: &[PathBuf], output: &Path, progress: &dyn Progr
             ));
         }
     }
-    let (format, plans) = plan_output(files).map_err(out_err)?;
+    let (format, mut plans) = plan_output(files).map_err(out_err)?;
 
-    // Cube over the header bounds; a point outside them triggers a recount.
+    // Cube over the header bounds; a point outside them triggers a recount
+    // (a tile cannot widen the cube the other tiles use: it fails).
     let mut bounds = header_bounds(&plans);
+    let mut kept = vec![false; plans.len()];
+    for &i in read {
+        kept[i] = true;
+    }
+    let mut index = 0;
+    plans.retain(|_| {
+        index += 1;
+        kept[index - 1]
+    });
     let total: u64 = plans.iter().map(|p| p.file.layout.point_count).sum();
-    let grid = loop {
+    let (counts, cube, count_cube, seen_bounds) = loop {
         let cube = Cube::around(bounds.0, bounds.1);
+        // Counting, chunks and sampling work in the tile's own cube.
+        let count_cube = tile.map_or(cube, |t| {
+            let (min, size) = cube.node_min(t);
+            Cube { min, size }
+        });
+        let keep = |p: [f64; 3]| tile.is_none_or(|t| cube.cell(p, t.level) == [t.x, t.y, t.z]);
         progress.phase("counting points", total);
-        let (grid, seen) = count_points(&plans, &cube, progress)?;
-        if seen.0.iter().zip(bounds.0).all(|(s, b)| *s >= b) && seen.1.iter().zip(bounds.1).all(|(s, b)| *s <= b) {
-            break (grid, cube, seen);
+        let (grid, seen) = count_points(&plans, &count_cube, &keep, progress)?;
+        let inside = |(min, max): &Bounds, (lo, hi): &Bounds| (0..3).all(|a| lo[a] >= min[a] && hi[a] <= max[a]);
+        if tile.is_some()
+            && let Some((plan, _)) = plans.iter().zip(&seen).find(|(plan, seen)| !inside(&(plan.file.layout.min, plan.file.layout.max), seen))
+        {
+            return Err(PointCloudError::invalid(
+                &plan.file.path,
+                "some points lie outside the header's bounds, which tiles are planned by: repair the header's bounds or convert it in one piece".to_owned(),
+            ));
+        }
+        let all_seen = seen.iter().fold(([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]), |(lo, hi), (a, b)| {
+            ([0, 1, 2].map(|i| lo[i].min(a[i])), [0, 1, 2].map(|i| hi[i].max(b[i])))
+        });
+        if tile.is_some() || inside(&bounds, &all_seen) {
+            break (grid, cube, count_cube, all_seen);
         }
         warnings.push("some points lie outside their header's bounds; the octree cube was widened".to_owned());
-        bounds = seen;
+        bounds = all_seen;
     };
-    let (counts, cube, seen_bounds) = grid;
+    let keep = |p: [f64; 3]| tile.is_none_or(|t| cube.cell(p, t.level) == [t.x, t.y, t.z]);
     let chunks = choose_chunks(&counts, chunk_max);
     let largest_chunk = chunks.values().copied().max().unwrap_or(0);
 
@@ -191,16 +240,18 @@ pub fn convert_in_chunks(inputs: &[PathBuf], output: &Path, progress: &dyn Progr
         .tempdir_in(output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
         .map_err(|e| PointCloudError::io(output, e))?;
     progress.phase("distributing points to chunks", total);
-    let chunk_paths = distribute(&plans, &format, &cube, &chunks, temp_dir.path(), progress)?;
+    let chunk_paths = distribute(&plans, &format, &count_cube, &keep, &chunks, temp_dir.path(), progress)?;
 
     let out_file = File::create(output).map_err(|e| PointCloudError::io(output, e))?;
     let laz_items = LazItemRecordBuilder::default_for_point_format_id(format.format, (format.record_len - format.base_len) as u16)
         .map_err(|e| out_err(format!("LAZ items: {e}")))?;
     let laz_vlr = LazVlrBuilder::new(laz_items).with_variable_chunk_size().build();
-    let writer = NodeWriter::start(out_file, output, &plans[0].file, &format, &laz_vlr)?;
+    let first = plans.first().ok_or_else(|| out_err("no input to read".to_owned()))?;
+    let mut writer = NodeWriter::start(out_file, output, &first.file, &format, &laz_vlr)?;
+    writer.key_base = tile.unwrap_or(NodeKey::ROOT);
     let writer = Mutex::new(writer);
     let ctx = IndexContext {
-        cube: &cube,
+        cube: &count_cube,
         format: &format,
         laz_vlr: &laz_vlr,
         writer: &writer,
@@ -385,12 +436,20 @@ impl Cube {
 
 type Bounds = ([f64; 3], [f64; 3]);
 
-fn count_points(plans: &[InputPlan], cube: &Cube, progress: &dyn Progress) -> Result<(Vec<u32>, Bounds), PointCloudError> {
+/// The points of `plans` that `keep` keeps, counted per cell of the count
+/// grid over `cube`; and the bounds of every point of each input.
+fn count_points(
+    plans: &[InputPlan],
+    cube: &Cube,
+    keep: &(dyn Fn([f64; 3]) -> bool + Sync),
+    progress: &dyn Progress,
+) -> Result<(Vec<u32>, Vec<Bounds>), PointCloudError> {
     let n = 1usize << COUNT_LEVEL;
     let mut grid = vec![0u32; n * n * n];
-    let mut min = [f64::INFINITY; 3];
-    let mut max = [f64::NEG_INFINITY; 3];
+    let mut seen = Vec::with_capacity(plans.len());
     for plan in plans {
+        let mut min = [f64::INFINITY; 3];
+        let mut max = [f64::NEG_INFINITY; 3];
         plan.file.for_each_batch(|batch| {
             // Positions and cells in parallel tasks; the counts in order.
             let (raw, len) = (batch.raw_bytes(), batch.record_len());
@@ -411,6 +470,9 @@ fn count_points(plans: &[InputPlan], cube: &Cube, progress: &dyn Progress) -> Re
                                 lo[a] = lo[a].min(p[a]);
                                 hi[a] = hi[a].max(p[a]);
                             }
+                            if !keep(p) {
+                                return u32::MAX;
+                            }
                             let c = cube.cell(p, COUNT_LEVEL);
                             ((c[2] as usize * n + c[1] as usize) * n + c[0] as usize) as u32
                         })
@@ -423,15 +485,16 @@ fn count_points(plans: &[InputPlan], cube: &Cube, progress: &dyn Progress) -> Re
                     min[a] = min[a].min(lo[a]);
                     max[a] = max[a].max(hi[a]);
                 }
-                for i in cells {
+                for i in cells.into_iter().filter(|i| *i != u32::MAX) {
                     grid[i as usize] = grid[i as usize].saturating_add(1);
                 }
             }
             progress.advance(batch.len() as u64);
             Ok(())
         })?;
+        seen.push((min, max));
     }
-    Ok((grid, (min, max)))
+    Ok((grid, seen))
 }
 
 /// Top-down: the largest nodes whose counts fit in a chunk.
@@ -493,6 +556,7 @@ fn distribute(
     plans: &[InputPlan],
     format: &OutputFormat,
     cube: &Cube,
+    keep: &(dyn Fn([f64; 3]) -> bool + Sync),
     chunks: &BTreeMap<NodeKey, u64>,
     dir: &Path,
     progress: &dyn Progress,
@@ -534,6 +598,9 @@ fn distribute(
                     for input in part.chunks_exact(in_len) {
                         let raw_point = las::raw::Point::read_from(input, batch.format()).map_err(|e| PointCloudError::invalid(path, e.to_string()))?;
                         let point = las::Point::new(raw_point, batch.transforms());
+                        if !keep([point.x, point.y, point.z]) {
+                            continue;
+                        }
                         let c = cube.cell([point.x, point.y, point.z], COUNT_LEVEL);
                         let chunk = cell_chunk[(c[2] as usize * n + c[1] as usize) * n + c[0] as usize];
                         if chunk == u32::MAX {
@@ -813,6 +880,12 @@ struct NodeWriter {
     format: u8,
     record_len: u16,
     wkt: bool,
+    /// Where the nodes written lie in the whole octree: a tile's node
+    /// (its keys are relative to it), else the root.
+    key_base: NodeKey,
+    /// Whether the header's statistics come from the points appended
+    /// (else they were set from the tiles merged).
+    stats_from_points: bool,
 }
 
 impl NodeWriter {
@@ -884,18 +957,14 @@ impl NodeWriter {
             format: format.format,
             record_len: format.record_len as u16,
             wkt,
+            key_base: NodeKey::ROOT,
+            stats_from_points: true,
         })
     }
 
     fn append(&mut self, key: NodeKey, count: u64, compressed: &[u8], raw: &[u8], format: &OutputFormat) -> Result<(), PointCloudError> {
-        let offset = self.position;
-        if count > 0 {
-            self.out.write_all(compressed).map_err(|e| PointCloudError::io(&self.path, e))?;
-            self.position += compressed.len() as u64;
-            self.chunk_table.push(laz::laszip::ChunkTableEntry {
-                point_count: count,
-                byte_count: compressed.len() as u64,
-            });
+        self.append_compressed(key, count, compressed)?;
+        if count > 0 && self.stats_from_points {
             for r in raw.chunks_exact(format.record_len) {
                 let ret = usize::from(r[14] & 0x0F);
                 if (1..=15).contains(&ret) {
@@ -913,7 +982,30 @@ impl NodeWriter {
                 }
             }
         }
-        self.points += count;
+        Ok(())
+    }
+
+    /// A node's LAZ chunk as it is, `key` relative to [`Self::key_base`].
+    fn append_compressed(&mut self, key: NodeKey, count: u64, compressed: &[u8]) -> Result<(), PointCloudError> {
+        let offset = self.position;
+        if count > 0 {
+            self.out.write_all(compressed).map_err(|e| PointCloudError::io(&self.path, e))?;
+            self.position += compressed.len() as u64;
+            self.chunk_table.push(laz::laszip::ChunkTableEntry {
+                point_count: count,
+                byte_count: compressed.len() as u64,
+            });
+        }
+        let base = self.key_base;
+        let key = NodeKey {
+            level: base.level + key.level,
+            x: (base.x << key.level) + key.x,
+            y: (base.y << key.level) + key.y,
+            z: (base.z << key.level) + key.z,
+        };
+        if self.stats_from_points {
+            self.points += count;
+        }
         self.entries.push((key, offset, compressed.len() as u64, count));
         Ok(())
     }
@@ -1011,7 +1103,9 @@ impl NodeWriter {
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.write_all(&h).map_err(io)?;
         file.sync_all().map_err(io)?;
-        Ok((self.points, all.len(), levels))
+        // The points the nodes hold, which the header's count must match.
+        let written = self.entries.iter().map(|e| e.3).sum();
+        Ok((written, all.len(), levels))
     }
 }
 
@@ -1055,6 +1149,8 @@ fn extra_bytes_vlr(attributes: &[Attribute], total: usize) -> Vec<u8> {
     }
     data
 }
+
+pub mod tiles;
 
 #[cfg(test)]
 mod tests;
