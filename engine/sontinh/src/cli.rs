@@ -174,6 +174,35 @@ enum PcCommand {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Plan a conversion too large for one machine as tiles (octree nodes
+    /// at --level), from the inputs' headers: a JSON plan for a batch
+    /// engine, one `pc convert-tile` job per tile, then `pc merge`.
+    Tiles {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Octree level of the tiles (0 to 6): up to 8^level tiles.
+        #[arg(long)]
+        level: i32,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Convert one tile of a plan (`pc tiles`) into a COPC file of its own.
+    ConvertTile {
+        plan: PathBuf,
+        /// The tile, level-x-y-z as the plan names it.
+        #[arg(long)]
+        tile: String,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Merge the tiles of one plan into one COPC file: their nodes are
+    /// copied as they are, the levels above them built.
+    Merge {
+        #[arg(required = true)]
+        tiles: Vec<PathBuf>,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -367,6 +396,9 @@ pub fn main() -> ExitCode {
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Convert { inputs, out }) => print_or_fail(crate::pc::convert(&inputs, &out)),
+        Command::Pc(PcCommand::Tiles { inputs, level, out }) => print_or_fail(crate::pc::plan_tiles(&inputs, level, &out)),
+        Command::Pc(PcCommand::ConvertTile { plan, tile, out }) => print_or_fail(crate::pc::convert_tile(&plan, &tile, &out)),
+        Command::Pc(PcCommand::Merge { tiles, out }) => print_or_fail(crate::pc::merge(&tiles, &out)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Flood(FloodCommand::Run {
             scene,

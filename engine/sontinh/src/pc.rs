@@ -230,6 +230,65 @@ pub fn convert(inputs: &[std::path::PathBuf], output: &Path) -> Result<String, S
     Ok(out)
 }
 
+fn copc_output(output: &Path, command: &str) -> Result<(), String> {
+    let name = output.to_string_lossy();
+    if name.ends_with(".copc.laz") {
+        Ok(())
+    } else {
+        Err(format!("{name}: the output of pc {command} is a COPC file and must end in .copc.laz"))
+    }
+}
+
+fn summary_line(output: &Path, summary: &sontinh_pointcloud::convert::ConvertSummary, seconds: f64) -> String {
+    format!(
+        "Wrote {}: {} points, point format {}, {} nodes in {} levels, {:.1} s",
+        output.display(),
+        summary.point_count,
+        summary.point_format,
+        summary.nodes,
+        summary.levels,
+        seconds
+    )
+}
+
+/// `pc tiles`: the plan of a tiled conversion, as JSON.
+pub fn plan_tiles(inputs: &[std::path::PathBuf], level: i32, output: &Path) -> Result<String, String> {
+    let plan = sontinh_pointcloud::convert::tiles::plan_tiles(inputs, level).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
+    std::fs::write(output, json).map_err(|e| format!("{}: {e}", output.display()))?;
+    let mut out = format!("Wrote {}: {} tiles at level {level}", output.display(), plan.tiles.len());
+    for tile in &plan.tiles {
+        out += &format!("
+  {}: {} inputs, at most {} points", tile.key, tile.inputs.len(), tile.points_at_most);
+    }
+    Ok(out)
+}
+
+/// `pc convert-tile`: one tile of a plan.
+pub fn convert_tile(plan: &Path, tile: &str, output: &Path) -> Result<String, String> {
+    copc_output(output, "convert-tile")?;
+    let bytes = std::fs::read(plan).map_err(|e| format!("{}: {e}", plan.display()))?;
+    let plan: sontinh_pointcloud::convert::tiles::TilePlan =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a tile plan of pc tiles: {e}", plan.display()))?;
+    let started = std::time::Instant::now();
+    let bar = Bar::new();
+    let result = sontinh_pointcloud::convert::tiles::convert_tile(&plan, tile, output, &bar);
+    bar.finish();
+    let summary = result.map_err(|e| e.to_string())?;
+    Ok(summary_line(output, &summary, started.elapsed().as_secs_f64()))
+}
+
+/// `pc merge`: the tiles of one plan in one COPC file.
+pub fn merge(tiles: &[std::path::PathBuf], output: &Path) -> Result<String, String> {
+    copc_output(output, "merge")?;
+    let started = std::time::Instant::now();
+    let bar = Bar::new();
+    let result = sontinh_pointcloud::convert::tiles::merge_tiles(tiles, output, &bar);
+    bar.finish();
+    let summary = result.map_err(|e| e.to_string())?;
+    Ok(summary_line(output, &summary, started.elapsed().as_secs_f64()))
+}
+
 /// `dem from-lidar`.
 pub fn dem_from_lidar(inputs: &[std::path::PathBuf], output: &Path, resolution: f64, fill: usize) -> Result<String, String> {
     let s = sontinh_pointcloud::dem::dem_from_lidar(inputs, output, resolution, fill).map_err(|e| e.to_string())?;

@@ -124,6 +124,46 @@ fn pc_convert_output_reads_back_point_for_point_through_laspy() {
     }
 }
 
+/// A tiled conversion as a batch engine runs it: `pc tiles` plans, one
+/// `pc convert-tile` per tile, `pc merge`; laspy reads the merged file point
+/// for point like the source.
+#[test]
+fn pc_tiles_converted_apart_and_merged_read_back_through_laspy() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = lidar("autzen_trim.laz");
+    let plan = dir.path().join("plan.json");
+    let o = sontinh(&["pc", "tiles", &source, "--level", "1", "-o", plan.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let parsed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let keys: Vec<String> = parsed["tiles"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap().to_owned()).collect();
+    assert!(keys.len() >= 2, "{keys:?}");
+    let mut tiles = Vec::new();
+    for key in &keys {
+        let out = dir.path().join(format!("{key}.copc.laz"));
+        let o = sontinh(&["pc", "convert-tile", plan.to_str().unwrap(), "--tile", key, "-o", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{key}: {}", text(&o.stderr));
+        tiles.push(out.to_str().unwrap().to_owned());
+    }
+    let merged = dir.path().join("merged.copc.laz");
+    let mut args = vec!["pc", "merge"];
+    args.extend(tiles.iter().map(String::as_str));
+    args.extend(["-o", merged.to_str().unwrap()]);
+    let o = sontinh(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("110000 points"), "{}", text(&o.stdout));
+    let v = Command::new(python()).arg(repo().join("tools/verify_copc.py")).arg(&merged).arg(&source).output().expect("python runs");
+    assert!(v.status.success(), "laspy disagrees: {}{}", text(&v.stdout), text(&v.stderr));
+    assert!(text(&v.stdout).contains("\"identical\": true"));
+
+    // A tile the plan lacks, and a plan that is not one: errors, not panics.
+    let o = sontinh(&["pc", "convert-tile", plan.to_str().unwrap(), "--tile", "3-9-0-0", "-o", dir.path().join("x.copc.laz").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("3-9-0-0"), "{}", text(&o.stderr));
+    let o = sontinh(&["pc", "convert-tile", &source, "--tile", "1-0-0-0", "-o", dir.path().join("y.copc.laz").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("not a tile plan"), "{}", text(&o.stderr));
+}
+
 #[test]
 fn dem_from_lidar_writes_a_georeferenced_ground_model() {
     let dir = tempfile::tempdir().unwrap();
