@@ -8,7 +8,9 @@
 //! viewers: `GET /ws` (a snapshot, then deltas), `GET /devices`,
 //! `GET /devices/{id}/history`, `GET /snapshots/{file}`, `GET /stats`, the
 //! SensorThings API at `/v1.1/…`, `GET /devices.geojson`,
-//! `GET /history.csv` and `GET /warning` (the live flood warning). Every request carries a signed
+//! `GET /history.csv`, `GET /warning` (the live flood warning), `GET /report`
+//! (a period's printable report) and `POST /acknowledge` (an operator's
+//! acknowledgement of an alarm, by name). Every request carries a signed
 //! role token in `Authorization: Bearer …` (the WebSocket also takes
 //! `?token=`, since browsers cannot set its headers); each client receives
 //! only what its role may see.
@@ -19,10 +21,12 @@
 //! may take, and the broadcast queue (a viewer that falls behind gets a
 //! fresh snapshot instead of the backlog).
 
+mod acknowledge;
 pub mod broker;
 pub mod config;
 mod datalake;
 mod history;
+mod report;
 mod http;
 mod ingest;
 mod sensorthings;
@@ -229,6 +233,8 @@ pub async fn run_gateway_with_site(
         .route("/devices.geojson", get(datalake::devices_geojson))
         .route("/warning", get(datalake::last_warning))
         .route("/history.csv", get(datalake::history_csv))
+        .route("/report", get(report::report_handler))
+        .route("/acknowledge", axum::routing::post(acknowledge::acknowledge_handler))
         .route("/v1.1", get(sensorthings::handler))
         .route("/v1.1/", get(sensorthings::handler))
         .route("/v1.1/{*path}", get(sensorthings::handler))

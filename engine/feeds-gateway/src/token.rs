@@ -7,11 +7,27 @@ use sha2::Sha256;
 use sontinh_feeds::Role;
 
 /// What a valid token says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Claims {
     pub role: Role,
     /// Expiry, seconds since 1970.
     pub exp: i64,
+    /// Who holds it (an operator's name): what acknowledgements record.
+    /// Tokens without one still grant their role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+}
+
+/// Longest subject a token may name, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 80;
+
+/// A subject fit for a token: 1 to [`MAX_SUBJECT_CHARS`] characters, no
+/// control characters, not blank.
+pub fn check_subject(subject: &str) -> Result<(), String> {
+    if subject.trim().is_empty() || subject.chars().count() > MAX_SUBJECT_CHARS || subject.chars().any(char::is_control) {
+        return Err(format!("--subject {subject:?}: a name of 1 to {MAX_SUBJECT_CHARS} characters without control characters"));
+    }
+    Ok(())
 }
 
 /// Longest a token may be issued for: 30 days.
@@ -42,7 +58,16 @@ fn signature(secret: &[u8], payload: &str) -> Vec<u8> {
 
 /// A token for `role` valid until `exp` (seconds since 1970).
 pub fn issue(secret: &[u8], role: Role, exp: i64) -> String {
-    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&Claims { role, exp }).unwrap_or_default());
+    issue_claims(secret, &Claims { role, exp, sub: None })
+}
+
+/// A token that also names its holder.
+pub fn issue_named(secret: &[u8], role: Role, exp: i64, subject: &str) -> String {
+    issue_claims(secret, &Claims { role, exp, sub: Some(subject.to_owned()) })
+}
+
+fn issue_claims(secret: &[u8], claims: &Claims) -> String {
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
     let sig = URL_SAFE_NO_PAD.encode(signature(secret, &payload));
     format!("{payload}.{sig}")
 }
@@ -93,6 +118,14 @@ mod tests {
         let (_, tourist_sig) = tourist.split_once('.').unwrap_or_default();
         assert_eq!(verify(b"secret", &format!("{payload}.{tourist_sig}"), 50), Err("bad signature"));
         assert!(verify(b"secret", "nonsense", 50).is_err());
+        // A named token says who holds it; an unnamed one nobody.
+        let named = issue_named(b"secret", Role::Operator, 100, "Nguyễn Văn A");
+        assert_eq!(verify(b"secret", &named, 50).map(|c| c.sub), Ok(Some("Nguyễn Văn A".to_owned())));
+        assert_eq!(verify(b"secret", &t, 50).map(|c| c.sub), Ok(None));
+        assert!(check_subject("Trần Thị B").is_ok());
+        for bad in ["", "  ", "a\nb", &"x".repeat(81)] {
+            assert!(check_subject(bad).is_err(), "{bad:?}");
+        }
     }
 
     /// `--hours 1e300` used to overflow the expiry.

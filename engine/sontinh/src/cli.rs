@@ -138,6 +138,9 @@ enum FeedsCommand {
         /// Create the config's secret_file (32 random bytes, mode 0600) if it does not exist.
         #[arg(long)]
         create_secret: bool,
+        /// Who holds the token (an operator's name): alarm acknowledgements record it.
+        #[arg(long)]
+        subject: Option<String>,
     },
     /// Make broker credentials (random passwords, hashed password file, ACL:
     /// each device may publish only its own topics) and a mosquitto config from the shipped one.
@@ -374,8 +377,8 @@ pub fn main() -> ExitCode {
             print_or_fail(crate::feeds::replay_file(&file, &broker, credentials.as_deref(), speed))
         }
         #[cfg(not(target_arch = "wasm32"))]
-        Command::Feeds(FeedsCommand::Token { config, role, hours, create_secret }) => {
-            print_or_fail(crate::feeds::issue_token(&config, &role, hours, create_secret))
+        Command::Feeds(FeedsCommand::Token { config, role, hours, create_secret, subject }) => {
+            print_or_fail(crate::feeds::issue_token(&config, &role, hours, create_secret, subject.as_deref()))
         }
         #[cfg(not(target_arch = "wasm32"))]
         Command::Feeds(FeedsCommand::BrokerSetup { devices, dir, port }) => print_or_fail(crate::feeds::broker_setup(&devices, &dir, port)),

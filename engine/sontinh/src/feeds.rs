@@ -51,8 +51,11 @@ pub fn replay_file(file: &Path, broker: &str, credentials: Option<&Path>, speed:
 
 /// A signed token for `role`, valid for `hours` (at most 720); with
 /// `create_secret`, the config's secret file is made first when absent.
-pub fn issue_token(config: &Path, role: &str, hours: f64, create_secret: bool) -> Result<String, String> {
+pub fn issue_token(config: &Path, role: &str, hours: f64, create_secret: bool, subject: Option<&str>) -> Result<String, String> {
     let role = Role::parse(role).ok_or_else(|| format!("unknown role \"{role}\": expected tourist, operator or planner"))?;
+    if let Some(subject) = subject {
+        token::check_subject(subject)?;
+    }
     let exp = token::expiry(chrono::Utc::now().timestamp(), hours)?;
     if create_secret {
         let draft = GatewayConfig::load_without_secret(config)?;
@@ -65,7 +68,10 @@ pub fn issue_token(config: &Path, role: &str, hours: f64, create_secret: bool) -
         }
     }
     let config = GatewayConfig::load(config)?;
-    Ok(token::issue(config.secret.as_bytes(), role, exp))
+    Ok(match subject {
+        Some(subject) => token::issue_named(config.secret.as_bytes(), role, exp, subject),
+        None => token::issue(config.secret.as_bytes(), role, exp),
+    })
 }
 
 /// `sontinh feeds broker-setup`: credentials, ACL and a mosquitto config.
