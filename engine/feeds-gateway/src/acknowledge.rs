@@ -1,5 +1,6 @@
 //! `POST /acknowledge` (`{"device": ID, "alarm_time": RFC 3339 or ms}`): an
-//! operator acknowledges the alarm a gauge's reading raised. The token must
+//! operator acknowledges the alarm a gauge's reading raised (a reading at a
+//! higher alarm level than the one before it). The token must
 //! name its holder (`sontinh feeds token --subject NAME`): the database
 //! keeps who and when, the first acknowledgement only, and the period's
 //! report shows it.
@@ -15,6 +16,8 @@ use sontinh_feeds_store::Acknowledgement;
 
 use crate::Shared;
 use crate::http::{admit_request, bearer_claims};
+
+const JSON: [(axum::http::HeaderName, &str); 1] = [(axum::http::header::CONTENT_TYPE, "application/json")];
 
 /// Largest request body: a device id and a time.
 const MAX_BODY_BYTES: usize = 4096;
@@ -63,10 +66,10 @@ pub(crate) async fn acknowledge_handler(State(shared): State<Arc<Shared>>, reque
         Ok(t) => t,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
-    let first_alarm = {
+    let alarm_levels = {
         let state = shared.state.read().await;
         match state.registry().devices().iter().find(|d| d.id == asked.device && d.visible_to(role)).map(|d| &d.kind) {
-            Some(DeviceKind::WaterGauge { alarm_levels_m, .. }) => alarm_levels_m[0],
+            Some(DeviceKind::WaterGauge { alarm_levels_m, .. }) => *alarm_levels_m,
             Some(_) => return (StatusCode::UNPROCESSABLE_ENTITY, format!("{} is not a gauge: only gauges raise alarms", asked.device)).into_response(),
             None => return (StatusCode::NOT_FOUND, format!("no device {}", asked.device)).into_response(),
         }
@@ -75,15 +78,30 @@ pub(crate) async fn acknowledge_handler(State(shared): State<Arc<Shared>>, reque
         Ok(r) => r,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("the history database: {e}")).into_response(),
     };
-    match reading.first().map(|o| &o.reading) {
-        Some(Reading::WaterLevel { level_m }) if *level_m >= first_alarm => {}
-        _ => {
-            return (
-                StatusCode::NOT_FOUND,
-                format!("{} has no reading at {alarm_time_ms} ms at or above its first alarm level ({first_alarm} m)", asked.device),
-            )
-                .into_response();
-        }
+    // An alarm is raised by a reading at a higher alarm level than the one before it.
+    let alarm_of = |reading: Option<&Reading>| match reading {
+        Some(Reading::WaterLevel { level_m }) => alarm_levels.iter().filter(|a| *level_m >= **a).count(),
+        _ => 0,
+    };
+    let alarm = alarm_of(reading.first().map(|o| &o.reading));
+    if alarm == 0 {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("{} has no reading at {alarm_time_ms} ms at or above its first alarm level ({} m)", asked.device, alarm_levels[0]),
+        )
+            .into_response();
+    }
+    let before = match shared.store.range(Some(&asked.device), i64::MIN, alarm_time_ms, true, 1, 0).await {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("the history database: {e}")).into_response(),
+    };
+    let previous = alarm_of(before.first().map(|o| &o.reading));
+    if previous >= alarm {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("the reading of {} at {alarm_time_ms} ms raised no alarm: the one before was already at alarm level {previous}", asked.device),
+        )
+            .into_response();
     }
     let ack = Acknowledgement {
         device: asked.device,
@@ -92,13 +110,13 @@ pub(crate) async fn acknowledge_handler(State(shared): State<Arc<Shared>>, reque
         at_ms: chrono::Utc::now().timestamp_millis(),
     };
     match shared.store.acknowledge(&ack).await {
-        Ok(true) => (StatusCode::CREATED, json!({"device": ack.device, "alarm_time_ms": ack.alarm_time_ms, "by": ack.by, "at_ms": ack.at_ms}).to_string()).into_response(),
+        Ok(true) => (StatusCode::CREATED, JSON, json!({"device": ack.device, "alarm_time_ms": ack.alarm_time_ms, "by": ack.by, "at_ms": ack.at_ms}).to_string()).into_response(),
         Ok(false) => {
             // Acknowledged before: say by whom.
             let earlier = shared.store.acknowledgements().await.ok().and_then(|all| all.into_iter().find(|a| a.device == ack.device && a.alarm_time_ms == ack.alarm_time_ms));
             match earlier {
-                Some(a) => (StatusCode::OK, json!({"device": a.device, "alarm_time_ms": a.alarm_time_ms, "by": a.by, "at_ms": a.at_ms, "already": true}).to_string()).into_response(),
-                None => (StatusCode::OK, json!({"already": true}).to_string()).into_response(),
+                Some(a) => (StatusCode::OK, JSON, json!({"device": a.device, "alarm_time_ms": a.alarm_time_ms, "by": a.by, "at_ms": a.at_ms, "already": true}).to_string()).into_response(),
+                None => (StatusCode::OK, JSON, json!({"already": true}).to_string()).into_response(),
             }
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("the history database: {e}")).into_response(),

@@ -45,6 +45,7 @@ async fn a_report_gives_the_flood_waves_figures_as_each_role_may_see_them() {
     assert!(reply.starts_with("HTTP/1.1 200") && reply.contains("Nguyễn Văn A") && reply.contains("already"), "{reply}");
     for (bad, status) in [
         (r#"{"device": "thach-han", "alarm_time": "2020-10-17T00:00:00Z"}"#, "404"), // 2.5 m: below alarm I
+        (r#"{"device": "thach-han", "alarm_time": "2020-10-17T05:00:00Z"}"#, "404"), // 5.0 m after 7.4 m: no alarm raised
         (r#"{"device": "cam-pump", "alarm_time": "2020-10-17T03:00:00Z"}"#, "422"),
         (r#"{"device": "nowhere", "alarm_time": 0}"#, "404"),
         (r#"{"device": "thach-han"}"#, "400"),

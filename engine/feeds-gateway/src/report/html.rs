@@ -194,6 +194,13 @@ th {{ background: #eee; }} td.n {{ text-align: right; font-variant-numeric: tabu
     if report.alarms.is_empty() {
         let _ = write!(page, r#"<tr><td colspan="5">{}</td></tr>"#, l("Không có báo động trong thời kỳ", "No alarm in the period"));
     }
+    let gauge_name = |id: &str| {
+        report
+            .gauges
+            .iter()
+            .find(|g| g.device == id)
+            .map_or(id.to_owned(), |g| if language == Language::Vi { g.name_vi.clone() } else { g.name_en.clone() })
+    };
     for (event, acknowledged) in &report.alarms {
         let change = if event.rising { l("vượt lên", "rose above") } else { l("xuống dưới", "fell below") };
         let ack = acknowledged.as_ref().map_or(String::new(), |(by, at)| format!("{} ({})", escape(by), local(*at, language)));
@@ -201,7 +208,7 @@ th {{ background: #eee; }} td.n {{ text-align: right; font-variant-numeric: tabu
             page,
             r#"<tr><td>{}</td><td>{}</td><td class="alarm{}">{} {} ({:.2} m)</td><td>{change}</td><td>{ack}</td></tr>"#,
             local(event.time_ms, language),
-            escape(&event.device),
+            escape(&gauge_name(&event.device)),
             event.alarm,
             l("BĐ", "Alarm"),
             ALARM_NAMES[usize::from(event.alarm.clamp(1, 3)) - 1],
