@@ -12,7 +12,6 @@ use std::time::Instant;
 use axum::extract::ws::Utf8Bytes;
 use rumqttc::{AsyncClient, QoS};
 use sontinh_feeds::{DeviceKind, FLOOD_ALERT_TOPIC, FloodWarning, FeedState, Reading, Registry, ServerMessage, WarnedPlace};
-use sontinh_scene::Scene;
 
 use crate::config::WarningConfig;
 use crate::{Shared, to_text};
@@ -20,10 +19,10 @@ use crate::{Shared, to_text};
 /// Levels by gauge or device id, metres.
 type Levels = Vec<(String, f64)>;
 
-/// What the gateway needs to warn: the scene, its scenario and the gauges watched.
+/// What the gateway needs to warn: the scene's scenario, prepared once
+/// (grid, terrain, gauge cells), and the gauges watched.
 pub(crate) struct Warner {
-    scene: Arc<Scene>,
-    scenario: String,
+    prepared: Arc<sontinh_flood_plan::PreparedWarning>,
     /// Feed gauge → the scenario's gauge.
     gauges: BTreeMap<String, String>,
     webhook: Option<String>,
@@ -54,7 +53,9 @@ impl Warner {
                 return Err(format!("[warning] gauges: scenario \"{}\" has no gauge \"{gauge}\"", scenario.id));
             }
         }
-        Ok(Warner { scenario: scenario.id.clone(), scene: Arc::new(scene), gauges: config.gauges.clone(), webhook: config.webhook.clone() })
+        let prepared = sontinh_flood_plan::PreparedWarning::new(&scene, Some(&scenario.id), &sontinh_flood_plan::disk_files)
+            .map_err(|e| format!("[warning] scenario \"{}\": {e}", scenario.id))?;
+        Ok(Warner { prepared: Arc::new(prepared), gauges: config.gauges.clone(), webhook: config.webhook.clone() })
     }
 
     pub(crate) fn watches(&self, device: &str) -> bool {
@@ -79,11 +80,8 @@ impl Warner {
 pub(crate) async fn warn(shared: Arc<Shared>, client: AsyncClient, trigger: Trigger) {
     let Some(warner) = shared.warner.as_ref() else { return };
     let (by_gauge, by_device) = warner.levels(&*shared.state.read().await);
-    let (scene, scenario) = (warner.scene.clone(), warner.scenario.clone());
-    let computed = tokio::task::spawn_blocking(move || {
-        sontinh_flood_plan::inundation_warning(&scene, Some(&scenario), &by_gauge, &sontinh_flood_plan::disk_files)
-    })
-    .await;
+    let prepared = warner.prepared.clone();
+    let computed = tokio::task::spawn_blocking(move || prepared.warning(&by_gauge)).await;
     let inundation = match computed {
         Ok(Ok(i)) => i,
         Ok(Err(e)) => return eprintln!("feeds gateway: no flood warning for {}: {e}", trigger.device),

@@ -70,29 +70,72 @@ pub struct InundationWarning {
     pub places: Vec<PlaceFlood>,
 }
 
-/// [`inundate`]'s figures without its files: for the feed gateway's live
-/// flood warning (`levels` by the scenario's gauge ids).
-pub fn inundation_warning(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64)], files: Files) -> Result<InundationWarning, String> {
-    let scenario = find_scenario(scene, scenario_id)?;
-    let to_utm = utm_transformer(scene)?;
-    let domain = Domain::new(scene, scenario, &to_utm, files)?;
-    let mut seeds = Vec::new();
-    for (id, level) in levels {
-        let gauge = scenario.gauges.iter().find(|g| &g.id == id).ok_or_else(|| format!("scenario \"{}\" has no gauge \"{id}\"", scenario.id))?;
-        let (column, row) = domain.cell_of(scene, &to_utm, gauge.enu)?.ok_or_else(|| format!("gauge \"{id}\" lies outside the simulated area"))?;
-        seeds.push(sontinh_flood::inundation::Seed { column, row, level: *level });
+/// A scenario made ready once for live warnings: its grid, terrain and
+/// gauge cells, so that each warning is only the priority flood, the places
+/// and the extent (the feed gateway prepares it when it starts).
+pub struct PreparedWarning {
+    scene: Scene,
+    scenario: String,
+    to_utm: sontinh_geo::Transformer,
+    domain: Domain,
+    terrain: sontinh_flood::Raster,
+    /// The scenario's gauges and their cells (`None`: outside the grid).
+    gauges: Vec<(String, Option<(usize, usize)>)>,
+}
+
+impl PreparedWarning {
+    pub fn new(scene: &Scene, scenario_id: Option<&str>, files: Files) -> Result<PreparedWarning, String> {
+        let scenario = find_scenario(scene, scenario_id)?;
+        let to_utm = utm_transformer(scene)?;
+        let domain = Domain::new(scene, scenario, &to_utm, files)?;
+        let gauges = scenario
+            .gauges
+            .iter()
+            .map(|g| Ok((g.id.clone(), domain.cell_of(scene, &to_utm, g.enu)?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        let terrain = domain.terrain()?;
+        Ok(PreparedWarning { scene: scene.clone(), scenario: scenario.id.clone(), to_utm, domain, terrain, gauges })
     }
-    let terrain = domain.terrain()?;
-    let depth = sontinh_flood::inundation::connected_flood(&terrain, &seeds, sontinh_flood::inundation::Connectivity::Eight).map_err(|e| e.to_string())?;
-    let mask: Vec<bool> = depth.iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
-    let flooded = mask.iter().filter(|m| **m).count();
-    let no_arrival = vec![f64::INFINITY; depth.len()];
-    let mut places = places_under_water(scene, &to_utm, &domain, &depth, &no_arrival)?;
-    places.retain(|p| p.max_depth_m > EXTENT_THRESHOLD_M);
-    Ok(InundationWarning {
-        flooded_area_km2: flooded as f64 * domain.cell * domain.cell / 1e6,
-        max_depth_m: depth.iter().copied().fold(0.0, f64::max),
-        extent: extent_geojson(&domain, &mask, &scenario.id)?,
-        places,
-    })
+
+    pub fn scenario(&self) -> &str {
+        &self.scenario
+    }
+
+    /// Cells of the grid.
+    pub fn cells(&self) -> usize {
+        self.domain.nx * self.domain.ny
+    }
+
+    /// The connected inundation for `levels` (by the scenario's gauge ids).
+    pub fn warning(&self, levels: &[(String, f64)]) -> Result<InundationWarning, String> {
+        let mut seeds = Vec::new();
+        for (id, level) in levels {
+            let (_, cell) = self
+                .gauges
+                .iter()
+                .find(|(g, _)| g == id)
+                .ok_or_else(|| format!("scenario \"{}\" has no gauge \"{id}\"", self.scenario))?;
+            let (column, row) = cell.ok_or_else(|| format!("gauge \"{id}\" lies outside the simulated area"))?;
+            seeds.push(sontinh_flood::inundation::Seed { column, row, level: *level });
+        }
+        let depth = sontinh_flood::inundation::connected_flood(&self.terrain, &seeds, sontinh_flood::inundation::Connectivity::Eight)
+            .map_err(|e| e.to_string())?;
+        let mask: Vec<bool> = depth.iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
+        let flooded = mask.iter().filter(|m| **m).count();
+        let no_arrival = vec![f64::INFINITY; depth.len()];
+        let mut places = places_under_water(&self.scene, &self.to_utm, &self.domain, &depth, &no_arrival)?;
+        places.retain(|p| p.max_depth_m > EXTENT_THRESHOLD_M);
+        Ok(InundationWarning {
+            flooded_area_km2: flooded as f64 * self.domain.cell * self.domain.cell / 1e6,
+            max_depth_m: depth.iter().copied().fold(0.0, f64::max),
+            extent: extent_geojson(&self.domain, &mask, &self.scenario)?,
+            places,
+        })
+    }
+}
+
+/// [`inundate`]'s figures without its files, preparing the scenario each
+/// time (a caller warning repeatedly keeps a [`PreparedWarning`]).
+pub fn inundation_warning(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64)], files: Files) -> Result<InundationWarning, String> {
+    PreparedWarning::new(scene, scenario_id, files)?.warning(levels)
 }

@@ -24,7 +24,7 @@ mod worker;
 
 pub use domain::{Domain, Files, enu_to_utm, utm_zone};
 pub use edits::{RunRequest, ScenarioEdits};
-pub use inundate::{InundationWarning, inundate, inundation_warning};
+pub use inundate::{InundationWarning, PreparedWarning, inundate, inundation_warning};
 pub use places::{PlaceFlood, extent_geojson, places_csv, places_under_water};
 pub use plan::{Plan, find_scenario, scheme_settings, utm_transformer};
 pub use run::{EXTENT_THRESHOLD_M, FinalState, Finished, FloodEngine, FloodRun, OutputFile, RunRecorder};
