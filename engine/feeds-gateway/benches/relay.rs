@@ -38,8 +38,12 @@ use sontinh_feeds_gateway::mqtt::mqtt_options;
 use sontinh_feeds_gateway::{GatewayConfig, Secret, run_gateway, token};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Devices publishing, each over its own MQTT connection.
-const DEVICES: usize = 20;
+/// Devices publishing, each over its own MQTT connection (20; the issue's
+/// sustained-ingest figure asks for 10,000: `SONTINH_BENCH_DEVICES=10000`).
+fn devices() -> usize {
+    static DEVICES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *DEVICES.get_or_init(|| std::env::var("SONTINH_BENCH_DEVICES").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(20))
+}
 const BASE_MS: i64 = 1_600_000_000_000;
 
 /// Publish instants (ns since `start`) by sequence number, and what arrived.
@@ -84,13 +88,14 @@ fn message(seq: usize) -> String {
     let time = chrono::DateTime::from_timestamp_millis(BASE_MS + seq as i64)
         .unwrap()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    format!(r#"{{"device":"d{}","time":"{time}","value":{}}}"#, seq % DEVICES, seq % 97)
+    format!(r#"{{"device":"d{}","time":"{time}","value":{}}}"#, seq % devices(), seq % 97)
 }
 
 async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate: f64) -> f64 {
     let acked = Arc::new(AtomicUsize::new(0));
+    let connected = Arc::new(AtomicUsize::new(0));
     let mut clients = Vec::new();
-    for d in 0..DEVICES {
+    for d in 0..devices() {
         let device = format!("d{d}");
         let mut options = mqtt_options(
             &broker.url(),
@@ -103,15 +108,28 @@ async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate:
         options.set_clean_session(true);
         options.set_inflight(1000);
         let (client, mut eventloop) = AsyncClient::new(options, 10_000);
-        let acks = acked.clone();
+        let (acks, connects) = (acked.clone(), connected.clone());
         tokio::spawn(async move {
             while let Ok(event) = eventloop.poll().await {
-                if let Event::Incoming(Packet::PubAck(_)) = event {
-                    acks.fetch_add(1, Ordering::Relaxed);
+                match event {
+                    Event::Incoming(Packet::PubAck(_)) => {
+                        acks.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Event::Incoming(Packet::ConnAck(_)) => {
+                        connects.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {}
                 }
             }
         });
         clients.push((sontinh_feeds::compact_topic(&device), client));
+    }
+    // Every device connected before the clock starts: connecting thousands
+    // is not what the latency measures.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while connected.load(Ordering::Relaxed) < devices() {
+        assert!(Instant::now() < deadline, "{} of {} devices connected within 120 s", connected.load(Ordering::Relaxed), devices());
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let started = Instant::now();
     for seq in 0..messages {
@@ -122,7 +140,7 @@ async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate:
             }
         }
         clock.published[seq].store(clock.now_ns(), Ordering::Relaxed);
-        let (topic, client) = &clients[seq % DEVICES];
+        let (topic, client) = &clients[seq % devices()];
         client.publish(topic.clone(), QoS::AtLeastOnce, false, message(seq)).await.unwrap();
     }
     while acked.load(Ordering::Relaxed) < messages {
@@ -266,16 +284,16 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let devices: Vec<serde_json::Value> = (0..DEVICES)
+    let registry_devices: Vec<serde_json::Value> = (0..devices())
         .map(|i| {
             serde_json::json!({"id": format!("d{i}"), "names": {"vi": "Cảm biến", "en": "Sensor"}, "kind": "sensor",
                 "quantity": "rain", "unit": "mm/h", "position": [107.19, 16.75, 0.0], "owner": "bench",
                 "visible_to": ["operator"], "expected_period_s": 60})
         })
         .collect();
-    std::fs::write(dir.path().join("devices.json"), serde_json::to_string(&devices).unwrap()).unwrap();
-    let registry = sontinh_feeds::Registry::from_json(&serde_json::to_string(&devices).unwrap()).unwrap();
-    println!("relay bench: {clients} clients, {messages} messages per phase, QoS 1, loopback");
+    std::fs::write(dir.path().join("devices.json"), serde_json::to_string(&registry_devices).unwrap()).unwrap();
+    let registry = sontinh_feeds::Registry::from_json(&serde_json::to_string(&registry_devices).unwrap()).unwrap();
+    println!("relay bench: {} devices, {clients} clients, {messages} messages per phase, QoS 1, loopback", devices());
 
     let postgres = (std::env::var("SONTINH_BENCH_DATABASE").as_deref() == Ok("postgres"))
         .then(|| sontinh_feeds_store::postgres_server::TemporaryPostgres::start().expect("PostgreSQL's server (tools/setup-debian.sh installs it)"));

@@ -9,7 +9,7 @@ fn lidar(name: &str) -> Option<PathBuf> {
 }
 
 /// Every point of a file as sorted (x, y, z, class, intensity, gps) tuples.
-fn point_set(file: &PointCloudFile) -> Vec<(i64, i64, i64, u8, u16, u64)> {
+pub(super) fn point_set(file: &PointCloudFile) -> Vec<(i64, i64, i64, u8, u16, u64)> {
     let mut out = Vec::new();
     file.for_each_batch(|batch| {
         for p in batch.points() {

@@ -4,31 +4,10 @@ use std::path::PathBuf;
 use super::*;
 use crate::Stats;
 use crate::convert::Silent;
+use crate::convert::tests::point_set;
 
 fn lidar(name: &str) -> PathBuf {
     crate::shared_lidar(name).unwrap_or_else(|| panic!("the shared test data lacks lidar/{name}"))
-}
-
-/// Every point of a file as sorted (x, y, z, class, intensity, gps) tuples.
-fn point_set(file: &PointCloudFile) -> Vec<(i64, i64, i64, u8, u16, u64)> {
-    let mut out = Vec::new();
-    file.for_each_batch(|batch| {
-        for p in batch.points() {
-            let p = p.unwrap();
-            out.push((
-                (p.x * 100.0).round() as i64,
-                (p.y * 100.0).round() as i64,
-                (p.z * 100.0).round() as i64,
-                u8::from(p.classification),
-                p.intensity,
-                p.gps_time.unwrap_or(0.0).to_bits(),
-            ));
-        }
-        Ok(())
-    })
-    .unwrap();
-    out.sort_unstable();
-    out
 }
 
 /// The octants of the cube around the header's bounds that hold points,
