@@ -124,6 +124,14 @@ async fn serve_viewer(
     if !send(&mut socket, Message::Text(snapshot), timeout).await {
         return;
     }
+    // A viewer that connects after a warning still sees it (every role: a
+    // flood warning is public).
+    let last_warning = shared.last_warning.read().await.clone();
+    if let Some(warning) = last_warning
+        && !send(&mut socket, Message::Text(to_text(&ServerMessage::FloodWarning { warning })), timeout).await
+    {
+        return;
+    }
     let left = (claims.exp - chrono::Utc::now().timestamp()).max(0);
     let expired = tokio::time::sleep(Duration::from_secs(u64::try_from(left).unwrap_or(0)));
     let mut expired = std::pin::pin!(expired);

@@ -111,6 +111,13 @@ async fn a_gauge_past_its_alarm_warns_viewers_the_broker_and_the_webhook() {
     // REST: the latest warning.
     let rest = http_get(address, "/warning", Some(&bearer(&config, Role::Operator))).await;
     assert_eq!(serde_json::from_slice::<FloodWarning>(body_of(&rest)).unwrap(), warning);
+    // A viewer connecting after the warning gets it right after its snapshot.
+    let mut late = viewer(address, &bearer(&config, Role::Operator)).await;
+    let got = collect(&mut late, |m| m.iter().any(|t| t.contains("\"flood_warning\""))).await;
+    assert!(got[0].contains("\"snapshot\""), "{}", &got[0][..got[0].len().min(200)]);
+    let text = got.iter().find(|t| t.contains("\"flood_warning\"")).unwrap();
+    let message: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(serde_json::from_value::<FloodWarning>(message["warning"].clone()).unwrap(), warning);
 }
 
 fn body_of(response: &str) -> &[u8] {

@@ -130,6 +130,47 @@ impl ReachLine {
     }
 }
 
+/// Colour of a flood warning's extent (linear RGB): the alarm's red.
+pub const WARNING_COLOR: [f32; 3] = [1.0, 0.08, 0.02];
+/// Points of a warning's extent drawn at most: a bound on what a message can make the viewer draw.
+pub const MAX_WARNING_POINTS: usize = 200_000;
+
+/// The rings (outer and holes) of a flood warning's extent, a GeoJSON
+/// FeatureCollection of (Multi)Polygons in WGS 84, as scene ENU points at
+/// the water level `level_m` (the gauge datum taken as the scene's height
+/// datum, as the reaches are drawn). At most [`MAX_WARNING_POINTS`] points.
+pub fn warning_rings(frame: &sontinh_geo::EnuFrame, extent: &serde_json::Value, level_m: f64) -> Vec<Vec<[f64; 3]>> {
+    let mut rings = Vec::new();
+    let mut points = 0usize;
+    let features = extent["features"].as_array().map(Vec::as_slice).unwrap_or_default();
+    for geometry in features.iter().map(|f| &f["geometry"]) {
+        let polygons: Vec<&serde_json::Value> = match geometry["type"].as_str() {
+            Some("Polygon") => vec![&geometry["coordinates"]],
+            Some("MultiPolygon") => geometry["coordinates"].as_array().map(|p| p.iter().collect()).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for ring in polygons.iter().filter_map(|p| p.as_array()).flatten() {
+            let ring: Vec<[f64; 3]> = ring
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
+                .filter(|(lon, lat)| lon.is_finite() && lat.is_finite())
+                .map(|(lon, lat)| frame.geodetic_to_enu(sontinh_geo::Geodetic::new(lon, lat, level_m)))
+                .collect();
+            points += ring.len();
+            if points > MAX_WARNING_POINTS {
+                return rings;
+            }
+            if ring.len() >= 2 {
+                rings.push(ring);
+            }
+        }
+    }
+    rings
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -175,3 +216,4 @@ mod tests {
         assert!(line.surface(&[], [0.0; 4]).is_none());
     }
 }
+

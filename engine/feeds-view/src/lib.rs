@@ -49,6 +49,7 @@ impl Plugin for FeedsViewPlugin {
                     face_billboards,
                     scale_markers,
                     draw_camera_frustums.run_if(resource_exists::<bevy::gizmos::config::GizmoConfigStore>),
+                    draw_flood_warning.run_if(resource_exists::<bevy::gizmos::config::GizmoConfigStore>),
                 )
                     .chain(),
             );
@@ -884,6 +885,33 @@ fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene:
             gizmos.line(apex, corners[k], color);
             gizmos.line(corners[k], corners[(k + 1) % 4], color);
         }
+    }
+}
+
+/// A warning's extent as ENU rings.
+type WarningRings = Vec<Vec<[f64; 3]>>;
+
+/// The latest flood warning's extent, outlined at the warned level, from
+/// the moment of the warning on (a timeline before it shows none).
+fn draw_flood_warning(
+    view: Res<FeedView>,
+    timeline: Res<FeedTimeline>,
+    scene: Option<Res<ActiveScene>>,
+    origin: Res<FloatingOrigin>,
+    mut rings: Local<Option<(i64, WarningRings)>>,
+    mut gizmos: Gizmos,
+) {
+    let client = view.lock();
+    let (Some(scene), Some(now), Some(warning)) = (scene, timeline.shown_ms(&client), client.flood_warning()) else { return };
+    if warning.time_ms > now {
+        return;
+    }
+    if rings.as_ref().map(|(time, _)| *time) != Some(warning.time_ms) {
+        *rings = Some((warning.time_ms, geometry::warning_rings(&scene.0.frame, &warning.extent, warning.level_m)));
+    }
+    let color = color3(geometry::WARNING_COLOR);
+    for ring in rings.iter().flat_map(|(_, r)| r) {
+        gizmos.linestrip(ring.iter().map(|p| origin.to_world(*p)), color);
     }
 }
 

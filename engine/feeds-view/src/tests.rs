@@ -263,3 +263,43 @@ fn a_pasted_token_is_trimmed_and_text_that_cannot_be_one_is_refused() {
     assert!(sign_in_token(&long).unwrap_err().contains(&(MAX_TOKEN_LEN + 1).to_string()));
     assert!(sign_in_token(&"x".repeat(MAX_TOKEN_LEN)).is_ok());
 }
+
+/// A warning's extent lands where its coordinates say: a square of ±0.001°
+/// around the Citadel scene's origin spans the distances WGS 84's radii of
+/// curvature give there, at the warned level; what is not a polygon is
+/// drawn as nothing.
+#[test]
+fn a_warnings_extent_is_outlined_where_its_coordinates_say_at_the_warned_level() {
+    let scene = sontinh_scene::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenes/quang-tri-citadel.toml")).unwrap();
+    let o = scene.frame.origin();
+    let d = 0.001;
+    let square = [[-d, -d], [d, -d], [d, d], [-d, d], [-d, -d]].map(|[x, y]| [o.lon_deg + x, o.lat_deg + y]);
+    let extent = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": [[square]]}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [o.lon_deg, o.lat_deg]}},
+    ]});
+    let level = o.height_m + 5.0;
+    let rings = geometry::warning_rings(&scene.frame, &extent, level);
+    assert_eq!(rings.len(), 1, "the point is not drawn");
+    assert_eq!(rings[0].len(), 5);
+    // WGS 84: N = a/√(1−e²sin²φ) east-west, M = a(1−e²)/(1−e²sin²φ)^1.5 north-south.
+    let (a, e2) = (6_378_137.0f64, 0.006_694_379_990_14f64);
+    let phi = o.lat_deg.to_radians();
+    let w = 1.0 - e2 * phi.sin().powi(2);
+    let (n, m) = (a / w.sqrt(), a * (1.0 - e2) / w.powf(1.5));
+    let (east, north) = (n * phi.cos() * d.to_radians(), m * d.to_radians());
+    let corner = rings[0][2];
+    approx::assert_abs_diff_eq!(corner[0], east, epsilon = 0.05);
+    approx::assert_abs_diff_eq!(corner[1], north, epsilon = 0.05);
+    // 5 m above the origin, less the Earth's curvature over 150 m (2 mm).
+    approx::assert_abs_diff_eq!(corner[2], 5.0, epsilon = 0.01);
+    approx::assert_abs_diff_eq!(rings[0][0][0], -east, epsilon = 0.05);
+
+    for junk in [serde_json::json!(null), serde_json::json!({"features": "no"}), serde_json::json!({"features": [{"geometry": {"type": "Polygon", "coordinates": [[["a", 1]]]}}]})] {
+        assert!(geometry::warning_rings(&scene.frame, &junk, level).is_empty(), "{junk}");
+    }
+    // A huge extent is cut at the bound instead of drawn whole.
+    let big: Vec<[f64; 2]> = (0..geometry::MAX_WARNING_POINTS + 10).map(|i| [o.lon_deg + i as f64 * 1e-9, o.lat_deg]).collect();
+    let huge = serde_json::json!({"features": [{"geometry": {"type": "Polygon", "coordinates": [big]}}]});
+    assert!(geometry::warning_rings(&scene.frame, &huge, level).is_empty());
+}
