@@ -399,8 +399,11 @@ pub fn main() -> ExitCode {
         Command::Pc(PcCommand::Info { file, json, stats }) => print_or_fail(crate::pc::info(&file, json, stats)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Convert { inputs, out }) => print_or_fail(crate::pc::convert(&inputs, &out)),
+        #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Tiles { inputs, level, out }) => print_or_fail(crate::pc::plan_tiles(&inputs, level, &out)),
+        #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::ConvertTile { plan, tile, out }) => print_or_fail(crate::pc::convert_tile(&plan, &tile, &out)),
+        #[cfg(not(target_arch = "wasm32"))]
         Command::Pc(PcCommand::Merge { tiles, out }) => print_or_fail(crate::pc::merge(&tiles, &out)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Flood(FloodCommand::Run {
