@@ -920,6 +920,11 @@ async function feedsCheck(browser) {
       `[mqtt]`,
       `username = "sontinh-gateway"`,
       `password_file = "broker/passwords/sontinh-gateway"`,
+      // The live flood warning, as the 2020 demo's config has it.
+      `[warning]`,
+      `scene = ${JSON.stringify(path.join(repo, "scenes/quang-tri-citadel.toml"))}`,
+      `scenario = "thach-han-flood"`,
+      `gauges = { "gauge-thach-han" = "thach-han" }`,
       "",
     ].join("\n"),
   );
@@ -955,6 +960,19 @@ async function feedsCheck(browser) {
     check(addresses === 0, `feeds: no frame the tourist's page received carries a camera address or datastream (${addresses} did)`);
     check(t.snapshots.length === 0, `feeds: the tourist's page fetched no camera snapshot (${t.snapshots.length})`);
     check(t.errors.length === 0, `feeds: the tourist's page logged no error${t.errors.length ? `: ${t.errors.slice(0, 3).join(" | ")}` : ""}`);
+    // The replay rose past the alarm levels: the gateway's latest warning
+    // reaches a page that connected afterwards, and its extent is outlined
+    // on the twin ring for ring (counted here from the warning's GeoJSON).
+    const warning = await (await fetch(new URL("warning", base), { headers: { Authorization: `Bearer ${operator}` } })).json();
+    const rings = (warning.extent?.features || []).reduce((n, f) => n + (f.geometry?.type === "MultiPolygon" ? f.geometry.coordinates.reduce((k, p) => k + p.length, 0) : 0), 0);
+    const outlined = await until("the tourist's page to outline the warned extent", 60_000, () =>
+      t.page.evaluate(() => {
+        const m = (document.documentElement.dataset.sontinhFeeds || "").match(/warning=(\d) outline=(\d+)/);
+        return m && Number(m[2]) > 0 ? { alarm: Number(m[1]), rings: Number(m[2]) } : null;
+      }),
+    ).catch(() => null);
+    report.feeds.warning = { alarm: warning.alarm_level, rings, outlined };
+    check(rings > 0 && outlined?.alarm === warning.alarm_level && outlined?.rings === rings, `feeds: the flood warning reached the tourist's page and its extent is outlined (alarm ${outlined?.alarm} of ${warning.alarm_level}, ${outlined?.rings} rings drawn of the warning's ${rings})`);
     // The tab keeps the token: a reload without it is still signed in.
     await t.page.goto(`${base}?backend=webgl2&ui=1`);
     const again = await until("the reloaded page to sign in with the tab's token", LOAD_DEADLINE_MS, () =>

@@ -37,6 +37,7 @@ impl Plugin for FeedsViewPlugin {
             .init_resource::<FeedMarkers>()
             .init_resource::<FeedImages>()
             .init_resource::<FeedSignIn>()
+            .init_resource::<FloodWarningOutline>()
             .add_systems(
                 Update,
                 (
@@ -888,8 +889,15 @@ fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene:
     }
 }
 
-/// A warning's extent as ENU rings.
-type WarningRings = Vec<Vec<[f64; 3]>>;
+/// The flood warning's extent as drawn: the warning's time and its rings
+/// in scene ENU (none while the timeline shows a moment before it).
+#[derive(Resource, Default, Debug)]
+pub struct FloodWarningOutline {
+    pub time_ms: Option<i64>,
+    pub rings: Vec<Vec<[f64; 3]>>,
+    /// Whether the rings were drawn in the last frame.
+    pub shown: bool,
+}
 
 /// The latest flood warning's extent, outlined at the warned level, from
 /// the moment of the warning on (a timeline before it shows none).
@@ -898,19 +906,25 @@ fn draw_flood_warning(
     timeline: Res<FeedTimeline>,
     scene: Option<Res<ActiveScene>>,
     origin: Res<FloatingOrigin>,
-    mut rings: Local<Option<(i64, WarningRings)>>,
+    mut outline: ResMut<FloodWarningOutline>,
     mut gizmos: Gizmos,
 ) {
     let client = view.lock();
-    let (Some(scene), Some(now), Some(warning)) = (scene, timeline.shown_ms(&client), client.flood_warning()) else { return };
+    let (Some(scene), Some(now), Some(warning)) = (scene, timeline.shown_ms(&client), client.flood_warning()) else {
+        outline.shown = false;
+        return;
+    };
     if warning.time_ms > now {
+        outline.shown = false;
         return;
     }
-    if rings.as_ref().map(|(time, _)| *time) != Some(warning.time_ms) {
-        *rings = Some((warning.time_ms, geometry::warning_rings(&scene.0.frame, &warning.extent, warning.level_m)));
+    if outline.time_ms != Some(warning.time_ms) {
+        outline.rings = geometry::warning_rings(&scene.0.frame, &warning.extent, warning.level_m);
+        outline.time_ms = Some(warning.time_ms);
     }
+    outline.shown = true;
     let color = color3(geometry::WARNING_COLOR);
-    for ring in rings.iter().flat_map(|(_, r)| r) {
+    for ring in &outline.rings {
         gizmos.linestrip(ring.iter().map(|p| origin.to_world(*p)), color);
     }
 }

@@ -253,7 +253,12 @@ fn summary_line(output: &Path, summary: &sontinh_pointcloud::convert::ConvertSum
 
 /// `pc tiles`: the plan of a tiled conversion, as JSON.
 pub fn plan_tiles(inputs: &[std::path::PathBuf], level: i32, output: &Path) -> Result<String, String> {
-    let plan = sontinh_pointcloud::convert::tiles::plan_tiles(inputs, level).map_err(|e| e.to_string())?;
+    // The jobs may run from other folders: the plan names inputs absolutely.
+    let inputs = inputs
+        .iter()
+        .map(|p| std::fs::canonicalize(p).map_err(|e| format!("{}: {e}", p.display())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = sontinh_pointcloud::convert::tiles::plan_tiles(&inputs, level).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
     std::fs::write(output, json).map_err(|e| format!("{}: {e}", output.display()))?;
     let mut out = format!("Wrote {}: {} tiles at level {level}", output.display(), plan.tiles.len());

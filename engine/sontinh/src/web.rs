@@ -173,8 +173,10 @@ pub fn memory_text(used: u64, peak: u64, budget: &sontinh_layers::MemoryBudget) 
 }
 
 /// `connection=… role=… devices=N observations=N history=complete|partial`,
-/// as `data-sontinh-feeds` says it.
-pub fn feeds_text(client: &sontinh_feeds::FeedClient) -> String {
+/// then, once a flood warning came, `warning=ALARM outline=RINGS` (the rings
+/// of its extent drawn on the twin, 0 while not shown), as
+/// `data-sontinh-feeds` says it.
+pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_feeds_view::FloodWarningOutline>) -> String {
     let connection = match client.connection() {
         sontinh_feeds::Connection::Connecting => "connecting",
         sontinh_feeds::Connection::Connected { broker_connected: true } => "connected",
@@ -184,7 +186,12 @@ pub fn feeds_text(client: &sontinh_feeds::FeedClient) -> String {
     let role = client.role().map_or("none", |r| r.as_str());
     let observations: usize = (0..client.devices().len()).map(|i| client.history(i).count()).sum();
     let history = if client.history_received() { "complete" } else { "partial" };
-    format!("connection={connection} role={role} devices={} observations={observations} history={history}", client.devices().len())
+    let mut text = format!("connection={connection} role={role} devices={} observations={observations} history={history}", client.devices().len());
+    if let Some(warning) = client.flood_warning() {
+        let rings = outline.filter(|o| o.shown && o.time_ms == Some(warning.time_ms)).map_or(0, |o| o.rings.len());
+        text += &format!(" warning={} outline={rings}", warning.alarm_level);
+    }
+    text
 }
 
 /// The camera's eye and target in scene metres (centimetres), as
@@ -273,7 +280,13 @@ impl FloodProgress<'_> {
 }
 
 /// What [`feeds_text`] is made from, cheap to compare each frame.
-type FeedsKey = (u64, u64, u64, Option<i64>, bool, Option<sontinh_feeds::Role>, std::mem::Discriminant<sontinh_feeds::Connection>);
+type FeedsKey = (
+    (u64, u64, u64, Option<i64>),
+    bool,
+    Option<sontinh_feeds::Role>,
+    std::mem::Discriminant<sontinh_feeds::Connection>,
+    (Option<i64>, usize),
+);
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are what it reads
 fn signal_page(
@@ -281,7 +294,7 @@ fn signal_page(
     cameras: Query<&GlobalTransform, With<Camera3d>>,
     rigs: Query<&sontinh_camera::CameraRig>,
     origin: Option<Res<sontinh_layers::FloatingOrigin>>,
-    feeds: Option<Res<sontinh_feeds_view::FeedView>>,
+    (feeds, warning_outline): (Option<Res<sontinh_feeds_view::FeedView>>, Option<Res<sontinh_feeds_view::FloodWarningOutline>>),
     mut exits: MessageReader<AppExit>,
     mut signals: ResMut<PageSignals>,
     memory: Option<Res<sontinh_layers::MemoryUse>>,
@@ -315,17 +328,16 @@ fn signal_page(
     }
     if let Some(feeds) = feeds.filter(|f| f.linked) {
         let client = feeds.lock();
+        let outline = warning_outline.as_deref();
         let key = (
-            feeds.generation,
-            client.devices_version(),
-            client.past_version(),
-            client.latest_time_ms(),
+            (feeds.generation, client.devices_version(), client.past_version(), client.latest_time_ms()),
             client.history_received(),
             client.role(),
             std::mem::discriminant(client.connection()),
+            (client.flood_warning().map(|w| w.time_ms), outline.filter(|o| o.shown).map_or(0, |o| o.rings.len())),
         );
         if signals.feeds_key.as_ref() != Some(&key) {
-            let text = feeds_text(&client);
+            let text = feeds_text(&client, outline);
             #[cfg(target_arch = "wasm32")]
             page::write_attribute("data-sontinh-feeds", &text);
             signals.feeds = Some(text);
@@ -463,7 +475,7 @@ mod tests {
     fn the_page_hears_the_feeds_state_as_the_gateway_gave_it() {
         use sontinh_feeds::{FeedClient, LinkEvent, Role, ServerMessage};
         let mut client = FeedClient::new(100);
-        assert_eq!(feeds_text(&client), "connection=connecting role=none devices=0 observations=0 history=partial");
+        assert_eq!(feeds_text(&client, None), "connection=connecting role=none devices=0 observations=0 history=partial");
         let devices = include_str!("../../../assets/feeds/flood-2020-10/devices.json");
         let registry = sontinh_feeds::Registry::from_json(devices).unwrap();
         let mut state = sontinh_feeds::FeedState::new(registry, 100);
@@ -475,7 +487,7 @@ mod tests {
         client.apply(ServerMessage::Snapshot { role: Role::Tourist, snapshot: state.snapshot_for(Role::Tourist), broker_connected: true, lagged: 0 });
         client.apply(ServerMessage::History { observations: vec![observation.view_for(Role::Tourist)], next: None });
         // The scenario's list gives tourists three gauges and two cameras.
-        assert_eq!(feeds_text(&client), "connection=connected role=tourist devices=5 observations=1 history=complete");
+        assert_eq!(feeds_text(&client, None), "connection=connected role=tourist devices=5 observations=1 history=complete");
     }
 
     #[test]
