@@ -11,48 +11,20 @@ use std::time::Instant;
 
 use sontinh_flood_plan::{PreparedWarning, disk_files};
 
-const SCENE: &str = r#"format = 1
-
-[site]
-id = "warning-10m"
-name = { vi = "Cảnh báo lũ, 10 triệu ô", en = "Flood warning, 10 M cells" }
-description = { vi = "Đo thời gian", en = "Bench" }
-
-[origin]
-crs = "EPSG:4326"
-position = [-71.3033, 44.2708, 0.0]
-
-[[layer]]
-id = "srtm"
-kind = "terrain"
-path = "shared:dem/N44W072.hgt"
-name = { vi = "SRTM", en = "SRTM" }
-
-[[bookmark]]
-id = "overview"
-name = { vi = "Toàn cảnh", en = "Overview" }
-eye = [2000.0, -3000.0, 3000.0]
-target = [0.0, 0.0, 1500.0]
-
-[[flood_scenario]]
-id = "notch"
-name = { vi = "Lũ khe Pinkham", en = "Pinkham Notch flood" }
-terrain_layer = "srtm"
-duration_hours = 1.0
-cell_size_m = 22.0
-extent_m = 35000.0
-output_interval_minutes = 60.0
-
-[[flood_scenario.gauge]]
-id = "pinkham"
-name = { vi = "Khe Pinkham", en = "Pinkham Notch" }
-position = [4000.0, -1530.0]
-"#;
+/// The test scene of rain on Mount Washington, its grid made 10 M cells,
+/// with a gauge.
+fn scene_text() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenes/flood-srtm.toml");
+    let base = std::fs::read_to_string(&path).unwrap();
+    let text = base.replace("cell_size_m = 60.0", "cell_size_m = 22.0").replace("extent_m = 1500.0", "extent_m = 35000.0");
+    assert!(text.contains("cell_size_m = 22.0") && text.contains("extent_m = 35000.0"), "{} changed: update this bench", path.display());
+    text + "\n[[flood_scenario.gauge]]\nid = \"pinkham\"\nname = { vi = \"Khe Pinkham\", en = \"Pinkham Notch\" }\nposition = [4000.0, -1530.0]\n"
+}
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("warning-10m.toml");
-    std::fs::write(&path, SCENE).unwrap();
+    std::fs::write(&path, scene_text()).unwrap();
     let scene = sontinh_scene::load(&path).unwrap_or_else(|e| panic!("{e} (is SONTINH_SHARED_DATA set?)"));
     let started = Instant::now();
     let prepared = PreparedWarning::new(&scene, None, &disk_files).unwrap();
