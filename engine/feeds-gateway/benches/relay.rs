@@ -91,7 +91,9 @@ fn message(seq: usize) -> String {
     format!(r#"{{"device":"d{}","time":"{time}","value":{}}}"#, seq % devices(), seq % 97)
 }
 
-async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate: f64) -> f64 {
+/// Publishes `messages` at `rate` once every device is connected; the rate
+/// reached, and when the first message went (ns on the clock).
+async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate: f64) -> (f64, u64) {
     let acked = Arc::new(AtomicUsize::new(0));
     let connected = Arc::new(AtomicUsize::new(0));
     let mut clients = Vec::new();
@@ -132,6 +134,7 @@ async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate:
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let started = Instant::now();
+    let started_ns = clock.now_ns();
     for seq in 0..messages {
         if rate > 0.0 {
             let due = started + Duration::from_secs_f64(seq as f64 / rate);
@@ -146,7 +149,7 @@ async fn publish(broker: &LocalBroker, clock: Arc<Clock>, messages: usize, rate:
     while acked.load(Ordering::Relaxed) < messages {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    messages as f64 / started.elapsed().as_secs_f64()
+    (messages as f64 / started.elapsed().as_secs_f64(), started_ns)
 }
 
 async fn raw_subscribers(broker: &LocalBroker, clock: Arc<Clock>, clients: usize) {
@@ -317,8 +320,7 @@ fn main() {
             let clock = Clock::new(messages);
             let outcome = runtime.block_on(async {
                 raw_subscribers(&broker, clock.clone(), clients).await;
-                let t0 = clock.now_ns();
-                let offered = publish(&broker, clock.clone(), messages, phase_rate).await;
+                let (offered, t0) = publish(&broker, clock.clone(), messages, phase_rate).await;
                 finish(clock.clone(), messages, clients, offered, t0).await
             });
             drop(broker);
@@ -411,8 +413,7 @@ fn gateway_phase(
             });
         }
         ws_clients(address, &token, clock.clone(), clients).await;
-        let t0 = clock.now_ns();
-        let offered = publish(&broker, clock.clone(), messages, rate).await;
+        let (offered, t0) = publish(&broker, clock.clone(), messages, rate).await;
         let outcome = finish(clock.clone(), messages, clients, offered, t0).await;
         let _ = stop_tx.send(());
         drop(held);
