@@ -41,6 +41,30 @@ pub fn alarm_text(kind: &AlarmKind, lang: Lang) -> String {
     }
 }
 
+/// A flood warning in words: its headline (gauge, level, alarm, area,
+/// deepest water), then each place under water with its depth, deepest first.
+pub fn warning_lines(warning: &sontinh_feeds::FloodWarning, gauge: &str, lang: Lang) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{}: {gauge} {:.2} m ({} {}) — {:.2} km² {}, {} {:.1} m",
+        tr("flood_warning", lang),
+        warning.level_m,
+        tr("alarm_flood", lang),
+        ["", "I", "II", "III"][usize::from(warning.alarm_level.min(3))],
+        warning.flooded_area_km2,
+        tr("flood_warning_area", lang),
+        tr("flood_warning_deepest", lang),
+        warning.max_depth_m
+    )];
+    for place in &warning.places {
+        let name = match lang {
+            Lang::Vi => &place.name_vi,
+            Lang::En => &place.name_en,
+        };
+        lines.push(format!("  {name}: {:.2} m", place.depth_m));
+    }
+    lines
+}
+
 /// What a device reports, in words.
 pub fn reading_text(reading: &Reading, lang: Lang) -> String {
     match reading {
@@ -151,6 +175,19 @@ pub fn draw_operator_panel(
             if let Some(id) = acknowledge {
                 client.acknowledge(id);
             }
+            // The latest flood warning, from its moment on: what goes under water.
+            if let Some(warning) = client.flood_warning().filter(|w| w.time_ms <= now) {
+                ui.separator();
+                let lines = warning_lines(warning, &device_name(&client, &warning.device, l), l);
+                if let Some((headline, places)) = lines.split_first() {
+                    ui.colored_label(egui::Color32::from_rgb(220, 20, 20), headline);
+                    egui::ScrollArea::vertical().id_salt("warned-places").max_height(120.0).show(ui, |ui| {
+                        for place in places {
+                            ui.label(place);
+                        }
+                    });
+                }
+            }
             ui.separator();
             egui::CollapsingHeader::new(tr("devices", l)).default_open(true).show(ui, |ui| {
                 egui::ScrollArea::vertical().id_salt("devices").max_height(220.0).show(ui, |ui| {
@@ -209,4 +246,33 @@ pub fn draw_operator_panel(
             }
         });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_warning_reads_as_its_headline_then_each_place_under_water() {
+        let warning = sontinh_feeds::FloodWarning {
+            device: "gauge-thach-han".into(),
+            time_ms: 0,
+            level_m: 6.09,
+            alarm_level: 3,
+            levels_m: vec![("gauge-thach-han".into(), 6.09)],
+            flooded_area_km2: 8.9392,
+            max_depth_m: 10.09,
+            places: vec![sontinh_feeds::WarnedPlace { id: "wharf".into(), name_vi: "Bến thả hoa".into(), name_en: "Flower wharf".into(), depth_m: 4.256 }],
+            extent: Default::default(),
+            computed_in_ms: 5,
+        };
+        assert_eq!(
+            warning_lines(&warning, "Trạm Thạch Hãn", Lang::Vi),
+            ["Cảnh báo ngập: Trạm Thạch Hãn 6.09 m (Báo động III) — 8.94 km² diện tích ngập, sâu nhất 10.1 m", "  Bến thả hoa: 4.26 m"]
+        );
+        assert_eq!(
+            warning_lines(&warning, "Thạch Hãn gauge", Lang::En),
+            ["Flood warning: Thạch Hãn gauge 6.09 m (Flood alarm III) — 8.94 km² under water, deepest 10.1 m", "  Flower wharf: 4.26 m"]
+        );
+    }
 }
