@@ -11,11 +11,11 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use sontinh_feeds::{DeviceKind, Reading, Role, parse_time};
+use sontinh_feeds::{DeviceKind, Reading, Role, alarm_level, parse_time};
 use sontinh_feeds_store::Acknowledgement;
 
 use crate::Shared;
-use crate::http::{admit_request, bearer_claims};
+use crate::http::admit_request_claims;
 
 const JSON: [(axum::http::HeaderName, &str); 1] = [(axum::http::header::CONTENT_TYPE, "application/json")];
 
@@ -30,19 +30,15 @@ struct AcknowledgeRequest {
 }
 
 pub(crate) async fn acknowledge_handler(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let role = match admit_request(&shared, &request) {
-        Ok(r) => r,
+    let claims = match admit_request_claims(&shared, &request) {
+        Ok(c) => c,
         Err(refusal) => return refusal.into_response(),
     };
+    let role = claims.role;
     if role != Role::Operator {
         return (StatusCode::FORBIDDEN, "only operators acknowledge alarms".to_owned()).into_response();
     }
-    let subject = match bearer_claims(&shared, request.headers()) {
-        Ok(Some(claims)) => claims.sub,
-        Ok(None) => None,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let Some(by) = subject else {
+    let Some(by) = claims.sub else {
         return (
             StatusCode::FORBIDDEN,
             "an acknowledgement records who made it: use a token that names its holder (sontinh feeds token --subject NAME)".to_owned(),
@@ -80,7 +76,7 @@ pub(crate) async fn acknowledge_handler(State(shared): State<Arc<Shared>>, reque
     };
     // An alarm is raised by a reading at a higher alarm level than the one before it.
     let alarm_of = |reading: Option<&Reading>| match reading {
-        Some(Reading::WaterLevel { level_m }) => alarm_levels.iter().filter(|a| *level_m >= **a).count(),
+        Some(Reading::WaterLevel { level_m }) => alarm_level(&alarm_levels, *level_m),
         _ => 0,
     };
     let alarm = alarm_of(reading.first().map(|o| &o.reading));

@@ -45,8 +45,8 @@ pub(crate) fn verify(shared: &Shared, token: &str) -> Result<Claims, Refusal> {
     token::verify(shared.secret.as_bytes(), token, chrono::Utc::now().timestamp()).map_err(|why| (StatusCode::UNAUTHORIZED, why.to_owned()))
 }
 
-/// The role of a REST request: a bearer token, never `?token=`.
-fn role_of(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<Role, Refusal> {
+/// The claims of a REST request: a bearer token, never `?token=`.
+fn claims_of(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<Claims, Refusal> {
     if query.contains_key("token") {
         return Err((
             StatusCode::UNAUTHORIZED,
@@ -54,7 +54,7 @@ fn role_of(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>
         ));
     }
     match bearer_claims(shared, headers)? {
-        Some(claims) => Ok(claims.role),
+        Some(claims) => Ok(claims),
         None => Err((
             StatusCode::UNAUTHORIZED,
             "a role token is required (Authorization: Bearer …)".to_owned(),
@@ -111,14 +111,19 @@ impl RateTable {
     }
 }
 
-/// Authorised and within its rate: the role, else the response to send.
-fn admit(shared: &Shared, request: &Request, query: &HashMap<String, String>) -> Result<Role, Refusal> {
-    let role = role_of(shared, request.headers(), query)?;
+/// Authorised and within its rate: the token's claims, else the response to send.
+fn admit_claims(shared: &Shared, request: &Request, query: &HashMap<String, String>) -> Result<Claims, Refusal> {
+    let claims = claims_of(shared, request.headers(), query)?;
     let peer = crate::server::peer(request.extensions()).map(|a| a.ip());
     if !shared.rest_rates.allow(peer, shared.limits.requests_per_second) {
         return Err((StatusCode::TOO_MANY_REQUESTS, "too many requests; slow down".to_owned()));
     }
-    Ok(role)
+    Ok(claims)
+}
+
+/// [`admit_claims`], the role only.
+fn admit(shared: &Shared, request: &Request, query: &HashMap<String, String>) -> Result<Role, Refusal> {
+    admit_claims(shared, request, query).map(|c| c.role)
 }
 
 /// [`admit`] with the request's own query.
@@ -126,7 +131,13 @@ pub(crate) fn admit_request(shared: &Shared, request: &Request) -> Result<Role, 
     admit(shared, request, &query_of(request))
 }
 
-fn query_of(request: &Request) -> HashMap<String, String> {
+/// [`admit_claims`] with the request's own query: for a route that needs
+/// who holds the token, not only its role.
+pub(crate) fn admit_request_claims(shared: &Shared, request: &Request) -> Result<Claims, Refusal> {
+    admit_claims(shared, request, &query_of(request))
+}
+
+pub(crate) fn query_of(request: &Request) -> HashMap<String, String> {
     Query::<HashMap<String, String>>::try_from_uri(request.uri())
         .map(|q| q.0)
         .unwrap_or_default()

@@ -899,6 +899,13 @@ pub struct FloodWarningOutline {
     pub shown: bool,
 }
 
+impl FloodWarningOutline {
+    /// Rings drawn in the last frame.
+    pub fn drawn(&self) -> usize {
+        if self.shown { self.rings.len() } else { 0 }
+    }
+}
+
 /// The latest flood warning's extent, outlined at the warned level, from
 /// the moment of the warning on (a timeline before it shows none).
 fn draw_flood_warning(

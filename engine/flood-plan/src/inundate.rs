@@ -13,33 +13,19 @@ use crate::run::{EXTENT_THRESHOLD_M, OutputFile};
 /// The map's files (`inundation_depth.tif`, `extent.geojson`,
 /// `summary.json`) and a line for people.
 pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64)], files: Files) -> Result<(Vec<OutputFile>, String), String> {
-    let scenario = find_scenario(scene, scenario_id)?;
+    find_scenario(scene, scenario_id)?;
     if levels.is_empty() {
         return Err("give at least one gauge level, e.g. --level thach-han=7.4".into());
     }
-    let to_utm = utm_transformer(scene)?;
-    let domain = Domain::new(scene, scenario, &to_utm, files)?;
-    let mut seeds = Vec::new();
-    for (id, level) in levels {
-        let gauge = scenario.gauges.iter().find(|g| &g.id == id).ok_or_else(|| {
-            let known: Vec<&str> = scenario.gauges.iter().map(|g| g.id.as_str()).collect();
-            format!("scenario \"{}\" has no gauge \"{id}\"; it has: {}", scenario.id, known.join(", "))
-        })?;
-        let (column, row) = domain
-            .cell_of(scene, &to_utm, gauge.enu)?
-            .ok_or_else(|| format!("gauge \"{id}\" lies outside the simulated area"))?;
-        seeds.push(sontinh_flood::inundation::Seed { column, row, level: *level });
-    }
-    let terrain = domain.terrain()?;
+    let prepared = PreparedWarning::new(scene, scenario_id, files)?;
     let started = Instant::now();
-    let depth = sontinh_flood::inundation::connected_flood(&terrain, &seeds, sontinh_flood::inundation::Connectivity::Eight).map_err(|e| e.to_string())?;
+    let depth = prepared.depth(levels)?;
     let seconds = started.elapsed().as_secs_f64();
-    let mask: Vec<bool> = depth.iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
-    let flooded = mask.iter().filter(|m| **m).count();
-    let area_km2 = flooded as f64 * domain.cell * domain.cell / 1e6;
+    let (mask, area_km2) = prepared.extent_mask(&depth);
+    let domain = &prepared.domain;
     let summary = json!({
         "scene": scene.id,
-        "scenario": scenario.id,
+        "scenario": prepared.scenario,
         "levels_m": levels.iter().map(|(id, l)| (id.clone(), json!(l))).collect::<serde_json::Map<_, _>>(),
         "cells": domain.nx * domain.ny,
         "flooded_area_km2": area_km2,
@@ -47,7 +33,7 @@ pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64
         "runtime_s": seconds,
     });
     let files = vec![
-        OutputFile { name: "extent.geojson".into(), bytes: extent_geojson(&domain, &mask, &scenario.id)?.into_bytes() },
+        OutputFile { name: "extent.geojson".into(), bytes: extent_geojson(domain, &mask, &prepared.scenario)?.into_bytes() },
         OutputFile { name: "inundation_depth.tif".into(), bytes: domain.geotiff("inundation_depth.tif", depth)? },
         OutputFile { name: "summary.json".into(), bytes: serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?.into_bytes() },
     ];
@@ -106,27 +92,37 @@ impl PreparedWarning {
         self.domain.nx * self.domain.ny
     }
 
-    /// The connected inundation for `levels` (by the scenario's gauge ids).
-    pub fn warning(&self, levels: &[(String, f64)]) -> Result<InundationWarning, String> {
+    /// The depth per cell of the connected inundation for `levels` (by the
+    /// scenario's gauge ids).
+    fn depth(&self, levels: &[(String, f64)]) -> Result<Vec<f64>, String> {
         let mut seeds = Vec::new();
         for (id, level) in levels {
-            let (_, cell) = self
-                .gauges
-                .iter()
-                .find(|(g, _)| g == id)
-                .ok_or_else(|| format!("scenario \"{}\" has no gauge \"{id}\"", self.scenario))?;
+            let (_, cell) = self.gauges.iter().find(|(g, _)| g == id).ok_or_else(|| {
+                let known: Vec<&str> = self.gauges.iter().map(|(g, _)| g.as_str()).collect();
+                format!("scenario \"{}\" has no gauge \"{id}\"; it has: {}", self.scenario, known.join(", "))
+            })?;
             let (column, row) = cell.ok_or_else(|| format!("gauge \"{id}\" lies outside the simulated area"))?;
             seeds.push(sontinh_flood::inundation::Seed { column, row, level: *level });
         }
-        let depth = sontinh_flood::inundation::connected_flood(&self.terrain, &seeds, sontinh_flood::inundation::Connectivity::Eight)
-            .map_err(|e| e.to_string())?;
+        sontinh_flood::inundation::connected_flood(&self.terrain, &seeds, sontinh_flood::inundation::Connectivity::Eight).map_err(|e| e.to_string())
+    }
+
+    /// The cells deeper than [`EXTENT_THRESHOLD_M`], and their area in km².
+    fn extent_mask(&self, depth: &[f64]) -> (Vec<bool>, f64) {
         let mask: Vec<bool> = depth.iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
         let flooded = mask.iter().filter(|m| **m).count();
+        (mask, flooded as f64 * self.domain.cell * self.domain.cell / 1e6)
+    }
+
+    /// The connected inundation for `levels` (by the scenario's gauge ids).
+    pub fn warning(&self, levels: &[(String, f64)]) -> Result<InundationWarning, String> {
+        let depth = self.depth(levels)?;
+        let (mask, flooded_area_km2) = self.extent_mask(&depth);
         let no_arrival = vec![f64::INFINITY; depth.len()];
         let mut places = places_under_water(&self.scene, &self.to_utm, &self.domain, &depth, &no_arrival)?;
         places.retain(|p| p.max_depth_m > EXTENT_THRESHOLD_M);
         Ok(InundationWarning {
-            flooded_area_km2: flooded as f64 * self.domain.cell * self.domain.cell / 1e6,
+            flooded_area_km2,
             max_depth_m: depth.iter().copied().fold(0.0, f64::max),
             extent: extent_geojson(&self.domain, &mask, &self.scenario)?,
             places,

@@ -188,29 +188,21 @@ pub(crate) fn convert_region(
             ));
         }
     }
-    let (format, mut plans) = plan_output(files).map_err(out_err)?;
+    let (format, plans) = plan_output(files).map_err(out_err)?;
 
     // Cube over the header bounds; a point outside them triggers a recount
     // (a tile cannot widen the cube the other tiles use: it fails).
     let mut bounds = header_bounds(&plans);
-    let mut kept = vec![false; plans.len()];
-    for &i in read {
-        kept[i] = true;
-    }
-    let mut index = 0;
-    plans.retain(|_| {
-        index += 1;
-        kept[index - 1]
-    });
+    let plans: Vec<InputPlan> = plans.into_iter().enumerate().filter(|(i, _)| read.contains(i)).map(|(_, p)| p).collect();
     let total: u64 = plans.iter().map(|p| p.file.layout.point_count).sum();
-    let (counts, cube, count_cube, seen_bounds) = loop {
+    let (counts, cube, count_cube) = loop {
         let cube = Cube::around(bounds.0, bounds.1);
         // Counting, chunks and sampling work in the tile's own cube.
         let count_cube = tile.map_or(cube, |t| {
             let (min, size) = cube.node_min(t);
             Cube { min, size }
         });
-        let keep = |p: [f64; 3]| tile.is_none_or(|t| cube.cell(p, t.level) == [t.x, t.y, t.z]);
+        let keep = |p: [f64; 3]| in_tile(&cube, tile, p);
         progress.phase("counting points", total);
         let (grid, seen) = count_points(&plans, &count_cube, &keep, progress)?;
         let inside = |(min, max): &Bounds, (lo, hi): &Bounds| (0..3).all(|a| lo[a] >= min[a] && hi[a] <= max[a]);
@@ -226,19 +218,16 @@ pub(crate) fn convert_region(
             ([0, 1, 2].map(|i| lo[i].min(a[i])), [0, 1, 2].map(|i| hi[i].max(b[i])))
         });
         if tile.is_some() || inside(&bounds, &all_seen) {
-            break (grid, cube, count_cube, all_seen);
+            break (grid, cube, count_cube);
         }
         warnings.push("some points lie outside their header's bounds; the octree cube was widened".to_owned());
         bounds = all_seen;
     };
-    let keep = |p: [f64; 3]| tile.is_none_or(|t| cube.cell(p, t.level) == [t.x, t.y, t.z]);
+    let keep = |p: [f64; 3]| in_tile(&cube, tile, p);
     let chunks = choose_chunks(&counts, chunk_max);
     let largest_chunk = chunks.values().copied().max().unwrap_or(0);
 
-    let temp_dir = tempfile::Builder::new()
-        .prefix(".sontinh-copc-")
-        .tempdir_in(output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
-        .map_err(|e| PointCloudError::io(output, e))?;
+    let temp_dir = temp_dir_beside(output, ".sontinh-copc-")?;
     progress.phase("distributing points to chunks", total);
     let chunk_paths = distribute(&plans, &format, &count_cube, &keep, &chunks, temp_dir.path(), progress)?;
 
@@ -282,7 +271,7 @@ pub(crate) fn convert_region(
     progress.advance(1);
 
     let writer = writer.into_inner().map_err(|_| out_err("a writer thread failed".to_owned()))?;
-    let summary = writer.finish(&cube, seen_bounds)?;
+    let summary = writer.finish(&cube)?;
     Ok(ConvertSummary {
         point_count: summary.0,
         nodes: summary.1,
@@ -295,16 +284,42 @@ pub(crate) fn convert_region(
     })
 }
 
+/// Whether a point lies in `tile` of the octree over `cube` (every point,
+/// when `None`): each point in exactly one tile of a level, edges included.
+fn in_tile(cube: &Cube, tile: Option<NodeKey>, p: [f64; 3]) -> bool {
+    tile.is_none_or(|t| cube.cell(p, t.level) == [t.x, t.y, t.z])
+}
+
+/// Bytes of a record of the point formats written (6, 7, 8) before extra bytes.
+fn base_record_len(format: u8) -> Option<usize> {
+    match format {
+        6 => Some(30),
+        7 => Some(36),
+        8 => Some(38),
+        _ => None,
+    }
+}
+
+/// A temporary folder beside `output` (same file system: its files are
+/// written once and read back), removed when dropped.
+fn temp_dir_beside(output: &Path, prefix: &str) -> Result<tempfile::TempDir, PointCloudError> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+        .map_err(|e| PointCloudError::io(output, e))
+}
+
 fn plan_output(files: Vec<PointCloudFile>) -> Result<(OutputFormat, Vec<InputPlan>), String> {
     let has_nir = files.iter().any(|f| matches!(f.layout.point_format, 8 | 10));
     let has_rgb = files.iter().any(|f| matches!(f.layout.point_format, 2 | 3 | 5 | 7 | 8 | 10));
-    let (format, base_len) = if has_nir {
-        (8u8, 38usize)
+    let format = if has_nir {
+        8u8
     } else if has_rgb {
-        (7, 36)
+        7
     } else {
-        (6, 30)
+        6
     };
+    let base_len = base_record_len(format).ok_or_else(|| format!("point format {format}"))?;
     // Union of the extra attributes by name; a name used with two types is an error.
     let mut extra: Vec<Attribute> = Vec::new();
     let mut sizes: Vec<usize> = Vec::new();
@@ -870,7 +885,6 @@ struct NodeWriter {
     position: u64,
     entries: Vec<(NodeKey, u64, u64, u64)>,
     chunk_table: laz::laszip::ChunkTable,
-    points: u64,
     by_return: [u64; 15],
     gps: [f64; 2],
     real_min: [f64; 3],
@@ -883,8 +897,8 @@ struct NodeWriter {
     /// Where the nodes written lie in the whole octree: a tile's node
     /// (its keys are relative to it), else the root.
     key_base: NodeKey,
-    /// Whether the header's statistics come from the points appended
-    /// (else they were set from the tiles merged).
+    /// Whether the header's statistics (returns, GPS time, bounds) come
+    /// from the points appended (else they were set from the tiles merged).
     stats_from_points: bool,
 }
 
@@ -947,7 +961,6 @@ impl NodeWriter {
             position,
             entries: Vec::new(),
             chunk_table: laz::laszip::ChunkTable::default(),
-            points: 0,
             by_return: [0; 15],
             gps: [f64::INFINITY, f64::NEG_INFINITY],
             real_min: [f64::INFINITY; 3],
@@ -1003,15 +1016,15 @@ impl NodeWriter {
             y: (base.y << key.level) + key.y,
             z: (base.z << key.level) + key.z,
         };
-        if self.stats_from_points {
-            self.points += count;
-        }
         self.entries.push((key, offset, compressed.len() as u64, count));
         Ok(())
     }
 
     /// Chunk table, hierarchy EVLR, then the header and COPC info.
-    fn finish(mut self, cube: &Cube, _seen: Bounds) -> Result<(u64, usize, i32), PointCloudError> {
+    /// Returns the points, nodes and levels written.
+    fn finish(mut self, cube: &Cube) -> Result<(u64, usize, i32), PointCloudError> {
+        // The header's count is what the nodes hold.
+        let points: u64 = self.entries.iter().map(|e| e.3).sum();
         let path = self.path.clone();
         let io = |e: std::io::Error| PointCloudError::io(&path, e);
         let chunk_table_offset = self.position;
@@ -1061,7 +1074,7 @@ impl NodeWriter {
         }
         info.extend_from_slice(&(evlr_start + 60).to_le_bytes());
         info.extend_from_slice(&(page.len() as u64).to_le_bytes());
-        let gps = if self.points > 0 { self.gps } else { [0.0, 0.0] };
+        let gps = if points > 0 { self.gps } else { [0.0, 0.0] };
         info.extend_from_slice(&gps[0].to_le_bytes());
         info.extend_from_slice(&gps[1].to_le_bytes());
         info.resize(160, 0);
@@ -1080,7 +1093,7 @@ impl NodeWriter {
         h[58..58 + software.len()].copy_from_slice(software);
         h[94..96].copy_from_slice(&(HEADER_SIZE as u16).to_le_bytes());
         h[96..100].copy_from_slice(&(self.offset_to_point_data as u32).to_le_bytes());
-        let vlr_count: u32 = 2 + if self.wkt { 1 } else { 0 } + u32::from(self.record_len > [30u16, 36, 38][usize::from(self.format - 6)]);
+        let vlr_count: u32 = 2 + if self.wkt { 1 } else { 0 } + u32::from(usize::from(self.record_len) > base_record_len(self.format).unwrap_or(usize::MAX));
         h[100..104].copy_from_slice(&vlr_count.to_le_bytes());
         h[104] = self.format | 0x80;
         h[105..107].copy_from_slice(&self.record_len.to_le_bytes());
@@ -1089,23 +1102,21 @@ impl NodeWriter {
             h[o..o + 8].copy_from_slice(&self.scale[a].to_le_bytes());
             h[o + 24..o + 32].copy_from_slice(&self.offset[a].to_le_bytes());
         }
-        let (min, max) = if self.points > 0 { (self.real_min, self.real_max) } else { ([0.0; 3], [0.0; 3]) };
+        let (min, max) = if points > 0 { (self.real_min, self.real_max) } else { ([0.0; 3], [0.0; 3]) };
         for a in 0..3 {
             h[179 + 16 * a..187 + 16 * a].copy_from_slice(&max[a].to_le_bytes());
             h[187 + 16 * a..195 + 16 * a].copy_from_slice(&min[a].to_le_bytes());
         }
         h[235..243].copy_from_slice(&evlr_start.to_le_bytes());
         h[243..247].copy_from_slice(&1u32.to_le_bytes());
-        h[247..255].copy_from_slice(&self.points.to_le_bytes());
+        h[247..255].copy_from_slice(&points.to_le_bytes());
         for (i, n) in self.by_return.iter().enumerate() {
             h[255 + 8 * i..263 + 8 * i].copy_from_slice(&n.to_le_bytes());
         }
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.write_all(&h).map_err(io)?;
         file.sync_all().map_err(io)?;
-        // The points the nodes hold, which the header's count must match.
-        let written = self.entries.iter().map(|e| e.3).sum();
-        Ok((written, all.len(), levels))
+        Ok((points, all.len(), levels))
     }
 }
 

@@ -188,7 +188,7 @@ pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_f
     let history = if client.history_received() { "complete" } else { "partial" };
     let mut text = format!("connection={connection} role={role} devices={} observations={observations} history={history}", client.devices().len());
     if let Some(warning) = client.flood_warning() {
-        let rings = outline.filter(|o| o.shown && o.time_ms == Some(warning.time_ms)).map_or(0, |o| o.rings.len());
+        let rings = outline.map_or(0, sontinh_feeds_view::FloodWarningOutline::drawn);
         text += &format!(" warning={} outline={rings}", warning.alarm_level);
     }
     text
@@ -334,7 +334,7 @@ fn signal_page(
             client.history_received(),
             client.role(),
             std::mem::discriminant(client.connection()),
-            (client.flood_warning().map(|w| w.time_ms), outline.filter(|o| o.shown).map_or(0, |o| o.rings.len())),
+            (client.flood_warning().map(|w| w.time_ms), outline.map_or(0, sontinh_feeds_view::FloodWarningOutline::drawn)),
         );
         if signals.feeds_key.as_ref() != Some(&key) {
             let text = feeds_text(&client, outline);

@@ -120,7 +120,7 @@ pub fn gauge(device: &Device, observations: &[&Observation]) -> Option<(GaugeFig
             }
         }
     }
-    let highest_alarm = peak.map_or(0, |(_, level)| alarm_levels_m.iter().filter(|a| level >= **a).count() as u8);
+    let highest_alarm = peak.map_or(0, |(_, level)| sontinh_feeds::alarm_level(alarm_levels_m, level));
     Some((
         GaugeFigures {
             device: device.id.clone(),

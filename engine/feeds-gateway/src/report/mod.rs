@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use sontinh_feeds::{Observation, Role};
 
 use crate::Shared;
-use crate::http::{admit_request, time_param};
+use crate::http::{admit_request, query_of, time_param};
 use figures::{AlarmEvent, CameraFigures, GaugeFigures, LightFigures};
 
 /// Observations one report reads at most: a longer period is asked for in parts.
@@ -44,8 +44,7 @@ pub(crate) async fn report_handler(State(shared): State<Arc<Shared>>, request: R
         Ok(r) => r,
         Err(refusal) => return refusal.into_response(),
     };
-    let query: HashMap<String, String> =
-        request.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let query = query_of(&request);
     let now = chrono::Utc::now().timestamp_millis();
     let (from_ms, to_ms) = match (time_param(&query, "from", now - DEFAULT_PERIOD_MS), time_param(&query, "to", now)) {
         (Ok(f), Ok(t)) if f < t => (f, t),
@@ -67,9 +66,10 @@ pub(crate) async fn report_handler(State(shared): State<Arc<Shared>>, request: R
         state.registry().devices().iter().filter(|d| d.visible_to(role)).cloned().collect()
     };
     let ids: Vec<&str> = devices.iter().map(|d| d.id.as_str()).collect();
+    let database = |e: sontinh_feeds_store::StoreError| (StatusCode::SERVICE_UNAVAILABLE, format!("the history database: {e}")).into_response();
     let stored = match shared.store.count_of(&ids, from_ms, to_ms).await {
         Ok(n) => n,
-        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("the history database: {e}")).into_response(),
+        Err(e) => return database(e),
     };
     if stored > MAX_REPORT_OBSERVATIONS {
         return (
@@ -83,7 +83,7 @@ pub(crate) async fn report_handler(State(shared): State<Arc<Shared>>, request: R
     } else {
         match shared.store.range_of(&ids, from_ms, to_ms, false, MAX_REPORT_OBSERVATIONS, 0).await {
             Ok(o) => o,
-            Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("the history database: {e}")).into_response(),
+            Err(e) => return database(e),
         }
     };
     let acknowledgements = if role == Role::Tourist {
@@ -91,7 +91,7 @@ pub(crate) async fn report_handler(State(shared): State<Arc<Shared>>, request: R
     } else {
         match shared.store.acknowledgements().await {
             Ok(a) => a,
-            Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("the history database: {e}")).into_response(),
+            Err(e) => return database(e),
         }
     };
     let report = build(&devices, &observations, &acknowledgements, role, (from_ms, to_ms), now);

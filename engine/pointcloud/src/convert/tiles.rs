@@ -23,8 +23,8 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::{CHUNK_MAX, ConvertSummary, Cube, GRID, IndexContext, NodeWriter, OutputFormat, Progress, convert_region};
-use crate::copc::{NodeEntry, NodeKey, decode_node};
+use super::{CHUNK_MAX, ConvertSummary, Cube, GRID, IndexContext, NodeWriter, OutputFormat, Progress, base_record_len, convert_region, is_within, temp_dir_beside};
+use crate::copc::{CopcInfo, Hierarchy, NodeEntry, NodeKey, decode_node};
 use crate::{PointCloudError, PointCloudFile};
 
 /// Deepest tile level: 8^6 tiles are more than any batch needs.
@@ -129,23 +129,21 @@ pub fn convert_tile(plan: &TilePlan, tile: &str, output: &Path, progress: &dyn P
 /// One tile file, as the merge sees it.
 struct Tile {
     file: PointCloudFile,
+    info: CopcInfo,
+    hierarchy: Hierarchy,
     root: NodeKey,
 }
 
-fn within(descendant: NodeKey, ancestor: NodeKey) -> bool {
-    super::is_within(descendant, ancestor)
-}
-
 fn open_tile(path: &Path) -> Result<Tile, PointCloudError> {
-    let file = PointCloudFile::open(path)?;
+    let mut file = PointCloudFile::open(path)?;
     let err = |m: String| PointCloudError::invalid(path, m);
-    let Some((_, hierarchy)) = &file.copc else {
+    let Some((info, hierarchy)) = file.copc.take() else {
         return Err(err("not a COPC file: tiles are the COPC files sontinh pc convert-tile writes".to_owned()));
     };
     let filled: Vec<NodeKey> = hierarchy.nodes.iter().filter(|(_, e)| e.point_count > 0).map(|(k, _)| *k).collect();
-    let roots: Vec<NodeKey> = filled.iter().copied().filter(|k| !filled.iter().any(|a| a != k && within(*k, *a))).collect();
+    let roots: Vec<NodeKey> = filled.iter().copied().filter(|k| !filled.iter().any(|a| a != k && is_within(*k, *a))).collect();
     match roots[..] {
-        [root] => Ok(Tile { file, root }),
+        [root] => Ok(Tile { file, info, hierarchy, root }),
         [] => Err(err("it holds no points".to_owned())),
         _ => Err(err(format!("its points lie in {} separate subtrees, not one tile's", roots.len()))),
     }
@@ -160,12 +158,11 @@ pub fn merge_tiles(tiles: &[PathBuf], output: &Path, progress: &dyn Progress) ->
     }
     let opened = tiles.iter().map(|p| open_tile(p)).collect::<Result<Vec<_>, _>>()?;
     let first = &opened[0];
-    let (info, _) = first.file.copc.as_ref().ok_or_else(|| out_err("not COPC".to_owned()))?;
+    let info = &first.info;
     let layout = &first.file.layout;
     let laz_vlr = first.file.header.laz_vlr().map_err(|e| PointCloudError::invalid(&first.file.path, format!("LAZ VLR: {e}")))?;
     for tile in &opened[1..] {
-        let (other, _) = tile.file.copc.as_ref().ok_or_else(|| out_err("not COPC".to_owned()))?;
-        let l = &tile.file.layout;
+        let (other, l) = (&tile.info, &tile.file.layout);
         let differs = |what: &str| {
             Err(PointCloudError::invalid(
                 &tile.file.path,
@@ -191,7 +188,7 @@ pub fn merge_tiles(tiles: &[PathBuf], output: &Path, progress: &dyn Progress) ->
     }
     for (i, a) in opened.iter().enumerate() {
         for b in &opened[i + 1..] {
-            if within(a.root, b.root) || within(b.root, a.root) {
+            if is_within(a.root, b.root) || is_within(b.root, a.root) {
                 return Err(out_err(format!(
                     "tiles {} ({}) and {} ({}) overlap",
                     a.file.path.display(),
@@ -203,12 +200,9 @@ pub fn merge_tiles(tiles: &[PathBuf], output: &Path, progress: &dyn Progress) ->
         }
     }
 
-    let base_len = match layout.point_format {
-        6 => 30,
-        7 => 36,
-        8 => 38,
-        other => return Err(PointCloudError::invalid(&first.file.path, format!("point format {other}: tiles are written in 6, 7 or 8"))),
-    };
+    let base_len = base_record_len(layout.point_format).ok_or_else(|| {
+        PointCloudError::invalid(&first.file.path, format!("point format {}: tiles are written in 6, 7 or 8", layout.point_format))
+    })?;
     let format = OutputFormat {
         format: layout.point_format,
         base_len,
@@ -232,12 +226,10 @@ pub fn merge_tiles(tiles: &[PathBuf], output: &Path, progress: &dyn Progress) ->
     writer.stats_from_points = false;
     for tile in &opened {
         let l = &tile.file.layout;
-        let (tile_info, _) = tile.file.copc.as_ref().ok_or_else(|| out_err("not COPC".to_owned()))?;
-        writer.points += l.point_count;
         for (i, count) in writer.by_return.iter_mut().enumerate() {
             *count += tile.file.header.number_of_points_by_return(i as u8 + 1).unwrap_or(0);
         }
-        writer.gps = [writer.gps[0].min(tile_info.gps_time_range[0]), writer.gps[1].max(tile_info.gps_time_range[1])];
+        writer.gps = [writer.gps[0].min(tile.info.gps_time_range[0]), writer.gps[1].max(tile.info.gps_time_range[1])];
         for a in 0..3 {
             writer.real_min[a] = writer.real_min[a].min(l.min[a]);
             writer.real_max[a] = writer.real_max[a].max(l.max[a]);
@@ -246,17 +238,12 @@ pub fn merge_tiles(tiles: &[PathBuf], output: &Path, progress: &dyn Progress) ->
 
     let total: u64 = opened.iter().map(|t| t.file.layout.point_count).sum();
     progress.phase("copying the tiles' nodes", total);
-    let temp_dir = tempfile::Builder::new()
-        .prefix(".sontinh-merge-")
-        .tempdir_in(output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
-        .map_err(|e| PointCloudError::io(output, e))?;
+    let temp_dir = temp_dir_beside(output, ".sontinh-merge-")?;
     let mut retained: HashMap<NodeKey, PathBuf> = HashMap::new();
-    let mut nodes = 0usize;
     for tile in &opened {
         let path = &tile.file.path;
-        let (_, hierarchy) = tile.file.copc.as_ref().ok_or_else(|| out_err("not COPC".to_owned()))?;
         let mut source = BufReader::new(File::open(path).map_err(|e| PointCloudError::io(path, e))?);
-        let mut entries: Vec<(NodeKey, NodeEntry)> = hierarchy.nodes.iter().filter(|(_, e)| e.point_count > 0).map(|(k, e)| (*k, *e)).collect();
+        let mut entries: Vec<(NodeKey, NodeEntry)> = tile.hierarchy.nodes.iter().filter(|(_, e)| e.point_count > 0).map(|(k, e)| (*k, *e)).collect();
         entries.sort_unstable_by_key(|(_, e)| e.offset);
         for (key, entry) in entries {
             if key == tile.root {
@@ -273,7 +260,6 @@ pub fn merge_tiles(tiles: &[PathBuf], output: &Path, progress: &dyn Progress) ->
                     .and_then(|_| source.read_exact(&mut compressed))
                     .map_err(|e| PointCloudError::invalid(path, format!("reading node {} at byte {}: {e}", node_name(key), entry.offset)))?;
                 writer.append_compressed(key, entry.point_count, &compressed)?;
-                nodes += 1;
             }
             progress.advance(entry.point_count);
         }
@@ -292,14 +278,13 @@ pub fn merge_tiles(tiles: &[PathBuf], output: &Path, progress: &dyn Progress) ->
     ctx.write_node(NodeKey::ROOT, &root)?;
     progress.advance(1);
     let writer = writer.into_inner().map_err(|_| out_err("a writer thread failed".to_owned()))?;
-    let (point_count, all_nodes, levels) = writer.finish(&cube, ([0.0; 3], [0.0; 3]))?;
+    let (point_count, nodes, levels) = writer.finish(&cube)?;
     if point_count != total {
         return Err(out_err(format!("the merge wrote {point_count} points of the tiles' {total}")));
     }
-    debug_assert!(all_nodes >= nodes);
     Ok(ConvertSummary {
         point_count,
-        nodes: all_nodes,
+        nodes,
         levels,
         chunks: opened.len(),
         largest_chunk: opened.iter().map(|t| t.file.layout.point_count).max().unwrap_or(0),

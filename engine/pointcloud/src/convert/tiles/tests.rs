@@ -2,6 +2,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::*;
+use crate::convert::is_within;
 use crate::Stats;
 use crate::convert::Silent;
 use crate::convert::tests::point_set;
@@ -55,7 +56,7 @@ fn autzen_converted_as_tiles_apart_and_merged_is_point_for_point() {
         let key = parse_node_name(tile).unwrap();
         // Only the tile's subtree holds points, each inside its node.
         for (node, entry) in hierarchy.nodes.iter().filter(|(_, e)| e.point_count > 0) {
-            assert!(within(*node, key), "{node:?} outside tile {tile}");
+            assert!(is_within(*node, key), "{node:?} outside tile {tile}");
             let (min, max) = info.node_bounds(*node);
             let points = file.read_node(*entry).unwrap();
             for ((x, y), z) in points.x().zip(points.y()).zip(points.z()) {
