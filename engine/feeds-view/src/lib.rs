@@ -9,7 +9,11 @@
 //! [`FeedInbox`]. Only devices whose state changed are touched each frame,
 //! so thousands of updates per frame stay cheap.
 
+pub mod dashboard;
 pub mod geometry;
+pub mod labels;
+pub mod map_ground;
+pub mod placeholder;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,12 +42,15 @@ impl Plugin for FeedsViewPlugin {
             .init_resource::<FeedImages>()
             .init_resource::<FeedSignIn>()
             .init_resource::<FloodWarningOutline>()
+            .init_resource::<map_ground::MapGround>()
             .add_systems(
                 Update,
                 (
                     sign_out,
                     drain_inbox,
                     rebuild_markers,
+                    map_ground::measure_ground,
+                    map_ground::place_on_map,
                     update_markers,
                     update_reaches,
                     update_images,
@@ -240,6 +247,7 @@ struct MarkerMaterials {
     light_fault: Handle<StandardMaterial>,
     post: Handle<StandardMaterial>,
     water: Handle<StandardMaterial>,
+    /// A camera's billboard before its first snapshot.
     billboard_blank: Handle<StandardMaterial>,
 }
 
@@ -267,7 +275,7 @@ fn glowing(materials: &mut Assets<StandardMaterial>, c: [f32; 3], strength: f32)
 }
 
 impl MarkerMaterials {
-    fn new(materials: &mut Assets<StandardMaterial>) -> MarkerMaterials {
+    fn new(materials: &mut Assets<StandardMaterial>, images: &mut Assets<Image>) -> MarkerMaterials {
         // Alarm colours glow a little so that they read at a glance, even in shadow.
         let alarm = geometry::ALARM_COLORS.map(|c| glowing(materials, c, 0.6));
         let lamp = [1.0, 0.85, 0.55];
@@ -290,7 +298,7 @@ impl MarkerMaterials {
                 ..default()
             }),
             billboard_blank: materials.add(StandardMaterial {
-                base_color: Color::linear_rgb(0.05, 0.05, 0.06),
+                base_color_texture: Some(images.add(placeholder::placeholder_image())),
                 unlit: true,
                 fog_enabled: false,
                 double_sided: true,
@@ -332,6 +340,7 @@ fn rebuild_markers(
     mut markers: ResMut<FeedMarkers>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
+    mut images: ResMut<Assets<Image>>,
 ) {
     let Some(scene) = scene else { return };
     let client = view.lock();
@@ -344,7 +353,7 @@ fn rebuild_markers(
     for r in markers.reaches.drain(..) {
         commands.entity(r.entity).despawn();
     }
-    let mats = markers.materials.get_or_insert_with(|| MarkerMaterials::new(&mut materials)).clone();
+    let mats = markers.materials.get_or_insert_with(|| MarkerMaterials::new(&mut materials, &mut images)).clone();
     let post_mesh = meshes.add(Cylinder::new(0.6, GAUGE_SYMBOL_M));
     let bar_mesh = meshes.add(Cylinder::new(3.0, 1.0));
     let cap_mesh = meshes.add(Sphere::new(6.0));

@@ -303,3 +303,94 @@ fn a_warnings_extent_is_outlined_where_its_coordinates_say_at_the_warned_level()
     let huge = serde_json::json!({"features": [{"geometry": {"type": "Polygon", "coordinates": [big]}}]});
     assert!(geometry::warning_rings(&scene.frame, &huge, level).is_empty());
 }
+
+#[test]
+fn far_gauges_stand_on_the_map_beyond_the_scene_ground_and_near_ones_keep_their_height() {
+    let (mut app, tx) = citadel_app();
+    // The citadel's ground as its layer would load it: 3.2 km square around the origin.
+    let root = app.world_mut().spawn((sontinh_layers::LayerRoot { index: 0 }, Transform::IDENTITY, Visibility::default())).id();
+    let ground = app
+        .world_mut()
+        .spawn((
+            bevy::camera::primitives::Aabb::from_min_max(Vec3::new(-1600.0, -5.0, -1600.0), Vec3::new(1600.0, 10.0, 1600.0)),
+            Transform::IDENTITY,
+        ))
+        .id();
+    app.world_mut().entity_mut(root).add_child(ground);
+    let state = scenario_state("2020-10-18T01:30:00+07:00");
+    for m in messages_for(&state, Role::Operator) {
+        tx.send(m).unwrap();
+    }
+    for _ in 0..3 {
+        app.update();
+    }
+    let frame = app.world().resource::<ActiveScene>().0.frame.clone();
+    let map = app.world().resource::<map_ground::MapGround>();
+    assert_eq!(map.ground.map(|g| (g.min, g.max)), Some(([-1600.0, -1600.0], [1600.0, 1600.0])));
+    let registry = state.registry();
+    for device in registry.devices() {
+        let m = marker(&app, &device.id);
+        let standing = app.world().get::<GeoPosition>(m.root).unwrap().0;
+        let own = frame.geodetic_to_enu(sontinh_geo::Geodetic::new(device.position[0], device.position[1], device.position[2]));
+        let inside = own[0].abs() <= 1650.0 && own[1].abs() <= 1650.0;
+        let height = frame.enu_to_geodetic(standing).height_m;
+        if inside {
+            assert_eq!(standing, own, "{} is on the scene's ground", device.id);
+        } else {
+            // On the map: the ellipsoid under it, at height 0.
+            assert!(height.abs() < 0.01, "{} stands {height} m off the map", device.id);
+        }
+    }
+    let far = registry.devices().iter().filter(|d| {
+        let p = frame.geodetic_to_enu(sontinh_geo::Geodetic::new(d.position[0], d.position[1], d.position[2]));
+        p[0].abs() > 1650.0 || p[1].abs() > 1650.0
+    });
+    assert!(far.clone().any(|d| d.id == "gauge-hien-luong"), "Hiền Lương is far from the citadel");
+    assert_eq!(map.on_map, far.count());
+    let entity = map.entity.expect("a map is drawn under the far devices");
+    assert!(app.world().get::<Mesh3d>(entity).is_some());
+}
+
+#[test]
+fn the_dashboard_at_the_2020_peak_counts_three_gauges_at_alarm_iii_one_camera_down_and_every_lamp_flooded() {
+    let (mut app, tx) = citadel_app();
+    for m in messages_for(&scenario_state("2020-10-18T01:30:00+07:00"), Role::Operator) {
+        tx.send(m).unwrap();
+    }
+    app.update();
+    let client = app.world().resource::<FeedView>().lock();
+    let now = sontinh_feeds::parse_time("2020-10-18T01:30:00+07:00").unwrap();
+    // observations.jsonl up to 01:30: Thạch Hãn 7.40, Đông Hà 5.30, Hiền Lương 2.87 m (each ≥ its III);
+    // the Thạch Hãn bridge camera offline, the other three online; all twelve lamps "flooded".
+    assert_eq!(
+        dashboard::indicators(&client, now),
+        dashboard::Indicators {
+            gauges_by_alarm: [0, 0, 0, 3],
+            gauges: 3,
+            cameras_online: 3,
+            cameras: 4,
+            lights_on: 0,
+            lights_faulted: 12,
+            lights: 12,
+            stale: 0,
+            devices: 19,
+        }
+    );
+    // Two days on without a report, everything is stale and nothing counts as alarmed.
+    let later = dashboard::indicators(&client, now + 2 * 86_400_000);
+    assert_eq!((later.stale, later.gauges_by_alarm, later.cameras_online), (19, [0; 4], 0));
+
+    let i = client.device_index("gauge-thach-han").unwrap();
+    let forecast = dashboard::forecast_points(&[(0.0, 7.0), (0.5, 7.6), (f64::NAN, 1.0)], now);
+    assert_eq!(forecast, [(now, 7.0), (now + 1_800_000, 7.6)]);
+    let h = dashboard::hydrograph(&client, i, now, forecast).unwrap();
+    assert_eq!(h.observed.last(), Some(&(now, 7.4)));
+    assert_eq!(h.alarm_levels_m, [3.0, 4.5, 6.0]);
+    assert_eq!(h.time_range.1, now + 1_800_000, "the chart runs to the forecast's end");
+    // The lowest and highest of readings, forecast and alarm lines are inside the chart.
+    let low = h.observed.iter().map(|p| p.1).fold(3.0, f64::min);
+    assert!(h.level_range.0 < low && h.level_range.1 > 7.6);
+    let [x, y] = dashboard::chart_position(&h, h.time_range.0, h.level_range.1, [400.0, 200.0]);
+    assert_eq!((x, y), (0.0, 0.0));
+    assert!(dashboard::hydrograph(&client, client.device_index("light-citadel-01").unwrap(), now, Vec::new()).is_none());
+}

@@ -349,7 +349,8 @@ impl FeedClient {
         after.checked_sub(1).and_then(|i| h.get(i))
     }
 
-    pub fn history(&self, device: usize) -> impl Iterator<Item = &Observation> {
+    /// A device's observations, oldest first (from the newest with `.rev()`).
+    pub fn history(&self, device: usize) -> impl DoubleEndedIterator<Item = &Observation> {
         self.history.get(device).into_iter().flatten()
     }
 

@@ -12,6 +12,7 @@
 //! index (`snapshots/index.json`); the rasters are fetched and decoded off
 //! the frame, the shown snapshot when it is chosen.
 
+pub mod gauges;
 mod planner;
 mod worker_run;
 
@@ -37,6 +38,7 @@ impl Plugin for FloodOverlayPlugin {
             .init_resource::<FloodTimeline>()
             .init_resource::<PlannerRun>()
             .init_resource::<FloodPlaces>()
+            .init_resource::<gauges::FloodGaugeSeries>()
             .init_resource::<PageSolver>()
             .init_resource::<worker_run::SolverStarved>()
             .init_resource::<FloodLoading>()
@@ -249,7 +251,7 @@ async fn fetch_raster(path: PathBuf) -> Result<GeoRaster, String> {
 }
 
 /// A run folder's rasters and places, or why they cannot be read.
-type ReadResults = Result<(FloodData, Vec<PlaceRow>), String>;
+type ReadResults = Result<(FloodData, Vec<PlaceRow>, Vec<gauges::GaugeSeries>), String>;
 
 /// What a run folder holds, read by file: its index names the snapshots
 /// (without one, natively, the folder is listed: a run from before indexes,
@@ -280,7 +282,15 @@ async fn read_results(dir: PathBuf) -> ReadResults {
         Ok(bytes) => planner::parse_places(&String::from_utf8_lossy(&bytes)),
         Err(_) => Vec::new(),
     };
-    Ok((FloodData { terrain, max_depth, snapshots }, places))
+    // A run without virtual gauges has no gauges.csv, or an unreadable one: no forecast then.
+    let gauge_series = match sontinh_layers::file_bytes(&dir.join("gauges.csv")).await {
+        Ok(bytes) => gauges::parse_gauges_csv(&String::from_utf8_lossy(&bytes)).unwrap_or_else(|e| {
+            warn!("{e}");
+            Vec::new()
+        }),
+        Err(_) => Vec::new(),
+    };
+    Ok((FloodData { terrain, max_depth, snapshots }, places, gauge_series))
 }
 
 /// Reads in flight: the folder, and the snapshot chosen on the timeline.
@@ -373,6 +383,7 @@ fn load_overlay(
     mut timeline: ResMut<FloodTimeline>,
     mut loading: ResMut<FloodLoading>,
     mut places: ResMut<FloodPlaces>,
+    mut gauge_series: ResMut<gauges::FloodGaugeSeries>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     existing: Query<Entity, With<FloodOverlay>>,
 ) {
@@ -391,7 +402,8 @@ fn load_overlay(
         commands.entity(e).despawn();
     }
     match read {
-        Ok((data, rows)) => {
+        Ok((data, rows, series)) => {
+            gauge_series.0 = series;
             timeline.times_s = data.snapshots.iter().map(|(t, _)| *t).collect();
             timeline.shown = timeline.requested_hours.and_then(|h| timeline.nearest(h));
             timeline.drawn = None;

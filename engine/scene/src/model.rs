@@ -321,6 +321,8 @@ pub struct FloodGauge {
     pub id: String,
     pub name: Text,
     pub enu: [f64; 2],
+    /// The live feed's gauge (device id) whose level this one forecasts.
+    pub device: Option<String>,
 }
 
 /// A DEM edit along a segment: a levee breach (lower) or a flood wall (higher).

@@ -244,6 +244,9 @@ pub struct RawGauge {
     #[serde(default)]
     pub crs: Option<Spanned<String>>,
     pub position: Spanned<[f64; 2]>,
+    /// The live feed's gauge this one forecasts.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 #[derive(Deserialize)]

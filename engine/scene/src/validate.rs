@@ -521,6 +521,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                         en: gauge.name.en.clone(),
                     },
                     enu,
+                    device: gauge.device.clone(),
                 });
             }
         }

@@ -3,6 +3,7 @@
 //! egui never steals the camera's input: each frame, whether egui wants the
 //! pointer or keyboard is passed to the camera as [`PointerCaptured`].
 
+mod device_labels;
 mod i18n;
 mod operator_panel;
 mod panels;
@@ -51,6 +52,7 @@ impl Plugin for ViewerUiPlugin {
                         planner_panel::draw_planner_panel,
                         sign_in::draw_sign_in,
                         operator_panel::draw_operator_panel,
+                        device_labels::draw_device_labels,
                     )
                         .chain()
                         .run_if(|ready: Res<FontsReady>| ready.0),

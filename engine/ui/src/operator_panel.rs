@@ -79,7 +79,7 @@ pub fn reading_text(reading: &Reading, lang: Lang) -> String {
     }
 }
 
-const ALARM_RGB: [[u8; 3]; 4] = [[40, 160, 60], [230, 190, 20], [240, 110, 10], [220, 20, 20]];
+pub(crate) const ALARM_RGB: [[u8; 3]; 4] = [[40, 160, 60], [230, 190, 20], [240, 110, 10], [220, 20, 20]];
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its resources
 pub fn draw_operator_panel(
