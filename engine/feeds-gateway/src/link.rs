@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use sontinh_feeds::{ClientRequest, FeedClient, LinkEvent, Role, ServerMessage};
+use sontinh_feeds::{AcknowledgementRequest, ClientRequest, FeedClient, LinkEvent, Role, ServerMessage};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Where to connect and as whom. `Debug` leaves the token out: configs end
@@ -93,6 +93,13 @@ impl GatewayAddress {
     }
 }
 
+impl GatewayAddress {
+    /// Where an operator's acknowledgement goes.
+    pub fn acknowledge_url(&self) -> String {
+        format!("http://{}/acknowledge", self.authority)
+    }
+}
+
 /// Checks a gateway address before any thread starts.
 pub fn check_url(url: &str) -> Result<(), String> {
     GatewayAddress::parse(url).map(|_| ())
@@ -102,6 +109,14 @@ pub fn check_url(url: &str) -> Result<(), String> {
 pub trait LinkSink: Send + 'static {
     /// False when nobody is listening any more: the link stops.
     fn deliver(&self, event: LinkEvent) -> bool;
+
+    /// Acknowledgements the viewer asked to send.
+    fn take_acknowledgements(&self) -> Vec<AcknowledgementRequest> {
+        Vec::new()
+    }
+
+    /// The gateway's answer to one of them: who it recorded, or why not.
+    fn acknowledgement_answered(&self, _alarm_id: u64, _answer: Result<String, String>) {}
 }
 
 impl LinkSink for mpsc::Sender<LinkEvent> {
@@ -124,6 +139,16 @@ impl LinkSink for Arc<Mutex<FeedClient>> {
                 true
             }
             Err(_) => false,
+        }
+    }
+
+    fn take_acknowledgements(&self) -> Vec<AcknowledgementRequest> {
+        self.lock().map(|mut c| c.take_acknowledgement_requests()).unwrap_or_default()
+    }
+
+    fn acknowledgement_answered(&self, alarm_id: u64, answer: Result<String, String>) {
+        if let Ok(mut client) = self.lock() {
+            client.acknowledgement_answered(alarm_id, answer);
         }
     }
 }
@@ -233,6 +258,8 @@ async fn serve(
     // Pings the gateway so that a silently cut connection is noticed.
     let mut keepalive = tokio::time::interval(Duration::from_secs(2));
     let mut pending_pong = false;
+    // The operator's acknowledgements go out within a quarter of a second.
+    let mut outbox = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
             frame = read.next() => match frame {
@@ -274,6 +301,12 @@ async fn serve(
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Some(format!("feed gateway connection lost: {e}")),
             },
+            _ = outbox.tick() => {
+                for request in tx.take_acknowledgements() {
+                    let answer = post_acknowledgement(address, &config.token, &request).await;
+                    tx.acknowledgement_answered(request.alarm_id, answer);
+                }
+            }
             _ = keepalive.tick() => {
                 if pending_pong {
                     return Some("the feed gateway stopped answering".to_owned());
@@ -304,6 +337,33 @@ async fn fetch(address: &GatewayAddress, token: &str, snapshot_path: &str) -> Op
     .await
     .ok()
     .flatten()
+}
+
+/// POSTs an acknowledgement with the token in the header; the name the
+/// gateway recorded, or its refusal in words.
+async fn post_acknowledgement(address: &GatewayAddress, token: &str, request: &AcknowledgementRequest) -> Result<String, String> {
+    let url = address.acknowledge_url();
+    let authorization = format!("Bearer {token}");
+    let body = serde_json::json!({"device": request.device, "alarm_time": request.alarm_time_ms}).to_string();
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .post(&url)
+            .header("Authorization", &authorization)
+            .header("Content-Type", "application/json")
+            .send(body.as_bytes())
+            .map_err(|e| format!("cannot reach the gateway: {e}"))?;
+        let status = response.status();
+        let text = response.body_mut().with_config().limit(64 * 1024).read_to_string().map_err(|e| format!("the gateway's answer: {e}"))?;
+        sontinh_feeds::acknowledgement_answer(status.as_u16(), &text)
+    })
+    .await
+    .map_err(|e| format!("acknowledgement: {e}"))?
 }
 
 #[cfg(test)]

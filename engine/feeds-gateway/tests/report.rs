@@ -133,3 +133,69 @@ async fn http_post(address: std::net::SocketAddr, path: &str, token: &str, body:
     stream.read_to_end(&mut reply).await.unwrap();
     String::from_utf8_lossy(&reply).into_owned()
 }
+
+/// The viewer's acknowledge button: the native link POSTs the alarm with
+/// the operator's named token and the alarm list shows who the gateway
+/// recorded; a refusal comes back in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_acknowledges_a_flood_alarm_through_its_link_and_sees_who_was_recorded() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start_broker(dir.path());
+    let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
+    let (address, _stop) = start_gateway(config.clone()).await;
+    wait_subscribed(address, &config).await;
+    let messages: Vec<String> = [2.5, 3.1, 4.7].iter().enumerate().map(|(i, l)| gauge_message(i as u32, *l)).collect();
+    publish_as(&broker, "thach-han", &messages).await;
+    wait_stats(address, &config, 20, "three commits", |s| s["committed"] == 3).await;
+
+    let secret = config.secret.as_bytes();
+    let client = Arc::new(Mutex::new(sontinh_feeds::FeedClient::new(100)));
+    let token = token::issue_named(secret, Role::Operator, now_s() + 3600, "Phạm Thu C");
+    sontinh_feeds_gateway::link::spawn_link_into(sontinh_feeds_gateway::link::LinkConfig::new(&format!("ws://{address}/ws"), &token), client.clone()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let until = |what: &str, done: &dyn Fn(&sontinh_feeds::FeedClient) -> bool| {
+        assert!(std::time::Instant::now() < deadline, "no {what} within 20 s");
+        done(&client.lock().unwrap())
+    };
+    // Alarm I (3.1 m at 01:00) and II (4.7 m at 02:00) reach the viewer.
+    while !until("alarms", &|c| c.alarms().count() == 2) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let alarm_ii = client.lock().unwrap().alarms().find(|a| a.time_ms == START_MS + 2 * 3_600_000).unwrap().id;
+    assert!(client.lock().unwrap().request_acknowledgement(alarm_ii));
+    while !until("acknowledgement", &|c| c.alarms().any(|a| a.id == alarm_ii && a.acknowledged)) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let by = client.lock().unwrap().alarms().find(|a| a.id == alarm_ii).unwrap().acknowledged_by.clone();
+    assert_eq!(by.as_deref(), Some("Phạm Thu C"));
+    // The gateway's report keeps it.
+    let report = http_get(address, &format!("/report?{PERIOD}&format=json"), Some(&bearer(&config, Role::Operator))).await;
+    assert!(report.contains("Phạm Thu C"), "{report}");
+
+    // A token that names nobody: the gateway refuses, and the alarm says why.
+    let anonymous = Arc::new(Mutex::new(sontinh_feeds::FeedClient::new(100)));
+    sontinh_feeds_gateway::link::spawn_link_into(
+        sontinh_feeds_gateway::link::LinkConfig::new(&format!("ws://{address}/ws"), &bearer(&config, Role::Operator)),
+        anonymous.clone(),
+    )
+    .unwrap();
+    loop {
+        assert!(std::time::Instant::now() < deadline, "no alarms for the second viewer within 20 s");
+        if anonymous.lock().unwrap().alarms().count() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let alarm_i = anonymous.lock().unwrap().alarms().find(|a| a.time_ms == START_MS + 3_600_000).unwrap().id;
+    anonymous.lock().unwrap().request_acknowledgement(alarm_i);
+    let refused = loop {
+        assert!(std::time::Instant::now() < deadline, "no answer for the anonymous acknowledgement within 20 s");
+        if let Some(why) = anonymous.lock().unwrap().alarms().find(|a| a.id == alarm_i).and_then(|a| a.refused.clone()) {
+            break why;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(refused.starts_with("403") && refused.contains("--subject"), "{refused}");
+    assert!(!anonymous.lock().unwrap().alarms().any(|a| a.id == alarm_i && a.acknowledged));
+}

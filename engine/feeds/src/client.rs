@@ -56,6 +56,33 @@ pub struct Alarm {
     #[serde(flatten)]
     pub kind: AlarmKind,
     pub acknowledged: bool,
+    /// Who acknowledged it at the gateway (a flood alarm, recorded there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    /// Sent to the gateway, no answer yet.
+    #[serde(default)]
+    pub pending: bool,
+    /// Why the gateway did not record the acknowledgement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
+/// The gateway's answer to `POST /acknowledge` as the transport got it
+/// (status and body): the name it recorded, or its refusal in words.
+pub fn acknowledgement_answer(status: u16, body: &str) -> Result<String, String> {
+    if !(200..300).contains(&status) {
+        return Err(format!("{status}: {}", body.trim()));
+    }
+    let value: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("the gateway's answer is not JSON: {e}"))?;
+    value["by"].as_str().map(str::to_owned).ok_or_else(|| "the gateway's answer names nobody".to_owned())
+}
+
+/// An acknowledgement for the transport to send (`POST /acknowledge`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcknowledgementRequest {
+    pub alarm_id: u64,
+    pub device: String,
+    pub alarm_time_ms: i64,
 }
 
 /// Alarms kept; the oldest acknowledged ones go first when full.
@@ -89,6 +116,8 @@ pub struct FeedClient {
     past_version: u64,
     /// The gateway's latest flood warning.
     flood_warning: Option<crate::protocol::FloodWarning>,
+    /// Acknowledgements for the transport to send.
+    outgoing_acknowledgements: Vec<AcknowledgementRequest>,
 }
 
 impl FeedClient {
@@ -113,6 +142,7 @@ impl FeedClient {
             history_received: false,
             past_version: 0,
             flood_warning: None,
+            outgoing_acknowledgements: Vec::new(),
         }
     }
 
@@ -263,11 +293,11 @@ impl FeedClient {
         for (time_ms, i, kind) in raised.into_iter().skip(skip) {
             let device = self.devices[i].id.clone();
             let kept = old.iter().find(|a| a.device == device && a.time_ms == time_ms && a.kind == kind);
-            let (id, acknowledged) = match kept {
-                Some(a) => (a.id, a.acknowledged),
+            let (id, acknowledged, acknowledged_by, pending, refused) = match kept {
+                Some(a) => (a.id, a.acknowledged, a.acknowledged_by.clone(), a.pending, a.refused.clone()),
                 None => {
                     self.next_alarm += 1;
-                    (self.next_alarm - 1, false)
+                    (self.next_alarm - 1, false, None, false, None)
                 }
             };
             self.alarms.push(Alarm {
@@ -276,6 +306,9 @@ impl FeedClient {
                 time_ms,
                 kind,
                 acknowledged,
+                acknowledged_by,
+                pending,
+                refused,
             });
         }
     }
@@ -291,6 +324,9 @@ impl FeedClient {
             time_ms: o.time_ms,
             kind,
             acknowledged: false,
+            acknowledged_by: None,
+            pending: false,
+            refused: None,
         });
         self.next_alarm += 1;
     }
@@ -396,6 +432,47 @@ impl FeedClient {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Acknowledges an alarm as an operator of the operations centre: a
+    /// flood alarm goes to the gateway, which records who and when (see
+    /// [`FeedClient::take_acknowledgement_requests`]); other alarms are
+    /// this viewer's alone and are acknowledged at once.
+    pub fn request_acknowledgement(&mut self, id: u64) -> bool {
+        let Some(a) = self.alarms.iter_mut().find(|a| a.id == id) else { return false };
+        if !matches!(a.kind, AlarmKind::Flood { .. }) {
+            a.acknowledged = true;
+            return true;
+        }
+        if !a.acknowledged && !a.pending {
+            a.pending = true;
+            a.refused = None;
+            self.outgoing_acknowledgements.push(AcknowledgementRequest {
+                alarm_id: a.id,
+                device: a.device.clone(),
+                alarm_time_ms: a.time_ms,
+            });
+        }
+        true
+    }
+
+    /// Acknowledgements waiting for the transport to send.
+    pub fn take_acknowledgement_requests(&mut self) -> Vec<AcknowledgementRequest> {
+        std::mem::take(&mut self.outgoing_acknowledgements)
+    }
+
+    /// The gateway's answer: recorded (by whom), or why not.
+    pub fn acknowledgement_answered(&mut self, id: u64, answer: Result<String, String>) {
+        let Some(a) = self.alarms.iter_mut().find(|a| a.id == id) else { return };
+        a.pending = false;
+        match answer {
+            Ok(by) => {
+                a.acknowledged = true;
+                a.acknowledged_by = Some(by);
+                a.refused = None;
+            }
+            Err(why) => a.refused = Some(why),
         }
     }
 

@@ -3,6 +3,7 @@
 //! egui never steals the camera's input: each frame, whether egui wants the
 //! pointer or keyboard is passed to the camera as [`PointerCaptured`].
 
+mod dashboard_panel;
 mod device_labels;
 mod i18n;
 mod operator_panel;
@@ -37,6 +38,7 @@ impl Plugin for ViewerUiPlugin {
             .init_resource::<UserMode>()
             .init_resource::<CursorReadout>()
             .init_resource::<TourPlayer>()
+            .init_resource::<dashboard_panel::Dashboard>()
             .add_systems(
                 Update,
                 (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour, sign_in::follow_role),
@@ -53,6 +55,7 @@ impl Plugin for ViewerUiPlugin {
                         sign_in::draw_sign_in,
                         operator_panel::draw_operator_panel,
                         device_labels::draw_device_labels,
+                        dashboard_panel::draw_dashboard,
                     )
                         .chain()
                         .run_if(|ready: Res<FontsReady>| ready.0),

@@ -153,7 +153,10 @@ pub fn draw_operator_panel(
             ui.horizontal(|ui| {
                 ui.strong(tr("alarms", l));
                 if client.unacknowledged() > 0 && ui.small_button(tr("acknowledge_all", l)).clicked() {
-                    client.acknowledge_all();
+                    let waiting: Vec<u64> = client.alarms().filter(|a| !a.acknowledged).map(|a| a.id).collect();
+                    for id in waiting {
+                        client.request_acknowledgement(id);
+                    }
                 }
             });
             let mut acknowledge = None;
@@ -166,14 +169,21 @@ pub fn draw_operator_panel(
                         };
                         let color = if alarm.acknowledged { egui::Color32::GRAY } else { egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2]) };
                         ui.colored_label(color, format!("{} {} — {}", format_local_time(alarm.time_ms), device_name(&client, &alarm.device, l), alarm_text(&alarm.kind, l)));
-                        if !alarm.acknowledged && ui.small_button(tr("acknowledge", l)).clicked() {
+                        if let Some(by) = &alarm.acknowledged_by {
+                            ui.small(format!("✔ {} {by}", tr("acknowledged_by", l)));
+                        } else if alarm.pending {
+                            ui.spinner();
+                        } else if !alarm.acknowledged && ui.small_button(tr("acknowledge", l)).clicked() {
                             acknowledge = Some(alarm.id);
+                        }
+                        if let Some(why) = &alarm.refused {
+                            ui.colored_label(egui::Color32::from_rgb(230, 120, 20), format!("{}: {why}", tr("acknowledge_failed", l)));
                         }
                     });
                 }
             });
             if let Some(id) = acknowledge {
-                client.acknowledge(id);
+                client.request_acknowledgement(id);
             }
             // The latest flood warning, from its moment on: what goes under water.
             if let Some(warning) = client.flood_warning().filter(|w| w.time_ms <= now) {

@@ -46,7 +46,48 @@ pub fn connect(client: Arc<Mutex<FeedClient>>, url: String, token: String) {
         fetched: Default::default(),
         stopped: Cell::new(false),
     });
+    pump_acknowledgements(link.clone());
     open(link);
+}
+
+/// Every quarter second, sends the acknowledgements the operator asked for
+/// (`POST /acknowledge` on this origin, the token in the header) and files
+/// the gateway's answers; stops with the link.
+fn pump_acknowledgements(link: Rc<Link>) {
+    if link.stopped.get() || Arc::strong_count(&link.client) == 1 {
+        return;
+    }
+    let requests = link.client.lock().map(|mut c| c.take_acknowledgement_requests()).unwrap_or_default();
+    for request in requests {
+        let link = link.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = post_acknowledgement(&link.token, &request).await;
+            if let Ok(mut client) = link.client.lock() {
+                client.acknowledgement_answered(request.alarm_id, answer);
+            }
+        });
+    }
+    let again = Closure::once_into_js(move || pump_acknowledgements(link));
+    if let Some(window) = web_sys::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), 250);
+    }
+}
+
+async fn post_acknowledgement(token: &str, request: &sontinh_feeds::AcknowledgementRequest) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+    let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    let _ = headers.set("Content-Type", "application/json");
+    init.set_headers(&headers);
+    init.set_redirect(web_sys::RequestRedirect::Error);
+    let body = serde_json::json!({"device": request.device, "alarm_time": request.alarm_time_ms}).to_string();
+    init.set_body(&JsValue::from_str(&body));
+    let response = JsFuture::from(window.fetch_with_str_and_init("/acknowledge", &init)).await.map_err(|e| format!("cannot reach the gateway: {e:?}"))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_owned())?;
+    let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    sontinh_feeds::acknowledgement_answer(response.status(), &text.as_string().unwrap_or_default())
 }
 
 /// False once nobody listens (the viewer signed out and holds a new client).
