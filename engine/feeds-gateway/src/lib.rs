@@ -6,7 +6,8 @@
 //! every message to a [`FeedState`], commits it to the history database
 //! (`sontinh-feeds-store`) before acknowledging it to the broker, and serves
 //! viewers: `GET /ws` (a snapshot, then deltas), `GET /devices`,
-//! `GET /devices/{id}/history`, `GET /snapshots/{file}`, `GET /stats`, the
+//! `GET /devices/{id}/history`, `GET /snapshots/{file}`,
+//! `GET /cameras/{id}/stream` (a camera's live MJPEG, relayed), `GET /stats`, the
 //! SensorThings API at `/v1.1/…`, `GET /devices.geojson`,
 //! `GET /history.csv`, `GET /warning` (the live flood warning), `GET /report`
 //! (a period's printable report) and `POST /acknowledge` (an operator's
@@ -23,6 +24,7 @@
 
 mod acknowledge;
 pub mod broker;
+mod camera_stream;
 pub mod config;
 mod datalake;
 mod history;
@@ -85,6 +87,8 @@ pub struct Limits {
     pub history_page: usize,
     /// Requests per second per WebSocket connection and per client address for REST, with a burst of twice that.
     pub requests_per_second: f64,
+    /// Camera streams relayed at once (each holds a connection to its camera); more get 503.
+    pub max_camera_streams: usize,
 }
 
 impl Default for Limits {
@@ -98,6 +102,7 @@ impl Default for Limits {
             max_client_frame_bytes: sontinh_feeds::protocol::MAX_REQUEST_BYTES,
             history_page: sontinh_feeds::MAX_HISTORY_PAGE,
             requests_per_second: 20.0,
+            max_camera_streams: 64,
         }
     }
 }
@@ -238,7 +243,8 @@ pub async fn run_gateway_with_site(
         .route("/v1.1", get(sensorthings::handler))
         .route("/v1.1/", get(sensorthings::handler))
         .route("/v1.1/{*path}", get(sensorthings::handler))
-        .with_state(shared.clone());
+        .with_state(shared.clone())
+        .merge(camera_stream::router(shared.clone()));
     let router = match site {
         Some(site) => router.fallback_service(site),
         None => router,

@@ -1,16 +1,18 @@
 #![doc = include_str!("../README.md")]
 
 pub mod client;
+mod mjpeg;
 mod model;
 mod parse;
 pub mod protocol;
 mod registry;
 mod state;
 
-pub use model::{Device, DeviceKind, Names, Observation, Reading, Role, alarm_level};
+pub use mjpeg::{MAX_MJPEG_FRAME_BYTES, MjpegError, MjpegParser};
+pub use model::{Device, DeviceKind, Names, Observation, Reading, Role, alarm_level, camera_stream_path};
 pub use parse::{
-    COMPACT_TOPIC_FILTER, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS, MAX_URL_BYTES, Reject, SNAPSHOT_PATH_PREFIX, compact_topic, datastream_of_topic, device_of_compact_topic,
-    kind_name, parse_compact, parse_sensorthings, parse_time, snapshot_file,
+    COMPACT_TOPIC_FILTER, MAX_MESSAGE_BYTES, MAX_STREAM_URL_BYTES, MAX_TEXT_CHARS, MAX_URL_BYTES, Reject, SNAPSHOT_PATH_PREFIX, StreamAddress, compact_topic, datastream_of_topic,
+    device_of_compact_topic, kind_name, parse_compact, parse_sensorthings, parse_stream_url, parse_time, snapshot_file,
 };
 pub use registry::Registry;
 pub use state::{DEFAULT_MAX_FUTURE_SKEW_MS, FeedState, HistoryCursor, Snapshot};

@@ -45,13 +45,23 @@ pub enum DeviceKind {
     /// A river water-level gauge with the flood alarm levels in force there
     /// (Báo động I, II, III), metres on the gauge datum.
     WaterGauge { river: String, alarm_levels_m: [f64; 3] },
-    /// A CCTV camera: where it looks, and its snapshot address (operators only).
+    /// A CCTV camera: where it looks, its snapshot address (operators
+    /// only), and whether it has live video.
     Camera {
         heading_deg: f64,
         pitch_deg: f64,
         fov_deg: f64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         snapshot_url: Option<String>,
+        /// The camera's own MJPEG-over-HTTP address (`http://host:port/path`),
+        /// read from the device list for the gateway alone: never serialised,
+        /// so no viewer, database or API ever sees it.
+        #[serde(default, skip_serializing)]
+        stream_url: Option<String>,
+        /// In a role's view: the gateway relays this camera's live video to
+        /// that role at [`Device::stream_path`]. Never set in the device list.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        stream: bool,
     },
     StreetLight,
     /// Any other numeric sensor.
@@ -87,19 +97,38 @@ impl Device {
         last.is_none_or(|o| (now_ms - o.time_ms) as f64 > 2.0 * self.expected_period_s * 1000.0)
     }
 
-    /// The device as `role` may see it: tourists never get camera addresses.
+    /// The device as `role` may see it: tourists never get camera
+    /// addresses; nobody gets a stream's upstream address, only `stream`.
     pub fn view_for(&self, role: Role) -> Option<Device> {
         if !self.visible_to(role) {
             return None;
         }
         let mut device = self.clone();
         device.datastreams.clear();
-        if role == Role::Tourist
-            && let DeviceKind::Camera { snapshot_url, .. } = &mut device.kind
-        {
-            *snapshot_url = None;
+        if let DeviceKind::Camera { snapshot_url, stream_url, stream, .. } = &mut device.kind {
+            *stream = stream_url.is_some() && role != Role::Tourist;
+            *stream_url = None;
+            if role == Role::Tourist {
+                *snapshot_url = None;
+            }
         }
         Some(device)
+    }
+
+    /// The upstream MJPEG address the gateway may relay to `role`: a camera
+    /// with a stream, visible to the role, which is not a tourist (the roles
+    /// that may see its snapshots).
+    pub fn stream_url_for(&self, role: Role) -> Option<&str> {
+        match &self.kind {
+            DeviceKind::Camera { stream_url: Some(url), .. } if role != Role::Tourist && self.visible_to(role) => Some(url),
+            _ => None,
+        }
+    }
+
+    /// In a view a viewer received: the gateway path of the camera's live
+    /// video (`/cameras/<id>/stream`), when its role may watch it.
+    pub fn stream_path(&self) -> Option<String> {
+        matches!(self.kind, DeviceKind::Camera { stream: true, .. }).then(|| camera_stream_path(&self.id))
     }
 }
 
@@ -154,6 +183,12 @@ impl Observation {
         }
         o
     }
+}
+
+/// Where the gateway serves a camera's live MJPEG video (`GET`, role token
+/// in `Authorization`).
+pub fn camera_stream_path(camera: &str) -> String {
+    format!("/cameras/{camera}/stream")
 }
 
 /// Flood alarm level of a gauge reading: 0 (below Báo động I) to 3.

@@ -60,6 +60,88 @@ pub fn snapshot_file(url: &str) -> Result<&str, String> {
     Ok(file)
 }
 
+/// Longest camera stream address, in bytes.
+pub const MAX_STREAM_URL_BYTES: usize = 256;
+
+/// A camera's upstream MJPEG address, checked: plain HTTP, no credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamAddress {
+    /// A host name or IP address (an IPv6 one without its brackets).
+    pub host: String,
+    pub port: u16,
+    /// The path and query to request, starting with `/`.
+    pub path: String,
+}
+
+impl StreamAddress {
+    /// The `Host` header of a request to it.
+    pub fn host_header(&self) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        if self.port == 80 { host } else { format!("{host}:{}", self.port) }
+    }
+}
+
+/// Checks a camera's `stream_url`: `http://host[:port][/path][?query]`,
+/// printable ASCII, no user name or password, no fragment. Other schemes
+/// (`https://`, `rtsp://`) are refused: the gateway relays plain HTTP only.
+pub fn parse_stream_url(url: &str) -> Result<StreamAddress, String> {
+    let shown: String = url.chars().take(64).collect();
+    if url.len() > MAX_STREAM_URL_BYTES {
+        return Err(format!("stream address of {} bytes is longer than {MAX_STREAM_URL_BYTES}", url.len()));
+    }
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!("stream address \"{shown}\" must be printable ASCII without spaces"));
+    }
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("stream address \"{shown}\" is not plain http://host:port/path (the gateway relays MJPEG over plain HTTP only)"))?;
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    if path.contains('#') {
+        return Err(format!("stream address \"{shown}\" has a fragment (#…)"));
+    }
+    if authority.contains('@') {
+        return Err(format!("stream address \"{shown}\": a user name or password in the address is not supported"));
+    }
+    let bad_host = || format!("stream address \"{shown}\": the host must be a name, an IPv4 address or a bracketed IPv6 address");
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').ok_or_else(bad_host)?;
+            if host.is_empty() || !host.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+                return Err(bad_host());
+            }
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':').ok_or_else(bad_host)?)),
+            }
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if host.is_empty() || (!authority.starts_with('[') && !host.chars().all(name_char)) {
+        return Err(bad_host());
+    }
+    let port = match port {
+        None => 80,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("stream address \"{shown}\": the port must be 1–65535"))?,
+    };
+    let path = if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
+    Ok(StreamAddress {
+        host: host.to_owned(),
+        port,
+        path,
+    })
+}
+
 /// Why a message was not applied.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Reject {

@@ -33,8 +33,21 @@ impl Registry {
                 return Err(format!("{at}: {field} is longer than {} characters", crate::parse::MAX_TEXT_CHARS));
             }
             match &d.kind {
-                DeviceKind::Camera { snapshot_url: Some(url), .. } => {
-                    crate::parse::snapshot_file(url).map_err(|e| format!("{at}: {e}"))?;
+                DeviceKind::Camera {
+                    snapshot_url,
+                    stream_url,
+                    stream,
+                    ..
+                } => {
+                    if let Some(url) = snapshot_url {
+                        crate::parse::snapshot_file(url).map_err(|e| format!("{at}: {e}"))?;
+                    }
+                    if let Some(url) = stream_url {
+                        crate::parse::parse_stream_url(url).map_err(|e| format!("{at}: {e}"))?;
+                    }
+                    if *stream {
+                        return Err(format!("{at}: \"stream\" is the gateway's to set; give the camera's stream_url instead"));
+                    }
                 }
                 DeviceKind::WaterGauge { river: text, .. } | DeviceKind::Sensor { quantity: text, .. } if text.chars().count() > crate::parse::MAX_TEXT_CHARS => {
                     return Err(format!("{at}: a text field is longer than {} characters", crate::parse::MAX_TEXT_CHARS));

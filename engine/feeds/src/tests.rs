@@ -466,3 +466,53 @@ fn snapshots_are_visible_only_to_the_roles_of_their_cameras() {
     assert!(!s.snapshot_visible_to("pump.jpg", Role::Operator));
     assert!(s.snapshot_visible_to("pump-3.jpg", Role::Operator));
 }
+
+#[test]
+fn stream_addresses_stay_in_the_gateway_and_viewers_learn_only_that_a_stream_exists() {
+    let upstream = "http://10.1.2.3:8080/video.mjpg?res=hd";
+    let devices = DEVICES.replace(r#""snapshot_url": "/snapshots/gate.jpg","#, &format!(r#""snapshot_url": "/snapshots/gate.jpg", "stream_url": "{upstream}","#));
+    let state = FeedState::new(Registry::from_json(&devices).unwrap(), 4);
+    let gate = state.registry().get("cam-citadel-gate").unwrap();
+    assert_eq!(gate.stream_url_for(Role::Operator), Some(upstream));
+    assert_eq!(gate.stream_url_for(Role::Tourist), None, "tourists see no camera video");
+    assert_eq!(gate.stream_url_for(Role::Planner), None, "the camera is not the planner's");
+    assert_eq!(state.registry().get("cam-pump-station").unwrap().stream_url_for(Role::Operator), None, "no stream");
+    for role in [Role::Tourist, Role::Operator, Role::Planner] {
+        let text = serde_json::to_string(&state.snapshot_for(role)).unwrap();
+        assert!(!text.contains("10.1.2.3") && !text.contains("stream_url"), "{role:?}: {text}");
+        let snapshot: Snapshot = serde_json::from_str(&text).unwrap();
+        let path = snapshot.devices.iter().find(|d| d.id == "cam-citadel-gate").and_then(|d| d.stream_path());
+        let expected = (role == Role::Operator).then(|| camera_stream_path("cam-citadel-gate"));
+        assert_eq!(path, expected, "{role:?}");
+    }
+    assert_eq!(camera_stream_path("cam-1"), "/cameras/cam-1/stream");
+    // Not even the gateway's own serialisation (the database, SensorThings) carries it.
+    assert!(!serde_json::to_string(state.registry().devices()).unwrap().contains("10.1.2.3"));
+
+    let address = parse_stream_url(upstream).unwrap();
+    assert_eq!((address.host.as_str(), address.port, address.path.as_str()), ("10.1.2.3", 8080, "/video.mjpg?res=hd"));
+    assert_eq!(address.host_header(), "10.1.2.3:8080");
+    let v6 = parse_stream_url("http://[::1]/cam").unwrap();
+    assert_eq!((v6.host.as_str(), v6.port, v6.host_header()), ("::1", 80, "[::1]".to_owned()));
+    assert_eq!(parse_stream_url("http://cam.local?x=1").unwrap().path, "/?x=1");
+    for (bad, why) in [
+        ("https://cam.local/video", "plain http"),
+        ("rtsp://cam.local/video", "plain http"),
+        ("/cameras/x/stream", "plain http"),
+        ("http://admin:secret@cam.local/video", "user name or password"),
+        ("http://cam.local:99999/video", "port"),
+        ("http://cam.local:0/", "port"),
+        ("http:///video", "host"),
+        ("http://cam local/video", "printable ASCII"),
+        ("http://cam.local/video#x", "fragment"),
+        ("http://[::1/video", "host"),
+    ] {
+        let devices = DEVICES.replace(r#""snapshot_url": "/snapshots/gate.jpg","#, &format!(r#""stream_url": "{bad}","#));
+        let err = Registry::from_json(&devices).unwrap_err();
+        assert!(err.contains("cam-citadel-gate") && err.contains(why), "{bad}: {err}");
+    }
+    let long = format!("http://cam.local/{}", "a".repeat(300));
+    assert!(parse_stream_url(&long).unwrap_err().contains("longer than"));
+    let set_by_hand = DEVICES.replace(r#""snapshot_url": "/snapshots/gate.jpg","#, r#""stream": true,"#);
+    assert!(Registry::from_json(&set_by_hand).unwrap_err().contains("stream_url"));
+}
