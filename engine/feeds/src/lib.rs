@@ -16,7 +16,7 @@ pub use parse::{
 };
 pub use registry::Registry;
 pub use state::{DEFAULT_MAX_FUTURE_SKEW_MS, FeedState, HistoryCursor, Snapshot};
-pub use client::{Alarm, AlarmKind, Connection, FeedClient, LinkEvent, format_local_time, reach_surface};
+pub use client::{AcknowledgementRequest, Alarm, AlarmKind, Connection, FeedClient, LinkEvent, acknowledgement_answer, format_local_time, reach_surface};
 pub use protocol::{ClientRequest, FLOOD_ALERT_TOPIC, FloodWarning, MAX_HISTORY_PAGE, ServerMessage, WarnedPlace, parse_request};
 
 #[cfg(test)]

@@ -516,3 +516,39 @@ fn stream_addresses_stay_in_the_gateway_and_viewers_learn_only_that_a_stream_exi
     let set_by_hand = DEVICES.replace(r#""snapshot_url": "/snapshots/gate.jpg","#, r#""stream": true,"#);
     assert!(Registry::from_json(&set_by_hand).unwrap_err().contains("stream_url"));
 }
+
+#[test]
+fn a_flood_alarm_is_acknowledged_at_the_gateway_and_a_lamp_fault_here() {
+    let mut client = operator_client();
+    client.apply(ServerMessage::Observation { observation: gauge_obs(2_000, 3.5) });
+    client.apply(ServerMessage::Observation {
+        observation: Observation {
+            device: "light-1".to_owned(),
+            time_ms: 3_000,
+            reading: Reading::Light { on: false, dim: 0.0, fault: Some("lamp".to_owned()) },
+        },
+    });
+    let ids: Vec<(u64, bool)> = client.alarms().map(|a| (a.id, matches!(a.kind, AlarmKind::Flood { .. }))).collect();
+    let (flood, lamp) = (ids.iter().find(|a| a.1).unwrap().0, ids.iter().find(|a| !a.1).unwrap().0);
+    // The lamp's fault is this viewer's alone: acknowledged at once, nothing to send.
+    assert!(client.request_acknowledgement(lamp));
+    assert!(client.take_acknowledgement_requests().is_empty());
+    // The flood alarm waits for the gateway, and is sent once however often asked.
+    assert!(client.request_acknowledgement(flood));
+    assert!(client.request_acknowledgement(flood));
+    let sent = client.take_acknowledgement_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!((sent[0].device.as_str(), sent[0].alarm_time_ms), ("thach-han", 2_000));
+    assert_eq!(client.unacknowledged(), 1, "pending is not acknowledged");
+    client.acknowledgement_answered(flood, Err("the history database: down".into()));
+    let alarm = client.alarms().find(|a| a.id == flood).unwrap();
+    assert_eq!((alarm.acknowledged, alarm.pending, alarm.refused.as_deref()), (false, false, Some("the history database: down")));
+    // Asked again, then recorded with the name the gateway gives.
+    assert!(client.request_acknowledgement(flood));
+    assert_eq!(client.take_acknowledgement_requests().len(), 1);
+    client.acknowledgement_answered(flood, Ok("Lê Minh Trực".into()));
+    let alarm = client.alarms().find(|a| a.id == flood).unwrap();
+    assert_eq!((alarm.acknowledged, alarm.acknowledged_by.as_deref()), (true, Some("Lê Minh Trực")));
+    assert_eq!(client.unacknowledged(), 0);
+    assert!(!client.request_acknowledgement(9_999));
+}
