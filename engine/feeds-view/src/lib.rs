@@ -42,6 +42,7 @@ impl Plugin for FeedsViewPlugin {
             .init_resource::<FeedImages>()
             .init_resource::<FeedSignIn>()
             .init_resource::<FloodWarningOutline>()
+            .init_resource::<DeviceLabelsShown>()
             .init_resource::<map_ground::MapGround>()
             .add_systems(
                 Update,
@@ -897,6 +898,11 @@ fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene:
         }
     }
 }
+
+/// How many device labels the panels put on screen in the last frame
+/// (`None` where nothing draws them: no panels).
+#[derive(Resource, Default, Debug)]
+pub struct DeviceLabelsShown(pub Option<usize>);
 
 /// The flood warning's extent as drawn: the warning's time and its rings
 /// in scene ENU (none while the timeline shows a moment before it).

@@ -49,6 +49,9 @@ pub struct PageRequest {
     /// `flood_solver=cpu`: planners' floods on the CPU in the page's worker
     /// even where the page's WebGPU device could run them (`gpu`, the default).
     pub flood_on_cpu: bool,
+    /// `at=TIME` (RFC 3339): the live feed shown at that moment of its
+    /// history instead of live (a moment to share, such as a flood's peak).
+    pub feeds_at: Option<i64>,
 }
 
 /// The largest point budget an address may ask for: the memory budget caps
@@ -78,6 +81,7 @@ impl PageRequest {
                     }
                 }
                 "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
+                "at" => request.feeds_at = Some(sontinh_feeds::parse_time(&value).map_err(|e| format!("at={value}: {e} (for example at=2020-10-18T01:30:00%2B07:00)"))?),
                 "memory" => request.memory = Some(sontinh_layers::MemoryBudget::parse(&value)?),
                 "points" => {
                     let budget = value.parse::<u64>().ok().filter(|n| (1..=MAX_POINT_BUDGET).contains(n));
@@ -174,9 +178,10 @@ pub fn memory_text(used: u64, peak: u64, budget: &sontinh_layers::MemoryBudget) 
 
 /// `connection=… role=… devices=N observations=N history=complete|partial`,
 /// then, once a flood warning came, `warning=ALARM outline=RINGS` (the rings
-/// of its extent drawn on the twin, 0 while not shown), as
+/// of its extent drawn on the twin, 0 while not shown), and `labels=N` (the
+/// device labels on screen) when the panels draw them, as
 /// `data-sontinh-feeds` says it.
-pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_feeds_view::FloodWarningOutline>) -> String {
+pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_feeds_view::FloodWarningOutline>, labels: Option<usize>) -> String {
     let connection = match client.connection() {
         sontinh_feeds::Connection::Connecting => "connecting",
         sontinh_feeds::Connection::Connected { broker_connected: true } => "connected",
@@ -190,6 +195,9 @@ pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_f
     if let Some(warning) = client.flood_warning() {
         let rings = outline.map_or(0, sontinh_feeds_view::FloodWarningOutline::drawn);
         text += &format!(" warning={} outline={rings}", warning.alarm_level);
+    }
+    if let Some(labels) = labels {
+        text += &format!(" labels={labels}");
     }
     text
 }
@@ -286,6 +294,7 @@ type FeedsKey = (
     Option<sontinh_feeds::Role>,
     std::mem::Discriminant<sontinh_feeds::Connection>,
     (Option<i64>, usize),
+    Option<usize>,
 );
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are what it reads
@@ -294,7 +303,11 @@ fn signal_page(
     cameras: Query<&GlobalTransform, With<Camera3d>>,
     rigs: Query<&sontinh_camera::CameraRig>,
     origin: Option<Res<sontinh_layers::FloatingOrigin>>,
-    (feeds, warning_outline): (Option<Res<sontinh_feeds_view::FeedView>>, Option<Res<sontinh_feeds_view::FloodWarningOutline>>),
+    (feeds, warning_outline, labels): (
+        Option<Res<sontinh_feeds_view::FeedView>>,
+        Option<Res<sontinh_feeds_view::FloodWarningOutline>>,
+        Option<Res<sontinh_feeds_view::DeviceLabelsShown>>,
+    ),
     mut exits: MessageReader<AppExit>,
     mut signals: ResMut<PageSignals>,
     memory: Option<Res<sontinh_layers::MemoryUse>>,
@@ -335,9 +348,10 @@ fn signal_page(
             client.role(),
             std::mem::discriminant(client.connection()),
             (client.flood_warning().map(|w| w.time_ms), outline.map_or(0, sontinh_feeds_view::FloodWarningOutline::drawn)),
+            labels.as_deref().and_then(|l| l.0),
         );
         if signals.feeds_key.as_ref() != Some(&key) {
-            let text = feeds_text(&client, outline);
+            let text = feeds_text(&client, outline, labels.as_deref().and_then(|l| l.0));
             #[cfg(target_arch = "wasm32")]
             page::write_attribute("data-sontinh-feeds", &text);
             signals.feeds = Some(text);
@@ -475,7 +489,7 @@ mod tests {
     fn the_page_hears_the_feeds_state_as_the_gateway_gave_it() {
         use sontinh_feeds::{FeedClient, LinkEvent, Role, ServerMessage};
         let mut client = FeedClient::new(100);
-        assert_eq!(feeds_text(&client, None), "connection=connecting role=none devices=0 observations=0 history=partial");
+        assert_eq!(feeds_text(&client, None, None), "connection=connecting role=none devices=0 observations=0 history=partial");
         let devices = include_str!("../../../assets/feeds/flood-2020-10/devices.json");
         let registry = sontinh_feeds::Registry::from_json(devices).unwrap();
         let mut state = sontinh_feeds::FeedState::new(registry, 100);
@@ -487,7 +501,7 @@ mod tests {
         client.apply(ServerMessage::Snapshot { role: Role::Tourist, snapshot: state.snapshot_for(Role::Tourist), broker_connected: true, lagged: 0 });
         client.apply(ServerMessage::History { observations: vec![observation.view_for(Role::Tourist)], next: None });
         // The scenario's list gives tourists three gauges and two cameras.
-        assert_eq!(feeds_text(&client, None), "connection=connected role=tourist devices=5 observations=1 history=complete");
+        assert_eq!(feeds_text(&client, None, None), "connection=connected role=tourist devices=5 observations=1 history=complete");
     }
 
     #[test]
@@ -514,6 +528,9 @@ mod tests {
         assert!(PageRequest::parse("flood=https://elsewhere.example/f").unwrap_err().contains("this site"));
         assert!(PageRequest::parse("flood=//elsewhere.example/f").is_err());
         assert!(PageRequest::parse("flood_hours=-1").unwrap_err().contains("≥ 0"));
+        // 01:30 on 18 October 2020 in Quảng Trị (UTC+7) is 18:30 UTC the day before: 1,602,959,400 s.
+        assert_eq!(PageRequest::parse("at=2020-10-18T01%3A30%3A00%2B07%3A00").unwrap().feeds_at, Some(1_602_959_400_000));
+        assert!(PageRequest::parse("at=yesterday").unwrap_err().starts_with("at=yesterday"));
         assert!(PageRequest::parse("flood_hours=soon").is_err());
         assert!(PageRequest::parse("flood_hours=NaN").is_err());
     }

@@ -7,7 +7,7 @@ use bevy_egui::{EguiContexts, egui};
 use sontinh_camera::CameraRig;
 use sontinh_feeds::{Device, DeviceKind, FeedClient, Reading};
 use sontinh_feeds_view::labels::{LabelRequest, level_trend, place_labels, trend_arrow};
-use sontinh_feeds_view::{FeedImages, FeedMarkers, FeedTimeline, FeedView, geometry::GAUGE_SYMBOL_M, latest_snapshot_url};
+use sontinh_feeds_view::{DeviceLabelsShown, FeedImages, FeedMarkers, FeedTimeline, FeedView, geometry::GAUGE_SYMBOL_M, latest_snapshot_url};
 use sontinh_scene::Lang;
 
 use crate::operator_panel::reading_text;
@@ -83,6 +83,7 @@ pub fn draw_device_labels(
     timeline: Res<FeedTimeline>,
     markers: Res<FeedMarkers>,
     images: Res<FeedImages>,
+    mut shown: ResMut<DeviceLabelsShown>,
     cameras: Query<(&Camera, &GlobalTransform), With<CameraRig>>,
     roots: Query<&GlobalTransform>,
 ) -> Result {
@@ -132,7 +133,11 @@ pub fn draw_device_labels(
         });
         galleys.push(galley);
     }
-    for placed in place_labels(&requests, [viewport.x, viewport.y], MAX_LABELS) {
+    let placed_labels = place_labels(&requests, [viewport.x, viewport.y], MAX_LABELS);
+    if shown.0 != Some(placed_labels.len()) {
+        shown.0 = Some(placed_labels.len());
+    }
+    for placed in placed_labels {
         let (_, at, _, _) = candidates[placed.key];
         let rect = egui::Rect::from_min_size(egui::pos2(placed.min[0], placed.min[1]), egui::vec2(placed.size[0], placed.size[1]));
         if placed.moved {

@@ -84,6 +84,9 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     // The memory budget the address names, else the one for this device.
     let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::for_device(&device(&window))));
     app.insert_resource(memory);
+    if let Some(time_ms) = request.feeds_at {
+        app.insert_resource(sontinh_feeds_view::FeedTimeline { live: false, time_ms });
+    }
     if has_feeds {
         // The address's token, else the one signed in with earlier in this tab.
         if let Some(token) = request.token.or_else(|| session::get(&window, session::TOKEN)) {
