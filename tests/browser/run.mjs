@@ -989,6 +989,20 @@ async function feedsCheck(browser) {
     const fetched = await until("the operator's page to fetch camera snapshots", 60_000, async () => (o.snapshots.some((r) => r.status === 200) ? o.snapshots : null)).catch(() => o.snapshots);
     check(fetched.length > 0 && fetched.every((r) => r.status === 200 && r.bearer), `feeds: the operator's page fetched camera snapshots with its token in a header (${fetched.map((r) => `${new URL(r.url).pathname} ${r.status}${r.bearer ? " bearer" : ""}`).join(", ")})`);
     await o.page.screenshot({ path: path.join(out, "feeds-operator.webgl2.png"), timeout: 120_000 });
+    // The dashboard at the 2020 peak (01:30, 18 October, Thạch Hãn at 7.40 m),
+    // from the operations centre's viewpoint: every gauge carries its label.
+    await o.page.setViewportSize({ width: 1600, height: 900 });
+    await o.page.goto(`${base}?${new URLSearchParams({ backend: "webgl2", ui: "1", bookmark: "ioc", at: "2020-10-18T01:30:00+07:00" })}`);
+    const peak = await until("the operator's page at the peak to label its devices", LOAD_DEADLINE_MS, () =>
+      o.page.evaluate(() => {
+        const text = document.documentElement.dataset.sontinhFeeds || "";
+        const labels = Number((text.match(/labels=(\d+)/) || [])[1] || 0);
+        return text.includes("history=complete") && labels >= 3 ? { text, labels } : null;
+      }),
+    ).catch(() => null);
+    report.feeds.peak = peak;
+    check(Boolean(peak), `feeds: at the 2020 peak the operator's page labels at least the three gauges (${peak?.text})`);
+    await o.page.screenshot({ path: path.join(out, "feeds-dashboard-peak.webgl2.png"), timeout: 120_000 });
     check(o.errors.length === 0, `feeds: the operator's page logged no error${o.errors.length ? `: ${o.errors.slice(0, 3).join(" | ")}` : ""}`);
     await o.context.close();
   } finally {

@@ -805,11 +805,12 @@ fn update_images(
 
 /// The newest snapshot address a camera reported at or before `time_ms`.
 pub fn latest_snapshot_url(client: &FeedClient, device: usize, time_ms: i64) -> Option<String> {
+    // From the newest back: the labels ask this for every camera each frame.
     client
         .history(device)
+        .rev()
         .filter(|o| o.time_ms <= time_ms)
-        .filter_map(|o| o.reading.snapshot_url())
-        .last()
+        .find_map(|o| o.reading.snapshot_url())
         .map(str::to_owned)
 }
 

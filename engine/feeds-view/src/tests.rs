@@ -324,7 +324,7 @@ fn far_gauges_stand_on_the_map_beyond_the_scene_ground_and_near_ones_keep_their_
     for _ in 0..3 {
         app.update();
     }
-    let frame = app.world().resource::<ActiveScene>().0.frame.clone();
+    let frame = app.world().resource::<ActiveScene>().0.frame;
     let map = app.world().resource::<map_ground::MapGround>();
     assert_eq!(map.ground.map(|g| (g.min, g.max)), Some(([-1600.0, -1600.0], [1600.0, 1600.0])));
     let registry = state.registry();

@@ -101,7 +101,10 @@ pub fn draw_dashboard(
                         .stroke(egui::Stroke::new(1.0, egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])))
                         .corner_radius(4.0)
                         .inner_margin(egui::Margin::symmetric(6, 2))
-                        .show(ui, |ui| ui.colored_label(egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2]), text));
+                        .show(ui, |ui| {
+                            // A chip keeps its words on one line; the row wraps between chips.
+                            ui.add(egui::Label::new(egui::RichText::new(text).color(egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2]))).extend())
+                        });
                 }
             });
             ui.separator();
