@@ -38,6 +38,7 @@ pub mod mqtt;
 pub mod replay;
 mod server;
 pub mod token;
+pub mod video;
 mod viewer;
 
 use std::net::SocketAddr;

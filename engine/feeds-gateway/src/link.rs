@@ -96,7 +96,12 @@ impl GatewayAddress {
 impl GatewayAddress {
     /// Where an operator's acknowledgement goes.
     pub fn acknowledge_url(&self) -> String {
-        format!("http://{}/acknowledge", self.authority)
+        self.http_url("/acknowledge")
+    }
+
+    /// The gateway's HTTP address of `path` (which starts with `/`).
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.authority)
     }
 }
 

@@ -343,3 +343,78 @@ async fn only_roles_that_see_snapshots_watch_and_no_viewer_learns_the_cameras_ad
         assert!(text.starts_with("HTTP/1.1 200") && !text.contains(&upstream) && !text.contains("stream_url"), "{other}: {text}");
     }
 }
+
+/// The native viewer's video client: frames of the test camera arrive in
+/// its slot through the gateway and decode to the colours served; letting
+/// go of the slot ends the watching (the gateway's stream is freed for the
+/// next viewer); a refusal is kept in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_native_viewer_watches_through_its_video_client_and_stops_when_it_lets_go() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start_broker(dir.path());
+    let camera = Camera::start().await;
+    let limits = Limits {
+        max_camera_streams: 1,
+        ..Limits::default()
+    };
+    let (address, config, _stop) = setup(dir.path(), &broker.url(), &camera, limits).await;
+    let operator = bearer(&config, Role::Operator);
+    let gateway = format!("ws://{address}/ws");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+
+    let slot: sontinh_feeds::SharedVideo = Arc::new(Mutex::new(sontinh_feeds::VideoSlot::default()));
+    sontinh_feeds_gateway::video::spawn_video(&gateway, &operator, "cam-live", slot.clone()).unwrap();
+    let mut reds = Vec::new();
+    while reds.len() < 5 {
+        assert!(std::time::Instant::now() < deadline, "five frames within 20 s; got {reds:?}, slot {:?}", slot.lock().unwrap().error);
+        if let Some(jpeg) = slot.lock().unwrap().latest.take() {
+            let decoded = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+            reds.push(decoded.get_pixel(16, 12)[0]);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Each frame is one the camera served (red = k·40, JPEG within a few levels).
+    for red in &reds {
+        assert!((0..COLOURS).any(|k| (i32::from(*red) - (k * 40) as i32).abs() <= 3), "red {red} was never served");
+    }
+    assert!(slot.lock().unwrap().frames >= 5);
+
+    // Letting go: the client stops, and the gateway's one stream becomes free.
+    drop(slot);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "the gateway's stream was not freed within 20 s");
+        let reply = http_get_head(address, "/cameras/cam-quoted/stream", &operator).await;
+        if reply.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // A tourist's client gets the refusal in words, and no frame.
+    let refused: sontinh_feeds::SharedVideo = Arc::new(Mutex::new(sontinh_feeds::VideoSlot::default()));
+    sontinh_feeds_gateway::video::spawn_video(&gateway, &bearer(&config, Role::Tourist), "cam-live", refused.clone()).unwrap();
+    loop {
+        assert!(std::time::Instant::now() < deadline, "the tourist's refusal did not come within 20 s");
+        if refused.lock().unwrap().ended {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let s = refused.lock().unwrap();
+    assert!(s.frames == 0 && s.error.as_deref().is_some_and(|e| e.starts_with("403")), "{:?}", s.error);
+}
+
+/// A GET's status line and headers only (a stream's body never ends).
+async fn http_get_head(address: SocketAddr, path: &str, token: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}

@@ -7,6 +7,7 @@ mod parse;
 pub mod protocol;
 mod registry;
 mod state;
+mod video;
 
 pub use mjpeg::{MAX_MJPEG_FRAME_BYTES, MjpegError, MjpegParser};
 pub use model::{Device, DeviceKind, Names, Observation, Reading, Role, alarm_level, camera_stream_path};
@@ -15,6 +16,7 @@ pub use parse::{
     device_of_compact_topic, kind_name, parse_compact, parse_sensorthings, parse_stream_url, parse_time, snapshot_file,
 };
 pub use registry::Registry;
+pub use video::{SharedVideo, VideoReceiver, VideoSlot, end as video_end};
 pub use state::{DEFAULT_MAX_FUTURE_SKEW_MS, FeedState, HistoryCursor, Snapshot};
 pub use client::{AcknowledgementRequest, Alarm, AlarmKind, Connection, FeedClient, LinkEvent, acknowledgement_answer, format_local_time, reach_surface};
 pub use protocol::{ClientRequest, FLOOD_ALERT_TOPIC, FloodWarning, MAX_HISTORY_PAGE, ServerMessage, WarnedPlace, parse_request};

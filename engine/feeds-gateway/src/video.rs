@@ -1,0 +1,67 @@
+//! The native viewer's side of a camera's live video: a thread GETs the
+//! gateway's `/cameras/<id>/stream` (the token in the header, never in the
+//! address) and pushes what arrives into a [`VideoReceiver`] until the
+//! stream ends or the viewer stops watching.
+
+use std::io::Read;
+use std::time::Duration;
+
+use sontinh_feeds::{SharedVideo, VideoReceiver, camera_stream_path};
+
+use crate::link::GatewayAddress;
+
+/// Bytes read from the stream at a time.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Starts watching `camera` through the gateway of `gateway_url`
+/// (`ws://host:port/ws`); frames land in `slot`.
+pub fn spawn_video(gateway_url: &str, token: &str, camera: &str, slot: SharedVideo) -> Result<(), String> {
+    let address = GatewayAddress::parse(gateway_url)?;
+    let url = address.http_url(&camera_stream_path(camera));
+    let authorization = format!("Bearer {token}");
+    std::thread::Builder::new()
+        .name("sontinh-camera-video".to_owned())
+        .spawn(move || {
+            // Only the receiver holds the slot: the viewer letting go of it is what stops the reading.
+            let weak = std::sync::Arc::downgrade(&slot);
+            let outcome = watch(&url, &authorization, slot);
+            if let Some(slot) = weak.upgrade() {
+                sontinh_feeds::video_end(&slot, outcome.err());
+            }
+        })
+        .map_err(|e| format!("cannot start the camera's video: {e}"))?;
+    Ok(())
+}
+
+fn watch(url: &str, authorization: &str, slot: SharedVideo) -> Result<(), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(10)))
+        // The gateway cuts a camera that stops sending; a stream has no end to wait for.
+        .timeout_recv_response(Some(Duration::from_secs(15)))
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent.get(url).header("Authorization", authorization).call().map_err(|e| format!("cannot reach the gateway: {e}"))?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        let text = response.body_mut().with_config().limit(64 * 1024).read_to_string().unwrap_or_default();
+        return Err(format!("{status}: {}", text.trim()));
+    }
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let mut receiver = VideoReceiver::new(&content_type, slot)?;
+    // Unlimited: the parser bounds every frame and buffer itself.
+    let mut reader = response.into_body().into_with_config().limit(u64::MAX).reader();
+    let mut buf = vec![0u8; CHUNK_BYTES];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Err("the gateway closed the stream".to_owned()),
+            Ok(n) => {
+                if !receiver.push(&buf[..n]) {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(format!("the stream was cut: {e}")),
+        }
+    }
+}
