@@ -26,4 +26,22 @@ if datastreams:
     high = first.get_observations().query().filter("result gt 5.0").orderby("phenomenonTime", "desc").list()
     out["above_5"] = [o.result for o in high]
     out["datastream_unit"] = first.unit_of_measurement.name
+# The hourly means: found by their properties, read over a time range two at a time.
+hourly = service.datastreams().query().filter("properties/aggregatePeriod eq 'PT1H'").list()
+hourly = [d.id for d in hourly]
+out["hourly_ids"] = hourly
+if hourly:
+    stream = service.datastreams().find(hourly[0])
+    hours = stream.get_observations().query().filter(
+        "phenomenonTime ge 2020-10-17T01:00:00Z and phenomenonTime lt 2020-10-17T04:00:00Z"
+    ).orderby("phenomenonTime", "asc").top(2).list()
+    out["hourly"] = {
+        "name": stream.name,
+        "observation_type": stream.observation_type,
+        "unit": stream.unit_of_measurement.symbol,
+        "observations": [
+            {"time": o.phenomenon_time, "result_time": o.result_time, "result": o.result, "parameters": o.parameters}
+            for o in hours
+        ],
+    }
 print(json.dumps(out))

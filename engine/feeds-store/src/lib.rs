@@ -12,7 +12,9 @@
 //! when). Observations older than the retention period are folded into
 //! hourly minimum, mean and maximum per device, so a year of history stays
 //! small; each device's latest observation is always kept raw, so that its
-//! state survives any silence.
+//! state survives any silence. [`Store::hourly_range`] reads the hourly
+//! summaries of any period exactly, whatever has been folded yet: the
+//! folded rows merged with the summary of the raw observations still kept.
 
 pub mod postgres_server;
 mod schema;
@@ -74,6 +76,8 @@ pub struct HourlySummary {
     /// The hour's start, milliseconds since 1970.
     pub hour_ms: i64,
     pub count: i64,
+    /// How many of them had a number ([`numeric_value`]): the mean's weight.
+    pub values: i64,
     pub min: Option<f64>,
     pub mean: Option<f64>,
     pub max: Option<f64>,
@@ -295,8 +299,8 @@ impl Store {
                       AND time_ms < (SELECT MAX(o2.time_ms) FROM observations o2 WHERE o2.device = observations.device)";
         let mut tx = self.pool.begin().await.map_err(failed("cannot start a transaction"))?;
         let summaries = sqlx::query(&format!(
-            "SELECT device, (time_ms / {HOUR_MS}) * {HOUR_MS} AS hour_ms, COUNT(*) AS n, COUNT(value) AS n_values, \
-             MIN(value) AS low, AVG(value) AS mean, MAX(value) AS high {folded} GROUP BY device, (time_ms / {HOUR_MS}) * {HOUR_MS}"
+            "SELECT device, {HOUR_OF_TIME} AS hour_ms, COUNT(*) AS n, COUNT(value) AS n_values, \
+             MIN(value) AS low, AVG(value) AS mean, MAX(value) AS high {folded} GROUP BY device, {HOUR_OF_TIME}"
         ))
         .bind(cutoff)
         .fetch_all(&mut *tx)
@@ -338,10 +342,11 @@ impl Store {
         Ok(Downsampled { observations: deleted, hours })
     }
 
-    /// Hourly summaries of `device` (every device when `None`) with `from_ms <= hour < to_ms`, by hour.
+    /// The rows of the `hourly` table (what was folded, nothing else) of
+    /// `device` (every device when `None`) with `from_ms <= hour < to_ms`, by hour.
     pub async fn hourly(&self, device: Option<&str>, from_ms: i64, to_ms: i64) -> Result<Vec<HourlySummary>> {
         let rows = sqlx::query(
-            "SELECT device, hour_ms, n, low, mean, high FROM hourly WHERE ($1 = '' OR device = $1) AND hour_ms >= $2 AND hour_ms < $3 \
+            "SELECT device, hour_ms, n, n_values, low, mean, high FROM hourly WHERE ($1 = '' OR device = $1) AND hour_ms >= $2 AND hour_ms < $3 \
              ORDER BY hour_ms, device",
         )
         .bind(device.unwrap_or("").to_owned())
@@ -350,18 +355,49 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(failed("cannot read hourly summaries"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(HourlySummary {
-                    device: get(r, "device")?,
-                    hour_ms: get(r, "hour_ms")?,
-                    count: get(r, "n")?,
-                    min: get(r, "low")?,
-                    mean: get(r, "mean")?,
-                    max: get(r, "high")?,
-                })
-            })
-            .collect()
+        rows.iter().map(summary).collect()
+    }
+
+    /// Hourly summaries of `devices` (every device when empty) for the hours
+    /// with `from_ms <= hour start < to_ms`, by hour then device (descending
+    /// when `newest_first`), `limit` of them after skipping `offset`; hours
+    /// with no numeric reading are left out.
+    ///
+    /// Each is exact whatever the downsampling has done so far: the rows of
+    /// `hourly` (what was folded) merged with the same summary worked out
+    /// from the raw observations of the hour still kept (not yet old enough
+    /// to fold, each device's latest, a reading that came late): counts
+    /// add, extremes take the extreme, means are weighted by their counts.
+    pub async fn hourly_range(&self, devices: &[&str], from_ms: i64, to_ms: i64, newest_first: bool, limit: i64, offset: i64) -> Result<Vec<HourlySummary>> {
+        let order = if newest_first { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT device, hour_ms, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(n_values) AS BIGINT) AS n_values, MIN(low) AS low, MAX(high) AS high, \
+             SUM(mean * n_values) / CAST(SUM(n_values) AS DOUBLE PRECISION) AS mean FROM ({}) AS parts \
+             GROUP BY device, hour_ms HAVING SUM(n_values) > 0 ORDER BY hour_ms {order}, device {order} LIMIT $5 OFFSET $6",
+            hourly_parts(devices, 7)
+        );
+        let (raw_from, raw_to) = raw_span(from_ms, to_ms);
+        let mut query = sqlx::query(&sql).bind(from_ms).bind(to_ms).bind(raw_from).bind(raw_to).bind(limit.max(0)).bind(offset.max(0));
+        for d in devices {
+            query = query.bind((*d).to_owned());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(failed("cannot read hourly summaries"))?;
+        rows.iter().map(summary).collect()
+    }
+
+    /// How many summaries [`Store::hourly_range`] has in the range.
+    pub async fn hourly_count(&self, devices: &[&str], from_ms: i64, to_ms: i64) -> Result<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT device, hour_ms FROM ({}) AS parts GROUP BY device, hour_ms HAVING SUM(n_values) > 0) AS hours",
+            hourly_parts(devices, 5)
+        );
+        let (raw_from, raw_to) = raw_span(from_ms, to_ms);
+        let mut query = sqlx::query(&sql).bind(from_ms).bind(to_ms).bind(raw_from).bind(raw_to);
+        for d in devices {
+            query = query.bind((*d).to_owned());
+        }
+        let row = query.fetch_one(&self.pool).await.map_err(failed("cannot count hourly summaries"))?;
+        get(&row, "n")
     }
 
     /// The database's size on disk, in bytes (SQLite: its pages, the WAL
@@ -420,6 +456,44 @@ impl Store {
             .map(|r| Ok(RejectRecord { received_ms: get(r, "received_ms")?, kind: get(r, "kind")?, detail: get(r, "detail")? }))
             .collect()
     }
+}
+
+/// The hour an observation's time falls in, in SQL: the expression
+/// [`Store::downsample`] groups by, so the two always agree.
+const HOUR_OF_TIME: &str = "(time_ms / 3600000) * 3600000";
+const _: () = assert!(HOUR_MS == 3_600_000, "HOUR_OF_TIME spells the hour out");
+
+/// The summaries of the hours `$1 <= hour < $2` in two parts, one row per
+/// device and hour each: the `hourly` table's rows and the raw observations
+/// (read in `$3 <= time < $4`, an index range around the hours) grouped by
+/// hour. Devices are `$first…`.
+fn hourly_parts(devices: &[&str], first: usize) -> String {
+    let devices = device_list(devices, first);
+    format!(
+        "SELECT device, hour_ms, n, n_values, low, mean, high FROM hourly WHERE hour_ms >= $1 AND hour_ms < $2{devices} \
+         UNION ALL \
+         SELECT device, {HOUR_OF_TIME} AS hour_ms, COUNT(*) AS n, COUNT(value) AS n_values, MIN(value) AS low, AVG(value) AS mean, MAX(value) AS high \
+         FROM observations WHERE time_ms >= $3 AND time_ms < $4 AND {HOUR_OF_TIME} >= $1 AND {HOUR_OF_TIME} < $2{devices} \
+         GROUP BY device, {HOUR_OF_TIME}"
+    )
+}
+
+/// The times whose hours may lie in `[from_ms, to_ms)`: an hour wider on
+/// each side (whatever the rounding of negative times), for the index.
+fn raw_span(from_ms: i64, to_ms: i64) -> (i64, i64) {
+    (from_ms.saturating_sub(HOUR_MS), to_ms.saturating_add(HOUR_MS))
+}
+
+fn summary(r: &AnyRow) -> Result<HourlySummary> {
+    Ok(HourlySummary {
+        device: get(r, "device")?,
+        hour_ms: get(r, "hour_ms")?,
+        count: get(r, "n")?,
+        values: get(r, "n_values")?,
+        min: get(r, "low")?,
+        mean: get(r, "mean")?,
+        max: get(r, "high")?,
+    })
 }
 
 /// ` AND device IN ($first, …)` for `devices`, nothing when empty.

@@ -21,9 +21,10 @@ const TABLES: [&str; 6] = [
     "CREATE TABLE IF NOT EXISTS rejects (received_ms BIGINT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL)",
 ];
 
-const INDEXES: [&str; 2] = [
+const INDEXES: [&str; 3] = [
     // Queries across devices by time (a month of every gauge, a CSV range).
     "CREATE INDEX IF NOT EXISTS observations_by_time ON observations (time_ms)",
+    "CREATE INDEX IF NOT EXISTS hourly_by_time ON hourly (hour_ms)",
     "CREATE INDEX IF NOT EXISTS rejects_by_time ON rejects (received_ms)",
 ];
 

@@ -106,6 +106,79 @@ async fn old_observations_fold_into_hourly_minimum_mean_and_maximum() {
     }
 }
 
+/// Every summary `hourly_range` should give for `readings`, worked out here
+/// from the readings themselves: (hour, device) → (count, min, sum, max).
+fn expected_hours(readings: &[Observation]) -> std::collections::BTreeMap<(i64, String), (i64, f64, f64, f64)> {
+    let mut hours = std::collections::BTreeMap::new();
+    for o in readings {
+        let Reading::WaterLevel { level_m } = o.reading else { unreachable!() };
+        let hour = o.time_ms.div_euclid(HOUR_MS) * HOUR_MS;
+        let e = hours.entry((hour, o.device.clone())).or_insert((0, f64::INFINITY, 0.0, f64::NEG_INFINITY));
+        *e = (e.0 + 1, e.1.min(level_m), e.2 + level_m, e.3.max(level_m));
+    }
+    hours
+}
+
+/// `hourly_range` and `hourly_count` against the worked-out summaries, in
+/// both orders, paged, for one device and for a range that starts inside an hour.
+async fn check_hours(store: &Store, readings: &[Observation], when: &str) {
+    let expected = expected_hours(readings);
+    let what = format!("{:?}, {when}", store.backend());
+    let (from, to) = (T0 - 5 * HOUR_MS, T0 + 10 * HOUR_MS);
+    let all = store.hourly_range(&[], from, to, false, 1000, 0).await.unwrap();
+    assert_eq!(all.len(), expected.len(), "{what}");
+    for (got, ((hour, device), (n, min, sum, max))) in all.iter().zip(&expected) {
+        assert_eq!((got.hour_ms, &got.device, got.count, got.values), (*hour, device, *n, *n), "{what}");
+        assert_eq!((got.min, got.max), (Some(*min), Some(*max)), "{what}: {device} at {hour}");
+        assert_relative_eq!(got.mean.unwrap(), sum / *n as f64, max_relative = 1e-12);
+    }
+    assert_eq!(store.hourly_count(&[], from, to).await.unwrap(), expected.len() as i64, "{what}");
+    // Newest first, a page of four after skipping three.
+    let page = store.hourly_range(&[], from, to, true, 4, 3).await.unwrap();
+    let keys: Vec<(i64, String)> = page.iter().map(|h| (h.hour_ms, h.device.clone())).collect();
+    let wanted: Vec<(i64, String)> = expected.keys().rev().skip(3).take(4).cloned().collect();
+    assert_eq!(keys, wanted, "{what}");
+    // One device; the range starts a millisecond into an hour, so that hour is out.
+    let g2 = store.hourly_range(&["g2"], T0 + HOUR_MS + 1, T0 + 4 * HOUR_MS, false, 100, 0).await.unwrap();
+    let keys: Vec<i64> = g2.iter().map(|h| h.hour_ms).collect();
+    assert_eq!(keys, [T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS], "{what}");
+    assert_eq!(store.hourly_count(&["g2", "g3"], T0 + HOUR_MS + 1, T0 + 4 * HOUR_MS).await.unwrap(), 4, "{what}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hourly_ranges_are_exact_before_during_and_after_folding() {
+    let (stores, _dir, _server) = stores("hourly_range").await;
+    // Three gauges over six hours, a reading every seven minutes (so hours
+    // hold 8 or 9 of them), each level a quarter-metre step of its own.
+    let mut readings = Vec::new();
+    for (d, device) in ["g1", "g2", "g3"].iter().enumerate() {
+        let mut t = T0 + d as i64 * 60_000;
+        while t < T0 + 6 * HOUR_MS {
+            let minutes = (t - T0) / 60_000;
+            readings.push(level(device, t, (minutes % 17) as f64 * 0.25 + d as f64));
+            t += 7 * 60_000;
+        }
+    }
+    for (store, _) in &stores {
+        let mut readings = readings.clone();
+        store.commit(&readings, &[], T0).await.unwrap();
+        check_hours(store, &readings, "nothing folded").await;
+        // The first three hours folded: those come from the hourly table, the rest from raw rows.
+        let folded = store.downsample(T0 + 3 * HOUR_MS + 1).await.unwrap();
+        assert_eq!(folded.hours, 9);
+        check_hours(store, &readings, "three hours folded").await;
+        // A late reading of a folded hour, kept raw beside its hour's summary.
+        let late = level("g1", T0 + 30_000, 40.0);
+        store.commit(std::slice::from_ref(&late), &[], T0).await.unwrap();
+        readings.push(late);
+        check_hours(store, &readings, "a late reading beside its folded hour").await;
+        // Everything folded but each gauge's latest, which stays raw.
+        store.downsample(T0 + 10 * HOUR_MS).await.unwrap();
+        assert_eq!(store.count(None, i64::MIN, i64::MAX).await.unwrap(), 3);
+        check_hours(store, &readings, "all folded").await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn devices_acknowledgements_and_rejects_are_kept() {
     let (stores, _dir, _server) = stores("records").await;

@@ -5,8 +5,34 @@
 //! `'<datastream>-<milliseconds>'`). Navigation (`Things(1)/Datastreams`,
 //! `Datastreams(1)/Observations`, `Datastreams(1)/Thing`…), `$filter`,
 //! `$orderby`, `$top`, `$skip`, `$count`, `$select`, `$expand` (one level,
-//! with `$top`, `$orderby` and `$filter` inside) and `@iot.nextLink` paging.
-//! Each role sees only the devices, and fields, it may see.
+//! with `$top`, `$orderby` and `$filter` inside, and the expanded
+//! collection's own `…@iot.nextLink` when it has more) and `@iot.nextLink`
+//! paging. Each role sees only the devices, and fields, it may see.
+//!
+//! **Hourly Datastreams.** Each water gauge and sensor (devices whose
+//! readings are measurements) has a second Datastream, `@iot.id`
+//! `'<number>-hourly'`, named "… hourly mean": the same Thing, Sensor,
+//! ObservedProperty and unit, `OM_Measurement`, its `properties` naming
+//! what it summarises (`aggregateFor`, `aggregatePeriod` `PT1H`,
+//! `aggregateStatistic` `mean`). Its Observations (`@iot.id`
+//! `'<number>-hourly-<hour start ms>'`) are one per hour that had readings:
+//! `result` the hour's mean, `phenomenonTime` the hour as an interval
+//! (`START/END`), `resultTime` its end, `parameters` `{min, max, count}`.
+//! Only hours that have ended are listed. They come from the history's
+//! hourly summaries (`Store::hourly_range`), exact whatever has been folded
+//! yet: the folded rows merged with the raw readings still kept, so an hour
+//! reads the same before and after the retention folds it. `$filter` on
+//! `phenomenonTime` compares the interval as FROST-Server does (`ge A and lt
+//! B` is the hours lying in `[A, B)`) and goes to the database as a range of
+//! hour starts; the rest of a filter (`result gt 5`, `parameters/max ge 6`)
+//! is evaluated on the entities. They are reached through their Datastream
+//! (`Datastreams('1-hourly')/Observations`, `$expand=Observations(…)`) and by
+//! id; the top-level `Observations` collection stays the readings alone (the
+//! summaries are derived from them: listing both there would count every
+//! hour twice and make every page summarise the whole history). A month of
+//! every gauge is one paged request: `Datastreams?$filter=properties/
+//! aggregatePeriod eq 'PT1H'&$expand=Observations($filter=phenomenonTime ge
+//! …;$top=1000)`.
 
 mod entities;
 mod filter;
@@ -49,11 +75,13 @@ struct Options {
     count: bool,
     select: Option<Vec<String>>,
     expand: Vec<(Kind, Options)>,
+    /// The options as given (an expanded collection's next link repeats them).
+    given: Vec<(String, String)>,
 }
 
 impl Options {
     fn parse(pairs: &[(String, String)], nested: bool) -> Result<Options, Refusal> {
-        let mut o = Options::default();
+        let mut o = Options { given: pairs.to_vec(), ..Options::default() };
         for (key, value) in pairs {
             match key.as_str() {
                 "$filter" => o.filter = Some(filter::parse(value).map_err(bad)?),
@@ -163,8 +191,8 @@ fn resolve(path: &str) -> Result<Target, Refusal> {
             if kind.is_collection_name(second) {
                 Ok(Target::Collection { kind, parent: Some(link) })
             } else {
-                // A single related entity (Datastreams(1)/Thing): its id is the parent's device.
-                Ok(Target::Entity { kind, id: entities::device_number(&link).to_string() })
+                // A single related entity (Datastreams(1)/Thing: the parent's device; Observations('1-hourly-…')/Datastream: its Datastream).
+                Ok(Target::Entity { kind, id: entities::related_id(&link, kind) })
             }
         }
         _ => Err((StatusCode::NOT_FOUND, format!("no such resource: /v1.1/{}", segments.join("/")))),
@@ -202,7 +230,8 @@ async fn serve(shared: &Shared, role: Role, base: &str, path: &str, pairs: &[(St
         let state = shared.state.read().await;
         (visible(state.registry().devices(), role), state.registry().devices().len())
     };
-    let context = entities::Context { base, role, devices: &devices, registry_len, store: &shared.store };
+    let hour_now_ms = chrono::Utc::now().timestamp_millis().div_euclid(sontinh_feeds_store::HOUR_MS) * sontinh_feeds_store::HOUR_MS;
+    let context = entities::Context { base, role, devices: &devices, registry_len, store: &shared.store, hour_now_ms };
     match resolve(path)? {
         Target::Entity { kind, id } => {
             let mut entity = context.one(kind, &id).await?.ok_or_else(|| (StatusCode::NOT_FOUND, format!("no {}({id})", kind.collection())))?;
@@ -222,35 +251,52 @@ async fn serve(shared: &Shared, role: Role, base: &str, path: &str, pairs: &[(St
             }
             out.insert("value".to_owned(), Value::Array(items));
             if page.more {
-                let top = options.top.unwrap_or(DEFAULT_TOP);
-                let mut next: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "$skip" && k != "$top").cloned().collect();
-                next.push(("$top".to_owned(), top.to_string()));
-                next.push(("$skip".to_owned(), (options.skip + top).to_string()));
-                let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(next).finish();
-                out.insert("@iot.nextLink".to_owned(), json!(format!("{base}{path}?{query}")));
+                out.insert("@iot.nextLink".to_owned(), json!(format!("{base}{path}?{}", next_query(pairs, &options))));
             }
             Ok(Value::Object(out))
         }
     }
 }
 
+/// The query of the next page: the same options, `$skip` past this page.
+fn next_query(pairs: &[(String, String)], options: &Options) -> String {
+    let top = options.top.unwrap_or(DEFAULT_TOP);
+    let mut next: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "$skip" && k != "$top").cloned().collect();
+    next.push(("$top".to_owned(), top.to_string()));
+    next.push(("$skip".to_owned(), options.skip.saturating_add(top).to_string()));
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(next).finish()
+}
+
 /// Adds each `$expand`ed navigation to `entity`, as SensorThings puts them:
 /// a collection under its set's name, a single entity under its own.
 async fn expand(context: &entities::Context<'_>, entity: &mut Value, kind: Kind, options: &Options) -> Result<(), Refusal> {
-    let Some(id) = entity.get("@iot.id").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)) else { return Ok(()) };
+    let Some(id_value) = entity.get("@iot.id").cloned() else { return Ok(()) };
+    let id = id_value.as_str().map_or_else(|| id_value.to_string(), str::to_owned);
     for (related, inner) in &options.expand {
         let link = Link { kind, id: id.clone() };
+        let mut extra = Vec::new();
         let value = if related.is_single_of(kind) {
-            let one = context.one(*related, &entities::device_number(&link).to_string()).await?;
+            let one = context.one(*related, &entities::related_id(&link, *related)).await?;
             one.map(|v| select(v, &inner.select)).unwrap_or(Value::Null)
         } else {
             let page = context.page(*related, Some(&link), inner).await?;
+            if let Some(n) = page.count {
+                extra.push(("@iot.count", json!(n)));
+            }
+            if page.more {
+                // The rest of this entity's collection, paged as a request of its own would be.
+                let next = format!("{}?{}", context.link(kind, &id_value, related.collection()), next_query(&inner.given, inner));
+                extra.push(("@iot.nextLink", json!(next)));
+            }
             Value::Array(page.items.into_iter().map(|v| select(v, &inner.select)).collect())
         };
         let name = if related.is_single_of(kind) { related.single() } else { related.collection() };
         if let Value::Object(map) = entity {
             map.remove(&format!("{name}@iot.navigationLink"));
             map.insert(name.to_owned(), value);
+            for (suffix, v) in extra {
+                map.insert(format!("{name}{suffix}"), v);
+            }
         }
     }
     Ok(())
@@ -312,6 +358,26 @@ mod tests {
         assert_eq!(resolve("/Things/Datastreams").unwrap_err().0, StatusCode::BAD_REQUEST);
         assert_eq!(resolve("/Things(1)/Datastreams(2)").unwrap_err().0, StatusCode::BAD_REQUEST);
         assert_eq!(resolve("/a/b/c").unwrap_err().0, StatusCode::NOT_FOUND);
+        // The hourly Datastreams: their Thing is the device's, an hourly Observation's Datastream the hourly one.
+        assert_eq!(resolve("/Datastreams('2-hourly')/Thing").unwrap(), Target::Entity { kind: Kind::Thing, id: "2".into() });
+        assert_eq!(resolve("/Observations('2-hourly-1602975600000')/Datastream").unwrap(), Target::Entity { kind: Kind::Datastream, id: "2-hourly".into() });
+        assert_eq!(resolve("/Observations('2-1602975600000')/Datastream").unwrap(), Target::Entity { kind: Kind::Datastream, id: "2".into() });
+    }
+
+    #[test]
+    fn datastream_and_observation_ids_name_their_series() {
+        use entities::{Series, datastream_id, observation_id};
+        assert_eq!(datastream_id("3"), Some((3, Series::Raw)));
+        assert_eq!(datastream_id("'3-hourly'"), Some((3, Series::Hourly)));
+        for bad in ["", "-hourly", "3hourly", "+3", "3-daily", "x-hourly", "99999999999999999999999"] {
+            assert_eq!(datastream_id(bad), None, "{bad}");
+        }
+        assert_eq!(observation_id("3-1602975600000"), Some((3, Series::Raw, 1_602_975_600_000)));
+        assert_eq!(observation_id("3-hourly-1602975600000"), Some((3, Series::Hourly, 1_602_975_600_000)));
+        assert_eq!(observation_id("3--3600000"), Some((3, Series::Raw, -3_600_000)));
+        for bad in ["3", "3-hourly", "3-hourly-", "3-hourly-x", "x-5", "3-99999999999999999999"] {
+            assert_eq!(observation_id(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -326,5 +392,8 @@ mod tests {
             let err = Options::parse(&pairs(q), false).unwrap_err().1;
             assert!(err.contains(says), "{q}: {err}");
         }
+        // A next link past the largest $skip stays at the largest, never wrapping round.
+        let far = Options::parse(&pairs("$skip=18446744073709551615"), false).unwrap();
+        assert!(next_query(&pairs("$skip=18446744073709551615"), &far).ends_with("%24skip=18446744073709551615"));
     }
 }
