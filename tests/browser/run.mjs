@@ -16,6 +16,7 @@
 
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -898,14 +899,19 @@ async function feedsCheck(browser) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const scenario = path.join(repo, "assets/feeds/flood-2020-10");
-  copyFileSync(path.join(scenario, "devices.json"), path.join(dir, "devices.json"));
-  const devices = JSON.parse(readFileSync(path.join(dir, "devices.json"), "utf8"));
+  const shared = process.env.SONTINH_SHARED_DATA || path.join(repo, "../shared/data");
+  // A camera with live video: an MJPEG stream of the shared camera images,
+  // served here; the gateway relays it (and must never tell a page its address).
+  const camera = await mjpegCamera([readFileSync(path.join(shared, "images/human.jpg")), readFileSync(path.join(shared, "images/vehicle.jpg"))]);
+  const devices = JSON.parse(readFileSync(path.join(scenario, "devices.json"), "utf8"));
+  const liveCamera = "cam-citadel-south-gate";
+  devices.find((d) => d.id === liveCamera).stream_url = camera.url;
+  writeFileSync(path.join(dir, "devices.json"), JSON.stringify(devices, null, 1));
   const touristDevices = devices.filter((d) => d.visible_to.includes("tourist")).map((d) => d.id);
   const operatorOnly = devices.filter((d) => !d.visible_to.includes("tourist") && d.visible_to.includes("operator")).map((d) => d.id);
   const operatorDevices = devices.filter((d) => d.visible_to.includes("operator")).length;
   if (!mosquitto) throw new Error("mosquitto is missing: tools/setup-debian.sh installs it");
   const broker = await startBroker(dir);
-  const shared = process.env.SONTINH_SHARED_DATA || path.join(repo, "../shared/data");
   const config = path.join(dir, "gateway.toml");
   writeFileSync(
     config,
@@ -1003,12 +1009,62 @@ async function feedsCheck(browser) {
     report.feeds.peak = peak;
     check(Boolean(peak), `feeds: at the 2020 peak the operator's page labels at least the three gauges (${peak?.text})`);
     await o.page.screenshot({ path: path.join(out, "feeds-dashboard-peak.webgl2.png"), timeout: 120_000 });
+    // Live video: the operator opens the camera; frames come through the gateway.
+    await o.page.goto(`${base}?${new URLSearchParams({ backend: "webgl2", ui: "1", bookmark: "south-gate", camera: liveCamera })}`);
+    const video = await until("the operator's page to show live frames of the camera", LOAD_DEADLINE_MS, () =>
+      o.page.evaluate(() => {
+        const frames = Number(((document.documentElement.dataset.sontinhFeeds || "").match(/video=(\d+)/) || [])[1] || 0);
+        return frames >= 5 ? frames : null;
+      }),
+    ).catch(() => null);
+    report.feeds.video = { frames: video, cameraRequests: camera.requests.length };
+    check(video >= 5, `feeds: the operator's page shows the camera's live video (${video} frames shown)`);
+    check(camera.requests.length > 0 && camera.requests.every((r) => !r.authorization), `feeds: the camera was asked by the gateway only, never with a token (${camera.requests.length} requests)`);
+    const leakedStream = o.frames.filter((f) => f.includes(camera.url) || f.includes("stream_url")).length;
+    check(leakedStream === 0, `feeds: no frame the operator's page received names the camera's own address (${leakedStream} did)`);
+    await o.page.screenshot({ path: path.join(out, "feeds-live-video.webgl2.png"), timeout: 120_000 });
     check(o.errors.length === 0, `feeds: the operator's page logged no error${o.errors.length ? `: ${o.errors.slice(0, 3).join(" | ")}` : ""}`);
     await o.context.close();
   } finally {
     server.child.kill();
     broker.child.kill();
+    camera.close();
   }
+}
+
+// An MJPEG camera on 127.0.0.1:0: the given JPEGs in turn, ten a second,
+// for as long as a client stays; each request's Authorization header noted.
+async function mjpegCamera(jpegs) {
+  const requests = [];
+  const timers = new Set();
+  const server = http.createServer((request, response) => {
+    requests.push({ path: request.url, authorization: request.headers.authorization || null });
+    response.writeHead(200, { "Content-Type": "multipart/x-mixed-replace; boundary=frame", "Cache-Control": "no-cache" });
+    let k = 0;
+    const send = () => {
+      const jpeg = jpegs[k++ % jpegs.length];
+      response.write(`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`);
+      response.write(jpeg);
+      response.write("\r\n");
+    };
+    send();
+    const timer = setInterval(send, 100);
+    timers.add(timer);
+    response.on("close", () => {
+      clearInterval(timer);
+      timers.delete(timer);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/live`,
+    requests,
+    close: () => {
+      for (const t of timers) clearInterval(t);
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }
 
 // SONTINH_BROWSER_ONLY=autzen-lidar,feeds runs only the named checks (while

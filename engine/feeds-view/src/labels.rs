@@ -79,10 +79,11 @@ pub struct PlacedLabel {
 pub const LABEL_GAP_PX: f32 = 3.0;
 
 /// Places labels greedily by priority: each takes the first of a few spots
-/// around its anchor (above it first) that is inside the viewport and
-/// clear of every label placed before it; a label with no such spot is not
-/// drawn. At most `max` labels are placed.
-pub fn place_labels(requests: &[LabelRequest], viewport: [f32; 2], max: usize) -> Vec<PlacedLabel> {
+/// around its anchor (above it first) that is inside the viewport, clear
+/// of every label placed before it and of the `blocked` rectangles (the
+/// panels: (min, size)); a label with no such spot is not drawn. At most
+/// `max` labels are placed.
+pub fn place_labels(requests: &[LabelRequest], viewport: [f32; 2], blocked: &[([f32; 2], [f32; 2])], max: usize) -> Vec<PlacedLabel> {
     let mut order: Vec<&LabelRequest> = requests
         .iter()
         .filter(|r| r.anchor.iter().chain(&r.size).all(|v| v.is_finite()) && r.size[0] > 0.0 && r.size[1] > 0.0)
@@ -113,6 +114,7 @@ pub fn place_labels(requests: &[LabelRequest], viewport: [f32; 2], max: usize) -
                 && min[0] + w <= viewport[0]
                 && min[1] + h <= viewport[1]
                 && placed.iter().all(|p| !overlaps(min, r.size, p.min, p.size, LABEL_GAP_PX))
+                && blocked.iter().all(|(b, size)| !overlaps(min, r.size, *b, *size, 0.0))
         };
         if let Some((min, moved)) = spots.into_iter().find(|(min, _)| clear(*min)) {
             placed.push(PlacedLabel { key: r.key, min, size: r.size, moved });
@@ -177,7 +179,7 @@ mod tests {
 
     #[test]
     fn two_labels_on_one_spot_both_show_without_overlap_and_the_alarm_keeps_its_place() {
-        let placed = place_labels(&[request(0, [400.0, 300.0], 1), request(1, [400.0, 300.0], 9)], [800.0, 600.0], 10);
+        let placed = place_labels(&[request(0, [400.0, 300.0], 1), request(1, [400.0, 300.0], 9)], [800.0, 600.0], &[], 10);
         assert_eq!(placed.len(), 2);
         assert_eq!(placed[0].key, 1, "the higher priority is placed first");
         assert_eq!(placed[0].min, [340.0, 300.0 - 34.0 - 6.0], "centred above its anchor");
@@ -191,7 +193,7 @@ mod tests {
         let requests: Vec<LabelRequest> = (0..2000)
             .map(|k| request(k, [(k * 37 % 1300) as f32 - 10.0, (k * 53 % 740) as f32 - 10.0], (k % 4) as u32))
             .collect();
-        let placed = place_labels(&requests, viewport, 500);
+        let placed = place_labels(&requests, viewport, &[], 500);
         assert!(placed.len() > 20, "only {} placed", placed.len());
         for (i, a) in placed.iter().enumerate() {
             assert!(a.min[0] >= 0.0 && a.min[1] >= 0.0 && a.min[0] + a.size[0] <= viewport[0] && a.min[1] + a.size[1] <= viewport[1]);
@@ -202,15 +204,19 @@ mod tests {
         // Placed in priority order: no lower priority before a higher one.
         let priorities: Vec<u32> = placed.iter().map(|p| requests[p.key].priority).collect();
         assert!(priorities.windows(2).all(|w| w[0] >= w[1]));
-        assert_eq!(place_labels(&requests, viewport, 3).len(), 3);
+        assert_eq!(place_labels(&requests, viewport, &[], 3).len(), 3);
+        // A panel over the left half: no label under it.
+        let panel = ([0.0, 0.0], [640.0, 720.0]);
+        let beside = place_labels(&requests, viewport, &[panel], 500);
+        assert!(!beside.is_empty() && beside.iter().all(|p| p.min[0] >= 640.0), "a label under the panel");
     }
 
     #[test]
     fn labels_with_non_finite_positions_are_dropped() {
         let mut r = request(0, [f32::NAN, 10.0], 1);
-        assert!(place_labels(&[r], [800.0, 600.0], 10).is_empty());
+        assert!(place_labels(&[r], [800.0, 600.0], &[], 10).is_empty());
         r.anchor = [100.0, 100.0];
         r.size = [0.0, 10.0];
-        assert!(place_labels(&[r], [800.0, 600.0], 10).is_empty());
+        assert!(place_labels(&[r], [800.0, 600.0], &[], 10).is_empty());
     }
 }

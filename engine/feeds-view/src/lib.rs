@@ -14,6 +14,7 @@ pub mod geometry;
 pub mod labels;
 pub mod map_ground;
 pub mod placeholder;
+pub mod video;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,6 +44,7 @@ impl Plugin for FeedsViewPlugin {
             .init_resource::<FeedSignIn>()
             .init_resource::<FloodWarningOutline>()
             .init_resource::<DeviceLabelsShown>()
+            .init_resource::<video::LiveVideo>()
             .init_resource::<map_ground::MapGround>()
             .add_systems(
                 Update,
@@ -55,6 +57,8 @@ impl Plugin for FeedsViewPlugin {
                     update_markers,
                     update_reaches,
                     update_images,
+                    video::follow_selected_camera,
+                    video::show_video_frames,
                     face_billboards,
                     scale_markers,
                     draw_camera_frustums.run_if(resource_exists::<bevy::gizmos::config::GizmoConfigStore>),
@@ -677,8 +681,8 @@ impl MarkerMaterials {
 /// The marker version and (chainage, level) stations a reach was last drawn with.
 type DrawnStations = ((u64, u64), Vec<(f64, f64)>);
 
-/// The moment, image version and markers version the billboards show.
-type BillboardsDrawn = (i64, u64, (u64, u64));
+/// The moment, image version, markers version and live-video generation the billboards show.
+type BillboardsDrawn = (i64, u64, (u64, u64), u64);
 
 /// The water surface of each reach at the shown moment, from the gauges on
 /// its river (within [`REACH_GAUGE_DISTANCE_M`] of its centre line).
@@ -748,6 +752,7 @@ fn update_images(
     mut boards: Query<&mut MeshMaterial3d<StandardMaterial>, With<Billboard>>,
     mut board_urls: Local<HashMap<Entity, String>>,
     mut drawn: Local<Option<BillboardsDrawn>>,
+    video: Res<video::LiveVideo>,
 ) {
     let client = view.lock();
     if images.generation != view.generation {
@@ -774,8 +779,12 @@ fn update_images(
         }
     }
     let Some(now) = timeline.shown_ms(&client) else { return };
-    // Billboards change only with the shown moment, new images or new markers.
-    let key = (now, images.seen_version, markers.version);
+    // Billboards change only with the shown moment, new images, new markers
+    // or another camera watched live (whose board goes back to its snapshot).
+    let key = (now, images.seen_version, markers.version, video.generation);
+    if drawn.is_some_and(|d| d.3 != video.generation) {
+        board_urls.clear();
+    }
     if *drawn == Some(key) {
         return;
     }
@@ -784,8 +793,21 @@ fn update_images(
         if !matches!(device.kind, DeviceKind::Camera { .. }) {
             continue;
         }
-        let (Some(marker), Some(url)) = (markers.devices.get(i), latest_snapshot_url(&client, i, now)) else { continue };
-        let (Some(board), Some(texture)) = (marker.extra, images.by_url.get(&url)) else { continue };
+        // The watched camera's billboard shows its video once a frame came.
+        if video.texture.is_some() && video.camera() == Some(device.id.as_str()) {
+            continue;
+        }
+        let Some(board) = markers.devices.get(i).and_then(|m| m.extra) else { continue };
+        let Some((url, texture)) = latest_snapshot_url(&client, i, now).and_then(|url| images.by_url.get(&url).cloned().map(|t| (url, t))) else {
+            // No snapshot yet (or the live video just stopped): the placeholder card.
+            if board_urls.get(&board).is_none_or(|u| !u.is_empty())
+                && let (Some(mats), Ok(mut material)) = (&markers.materials, boards.get_mut(board))
+            {
+                material.0 = mats.billboard_blank.clone();
+                board_urls.insert(board, String::new());
+            }
+            continue;
+        };
         if board_urls.get(&board) == Some(&url) {
             continue;
         }

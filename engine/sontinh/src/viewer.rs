@@ -54,7 +54,25 @@ pub fn connect_feeds(app: &mut App, link: &FeedLink) -> Result<(), String> {
     let mut view = app.world_mut().resource_mut::<sontinh_feeds_view::FeedView>();
     sontinh_feeds_gateway::link::spawn_link_into(sontinh_feeds_gateway::link::LinkConfig::new(&link.url, &link.token), view.shared.clone())?;
     view.linked = true;
+    app.insert_resource(sontinh_feeds_view::video::FeedCredentials {
+        gateway: link.url.clone(),
+        token: link.token.clone(),
+    });
     Ok(())
+}
+
+/// Opens the stream of the camera the operator watches (one per change of
+/// camera; the old one stops when its slot is dropped).
+#[cfg(not(target_arch = "wasm32"))]
+fn start_live_video(video: Res<sontinh_feeds_view::video::LiveVideo>, credentials: Option<Res<sontinh_feeds_view::video::FeedCredentials>>, mut started: Local<u64>) {
+    if *started == video.generation {
+        return;
+    }
+    *started = video.generation;
+    let (Some((camera, slot)), Some(credentials)) = (&video.watching, credentials) else { return };
+    if let Err(e) = sontinh_feeds_gateway::video::spawn_video(&credentials.gateway, &credentials.token, camera, slot.clone()) {
+        sontinh_feeds::video_end(slot, Some(e));
+    }
 }
 
 /// The plugins that put a scene on screen, shared by viewer and renderer;
@@ -143,7 +161,7 @@ pub fn viewer_app(scene: Scene, window: Window, bookmark: Bookmark, flood: Optio
     add_scene_plugins(&mut app, scene, flood);
     #[cfg(not(target_arch = "wasm32"))]
     app.insert_resource(sontinh_flood_view::PlannerRunner)
-        .add_systems(Update, (start_planner_runs, connect_signed_in));
+        .add_systems(Update, (start_planner_runs, connect_signed_in, start_live_video));
     if ui {
         app.add_plugins(ViewerUiPlugin);
     }
@@ -161,14 +179,17 @@ pub fn viewer_app(scene: Scene, window: Window, bookmark: Bookmark, flood: Optio
 
 /// Connects the feed the user signed in to from the panel, at the scene's gateway.
 #[cfg(not(target_arch = "wasm32"))]
-fn connect_signed_in(mut sign_in: ResMut<sontinh_feeds_view::FeedSignIn>, mut view: ResMut<sontinh_feeds_view::FeedView>, scene: Option<Res<ActiveScene>>) {
+fn connect_signed_in(mut commands: Commands, mut sign_in: ResMut<sontinh_feeds_view::FeedSignIn>, mut view: ResMut<sontinh_feeds_view::FeedView>, scene: Option<Res<ActiveScene>>) {
     let Some(token) = sign_in.requested.take() else { return };
     let Some(gateway) = scene.and_then(|s| s.0.feeds.as_ref().map(|f| f.gateway.clone())) else {
         sign_in.error = Some("this scene has no feed gateway".to_owned());
         return;
     };
     match sontinh_feeds_gateway::link::spawn_link_into(sontinh_feeds_gateway::link::LinkConfig::new(&gateway, &token), view.shared.clone()) {
-        Ok(()) => view.linked = true,
+        Ok(()) => {
+            view.linked = true;
+            commands.insert_resource(sontinh_feeds_view::video::FeedCredentials { gateway, token });
+        }
         Err(e) => sign_in.error = Some(e),
     }
 }

@@ -52,6 +52,9 @@ pub struct PageRequest {
     /// `at=TIME` (RFC 3339): the live feed shown at that moment of its
     /// history instead of live (a moment to share, such as a flood's peak).
     pub feeds_at: Option<i64>,
+    /// `camera=ID`: the operator's panel opens on that camera (its live
+    /// video, where it has one).
+    pub camera: Option<String>,
 }
 
 /// The largest point budget an address may ask for: the memory budget caps
@@ -72,6 +75,7 @@ impl PageRequest {
                     request.scene = Some(value.into_owned());
                 }
                 "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
+                "camera" => request.camera = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "plan" => request.plan = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "flood_solver" => {
                     request.flood_on_cpu = match &*value {
@@ -179,9 +183,9 @@ pub fn memory_text(used: u64, peak: u64, budget: &sontinh_layers::MemoryBudget) 
 /// `connection=… role=… devices=N observations=N history=complete|partial`,
 /// then, once a flood warning came, `warning=ALARM outline=RINGS` (the rings
 /// of its extent drawn on the twin, 0 while not shown), and `labels=N` (the
-/// device labels on screen) when the panels draw them, as
-/// `data-sontinh-feeds` says it.
-pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_feeds_view::FloodWarningOutline>, labels: Option<usize>) -> String {
+/// device labels on screen) when the panels draw them, and `video=N` (live
+/// frames shown) while a camera is watched, as `data-sontinh-feeds` says it.
+pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_feeds_view::FloodWarningOutline>, labels: Option<usize>, video: Option<u64>) -> String {
     let connection = match client.connection() {
         sontinh_feeds::Connection::Connecting => "connecting",
         sontinh_feeds::Connection::Connected { broker_connected: true } => "connected",
@@ -198,6 +202,9 @@ pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_f
     }
     if let Some(labels) = labels {
         text += &format!(" labels={labels}");
+    }
+    if let Some(frames) = video {
+        text += &format!(" video={frames}");
     }
     text
 }
@@ -294,7 +301,7 @@ type FeedsKey = (
     Option<sontinh_feeds::Role>,
     std::mem::Discriminant<sontinh_feeds::Connection>,
     (Option<i64>, usize),
-    Option<usize>,
+    (Option<usize>, Option<u64>),
 );
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are what it reads
@@ -303,10 +310,11 @@ fn signal_page(
     cameras: Query<&GlobalTransform, With<Camera3d>>,
     rigs: Query<&sontinh_camera::CameraRig>,
     origin: Option<Res<sontinh_layers::FloatingOrigin>>,
-    (feeds, warning_outline, labels): (
+    (feeds, warning_outline, labels, video): (
         Option<Res<sontinh_feeds_view::FeedView>>,
         Option<Res<sontinh_feeds_view::FloodWarningOutline>>,
         Option<Res<sontinh_feeds_view::DeviceLabelsShown>>,
+        Option<Res<sontinh_feeds_view::video::LiveVideo>>,
     ),
     mut exits: MessageReader<AppExit>,
     mut signals: ResMut<PageSignals>,
@@ -342,16 +350,17 @@ fn signal_page(
     if let Some(feeds) = feeds.filter(|f| f.linked) {
         let client = feeds.lock();
         let outline = warning_outline.as_deref();
+        let video_frames = video.as_deref().filter(|v| v.watching.is_some()).map(|v| v.frames_shown);
         let key = (
             (feeds.generation, client.devices_version(), client.past_version(), client.latest_time_ms()),
             client.history_received(),
             client.role(),
             std::mem::discriminant(client.connection()),
             (client.flood_warning().map(|w| w.time_ms), outline.map_or(0, sontinh_feeds_view::FloodWarningOutline::drawn)),
-            labels.as_deref().and_then(|l| l.0),
+            (labels.as_deref().and_then(|l| l.0), video_frames),
         );
         if signals.feeds_key.as_ref() != Some(&key) {
-            let text = feeds_text(&client, outline, labels.as_deref().and_then(|l| l.0));
+            let text = feeds_text(&client, outline, labels.as_deref().and_then(|l| l.0), video_frames);
             #[cfg(target_arch = "wasm32")]
             page::write_attribute("data-sontinh-feeds", &text);
             signals.feeds = Some(text);
@@ -489,7 +498,7 @@ mod tests {
     fn the_page_hears_the_feeds_state_as_the_gateway_gave_it() {
         use sontinh_feeds::{FeedClient, LinkEvent, Role, ServerMessage};
         let mut client = FeedClient::new(100);
-        assert_eq!(feeds_text(&client, None, None), "connection=connecting role=none devices=0 observations=0 history=partial");
+        assert_eq!(feeds_text(&client, None, None, None), "connection=connecting role=none devices=0 observations=0 history=partial");
         let devices = include_str!("../../../assets/feeds/flood-2020-10/devices.json");
         let registry = sontinh_feeds::Registry::from_json(devices).unwrap();
         let mut state = sontinh_feeds::FeedState::new(registry, 100);
@@ -501,7 +510,7 @@ mod tests {
         client.apply(ServerMessage::Snapshot { role: Role::Tourist, snapshot: state.snapshot_for(Role::Tourist), broker_connected: true, lagged: 0 });
         client.apply(ServerMessage::History { observations: vec![observation.view_for(Role::Tourist)], next: None });
         // The scenario's list gives tourists three gauges and two cameras.
-        assert_eq!(feeds_text(&client, None, None), "connection=connected role=tourist devices=5 observations=1 history=complete");
+        assert_eq!(feeds_text(&client, None, None, None), "connection=connected role=tourist devices=5 observations=1 history=complete");
     }
 
     #[test]
@@ -531,6 +540,7 @@ mod tests {
         // 01:30 on 18 October 2020 in Quảng Trị (UTC+7) is 18:30 UTC the day before: 1,602,959,400 s.
         assert_eq!(PageRequest::parse("at=2020-10-18T01%3A30%3A00%2B07%3A00").unwrap().feeds_at, Some(1_602_959_400_000));
         assert!(PageRequest::parse("at=yesterday").unwrap_err().starts_with("at=yesterday"));
+        assert_eq!(PageRequest::parse("camera=cam-citadel-south-gate").unwrap().camera.as_deref(), Some("cam-citadel-south-gate"));
         assert!(PageRequest::parse("flood_hours=soon").is_err());
         assert!(PageRequest::parse("flood_hours=NaN").is_err());
     }

@@ -133,7 +133,17 @@ pub fn draw_device_labels(
         });
         galleys.push(galley);
     }
-    let placed_labels = place_labels(&requests, [viewport.x, viewport.y], MAX_LABELS);
+    // The panels (last frame's places) are no place for a label.
+    let panels: Vec<([f32; 2], [f32; 2])> = ctx.memory(|m| {
+        m.areas()
+            .visible_layer_ids()
+            .into_iter()
+            .filter(|layer| layer.order != egui::Order::Background)
+            .filter_map(|layer| m.area_rect(layer.id))
+            .map(|r| ([r.min.x, r.min.y], [r.width(), r.height()]))
+            .collect()
+    });
+    let placed_labels = place_labels(&requests, [viewport.x, viewport.y], &panels, MAX_LABELS);
     if shown.0 != Some(placed_labels.len()) {
         shown.0 = Some(placed_labels.len());
     }

@@ -6,6 +6,7 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiTextureHandle, egui};
 use sontinh_feeds::{AlarmKind, Connection, DeviceKind, FeedClient, Reading, format_local_time};
+use sontinh_feeds_view::video::LiveVideo;
 use sontinh_feeds_view::{FeedImages, FeedSignIn, FeedTimeline, FeedView, SelectedCamera, latest_snapshot_url};
 use sontinh_scene::Lang;
 
@@ -91,11 +92,14 @@ pub fn draw_operator_panel(
     mut selected: ResMut<SelectedCamera>,
     images: Res<FeedImages>,
     mut sign_in: ResMut<FeedSignIn>,
+    video: Res<LiveVideo>,
 ) -> Result {
     if !view.linked {
         return Ok(());
     }
     let l = lang.0;
+    // The watched camera's live frame, else its latest snapshot.
+    let live_texture = video.texture.clone().map(|h| contexts.add_image(EguiTextureHandle::Strong(h)));
     let snapshot_texture = {
         let client = view.lock();
         let now = timeline.shown_ms(&client);
@@ -241,7 +245,14 @@ pub fn draw_operator_panel(
                     Lang::Vi => &device.names.vi,
                     Lang::En => &device.names.en,
                 });
-                match texture {
+                let watched = video.camera() == Some(device.id.as_str());
+                if watched {
+                    ui.colored_label(egui::Color32::from_rgb(230, 40, 40), format!("● {} · {} {}", tr("live_video", l), video.frames_shown, tr("frames", l)));
+                    if let Some(why) = &video.ended {
+                        ui.colored_label(egui::Color32::from_rgb(230, 120, 20), format!("{}: {why}", tr("video_ended", l)));
+                    }
+                }
+                match live_texture.filter(|_| watched).or(texture) {
                     Some(id) => {
                         ui.add(egui::Image::new(egui::load::SizedTexture::new(id, egui::vec2(360.0, 202.0))));
                     }

@@ -231,3 +231,54 @@ fn fetch_snapshot(link: Rc<Link>, url: String) {
         let _ = deliver(&link, LinkEvent::Image { url, bytes });
     });
 }
+
+/// Streams a camera's live video from this origin's gateway
+/// (`/cameras/<id>/stream`, the token in the header) into `slot`, chunk by
+/// chunk, until the stream ends or the viewer lets go of the slot.
+pub fn watch_video(token: String, camera: String, slot: sontinh_feeds::SharedVideo) {
+    wasm_bindgen_futures::spawn_local(async move {
+        // Only the receiver holds the slot: the viewer dropping it stops the reading.
+        let weak = Arc::downgrade(&slot);
+        let outcome = read_video(&token, &camera, slot).await;
+        if let Some(slot) = weak.upgrade() {
+            sontinh_feeds::video_end(&slot, outcome.err());
+        }
+    });
+}
+
+async fn read_video(token: &str, camera: &str, slot: sontinh_feeds::SharedVideo) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+    let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    init.set_headers(&headers);
+    init.set_redirect(web_sys::RequestRedirect::Error);
+    let path = sontinh_feeds::camera_stream_path(camera);
+    let response = JsFuture::from(window.fetch_with_str_and_init(&path, &init)).await.map_err(|e| format!("cannot reach the gateway: {e:?}"))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_owned())?;
+    if !response.ok() {
+        let text = match response.text() {
+            Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        return Err(format!("{}: {}", response.status(), text.trim()));
+    }
+    let content_type = response.headers().get("content-type").ok().flatten().unwrap_or_default();
+    let mut receiver = sontinh_feeds::VideoReceiver::new(&content_type, slot)?;
+    let body = response.body().ok_or("the stream has no body")?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into().map_err(|_| "the stream cannot be read".to_owned())?;
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| format!("the stream was cut: {e:?}"))?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).ok().and_then(|d| d.as_bool()).unwrap_or(true);
+        if done {
+            return Err("the gateway closed the stream".to_owned());
+        }
+        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|e| format!("{e:?}"))?;
+        let bytes = js_sys::Uint8Array::new(&value).to_vec();
+        if !receiver.push(&bytes) {
+            // Nobody watches any more, or the stream ended: let the gateway know.
+            let _ = reader.cancel();
+            return Ok(());
+        }
+    }
+}

@@ -84,6 +84,18 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     // The memory budget the address names, else the one for this device.
     let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::for_device(&device(&window))));
     app.insert_resource(memory);
+    if let Some(camera) = request.camera.clone() {
+        // Selected once the feed lists it.
+        app.add_systems(
+            bevy::prelude::Update,
+            move |view: bevy::prelude::Res<sontinh_feeds_view::FeedView>, mut selected: bevy::prelude::ResMut<sontinh_feeds_view::SelectedCamera>, mut done: bevy::prelude::Local<bool>| {
+                if !*done && let Some(i) = view.lock().device_index(&camera) {
+                    selected.0 = Some(i);
+                    *done = true;
+                }
+            },
+        );
+    }
     if let Some(time_ms) = request.feeds_at {
         app.insert_resource(sontinh_feeds_view::FeedTimeline { live: false, time_ms });
     }
@@ -92,7 +104,7 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         if let Some(token) = request.token.or_else(|| session::get(&window, session::TOKEN)) {
             app.world_mut().resource_mut::<sontinh_feeds_view::FeedSignIn>().requested = Some(token);
         }
-        app.add_systems(bevy::prelude::Update, connect_signed_in);
+        app.add_systems(bevy::prelude::Update, (connect_signed_in, start_live_video));
     }
     app.insert_resource(bevy::render::error_handler::RenderErrorHandler(stop_and_tell_the_page));
     // In the browser the event loop is handed to the page and this returns at once.
@@ -244,7 +256,7 @@ async fn fetch_text(url: &str) -> Result<String, JsValue> {
 /// (the address's, the panel's, or this tab's earlier one), keeping it for
 /// the tab (a reload after a lost context signs in again); forgets it on
 /// sign-out.
-fn connect_signed_in(mut sign_in: bevy::prelude::ResMut<sontinh_feeds_view::FeedSignIn>, mut view: bevy::prelude::ResMut<sontinh_feeds_view::FeedView>, mut generation: bevy::prelude::Local<u64>) {
+fn connect_signed_in(mut commands: bevy::prelude::Commands, mut sign_in: bevy::prelude::ResMut<sontinh_feeds_view::FeedSignIn>, mut view: bevy::prelude::ResMut<sontinh_feeds_view::FeedView>, mut generation: bevy::prelude::Local<u64>) {
     let Some(window) = web_sys::window() else { return };
     if *generation != view.generation {
         *generation = view.generation;
@@ -254,11 +266,27 @@ fn connect_signed_in(mut sign_in: bevy::prelude::ResMut<sontinh_feeds_view::Feed
     match feeds::same_origin_gateway(&window.location()) {
         Ok(url) => {
             session::set(&window, session::TOKEN, &token);
-            feeds::connect(view.shared.clone(), url, token);
+            feeds::connect(view.shared.clone(), url.clone(), token.clone());
             view.linked = true;
+            commands.insert_resource(sontinh_feeds_view::video::FeedCredentials { gateway: url, token });
         }
         Err(e) => sign_in.error = Some(format!("cannot tell this page's address: {e:?}")),
     }
+}
+
+/// Opens the stream of the camera the operator watches (one per change of
+/// camera; the old one stops when its slot is dropped).
+fn start_live_video(
+    video: bevy::prelude::Res<sontinh_feeds_view::video::LiveVideo>,
+    credentials: Option<bevy::prelude::Res<sontinh_feeds_view::video::FeedCredentials>>,
+    mut started: bevy::prelude::Local<u64>,
+) {
+    if *started == video.generation {
+        return;
+    }
+    *started = video.generation;
+    let (Some((camera, slot)), Some(credentials)) = (&video.watching, credentials) else { return };
+    feeds::watch_video(credentials.token.clone(), camera.clone(), slot.clone());
 }
 
 /// The view the page kept when the graphics context was lost, for the same
