@@ -1,7 +1,8 @@
-//! The native viewer's side of a camera's live video: a thread GETs the
-//! gateway's `/cameras/<id>/stream` (the token in the header, never in the
-//! address) and pushes what arrives into a [`VideoReceiver`] until the
-//! stream ends or the viewer stops watching.
+//! The native viewer's HTTP requests besides its link: a camera's live
+//! video (a thread GETs the gateway's `/cameras/<id>/stream`, the token in
+//! the header, never in the address, and pushes what arrives into a
+//! [`VideoReceiver`] until the stream ends or the viewer stops watching),
+//! and pages such as a period's report.
 
 use std::io::Read;
 use std::time::Duration;
@@ -31,6 +32,25 @@ pub fn spawn_video(gateway_url: &str, token: &str, camera: &str, slot: SharedVid
         })
         .map_err(|e| format!("cannot start the camera's video: {e}"))?;
     Ok(())
+}
+
+/// GETs one of the gateway's pages (a report) with the token in the
+/// header: its bytes, or the gateway's refusal in words. Blocking.
+pub fn fetch_page(gateway_url: &str, token: &str, path: &str) -> Result<Vec<u8>, String> {
+    let url = GatewayAddress::parse(gateway_url)?.http_url(path);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(60)))
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent.get(&url).header("Authorization", &format!("Bearer {token}")).call().map_err(|e| format!("cannot reach the gateway: {e}"))?;
+    let status = response.status().as_u16();
+    let bytes = response.body_mut().with_config().limit(64 * 1024 * 1024).read_to_vec().map_err(|e| format!("the gateway's answer: {e}"))?;
+    if status != 200 {
+        return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes).trim()));
+    }
+    Ok(bytes)
 }
 
 fn watch(url: &str, authorization: &str, slot: SharedVideo) -> Result<(), String> {

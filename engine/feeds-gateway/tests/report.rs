@@ -199,3 +199,32 @@ async fn a_viewer_acknowledges_a_flood_alarm_through_its_link_and_sees_who_was_r
     assert!(refused.starts_with("403") && refused.contains("--subject"), "{refused}");
     assert!(!anonymous.lock().unwrap().alarms().any(|a| a.id == alarm_i && a.acknowledged));
 }
+
+/// The viewer's report button, native side: the page in the operator's
+/// language through the gateway crate's client; a tourist's is theirs, an
+/// impossible period is refused in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewer_fetches_a_period_s_report_with_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = start_broker(dir.path());
+    let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
+    let (address, _stop) = start_gateway(config.clone()).await;
+    wait_subscribed(address, &config).await;
+    let messages: Vec<String> = [2.5, 3.1, 4.7, 6.2, 7.4].iter().enumerate().map(|(i, l)| gauge_message(i as u32, *l)).collect();
+    publish_as(&broker, "thach-han", &messages).await;
+    wait_stats(address, &config, 20, "five commits", |s| s["committed"] == 5).await;
+    let gateway = format!("ws://{address}/ws");
+    let operator = bearer(&config, Role::Operator);
+    let path = format!("/report?from={START_MS}&to={}&lang=vi&format=html", START_MS + 8 * 3_600_000);
+    let fetch = |token: String, path: String| {
+        let gateway = gateway.clone();
+        tokio::task::spawn_blocking(move || sontinh_feeds_gateway::video::fetch_page(&gateway, &token, &path))
+    };
+    let page = String::from_utf8(fetch(operator.clone(), path.clone()).await.unwrap().unwrap()).unwrap();
+    // The Vietnamese page, with the period's peak: 7.40 m, the fifth reading.
+    assert!(page.contains("lang=\"vi\"") && page.contains("Đỉnh") && page.contains("7.40 m ("), "{}", &page[..page.len().min(600)]);
+    let refused = fetch(operator, format!("/report?from={}&to={START_MS}", START_MS + 1)).await.unwrap().unwrap_err();
+    assert!(refused.starts_with("400") && refused.contains("before"), "{refused}");
+    let nobody = fetch("not-a-token".into(), path).await.unwrap().unwrap_err();
+    assert!(nobody.starts_with("401"), "{nobody}");
+}

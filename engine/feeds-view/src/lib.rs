@@ -14,6 +14,7 @@ pub mod geometry;
 pub mod labels;
 pub mod map_ground;
 pub mod placeholder;
+pub mod report;
 pub mod video;
 
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ impl Plugin for FeedsViewPlugin {
             .init_resource::<FloodWarningOutline>()
             .init_resource::<DeviceLabelsShown>()
             .init_resource::<video::LiveVideo>()
+            .init_resource::<report::Reports>()
             .init_resource::<map_ground::MapGround>()
             .add_systems(
                 Update,

@@ -61,6 +61,32 @@ pub fn connect_feeds(app: &mut App, link: &FeedLink) -> Result<(), String> {
     Ok(())
 }
 
+/// Fetches the reports the operator asked for and saves each in the
+/// temporary folder, telling the dashboard where.
+#[cfg(not(target_arch = "wasm32"))]
+fn fetch_reports(mut reports: ResMut<sontinh_feeds_view::report::Reports>, credentials: Option<Res<sontinh_feeds_view::video::FeedCredentials>>, lang: Option<Res<sontinh_ui::UiLang>>) {
+    if reports.asked.is_empty() {
+        return;
+    }
+    let asked = std::mem::take(&mut reports.asked);
+    let Some(credentials) = credentials.map(|c| c.clone()) else {
+        sontinh_feeds_view::report::Reports::set_outcome(&reports.outcome, Err("no feed is signed in".to_owned()));
+        return;
+    };
+    let lang = lang.map_or(sontinh_scene::Lang::Vi, |l| l.0);
+    let outcome = reports.outcome.clone();
+    let _ = std::thread::Builder::new().name("sontinh-report".to_owned()).spawn(move || {
+        for ask in asked {
+            let result = sontinh_feeds_gateway::video::fetch_page(&credentials.gateway, &credentials.token, &ask.path()).and_then(|bytes| {
+                let path = std::env::temp_dir().join(ask.file_name());
+                std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                Ok(format!("{}: {}", sontinh_ui::tr("report_saved", lang), path.display()))
+            });
+            sontinh_feeds_view::report::Reports::set_outcome(&outcome, result);
+        }
+    });
+}
+
 /// Opens the stream of the camera the operator watches (one per change of
 /// camera; the old one stops when its slot is dropped).
 #[cfg(not(target_arch = "wasm32"))]
@@ -161,7 +187,7 @@ pub fn viewer_app(scene: Scene, window: Window, bookmark: Bookmark, flood: Optio
     add_scene_plugins(&mut app, scene, flood);
     #[cfg(not(target_arch = "wasm32"))]
     app.insert_resource(sontinh_flood_view::PlannerRunner)
-        .add_systems(Update, (start_planner_runs, connect_signed_in, start_live_video));
+        .add_systems(Update, (start_planner_runs, connect_signed_in, start_live_video, fetch_reports));
     if ui {
         app.add_plugins(ViewerUiPlugin);
     }

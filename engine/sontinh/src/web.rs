@@ -294,6 +294,15 @@ impl FloodProgress<'_> {
     }
 }
 
+/// What the page is told of the live feed.
+#[derive(bevy::ecs::system::SystemParam)]
+struct FeedSignals<'w> {
+    view: Option<Res<'w, sontinh_feeds_view::FeedView>>,
+    warning_outline: Option<Res<'w, sontinh_feeds_view::FloodWarningOutline>>,
+    labels: Option<Res<'w, sontinh_feeds_view::DeviceLabelsShown>>,
+    video: Option<Res<'w, sontinh_feeds_view::video::LiveVideo>>,
+}
+
 /// What [`feeds_text`] is made from, cheap to compare each frame.
 type FeedsKey = (
     (u64, u64, u64, Option<i64>),
@@ -310,12 +319,7 @@ fn signal_page(
     cameras: Query<&GlobalTransform, With<Camera3d>>,
     rigs: Query<&sontinh_camera::CameraRig>,
     origin: Option<Res<sontinh_layers::FloatingOrigin>>,
-    (feeds, warning_outline, labels, video): (
-        Option<Res<sontinh_feeds_view::FeedView>>,
-        Option<Res<sontinh_feeds_view::FloodWarningOutline>>,
-        Option<Res<sontinh_feeds_view::DeviceLabelsShown>>,
-        Option<Res<sontinh_feeds_view::video::LiveVideo>>,
-    ),
+    feed: FeedSignals,
     mut exits: MessageReader<AppExit>,
     mut signals: ResMut<PageSignals>,
     memory: Option<Res<sontinh_layers::MemoryUse>>,
@@ -347,6 +351,7 @@ fn signal_page(
         page::write_attribute("data-sontinh-points", &format!("{} {}", points.points, points.nodes));
         signals.points = Some(points);
     }
+    let FeedSignals { view: feeds, warning_outline, labels, video } = feed;
     if let Some(feeds) = feeds.filter(|f| f.linked) {
         let client = feeds.lock();
         let outline = warning_outline.as_deref();

@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 use sontinh_feeds::{DeviceKind, FeedClient, format_local_time};
 use sontinh_feeds_view::dashboard::{Hydrograph, Indicators, chart_position, forecast_points, hydrograph, indicators};
+use sontinh_feeds_view::report::{ReportAsk, ReportPeriod, Reports};
 use sontinh_feeds_view::{FeedTimeline, FeedView};
 use sontinh_flood_view::gauges::FloodGaugeSeries;
 use sontinh_layers::ActiveScene;
@@ -22,6 +23,8 @@ use crate::{UiLang, UserMode, tr};
 pub struct Dashboard {
     pub gauge: Option<String>,
     pub forecast_start_ms: Option<i64>,
+    /// The period of the report the operator may ask for.
+    pub report_period: ReportPeriod,
 }
 
 /// The indicators in words, one chip each: (text, colour).
@@ -75,6 +78,7 @@ pub fn draw_dashboard(
     scene: Option<Res<ActiveScene>>,
     runs: Res<FloodGaugeSeries>,
     mut dashboard: ResMut<Dashboard>,
+    mut reports: ResMut<Reports>,
 ) -> Result {
     if !view.linked || *mode != UserMode::Operator {
         return Ok(());
@@ -127,6 +131,30 @@ pub fn draw_dashboard(
                     }
                 });
             });
+            // The period's report: the printable page that replaces the paper one.
+            ui.horizontal(|ui| {
+                ui.strong(tr("report", l));
+                egui::ComboBox::from_id_salt("dashboard-report-period")
+                    .selected_text(period_name(dashboard.report_period, l))
+                    .show_ui(ui, |ui| {
+                        for p in [ReportPeriod::Day, ReportPeriod::Week, ReportPeriod::Received] {
+                            ui.selectable_value(&mut dashboard.report_period, p, period_name(p, l));
+                        }
+                    });
+                if ui.button(tr("report_make", l)).clicked() {
+                    let first = client.time_range().map_or(now, |(first, _)| first);
+                    let (from_ms, to_ms) = dashboard.report_period.span(now, first);
+                    reports.asked.push(ReportAsk { from_ms, to_ms, lang: l });
+                    Reports::set_outcome(&reports.outcome, Ok(tr("report_fetching", l).to_owned()));
+                }
+            });
+            if let Some(outcome) = reports.outcome.lock().ok().and_then(|o| o.clone()) {
+                match outcome {
+                    Ok(where_) => ui.small(where_),
+                    Err(why) => ui.colored_label(egui::Color32::from_rgb(230, 120, 20), format!("{}: {why}", tr("report_failed", l))),
+                };
+            }
+            ui.separator();
             let Some(i) = client.device_index(&selected) else { return };
             let forecast = match (scene.as_ref().and_then(|s| forecast_series(&s.0, &runs, &selected)), dashboard.forecast_start_ms) {
                 (Some(series), Some(start)) => forecast_points(series, start),
@@ -139,6 +167,14 @@ pub fn draw_dashboard(
             }
         });
     Ok(())
+}
+
+fn period_name(p: ReportPeriod, lang: Lang) -> &'static str {
+    match p {
+        ReportPeriod::Day => tr("period_day", lang),
+        ReportPeriod::Week => tr("period_week", lang),
+        ReportPeriod::Received => tr("period_received", lang),
+    }
 }
 
 /// The hydrograph: alarm lines, the observed levels, the forecast dashed,

@@ -282,3 +282,22 @@ async fn read_video(token: &str, camera: &str, slot: sontinh_feeds::SharedVideo)
         }
     }
 }
+
+/// GETs one of this origin's gateway pages (a report) with the token in the
+/// header: its bytes, or the refusal in words.
+pub async fn fetch_page(token: &str, path: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+    let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    init.set_headers(&headers);
+    init.set_redirect(web_sys::RequestRedirect::Error);
+    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init)).await.map_err(|e| format!("cannot reach the gateway: {e:?}"))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_owned())?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    if !response.ok() {
+        return Err(format!("{}: {}", response.status(), String::from_utf8_lossy(&bytes).trim()));
+    }
+    Ok(bytes)
+}

@@ -104,7 +104,7 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         if let Some(token) = request.token.or_else(|| session::get(&window, session::TOKEN)) {
             app.world_mut().resource_mut::<sontinh_feeds_view::FeedSignIn>().requested = Some(token);
         }
-        app.add_systems(bevy::prelude::Update, (connect_signed_in, start_live_video));
+        app.add_systems(bevy::prelude::Update, (connect_signed_in, start_live_video, fetch_reports));
     }
     app.insert_resource(bevy::render::error_handler::RenderErrorHandler(stop_and_tell_the_page));
     // In the browser the event loop is handed to the page and this returns at once.
@@ -271,6 +271,27 @@ fn connect_signed_in(mut commands: bevy::prelude::Commands, mut sign_in: bevy::p
             commands.insert_resource(sontinh_feeds_view::video::FeedCredentials { gateway: url, token });
         }
         Err(e) => sign_in.error = Some(format!("cannot tell this page's address: {e:?}")),
+    }
+}
+
+/// Fetches the reports the operator asked for and offers each as a
+/// download (a printable HTML page).
+fn fetch_reports(mut reports: bevy::prelude::ResMut<sontinh_feeds_view::report::Reports>, credentials: Option<bevy::prelude::Res<sontinh_feeds_view::video::FeedCredentials>>) {
+    if reports.asked.is_empty() {
+        return;
+    }
+    let asked = std::mem::take(&mut reports.asked);
+    let Some(token) = credentials.map(|c| c.token.clone()) else { return };
+    let outcome = reports.outcome.clone();
+    for ask in asked {
+        let (token, outcome) = (token.clone(), outcome.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = match feeds::fetch_page(&token, &ask.path()).await {
+                Ok(bytes) => sontinh_layers::offer_download(&ask.file_name(), &bytes, "text/html").map(|()| ask.file_name()),
+                Err(e) => Err(e),
+            };
+            sontinh_feeds_view::report::Reports::set_outcome(&outcome, result);
+        });
     }
 }
 

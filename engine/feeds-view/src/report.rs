@@ -1,0 +1,88 @@
+//! An operator's report of a period (the gateway's `GET /report`, a
+//! printable HTML page in the operator's language): asked for from the
+//! dashboard, fetched by the platform's transport with the token in the
+//! header, and saved (natively) or offered as a download (in the page).
+
+use std::sync::{Arc, Mutex};
+
+use bevy::prelude::*;
+use sontinh_scene::Lang;
+
+/// A report to fetch: its period (ms) and language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReportAsk {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub lang: Lang,
+}
+
+impl ReportAsk {
+    /// The gateway's address of it.
+    pub fn path(&self) -> String {
+        let lang = match self.lang {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        };
+        format!("/report?from={}&to={}&lang={lang}&format=html", self.from_ms, self.to_ms)
+    }
+
+    /// The file it is saved as.
+    pub fn file_name(&self) -> String {
+        format!("sontinh-report-{}-{}.html", self.from_ms, self.to_ms)
+    }
+}
+
+/// The periods the dashboard offers, ending at the shown moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReportPeriod {
+    #[default]
+    Day,
+    Week,
+    /// Everything this viewer received.
+    Received,
+}
+
+impl ReportPeriod {
+    /// (from, to) for a report at `now` of a feed whose history starts at `first`.
+    pub fn span(self, now: i64, first: i64) -> (i64, i64) {
+        match self {
+            ReportPeriod::Day => (now.saturating_sub(86_400_000), now),
+            ReportPeriod::Week => (now.saturating_sub(7 * 86_400_000), now),
+            ReportPeriod::Received => (first.min(now), now),
+        }
+    }
+}
+
+/// Reports asked for, and how the last one went (the transport fills it:
+/// where it was saved, or why it failed).
+#[derive(Resource, Default, Debug)]
+pub struct Reports {
+    pub asked: Vec<ReportAsk>,
+    pub outcome: Arc<Mutex<Option<Result<String, String>>>>,
+}
+
+impl Reports {
+    pub fn set_outcome(outcome: &Arc<Mutex<Option<Result<String, String>>>>, result: Result<String, String>) {
+        if let Ok(mut o) = outcome.lock() {
+            *o = Some(result);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_s_report_ends_at_the_shown_moment_in_the_operator_s_language() {
+        // 01:30 on 18 October 2020, Quảng Trị time.
+        let now = 1_602_959_400_000;
+        let (from, to) = ReportPeriod::Day.span(now, 0);
+        assert_eq!((from, to), (1_602_873_000_000, now));
+        let ask = ReportAsk { from_ms: from, to_ms: to, lang: Lang::Vi };
+        assert_eq!(ask.path(), "/report?from=1602873000000&to=1602959400000&lang=vi&format=html");
+        assert_eq!(ask.file_name(), "sontinh-report-1602873000000-1602959400000.html");
+        assert_eq!(ReportPeriod::Received.span(now, 1_602_633_600_000), (1_602_633_600_000, now));
+        assert_eq!(ReportPeriod::Week.span(now, 0).0, now - 604_800_000);
+    }
+}
