@@ -17,14 +17,16 @@ use crate::operator_panel::ALARM_RGB;
 use crate::{UiLang, UserMode, tr};
 
 /// Which gauge the hydrograph shows, and the feed moment a loaded run's
-/// hour 0 stands for (the moment its results arrived: a forecast starts
-/// when it is made).
+/// hour 0 stands for (the moment its results were first shown: a forecast
+/// starts when it is made).
 #[derive(Resource, Default, Debug)]
 pub struct Dashboard {
     pub gauge: Option<String>,
     pub forecast_start_ms: Option<i64>,
     /// The period of the report the operator may ask for.
     pub report_period: ReportPeriod,
+    /// The run folder whose forecast is anchored at `forecast_start_ms`.
+    pub forecast_folder: Option<std::path::PathBuf>,
 }
 
 /// The indicators in words, one chip each: (text, colour).
@@ -77,6 +79,7 @@ pub fn draw_dashboard(
     timeline: Res<FeedTimeline>,
     scene: Option<Res<ActiveScene>>,
     runs: Res<FloodGaugeSeries>,
+    results: Option<Res<sontinh_flood_view::FloodResults>>,
     mut dashboard: ResMut<Dashboard>,
     mut reports: ResMut<Reports>,
 ) -> Result {
@@ -87,8 +90,12 @@ pub fn draw_dashboard(
     let client = view.lock();
     let Some(now) = timeline.shown_ms(&client) else { return Ok(()) };
     let l = lang.0;
-    if runs.is_changed() {
-        dashboard.forecast_start_ms = (!runs.0.is_empty()).then_some(now);
+    // A run's hour 0 is the moment its results were first shown: a run
+    // that is still writing keeps the moment it started with.
+    let folder = results.map(|r| r.0.clone());
+    if folder != dashboard.forecast_folder {
+        dashboard.forecast_folder = folder;
+        dashboard.forecast_start_ms = dashboard.forecast_folder.as_ref().map(|_| now);
     }
     if dashboard.gauge.as_ref().is_none_or(|id| client.device_index(id).is_none()) {
         dashboard.gauge = default_gauge(&client, now);
