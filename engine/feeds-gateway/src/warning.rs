@@ -118,7 +118,7 @@ pub(crate) async fn warn(shared: Arc<Shared>, client: AsyncClient, trigger: Trig
     let text: Utf8Bytes = to_text(&ServerMessage::FloodWarning { warning: warning.clone() });
     let _ = shared.deltas.send(Arc::new([Some(text.clone()), Some(text.clone()), Some(text)]));
     *shared.last_warning.write().await = Some(warning);
-    if let Err(e) = client.publish(FLOOD_ALERT_TOPIC, QoS::AtLeastOnce, true, json.clone()).await {
+    if let Err(e) = client.publish(FLOOD_ALERT_TOPIC, QoS::AtLeastOnce, true, alert_payload(&json, MAX_ALERT_BYTES)).await {
         eprintln!("feeds gateway: cannot publish the flood warning: {e}");
     }
     if let Some(hook) = warner.webhook.clone() {
@@ -132,5 +132,44 @@ pub(crate) async fn warn(shared: Arc<Shared>, client: AsyncClient, trigger: Trig
             Ok(Err(e)) => eprintln!("feeds gateway: the flood warning's webhook failed: {e}"),
             Err(e) => eprintln!("feeds gateway: the flood warning's webhook failed: {e}"),
         }
+    }
+}
+
+/// The largest alert the gateway publishes: under the broker's packet
+/// limit with room for the topic and headers. A larger warning (a wide
+/// extent: 750 kB on 10 M cells) would be refused by the broker and break
+/// the gateway's session at every reconnect.
+pub const MAX_ALERT_BYTES: usize = crate::BROKER_MAX_PACKET_BYTES - 16 * 1024;
+
+/// The warning's JSON as published on the alert topic: whole when it fits
+/// in `max_bytes`; otherwise its extent is an empty FeatureCollection and
+/// `extent_omitted` says how big it was and where to get it (`GET
+/// /warning`, the viewers' link and the webhook carry it whole).
+pub fn alert_payload(json: &str, max_bytes: usize) -> String {
+    if json.len() <= max_bytes {
+        return json.to_owned();
+    }
+    let Ok(serde_json::Value::Object(mut warning)) = serde_json::from_str::<serde_json::Value>(json) else { return json.to_owned() };
+    warning.insert("extent".to_owned(), serde_json::json!({"type": "FeatureCollection", "features": []}));
+    warning.insert("extent_omitted".to_owned(), serde_json::json!({"bytes": json.len(), "get": "/warning"}));
+    serde_json::Value::Object(warning).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_warning_too_big_for_the_broker_goes_out_without_its_extent_and_says_where_it_is() {
+        let small = r#"{"device":"g","level_m":6.1,"extent":{"type":"FeatureCollection","features":[1]}}"#;
+        assert_eq!(alert_payload(small, 1000), small);
+        let big = format!(r#"{{"device":"g","level_m":6.1,"extent":{{"type":"FeatureCollection","features":[{}]}}}}"#, vec!["1"; 2000].join(","));
+        let alert: serde_json::Value = serde_json::from_str(&alert_payload(&big, 1000)).unwrap();
+        assert_eq!(alert["device"], "g");
+        assert_eq!(alert["extent"]["features"].as_array().unwrap().len(), 0);
+        assert_eq!(alert["extent_omitted"]["bytes"], big.len());
+        assert_eq!(alert["extent_omitted"]["get"], "/warning");
+        assert!(alert.to_string().len() <= 1000);
     }
 }

@@ -83,7 +83,8 @@ pub fn draw_dashboard(
     mut dashboard: ResMut<Dashboard>,
     mut reports: ResMut<Reports>,
 ) -> Result {
-    if !view.linked || *mode != UserMode::Operator {
+    // Planners see it too: their run's forecast beside what the gauges say.
+    if !view.linked || *mode == UserMode::Tourist {
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?;
