@@ -205,7 +205,8 @@ fn draw_chart(ui: &mut egui::Ui, h: &Hydrograph, lang: Lang) {
     while level <= high {
         let p = to_screen(h.time_range.0, level);
         painter.line_segment([egui::pos2(plot.min.x, p.y), egui::pos2(plot.max.x, p.y)], egui::Stroke::new(0.5, egui::Color32::from_gray(55)));
-        painter.text(egui::pos2(plot.min.x - 4.0, p.y), egui::Align2::RIGHT_CENTER, format!("{level:.0} m"), font.clone(), text_color);
+        // `+ 0.0` turns a −0 into 0: no "-0 m" on the axis.
+        painter.text(egui::pos2(plot.min.x - 4.0, p.y), egui::Align2::RIGHT_CENTER, format!("{:.0} m", level + 0.0), font.clone(), text_color);
         level += step;
     }
     for (k, &alarm) in h.alarm_levels_m.iter().enumerate() {
