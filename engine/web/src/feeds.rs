@@ -247,15 +247,7 @@ pub fn watch_video(token: String, camera: String, slot: sontinh_feeds::SharedVid
 }
 
 async fn read_video(token: &str, camera: &str, slot: sontinh_feeds::SharedVideo) -> Result<(), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let init = web_sys::RequestInit::new();
-    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
-    let _ = headers.set("Authorization", &format!("Bearer {token}"));
-    init.set_headers(&headers);
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    let path = sontinh_feeds::camera_stream_path(camera);
-    let response = JsFuture::from(window.fetch_with_str_and_init(&path, &init)).await.map_err(|e| format!("cannot reach the gateway: {e:?}"))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_owned())?;
+    let response = get_with_token(token, &sontinh_feeds::camera_stream_path(camera)).await?;
     if !response.ok() {
         let text = match response.text() {
             Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
@@ -286,6 +278,18 @@ async fn read_video(token: &str, camera: &str, slot: sontinh_feeds::SharedVideo)
 /// GETs one of this origin's gateway pages (a report) with the token in the
 /// header: its bytes, or the refusal in words.
 pub async fn fetch_page(token: &str, path: &str) -> Result<Vec<u8>, String> {
+    let response = get_with_token(token, path).await?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    if !response.ok() {
+        return Err(format!("{}: {}", response.status(), String::from_utf8_lossy(&bytes).trim()));
+    }
+    Ok(bytes)
+}
+
+/// A GET of this origin's `path` with the token in the header (never in the
+/// address), refusing redirects.
+async fn get_with_token(token: &str, path: &str) -> Result<web_sys::Response, String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
@@ -293,11 +297,5 @@ pub async fn fetch_page(token: &str, path: &str) -> Result<Vec<u8>, String> {
     init.set_headers(&headers);
     init.set_redirect(web_sys::RequestRedirect::Error);
     let response = JsFuture::from(window.fetch_with_str_and_init(path, &init)).await.map_err(|e| format!("cannot reach the gateway: {e:?}"))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_owned())?;
-    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
-    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-    if !response.ok() {
-        return Err(format!("{}: {}", response.status(), String::from_utf8_lossy(&bytes).trim()));
-    }
-    Ok(bytes)
+    response.dyn_into().map_err(|_| "not a response".to_owned())
 }
