@@ -11,23 +11,28 @@
 
 pub mod dashboard;
 pub mod geometry;
+mod look;
+mod snapshots;
+mod warning_outline;
 pub mod labels;
 pub mod map_ground;
 pub mod placeholder;
 pub mod report;
 pub mod video;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::sync::mpsc::Receiver;
 
-use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
-use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use sontinh_feeds::{DeviceKind, FeedClient, LinkEvent, Reading};
 use sontinh_layers::{ActiveScene, FloatingOrigin, GeoPosition, enu_to_world, mesh_from_part};
 
-use geometry::{GAUGE_SYMBOL_M, ReachLine, frustum_corners, gauge_fill};
+use geometry::{GAUGE_SYMBOL_M, ReachLine, frustum_corners};
+pub use look::{LAMP_LUMENS, Look, Paint, Shape, device_look};
+pub use snapshots::{Billboard, FeedImages, decode_snapshot, latest_snapshot_url};
+pub use warning_outline::FloodWarningOutline;
+use snapshots::{face_billboards, update_images};
+use warning_outline::draw_flood_warning;
 
 /// Draws the feed of [`FeedView`] once a transport fills [`FeedInbox`].
 pub struct FeedsViewPlugin;
@@ -189,15 +194,6 @@ impl FeedTimeline {
 /// The camera whose snapshot the panel shows (a device index).
 #[derive(Resource, Default, Debug)]
 pub struct SelectedCamera(pub Option<usize>);
-
-/// Decoded camera snapshots by address.
-#[derive(Resource, Default, Debug)]
-pub struct FeedImages {
-    pub by_url: HashMap<String, Handle<Image>>,
-    seen_version: u64,
-    /// The [`FeedView::generation`] these came from.
-    generation: u64,
-}
 
 /// The entities drawn for each device, by device index.
 #[derive(Resource, Default, Debug)]
@@ -490,10 +486,6 @@ fn rebuild_markers(
 /// Lights beyond this many are drawn as glowing bulbs without a light source.
 pub const MAX_SHINING_LIGHTS: usize = 256;
 
-/// Marks the snapshot billboards that turn to face the viewer.
-#[derive(Component)]
-pub struct Billboard;
-
 /// Redraws the devices whose state changed, or all of them when the shown
 /// moment moved (timeline) or stale states must be re-checked.
 fn update_markers(
@@ -577,95 +569,6 @@ fn update_markers(
     }
 }
 
-/// Which of the shared materials a marker wears.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Paint {
-    Alarm(u8),
-    Stale,
-    CameraOnline,
-    CameraOffline,
-    /// A lit lamp, 0–5 from dim to full.
-    Light(u8),
-    LightOff,
-    LightFault,
-}
-
-/// What differs between markers of one kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    /// Bar height in centimetres of the symbol.
-    Gauge { bar_cm: i32 },
-    Camera { board_shown: bool },
-    Light { lumens: u32 },
-    Sensor,
-}
-
-/// How a device is drawn: compared with the last look, so that only real changes touch the scene.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Look {
-    pub paint: Paint,
-    pub shape: Shape,
-}
-
-/// How a device looks at `now`, given its last observation by then.
-pub fn device_look(device: &sontinh_feeds::Device, observation: Option<&sontinh_feeds::Observation>, now: i64) -> Look {
-    let stale = device.is_stale(observation, now);
-    let reading = observation.map(|o| &o.reading);
-    match &device.kind {
-        DeviceKind::WaterGauge { alarm_levels_m, .. } => {
-            let level = match reading {
-                Some(Reading::WaterLevel { level_m }) => Some(*level_m),
-                _ => None,
-            };
-            let paint = match level {
-                Some(l) if !stale => Paint::Alarm(sontinh_feeds::alarm_level(alarm_levels_m, l)),
-                _ => Paint::Stale,
-            };
-            let fill = level.map_or(0.0, |l| gauge_fill(l, alarm_levels_m));
-            Look {
-                paint,
-                shape: Shape::Gauge {
-                    bar_cm: (fill * GAUGE_SYMBOL_M * 100.0).round() as i32,
-                },
-            }
-        }
-        DeviceKind::Camera { .. } => {
-            let online = matches!(reading, Some(Reading::Camera { online: true, .. }));
-            let paint = match (stale, online) {
-                (true, _) => Paint::Stale,
-                (false, true) => Paint::CameraOnline,
-                (false, false) => Paint::CameraOffline,
-            };
-            Look {
-                paint,
-                shape: Shape::Camera { board_shown: online && !stale },
-            }
-        }
-        DeviceKind::StreetLight => {
-            let (paint, lumens) = match reading {
-                _ if stale => (Paint::Stale, 0),
-                Some(Reading::Light { fault: Some(_), .. }) => (Paint::LightFault, 0),
-                Some(Reading::Light { on: true, dim, .. }) => {
-                    let dim = dim.clamp(0.0, 1.0);
-                    (Paint::Light((dim * 5.0).round() as u8), (LAMP_LUMENS * dim) as u32)
-                }
-                _ => (Paint::LightOff, 0),
-            };
-            Look {
-                paint,
-                shape: Shape::Light { lumens },
-            }
-        }
-        DeviceKind::Sensor { .. } => Look {
-            paint: if stale { Paint::Stale } else { Paint::Alarm(0) },
-            shape: Shape::Sensor,
-        },
-    }
-}
-
-/// A street lamp at full power.
-pub const LAMP_LUMENS: f64 = 400_000.0;
-
 impl MarkerMaterials {
     fn get(&self, paint: Paint) -> &Handle<StandardMaterial> {
         match paint {
@@ -682,9 +585,6 @@ impl MarkerMaterials {
 
 /// The marker version and (chainage, level) stations a reach was last drawn with.
 type DrawnStations = ((u64, u64), Vec<(f64, f64)>);
-
-/// The moment, image version, markers version and live-video generation the billboards show.
-type BillboardsDrawn = (i64, u64, (u64, u64), u64);
 
 /// The water surface of each reach at the shown moment, from the gauges on
 /// its river (within [`REACH_GAUGE_DISTANCE_M`] of its centre line).
@@ -742,121 +642,6 @@ fn update_reaches(
     }
 }
 
-/// Decodes newly fetched snapshots and puts each camera's latest on its billboard.
-#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
-fn update_images(
-    view: Res<FeedView>,
-    timeline: Res<FeedTimeline>,
-    mut images: ResMut<FeedImages>,
-    mut image_assets: ResMut<Assets<Image>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-    markers: Res<FeedMarkers>,
-    mut boards: Query<&mut MeshMaterial3d<StandardMaterial>, With<Billboard>>,
-    mut board_urls: Local<HashMap<Entity, String>>,
-    mut drawn: Local<Option<BillboardsDrawn>>,
-    video: Res<video::LiveVideo>,
-) {
-    let client = view.lock();
-    if images.generation != view.generation {
-        // Signed out: the earlier client's images are not this one's.
-        for (_, handle) in images.by_url.drain() {
-            image_assets.remove(&handle);
-        }
-        images.generation = view.generation;
-        images.seen_version = u64::MAX;
-    }
-    let images_changed = images.seen_version != client.images_version();
-    if images_changed {
-        images.seen_version = client.images_version();
-        let new: Vec<&str> = client.image_urls().filter(|u| !images.by_url.contains_key(*u)).collect();
-        for url in new {
-            let Some(bytes) = client.image(url) else { continue };
-            match decode_snapshot(bytes) {
-                Ok(image) => {
-                    let handle = image_assets.add(image);
-                    images.by_url.insert(url.to_owned(), handle);
-                }
-                Err(e) => warn!("camera snapshot {url}: {e}"),
-            }
-        }
-    }
-    let Some(now) = timeline.shown_ms(&client) else { return };
-    // Billboards change only with the shown moment, new images, new markers
-    // or another camera watched live (whose board goes back to its snapshot).
-    let key = (now, images.seen_version, markers.version, video.generation);
-    if drawn.is_some_and(|d| d.3 != video.generation) {
-        board_urls.clear();
-    }
-    if *drawn == Some(key) {
-        return;
-    }
-    *drawn = Some(key);
-    for (i, device) in client.devices().iter().enumerate() {
-        if !matches!(device.kind, DeviceKind::Camera { .. }) {
-            continue;
-        }
-        // The watched camera's billboard shows its video once a frame came.
-        if video.texture.is_some() && video.camera() == Some(device.id.as_str()) {
-            continue;
-        }
-        let Some(board) = markers.devices.get(i).and_then(|m| m.extra) else { continue };
-        let Some((url, texture)) = latest_snapshot_url(&client, i, now).and_then(|url| images.by_url.get(&url).cloned().map(|t| (url, t))) else {
-            // No snapshot yet (or the live video just stopped): the placeholder card.
-            if board_urls.get(&board).is_none_or(|u| !u.is_empty())
-                && let (Some(mats), Ok(mut material)) = (&markers.materials, boards.get_mut(board))
-            {
-                material.0 = mats.billboard_blank.clone();
-                board_urls.insert(board, String::new());
-            }
-            continue;
-        };
-        if board_urls.get(&board) == Some(&url) {
-            continue;
-        }
-        if let Ok(mut material) = boards.get_mut(board) {
-            material.0 = materials.add(StandardMaterial {
-                base_color_texture: Some(texture.clone()),
-                unlit: true,
-                fog_enabled: false,
-                double_sided: true,
-                cull_mode: None,
-                ..default()
-            });
-            board_urls.insert(board, url);
-        }
-    }
-}
-
-/// The newest snapshot address a camera reported at or before `time_ms`.
-pub fn latest_snapshot_url(client: &FeedClient, device: usize, time_ms: i64) -> Option<String> {
-    // From the newest back: the labels ask this for every camera each frame.
-    client
-        .history(device)
-        .rev()
-        .filter(|o| o.time_ms <= time_ms)
-        .find_map(|o| o.reading.snapshot_url())
-        .map(str::to_owned)
-}
-
-/// A JPEG or PNG snapshot as a texture, at most 1024 pixels wide.
-pub fn decode_snapshot(bytes: &[u8]) -> Result<Image, String> {
-    let decoded = image::load_from_memory(bytes).map_err(|e| format!("not a readable image: {e}"))?;
-    let decoded = if decoded.width() > 1024 { decoded.resize(1024, 1024, image::imageops::FilterType::Triangle) } else { decoded };
-    let rgba = decoded.to_rgba8();
-    let (width, height) = rgba.dimensions();
-    Ok(Image::new(
-        Extent3d {
-            width,
-            height,
-            depth_or_array_layers: 1,
-        },
-        TextureDimension::D2,
-        rgba.into_raw(),
-        TextureFormat::Rgba8UnormSrgb,
-        RenderAssetUsages::MAIN_WORLD | RenderAssetUsages::RENDER_WORLD,
-    ))
-}
-
 /// Markers keep a readable size on screen: beyond this distance they grow with it, m.
 pub const MARKER_REFERENCE_DISTANCE_M: f32 = 400.0;
 
@@ -884,19 +669,6 @@ fn scale_markers(
         if (t.scale.x - s).abs() > 1e-4 {
             t.scale = Vec3::splat(s);
         }
-    }
-}
-
-/// Snapshot billboards turn to face the viewer.
-fn face_billboards(cameras: Query<&GlobalTransform, With<Camera3d>>, mut boards: Query<(&mut Transform, &GlobalTransform), With<Billboard>>) {
-    let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else { return };
-    for (mut t, global) in &mut boards {
-        let at = global.translation();
-        let away = at + (at - eye);
-        let Some(dir) = (away - at).try_normalize() else { continue };
-        // Local rotation only (the parent root is not rotated): +Z toward the viewer.
-        let target = Transform::from_translation(Vec3::ZERO).looking_to(dir, Vec3::Y);
-        t.rotation = target.rotation;
     }
 }
 
@@ -928,53 +700,6 @@ fn draw_camera_frustums(view: Res<FeedView>, timeline: Res<FeedTimeline>, scene:
 /// (`None` where nothing draws them: no panels).
 #[derive(Resource, Default, Debug)]
 pub struct DeviceLabelsShown(pub Option<usize>);
-
-/// The flood warning's extent as drawn: the warning's time and its rings
-/// in scene ENU (none while the timeline shows a moment before it).
-#[derive(Resource, Default, Debug)]
-pub struct FloodWarningOutline {
-    pub time_ms: Option<i64>,
-    pub rings: Vec<Vec<[f64; 3]>>,
-    /// Whether the rings were drawn in the last frame.
-    pub shown: bool,
-}
-
-impl FloodWarningOutline {
-    /// Rings drawn in the last frame.
-    pub fn drawn(&self) -> usize {
-        if self.shown { self.rings.len() } else { 0 }
-    }
-}
-
-/// The latest flood warning's extent, outlined at the warned level, from
-/// the moment of the warning on (a timeline before it shows none).
-fn draw_flood_warning(
-    view: Res<FeedView>,
-    timeline: Res<FeedTimeline>,
-    scene: Option<Res<ActiveScene>>,
-    origin: Res<FloatingOrigin>,
-    mut outline: ResMut<FloodWarningOutline>,
-    mut gizmos: Gizmos,
-) {
-    let client = view.lock();
-    let (Some(scene), Some(now), Some(warning)) = (scene, timeline.shown_ms(&client), client.flood_warning()) else {
-        outline.shown = false;
-        return;
-    };
-    if warning.time_ms > now {
-        outline.shown = false;
-        return;
-    }
-    if outline.time_ms != Some(warning.time_ms) {
-        outline.rings = geometry::warning_rings(&scene.0.frame, &warning.extent, warning.level_m);
-        outline.time_ms = Some(warning.time_ms);
-    }
-    outline.shown = true;
-    let color = color3(geometry::WARNING_COLOR);
-    for ring in &outline.rings {
-        gizmos.linestrip(ring.iter().map(|p| origin.to_world(*p)), color);
-    }
-}
 
 #[cfg(test)]
 mod tests;
