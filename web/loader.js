@@ -148,13 +148,16 @@ async function main() {
   // runs a flood scenario of the scene (edits: an object such as
   // {rain_mm_per_hour: 40, inflow_scale: 0.5, breach: {east, north}}),
   // floodPause(), floodResume() and floodCancel() steer it, and
-  // floodDownload(folder, name) offers a result.
+  // floodDownload(folder, name) offers a result; acknowledgeAlarms(device?)
+  // and feedReport("day"|"week"|"received") act as the operator's buttons.
   window.sontinhViewer = {
     floodPlan: (scenario, edits) => viewer.floodPlan(scenario, edits === undefined ? undefined : JSON.stringify(edits)),
     floodPause: viewer.floodPause,
     floodResume: viewer.floodResume,
     floodCancel: viewer.floodCancel,
     floodDownload: viewer.floodDownload,
+    acknowledgeAlarms: viewer.acknowledgeAlarms,
+    feedReport: viewer.feedReport,
   };
   root.dataset.sontinhState = "loading";
   // Point cloud nodes decode in workers (the viewer falls back to the main

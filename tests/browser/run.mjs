@@ -865,7 +865,7 @@ async function startBroker(dir) {
 // One page with a role's token: the frames its WebSocket received, the
 // snapshot requests it made, and what the viewer says of its feed.
 async function feedsPage(browser, base, token, role, expectedDevices) {
-  const context = await browser.newContext({ viewport: { width: 960, height: 540 } });
+  const context = await browser.newContext({ viewport: { width: 960, height: 540 }, acceptDownloads: true });
   const frames = [];
   const snapshots = [];
   const page = await context.newPage();
@@ -934,9 +934,11 @@ async function feedsCheck(browser) {
       "",
     ].join("\n"),
   );
-  const token = (role) => execFileSync(sontinh, ["feeds", "token", "--config", config, "--role", role, "--create-secret"], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
+  const token = (role, ...subject) => execFileSync(sontinh, ["feeds", "token", "--config", config, "--role", role, "--create-secret", ...subject], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
   const tourist = token("tourist");
-  const operator = token("operator");
+  // Named: the gateway records who acknowledges an alarm.
+  const operatorName = "Trực ban IOC";
+  const operator = token("operator", "--subject", operatorName);
   const server = startServer(["scenes/quang-tri-citadel.toml", "--feeds", config]);
   try {
     const base = await until("the feeds server to print its URL", 60_000, async () => server.url());
@@ -1023,6 +1025,19 @@ async function feedsCheck(browser) {
     const leakedStream = o.frames.filter((f) => f.includes(camera.url) || f.includes("stream_url")).length;
     check(leakedStream === 0, `feeds: no frame the operator's page received names the camera's own address (${leakedStream} did)`);
     await o.page.screenshot({ path: path.join(out, "feeds-live-video.webgl2.png"), timeout: 120_000 });
+    // The operator acknowledges the Thạch Hãn gauge's alarms from the page:
+    // the gateway records them by name, and the period's report says so.
+    await o.page.evaluate(() => window.sontinhViewer.acknowledgeAlarms("gauge-thach-han"));
+    const acknowledged = await until("the gateway to record the page's acknowledgements", 60_000, () =>
+      o.page.evaluate(() => Number(((document.documentElement.dataset.sontinhFeeds || "").match(/acknowledged=(\d+)/) || [])[1] || 0) || null),
+    ).catch(() => 0);
+    const recorded = await (await fetch(new URL("report?format=json&from=0", base), { headers: { Authorization: `Bearer ${operator}` } })).json();
+    const byName = JSON.stringify(recorded).split(operatorName).length - 1;
+    report.feeds.acknowledged = { page: acknowledged, inReport: byName };
+    check(acknowledged > 0 && byName >= acknowledged, `feeds: the page's acknowledgements reached the gateway under the operator's name (${acknowledged} in the page, ${byName} in the report)`);
+    const [download] = await Promise.all([o.page.waitForEvent("download", { timeout: 120_000 }), o.page.evaluate(() => window.sontinhViewer.feedReport("received"))]);
+    const page = readFileSync(await download.path(), "utf8");
+    check(/^sontinh-report-\d+-\d+\.html$/.test(download.suggestedFilename()) && page.includes("<html") && page.includes(operatorName), `feeds: the page's report downloads as printable HTML naming who acknowledged (${download.suggestedFilename()}, ${page.length} bytes)`);
     check(o.errors.length === 0, `feeds: the operator's page logged no error${o.errors.length ? `: ${o.errors.slice(0, 3).join(" | ")}` : ""}`);
     await o.context.close();
   } finally {

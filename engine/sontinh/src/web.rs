@@ -184,7 +184,8 @@ pub fn memory_text(used: u64, peak: u64, budget: &sontinh_layers::MemoryBudget) 
 /// then, once a flood warning came, `warning=ALARM outline=RINGS` (the rings
 /// of its extent drawn on the twin, 0 while not shown), and `labels=N` (the
 /// device labels on screen) when the panels draw them, and `video=N` (live
-/// frames shown) while a camera is watched, as `data-sontinh-feeds` says it.
+/// frames shown) while a camera is watched, and `acknowledged=N` (alarms
+/// the gateway recorded as acknowledged), as `data-sontinh-feeds` says it.
 pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_feeds_view::FloodWarningOutline>, labels: Option<usize>, video: Option<u64>) -> String {
     let connection = match client.connection() {
         sontinh_feeds::Connection::Connecting => "connecting",
@@ -205,6 +206,10 @@ pub fn feeds_text(client: &sontinh_feeds::FeedClient, outline: Option<&sontinh_f
     }
     if let Some(frames) = video {
         text += &format!(" video={frames}");
+    }
+    let acknowledged = client.alarms().filter(|a| a.acknowledged_by.is_some()).count();
+    if acknowledged > 0 {
+        text += &format!(" acknowledged={acknowledged}");
     }
     text
 }
@@ -310,7 +315,7 @@ type FeedsKey = (
     Option<sontinh_feeds::Role>,
     std::mem::Discriminant<sontinh_feeds::Connection>,
     (Option<i64>, usize),
-    (Option<usize>, Option<u64>),
+    (Option<usize>, Option<u64>, usize),
 );
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are what it reads
@@ -362,7 +367,7 @@ fn signal_page(
             client.role(),
             std::mem::discriminant(client.connection()),
             (client.flood_warning().map(|w| w.time_ms), outline.map_or(0, sontinh_feeds_view::FloodWarningOutline::drawn)),
-            (labels.as_deref().and_then(|l| l.0), video_frames),
+            (labels.as_deref().and_then(|l| l.0), video_frames, client.alarms().filter(|a| a.acknowledged_by.is_some()).count()),
         );
         if signals.feeds_key.as_ref() != Some(&key) {
             let text = feeds_text(&client, outline, labels.as_deref().and_then(|l| l.0), video_frames);

@@ -104,7 +104,7 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         if let Some(token) = request.token.or_else(|| session::get(&window, session::TOKEN)) {
             app.world_mut().resource_mut::<sontinh_feeds_view::FeedSignIn>().requested = Some(token);
         }
-        app.add_systems(bevy::prelude::Update, (connect_signed_in, start_live_video, fetch_reports));
+        app.add_systems(bevy::prelude::Update, bevy::prelude::IntoScheduleConfigs::chain((connect_signed_in, take_feed_asks, start_live_video, fetch_reports)));
     }
     app.insert_resource(bevy::render::error_handler::RenderErrorHandler(stop_and_tell_the_page));
     // In the browser the event loop is handed to the page and this returns at once.
@@ -188,6 +188,72 @@ enum RunAsk {
 fn ask_run(ask: RunAsk) {
     if let Ok(mut pending) = PENDING_RUN_ASK.lock() {
         *pending = Some(ask);
+    }
+}
+
+/// Acknowledges the unacknowledged alarms (of `device` only, when given) as
+/// the operator's buttons do: a flood alarm goes to the gateway, which
+/// records who (`data-sontinh-feeds` counts `acknowledged=N`).
+#[wasm_bindgen(js_name = acknowledgeAlarms)]
+pub fn acknowledge_alarms(device: Option<String>) {
+    if let Ok(mut pending) = PENDING_FEED_ASKS.lock() {
+        pending.push(FeedAsk::Acknowledge(device));
+    }
+}
+
+/// Makes the report of `period` (`day`, `week` or `received`, ending at the
+/// shown moment) in the panels' language and offers it as a download, as
+/// the dashboard's button does.
+#[wasm_bindgen(js_name = feedReport)]
+pub fn feed_report(period: &str) -> Result<(), JsValue> {
+    let period = match period {
+        "day" => sontinh_feeds_view::report::ReportPeriod::Day,
+        "week" => sontinh_feeds_view::report::ReportPeriod::Week,
+        "received" => sontinh_feeds_view::report::ReportPeriod::Received,
+        other => return Err(JsValue::from_str(&format!("feedReport(\"{other}\"): the period is day, week or received"))),
+    };
+    if let Ok(mut pending) = PENDING_FEED_ASKS.lock() {
+        pending.push(FeedAsk::Report(period));
+    }
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+enum FeedAsk {
+    Acknowledge(Option<String>),
+    Report(sontinh_feeds_view::report::ReportPeriod),
+}
+
+/// What the page asked of the feed, taken by the app's next update.
+static PENDING_FEED_ASKS: std::sync::Mutex<Vec<FeedAsk>> = std::sync::Mutex::new(Vec::new());
+
+fn take_feed_asks(
+    view: bevy::prelude::Res<sontinh_feeds_view::FeedView>,
+    timeline: bevy::prelude::Res<sontinh_feeds_view::FeedTimeline>,
+    lang: Option<bevy::prelude::Res<sontinh_ui::UiLang>>,
+    mut reports: bevy::prelude::ResMut<sontinh_feeds_view::report::Reports>,
+) {
+    let asks = PENDING_FEED_ASKS.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
+    if asks.is_empty() {
+        return;
+    }
+    let mut client = view.lock();
+    for ask in asks {
+        match ask {
+            FeedAsk::Acknowledge(device) => {
+                let ids: Vec<u64> = client.alarms().filter(|a| !a.acknowledged && device.as_ref().is_none_or(|d| *d == a.device)).map(|a| a.id).collect();
+                for id in ids {
+                    client.request_acknowledgement(id);
+                }
+            }
+            FeedAsk::Report(period) => {
+                let Some(now) = timeline.shown_ms(&client) else { continue };
+                let first = client.time_range().map_or(now, |(first, _)| first);
+                let (from_ms, to_ms) = period.span(now, first);
+                let lang = lang.as_ref().map_or(sontinh_scene::Lang::Vi, |l| l.0);
+                reports.asked.push(sontinh_feeds_view::report::ReportAsk { from_ms, to_ms, lang });
+            }
+        }
     }
 }
 
