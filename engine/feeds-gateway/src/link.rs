@@ -329,19 +329,11 @@ async fn serve(
 /// paths, the token in the `Authorization` header, never in the URL.
 async fn fetch(address: &GatewayAddress, token: &str, snapshot_path: &str) -> Option<Vec<u8>> {
     let full = address.snapshot_url(snapshot_path).ok()?;
-    let authorization = format!("Bearer {token}");
-    tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .max_redirects(0)
-            .build()
-            .into();
-        let mut response = agent.get(&full).header("Authorization", &authorization).call().ok()?;
-        response.body_mut().with_config().limit(32 * 1024 * 1024).read_to_vec().ok()
-    })
-    .await
-    .ok()
-    .flatten()
+    let token = token.to_owned();
+    tokio::task::spawn_blocking(move || get_with_token(&full, &token, Duration::from_secs(10), 32 * 1024 * 1024).ok())
+        .await
+        .ok()
+        .flatten()
 }
 
 /// POSTs an acknowledgement with the token in the header; the name the
@@ -351,13 +343,7 @@ async fn post_acknowledgement(address: &GatewayAddress, token: &str, request: &A
     let authorization = format!("Bearer {token}");
     let body = serde_json::json!({"device": request.device, "alarm_time": request.alarm_time_ms}).to_string();
     tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut response = agent
+        let mut response = gateway_agent(Some(Duration::from_secs(10)))
             .post(&url)
             .header("Authorization", &authorization)
             .header("Content-Type", "application/json")
@@ -369,6 +355,37 @@ async fn post_acknowledgement(address: &GatewayAddress, token: &str, request: &A
     })
     .await
     .map_err(|e| format!("acknowledgement: {e}"))?
+}
+
+/// The viewer's HTTP client for its gateway: no redirects (the token must
+/// not follow one elsewhere), every status answered rather than an error,
+/// `timeout` for the whole exchange (none for a stream, which still must
+/// start answering within 15 s).
+pub(crate) fn gateway_agent(timeout: Option<Duration>) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(timeout)
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_recv_response(Some(Duration::from_secs(15)))
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// GETs `url` with the token in the header (blocking): the body, at most
+/// `limit` bytes, or the refusal as "STATUS: its text".
+pub(crate) fn get_with_token(url: &str, token: &str, timeout: Duration, limit: u64) -> Result<Vec<u8>, String> {
+    let mut response = gateway_agent(Some(timeout))
+        .get(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .map_err(|e| format!("cannot reach the gateway: {e}"))?;
+    let status = response.status().as_u16();
+    let bytes = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| format!("the gateway's answer: {e}"))?;
+    if status != 200 {
+        return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes).trim()));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sontinh_feeds::{SharedVideo, VideoReceiver, camera_stream_path};
 
-use crate::link::GatewayAddress;
+use crate::link::{GatewayAddress, gateway_agent, get_with_token};
 
 /// Bytes read from the stream at a time.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -38,30 +38,12 @@ pub fn spawn_video(gateway_url: &str, token: &str, camera: &str, slot: SharedVid
 /// header: its bytes, or the gateway's refusal in words. Blocking.
 pub fn fetch_page(gateway_url: &str, token: &str, path: &str) -> Result<Vec<u8>, String> {
     let url = GatewayAddress::parse(gateway_url)?.http_url(path);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent.get(&url).header("Authorization", &format!("Bearer {token}")).call().map_err(|e| format!("cannot reach the gateway: {e}"))?;
-    let status = response.status().as_u16();
-    let bytes = response.body_mut().with_config().limit(64 * 1024 * 1024).read_to_vec().map_err(|e| format!("the gateway's answer: {e}"))?;
-    if status != 200 {
-        return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes).trim()));
-    }
-    Ok(bytes)
+    get_with_token(&url, token, Duration::from_secs(60), 64 * 1024 * 1024)
 }
 
 fn watch(url: &str, authorization: &str, slot: SharedVideo) -> Result<(), String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(10)))
-        // The gateway cuts a camera that stops sending; a stream has no end to wait for.
-        .timeout_recv_response(Some(Duration::from_secs(15)))
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into();
+    // No whole-exchange timeout: a stream has no end to wait for (the gateway cuts a camera that stops sending).
+    let agent = gateway_agent(None);
     let mut response = agent.get(url).header("Authorization", authorization).call().map_err(|e| format!("cannot reach the gateway: {e}"))?;
     let status = response.status().as_u16();
     if status != 200 {

@@ -139,7 +139,6 @@ async fn http_post(address: std::net::SocketAddr, path: &str, token: &str, body:
 /// recorded; a refusal comes back in words.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_acknowledges_a_flood_alarm_through_its_link_and_sees_who_was_recorded() {
-    use std::sync::{Arc, Mutex};
     let dir = tempfile::tempdir().unwrap();
     let broker = start_broker(dir.path());
     let config = gateway_config(dir.path(), &broker.url(), "127.0.0.1:0");
@@ -150,54 +149,77 @@ async fn a_viewer_acknowledges_a_flood_alarm_through_its_link_and_sees_who_was_r
     wait_stats(address, &config, 20, "three commits", |s| s["committed"] == 3).await;
 
     let secret = config.secret.as_bytes();
-    let client = Arc::new(Mutex::new(sontinh_feeds::FeedClient::new(100)));
-    let token = token::issue_named(secret, Role::Operator, now_s() + 3600, "Phạm Thu C");
-    sontinh_feeds_gateway::link::spawn_link_into(sontinh_feeds_gateway::link::LinkConfig::new(&format!("ws://{address}/ws"), &token), client.clone()).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let until = |what: &str, done: &dyn Fn(&sontinh_feeds::FeedClient) -> bool| {
-        assert!(std::time::Instant::now() < deadline, "no {what} within 20 s");
-        done(&client.lock().unwrap())
-    };
+    let mut named = WatchedClient::link(address, &token::issue_named(secret, Role::Operator, now_s() + 3600, "Phạm Thu C"));
     // Alarm I (3.1 m at 01:00) and II (4.7 m at 02:00) reach the viewer.
-    while !until("alarms", &|c| c.alarms().count() == 2) {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let alarm_ii = client.lock().unwrap().alarms().find(|a| a.time_ms == START_MS + 2 * 3_600_000).unwrap().id;
-    assert!(client.lock().unwrap().request_acknowledgement(alarm_ii));
-    while !until("acknowledgement", &|c| c.alarms().any(|a| a.id == alarm_ii && a.acknowledged)) {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let by = client.lock().unwrap().alarms().find(|a| a.id == alarm_ii).unwrap().acknowledged_by.clone();
+    named.until("alarms", |c| c.alarms().count() == 2).await;
+    let alarm_ii = named.client().alarms().find(|a| a.time_ms == START_MS + 2 * 3_600_000).unwrap().id;
+    assert!(named.client().request_acknowledgement(alarm_ii));
+    named.until("the acknowledgement", |c| c.alarms().any(|a| a.id == alarm_ii && a.acknowledged)).await;
+    let by = named.client().alarms().find(|a| a.id == alarm_ii).unwrap().acknowledged_by.clone();
     assert_eq!(by.as_deref(), Some("Phạm Thu C"));
     // The gateway's report keeps it.
     let report = http_get(address, &format!("/report?{PERIOD}&format=json"), Some(&bearer(&config, Role::Operator))).await;
     assert!(report.contains("Phạm Thu C"), "{report}");
 
     // A token that names nobody: the gateway refuses, and the alarm says why.
-    let anonymous = Arc::new(Mutex::new(sontinh_feeds::FeedClient::new(100)));
-    sontinh_feeds_gateway::link::spawn_link_into(
-        sontinh_feeds_gateway::link::LinkConfig::new(&format!("ws://{address}/ws"), &bearer(&config, Role::Operator)),
-        anonymous.clone(),
-    )
-    .unwrap();
-    loop {
-        assert!(std::time::Instant::now() < deadline, "no alarms for the second viewer within 20 s");
-        if anonymous.lock().unwrap().alarms().count() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let alarm_i = anonymous.lock().unwrap().alarms().find(|a| a.time_ms == START_MS + 3_600_000).unwrap().id;
-    anonymous.lock().unwrap().request_acknowledgement(alarm_i);
-    let refused = loop {
-        assert!(std::time::Instant::now() < deadline, "no answer for the anonymous acknowledgement within 20 s");
-        if let Some(why) = anonymous.lock().unwrap().alarms().find(|a| a.id == alarm_i).and_then(|a| a.refused.clone()) {
-            break why;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let mut anonymous = WatchedClient::link(address, &bearer(&config, Role::Operator));
+    anonymous.until("alarms for the second viewer", |c| c.alarms().count() == 2).await;
+    let alarm_i = anonymous.client().alarms().find(|a| a.time_ms == START_MS + 3_600_000).unwrap().id;
+    anonymous.client().request_acknowledgement(alarm_i);
+    anonymous.until("an answer for the anonymous acknowledgement", |c| c.alarms().any(|a| a.id == alarm_i && a.refused.is_some())).await;
+    let refused = anonymous.client().alarms().find(|a| a.id == alarm_i).and_then(|a| a.refused.clone()).unwrap();
     assert!(refused.starts_with("403") && refused.contains("--subject"), "{refused}");
-    assert!(!anonymous.lock().unwrap().alarms().any(|a| a.id == alarm_i && a.acknowledged));
+    assert!(!anonymous.client().alarms().any(|a| a.id == alarm_i && a.acknowledged));
+}
+
+/// A viewer's client behind a real link that says each time it changed, so
+/// that a test waits on what it holds rather than polling it.
+struct WatchedClient {
+    client: std::sync::Arc<std::sync::Mutex<sontinh_feeds::FeedClient>>,
+    changed: tokio::sync::watch::Receiver<u64>,
+}
+
+struct WatchedSink {
+    client: std::sync::Arc<std::sync::Mutex<sontinh_feeds::FeedClient>>,
+    changed: tokio::sync::watch::Sender<u64>,
+}
+
+impl sontinh_feeds_gateway::link::LinkSink for WatchedSink {
+    fn deliver(&self, event: sontinh_feeds::LinkEvent) -> bool {
+        let listening = self.client.deliver(event);
+        self.changed.send_modify(|n| *n += 1);
+        listening
+    }
+
+    fn take_acknowledgements(&self) -> Vec<sontinh_feeds::AcknowledgementRequest> {
+        self.client.take_acknowledgements()
+    }
+
+    fn acknowledgement_answered(&self, alarm_id: u64, answer: Result<String, String>) {
+        self.client.acknowledgement_answered(alarm_id, answer);
+        self.changed.send_modify(|n| *n += 1);
+    }
+}
+
+impl WatchedClient {
+    fn link(address: std::net::SocketAddr, token: &str) -> WatchedClient {
+        let client = std::sync::Arc::new(std::sync::Mutex::new(sontinh_feeds::FeedClient::new(100)));
+        let (tx, changed) = tokio::sync::watch::channel(0);
+        let config = sontinh_feeds_gateway::link::LinkConfig::new(&format!("ws://{address}/ws"), token);
+        sontinh_feeds_gateway::link::spawn_link_into(config, WatchedSink { client: client.clone(), changed: tx }).unwrap();
+        WatchedClient { client, changed }
+    }
+
+    fn client(&self) -> std::sync::MutexGuard<'_, sontinh_feeds::FeedClient> {
+        self.client.lock().unwrap()
+    }
+
+    /// Waits (20 s at most) until `done` holds of the client.
+    async fn until(&mut self, what: &str, done: impl Fn(&sontinh_feeds::FeedClient) -> bool) {
+        let client = self.client.clone();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(20), self.changed.wait_for(|_| done(&client.lock().unwrap()))).await;
+        assert!(matches!(waited, Ok(Ok(_))), "no {what} within 20 s");
+    }
 }
 
 /// The viewer's report button, native side: the page in the operator's

@@ -40,14 +40,16 @@ impl GroundRect {
     }
 }
 
+/// Whether a device at scene ENU `enu` stands outside the known ground.
+fn outside(ground: Option<GroundRect>, enu: [f64; 3]) -> bool {
+    ground.is_some_and(|g| !g.contains([enu[0], enu[1]], OUTSIDE_MARGIN_M))
+}
+
 /// Where a device at `position` (lon, lat, h) is drawn: where it is, or,
 /// outside the ground, on the map below it (height 0).
 pub fn standing_position(frame: &EnuFrame, position: [f64; 3], ground: Option<GroundRect>) -> [f64; 3] {
     let enu = frame.geodetic_to_enu(Geodetic::new(position[0], position[1], position[2]));
-    match ground {
-        Some(g) if !g.contains([enu[0], enu[1]], OUTSIDE_MARGIN_M) => frame.geodetic_to_enu(Geodetic::new(position[0], position[1], 0.0)),
-        _ => enu,
-    }
+    if outside(ground, enu) { frame.geodetic_to_enu(Geodetic::new(position[0], position[1], 0.0)) } else { enu }
 }
 
 /// Coordinates along one axis: the hole's edges exactly, a few steps
@@ -206,9 +208,9 @@ fn place_devices(client: &FeedClient, frame: &EnuFrame, ground: Option<GroundRec
     let mut on_map = 0;
     let mut farthest: f64 = 0.0;
     for (device, marker) in client.devices().iter().zip(&markers.devices) {
-        let own = device_enu_of(frame, device.position);
         let standing = standing_position(frame, device.position, ground);
-        if ground.is_some_and(|g| !g.contains([own[0], own[1]], OUTSIDE_MARGIN_M)) {
+        // On the map a device's height is 0; its east and north are its own.
+        if outside(ground, standing) {
             on_map += 1;
             farthest = farthest.max(standing[0].abs()).max(standing[1].abs());
         }
@@ -223,11 +225,6 @@ fn place_devices(client: &FeedClient, frame: &EnuFrame, ground: Option<GroundRec
 
 /// The map reaches at most this far: a province, not a continent, m.
 pub const MAX_MAP_RADIUS_M: f64 = 300_000.0;
-
-// As `crate::device_enu`, from the frame alone.
-fn device_enu_of(frame: &EnuFrame, position: [f64; 3]) -> [f64; 3] {
-    frame.geodetic_to_enu(Geodetic::new(position[0], position[1], position[2]))
-}
 
 #[cfg(test)]
 mod tests {

@@ -51,22 +51,37 @@ impl ReportPeriod {
             ReportPeriod::Received => (first.min(now), now),
         }
     }
+
+    /// The report of this period at `now` of `client`'s feed, in `lang`.
+    pub fn ask(self, client: &sontinh_feeds::FeedClient, now: i64, lang: Lang) -> ReportAsk {
+        let first = client.time_range().map_or(now, |(first, _)| first);
+        let (from_ms, to_ms) = self.span(now, first);
+        ReportAsk { from_ms, to_ms, lang }
+    }
 }
 
-/// Reports asked for, and how the last one went (the transport fills it:
-/// where it was saved, or why it failed).
-#[derive(Resource, Default, Debug)]
-pub struct Reports {
-    pub asked: Vec<ReportAsk>,
-    pub outcome: Arc<Mutex<Option<Result<String, String>>>>,
-}
+/// How the last report went, shared with the transport that fetches it:
+/// where it was saved (or that it is being made), or why it failed.
+#[derive(Clone, Debug, Default)]
+pub struct ReportOutcome(Arc<Mutex<Option<Result<String, String>>>>);
 
-impl Reports {
-    pub fn set_outcome(outcome: &Arc<Mutex<Option<Result<String, String>>>>, result: Result<String, String>) {
-        if let Ok(mut o) = outcome.lock() {
+impl ReportOutcome {
+    pub fn set(&self, result: Result<String, String>) {
+        if let Ok(mut o) = self.0.lock() {
             *o = Some(result);
         }
     }
+
+    pub fn get(&self) -> Option<Result<String, String>> {
+        self.0.lock().ok().and_then(|o| o.clone())
+    }
+}
+
+/// Reports asked for (the transport takes them), and how the last one went.
+#[derive(Resource, Default, Debug)]
+pub struct Reports {
+    pub asked: Vec<ReportAsk>,
+    pub outcome: ReportOutcome,
 }
 
 #[cfg(test)]

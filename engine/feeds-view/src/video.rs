@@ -4,10 +4,8 @@
 //! shown in the panel and on the camera's billboard. Watching another
 //! camera (or none) drops the slot, which stops the old stream.
 
-use std::sync::{Arc, Mutex};
-
 use bevy::prelude::*;
-use sontinh_feeds::{SharedVideo, VideoSlot};
+use sontinh_feeds::SharedVideo;
 
 use crate::{Billboard, FeedMarkers, FeedView, SelectedCamera, decode_snapshot};
 
@@ -35,8 +33,7 @@ pub struct LiveVideo {
     pub generation: u64,
     /// The newest frame, as a texture.
     pub texture: Option<Handle<Image>>,
-    /// Frames received, and shown (older ones are skipped when frames come faster than the picture).
-    pub frames_received: u64,
+    /// Frames shown (older ones are skipped when frames come faster than the picture).
     pub frames_shown: u64,
     /// Why the stream ended, when it did.
     pub ended: Option<String>,
@@ -64,9 +61,8 @@ pub(crate) fn follow_selected_camera(selected: Res<SelectedCamera>, view: Res<Fe
     if let Some(texture) = video.texture.take() {
         images.remove(&texture);
     }
-    video.watching = wanted.map(|id| (id, Arc::new(Mutex::new(VideoSlot::default()))));
+    video.watching = wanted.map(|id| (id, SharedVideo::default()));
     video.generation = video.generation.wrapping_add(1);
-    video.frames_received = 0;
     video.frames_shown = 0;
     video.ended = None;
 }
@@ -82,12 +78,11 @@ pub(crate) fn show_video_frames(
     mut boards: Query<&mut MeshMaterial3d<StandardMaterial>, With<Billboard>>,
 ) {
     let Some((camera, slot)) = video.watching.clone() else { return };
-    let (frame, received, ended) = {
+    let (frame, ended) = {
         let Ok(mut s) = slot.lock() else { return };
         let ended = s.ended.then(|| s.error.clone().unwrap_or_else(|| "the stream ended".to_owned()));
-        (s.latest.take(), s.frames, ended)
+        (s.latest.take(), ended)
     };
-    video.frames_received = received;
     if video.ended != ended {
         video.ended = ended;
     }

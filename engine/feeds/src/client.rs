@@ -476,9 +476,12 @@ impl FeedClient {
         }
     }
 
-    pub fn acknowledge_all(&mut self) {
-        for a in &mut self.alarms {
-            a.acknowledged = true;
+    /// [`FeedClient::request_acknowledgement`] of every alarm not yet
+    /// acknowledged (of `device` only, when given): the "acknowledge all" button.
+    pub fn request_acknowledgements(&mut self, device: Option<&str>) {
+        let waiting: Vec<u64> = self.alarms.iter().filter(|a| !a.acknowledged && device.is_none_or(|d| d == a.device)).map(|a| a.id).collect();
+        for id in waiting {
+            self.request_acknowledgement(id);
         }
     }
 

@@ -16,7 +16,7 @@ pub use parse::{
     device_of_compact_topic, kind_name, parse_compact, parse_sensorthings, parse_stream_url, parse_time, snapshot_file,
 };
 pub use registry::Registry;
-pub use video::{SharedVideo, VideoReceiver, VideoSlot, end as video_end};
+pub use video::{SharedVideo, VideoChannel, VideoReceiver, VideoSlot, end as video_end};
 pub use state::{DEFAULT_MAX_FUTURE_SKEW_MS, FeedState, HistoryCursor, Snapshot};
 pub use client::{AcknowledgementRequest, Alarm, AlarmKind, Connection, FeedClient, LinkEvent, acknowledgement_answer, format_local_time, reach_surface};
 pub use protocol::{ClientRequest, FLOOD_ALERT_TOPIC, FloodWarning, MAX_HISTORY_PAGE, ServerMessage, WarnedPlace, parse_request};

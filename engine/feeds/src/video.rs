@@ -1,10 +1,11 @@
 //! A camera's live video as a viewer receives it: the transport (the
 //! native link's thread, or the page's fetch) pushes the stream's bytes
 //! into a [`VideoReceiver`]; the viewer takes the newest whole frame from
-//! the shared [`VideoSlot`]. Frames in between are dropped, so a slow frame
+//! the shared [`VideoSlot`] (in a [`VideoChannel`]). Frames in between are dropped, so a slow frame
 //! never builds a queue.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, LockResult, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::MjpegParser;
 
@@ -20,9 +21,39 @@ pub struct VideoSlot {
     pub ended: bool,
 }
 
+/// The slot shared by the viewer and its transport, with a condition its
+/// writers signal, so that a caller may wait for a frame or the end.
+#[derive(Debug, Default)]
+pub struct VideoChannel {
+    slot: Mutex<VideoSlot>,
+    changed: Condvar,
+}
+
+impl VideoChannel {
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, VideoSlot>> {
+        self.slot.lock()
+    }
+
+    /// Waits until `done` holds of the slot, at most `timeout`; whether it does.
+    pub fn wait_until(&self, timeout: Duration, done: impl Fn(&VideoSlot) -> bool) -> bool {
+        let Ok(guard) = self.slot.lock() else { return false };
+        match self.changed.wait_timeout_while(guard, timeout, |s| !done(s)) {
+            Ok((s, _)) => done(&s),
+            Err(_) => false,
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut VideoSlot)) {
+        if let Ok(mut s) = self.slot.lock() {
+            change(&mut s);
+        }
+        self.changed.notify_all();
+    }
+}
+
 /// Shared between the viewer and its transport; when the viewer lets go
 /// (watches another camera, or none), the transport sees it is alone and stops.
-pub type SharedVideo = Arc<Mutex<VideoSlot>>;
+pub type SharedVideo = Arc<VideoChannel>;
 
 /// Reads a stream into a slot.
 #[derive(Debug)]
@@ -57,12 +88,13 @@ impl VideoReceiver {
             return false;
         }
         match self.parser.push(bytes) {
-            Ok(frames) => {
-                if let Some(newest) = frames.last()
-                    && let Ok(mut slot) = self.slot.lock()
-                {
-                    slot.frames += frames.len() as u64;
-                    slot.latest = Some(newest.clone());
+            Ok(mut frames) => {
+                if let Some(newest) = frames.pop() {
+                    let count = frames.len() as u64 + 1;
+                    self.slot.update(|slot| {
+                        slot.frames += count;
+                        slot.latest = Some(newest);
+                    });
                 }
                 if self.parser.is_finished() {
                     end(&self.slot, None);
@@ -76,21 +108,16 @@ impl VideoReceiver {
             }
         }
     }
-
-    /// The stream stopped from the transport's side (closed, or cut).
-    pub fn close(self, why: Option<String>) {
-        end(&self.slot, why);
-    }
 }
 
 /// Marks the slot's stream over, keeping the first reason given.
 pub fn end(slot: &SharedVideo, why: Option<String>) {
-    if let Ok(mut s) = slot.lock() {
+    slot.update(|s| {
         s.ended = true;
         if s.error.is_none() {
             s.error = why;
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ fn fetch_reports(mut reports: ResMut<sontinh_feeds_view::report::Reports>, crede
     }
     let asked = std::mem::take(&mut reports.asked);
     let Some(credentials) = credentials.map(|c| c.clone()) else {
-        sontinh_feeds_view::report::Reports::set_outcome(&reports.outcome, Err("no feed is signed in".to_owned()));
+        reports.outcome.set(Err("no feed is signed in".to_owned()));
         return;
     };
     let lang = lang.map_or(sontinh_scene::Lang::Vi, |l| l.0);
@@ -82,7 +82,7 @@ fn fetch_reports(mut reports: ResMut<sontinh_feeds_view::report::Reports>, crede
                 std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 Ok(format!("{}: {}", sontinh_ui::tr("report_saved", lang), path.display()))
             });
-            sontinh_feeds_view::report::Reports::set_outcome(&outcome, result);
+            outcome.set(result);
         }
     });
 }

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 use sontinh_feeds::{DeviceKind, FeedClient, format_local_time};
 use sontinh_feeds_view::dashboard::{Hydrograph, Indicators, chart_position, forecast_points, hydrograph, indicators};
-use sontinh_feeds_view::report::{ReportAsk, ReportPeriod, Reports};
+use sontinh_feeds_view::report::{ReportPeriod, Reports};
 use sontinh_feeds_view::{FeedTimeline, FeedView};
 use sontinh_flood_view::gauges::FloodGaugeSeries;
 use sontinh_layers::ActiveScene;
@@ -150,13 +150,11 @@ pub fn draw_dashboard(
                         }
                     });
                 if ui.button(tr("report_make", l)).clicked() {
-                    let first = client.time_range().map_or(now, |(first, _)| first);
-                    let (from_ms, to_ms) = dashboard.report_period.span(now, first);
-                    reports.asked.push(ReportAsk { from_ms, to_ms, lang: l });
-                    Reports::set_outcome(&reports.outcome, Ok(tr("report_fetching", l).to_owned()));
+                    reports.asked.push(dashboard.report_period.ask(&client, now, l));
+                    reports.outcome.set(Ok(tr("report_fetching", l).to_owned()));
                 }
             });
-            if let Some(outcome) = reports.outcome.lock().ok().and_then(|o| o.clone()) {
+            if let Some(outcome) = reports.outcome.get() {
                 match outcome {
                     Ok(where_) => ui.small(where_),
                     Err(why) => ui.colored_label(egui::Color32::from_rgb(230, 120, 20), format!("{}: {why}", tr("report_failed", l))),

@@ -157,10 +157,7 @@ pub fn draw_operator_panel(
             ui.horizontal(|ui| {
                 ui.strong(tr("alarms", l));
                 if client.unacknowledged() > 0 && ui.small_button(tr("acknowledge_all", l)).clicked() {
-                    let waiting: Vec<u64> = client.alarms().filter(|a| !a.acknowledged).map(|a| a.id).collect();
-                    for id in waiting {
-                        client.request_acknowledgement(id);
-                    }
+                    client.request_acknowledgements(None);
                 }
             });
             let mut acknowledge = None;

@@ -74,18 +74,8 @@ fn pump_acknowledgements(link: Rc<Link>) {
 }
 
 async fn post_acknowledgement(token: &str, request: &sontinh_feeds::AcknowledgementRequest) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
-    let _ = headers.set("Authorization", &format!("Bearer {token}"));
-    let _ = headers.set("Content-Type", "application/json");
-    init.set_headers(&headers);
-    init.set_redirect(web_sys::RequestRedirect::Error);
     let body = serde_json::json!({"device": request.device, "alarm_time": request.alarm_time_ms}).to_string();
-    init.set_body(&JsValue::from_str(&body));
-    let response = JsFuture::from(window.fetch_with_str_and_init("/acknowledge", &init)).await.map_err(|e| format!("cannot reach the gateway: {e:?}"))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_owned())?;
+    let response = request_with_token(token, "/acknowledge", Some(&body)).await?;
     let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
     sontinh_feeds::acknowledgement_answer(response.status(), &text.as_string().unwrap_or_default())
 }
@@ -212,22 +202,7 @@ fn fetch_snapshot(link: Rc<Link>, url: String) {
         return;
     }
     wasm_bindgen_futures::spawn_local(async move {
-        let Some(window) = web_sys::window() else { return };
-        let init = web_sys::RequestInit::new();
-        let headers = web_sys::Headers::new().ok();
-        if let Some(headers) = &headers {
-            let _ = headers.set("Authorization", &format!("Bearer {}", link.token));
-            init.set_headers(headers);
-        }
-        init.set_redirect(web_sys::RequestRedirect::Error);
-        let Ok(response) = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await else { return };
-        let Ok(response) = response.dyn_into::<web_sys::Response>() else { return };
-        if !response.ok() {
-            return;
-        }
-        let Ok(buffer) = response.array_buffer() else { return };
-        let Ok(buffer) = JsFuture::from(buffer).await else { return };
-        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+        let Ok(bytes) = fetch_page(&link.token, &url).await else { return };
         let _ = deliver(&link, LinkEvent::Image { url, bytes });
     });
 }
@@ -247,7 +222,7 @@ pub fn watch_video(token: String, camera: String, slot: sontinh_feeds::SharedVid
 }
 
 async fn read_video(token: &str, camera: &str, slot: sontinh_feeds::SharedVideo) -> Result<(), String> {
-    let response = get_with_token(token, &sontinh_feeds::camera_stream_path(camera)).await?;
+    let response = request_with_token(token, &sontinh_feeds::camera_stream_path(camera), None).await?;
     if !response.ok() {
         let text = match response.text() {
             Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
@@ -278,7 +253,7 @@ async fn read_video(token: &str, camera: &str, slot: sontinh_feeds::SharedVideo)
 /// GETs one of this origin's gateway pages (a report) with the token in the
 /// header: its bytes, or the refusal in words.
 pub async fn fetch_page(token: &str, path: &str) -> Result<Vec<u8>, String> {
-    let response = get_with_token(token, path).await?;
+    let response = request_with_token(token, path, None).await?;
     let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
     if !response.ok() {
@@ -287,13 +262,18 @@ pub async fn fetch_page(token: &str, path: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// A GET of this origin's `path` with the token in the header (never in the
-/// address), refusing redirects.
-async fn get_with_token(token: &str, path: &str) -> Result<web_sys::Response, String> {
+/// A GET of this origin's `path` (a POST of `json`, when given) with the
+/// token in the header, never in the address, refusing redirects.
+async fn request_with_token(token: &str, path: &str, json: Option<&str>) -> Result<web_sys::Response, String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
     let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    if let Some(body) = json {
+        init.set_method("POST");
+        let _ = headers.set("Content-Type", "application/json");
+        init.set_body(&JsValue::from_str(body));
+    }
     init.set_headers(&headers);
     init.set_redirect(web_sys::RequestRedirect::Error);
     let response = JsFuture::from(window.fetch_with_str_and_init(path, &init)).await.map_err(|e| format!("cannot reach the gateway: {e:?}"))?;

@@ -240,18 +240,11 @@ fn take_feed_asks(
     let mut client = view.lock();
     for ask in asks {
         match ask {
-            FeedAsk::Acknowledge(device) => {
-                let ids: Vec<u64> = client.alarms().filter(|a| !a.acknowledged && device.as_ref().is_none_or(|d| *d == a.device)).map(|a| a.id).collect();
-                for id in ids {
-                    client.request_acknowledgement(id);
-                }
-            }
+            FeedAsk::Acknowledge(device) => client.request_acknowledgements(device.as_deref()),
             FeedAsk::Report(period) => {
                 let Some(now) = timeline.shown_ms(&client) else { continue };
-                let first = client.time_range().map_or(now, |(first, _)| first);
-                let (from_ms, to_ms) = period.span(now, first);
                 let lang = lang.as_ref().map_or(sontinh_scene::Lang::Vi, |l| l.0);
-                reports.asked.push(sontinh_feeds_view::report::ReportAsk { from_ms, to_ms, lang });
+                reports.asked.push(period.ask(&client, now, lang));
             }
         }
     }
@@ -356,7 +349,7 @@ fn fetch_reports(mut reports: bevy::prelude::ResMut<sontinh_feeds_view::report::
                 Ok(bytes) => sontinh_layers::offer_download(&ask.file_name(), &bytes, "text/html").map(|()| ask.file_name()),
                 Err(e) => Err(e),
             };
-            sontinh_feeds_view::report::Reports::set_outcome(&outcome, result);
+            outcome.set(result);
         });
     }
 }
