@@ -5,6 +5,7 @@
 //! [`SceneError`] naming the file, the line and what was expected, and all
 //! problems of a file are reported together.
 
+mod edit;
 mod error;
 mod model;
 mod raw;
@@ -13,6 +14,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use edit::{EditError, with_measurements};
 pub use error::{SceneError, SceneErrors};
 pub use model::*;
 pub use site::{SHARED_SITE_PREFIX, SiteResolver, site_path};
@@ -184,3 +186,6 @@ impl PathResolver for FileResolver {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod measurement_tests;

@@ -48,6 +48,8 @@ pub struct Scene {
     pub flood_scenarios: Vec<FloodScenario>,
     /// Named places (relics, buildings, roads) that planners follow in floods.
     pub places: Vec<Place>,
+    /// Measurements kept with the scene (a tour stop can show some).
+    pub measurements: Vec<Measurement>,
     /// Layers whose files cannot be found. `sontinh scene check` rejects the
     /// scene; viewers show the other layers and report these.
     pub missing_files: Vec<crate::SceneError>,
@@ -210,6 +212,8 @@ pub struct TourStop {
     pub bookmark: usize,
     pub text: Text,
     pub seconds: f64,
+    /// Indices into the scene's measurements, shown while at this stop.
+    pub measurements: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -386,4 +390,91 @@ pub struct FloodBoundaries {
     pub south: FloodBoundary,
     pub west: FloodBoundary,
     pub east: FloodBoundary,
+}
+
+/// What a measurement measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MeasureTool {
+    /// One point's coordinates.
+    Point,
+    /// Along a polyline, in 3D and horizontally.
+    Distance,
+    /// The height difference between two points.
+    Height,
+    /// The angle at the middle one of three points.
+    Angle,
+    /// A polygon's area, horizontal and on the surface.
+    Area,
+    /// Every layer's height along a polyline.
+    Profile,
+    /// Cut and fill over a polygon against a level or another surface.
+    Volume,
+}
+
+impl MeasureTool {
+    pub const ALL: [MeasureTool; 7] = [
+        MeasureTool::Point,
+        MeasureTool::Distance,
+        MeasureTool::Height,
+        MeasureTool::Angle,
+        MeasureTool::Area,
+        MeasureTool::Profile,
+        MeasureTool::Volume,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            MeasureTool::Point => "point",
+            MeasureTool::Distance => "distance",
+            MeasureTool::Height => "height",
+            MeasureTool::Angle => "angle",
+            MeasureTool::Area => "area",
+            MeasureTool::Profile => "profile",
+            MeasureTool::Volume => "volume",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<MeasureTool> {
+        MeasureTool::ALL.into_iter().find(|t| t.id() == id)
+    }
+
+    /// The fewest points the figure needs.
+    pub fn min_points(self) -> usize {
+        match self {
+            MeasureTool::Point => 1,
+            MeasureTool::Distance | MeasureTool::Height | MeasureTool::Profile => 2,
+            MeasureTool::Angle | MeasureTool::Area | MeasureTool::Volume => 3,
+        }
+    }
+
+    /// The most points the figure takes (`None`: any number).
+    pub fn max_points(self) -> Option<usize> {
+        match self {
+            MeasureTool::Point => Some(1),
+            MeasureTool::Height => Some(2),
+            MeasureTool::Angle => Some(3),
+            _ => None,
+        }
+    }
+
+    /// Whether the points close into a polygon.
+    pub fn is_polygon(self) -> bool {
+        matches!(self, MeasureTool::Area | MeasureTool::Volume)
+    }
+}
+
+/// The most vertices one measurement may have.
+pub const MAX_MEASUREMENT_POINTS: usize = 10_000;
+
+/// A measurement kept in the scene, its points in scene ENU metres.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measurement {
+    pub id: String,
+    pub name: Text,
+    pub tool: MeasureTool,
+    pub points: Vec<[f64; 3]>,
+    /// Volume: the level cut and fill are measured against, m (else the polygon's lowest vertex).
+    pub level_m: Option<f64>,
+    /// 1-based line of the `[[measurement]]` table.
+    pub line: usize,
 }

@@ -24,6 +24,8 @@ pub struct RawScene {
     pub flood_scenario: Vec<Spanned<RawFloodScenario>>,
     #[serde(default)]
     pub place: Vec<Spanned<RawPlace>>,
+    #[serde(default)]
+    pub measurement: Vec<Spanned<RawMeasurement>>,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +153,22 @@ pub struct RawTourStop {
     pub text: RawText,
     #[serde(default)]
     pub seconds: Option<Spanned<f64>>,
+    /// Ids of the scene's measurements shown at this stop.
+    #[serde(default)]
+    pub measurements: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeasurement {
+    pub id: Spanned<String>,
+    pub name: RawText,
+    pub tool: Spanned<String>,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
+    pub points: Spanned<Vec<[f64; 3]>>,
+    #[serde(default)]
+    pub level_m: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

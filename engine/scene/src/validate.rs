@@ -10,6 +10,7 @@ use crate::model::*;
 use crate::raw::*;
 
 mod flood_scheme;
+mod measurements;
 
 /// The only format version this build reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -332,6 +333,8 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         None => 0,
     };
 
+    let measurements = measurements::measurements(&mut c, &raw.measurement, &frame);
+
     let mut tour_ids = HashSet::new();
     let mut tours = Vec::new();
     for spanned in raw.tour {
@@ -355,6 +358,13 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 Some(s) => c.finite(s, "seconds", 0.5..=3600.0),
                 None => Some(8.0),
             };
+            let mut shown = Vec::new();
+            for wanted in &stop.measurements {
+                match measurements.iter().position(|m| &m.id == wanted.get_ref()) {
+                    Some(index) => shown.push(index),
+                    None => c.error(wanted, format!("tour stop shows measurement \"{}\", which this scene does not have", wanted.get_ref())),
+                }
+            }
             if let Some(seconds) = seconds {
                 stops.push(TourStop {
                     bookmark,
@@ -363,6 +373,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                         en: stop.text.en,
                     },
                     seconds,
+                    measurements: shown,
                 });
             }
         }
@@ -669,6 +680,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         feeds,
         flood_scenarios,
         places,
+        measurements,
         missing_files: c.missing,
     })
 }
