@@ -12,12 +12,19 @@
 //! surface is done on a grid in a local east-north-up frame, its size
 //! bounded by [`MAX_CELLS`].
 
+mod editor;
+mod export;
+mod figures;
 mod grid;
 
 use geographiclib_rs::{DirectGeodesic, Geodesic, InverseGeodesic, PolygonArea, Winding};
 use sontinh_geo::{EnuFrame, Geodetic};
 
+pub use editor::{EditRefused, Editor};
+pub use export::{Exported, csv, geojson, profile_csv};
+pub use figures::{Figures, Inputs, NamedSurface, VolumeReference, figures, spacing_for};
 pub use grid::MAX_CELLS;
+pub use sontinh_scene::MeasureTool;
 
 /// Why a measurement cannot be made.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -38,7 +45,7 @@ pub enum MeasureError {
 /// surface there).
 pub type Surface<'a> = &'a dyn Fn(Geodetic) -> Option<f64>;
 
-fn check_points(what: &'static str, points: &[Geodetic], needed: usize) -> Result<(), MeasureError> {
+pub(crate) fn check_points(what: &'static str, points: &[Geodetic], needed: usize) -> Result<(), MeasureError> {
     if points.len() < needed {
         return Err(MeasureError::TooFewPoints { what, needed, given: points.len() });
     }
@@ -282,3 +289,6 @@ pub fn volume(points: &[Geodetic], surface: Surface, reference: &Reference, spac
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod session_tests;
