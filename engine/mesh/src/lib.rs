@@ -15,9 +15,11 @@ mod draco;
 mod wire;
 mod obj;
 mod tangents;
+mod top;
 
 pub use obj::{read_obj, read_obj_with};
 pub use tangents::tangents;
+pub use top::{Pose, TopSurface, bounds_of, placed_bounds};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MeshError {

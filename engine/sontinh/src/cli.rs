@@ -58,7 +58,8 @@ enum Command {
     /// Measure without a window, as the viewer's tools do: a point's
     /// coordinates (WGS84, UTM, VN-2000 Quảng Trị), a polyline's length, a
     /// polygon's area (and on the terrain), an elevation profile (CSV; JSON
-    /// with --json), cut and fill. Heights not given come from the scene's terrain.
+    /// with --json), cut and fill, a layer's bounds (`bounds --layer ID`).
+    /// Heights not given come from what the scene shows there.
     #[cfg(not(target_arch = "wasm32"))]
     Measure {
         #[arg(value_enum)]
@@ -68,7 +69,7 @@ enum Command {
         #[arg(long, default_value = "EPSG:4326")]
         crs: String,
         /// X,Y[,Z] in that CRS, several after one --points (give it last: west and south are negative).
-        #[arg(long, num_args = 1.., required = true, allow_hyphen_values = true)]
+        #[arg(long, num_args = 1.., required_unless_present = "layer", allow_hyphen_values = true)]
         points: Vec<String>,
         /// Sample and cell spacing for profiles, surface areas and volumes, metres.
         #[arg(long, default_value_t = 10.0)]
@@ -79,6 +80,9 @@ enum Command {
         /// Volume: the water of a `flood run` output folder at its maximum, over its terrain.
         #[arg(long)]
         flood: Option<PathBuf>,
+        /// Bounds: the id of a model or generated layer.
+        #[arg(long)]
+        layer: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -385,7 +389,7 @@ pub fn main() -> ExitCode {
         #[cfg(not(target_arch = "wasm32"))]
         Command::Serve { scenes, port, host, bundle, feeds, flood } => print_or_fail(crate::serve::serve(&scenes, &host, port, &bundle, feeds.as_deref(), &flood)),
         #[cfg(not(target_arch = "wasm32"))]
-        Command::Measure { tool, scene, crs, points, spacing, level, flood, json } => print_or_fail(crate::measure::measure(&crate::measure::MeasureRequest {
+        Command::Measure { tool, scene, crs, points, spacing, level, flood, layer, json } => print_or_fail(crate::measure::measure(&crate::measure::MeasureRequest {
             tool,
             scene,
             crs,
@@ -393,6 +397,7 @@ pub fn main() -> ExitCode {
             spacing_m: spacing,
             level,
             flood,
+            layer,
             json,
         })),
         #[cfg(not(target_arch = "wasm32"))]

@@ -1,14 +1,17 @@
 //! `sontinh measure`: the measurement tools' figures without a window, from
 //! the same code (`sontinh-measure`), for reports and tests. Points are given
 //! in any CRS the twin knows; a point's height, when not given, is what the
-//! scene's terrain shows there (its DEM layers, first that covers it).
+//! scene shows there: the highest surface of its visible terrain (DEM),
+//! model (GLB, OBJ) and generated layers, each placed as the viewer places
+//! it. Point clouds and 3D Tiles are not surfaces here.
 
 use std::path::PathBuf;
 
 use serde_json::json;
-use sontinh_geo::{Crs, Geodetic, Transformer};
+use sontinh_geo::{Crs, EnuFrame, Geodetic, Transformer};
 use sontinh_measure::{Reference, Surface};
-use sontinh_scene::{LayerKind, LayerSource, Scene};
+use sontinh_mesh::{Pose, TopSurface};
+use sontinh_scene::{Anchor, Generator, Layer, LayerKind, LayerSource, Placement, Scene};
 
 /// Which figure to compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -18,6 +21,8 @@ pub enum Tool {
     Area,
     Profile,
     Volume,
+    /// A model or generated layer's bounding box in the scene's frame (`--layer`).
+    Bounds,
 }
 
 /// What `sontinh measure` was asked.
@@ -33,37 +38,161 @@ pub struct MeasureRequest {
     /// Volume: a flood run's output folder; its maximum water level
     /// (terrain + maximum depth) is the reference over its own terrain.
     pub flood: Option<PathBuf>,
+    /// Bounds: the layer's id.
+    pub layer: Option<String>,
     pub json: bool,
 }
 
-/// A DEM layer of the scene as a height function of WGS84 positions.
-struct DemSurface {
-    id: String,
-    raster: sontinh_raster::GeoRaster,
-    from_wgs84: Transformer,
+/// How a layer's height is found.
+enum Shape {
+    /// A DEM sampled in its own CRS.
+    Dem { raster: sontinh_raster::GeoRaster, from_wgs84: Box<Transformer> },
+    /// Triangles placed in the scene's ENU frame.
+    Mesh { surface: TopSurface, frame: EnuFrame },
 }
 
-impl DemSurface {
-    fn height(&self, g: Geodetic) -> Option<f64> {
-        let p = self.from_wgs84.transform([g.lon_deg, g.lat_deg, 0.0]).ok()?;
-        Some(self.raster.sample(p[0], p[1])).filter(|h| h.is_finite())
+/// One visible layer of the scene as a height function of WGS84 positions.
+pub struct LayerSurface {
+    pub id: String,
+    shape: Shape,
+}
+
+impl LayerSurface {
+    /// The layer's height (metres above the ellipsoid, as the scene's
+    /// heights are) at `g`'s longitude and latitude; `None` where it has none.
+    pub fn height(&self, g: Geodetic) -> Option<f64> {
+        match &self.shape {
+            Shape::Dem { raster, from_wgs84 } => {
+                let p = from_wgs84.transform([g.lon_deg, g.lat_deg, 0.0]).ok()?;
+                Some(raster.sample(p[0], p[1])).filter(|h| h.is_finite())
+            }
+            Shape::Mesh { surface, frame } => mesh_height(surface, frame, g),
+        }
     }
 }
 
-fn scene_dems(scene: &Scene) -> Result<Vec<DemSurface>, String> {
-    let mut dems = Vec::new();
-    for layer in scene.layers.iter().filter(|l| l.kind == LayerKind::Terrain) {
-        let LayerSource::File(path) = &layer.source else { continue };
-        let raster = sontinh_raster::read(path).map_err(|e| format!("layer \"{}\": {e}", layer.id))?;
-        let crs = match (layer.crs, raster.crs) {
-            (Some(crs), _) => crs,
-            (None, Some(epsg)) => Crs::from_epsg(epsg.code).ok_or_else(|| format!("layer \"{}\": EPSG:{} is not a system the twin knows", layer.id, epsg.code))?,
-            (None, None) => return Err(format!("layer \"{}\": {} declares no CRS; give the layer a crs", layer.id, path.display())),
-        };
-        let from_wgs84 = Transformer::new(Crs::Wgs84, crs).map_err(|e| format!("layer \"{}\": {e}", layer.id))?;
-        dems.push(DemSurface { id: layer.id.clone(), raster, from_wgs84 });
+/// Where the ellipsoid's normal through `g`'s longitude and latitude meets
+/// the highest triangle: the ENU vertical is followed, then the position
+/// re-aimed along the normal at the height found (the two part by metres
+/// per thousand kilometres, so two rounds are exact to the micrometre).
+fn mesh_height(surface: &TopSurface, frame: &EnuFrame, g: Geodetic) -> Option<f64> {
+    let mut h = frame.origin().height_m;
+    for _ in 0..4 {
+        let at = frame.geodetic_to_enu(Geodetic::new(g.lon_deg, g.lat_deg, h));
+        let u = surface.height(at[0], at[1])?;
+        let step = u - at[2];
+        h += step;
+        if step.abs() < 1e-9 {
+            break;
+        }
     }
-    Ok(dems)
+    Some(h)
+}
+
+/// The visible layers that have a surface, as height functions.
+pub struct SceneSurfaces {
+    pub layers: Vec<LayerSurface>,
+}
+
+impl SceneSurfaces {
+    /// Reads every visible terrain, model and generated layer of `scene`.
+    pub fn load(scene: &Scene) -> Result<Self, String> {
+        let mut layers = Vec::new();
+        for layer in scene.layers.iter().filter(|l| l.visible) {
+            let shape = match (layer.kind, &layer.source) {
+                (LayerKind::Terrain, LayerSource::File(path)) => dem(layer, path)?,
+                (LayerKind::Mesh | LayerKind::Procedural, _) => {
+                    let Some(surface) = placed_layer(layer)?.map(|p| TopSurface::new(p.vertices, &p.indices)) else { continue };
+                    Shape::Mesh { surface, frame: scene.frame }
+                }
+                _ => continue,
+            };
+            layers.push(LayerSurface { id: layer.id.clone(), shape });
+        }
+        Ok(Self { layers })
+    }
+
+    /// The highest surface of every layer at `g`.
+    pub fn top(&self, g: Geodetic) -> Option<f64> {
+        self.layers.iter().filter_map(|l| l.height(g)).reduce(f64::max)
+    }
+
+    /// The layers' ids, for reports.
+    fn names(&self) -> String {
+        self.layers.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn dem(layer: &Layer, path: &std::path::Path) -> Result<Shape, String> {
+    let raster = sontinh_raster::read(path).map_err(|e| format!("layer \"{}\": {e}", layer.id))?;
+    let crs = match (layer.crs, raster.crs) {
+        (Some(crs), _) => crs,
+        (None, Some(epsg)) => Crs::from_epsg(epsg.code).ok_or_else(|| format!("layer \"{}\": EPSG:{} is not a system the twin knows", layer.id, epsg.code))?,
+        (None, None) => return Err(format!("layer \"{}\": {} declares no CRS; give the layer a crs", layer.id, path.display())),
+    };
+    let from_wgs84 = Transformer::new(Crs::Wgs84, crs).map_err(|e| format!("layer \"{}\": {e}", layer.id))?;
+    Ok(Shape::Dem { raster, from_wgs84: Box::new(from_wgs84) })
+}
+
+/// A model or generated layer's triangles in the scene's ENU frame.
+pub struct PlacedLayer {
+    pub vertices: Vec<[f64; 3]>,
+    pub indices: Vec<u32>,
+}
+
+impl PlacedLayer {
+    fn push(&mut self, positions: &[[f32; 3]], indices: &[u32], pose: &Pose) {
+        let base = self.vertices.len() as u32;
+        self.vertices.extend(positions.iter().map(|v| pose.apply(v.map(f64::from))));
+        self.indices.extend(indices.iter().map(|i| base.saturating_add(*i)));
+    }
+
+    /// The bounds of every vertex: (min, max) east, north, up.
+    pub fn bounds(&self) -> Option<([f64; 3], [f64; 3])> {
+        sontinh_mesh::bounds_of(self.vertices.iter().copied())
+    }
+}
+
+/// The viewer's placement of a layer (`sontinh_layers::placement_transform`,
+/// with a base-anchored model shifted by the centre of its bounds' base as
+/// `sontinh_layers` shifts it), as a pose of its content.
+pub fn pose(placement: &Placement, anchor: [f64; 3]) -> Pose {
+    Pose {
+        anchor,
+        position: placement.enu,
+        heading_deg: placement.heading_deg,
+        pitch_deg: placement.pitch_deg,
+        roll_deg: placement.roll_deg,
+        scale: placement.scale,
+    }
+}
+
+/// Reads a model (GLB, OBJ) or generated layer and places its triangles;
+/// `None` for layers of other kinds or sources.
+pub fn placed_layer(layer: &Layer) -> Result<Option<PlacedLayer>, String> {
+    let mut placed = PlacedLayer { vertices: Vec::new(), indices: Vec::new() };
+    match (&layer.source, layer.kind) {
+        (LayerSource::Generator(Generator::QuangTriCitadel), _) => {
+            let pose = pose(&layer.placement, [0.0; 3]);
+            for part in sontinh_procgen::citadel::generate(&sontinh_procgen::citadel::Layout::default(), &mut |_| {}) {
+                placed.push(&part.mesh.positions, &part.mesh.indices, &pose);
+            }
+        }
+        (LayerSource::File(path), LayerKind::Mesh) => {
+            let model = sontinh_mesh::read_file(path).map_err(|e| format!("layer \"{}\": {}: {e}", layer.id, path.display()))?;
+            let anchor = match layer.placement.anchor {
+                Anchor::Origin => [0.0; 3],
+                Anchor::Base => model.base_centre().map(f64::from),
+            };
+            let pose = pose(&layer.placement, anchor);
+            for p in &model.primitives {
+                placed.push(&p.positions, &p.indices, &pose);
+            }
+        }
+        (LayerSource::Missing { reason, .. }, _) => return Err(format!("layer \"{}\": {reason}", layer.id)),
+        _ => return Ok(None),
+    }
+    Ok(Some(placed))
 }
 
 /// `X,Y` or `X,Y,Z`: finite numbers.
@@ -83,8 +212,8 @@ fn parse_point(text: &str, index: usize) -> Result<(f64, f64, Option<f64>), Stri
     }
 }
 
-/// The points in WGS84 with their heights (given, or the terrain's).
-fn resolve_points(request: &MeasureRequest, dems: &[DemSurface]) -> Result<Vec<Geodetic>, String> {
+/// A point as given: WGS84 position, and its height if it was given.
+fn parse_points(request: &MeasureRequest) -> Result<Vec<(Geodetic, Option<f64>)>, String> {
     let crs: Crs = request.crs.parse().map_err(|e| format!("--crs {}: {e}", request.crs))?;
     let to_wgs84 = Transformer::new(crs, Crs::Wgs84).map_err(|e| format!("--crs {}: {e}", request.crs))?;
     request
@@ -97,10 +226,25 @@ fn resolve_points(request: &MeasureRequest, dems: &[DemSurface]) -> Result<Vec<G
             if !g.is_valid() {
                 return Err(format!("point {} \"{text}\": not a position in {}", i + 1, crs.id()));
             }
+            Ok((g, z.map(|_| g.height_m)))
+        })
+        .collect()
+}
+
+/// The points in WGS84 with their heights (given, or the scene's highest surface there).
+fn resolve_points(request: &MeasureRequest, given: &[(Geodetic, Option<f64>)], surfaces: &SceneSurfaces) -> Result<Vec<Geodetic>, String> {
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, (g, z))| {
             let height = match z {
-                Some(z) => z,
-                None => dems.iter().find_map(|d| d.height(g)).ok_or_else(|| {
-                    format!("point {} \"{text}\": no terrain layer of the scene covers it; give its height as X,Y,Z", i + 1)
+                Some(z) => *z,
+                None => surfaces.top(*g).ok_or_else(|| {
+                    format!(
+                        "point {} \"{}\": no visible terrain, model or generated layer of the scene covers it; give its height as X,Y,Z",
+                        i + 1,
+                        request.points[i]
+                    )
                 })?,
             };
             Ok(Geodetic::new(g.lon_deg, g.lat_deg, height))
@@ -131,18 +275,71 @@ fn point_figures(g: Geodetic) -> Result<serde_json::Value, String> {
 /// Runs the tool; text or JSON.
 pub fn measure(request: &MeasureRequest) -> Result<String, String> {
     let scene = sontinh_scene::load(&request.scene).map_err(|e| e.to_string())?;
-    let dems = scene_dems(&scene)?;
-    let points = resolve_points(request, &dems)?;
-    let value = compute(request, &points, &dems)?;
+    let value = if request.tool == Tool::Bounds {
+        let id = request.layer.as_deref().ok_or("bounds: name the layer with --layer ID")?;
+        bounds(&scene, id)?
+    } else {
+        if request.points.is_empty() {
+            return Err("give the points with --points".into());
+        }
+        let given = parse_points(request)?;
+        // Layers are read only when a figure needs a surface.
+        let needs_surfaces = given.iter().any(|(_, z)| z.is_none()) || matches!(request.tool, Tool::Area | Tool::Profile) || (request.tool == Tool::Volume && request.flood.is_none());
+        let surfaces = if needs_surfaces { SceneSurfaces::load(&scene)? } else { SceneSurfaces { layers: Vec::new() } };
+        let points = resolve_points(request, &given, &surfaces)?;
+        compute(request, &points, &surfaces)?
+    };
     if request.json {
         return serde_json::to_string_pretty(&value).map_err(|e| e.to_string());
     }
     Ok(text(request.tool, &value))
 }
 
-fn compute(request: &MeasureRequest, points: &[Geodetic], dems: &[DemSurface]) -> Result<serde_json::Value, String> {
+/// A model or generated layer's bounding box in the scene's ENU frame,
+/// placed as the viewer places it, with its size and its corners in WGS84.
+fn bounds(scene: &Scene, id: &str) -> Result<serde_json::Value, String> {
+    let layer = scene.layers.iter().find(|l| l.id == id).ok_or_else(|| {
+        format!("--layer {id}: the scene has no such layer (its layers: {})", scene.layers.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", "))
+    })?;
+    let placed = placed_layer(layer)?.ok_or_else(|| format!("--layer {id}: a {} layer; bounds are given for model and generated layers", layer.kind.id()))?;
+    let (min, max) = placed.bounds().ok_or_else(|| format!("--layer {id}: the layer has no vertices"))?;
+    let centre = [0, 1, 2].map(|i| (min[i] + max[i]) / 2.0);
+    let corner = |p: [f64; 3]| {
+        let g = scene.frame.enu_to_geodetic(p);
+        json!({ "lon": g.lon_deg, "lat": g.lat_deg, "height_m": g.height_m })
+    };
+    Ok(json!({
+        "layer": id,
+        "kind": layer.kind.id(),
+        "frame": "scene ENU (east, north, up metres from the scene origin)",
+        "min": min, "max": max,
+        "size_m": [max[0] - min[0], max[1] - min[1], max[2] - min[2]],
+        "centre": centre,
+        "min_wgs84": corner(min), "max_wgs84": corner(max),
+    }))
+}
+
+/// An elevation profile of every surface layer along `points` (what
+/// `sontinh measure profile` prints as JSON), for the command and benches.
+pub fn profile(points: &[Geodetic], spacing_m: f64, surfaces: &SceneSurfaces) -> Result<serde_json::Value, String> {
+    let heights: Vec<Box<dyn Fn(Geodetic) -> Option<f64> + '_>> = surfaces.layers.iter().map(|l| Box::new(move |g| l.height(g)) as Box<dyn Fn(Geodetic) -> Option<f64>>).collect();
+    let layers: Vec<Surface> = heights.iter().map(|h| h.as_ref() as Surface).collect();
+    let samples = sontinh_measure::profile(points, spacing_m, &layers).map_err(|e| e.to_string())?;
+    Ok(json!({
+        "spacing_m": spacing_m,
+        "layers": surfaces.layers.iter().map(|l| l.id.clone()).collect::<Vec<_>>(),
+        "samples": samples.iter().map(|s| json!({
+            "lon": s.lon, "lat": s.lat, "distance_m": s.distance_m,
+            "heights": surfaces.layers.iter().zip(&s.heights).map(|(l, h)| (l.id.clone(), json!(h))).collect::<serde_json::Map<_, _>>(),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+fn compute(request: &MeasureRequest, points: &[Geodetic], surfaces: &SceneSurfaces) -> Result<serde_json::Value, String> {
     let e = |e: sontinh_measure::MeasureError| e.to_string();
+    let top = |g: Geodetic| surfaces.top(g);
     Ok(match request.tool {
+        Tool::Bounds => return Err("bounds: name the layer with --layer ID".into()),
         Tool::Point => json!({ "points": points.iter().map(|p| point_figures(*p)).collect::<Result<Vec<_>, _>>()? }),
         Tool::Distance => {
             let line = sontinh_measure::polyline(points).map_err(e)?;
@@ -153,29 +350,15 @@ fn compute(request: &MeasureRequest, points: &[Geodetic], dems: &[DemSurface]) -
         }
         Tool::Area => {
             let figures = sontinh_measure::polygon(points).map_err(e)?;
-            let surface = match dems.first() {
-                Some(dem) => {
-                    let height = |g: Geodetic| dem.height(g);
-                    let s = sontinh_measure::surface_area(points, &height, request.spacing_m).map_err(e)?;
-                    json!({ "layer": dem.id, "surface_m2": s.surface_m2, "horizontal_m2": s.horizontal_m2, "cells": s.cells, "cells_without_surface": s.cells_without_surface, "spacing_m": request.spacing_m })
-                }
-                None => serde_json::Value::Null,
+            let surface = if surfaces.layers.is_empty() {
+                serde_json::Value::Null
+            } else {
+                let s = sontinh_measure::surface_area(points, &top, request.spacing_m).map_err(e)?;
+                json!({ "layer": surfaces.names(), "surface_m2": s.surface_m2, "horizontal_m2": s.horizontal_m2, "cells": s.cells, "cells_without_surface": s.cells_without_surface, "spacing_m": request.spacing_m })
             };
             json!({ "horizontal_m2": figures.horizontal_m2, "perimeter_m": figures.perimeter_m, "surface": surface })
         }
-        Tool::Profile => {
-            let heights: Vec<Box<dyn Fn(Geodetic) -> Option<f64> + '_>> = dems.iter().map(|d| Box::new(move |g| d.height(g)) as Box<dyn Fn(Geodetic) -> Option<f64>>).collect();
-            let layers: Vec<Surface> = heights.iter().map(|h| h.as_ref() as Surface).collect();
-            let samples = sontinh_measure::profile(points, request.spacing_m, &layers).map_err(e)?;
-            json!({
-                "spacing_m": request.spacing_m,
-                "layers": dems.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
-                "samples": samples.iter().map(|s| json!({
-                    "lon": s.lon, "lat": s.lat, "distance_m": s.distance_m,
-                    "heights": dems.iter().zip(&s.heights).map(|(d, h)| (d.id.clone(), json!(h))).collect::<serde_json::Map<_, _>>(),
-                })).collect::<Vec<_>>(),
-            })
-        }
+        Tool::Profile => profile(points, request.spacing_m, surfaces)?,
         Tool::Volume if request.flood.is_some() => {
             let dir = request.flood.as_deref().unwrap_or(std::path::Path::new("."));
             let read = |name: &str| sontinh_raster::read(&dir.join(name)).map_err(|e| format!("--flood {}: {e}", dir.display()));
@@ -196,11 +379,12 @@ fn compute(request: &MeasureRequest, points: &[Geodetic], dems: &[DemSurface]) -
             json!({ "layer": "flood terrain", "flood": dir.display().to_string(), "water_m3": v.fill_m3, "cut_m3": v.cut_m3, "fill_m3": v.fill_m3, "horizontal_m2": v.horizontal_m2, "cells": v.cells, "cells_without_surface": v.cells_without_surface, "spacing_m": request.spacing_m })
         }
         Tool::Volume => {
-            let dem = dems.first().ok_or("a volume needs a terrain layer (a DEM) in the scene, or a flood run's folder (--flood)")?;
-            let height = |g: Geodetic| dem.height(g);
+            if surfaces.layers.is_empty() {
+                return Err("a volume needs a surface in the scene (a terrain, model or generated layer, visible), or a flood run's folder (--flood)".into());
+            }
             let level = request.level.unwrap_or_else(|| points.iter().map(|p| p.height_m).fold(f64::INFINITY, f64::min));
-            let v = sontinh_measure::volume(points, &height, &Reference::Plane(level), request.spacing_m).map_err(e)?;
-            json!({ "layer": dem.id, "level_m": level, "cut_m3": v.cut_m3, "fill_m3": v.fill_m3, "horizontal_m2": v.horizontal_m2, "cells": v.cells, "cells_without_surface": v.cells_without_surface, "spacing_m": request.spacing_m })
+            let v = sontinh_measure::volume(points, &top, &Reference::Plane(level), request.spacing_m).map_err(e)?;
+            json!({ "layer": surfaces.names(), "level_m": level, "cut_m3": v.cut_m3, "fill_m3": v.fill_m3, "horizontal_m2": v.horizontal_m2, "cells": v.cells, "cells_without_surface": v.cells_without_surface, "spacing_m": request.spacing_m })
         }
     })
 }
@@ -208,6 +392,22 @@ fn compute(request: &MeasureRequest, points: &[Geodetic], dems: &[DemSurface]) -
 fn text(tool: Tool, v: &serde_json::Value) -> String {
     let f = |key: &str| v[key].as_f64().unwrap_or(f64::NAN);
     match tool {
+        Tool::Bounds => {
+            let axis = |key: &str, i: usize| v[key][i].as_f64().unwrap_or(f64::NAN);
+            format!(
+                "Layer \"{}\" in the scene's frame: east {:.3}..{:.3} m, north {:.3}..{:.3} m, up {:.3}..{:.3} m; {:.3} × {:.3} × {:.3} m (east × north × up)\n",
+                v["layer"].as_str().unwrap_or(""),
+                axis("min", 0),
+                axis("max", 0),
+                axis("min", 1),
+                axis("max", 1),
+                axis("min", 2),
+                axis("max", 2),
+                axis("size_m", 0),
+                axis("size_m", 1),
+                axis("size_m", 2)
+            )
+        }
         Tool::Point => v["points"]
             .as_array()
             .map(|ps| {
