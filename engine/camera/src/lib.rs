@@ -26,6 +26,7 @@ impl Plugin for SceneCameraPlugin {
             app.add_plugins(FloatingOriginPlugin);
         }
         app.init_resource::<PointerCaptured>()
+            .init_resource::<ToolHasPointer>()
             .add_message::<FlyTo>()
             .add_message::<SetNavigationMode>()
             .add_systems(
@@ -33,7 +34,7 @@ impl Plugin for SceneCameraPlugin {
                 (
                     start_flights,
                     switch_mode,
-                    (orbit_input, walk_input).run_if(|c: Res<PointerCaptured>| !c.0),
+                    (orbit_input, walk_input).run_if(|c: Res<PointerCaptured>, t: Res<ToolHasPointer>| !c.0 && !t.0),
                     follow_ground,
                     advance_flights,
                     apply_rig,
@@ -52,6 +53,11 @@ pub struct CameraSystems;
 /// so that dragging a slider never turns the camera.
 #[derive(Resource, Default, Debug)]
 pub struct PointerCaptured(pub bool);
+
+/// Set by a tool of the scene (a measurement's vertex being dragged) while
+/// the pointer's drag is its own, so that it does not also turn the camera.
+#[derive(Resource, Default, Debug)]
+pub struct ToolHasPointer(pub bool);
 
 /// Fly the camera smoothly to a view given in scene ENU metres (f64): the
 /// floating origin moves to the destination first, so that a bookmark

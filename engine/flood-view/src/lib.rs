@@ -333,8 +333,9 @@ fn init_planner_edits(mut commands: Commands, scene: Option<Res<ActiveScene>>, e
     }
 }
 
+/// The flood's water surface (measurements use it as a surface).
 #[derive(Component)]
-struct FloodOverlay;
+pub struct FloodOverlay;
 
 /// The water's material: the overlay's, and its warm-up's.
 fn water_material() -> StandardMaterial {
