@@ -10,6 +10,7 @@ mod environment;
 mod fetch;
 mod memory;
 mod model;
+mod section;
 mod terrain;
 mod tiles;
 pub mod workers;
@@ -27,6 +28,7 @@ pub use sontinh_camera::{FloatingOrigin, GeoPosition, enu_to_world, world_to_enu
 pub use environment::{EnvironmentPlugin, site_fog};
 pub use fetch::{file_bytes, file_exists, file_range, forget_memory_folder, keep_in_memory, memory_file, offer_download};
 pub use memory::{Device, MemoryBudget, MemoryBudgetPlugin, MemoryPreset, MemoryUse, mesh_bytes};
+pub use section::{ClipBox, ClipPlane, MAX_CLIP_PLANES, SceneMaterial, Section, SectionClip, SectionPlugin, SectionUniform, scene_material, write_section};
 pub use terrain::TerrainChunk;
 pub use tiles::TilesetLayer;
 
@@ -49,6 +51,9 @@ impl Plugin for SceneLayersPlugin {
         }
         if !app.is_plugin_added::<MemoryBudgetPlugin>() {
             app.add_plugins(MemoryBudgetPlugin);
+        }
+        if !app.is_plugin_added::<SectionPlugin>() {
+            app.add_plugins(SectionPlugin);
         }
         app.init_resource::<LayerStates>()
             .add_systems(Update, (start_loading, finish_loading, apply_layer_settings, terrain::select_terrain_chunks, tiles::stream_tilesets).chain());
@@ -301,7 +306,7 @@ fn finish_loading(
     mut tasks: Query<(Entity, &LayerRoot, &mut LoadTask)>,
     mut states: ResMut<LayerStates>,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut materials: ResMut<Assets<SceneMaterial>>,
     mut images: Option<ResMut<Assets<Image>>>,
     scene: Option<Res<ActiveScene>>,
 ) {
@@ -337,7 +342,7 @@ fn finish_loading(
                     commands.entity(entity).with_child((
                         Name::new(part.name),
                         Mesh3d(meshes.add(mesh_from_part(&part.mesh))),
-                        MeshMaterial3d(materials.add(material)),
+                        MeshMaterial3d(materials.add(scene_material(material))),
                         LayerMaterial { base_alpha },
                         Transform::IDENTITY,
                     ));
@@ -376,8 +381,8 @@ fn material_for(surface: Surface) -> StandardMaterial {
 fn apply_layer_settings(
     states: Res<LayerStates>,
     mut roots: Query<(&LayerRoot, &mut Visibility, Option<&Children>)>,
-    parts: Query<(&MeshMaterial3d<StandardMaterial>, &LayerMaterial)>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    parts: Query<(&MeshMaterial3d<SceneMaterial>, &LayerMaterial)>,
+    mut materials: ResMut<Assets<SceneMaterial>>,
 ) {
     if !states.is_changed() {
         return;
@@ -398,8 +403,8 @@ fn apply_layer_settings(
                 continue;
             };
             let alpha = layer_material.base_alpha * state.opacity;
-            material.base_color.set_alpha(alpha);
-            material.alpha_mode = if alpha < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };
+            material.base.base_color.set_alpha(alpha);
+            material.base.alpha_mode = if alpha < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };
         }
     }
 }

@@ -55,7 +55,7 @@ pub(crate) fn spawn_model(
     model: &Model,
     anchor: Anchor,
     meshes: &mut Assets<Mesh>,
-    materials: &mut Assets<StandardMaterial>,
+    materials: &mut Assets<crate::SceneMaterial>,
     mut images: Option<&mut Assets<Image>>,
 ) {
     let shift = match anchor {
@@ -103,7 +103,7 @@ pub(crate) fn spawn_model(
             .spawn((
                 Name::new(format!("model primitive {k}")),
                 Mesh3d(meshes.add(mesh)),
-                MeshMaterial3d(materials.add(material)),
+                MeshMaterial3d(materials.add(crate::scene_material(material))),
                 Transform::IDENTITY,
             ))
             .id();

@@ -42,7 +42,7 @@ pub(crate) fn spawn_chunks(
     root: Entity,
     terrain: &Terrain,
     meshes: &mut Assets<Mesh>,
-    materials: &mut Assets<StandardMaterial>,
+    materials: &mut Assets<crate::SceneMaterial>,
     images: Option<&mut Assets<Image>>,
 ) {
     // Draped: the photo is the colour (no vertex tint); else the vertex colours.
@@ -59,13 +59,13 @@ pub(crate) fn spawn_chunks(
             RenderAssetUsages::RENDER_WORLD,
         ))
     });
-    let material = materials.add(StandardMaterial {
+    let material = materials.add(crate::scene_material(StandardMaterial {
         base_color: Color::WHITE,
         base_color_texture: drape.clone(),
         perceptual_roughness: 0.95,
         reflectance: 0.1,
         ..default()
-    });
+    }));
     let mut entities = Vec::with_capacity(terrain.chunks.len());
     for chunk in &terrain.chunks {
         let e = commands

@@ -115,7 +115,7 @@ pub(crate) fn stream_tilesets(
     mut visibility: Query<&mut Visibility>,
     mut states: ResMut<LayerStates>,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut materials: ResMut<Assets<crate::SceneMaterial>>,
     mut images: Option<ResMut<Assets<Image>>>,
     budget: Res<MemoryBudget>,
     mut memory: ResMut<MemoryUse>,
@@ -152,11 +152,11 @@ pub(crate) fn stream_tilesets(
                             let child = commands
                                 .spawn((
                                     Mesh3d(meshes.add(mesh)),
-                                    MeshMaterial3d(materials.add(StandardMaterial {
+                                    MeshMaterial3d(materials.add(crate::scene_material(StandardMaterial {
                                         base_color: Color::WHITE,
                                         unlit: true,
                                         ..default()
-                                    })),
+                                    }))),
                                     Transform::IDENTITY,
                                 ))
                                 .id();

@@ -25,7 +25,7 @@ use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, Shade
 use bevy::shader::ShaderRef;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use bevy::light::NotShadowCaster;
-use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, MemoryBudget, MemoryBudgetPlugin, MemoryUse, enu_to_world};
+use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, MemoryBudget, MemoryBudgetPlugin, MemoryUse, Section, enu_to_world};
 use sontinh_scene::{Layer, LayerKind, Scene};
 
 pub use colors::{ColorMode, class_color, ramp, return_color};
@@ -83,6 +83,7 @@ impl Plugin for PointCloudViewPlugin {
         app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::PointCloud);
         app.add_plugins((MaterialPlugin::<PointMaterial>::default(), EyeDomeLightingPlugin))
             .init_resource::<PointCloudSettings>()
+            .init_resource::<Section>()
             .init_resource::<PointUnderCursor>()
             .init_resource::<PointsShown>()
             .add_systems(Update, pick_point_under_cursor)
@@ -469,7 +470,7 @@ fn stream_nodes(
     mut visibility: Query<&mut Visibility, With<NodePoints>>,
     node_materials: Query<&MeshMaterial3d<PointMaterial>>,
     mut frame: Local<u64>,
-    (budget, mut memory, mut shown): (Res<MemoryBudget>, ResMut<MemoryUse>, ResMut<PointsShown>),
+    (budget, mut memory, mut shown, section): (Res<MemoryBudget>, ResMut<MemoryUse>, ResMut<PointsShown>, Res<Section>),
 ) {
     *frame += 1;
     let mut now_shown = PointsShown::default();
@@ -518,7 +519,7 @@ fn stream_nodes(
             match result {
                 Ok(points) => {
                     let count = points.positions.len() as u64;
-                    let node = spawn_node(&mut commands, &points, &cloud, &settings, &mut meshes, &mut materials);
+                    let node = spawn_node(&mut commands, &points, &cloud, &settings, &section, &mut meshes, &mut materials);
                     commands.entity(entity).add_child(node);
                     cloud.loaded.insert(key, (node, count, *frame));
                 }
@@ -640,8 +641,10 @@ pub fn to_node_points(raw: &RawNode, affine: &CloudAffine, spacing_m: f32) -> No
     }
 }
 
-/// Vertex colours of a node's points, or `None` where the point is filtered out.
-pub fn point_colors(points: &NodePoints, settings: &PointCloudSettings, height_range: [f32; 2]) -> Vec<Option<[f32; 4]>> {
+/// Vertex colours of a node's points, or `None` where the point is filtered
+/// out (a hidden class, outside the settings' clip box, or cut away by the
+/// scene's [`Section`]).
+pub fn point_colors(points: &NodePoints, settings: &PointCloudSettings, section: &Section, height_range: [f32; 2]) -> Vec<Option<[f32; 4]>> {
     // 8-bit colours stored in 16-bit fields are common (Autzen): scale by what the data uses.
     let rgb_max = points.rgb.as_ref().map_or(255, |c| c.iter().flat_map(|v| v.iter().copied()).max().unwrap_or(255));
     let rgb_scale = if rgb_max <= 255 { 255.0 } else { 65535.0 };
@@ -657,6 +660,9 @@ pub fn point_colors(points: &NodePoints, settings: &PointCloudSettings, height_r
                 if (0..3).any(|a| p[a] < lo[a] || p[a] > hi[a]) {
                     return None;
                 }
+            }
+            if !section.keeps(points.enu[i]) {
+                return None;
             }
             let c = match settings.color_mode {
                 ColorMode::Rgb => match &points.rgb {
@@ -717,10 +723,11 @@ fn spawn_node(
     points: &NodePoints,
     cloud: &Cloud,
     settings: &PointCloudSettings,
+    section: &Section,
     meshes: &mut Assets<Mesh>,
     materials: &mut Assets<PointMaterial>,
 ) -> Entity {
-    let colors = point_colors(points, settings, cloud.height_range_enu());
+    let colors = point_colors(points, settings, section, cloud.height_range_enu());
     let mesh = build_point_mesh(points, &colors);
     commands
         .spawn((
@@ -841,20 +848,22 @@ fn equip_cameras(
     }
 }
 
-/// Colour mode, filters and sizes apply to nodes already loaded.
+/// Colour mode, filters, sizes and the section apply to nodes already loaded.
 fn restyle_nodes(
     settings: Res<PointCloudSettings>,
+    section: Res<Section>,
     clouds: Query<&Cloud>,
     nodes: Query<(&NodePoints, &Mesh3d, &MeshMaterial3d<PointMaterial>, &ChildOf)>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<PointMaterial>>,
 ) {
-    if !settings.is_changed() || settings.is_added() {
+    let changed = |added: bool, changed: bool| changed && !added;
+    if !changed(settings.is_added(), settings.is_changed()) && !changed(section.is_added(), section.is_changed()) {
         return;
     }
     for (points, mesh, material, parent) in &nodes {
         let Ok(cloud) = clouds.get(parent.parent()) else { continue };
-        let colors = point_colors(points, &settings, cloud.height_range_enu());
+        let colors = point_colors(points, &settings, &section, cloud.height_range_enu());
         if let Some(mut m) = meshes.get_mut(&mesh.0) {
             *m = build_point_mesh(points, &colors);
         }

@@ -1,4 +1,5 @@
 use approx::assert_abs_diff_eq;
+use sontinh_layers::{ClipBox, ClipPlane};
 
 use super::*;
 
@@ -92,16 +93,16 @@ fn sample_points() -> NodePoints {
 fn colour_modes_and_filters() {
     let points = sample_points();
     let mut settings = PointCloudSettings::default();
-    let rgb = point_colors(&points, &settings, [0.0, 10.0]);
+    let rgb = point_colors(&points, &settings, &Section::default(), [0.0, 10.0]);
     assert_eq!(rgb[0], Some([1.0, 0.0, 0.0, 1.0]), "8-bit colours in 16-bit fields");
     settings.color_mode = ColorMode::Classification;
-    let classes = point_colors(&points, &settings, [0.0, 10.0]);
+    let classes = point_colors(&points, &settings, &Section::default(), [0.0, 10.0]);
     assert_ne!(classes[0], classes[1]);
     settings.hidden_classes = vec![7];
-    assert_eq!(point_colors(&points, &settings, [0.0, 10.0])[2], None, "noise hidden");
+    assert_eq!(point_colors(&points, &settings, &Section::default(), [0.0, 10.0])[2], None, "noise hidden");
     settings.hidden_classes.clear();
     settings.clip_box = Some(([-0.5, -0.5, -1.0], [0.5, 0.5, 1.0]));
-    let clipped = point_colors(&points, &settings, [0.0, 10.0]);
+    let clipped = point_colors(&points, &settings, &Section::default(), [0.0, 10.0]);
     assert_eq!(clipped.iter().filter(|c| c.is_some()).count(), 1);
     let mesh = build_point_mesh(&points, &clipped);
     assert_eq!(mesh.count_vertices(), 4);
@@ -152,4 +153,109 @@ fn the_memory_share_caps_the_points_selected_and_held() {
     assert_eq!(point_caps(2_000_000, 2, u64::MAX), (1_000_000, 2_000_000));
     // Nothing left: nothing loads.
     assert_eq!(point_caps(2_000_000, 1, 0), (0, 0));
+}
+
+/// A row of points one metre apart along east, at heights 0, 1, 2…, 10 m north.
+fn row_of_points(n: usize) -> NodePoints {
+    let enu: Vec<[f64; 3]> = (0..n).map(|i| [i as f64, 10.0, i as f64 % 3.0]).collect();
+    NodePoints {
+        center: Vec3::ZERO,
+        positions: enu.iter().map(|p| enu_to_world(*p)).collect(),
+        rgb: None,
+        intensity: vec![0; n],
+        class: vec![2; n],
+        return_number: vec![1; n],
+        enu,
+        spacing_m: 1.0,
+    }
+}
+
+fn kept(colors: &[Option<[f32; 4]>]) -> Vec<usize> {
+    colors.iter().enumerate().filter(|(_, c)| c.is_some()).map(|(i, _)| i).collect()
+}
+
+#[test]
+fn a_section_plane_drops_exactly_the_points_on_its_cut_side() {
+    let points = row_of_points(10);
+    let settings = PointCloudSettings::default();
+    let none = point_colors(&points, &settings, &Section::default(), [0.0, 2.0]);
+    assert_eq!(kept(&none), (0..10).collect::<Vec<_>>());
+    // Keeps x >= 4.5: points 5 to 9.
+    let east = Section {
+        planes: vec![ClipPlane { point: [4.5, 0.0, 0.0], normal: [1.0, 0.0, 0.0] }],
+        clip_box: None,
+    };
+    assert_eq!(kept(&point_colors(&points, &settings, &east, [0.0, 2.0])), [5, 6, 7, 8, 9]);
+    // Keeps x + z <= 4 (a slanted plane, normal down and west): x, z = 0,0 1,1 2,2 3,0 4,1 → 0..=3 kept (4: 4 + 1 = 5 cut).
+    let slanted = Section {
+        planes: vec![ClipPlane { point: [4.0, 0.0, 0.0], normal: [-1.0, 0.0, -1.0] }],
+        clip_box: None,
+    };
+    assert_eq!(kept(&point_colors(&points, &settings, &slanted, [0.0, 2.0])), [0, 1, 2, 3]);
+    // Both: nothing is both x >= 4.5 and x + z <= 4.
+    let both = Section {
+        planes: [east.planes.clone(), slanted.planes.clone()].concat(),
+        clip_box: None,
+    };
+    assert!(kept(&point_colors(&points, &settings, &both, [0.0, 2.0])).is_empty());
+    // A box 2 m wide about x = 7: points 6, 7 and 8; a plane on top keeps z >= 1: 7 (z 1) and 8 (z 2).
+    let boxed = Section {
+        planes: vec![ClipPlane { point: [0.0, 0.0, 1.0], normal: [0.0, 0.0, 1.0] }],
+        clip_box: Some(ClipBox::from_corners([6.0, 9.0, -1.0], [8.0, 11.0, 5.0])),
+    };
+    assert_eq!(kept(&point_colors(&points, &settings, &boxed, [0.0, 2.0])), [7, 8]);
+    let mesh = build_point_mesh(&points, &point_colors(&points, &settings, &boxed, [0.0, 2.0]));
+    assert_eq!(mesh.count_vertices(), 8, "four corners per kept point");
+}
+
+struct NoSource(HashMap<Key, u64>);
+
+impl NodeSource for NoSource {
+    fn octree(&self) -> Octree {
+        Octree { center: [0.0; 3], halfsize: 1.0, spacing: 1.0 }
+    }
+    fn node_counts(&self) -> &HashMap<Key, u64> {
+        &self.0
+    }
+    fn read_node(&self, _key: Key) -> bevy::tasks::BoxedFuture<'static, Result<RawNode, String>> {
+        Box::pin(async { Err("no nodes".to_owned()) })
+    }
+}
+
+/// A change of the section rebuilds the meshes of the nodes already loaded.
+#[test]
+fn a_changed_section_restyles_loaded_nodes() {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, bevy::asset::AssetPlugin::default(), bevy::mesh::MeshPlugin))
+        .init_asset::<PointMaterial>()
+        .init_resource::<PointCloudSettings>()
+        .init_resource::<Section>()
+        .add_systems(Update, restyle_nodes);
+    let points = row_of_points(10);
+    let settings = PointCloudSettings::default();
+    let mesh = app.world_mut().resource_mut::<Assets<Mesh>>().add(build_point_mesh(&points, &point_colors(&points, &settings, &Section::default(), [0.0, 2.0])));
+    let material = app.world_mut().resource_mut::<Assets<PointMaterial>>().add(PointMaterial { style: style(&points, &settings) });
+    let cloud = app
+        .world_mut()
+        .spawn(Cloud {
+            layer_index: 0,
+            source: Arc::new(NoSource(HashMap::new())),
+            affine: CloudAffine { center: [0.0; 3], center_enu: [0.0; 3], columns: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]] },
+            views: HashMap::new(),
+            loaded: HashMap::new(),
+            loading: HashMap::new(),
+            failed: Vec::new(),
+            height_range: [0.0, 2.0],
+        })
+        .id();
+    app.world_mut().spawn((points, Mesh3d(mesh.clone()), MeshMaterial3d(material), ChildOf(cloud)));
+    app.update();
+    let vertices = |app: &App| app.world().resource::<Assets<Mesh>>().get(&mesh).map(Mesh::count_vertices);
+    assert_eq!(vertices(&app), Some(40));
+    app.world_mut().resource_mut::<Section>().planes.push(ClipPlane { point: [4.5, 0.0, 0.0], normal: [1.0, 0.0, 0.0] });
+    app.update();
+    assert_eq!(vertices(&app), Some(20), "points 5 to 9 kept");
+    app.world_mut().resource_mut::<Section>().planes.clear();
+    app.update();
+    assert_eq!(vertices(&app), Some(40));
 }

@@ -311,6 +311,45 @@ struct RenderArgs {
     /// Memory budget for everything the scene holds: phone, desktop, wall, or MiB.
     #[arg(long, default_value = "desktop", value_parser = sontinh_layers::MemoryBudget::parse)]
     memory: sontinh_layers::MemoryBudget,
+    /// Section: keep only what lies in this box, MINX,MINY,MINZ,MAXX,MAXY,MAXZ in scene ENU metres.
+    #[arg(long, value_parser = parse_clip_box, allow_hyphen_values = true)]
+    clip_box: Option<sontinh_layers::ClipBox>,
+    /// Section: keep the side of the plane through X,Y,Z (scene ENU metres)
+    /// that its normal NX,NY,NZ points to; up to four.
+    #[arg(long, value_parser = parse_clip_plane, allow_hyphen_values = true)]
+    clip_plane: Vec<sontinh_layers::ClipPlane>,
+}
+
+/// `count` comma-separated finite numbers.
+fn parse_numbers(text: &str, count: usize, what: &str) -> Result<Vec<f64>, String> {
+    let numbers: Vec<f64> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("\"{text}\" is not {what}"))?;
+    if numbers.len() != count {
+        return Err(format!("\"{text}\" is not {what}"));
+    }
+    Ok(numbers)
+}
+
+fn parse_clip_box(text: &str) -> Result<sontinh_layers::ClipBox, String> {
+    let v = parse_numbers(text, 6, "MINX,MINY,MINZ,MAXX,MAXY,MAXZ (six numbers, metres)")?;
+    if (0..3).any(|i| v[i] > v[i + 3]) {
+        return Err(format!("\"{text}\": each minimum must not exceed its maximum"));
+    }
+    Ok(sontinh_layers::ClipBox::from_corners([v[0], v[1], v[2]], [v[3], v[4], v[5]]))
+}
+
+fn parse_clip_plane(text: &str) -> Result<sontinh_layers::ClipPlane, String> {
+    let v = parse_numbers(text, 6, "X,Y,Z,NX,NY,NZ (a point and a normal)")?;
+    if v[3] == 0.0 && v[4] == 0.0 && v[5] == 0.0 {
+        return Err(format!("\"{text}\": the normal is zero"));
+    }
+    Ok(sontinh_layers::ClipPlane {
+        point: [v[0], v[1], v[2]],
+        normal: [v[3], v[4], v[5]],
+    })
 }
 
 /// Live IOC feeds for the viewer and the renderer.
@@ -365,6 +404,8 @@ pub fn main() -> ExitCode {
                     feeds,
                     feeds_at: None,
                     memory,
+                    clip_box: None,
+                    clip_plane: Vec::new(),
                 })
             }
         }
@@ -528,6 +569,10 @@ fn run_render(args: RenderArgs) -> ExitCode {
         eprintln!("error: --feeds-at needs live feeds: give a role token with --token (or SONTINH_FEEDS_TOKEN)");
         return ExitCode::FAILURE;
     }
+    if args.clip_plane.len() > sontinh_layers::MAX_CLIP_PLANES {
+        eprintln!("error: --clip-plane: at most {} planes", sontinh_layers::MAX_CLIP_PLANES);
+        return ExitCode::FAILURE;
+    }
     let request = RenderRequest {
         scene,
         feeds: link.map(|l| (l, at)),
@@ -540,6 +585,10 @@ fn run_render(args: RenderArgs) -> ExitCode {
         point_color: args.point_color,
         time_frames: args.time_frames,
         memory: args.memory,
+        section: sontinh_layers::Section {
+            planes: args.clip_plane,
+            clip_box: args.clip_box,
+        },
     };
     match render(&request) {
         Ok(report) => {

@@ -37,6 +37,8 @@ pub struct RenderRequest {
     pub feeds: Option<(crate::viewer::FeedLink, Option<i64>)>,
     /// The scene's one memory budget (meshes, textures, tiles, points).
     pub memory: sontinh_layers::MemoryBudget,
+    /// What the section cuts away (nothing when empty).
+    pub section: sontinh_layers::Section,
 }
 
 #[derive(Debug)]
@@ -116,6 +118,7 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     add_scene_plugins(&mut app, scene.clone(), request.flood.clone());
     app.world_mut().resource_mut::<sontinh_flood_view::FloodTimeline>().requested_hours = request.flood_time;
     app.insert_resource(request.memory);
+    app.insert_resource(request.section.clone());
     if let Some(mode) = request.point_color {
         app.world_mut().resource_mut::<sontinh_pointcloud_view::PointCloudSettings>().color_mode = mode;
     }
