@@ -43,6 +43,7 @@ pub struct MeasurePlugin;
 impl Plugin for MeasurePlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Measuring>()
+            .init_resource::<MeasureLanguage>()
             .init_resource::<FileOutcome>()
             .add_message::<MeasureAction>()
             .init_gizmo_group::<MeasureGizmos>()

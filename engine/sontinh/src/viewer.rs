@@ -111,6 +111,7 @@ pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
         FloodOverlayPlugin,
         PointCloudViewPlugin,
         sontinh_feeds_view::FeedsViewPlugin,
+        sontinh_measure_view::MeasurePlugin,
     ))
     .insert_resource(ActiveScene(Arc::new(scene)));
     if let Some(dir) = flood {

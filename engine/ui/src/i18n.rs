@@ -151,6 +151,30 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Chuột trái: xoay · Chuột phải: kéo · Cuộn: thu phóng · F: đi bộ",
         "Left drag: orbit · Right drag: pan · Wheel: zoom · F: walk",
     ),
+    ("measure", "Đo đạc", "Measure"),
+    (
+        "measure_help",
+        "Nhấp hoặc chạm để đặt điểm (Space: giữa màn hình) · kéo điểm để dời · chuột phải hoặc Delete để xoá · Ctrl+Z hoàn tác",
+        "Click or tap to place a point (Space: the view's centre) · drag a point to move it · right-click or Delete removes it · Ctrl+Z undoes",
+    ),
+    ("measure_points", "Điểm đã đặt", "Points placed"),
+    ("measure_undo", "↶ Hoàn tác", "↶ Undo"),
+    ("measure_redo", "↷ Làm lại", "↷ Redo"),
+    ("measure_remove_vertex", "Xoá điểm", "Remove point"),
+    ("measure_clear", "Xoá hết", "Clear"),
+    ("measure_keep", "Lưu số đo", "Keep measurement"),
+    ("measure_cancel", "Huỷ", "Cancel"),
+    ("measure_kept", "Số đo đã lưu", "Kept measurements"),
+    ("measure_edit", "Sửa", "Edit"),
+    ("measure_forget", "Xoá số đo", "Delete measurement"),
+    ("measure_save_scene", "Ghi vào tệp cảnh", "Save into the scene file"),
+    ("measure_saved_to", "Đã lưu:", "Saved:"),
+    ("measure_against", "So với:", "Against:"),
+    ("measure_lowest_vertex", "điểm thấp nhất", "lowest point"),
+    ("measure_level", "cao độ", "level"),
+    ("measure_flood_water", "mặt nước lũ", "flood water"),
+    ("measure_profile_csv", "Xuất mặt cắt (CSV)", "Export profile (CSV)"),
+    ("measure_no_surface", "Không có bề mặt dưới tuyến", "No surface under the line"),
 ];
 
 /// The string `key` in `lang`; an unknown key is returned as itself so that
@@ -191,6 +215,7 @@ mod tests {
             include_str!("dashboard_panel.rs"),
             include_str!("device_labels.rs"),
             include_str!("sign_in.rs"),
+            include_str!("measure_panel.rs"),
         ] {
             for part in source.split("tr(\"").skip(1) {
                 let key = &part[..part.find('"').unwrap()];

@@ -6,6 +6,9 @@
 mod dashboard_panel;
 mod device_labels;
 mod i18n;
+mod measure_labels;
+mod measure_panel;
+pub mod measure_text;
 mod operator_panel;
 mod panels;
 mod planner_panel;
@@ -56,6 +59,8 @@ impl Plugin for ViewerUiPlugin {
                         operator_panel::draw_operator_panel,
                         device_labels::draw_device_labels,
                         dashboard_panel::draw_dashboard,
+                        measure_panel::draw_measure_panel,
+                        measure_labels::draw_measure_labels,
                     )
                         .chain()
                         .run_if(|ready: Res<FontsReady>| ready.0),
@@ -197,6 +202,7 @@ fn advance_tour(
     scene: Option<Res<ActiveScene>>,
     mut player: ResMut<TourPlayer>,
     mut fly: MessageWriter<sontinh_camera::FlyTo>,
+    mut measure: MessageWriter<sontinh_measure_view::MeasureAction>,
 ) {
     let (Some(scene), Some((tour, stop))) = (scene, player.playing) else {
         return;
@@ -209,6 +215,8 @@ fn advance_tour(
         && let Some(s) = tour_data.stops.get(stop)
     {
         fly.write(fly_to_bookmark(&scene.0.bookmarks[s.bookmark]));
+        // The stop's measurements, and only those, are drawn while at it.
+        measure.write(sontinh_measure_view::MeasureAction::ShowOnly(s.measurements.clone()));
     }
     player.elapsed += time.delta_secs();
     let seconds = tour_data.stops.get(stop).map(|s| s.seconds as f32).unwrap_or(0.0);
