@@ -149,7 +149,9 @@ async function main() {
   // {rain_mm_per_hour: 40, inflow_scale: 0.5, breach: {east, north}}),
   // floodPause(), floodResume() and floodCancel() steer it, and
   // floodDownload(folder, name) offers a result; acknowledgeAlarms(device?)
-  // and feedReport("day"|"week"|"received") act as the operator's buttons.
+  // and feedReport("day"|"week"|"received") act as the operator's buttons;
+  // measureTool(tool) and measureAction("undo"|"keep"|"geojson"|…) as the
+  // measuring window's.
   window.sontinhViewer = {
     floodPlan: (scenario, edits) => viewer.floodPlan(scenario, edits === undefined ? undefined : JSON.stringify(edits)),
     floodPause: viewer.floodPause,
@@ -158,6 +160,8 @@ async function main() {
     floodDownload: viewer.floodDownload,
     acknowledgeAlarms: viewer.acknowledgeAlarms,
     feedReport: viewer.feedReport,
+    measureTool: viewer.measureTool,
+    measureAction: viewer.measureAction,
   };
   root.dataset.sontinhState = "loading";
   // Point cloud nodes decode in workers (the viewer falls back to the main

@@ -524,6 +524,61 @@ async function touchCheck(browser, base) {
   await context.close();
 }
 
+// `data-sontinh-measure` and `sontinh render --measure`'s line: the tool,
+// its points (scene metres) and its figures.
+function parseMeasure(text) {
+  const fields = { at: [] };
+  for (const part of (text || "").split(" ").filter(Boolean)) {
+    const [key, value] = part.split("=");
+    if (key === "at") fields.at.push(value.split(",").map(Number));
+    else fields[key] = key === "tool" ? value : Number(value);
+  }
+  return fields;
+}
+
+// A measurement placed with fingers in the page gives the figures the
+// native viewer gives for the same taps: the Citadel's plan view, four taps
+// beside its four gates (snapped to the same gate vertices), an area.
+async function measureCheck(browser, base) {
+  const [width, height] = [800, 600];
+  const taps = [[384, 299], [459, 222], [536, 299], [459, 376]];
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, hasTouch: true });
+  const { page, errors } = await openPage(context, `${base}?backend=webgl2&ui=0&bookmark=plan&measure=area`);
+  const result = await waitReady(page, "the measuring page");
+  check(!result.error, `measure: the page opened with the area tool (${result.error || "ok"})`);
+  const cdp = await context.newCDPSession(page);
+  const measure = () => page.evaluate(() => document.documentElement.dataset.sontinhMeasure || "");
+  for (const [k, [x, y]] of taps.entries()) {
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x, y, id: k }] });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await until(`tap ${k + 1} to place a point`, 30_000, async () => parseMeasure(await measure()).points === k + 1 || null);
+  }
+  const browserFigures = parseMeasure(await until("the area's figures", 60_000, async () => {
+    const text = await measure();
+    return /horizontal_m2=/.test(text) ? text : null;
+  }));
+  await page.screenshot({ path: path.join(out, "measure-touch.webgl2.png") });
+  const args = ["render", "scenes/quang-tri-citadel.toml", "--bookmark", "plan", "--width", String(width), "--height", String(height), "--out", path.join(out, "measure-touch.native.png"), "--measure", "area"];
+  for (const [x, y] of taps) args.push("--at", `${x},${y}`);
+  const printed = execFileSync(sontinh, args, { cwd: repo, stdio: ["ignore", "pipe", "inherit"] }).toString();
+  const nativeLine = (printed.match(/^Measured: (.*)$/m) || [])[1];
+  check(Boolean(nativeLine), `measure: the native render measured the same taps (${nativeLine || printed.trim()})`);
+  const nativeFigures = parseMeasure(nativeLine);
+  report.measure_touch = { browser: browserFigures, native: nativeFigures };
+  const samePoints = browserFigures.at.length === 4 && browserFigures.at.every((p, i) => nativeFigures.at[i] && p.every((v, k) => Math.abs(v - nativeFigures.at[i][k]) <= 0.001));
+  check(samePoints, `measure: the taps snapped to the same four points as natively (${JSON.stringify(browserFigures.at)} vs ${JSON.stringify(nativeFigures.at)})`);
+  for (const [key, tolerance] of [["horizontal_m2", 1e-6], ["perimeter_m", 1e-6], ["surface_m2", 1e-3]]) {
+    const [b, n] = [browserFigures[key], nativeFigures[key]];
+    check(Number.isFinite(b) && Math.abs(b - n) <= tolerance * Math.abs(n), `measure: ${key} in the page is the native figure (${b} vs ${n})`);
+  }
+  // The page's API presses the window's buttons: undo takes the last point back.
+  await page.evaluate(() => window.sontinhViewer.measureAction("undo"));
+  const undone = await until("undo to take a point back", 30_000, async () => parseMeasure(await measure()).points === 3 || null).catch(() => null);
+  check(Boolean(undone), "measure: measureAction(\"undo\") took the last point back");
+  check(errors.length === 0, `measure: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
+  await context.close();
+}
+
 // A lost WebGL context comes back: the page starts the viewer again.
 async function lostContextCheck(browser, base) {
   const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
@@ -1129,6 +1184,7 @@ try {
     await pointBudgetCheck(browser, base, "webgpu");
   }
   if (wanted("phone")) await touchCheck(browser, base);
+  if (wanted("measure")) await measureCheck(browser, base);
   if (wanted("lost-context")) await lostContextCheck(browser, base);
   if (wanted("flood")) await floodCheck(browser);
   if (wanted("flood-run") || (only && only.includes("flood-run-citadel"))) await floodRunCheck(browser, backends);

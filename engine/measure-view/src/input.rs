@@ -14,12 +14,12 @@ use crate::snap::{Candidates, SnapKind, is_tap, snap};
 use crate::{MeasureAction, Measuring, hit_along};
 
 /// Four pixels, as an angle from the pointer's ray.
-pub(crate) fn pick_tolerance(projection: &Projection, windows: &Query<&Window, With<PrimaryWindow>>) -> f32 {
+pub(crate) fn pick_tolerance(camera: &Camera, projection: &Projection) -> f32 {
     let fov = match projection {
         Projection::Perspective(p) => p.fov,
         _ => std::f32::consts::FRAC_PI_4,
     };
-    let height = windows.single().map_or(800.0, |w| w.height().max(1.0));
+    let height = camera.logical_viewport_size().map_or(800.0, |s| s.y.max(1.0));
     4.0 * fov / height
 }
 
@@ -64,7 +64,7 @@ pub(crate) fn track_pointer(
         .as_ref()
         .map(|e| e.points().iter().enumerate().filter(|(i, _)| Some(*i) != dragging).map(|(_, p)| origin.to_world(*p)).collect())
         .unwrap_or_default();
-    let mut found = snap_at(pointer, camera, transform, pick_tolerance(projection, &windows), &mut ray_cast, &clouds, &own);
+    let mut found = snap_at(pointer, camera, transform, pick_tolerance(camera, projection), &mut ray_cast, &clouds, &own);
     // Indices among the vertices offered: the dragged one was left out.
     if let (Some(s), Some(d)) = (found.as_mut(), dragging)
         && let SnapKind::OwnVertex(i) = s.kind

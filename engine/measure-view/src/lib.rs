@@ -14,6 +14,7 @@
 mod draw;
 mod files;
 mod input;
+pub mod section;
 pub mod snap;
 mod surfaces;
 
@@ -193,7 +194,6 @@ fn apply_actions(
     origin: Res<FloatingOrigin>,
     mut ray_cast: MeshRayCast,
     cameras: Query<(&Camera, &GlobalTransform, &Projection), With<Camera3d>>,
-    windows: Query<&Window, With<bevy::window::PrimaryWindow>>,
     clouds: Query<(&NodePoints, &GlobalTransform, &InheritedVisibility)>,
     mut outcome: ResMut<FileOutcome>,
     mut commands: Commands,
@@ -213,7 +213,7 @@ fn apply_actions(
                 let found = cameras
                     .iter()
                     .find(|(c, _, _)| c.is_active)
-                    .and_then(|(camera, transform, projection)| input::snap_at(at, camera, transform, input::pick_tolerance(projection, &windows), &mut ray_cast, &clouds, &own));
+                    .and_then(|(camera, transform, projection)| input::snap_at(at, camera, transform, input::pick_tolerance(camera, projection), &mut ray_cast, &clouds, &own));
                 match found {
                     // On one of its own vertices: that vertex is chosen, not doubled.
                     Some(Snap { kind: SnapKind::OwnVertex(i), .. }) => m.selected_vertex = Some(i),
@@ -446,3 +446,21 @@ fn compute_figures(
 /// The language layer names and file texts are given in (the UI sets it).
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
 pub struct MeasureLanguage(pub sontinh_scene::Lang);
+
+/// The measurement being placed as one line of text: its tool, its points
+/// (count, then each as scene ENU metres) and its figures, which the page
+/// writes on `data-sontinh-measure` and `sontinh render --measure` prints,
+/// so that the browser's figures are compared with the native ones.
+pub fn measure_signal(m: &Measuring) -> Option<String> {
+    let editor = m.editor.as_ref()?;
+    let mut text = format!("tool={} points={}", editor.tool().id(), editor.points().len());
+    for p in editor.points() {
+        text.push_str(&format!(" at={:.4},{:.4},{:.4}", p[0], p[1], p[2]));
+    }
+    if let Some(Ok(figures)) = &m.figures {
+        for (key, value) in figures.summary() {
+            text.push_str(&format!(" {key}={value:.6}"));
+        }
+    }
+    Some(text)
+}

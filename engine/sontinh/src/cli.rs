@@ -318,6 +318,29 @@ struct RenderArgs {
     /// that its normal NX,NY,NZ points to; up to four.
     #[arg(long, value_parser = parse_clip_plane, allow_hyphen_values = true)]
     clip_plane: Vec<sontinh_layers::ClipPlane>,
+    /// Measure with this tool (point, distance, height, angle, area, profile,
+    /// volume) by picking what the picture shows at each --at, as a click
+    /// there would; the measurement is drawn and its figures printed.
+    #[arg(long, value_parser = parse_measure_tool, requires = "at")]
+    measure: Option<sontinh_scene::MeasureTool>,
+    /// With --measure: a pixel of the picture (X,Y from its top-left) to place a vertex at; repeat in order.
+    #[arg(long, value_parser = parse_pixel, requires = "measure")]
+    at: Vec<[f32; 2]>,
+}
+
+fn parse_measure_tool(text: &str) -> Result<sontinh_scene::MeasureTool, String> {
+    sontinh_scene::MeasureTool::from_id(text).ok_or_else(|| {
+        let tools: Vec<&str> = sontinh_scene::MeasureTool::ALL.iter().map(|t| t.id()).collect();
+        format!("\"{text}\" is not a measuring tool: {}", tools.join(", "))
+    })
+}
+
+fn parse_pixel(text: &str) -> Result<[f32; 2], String> {
+    let v = parse_numbers(text, 2, "X,Y (a pixel of the picture)")?;
+    if v.iter().any(|p| *p < 0.0 || *p > 16_384.0) {
+        return Err(format!("\"{text}\": pixels lie from 0 to 16384"));
+    }
+    Ok([v[0] as f32, v[1] as f32])
 }
 
 /// `count` comma-separated finite numbers.
@@ -406,6 +429,8 @@ pub fn main() -> ExitCode {
                     memory,
                     clip_box: None,
                     clip_plane: Vec::new(),
+                    measure: None,
+                    at: Vec::new(),
                 })
             }
         }
@@ -589,6 +614,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
             planes: args.clip_plane,
             clip_box: args.clip_box,
         },
+        measure: args.measure.map(|tool| (tool, args.at.clone())),
     };
     match render(&request) {
         Ok(report) => {
@@ -610,6 +636,9 @@ fn run_render(args: RenderArgs) -> ExitCode {
                 request.memory.describe(false),
                 report.points_drawn
             );
+            if let Some(measured) = &report.measured {
+                println!("Measured: {measured}");
+            }
             if let Some(ms) = report.frame_ms {
                 println!(
                     "Median frame time over {} frames: {ms:.1} ms ({} LiDAR points drawn)",

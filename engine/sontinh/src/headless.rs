@@ -39,6 +39,8 @@ pub struct RenderRequest {
     pub memory: sontinh_layers::MemoryBudget,
     /// What the section cuts away (nothing when empty).
     pub section: sontinh_layers::Section,
+    /// A measurement placed by picking these pixels of the picture, in order.
+    pub measure: Option<(sontinh_scene::MeasureTool, Vec<[f32; 2]>)>,
 }
 
 #[derive(Debug)]
@@ -53,6 +55,8 @@ pub struct RenderReport {
     pub points_drawn: u64,
     /// The most the scene held at once, bytes (see `sontinh_layers::MemoryUse`).
     pub memory_peak_bytes: u64,
+    /// The measurement asked for ([`sontinh_measure_view::measure_signal`]).
+    pub measured: Option<String>,
 }
 
 /// How long loading may take before the render gives up.
@@ -153,6 +157,7 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     for _ in 0..SETTLE_FRAMES {
         app.update();
     }
+    let measured = request.measure.as_ref().map(|(tool, pixels)| measure(&mut app, *tool, pixels)).transpose()?;
     let mut frame_times: Vec<f64> = (0..request.time_frames)
         .map(|_| {
             let t = std::time::Instant::now();
@@ -211,6 +216,7 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
         frame_ms,
         points_drawn,
         memory_peak_bytes: app.world().resource::<sontinh_layers::MemoryUse>().peak_bytes,
+        measured,
     })
 }
 
@@ -288,6 +294,26 @@ fn new_target(app: &mut App, width: u32, height: u32) -> Handle<Image> {
 }
 
 /// Whether the flood results the render shows (if any) are read and drawn.
+/// Places a measurement by picking `pixels` as clicks there would, and
+/// says what it measured; a pixel that shows nothing is an error.
+fn measure(app: &mut App, tool: sontinh_scene::MeasureTool, pixels: &[[f32; 2]]) -> Result<String, String> {
+    use sontinh_measure_view::{MeasureAction, Measuring};
+    app.world_mut().write_message(MeasureAction::Start(tool));
+    app.update();
+    for [x, y] in pixels {
+        app.world_mut().write_message(MeasureAction::AddAtScreen(Vec2::new(*x, *y)));
+        app.update();
+        if let Some(why) = &app.world().resource::<Measuring>().refused {
+            return Err(format!("--at {x},{y}: {why}"));
+        }
+    }
+    let measuring = app.world().resource::<Measuring>();
+    if let Some(Err(e)) = &measuring.figures {
+        return Err(format!("--measure {}: {e}", tool.id()));
+    }
+    sontinh_measure_view::measure_signal(measuring).ok_or_else(|| "the measuring tool did not start".to_owned())
+}
+
 pub(crate) fn flood_settled(world: &World) -> bool {
     sontinh_flood_view::flood_settled(
         world.get_resource::<sontinh_flood_view::FloodResults>(),

@@ -13,7 +13,8 @@
 //! to start again where the user was after a lost graphics context) and,
 //! with live feeds, `data-sontinh-feeds` (connection, role, devices,
 //! observations, whether the whole history arrived), and with point clouds
-//! `data-sontinh-points` (points and nodes drawn). Tests wait on them.
+//! `data-sontinh-points` (points and nodes drawn), and while measuring
+//! `data-sontinh-measure` (the tool, its points and figures). Tests wait on them.
 
 use bevy::prelude::*;
 use sontinh_layers::{LayerStates, LayerStatus};
@@ -55,6 +56,9 @@ pub struct PageRequest {
     /// `camera=ID`: the operator's panel opens on that camera (its live
     /// video, where it has one).
     pub camera: Option<String>,
+    /// `measure=TOOL`: the page opens with that measuring tool in hand
+    /// (point, distance, height, angle, area, profile, volume).
+    pub measure: Option<sontinh_scene::MeasureTool>,
 }
 
 /// The largest point budget an address may ask for: the memory budget caps
@@ -76,6 +80,12 @@ impl PageRequest {
                 }
                 "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "camera" => request.camera = Some(value.into_owned()).filter(|v| !v.is_empty()),
+                "measure" => {
+                    request.measure = Some(sontinh_scene::MeasureTool::from_id(&value).ok_or_else(|| {
+                        let tools: Vec<&str> = sontinh_scene::MeasureTool::ALL.iter().map(|t| t.id()).collect();
+                        format!("measure={value}: the measuring tools are {}", tools.join(", "))
+                    })?);
+                }
                 "plan" => request.plan = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "flood_solver" => {
                     request.flood_on_cpu = match &*value {
@@ -261,6 +271,8 @@ pub struct PageSignals {
     pub points: Option<sontinh_pointcloud_view::PointsShown>,
     /// The planner's run, as last written ([`flood_run_text`]).
     pub flood_run: Option<String>,
+    /// The measurement being placed, as last written ([`sontinh_measure_view::measure_signal`]).
+    pub measure: Option<String>,
     pub frames_since_settled: u32,
     pub frames: u64,
 }
@@ -332,8 +344,16 @@ fn signal_page(
     flood: FloodProgress,
     points: Option<Res<sontinh_pointcloud_view::PointsShown>>,
     planner: (Option<Res<sontinh_flood_view::PlannerRun>>, Option<Res<sontinh_flood_view::PageSolver>>),
+    measuring: Option<Res<sontinh_measure_view::Measuring>>,
 ) {
     signals.frames += 1;
+    if let Some(text) = measuring.filter(|m| m.is_changed()).and_then(|m| sontinh_measure_view::measure_signal(&m))
+        && signals.measure.as_deref() != Some(text.as_str())
+    {
+        #[cfg(target_arch = "wasm32")]
+        page::write_attribute("data-sontinh-measure", &text);
+        signals.measure = Some(text);
+    }
     if let Some(text) = planner.0.as_deref().and_then(flood_run_text)
         && signals.flood_run.as_deref() != Some(text.as_str())
     {
@@ -491,6 +511,13 @@ mod page {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_address_opens_a_measuring_tool_and_names_a_wrong_one() {
+        assert_eq!(PageRequest::parse("?scene=s.toml&measure=profile").unwrap().measure, Some(sontinh_scene::MeasureTool::Profile));
+        let err = PageRequest::parse("measure=tape").unwrap_err();
+        assert!(err.starts_with("measure=tape: the measuring tools are point, distance, height"), "{err}");
+    }
 
     #[test]
     fn a_view_written_for_the_page_reads_back_and_nonsense_is_refused() {

@@ -42,6 +42,7 @@ pub fn draw_measure_panel(
     systems: Local<Systems>,
     water: Query<(), With<sontinh_flood_view::FloodOverlay>>,
     mut measure_lang: Option<ResMut<MeasureLanguage>>,
+    (mut section, mut fly): (Option<ResMut<sontinh_layers::Section>>, MessageWriter<sontinh_camera::FlyTo>),
 ) -> Result {
     let Some(measuring) = measuring else { return Ok(()) };
     let l = lang.0;
@@ -109,6 +110,9 @@ pub fn draw_measure_panel(
                         send(MeasureAction::Clear);
                     }
                 });
+                if let Some(section) = section.as_mut() {
+                    section_buttons(ui, editor.tool(), editor.points(), section, &mut fly, l);
+                }
                 ui.horizontal(|ui| {
                     ui.label("vi");
                     ui.add(egui::TextEdit::singleline(&mut window.name_vi).desired_width(90.0));
@@ -172,6 +176,28 @@ pub fn draw_measure_panel(
             }
         });
     Ok(())
+}
+
+/// Cuts from the measurement being placed: a box around it, a section along its line, no cut.
+fn section_buttons(ui: &mut egui::Ui, tool: MeasureTool, points: &[[f64; 3]], section: &mut sontinh_layers::Section, fly: &mut MessageWriter<sontinh_camera::FlyTo>, l: Lang) {
+    ui.horizontal_wrapped(|ui| {
+        if ui.add_enabled(!points.is_empty(), egui::Button::new(tr("section_box", l))).clicked()
+            && let Some(b) = sontinh_measure_view::section::box_around(points, sontinh_measure_view::section::BOX_MARGIN_M)
+        {
+            section.clip_box = Some(b);
+        }
+        let line = matches!(tool, MeasureTool::Distance | MeasureTool::Profile) && points.len() >= 2;
+        if ui.add_enabled(line, egui::Button::new(tr("section_along", l))).clicked()
+            && let (Some(a), Some(b)) = (points.first(), points.last())
+            && let Some((clip, view)) = sontinh_measure_view::section::section_along(*a, *b, 1.0)
+        {
+            section.clip_box = Some(clip);
+            fly.write(view);
+        }
+        if !section.is_empty() && ui.button(tr("section_clear", l)).clicked() {
+            *section = sontinh_layers::Section::default();
+        }
+    });
 }
 
 fn volume_reference(ui: &mut egui::Ui, measuring: &Measuring, window: &mut MeasureWindow, has_water: bool, l: Lang, send: &mut impl FnMut(MeasureAction)) {

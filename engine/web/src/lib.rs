@@ -72,9 +72,12 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         settings.point_budget = points;
     }
     app.add_plugins(PageSignalsPlugin);
+    if let Some(tool) = request.measure {
+        app.world_mut().write_message(sontinh_measure_view::MeasureAction::Start(tool));
+    }
     // Planners' floods run in the page (its WebGPU device, or its flood worker).
     app.insert_resource(planner).insert_resource(sontinh_flood_view::PlannerRunner);
-    app.add_systems(bevy::prelude::Update, take_pending_plan);
+    app.add_systems(bevy::prelude::Update, (take_pending_plan, take_measure_asks));
     if let Some(index) = plan {
         app.world_mut().resource_mut::<sontinh_flood_view::PlannerRun>().autostart = Some(index);
         if request.ui {
@@ -216,6 +219,53 @@ pub fn feed_report(period: &str) -> Result<(), JsValue> {
         pending.push(FeedAsk::Report(period));
     }
     Ok(())
+}
+
+/// Takes a measuring tool in hand, as its button does: `point`,
+/// `distance`, `height`, `angle`, `area`, `profile` or `volume`.
+#[wasm_bindgen(js_name = measureTool)]
+pub fn measure_tool(tool: &str) -> Result<(), JsValue> {
+    let tool = sontinh_scene::MeasureTool::from_id(tool).ok_or_else(|| JsValue::from_str(&format!("measureTool(\"{tool}\"): the tools are point, distance, height, angle, area, profile and volume")))?;
+    push_measure_ask(sontinh_measure_view::MeasureAction::Start(tool));
+    Ok(())
+}
+
+/// Presses one of the measuring window's buttons: `undo`, `redo`,
+/// `remove` (the selected or last point), `clear`, `keep`, `cancel`,
+/// `geojson`, `csv` (downloads), `save` (the edited scene file, downloaded).
+#[wasm_bindgen(js_name = measureAction)]
+pub fn measure_action(action: &str) -> Result<(), JsValue> {
+    use sontinh_measure_view::MeasureAction as A;
+    let ask = match action {
+        "undo" => A::Undo,
+        "redo" => A::Redo,
+        "remove" => A::RemoveVertex,
+        "clear" => A::Clear,
+        "keep" => A::Keep { name: sontinh_scene::Text { vi: String::new(), en: String::new() } },
+        "cancel" => A::Cancel,
+        "geojson" => A::ExportGeoJson,
+        "csv" => A::ExportCsv,
+        "save" => A::SaveScene,
+        other => return Err(JsValue::from_str(&format!("measureAction(\"{other}\"): the actions are undo, redo, remove, clear, keep, cancel, geojson, csv and save"))),
+    };
+    push_measure_ask(ask);
+    Ok(())
+}
+
+/// What the page asked of the measuring tools, taken by the app's next update.
+static PENDING_MEASURE_ASKS: std::sync::Mutex<Vec<sontinh_measure_view::MeasureAction>> = std::sync::Mutex::new(Vec::new());
+
+fn push_measure_ask(ask: sontinh_measure_view::MeasureAction) {
+    if let Ok(mut pending) = PENDING_MEASURE_ASKS.lock() {
+        pending.push(ask);
+    }
+}
+
+fn take_measure_asks(mut actions: bevy::prelude::MessageWriter<sontinh_measure_view::MeasureAction>) {
+    let asks = PENDING_MEASURE_ASKS.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
+    for ask in asks {
+        actions.write(ask);
+    }
 }
 
 #[derive(Clone, Debug)]
