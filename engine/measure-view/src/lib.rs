@@ -375,7 +375,9 @@ fn layer_members(roots: &Query<(Entity, &LayerRoot)>, children: &Query<&Children
 /// The figures of `tool` over `points` (scene ENU) with the viewer's surfaces.
 pub fn figures_of(tool: MeasureTool, points: &[[f64; 3]], reference: VolumeChoice, heights: &surfaces::Heights, scene: &sontinh_scene::Scene, lang_names: bool) -> Result<Figures, String> {
     let geodetic: Vec<Geodetic> = points.iter().map(|p| heights.frame.enu_to_geodetic(*p)).collect();
-    let ground = |g: Geodetic| heights.height(Members::Ground, g);
+    // Meshes are the ground; where none lies, the clouds' highest points are.
+    let ground = |g: Geodetic| heights.height(Members::Ground, g).or_else(|| heights.cloud_height(g));
+    let clouds = |g: Geodetic| heights.cloud_height(g);
     let water = |g: Geodetic| heights.height(Members::Water, g);
     let mut indices: Vec<usize> = heights.layer_of.values().copied().collect();
     indices.sort_unstable();
@@ -389,6 +391,9 @@ pub fn figures_of(tool: MeasureTool, points: &[[f64; 3]], reference: VolumeChoic
         })
         .collect();
     let mut layers: Vec<NamedSurface> = per_layer.iter().map(|(name, f)| NamedSurface { name: name.clone(), height: f.as_ref() }).collect();
+    if heights.clouds.is_some() {
+        layers.push(NamedSurface { name: if lang_names { "Đám mây điểm".into() } else { "Point clouds".into() }, height: &clouds });
+    }
     if !heights.water.is_empty() {
         layers.push(NamedSurface { name: if lang_names { "Mặt nước lũ".into() } else { "Flood water".into() }, height: &water });
     }
@@ -411,6 +416,7 @@ fn compute_figures(
     children: Query<&Children>,
     water: Query<Entity, With<sontinh_flood_view::FloodOverlay>>,
     lang: Option<Res<MeasureLanguage>>,
+    clouds: Query<(&NodePoints, &InheritedVisibility)>,
 ) {
     let Some(scene) = scene else { return };
     let m = &mut *measuring;
@@ -420,7 +426,9 @@ fn compute_figures(
         return;
     }
     let (layer_of, water) = layer_members(&roots, &children, &water);
-    let heights = surfaces::Heights { ray_cast: std::cell::RefCell::new(&mut ray_cast), frame: scene.0.frame, origin: *origin, layer_of, water };
+    let drawn = clouds.iter().filter(|(_, v)| v.get()).flat_map(|(n, _)| n.enu.iter().copied());
+    let clouds = surfaces::CloudHeights::from_points(drawn, surfaces::CLOUD_CELL_M);
+    let heights = surfaces::Heights { ray_cast: std::cell::RefCell::new(&mut ray_cast), frame: scene.0.frame, origin: *origin, layer_of, water, clouds };
     let vi = lang.is_some_and(|l| l.0 == sontinh_scene::Lang::Vi);
     if editor_due {
         m.computed = m.revision;
