@@ -47,8 +47,14 @@ fn default_scene_loads() {
     assert_eq!(scene.default_bookmark().id, "overview");
     assert_eq!(scene.layers.len(), 1);
     assert_eq!(scene.layers[0].source, LayerSource::Generator(Generator::QuangTriCitadel));
-    assert_eq!(scene.tours[0].stops.len(), 3);
+    assert_eq!(scene.tours[0].stops.len(), 4);
     assert_eq!(scene.flood_scenarios[0].terrain_layer, "citadel");
+    // The plan view's stop draws the west-to-east gate distance: 500 m between the gates' roofs.
+    let shown = &scene.tours[0].stops[1].measurements;
+    assert_eq!(shown.len(), 1);
+    let m = &scene.measurements[shown[0]];
+    assert_eq!((m.id.as_str(), m.tool), ("west-east-gates", MeasureTool::Distance));
+    assert_abs_diff_eq!(m.points[1][0] - m.points[0][0], 500.0);
 }
 
 #[test]
