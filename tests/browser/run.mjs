@@ -551,7 +551,11 @@ async function measureCheck(browser, base) {
   for (const [k, [x, y]] of taps.entries()) {
     await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x, y, id: k }] });
     await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
-    await until(`tap ${k + 1} to place a point`, 30_000, async () => parseMeasure(await measure()).points === k + 1 || null);
+    const placed = await until(`tap ${k + 1} to place a point`, 30_000, async () => parseMeasure(await measure()).points === k + 1 || null).catch(() => null);
+    if (!placed) {
+      await page.screenshot({ path: path.join(out, "measure-touch.webgl2.png") });
+      throw new Error(`tap ${k + 1} at ${x},${y} placed no point (${await measure()})`);
+    }
   }
   const browserFigures = parseMeasure(await until("the area's figures", 60_000, async () => {
     const text = await measure();

@@ -17,9 +17,14 @@ pub struct MeasureGizmos;
 pub(crate) fn configure_gizmos(mut store: ResMut<GizmoConfigStore>) {
     let (config, _) = store.config_mut::<MeasureGizmos>();
     config.line.width = 3.0;
-    // Drawn in front of the geometry they measure.
-    config.depth_bias = -1.0;
+    // Drawn in front of the geometry they measure: a line 1 km away stands
+    // as if 1 m from the eye. Not -1 ("always in front"): with Bevy's
+    // infinite reverse-Z its depth rounds past the near plane and parts of
+    // the lines vanish (seen on lavapipe and in the browser).
+    config.depth_bias = MEASURE_DEPTH_BIAS;
 }
+
+pub const MEASURE_DEPTH_BIAS: f32 = -0.75;
 
 const PLACING: Color = Color::srgb(1.0, 0.85, 0.1);
 const KEPT: Color = Color::srgb(0.2, 0.9, 1.0);

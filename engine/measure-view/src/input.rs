@@ -23,10 +23,11 @@ pub(crate) fn pick_tolerance(camera: &Camera, projection: &Projection) -> f32 {
     4.0 * fov / height
 }
 
-/// Where the pointer is: the mouse cursor, else the first finger down (or
-/// just lifted: a tap is read on the frame the finger leaves).
+/// Where the pointer is: the first finger down (or just lifted: a tap is
+/// read on the frame the finger leaves), else the mouse cursor. Fingers
+/// first: a browser may also move the cursor for a touch, later.
 fn pointer_position(window: &Window, touches: Option<&Touches>) -> Option<Vec2> {
-    window.cursor_position().or_else(|| touches.and_then(|t| t.iter().chain(t.iter_just_released()).next().map(|t| t.position())))
+    touches.and_then(|t| t.iter().chain(t.iter_just_released()).next().map(|t| t.position())).or_else(|| window.cursor_position())
 }
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
@@ -103,7 +104,6 @@ pub(crate) fn snap_at(
 #[derive(Default)]
 pub(crate) struct Press {
     at: Option<Vec2>,
-    seconds: f32,
     vertex: Option<usize>,
     moved: bool,
 }
@@ -117,7 +117,6 @@ pub(crate) fn pointer_gestures(
     touches: Option<Res<Touches>>,
     windows: Query<&Window, With<PrimaryWindow>>,
     origin: Res<FloatingOrigin>,
-    time: Res<Time>,
     mut press: Local<Press>,
 ) {
     if measuring.editor.is_none() {
@@ -141,14 +140,13 @@ pub(crate) fn pointer_gestures(
             Some(SnapKind::OwnVertex(i)) => Some(i),
             _ => None,
         };
-        *press = Press { at: pointer, seconds: 0.0, vertex, moved: false };
+        *press = Press { at: pointer, vertex, moved: false };
         if vertex.is_some() {
             tool_pointer.0 = true;
             measuring.selected_vertex = vertex;
         }
     }
     if press.at.is_some() {
-        press.seconds += time.delta_secs();
         if let (Some(at), Some(now)) = (press.at, pointer) {
             press.moved |= at.distance(now) > 6.0;
         }
@@ -181,7 +179,7 @@ pub(crate) fn pointer_gestures(
             return;
         }
         let (Some(at), Some(now)) = (done.at, pointer) else { return };
-        if !is_tap(at, now, done.seconds) || captured.0 {
+        if !is_tap(at, now) || captured.0 {
             return;
         }
         match measuring.hover {

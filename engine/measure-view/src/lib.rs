@@ -470,5 +470,8 @@ pub fn measure_signal(m: &Measuring) -> Option<String> {
             text.push_str(&format!(" {key}={value:.6}"));
         }
     }
+    if let Some(why) = &m.refused {
+        text.push_str(&format!(" refused={}", why.replace(' ', "_")));
+    }
     Some(text)
 }

@@ -95,9 +95,11 @@ pub fn snap(c: &Candidates) -> Option<Snap> {
 }
 
 /// How a press and its release read: a tap places a vertex, a drag turns
-/// the camera (or moves the vertex it started on).
-pub fn is_tap(press: Vec2, release: Vec2, seconds: f32) -> bool {
-    press.distance(release) <= 6.0 && seconds <= 0.6
+/// the camera (or moves the vertex it started on). Only the movement
+/// counts, not the time held: a slow frame (a phone, software rendering)
+/// may put a quick tap's press and release a second apart.
+pub fn is_tap(press: Vec2, release: Vec2) -> bool {
+    press.distance(release) <= 6.0
 }
 
 #[cfg(test)]
@@ -148,9 +150,8 @@ mod tests {
     }
 
     #[test]
-    fn taps_are_short_and_still() {
-        assert!(is_tap(Vec2::new(10.0, 10.0), Vec2::new(13.0, 12.0), 0.2));
-        assert!(!is_tap(Vec2::new(10.0, 10.0), Vec2::new(40.0, 10.0), 0.2));
-        assert!(!is_tap(Vec2::new(10.0, 10.0), Vec2::new(10.0, 10.0), 1.5));
+    fn taps_are_still() {
+        assert!(is_tap(Vec2::new(10.0, 10.0), Vec2::new(13.0, 12.0)));
+        assert!(!is_tap(Vec2::new(10.0, 10.0), Vec2::new(40.0, 10.0)));
     }
 }

@@ -228,3 +228,12 @@ fn kept_measurements_are_listed_and_exported() {
     assert!((f["properties"]["horizontal_m"].as_f64().unwrap() - 4.0).abs() < 1e-3, "{f}");
     assert_eq!(f["geometry"]["type"], "LineString");
 }
+
+#[test]
+fn measurements_draw_in_front_of_what_they_measure() {
+    let app = app();
+    let store = app.world().resource::<bevy::gizmos::config::GizmoConfigStore>();
+    let (config, _) = store.config::<sontinh_measure_view::MeasureGizmos>();
+    // In front of geometry, short of -1, where Bevy's lines lose parts of themselves.
+    assert!(config.depth_bias < -0.5 && config.depth_bias > -0.99, "{}", config.depth_bias);
+}
