@@ -176,6 +176,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("measure_profile_csv", "Xuất mặt cắt (CSV)", "Export profile (CSV)"),
     ("section_box", "✂ Hộp cắt quanh số đo", "✂ Clip box around it"),
     ("section_along", "✂ Mặt cắt theo tuyến", "✂ Section along the line"),
+    ("section_plan", "✂ Cắt ngang ở độ cao điểm cuối", "✂ Plan cut at the last point's height"),
     ("section_clear", "Bỏ cắt", "Remove the cut"),
     ("measure_no_surface", "Không có bề mặt dưới tuyến", "No surface under the line"),
 ];

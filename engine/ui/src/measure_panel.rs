@@ -194,6 +194,12 @@ fn section_buttons(ui: &mut egui::Ui, tool: MeasureTool, points: &[[f64; 3]], se
             section.clip_box = Some(clip);
             fly.write(view);
         }
+        // A floor plan: everything above the last point's height cut away.
+        if ui.add_enabled(!points.is_empty(), egui::Button::new(tr("section_plan", l))).clicked()
+            && let Some(p) = points.last()
+        {
+            section.planes = vec![sontinh_layers::ClipPlane { point: *p, normal: [0.0, 0.0, -1.0] }];
+        }
         if !section.is_empty() && ui.button(tr("section_clear", l)).clicked() {
             *section = sontinh_layers::Section::default();
         }
