@@ -146,10 +146,8 @@ pub(crate) fn pointer_gestures(
             measuring.selected_vertex = vertex;
         }
     }
-    if press.at.is_some() {
-        if let (Some(at), Some(now)) = (press.at, pointer) {
-            press.moved |= at.distance(now) > 6.0;
-        }
+    if let (Some(at), Some(now)) = (press.at, pointer) {
+        press.moved |= at.distance(now) > 6.0;
     }
     // A second finger makes it a pinch: not a tap, not a drag.
     if fingers > 1 {

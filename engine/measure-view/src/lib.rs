@@ -188,6 +188,7 @@ pub fn hit_along(ray: Ray3d, ray_cast: &mut MeshRayCast, clouds: &Query<(&NodePo
     }
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
 fn apply_actions(
     mut actions: MessageReader<MeasureAction>,
     mut measuring: ResMut<Measuring>,
@@ -372,6 +373,9 @@ fn layer_members(roots: &Query<(Entity, &LayerRoot)>, children: &Query<&Children
     (layer_of, water)
 }
 
+/// A layer's height function, owned.
+type BoxedSurface<'a> = Box<dyn Fn(Geodetic) -> Option<f64> + 'a>;
+
 /// The figures of `tool` over `points` (scene ENU) with the viewer's surfaces.
 pub fn figures_of(tool: MeasureTool, points: &[[f64; 3]], reference: VolumeChoice, heights: &surfaces::Heights, scene: &sontinh_scene::Scene, lang_names: bool) -> Result<Figures, String> {
     let geodetic: Vec<Geodetic> = points.iter().map(|p| heights.frame.enu_to_geodetic(*p)).collect();
@@ -382,11 +386,11 @@ pub fn figures_of(tool: MeasureTool, points: &[[f64; 3]], reference: VolumeChoic
     let mut indices: Vec<usize> = heights.layer_of.values().copied().collect();
     indices.sort_unstable();
     indices.dedup();
-    let per_layer: Vec<(String, Box<dyn Fn(Geodetic) -> Option<f64> + '_>)> = indices
+    let per_layer: Vec<(String, BoxedSurface)> = indices
         .iter()
         .map(|&i| {
             let name = scene.layers.get(i).map_or_else(|| format!("layer {i}"), |l| if lang_names { l.name.vi.clone() } else { l.name.en.clone() });
-            let f: Box<dyn Fn(Geodetic) -> Option<f64> + '_> = Box::new(move |g| heights.height(Members::Layer(i), g));
+            let f: BoxedSurface = Box::new(move |g| heights.height(Members::Layer(i), g));
             (name, f)
         })
         .collect();
