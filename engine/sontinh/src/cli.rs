@@ -324,7 +324,7 @@ struct RenderArgs {
     #[arg(long, value_parser = parse_measure_tool, requires = "at")]
     measure: Option<sontinh_scene::MeasureTool>,
     /// With --measure: a pixel of the picture (X,Y from its top-left) to place a vertex at; repeat in order.
-    #[arg(long, value_parser = parse_pixel, requires = "measure")]
+    #[arg(long, value_parser = parse_pixel, requires = "measure", allow_hyphen_values = true)]
     at: Vec<[f32; 2]>,
 }
 

@@ -110,7 +110,7 @@ fn a_clip_box_and_a_clip_plane_cut_the_citadel_down_to_the_sky() {
 }
 
 #[test]
-fn bad_section_arguments_are_refused() {
+fn bad_section_and_measuring_arguments_are_refused() {
     for (args, expected) in [
         (&["--clip-box", "1,2,3"][..], "six numbers"),
         (&["--clip-box", "0,0,0,-1,1,1"][..], "must not exceed"),
@@ -120,6 +120,10 @@ fn bad_section_arguments_are_refused() {
             &["--clip-plane", "0,0,0,1,0,0", "--clip-plane", "0,0,0,1,0,0", "--clip-plane", "0,0,0,1,0,0", "--clip-plane", "0,0,0,1,0,0", "--clip-plane", "0,0,0,1,0,0"][..],
             "at most 4 planes",
         ),
+        (&["--measure", "tape", "--at", "1,1"][..], "is not a measuring tool: point, distance, height"),
+        (&["--measure", "distance", "--at", "1"][..], "X,Y (a pixel of the picture)"),
+        (&["--measure", "distance", "--at", "-3,4"][..], "pixels lie from 0 to 16384"),
+        (&["--measure", "distance"][..], "--at"),
     ] {
         let mut all = vec!["render", "scenes/quang-tri-citadel.toml", "--out", "target/render-test/never.png"];
         all.extend_from_slice(args);
