@@ -1,22 +1,10 @@
 //! `[[measurement]]` tables: parsing, errors by line, and writing them back
 //! into a file without losing its comments.
 
-use std::path::{Path, PathBuf};
-
 use approx::assert_abs_diff_eq;
 
+use super::tests::parse_str;
 use super::*;
-
-struct AcceptAll;
-impl PathResolver for AcceptAll {
-    fn resolve(&self, path: &str) -> Result<PathBuf, String> {
-        Ok(PathBuf::from(path))
-    }
-}
-
-fn parse_str(text: &str) -> Result<Scene, SceneErrors> {
-    parse(text, Path::new("test.toml"), &AcceptAll)
-}
 
 const BASE: &str = r#"# A scene curators measure in.
 format = 1

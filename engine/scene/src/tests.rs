@@ -16,7 +16,7 @@ impl PathResolver for AcceptAll {
     }
 }
 
-fn parse_str(text: &str) -> Result<Scene, SceneErrors> {
+pub(crate) fn parse_str(text: &str) -> Result<Scene, SceneErrors> {
     parse(text, Path::new("test.toml"), &AcceptAll)
 }
 
