@@ -47,6 +47,10 @@ enum Command {
     #[cfg(not(target_arch = "wasm32"))]
     #[command(subcommand)]
     Flood(FloodCommand),
+    /// Vector layers (GeoJSON, Shapefile, GeoPackage, FlatGeobuf).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[command(subcommand)]
+    Vector(VectorCommand),
     /// LiDAR point clouds (LAS, LAZ, COPC).
     #[cfg(not(target_arch = "wasm32"))]
     #[command(subcommand)]
@@ -209,6 +213,18 @@ enum PcCommand {
         tiles: Vec<PathBuf>,
         #[arg(short, long)]
         out: PathBuf,
+    },
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Subcommand, Debug)]
+enum VectorCommand {
+    /// Driver, CRS, feature count, geometry types, bounds (in the file's CRS
+    /// and in WGS 84) and attributes of a GeoJSON, Shapefile, GeoPackage or FlatGeobuf.
+    Info {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -438,6 +454,8 @@ pub fn main() -> ExitCode {
         Command::Scene(SceneCommand::Check { files }) => check(&files),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Dem(DemCommand::Info { file, json }) => print_or_fail(crate::dem::info(&file, json)),
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::Vector(VectorCommand::Info { file, json }) => print_or_fail(crate::vector::info(&file, json)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Dem(DemCommand::FromLidar { inputs, out, res, fill }) => print_or_fail(crate::pc::dem_from_lidar(&inputs, &out, res, fill)),
         #[cfg(not(target_arch = "wasm32"))]

@@ -14,6 +14,8 @@ pub mod measure;
 pub mod pc;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod serve;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod vector;
 pub mod viewer;
 pub mod web;
 
