@@ -51,6 +51,10 @@ enum Command {
     #[cfg(not(target_arch = "wasm32"))]
     #[command(subcommand)]
     Vector(VectorCommand),
+    /// 3D city models (CityJSON 1.0, 1.1, 2.0 and CityJSONSeq).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[command(subcommand)]
+    City(CityCommand),
     /// LiDAR point clouds (LAS, LAZ, COPC).
     #[cfg(not(target_arch = "wasm32"))]
     #[command(subcommand)]
@@ -221,6 +225,18 @@ enum PcCommand {
 enum VectorCommand {
     /// Driver, CRS, feature count, geometry types, bounds (in the file's CRS
     /// and in WGS 84) and attributes of a GeoJSON, Shapefile, GeoPackage or FlatGeobuf.
+    Info {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Subcommand, Debug)]
+enum CityCommand {
+    /// Version, CRS, objects by type, LoDs, vertex and triangle counts,
+    /// semantic surfaces and bounds (in the file's CRS and in WGS 84) of a CityJSON file.
     Info {
         file: PathBuf,
         #[arg(long)]
@@ -456,6 +472,8 @@ pub fn main() -> ExitCode {
         Command::Dem(DemCommand::Info { file, json }) => print_or_fail(crate::dem::info(&file, json)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Vector(VectorCommand::Info { file, json }) => print_or_fail(crate::vector::info(&file, json)),
+        #[cfg(not(target_arch = "wasm32"))]
+        Command::City(CityCommand::Info { file, json }) => print_or_fail(crate::city::info(&file, json)),
         #[cfg(not(target_arch = "wasm32"))]
         Command::Dem(DemCommand::FromLidar { inputs, out, res, fill }) => print_or_fail(crate::pc::dem_from_lidar(&inputs, &out, res, fill)),
         #[cfg(not(target_arch = "wasm32"))]

@@ -2,6 +2,8 @@
 
 pub mod cli;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod city;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod dem;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod feeds;
