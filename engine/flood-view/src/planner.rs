@@ -37,6 +37,11 @@ pub struct PlannerRun {
     /// The edits that run starts with (the scenario as the scene has it
     /// when `None`).
     pub autostart_edits: Option<sontinh_flood_plan::ScenarioEdits>,
+    /// The run asked for is paused, or cancelled, from its start: a page
+    /// that starts a run and steers it at once must not race its worker
+    /// (a small run can end before the page's next frame).
+    pub start_paused: bool,
+    pub start_cancelled: bool,
     pub control: Option<Arc<RunControl>>,
     pub out_dir: Option<PathBuf>,
     pub finished: Option<RunResult>,

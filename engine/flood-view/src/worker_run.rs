@@ -122,6 +122,12 @@ pub(crate) fn start_worker_runs(
     *runs += 1;
     let dir = PathBuf::from(format!("memory:flood-runs/{}", *runs));
     let control = Arc::new(RunControl::default());
+    if std::mem::take(&mut run.start_paused) {
+        control.set_paused(true);
+    }
+    if std::mem::take(&mut run.start_cancelled) {
+        control.cancel();
+    }
     let finished: RunResult = Arc::new(Mutex::new(None));
     let (task_dir, task_control, task_finished) = (dir.clone(), control.clone(), finished.clone());
     starved.0.store(false, Ordering::Relaxed);

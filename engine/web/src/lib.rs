@@ -316,6 +316,14 @@ fn take_pending_plan(
     // An ask waits for the run a floodPlan just asked for (a page may start
     // a run and pause it at once); with no run coming it is dropped.
     let plan = PENDING_PLAN.lock().ok().and_then(|mut p| p.take());
+    // Asked with the plan (in the same task of the page): the run starts so.
+    if plan.is_some()
+        && let Ok(mut pending) = PENDING_RUN_ASK.lock()
+        && let Some(ask) = pending.take()
+    {
+        run.start_paused = matches!(ask, RunAsk::Pause);
+        run.start_cancelled = matches!(ask, RunAsk::Cancel);
+    }
     let run_coming = plan.is_some() || run.autostart.is_some() || run.requested;
     if let Ok(mut pending) = PENDING_RUN_ASK.lock()
         && (run.is_running() || !run_coming)
