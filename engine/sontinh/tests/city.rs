@@ -11,10 +11,9 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// A city model of the shared folder, found by the project's one rule (`sontinh_scene::shared_data_dir`).
 fn shared_city(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SONTINH_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
+    let dir = sontinh_scene::shared_data_dir(&repo()).unwrap_or_else(|e| panic!("{e}"));
     let file = dir.join("city").join(name);
     assert!(
         file.is_file(),

@@ -10,10 +10,9 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The shared folder by the project's one rule (`sontinh_scene::shared_data_dir`).
 fn shared_data() -> PathBuf {
-    let dir = std::env::var_os("SONTINH_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
+    let dir = sontinh_scene::shared_data_dir(&repo()).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         dir.is_dir(),
         "the shared test data is absent: {} (set SONTINH_SHARED_DATA)",
