@@ -3,8 +3,6 @@
 //! dashboard, fetched by the platform's transport with the token in the
 //! header, and saved (natively) or offered as a download (in the page).
 
-use std::sync::{Arc, Mutex};
-
 use bevy::prelude::*;
 use sontinh_scene::Lang;
 
@@ -62,20 +60,7 @@ impl ReportPeriod {
 
 /// How the last report went, shared with the transport that fetches it:
 /// where it was saved (or that it is being made), or why it failed.
-#[derive(Clone, Debug, Default)]
-pub struct ReportOutcome(Arc<Mutex<Option<Result<String, String>>>>);
-
-impl ReportOutcome {
-    pub fn set(&self, result: Result<String, String>) {
-        if let Ok(mut o) = self.0.lock() {
-            *o = Some(result);
-        }
-    }
-
-    pub fn get(&self) -> Option<Result<String, String>> {
-        self.0.lock().ok().and_then(|o| o.clone())
-    }
-}
+pub use sontinh_layers::SharedOutcome as ReportOutcome;
 
 /// Reports asked for (the transport takes them), and how the last one went.
 #[derive(Resource, Default, Debug)]

@@ -3,8 +3,6 @@
 //! cannot write the site's files) and exported as GeoJSON and CSV (saved in
 //! the temporary folder natively, downloaded in the page).
 
-use std::sync::{Arc, Mutex};
-
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use sontinh_measure::{Exported, Figures};
@@ -13,20 +11,8 @@ use sontinh_scene::Measurement;
 use crate::{MeasureAction, Measuring};
 
 /// How the last save or export went: where the file is, or why it failed.
-#[derive(Resource, Clone, Debug, Default)]
-pub struct FileOutcome(pub Arc<Mutex<Option<Result<String, String>>>>);
-
-impl FileOutcome {
-    pub fn set(&self, result: Result<String, String>) {
-        if let Ok(mut o) = self.0.lock() {
-            *o = Some(result);
-        }
-    }
-
-    pub fn get(&self) -> Option<Result<String, String>> {
-        self.0.lock().ok().and_then(|o| o.clone())
-    }
-}
+#[derive(Resource, Clone, Debug, Default, Deref)]
+pub struct FileOutcome(pub sontinh_layers::SharedOutcome);
 
 /// Hands a file to the user: natively it is written to the temporary
 /// folder (the answer is its path); in the page it is downloaded.

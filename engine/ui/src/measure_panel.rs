@@ -162,7 +162,7 @@ pub fn draw_measure_panel(
                     send(MeasureAction::SaveScene);
                 }
             });
-            match outcome.as_deref().and_then(FileOutcome::get) {
+            match outcome.as_deref().and_then(|o| o.get()) {
                 Some(Ok(path)) if path.is_empty() => {
                     ui.spinner();
                 }
