@@ -62,6 +62,7 @@ impl Domain {
                 dem_domain(&dem, path, scene, scenario, to_utm)?
             }
             LayerSource::Missing { reason, .. } => return Err(reason.clone()),
+            LayerSource::Service(url) => return Err(format!("a flood cannot run on a tile service ({url})")),
         };
         domain.apply_breaches(scene, scenario, to_utm)?;
         Ok(domain)

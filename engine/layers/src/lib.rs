@@ -239,6 +239,7 @@ fn unsupported(layer: &Layer) -> String {
     let path = match &layer.source {
         LayerSource::File(p) => p.display().to_string(),
         LayerSource::Generator(g) => g.id().to_owned(),
+        LayerSource::Service(url) => url.clone(),
         LayerSource::Missing { reason, .. } => return reason.clone(),
     };
     format!(

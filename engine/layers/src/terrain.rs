@@ -31,6 +31,7 @@ pub(crate) fn drape_request(drape: &Drape) -> Result<DrapeRequest, String> {
         LayerSource::File(path) => Ok(DrapeRequest { photo: path.clone(), crs: drape.crs }),
         LayerSource::Missing { reason, .. } => Err(reason.clone()),
         LayerSource::Generator(g) => Err(format!("a drape cannot be generated ({})", g.id())),
+        LayerSource::Service(url) => Err(format!("a drape is a file, not a service ({url})")),
     }
 }
 

@@ -280,6 +280,7 @@ async fn open_cloud(scene: &Scene, layer: &Layer, progress: &Arc<AtomicU32>) -> 
         LayerSource::File(p) => p.clone(),
         LayerSource::Missing { reason, .. } => return Err(reason.clone()),
         LayerSource::Generator(g) => return Err(format!("{} is not a point cloud", g.id())),
+        LayerSource::Service(url) => return Err(format!("{url} is not a point cloud")),
     };
     let source = match source::RangedCopc::open(&path).await? {
         Ok(source) => source,

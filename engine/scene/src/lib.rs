@@ -7,6 +7,7 @@
 
 mod edit;
 mod error;
+mod layer_style;
 mod model;
 mod raw;
 mod site;
@@ -189,3 +190,6 @@ mod tests;
 
 #[cfg(test)]
 mod measurement_tests;
+
+#[cfg(test)]
+mod layer_style_tests;

@@ -2,6 +2,8 @@ use std::path::PathBuf;
 
 use sontinh_geo::{Crs, EnuFrame, Geodetic};
 
+pub use crate::layer_style::*;
+
 /// User-interface language; every name in a scene has both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Lang {
@@ -72,16 +74,22 @@ pub enum LayerKind {
     Tileset,
     Terrain,
     Vector,
+    /// A 3D city model (CityJSON).
+    City,
+    /// Raster map tiles draped over the ground.
+    Basemap,
     Procedural,
 }
 
 impl LayerKind {
-    pub const ALL: [LayerKind; 6] = [
+    pub const ALL: [LayerKind; 8] = [
         LayerKind::PointCloud,
         LayerKind::Mesh,
         LayerKind::Tileset,
         LayerKind::Terrain,
         LayerKind::Vector,
+        LayerKind::City,
+        LayerKind::Basemap,
         LayerKind::Procedural,
     ];
 
@@ -92,6 +100,8 @@ impl LayerKind {
             LayerKind::Tileset => "tileset",
             LayerKind::Terrain => "terrain",
             LayerKind::Vector => "vector",
+            LayerKind::City => "city",
+            LayerKind::Basemap => "basemap",
             LayerKind::Procedural => "procedural",
         }
     }
@@ -126,6 +136,8 @@ impl Generator {
 pub enum LayerSource {
     File(PathBuf),
     Generator(Generator),
+    /// A service's address template (base maps).
+    Service(String),
     /// A file the scene names but that cannot be found; `reason` says why.
     Missing {
         path: String,
@@ -183,6 +195,10 @@ pub struct Layer {
     pub opacity: f32,
     /// An orthophoto draped over a terrain layer.
     pub drape: Option<Drape>,
+    /// How a vector or city layer's features are drawn and which are kept.
+    pub style: VectorStyle,
+    /// A base map layer's tiles.
+    pub basemap: Option<Basemap>,
     /// Line of the layer's table in the scene file, for messages.
     pub line: usize,
 }
@@ -279,6 +295,8 @@ pub struct FloodScenario {
     pub boundaries: FloodBoundaries,
     /// The numerical scheme's settings the scenario asks for.
     pub scheme: FloodScheme,
+    /// Buildings and roads checked against the water, and obstacles.
+    pub impact: Option<FloodImpact>,
 }
 
 /// Which defaults a scenario's scheme starts from.

@@ -95,6 +95,76 @@ pub struct RawLayer {
     pub opacity: Option<Spanned<f64>>,
     #[serde(default)]
     pub drape: Option<Spanned<RawDrape>>,
+    /// A base map service's tile address template (instead of `path`).
+    #[serde(default)]
+    pub url: Option<Spanned<String>>,
+    /// `xyz` or `wmts`, for `url`.
+    #[serde(default)]
+    pub service: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_zoom: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub attribution: Option<String>,
+    #[serde(default)]
+    pub style: Option<Spanned<RawStyle>>,
+}
+
+/// How a vector (or city) layer is drawn.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStyle {
+    #[serde(default)]
+    pub color: Option<Spanned<String>>,
+    #[serde(default)]
+    pub fill_opacity: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub height_attribute: Option<Spanned<String>>,
+    /// `ground` (the default) or `ellipsoid`.
+    #[serde(default)]
+    pub height_above: Option<Spanned<String>>,
+    #[serde(default)]
+    pub extrude: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub extrude_attribute: Option<Spanned<String>>,
+    #[serde(default)]
+    pub extrude_default_m: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub color_by: Option<Spanned<RawColorBy>>,
+    #[serde(default)]
+    pub label: Option<Spanned<RawLabel>>,
+    #[serde(default)]
+    pub filter: Option<Spanned<RawFilter>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColorBy {
+    pub attribute: Spanned<String>,
+    #[serde(default)]
+    pub categories: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
+    /// `[[value, "#rrggbb"], …]`, values increasing.
+    #[serde(default)]
+    pub ramp: Option<Spanned<Vec<(f64, Spanned<String>)>>>,
+}
+
+/// One attribute for both languages, or one each.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum RawLabel {
+    Same(String),
+    PerLanguage { vi: String, en: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilter {
+    pub attribute: Spanned<String>,
+    #[serde(default)]
+    pub one_of: Option<Vec<String>>,
+    #[serde(default)]
+    pub min: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max: Option<Spanned<f64>>,
 }
 
 /// An orthophoto over a terrain layer.
@@ -221,6 +291,26 @@ pub struct RawFloodScenario {
     pub boundaries: Option<RawBoundaries>,
     #[serde(default)]
     pub scheme: Option<RawScheme>,
+    #[serde(default)]
+    pub impact: Option<Spanned<RawImpact>>,
+}
+
+/// Which features a flood is checked against.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImpact {
+    #[serde(default)]
+    pub layers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub areas: Option<Spanned<String>>,
+    #[serde(default)]
+    pub area_name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub obstacles: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub obstacle_height_m: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub min_depth_m: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

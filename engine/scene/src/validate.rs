@@ -10,6 +10,7 @@ use crate::model::*;
 use crate::raw::*;
 
 mod flood_scheme;
+mod layer_style;
 mod measurements;
 
 /// The only format version this build reads.
@@ -206,6 +207,11 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 c.error(&layer.kind, format!("procedural layer \"{id}\" needs `generator` and no `path`"));
                 None
             }
+            (Some(LayerKind::Basemap), None, None) if layer.url.is_some() => layer.url.as_ref().map(|u| LayerSource::Service(u.get_ref().clone())),
+            (Some(LayerKind::Basemap), _, _) if layer.url.is_some() => {
+                c.error(&layer.kind, format!("basemap layer \"{id}\" takes either `path` or `url`, not both"));
+                None
+            }
             (Some(_), Some(p), None) => match resolver.resolve(p.get_ref()) {
                 Ok(resolved) => Some(LayerSource::File(resolved)),
                 Err(why) => {
@@ -217,6 +223,10 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                     })
                 }
             },
+            (Some(LayerKind::Basemap), _, _) => {
+                c.error(&layer.kind, format!("basemap layer \"{id}\" needs `path` (an .mbtiles or .pmtiles file) or `url` (a tile service)"));
+                None
+            }
             (Some(k), _, _) => {
                 c.error(&layer.kind, format!("{} layer \"{id}\" needs `path` and no `generator`", k.id()));
                 None
@@ -258,7 +268,16 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 crs.map(|crs| Some(Drape { source, crs }))
             }
         };
-        if let (Some(kind), Some(source), Some(placement), Some(opacity), Some(drape)) = (kind, source, placement, opacity, drape) {
+        let style = layer_style::style(&mut c, layer.style.as_ref(), kind, &id);
+        let fields = layer_style::BasemapFields {
+            path: layer.path.as_ref(),
+            url: layer.url.as_ref(),
+            service: layer.service.as_ref(),
+            max_zoom: layer.max_zoom.as_ref(),
+            attribution: layer.attribution.as_ref(),
+        };
+        let basemap = layer_style::basemap(&mut c, fields, kind, source.as_ref(), &id);
+        if let (Some(kind), Some(source), Some(placement), Some(opacity), Some(drape), Some(style), Some(basemap)) = (kind, source, placement, opacity, drape, style, basemap) {
             layers.push(Layer {
                 id,
                 name,
@@ -269,6 +288,8 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 visible: layer.visible.unwrap_or(true),
                 opacity,
                 drape,
+                style,
+                basemap,
                 line,
             });
         }
@@ -592,6 +613,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             boundary(&mut c, edges.and_then(|e| e.east.as_ref())),
         );
         let scheme = flood_scheme::flood_scheme(&mut c, s.scheme.as_ref());
+        let impact = layer_style::impact(&mut c, s.impact.as_ref(), &layers, &id);
         if let (
             Some(duration_hours),
             Some(rain_mm_per_hour),
@@ -602,7 +624,8 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             (Some(north), Some(south), Some(west), Some(east)),
             Some(rain_hours),
             Some(scheme),
-        ) = (duration_hours, rain, cell_size_m, extent_m, manning, interval, boundaries, rain_hours, scheme)
+            Some(impact),
+        ) = (duration_hours, rain, cell_size_m, extent_m, manning, interval, boundaries, rain_hours, scheme, impact)
         {
             flood_scenarios.push(FloodScenario {
                 id,
@@ -620,6 +643,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 breaches,
                 boundaries: FloodBoundaries { north, south, west, east },
                 scheme,
+                impact,
             });
         }
     }
