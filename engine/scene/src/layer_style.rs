@@ -52,7 +52,10 @@ pub enum Elevation {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ColorBy {
     /// A colour per value (compared as text); others keep the layer's colour.
-    Categories { attribute: String, categories: Vec<(String, Rgba)> },
+    Categories {
+        attribute: String,
+        categories: Vec<(String, Rgba)>,
+    },
     /// A numeric attribute through colour stops (value increasing), linear between them.
     Ramp { attribute: String, stops: Vec<(f64, Rgba)> },
 }

@@ -33,7 +33,10 @@ fn errors_of(text: &str) -> Vec<(usize, String)> {
 
 /// The 1-based line of `text` holding `needle`.
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("{needle} is not in the text"))
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{needle} is not in the text"))
 }
 
 #[test]
@@ -57,8 +60,20 @@ filter = {{ attribute = "floors", min = 1.0 }}
     let scene = parse_str(&text).expect("scene parses");
     let style = &scene.layers[1].style;
     assert_eq!(style.color, [1.0, 128.0 / 255.0, 0.0, 128.0 / 255.0]);
-    assert_eq!(style.elevation, Elevation::Extruded { attribute: Some("height".into()), default_m: 6.5 });
-    assert_eq!(style.label, Some(LabelAttributes { vi: "ten".into(), en: "name".into() }));
+    assert_eq!(
+        style.elevation,
+        Elevation::Extruded {
+            attribute: Some("height".into()),
+            default_m: 6.5
+        }
+    );
+    assert_eq!(
+        style.label,
+        Some(LabelAttributes {
+            vi: "ten".into(),
+            en: "name".into()
+        })
+    );
     assert_eq!(
         style.color_by,
         Some(ColorBy::Categories {
@@ -66,7 +81,13 @@ filter = {{ attribute = "floors", min = 1.0 }}
             categories: vec![("home".into(), [0.0, 1.0, 0.0, 1.0]), ("shop".into(), [0.0, 0.0, 1.0, 1.0])],
         })
     );
-    assert_eq!(style.filter, Some(FeatureFilter { attribute: "floors".into(), test: FilterTest::Range { min: Some(1.0), max: None } }));
+    assert_eq!(
+        style.filter,
+        Some(FeatureFilter {
+            attribute: "floors".into(),
+            test: FilterTest::Range { min: Some(1.0), max: None }
+        })
+    );
 }
 
 #[test]
@@ -87,9 +108,24 @@ color_by = {{ attribute = "lanes", ramp = [[2.0, "#000000"], [1.0, "#ffffff"]] }
     );
     let errors = errors_of(&text);
     let lines: Vec<usize> = errors.iter().map(|e| e.0).collect();
-    assert!(errors.iter().any(|(l, m)| *l == line_of(&text, "color = \"orange") && m.contains("\"orange\" is not a colour")), "{errors:?}");
-    assert!(errors.iter().any(|(l, m)| *l == line_of(&text, "height_attribute") && m.contains("either extruded or set at a height")), "{errors:?}");
-    assert!(errors.iter().any(|(l, m)| *l == line_of(&text, "color_by") && m.contains("increasing")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|(l, m)| *l == line_of(&text, "color = \"orange") && m.contains("\"orange\" is not a colour")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(l, m)| *l == line_of(&text, "height_attribute") && m.contains("either extruded or set at a height")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(l, m)| *l == line_of(&text, "color_by") && m.contains("increasing")),
+        "{errors:?}"
+    );
     assert_eq!(lines.len(), 3, "{errors:?}");
 }
 
@@ -97,7 +133,12 @@ color_by = {{ attribute = "lanes", ramp = [[2.0, "#000000"], [1.0, "#ffffff"]] }
 fn only_vector_and_city_layers_take_a_style() {
     let text = format!("{BASE}[layer.style]\ncolor = \"#ffffff\"\n");
     let errors = errors_of(&text);
-    assert!(errors.iter().any(|(l, m)| *l == line_of(&text, "[layer.style]") && m.contains("only vector and city layers take a `style`")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|(l, m)| *l == line_of(&text, "[layer.style]") && m.contains("only vector and city layers take a `style`")),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -127,11 +168,17 @@ name = {{ vi = "Ảnh trực giao", en = "Orthophoto" }}
     let scene = parse_str(&text).expect("scene parses");
     let osm = scene.layers[1].basemap.as_ref().expect("a basemap");
     assert_eq!(osm.source, BasemapSource::Xyz("https://tile.example.org/{z}/{x}/{y}.png".into()));
-    assert_eq!((osm.max_zoom, osm.attribution.as_deref()), (18, Some("© OpenStreetMap contributors")));
+    assert_eq!(
+        (osm.max_zoom, osm.attribution.as_deref()),
+        (18, Some("© OpenStreetMap contributors"))
+    );
     let offline = scene.layers[2].basemap.as_ref().expect("a basemap");
     assert_eq!(offline.max_zoom, DEFAULT_BASEMAP_MAX_ZOOM);
     assert!(matches!(&offline.source, BasemapSource::File(p) if p.ends_with("quang-tri.pmtiles")));
-    assert!(matches!(scene.layers[3].basemap.as_ref().map(|b| &b.source), Some(BasemapSource::Wmts(_))));
+    assert!(matches!(
+        scene.layers[3].basemap.as_ref().map(|b| &b.source),
+        Some(BasemapSource::Wmts(_))
+    ));
     assert!(scene.layers[0].basemap.is_none());
 }
 
@@ -162,10 +209,30 @@ name = {{ vi = "D", en = "D" }}
 "##
     );
     let errors = errors_of(&text);
-    assert!(errors.iter().any(|(l, m)| *l == line_of(&text, "{x}.png") && m.contains("lacks {y}")), "{errors:?}");
-    assert!(errors.iter().any(|(l, m)| *l == line_of(&text, "map.tif") && m.contains(".mbtiles or .pmtiles")), "{errors:?}");
-    assert!(errors.iter().any(|(l, m)| *l == line_of(&text, "max_zoom = 30") && m.contains("max_zoom 30")), "{errors:?}");
-    assert!(errors.iter().any(|(l, m)| *l == line_of(&text, "id = \"nothing\"") + 1 && m.contains("needs `path`")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|(l, m)| *l == line_of(&text, "{x}.png") && m.contains("lacks {y}")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(l, m)| *l == line_of(&text, "map.tif") && m.contains(".mbtiles or .pmtiles")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(l, m)| *l == line_of(&text, "max_zoom = 30") && m.contains("max_zoom 30")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(l, m)| *l == line_of(&text, "id = \"nothing\"") + 1 && m.contains("needs `path`")),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -195,12 +262,31 @@ obstacles = ["buildings"]
     let scene = parse_str(&format!("{BASE}{scenario}")).expect("scene parses");
     let impact = scene.flood_scenarios[0].impact.as_ref().expect("an impact");
     assert_eq!(impact.layers, vec!["buildings".to_owned()]);
-    assert_eq!(impact.areas, Some(ImpactAreas { layer: "communes".into(), name_attribute: "ten_xa".into() }));
-    assert_eq!((impact.obstacles.len(), impact.obstacle_height_m, impact.min_depth_m), (1, DEFAULT_OBSTACLE_HEIGHT_M, DEFAULT_IMPACT_MIN_DEPTH_M));
+    assert_eq!(
+        impact.areas,
+        Some(ImpactAreas {
+            layer: "communes".into(),
+            name_attribute: "ten_xa".into()
+        })
+    );
+    assert_eq!(
+        (impact.obstacles.len(), impact.obstacle_height_m, impact.min_depth_m),
+        (1, DEFAULT_OBSTACLE_HEIGHT_M, DEFAULT_IMPACT_MIN_DEPTH_M)
+    );
 
-    let wrong = scenario.replace("layers = [\"buildings\"]", "layers = [\"ground\", \"bridges\"]").replace("area_name = \"ten_xa\"\n", "");
+    let wrong = scenario
+        .replace("layers = [\"buildings\"]", "layers = [\"ground\", \"bridges\"]")
+        .replace("area_name = \"ten_xa\"\n", "");
     let errors = errors_of(&format!("{BASE}{wrong}"));
-    assert!(errors.iter().any(|(_, m)| m.contains("impact layer \"ground\" is a procedural layer")), "{errors:?}");
-    assert!(errors.iter().any(|(_, m)| m.contains("\"bridges\" is not a layer of this scene")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|(_, m)| m.contains("impact layer \"ground\" is a procedural layer")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|(_, m)| m.contains("\"bridges\" is not a layer of this scene")),
+        "{errors:?}"
+    );
     assert!(errors.iter().any(|(_, m)| m.contains("impact.areas needs area_name")), "{errors:?}");
 }

@@ -148,7 +148,10 @@ pub struct FileResolver {
 
 impl FileResolver {
     pub fn new(base_dir: PathBuf) -> Self {
-        Self { base_dir, shared_dir: None }
+        Self {
+            base_dir,
+            shared_dir: None,
+        }
     }
 
     /// `shared:` paths resolve in `shared_dir` instead of by the rule of

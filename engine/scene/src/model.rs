@@ -359,7 +359,13 @@ pub enum PlaceKind {
 }
 
 impl PlaceKind {
-    pub const ALL: [PlaceKind; 5] = [PlaceKind::Relic, PlaceKind::Building, PlaceKind::Road, PlaceKind::Bridge, PlaceKind::Other];
+    pub const ALL: [PlaceKind; 5] = [
+        PlaceKind::Relic,
+        PlaceKind::Building,
+        PlaceKind::Road,
+        PlaceKind::Bridge,
+        PlaceKind::Other,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {

@@ -144,8 +144,11 @@ pub struct RawColorBy {
     pub categories: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
     /// `[[value, "#rrggbb"], …]`, values increasing.
     #[serde(default)]
-    pub ramp: Option<Spanned<Vec<(f64, Spanned<String>)>>>,
+    pub ramp: Option<Spanned<Vec<RampStop>>>,
 }
+
+/// A ramp's stop: a value and its colour.
+pub type RampStop = (f64, Spanned<String>);
 
 /// One attribute for both languages, or one each.
 #[derive(Deserialize)]

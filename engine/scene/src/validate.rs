@@ -207,9 +207,14 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 c.error(&layer.kind, format!("procedural layer \"{id}\" needs `generator` and no `path`"));
                 None
             }
-            (Some(LayerKind::Basemap), None, None) if layer.url.is_some() => layer.url.as_ref().map(|u| LayerSource::Service(u.get_ref().clone())),
+            (Some(LayerKind::Basemap), None, None) if layer.url.is_some() => {
+                layer.url.as_ref().map(|u| LayerSource::Service(u.get_ref().clone()))
+            }
             (Some(LayerKind::Basemap), _, _) if layer.url.is_some() => {
-                c.error(&layer.kind, format!("basemap layer \"{id}\" takes either `path` or `url`, not both"));
+                c.error(
+                    &layer.kind,
+                    format!("basemap layer \"{id}\" takes either `path` or `url`, not both"),
+                );
                 None
             }
             (Some(_), Some(p), None) => match resolver.resolve(p.get_ref()) {
@@ -224,7 +229,10 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
                 }
             },
             (Some(LayerKind::Basemap), _, _) => {
-                c.error(&layer.kind, format!("basemap layer \"{id}\" needs `path` (an .mbtiles or .pmtiles file) or `url` (a tile service)"));
+                c.error(
+                    &layer.kind,
+                    format!("basemap layer \"{id}\" needs `path` (an .mbtiles or .pmtiles file) or `url` (a tile service)"),
+                );
                 None
             }
             (Some(k), _, _) => {
@@ -277,7 +285,9 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             attribution: layer.attribution.as_ref(),
         };
         let basemap = layer_style::basemap(&mut c, fields, kind, source.as_ref(), &id);
-        if let (Some(kind), Some(source), Some(placement), Some(opacity), Some(drape), Some(style), Some(basemap)) = (kind, source, placement, opacity, drape, style, basemap) {
+        if let (Some(kind), Some(source), Some(placement), Some(opacity), Some(drape), Some(style), Some(basemap)) =
+            (kind, source, placement, opacity, drape, style, basemap)
+        {
             layers.push(Layer {
                 id,
                 name,
@@ -383,7 +393,13 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             for wanted in &stop.measurements {
                 match measurements.iter().position(|m| &m.id == wanted.get_ref()) {
                     Some(index) => shown.push(index),
-                    None => c.error(wanted, format!("tour stop shows measurement \"{}\", which this scene does not have", wanted.get_ref())),
+                    None => c.error(
+                        wanted,
+                        format!(
+                            "tour stop shows measurement \"{}\", which this scene does not have",
+                            wanted.get_ref()
+                        ),
+                    ),
                 }
             }
             if let Some(seconds) = seconds {
@@ -625,8 +641,18 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
             Some(rain_hours),
             Some(scheme),
             Some(impact),
-        ) = (duration_hours, rain, cell_size_m, extent_m, manning, interval, boundaries, rain_hours, scheme, impact)
-        {
+        ) = (
+            duration_hours,
+            rain,
+            cell_size_m,
+            extent_m,
+            manning,
+            interval,
+            boundaries,
+            rain_hours,
+            scheme,
+            impact,
+        ) {
             flood_scenarios.push(FloodScenario {
                 id,
                 name,
@@ -664,7 +690,14 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         let kind = PlaceKind::ALL.into_iter().find(|k| k.id() == p.kind.get_ref());
         if kind.is_none() {
             let expected: Vec<&str> = PlaceKind::ALL.iter().map(|k| k.id()).collect();
-            c.error(&p.kind, format!("unknown place kind \"{}\", expected one of {}", p.kind.get_ref(), expected.join(", ")));
+            c.error(
+                &p.kind,
+                format!(
+                    "unknown place kind \"{}\", expected one of {}",
+                    p.kind.get_ref(),
+                    expected.join(", ")
+                ),
+            );
         }
         let Ok(crs) = c.placement_crs(p.crs.as_ref()) else { continue };
         let enu = c.position_in_enu(&p.position, crs, &frame);

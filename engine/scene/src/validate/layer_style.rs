@@ -23,7 +23,13 @@ pub(crate) fn parse_color(text: &str) -> Option<Rgba> {
 fn color(c: &mut Checker<'_>, at: &Spanned<String>, what: &str) -> Option<Rgba> {
     let parsed = parse_color(at.get_ref());
     if parsed.is_none() {
-        c.error(at, format!("{what}: \"{}\" is not a colour: expected \"#rrggbb\" or \"#rrggbbaa\"", at.get_ref()));
+        c.error(
+            at,
+            format!(
+                "{what}: \"{}\" is not a colour: expected \"#rrggbb\" or \"#rrggbbaa\"",
+                at.get_ref()
+            ),
+        );
     }
     parsed
 }
@@ -71,11 +77,19 @@ pub(super) fn style(c: &mut Checker<'_>, raw: Option<&Spanned<RawStyle>>, kind: 
     let extrude = s.extrude.as_ref().is_some_and(|e| *e.get_ref()) || s.extrude_attribute.is_some();
     match (&s.height_attribute, extrude) {
         (Some(at), true) => {
-            c.error(at, format!("{what}: a layer is either extruded or set at a height attribute, not both"));
+            c.error(
+                at,
+                format!("{what}: a layer is either extruded or set at a height attribute, not both"),
+            );
             ok = false;
         }
         (Some(at), false) => match attribute_name(c, at, &what) {
-            Some(attribute) => style.elevation = Elevation::Attribute { attribute, above_ellipsoid },
+            Some(attribute) => {
+                style.elevation = Elevation::Attribute {
+                    attribute,
+                    above_ellipsoid,
+                }
+            }
             None => ok = false,
         },
         (None, true) => {
@@ -99,11 +113,11 @@ pub(super) fn style(c: &mut Checker<'_>, raw: Option<&Spanned<RawStyle>>, kind: 
         }
         (None, false) => {}
     }
-    if s.extrude_default_m.is_some() && !extrude {
-        if let Some(at) = &s.extrude_default_m {
-            c.error(at, format!("{what}: extrude_default_m needs extrude = true or extrude_attribute"));
-            ok = false;
-        }
+    if let Some(at) = &s.extrude_default_m
+        && !extrude
+    {
+        c.error(at, format!("{what}: extrude_default_m needs extrude = true or extrude_attribute"));
+        ok = false;
     }
     if let Some(at) = &s.color_by {
         let by = at.get_ref();
@@ -129,7 +143,10 @@ pub(super) fn style(c: &mut Checker<'_>, raw: Option<&Spanned<RawStyle>>, kind: 
                 }
                 let increasing = stops.windows(2).all(|w| w[0].0 < w[1].0) && stops.iter().all(|s| s.0.is_finite());
                 if stops.len() < 2 || !increasing {
-                    c.error(ramp, format!("{what}: color_by.ramp needs two or more stops with finite values increasing"));
+                    c.error(
+                        ramp,
+                        format!("{what}: color_by.ramp needs two or more stops with finite values increasing"),
+                    );
                     None
                 } else if stops.iter().any(|s| s.1.is_none()) {
                     None
@@ -200,7 +217,13 @@ pub(super) struct BasemapFields<'a> {
     pub attribution: Option<&'a String>,
 }
 
-pub(super) fn basemap(c: &mut Checker<'_>, layer: BasemapFields<'_>, kind: Option<LayerKind>, source: Option<&LayerSource>, id: &str) -> Option<Option<Basemap>> {
+pub(super) fn basemap(
+    c: &mut Checker<'_>,
+    layer: BasemapFields<'_>,
+    kind: Option<LayerKind>,
+    source: Option<&LayerSource>,
+    id: &str,
+) -> Option<Option<Basemap>> {
     let is_basemap = kind == Some(LayerKind::Basemap);
     if !is_basemap {
         let stray = [layer.url, layer.service].into_iter().flatten().next();
@@ -257,7 +280,10 @@ pub(super) fn basemap(c: &mut Checker<'_>, layer: BasemapFields<'_>, kind: Optio
             let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
             if !matches!(ext.as_deref(), Some("mbtiles" | "pmtiles")) {
                 if let Some(at) = layer.path {
-                    c.error(at, format!("layer \"{id}\": a basemap file is .mbtiles or .pmtiles, not {}", path.display()));
+                    c.error(
+                        at,
+                        format!("layer \"{id}\": a basemap file is .mbtiles or .pmtiles, not {}", path.display()),
+                    );
                 }
                 return None;
             }
@@ -279,7 +305,12 @@ pub(super) fn basemap(c: &mut Checker<'_>, layer: BasemapFields<'_>, kind: Optio
 }
 
 /// A flood scenario's impact settings; `None` after an error (reported).
-pub(super) fn impact(c: &mut Checker<'_>, raw: Option<&Spanned<RawImpact>>, layers: &[Layer], scenario: &str) -> Option<Option<FloodImpact>> {
+pub(super) fn impact(
+    c: &mut Checker<'_>,
+    raw: Option<&Spanned<RawImpact>>,
+    layers: &[Layer],
+    scenario: &str,
+) -> Option<Option<FloodImpact>> {
     let Some(spanned) = raw else { return Some(None) };
     let r = spanned.get_ref();
     let mut ok = true;
@@ -288,27 +319,52 @@ pub(super) fn impact(c: &mut Checker<'_>, raw: Option<&Spanned<RawImpact>>, laye
             Some(l) if kinds.contains(&l.kind) => Some(l.id.clone()),
             Some(l) => {
                 let expected: Vec<&str> = kinds.iter().map(|k| k.id()).collect();
-                c.error(at, format!("flood scenario \"{scenario}\": {what} \"{}\" is a {} layer: expected {}", l.id, l.kind.id(), expected.join(" or ")));
+                c.error(
+                    at,
+                    format!(
+                        "flood scenario \"{scenario}\": {what} \"{}\" is a {} layer: expected {}",
+                        l.id,
+                        l.kind.id(),
+                        expected.join(" or ")
+                    ),
+                );
                 ok = false;
                 None
             }
             None => {
-                c.error(at, format!("flood scenario \"{scenario}\": {what} \"{}\" is not a layer of this scene", at.get_ref()));
+                c.error(
+                    at,
+                    format!(
+                        "flood scenario \"{scenario}\": {what} \"{}\" is not a layer of this scene",
+                        at.get_ref()
+                    ),
+                );
                 ok = false;
                 None
             }
         }
     };
     let features = [LayerKind::Vector, LayerKind::City];
-    let impact_layers: Vec<String> = r.layers.iter().filter_map(|at| layer_of(c, at, &features, "impact layer")).collect();
-    let obstacles: Vec<String> = r.obstacles.iter().filter_map(|at| layer_of(c, at, &features, "obstacle layer")).collect();
+    let impact_layers: Vec<String> = r
+        .layers
+        .iter()
+        .filter_map(|at| layer_of(c, at, &features, "impact layer"))
+        .collect();
+    let obstacles: Vec<String> = r
+        .obstacles
+        .iter()
+        .filter_map(|at| layer_of(c, at, &features, "obstacle layer"))
+        .collect();
     let areas = match (&r.areas, &r.area_name) {
         (Some(layer), Some(name)) => layer_of(c, layer, &[LayerKind::Vector], "areas layer").map(|layer| ImpactAreas {
             layer,
             name_attribute: name.get_ref().clone(),
         }),
         (Some(at), None) => {
-            c.error(at, format!("flood scenario \"{scenario}\": impact.areas needs area_name, the attribute naming each area"));
+            c.error(
+                at,
+                format!("flood scenario \"{scenario}\": impact.areas needs area_name, the attribute naming each area"),
+            );
             ok = false;
             None
         }
@@ -320,7 +376,10 @@ pub(super) fn impact(c: &mut Checker<'_>, raw: Option<&Spanned<RawImpact>>, laye
         (None, None) => None,
     };
     if r.layers.is_empty() && r.obstacles.is_empty() {
-        c.error(spanned, format!("flood scenario \"{scenario}\": impact names no layers and no obstacles"));
+        c.error(
+            spanned,
+            format!("flood scenario \"{scenario}\": impact names no layers and no obstacles"),
+        );
         ok = false;
     }
     let obstacle_height_m = match &r.obstacle_height_m {
