@@ -1,0 +1,426 @@
+//! Base map layers in the Bevy world.
+//!
+//! Add [`BasemapViewPlugin`] next to `SceneLayersPlugin`: every `basemap`
+//! layer of the active scene is opened in the background, then each frame
+//! the tiles around the camera are chosen by screen-space error
+//! (`sontinh_basemap::select_tiles`), the missing ones loaded off the main
+//! thread (a few at a time, nearest first), a chosen tile not loaded yet
+//! covered by its nearest loaded ancestor (never both: [`draw_set`]), and
+//! tiles not drawn dropped least recently drawn first under the layer's
+//! share of the memory budget.
+//!
+//! Tiles are patches of the WGS 84 ellipsoid (curvature included) at height
+//! 0: the map sits where the scene has no ground of its own. A terrain
+//! layer's ground is drawn above or below it where the DEM's heights
+//! differ; draping a map onto a DEM is the terrain layer's `[layer.drape]`.
+
+mod draw_set;
+mod patch;
+mod source;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
+use sontinh_basemap::{SelectedTile, TileId, TileImage, TileView, select_tiles};
+use sontinh_camera::{FloatingOrigin, GeoPosition};
+use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, MemoryBudget, MemoryBudgetPlugin, MemoryUse, SceneMaterial, enu_to_world, scene_material};
+use sontinh_scene::LayerKind;
+
+pub use draw_set::draw_set;
+pub use patch::{CELLS, Patch, patch};
+pub use source::{TileSource, load_tile, open};
+
+/// Tiles loading at once per layer (browsers allow six connections a host).
+pub const MAX_LOADS: usize = 6;
+/// Most tiles chosen per layer and view.
+pub const MAX_TILES: usize = 160;
+/// A tile is split while one of its texels covers more pixels than this.
+pub const MAX_ERROR_PX: f64 = 1.5;
+/// A layer never holds more than this, whatever the budget leaves it.
+pub const LAYER_BUDGET_BYTES: u64 = 256 << 20;
+
+/// Credits of the base maps shown now (their layers' `attribution`), for the UI.
+#[derive(Resource, Default, Debug, Clone, PartialEq)]
+pub struct BasemapCredits(pub Vec<String>);
+
+pub struct BasemapViewPlugin;
+
+impl Plugin for BasemapViewPlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<sontinh_camera::FloatingOriginPlugin>() {
+            app.add_plugins(sontinh_camera::FloatingOriginPlugin);
+        }
+        if !app.is_plugin_added::<MemoryBudgetPlugin>() {
+            app.add_plugins(MemoryBudgetPlugin);
+        }
+        app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::Basemap);
+        app.init_resource::<LayerStates>()
+            .init_resource::<BasemapsStarted>()
+            .init_resource::<BasemapCredits>()
+            .add_systems(Update, (start_basemaps, finish_opening, stream_basemaps).chain());
+    }
+}
+
+#[derive(Resource, Default)]
+struct BasemapsStarted(Option<std::path::PathBuf>);
+
+#[derive(Component)]
+struct OpeningBasemap {
+    index: usize,
+    task: Task<Result<TileSource, String>>,
+}
+
+struct Resident {
+    entity: Entity,
+    material: Handle<SceneMaterial>,
+    bytes: u64,
+    last_drawn: u64,
+}
+
+/// One opened base map layer and its tiles.
+#[derive(Component)]
+pub struct BasemapLayer {
+    index: usize,
+    source: Arc<TileSource>,
+    zooms: (u8, u8),
+    resident: HashMap<TileId, Resident>,
+    loading: HashMap<TileId, Task<Result<Option<TileImage>, String>>>,
+    /// Tiles the source does not have (their ancestors stand in).
+    absent: HashSet<TileId>,
+    /// Tiles that failed, with why (not asked for again in this scene).
+    failed: HashMap<TileId, String>,
+    frame: u64,
+    last_eye: Option<[f64; 3]>,
+    selection: Vec<SelectedTile>,
+    opacity: f32,
+}
+
+impl BasemapLayer {
+    /// Tiles held now, bytes (textures and meshes).
+    pub fn held_bytes(&self) -> u64 {
+        self.resident.values().map(|r| r.bytes).sum()
+    }
+
+    /// The tiles loaded now.
+    pub fn loaded(&self) -> impl Iterator<Item = TileId> + '_ {
+        self.resident.keys().copied()
+    }
+}
+
+/// Marks a tile's entity.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BasemapTile {
+    pub layer: usize,
+    pub tile: TileId,
+}
+
+fn start_basemaps(
+    mut commands: Commands,
+    scene: Option<Res<ActiveScene>>,
+    mut started: ResMut<BasemapsStarted>,
+    mut states: ResMut<LayerStates>,
+    existing: Query<Entity, Or<(With<BasemapLayer>, With<OpeningBasemap>, With<BasemapTile>)>>,
+) {
+    let Some(scene) = scene else { return };
+    if started.0.as_ref() == Some(&scene.0.source) || states.layers.len() != scene.0.layers.len() {
+        return;
+    }
+    started.0 = Some(scene.0.source.clone());
+    for entity in &existing {
+        commands.entity(entity).despawn();
+    }
+    let pool = AsyncComputeTaskPool::get();
+    for (index, layer) in scene.0.layers.iter().enumerate() {
+        if layer.kind != LayerKind::Basemap {
+            continue;
+        }
+        let layer = layer.clone();
+        commands.spawn((Name::new(format!("base map {}", layer.id)), OpeningBasemap { index, task: pool.spawn(async move { source::open(&layer).await }) }));
+        if let Some(state) = states.layers.get_mut(index) {
+            state.status = LayerStatus::Loading(0.0);
+        }
+    }
+}
+
+fn finish_opening(mut commands: Commands, scene: Option<Res<ActiveScene>>, mut opening: Query<(Entity, &mut OpeningBasemap)>, mut states: ResMut<LayerStates>) {
+    let Some(scene) = scene else { return };
+    for (entity, mut open) in &mut opening {
+        let Some(result) = check_ready(&mut open.task) else { continue };
+        let index = open.index;
+        commands.entity(entity).remove::<OpeningBasemap>();
+        let Some(layer) = scene.0.layers.get(index) else { continue };
+        match result {
+            Ok(source) => {
+                let asked = layer.basemap.as_ref().map_or(sontinh_scene::DEFAULT_BASEMAP_MAX_ZOOM, |b| b.max_zoom);
+                let zooms = match source.zooms() {
+                    Some((lo, hi)) => (lo.min(asked), hi.min(asked)),
+                    None => (0, asked),
+                };
+                commands.entity(entity).insert(BasemapLayer {
+                    index,
+                    source: Arc::new(source),
+                    zooms,
+                    resident: HashMap::new(),
+                    loading: HashMap::new(),
+                    absent: HashSet::new(),
+                    failed: HashMap::new(),
+                    frame: 0,
+                    last_eye: None,
+                    selection: Vec::new(),
+                    opacity: 1.0,
+                });
+            }
+            Err(why) => {
+                warn!("base map \"{}\": {why}", layer.id);
+                if let Some(state) = states.layers.get_mut(index) {
+                    state.status = LayerStatus::Failed(why);
+                }
+            }
+        }
+    }
+}
+
+/// The tile that stands for `tile`: itself, or its nearest ancestor the source may have.
+fn stand_in(layer: &BasemapLayer, tile: TileId) -> Option<TileId> {
+    let mut t = Some(tile);
+    while let Some(c) = t {
+        if !layer.absent.contains(&c) && !layer.failed.contains_key(&c) {
+            return Some(c);
+        }
+        t = c.parent().filter(|p| p.z >= layer.zooms.0);
+    }
+    None
+}
+
+#[allow(clippy::too_many_arguments)]
+fn stream_basemaps(
+    mut commands: Commands,
+    scene: Option<Res<ActiveScene>>,
+    origin: Res<FloatingOrigin>,
+    cameras: Query<(&Camera, &GlobalTransform, &Projection), With<Camera3d>>,
+    mut layers: Query<&mut BasemapLayer>,
+    mut visibility: Query<&mut Visibility>,
+    mut states: ResMut<LayerStates>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<SceneMaterial>>,
+    mut images: Option<ResMut<Assets<Image>>>,
+    budget: Res<MemoryBudget>,
+    mut memory: ResMut<MemoryUse>,
+    mut credits: ResMut<BasemapCredits>,
+) {
+    let Some(scene) = scene else { return };
+    let Some((camera, eye_transform, projection)) = cameras.iter().next() else { return };
+    let fov = match projection {
+        Projection::Perspective(p) => f64::from(p.fov),
+        _ => 1.0,
+    };
+    let ppr = camera.physical_viewport_size().map_or(720.0, |s| f64::from(s.y)) / fov.max(1e-3);
+    let eye = origin.to_enu(eye_transform.translation());
+    let share = memory.streaming_share(&budget).min(LAYER_BUDGET_BYTES);
+    let mut shown_credits = Vec::new();
+    for mut layer in &mut layers {
+        let layer = &mut *layer;
+        layer.frame += 1;
+        let Some(scene_layer) = scene.0.layers.get(layer.index) else { continue };
+        let (visible, opacity) = states.layers.get(layer.index).map_or((false, 1.0), |s| (s.visible, s.opacity));
+
+        // Finished loads become hidden tiles.
+        let finished: Vec<(TileId, Result<Option<TileImage>, String>)> = layer.loading.iter_mut().filter_map(|(t, task)| check_ready(task).map(|r| (*t, r))).collect();
+        for (tile, result) in finished {
+            layer.loading.remove(&tile);
+            match result {
+                Ok(Some(image)) => {
+                    let Some(images) = images.as_deref_mut() else { continue };
+                    let resident = spawn_tile(&mut commands, &scene.0.frame, layer.index, tile, &image, opacity, &mut meshes, &mut materials, images);
+                    layer.resident.insert(tile, resident);
+                }
+                Ok(None) => {
+                    layer.absent.insert(tile);
+                }
+                Err(why) => {
+                    warn!("base map \"{}\": {why}", scene_layer.id);
+                    layer.failed.insert(tile, why);
+                }
+            }
+        }
+
+        if (opacity - layer.opacity).abs() > 1e-4 {
+            layer.opacity = opacity;
+            for r in layer.resident.values() {
+                if let Some(mut m) = materials.get_mut(&r.material) {
+                    m.base.base_color.set_alpha(opacity);
+                    m.base.alpha_mode = if opacity < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };
+                }
+            }
+        }
+
+        // The choice is redone when the camera has moved by a hundredth of its height.
+        let height = scene.0.frame.enu_to_geodetic(eye).height_m.abs().max(10.0);
+        let moved = layer.last_eye.is_none_or(|e| ((e[0] - eye[0]).powi(2) + (e[1] - eye[1]).powi(2) + (e[2] - eye[2]).powi(2)).sqrt() > 0.01 * height);
+        if moved {
+            let view = TileView {
+                eye,
+                pixels_per_radian: ppr,
+                max_error_px: MAX_ERROR_PX,
+                tile_pixels: 256.0,
+                min_zoom: layer.zooms.0,
+                max_zoom: layer.zooms.1,
+                max_tiles: MAX_TILES,
+                radius_m: (height * 15.0).clamp(2_000.0, 600_000.0),
+            };
+            layer.selection = select_tiles(&scene.0.frame, &view);
+            layer.last_eye = Some(eye);
+        }
+
+        // What stands for each chosen tile, nearest first, without repeats.
+        let mut wanted: Vec<TileId> = Vec::new();
+        for s in &layer.selection {
+            if let Some(t) = stand_in(layer, s.tile)
+                && !wanted.contains(&t)
+            {
+                wanted.push(t);
+            }
+        }
+        let drawn: HashSet<TileId> = if visible { draw_set(&wanted, &|t| layer.resident.contains_key(&t)).into_iter().collect() } else { HashSet::new() };
+        let frame = layer.frame;
+        for (tile, r) in layer.resident.iter_mut() {
+            let show = drawn.contains(tile);
+            if show {
+                r.last_drawn = frame;
+            }
+            if let Ok(mut v) = visibility.get_mut(r.entity) {
+                v.set_if_neq(if show { Visibility::Inherited } else { Visibility::Hidden });
+            }
+        }
+        if visible && !drawn.is_empty()
+            && let Some(credit) = scene_layer.basemap.as_ref().and_then(|b| b.attribution.clone())
+        {
+            shown_credits.push(credit);
+        }
+
+        // Loads, nearest first.
+        let pending: Vec<TileId> = wanted.iter().copied().filter(|t| !layer.resident.contains_key(t)).collect();
+        if visible {
+            let pool = AsyncComputeTaskPool::get();
+            for tile in pending.iter().copied() {
+                if layer.loading.len() >= MAX_LOADS {
+                    break;
+                }
+                if layer.loading.contains_key(&tile) {
+                    continue;
+                }
+                let source = layer.source.clone();
+                layer.loading.insert(tile, pool.spawn(async move { load_tile(source, tile).await }));
+            }
+        }
+
+        // Least recently drawn tiles go first while over the budget.
+        let mut held = layer.held_bytes();
+        if held > share {
+            let mut idle: Vec<(u64, TileId)> = layer.resident.iter().filter(|(t, _)| !drawn.contains(t)).map(|(t, r)| (r.last_drawn, *t)).collect();
+            idle.sort();
+            for (_, tile) in idle {
+                if held <= share {
+                    break;
+                }
+                if let Some(r) = layer.resident.remove(&tile) {
+                    held -= r.bytes;
+                    commands.entity(r.entity).despawn();
+                }
+            }
+        }
+        memory.streamed.insert(layer.index, held);
+
+        if let Some(state) = states.layers.get_mut(layer.index)
+            && !matches!(state.status, LayerStatus::Failed(_))
+        {
+            let status = if !visible || pending.is_empty() && layer.loading.is_empty() {
+                if layer.resident.is_empty() && !layer.selection.is_empty() {
+                    LayerStatus::Failed(nothing_drawn(layer, &scene_layer.id))
+                } else {
+                    LayerStatus::Ready
+                }
+            } else {
+                let have = drawn.len();
+                LayerStatus::Loading(have as f32 / (have + pending.len()).max(1) as f32)
+            };
+            if state.status != status && visible {
+                state.status = status;
+            }
+        }
+    }
+    if credits.0 != shown_credits {
+        credits.0 = shown_credits;
+    }
+}
+
+/// Why a layer that settled shows nothing: its first failure, or the tiles it lacks.
+fn nothing_drawn(layer: &BasemapLayer, id: &str) -> String {
+    if let Some((tile, why)) = layer.failed.iter().min_by_key(|(t, _)| **t) {
+        return format!("base map \"{id}\": tile {tile}: {why}");
+    }
+    let example = layer.selection.first().map(|s| s.tile);
+    let address = match (&*layer.source, example) {
+        (TileSource::Service(template), Some(t)) => format!(" (the service answered 404 for {})", template.address(t)),
+        _ => String::new(),
+    };
+    format!(
+        "base map \"{id}\": no tile where the view is, down to zoom {}{address}",
+        layer.zooms.0
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn spawn_tile(
+    commands: &mut Commands,
+    frame: &sontinh_geo::EnuFrame,
+    layer: usize,
+    tile: TileId,
+    image: &TileImage,
+    opacity: f32,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<SceneMaterial>,
+    images: &mut Assets<Image>,
+) -> Resident {
+    let p = patch(frame, tile, 0.0);
+    let positions: Vec<[f32; 3]> = p.positions.iter().map(|q| enu_to_world(*q).to_array()).collect();
+    let normals = vec![[0.0f32, 1.0, 0.0]; positions.len()];
+    let vertex_bytes = (positions.len() * (12 + 12 + 8) + p.indices.len() * 4) as u64;
+    let mesh = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, p.uvs)
+        .with_inserted_indices(Indices::U32(p.indices));
+    let texture = images.add(Image::new(
+        Extent3d { width: image.width, height: image.height, depth_or_array_layers: 1 },
+        TextureDimension::D2,
+        image.rgba.clone(),
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::RENDER_WORLD,
+    ));
+    let material = materials.add(scene_material(StandardMaterial {
+        base_color: Color::WHITE.with_alpha(opacity),
+        base_color_texture: Some(texture),
+        // A map is read, not lit: its colours as the service drew them.
+        unlit: true,
+        alpha_mode: if opacity < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque },
+        ..default()
+    }));
+    let entity = commands
+        .spawn((
+            Name::new(format!("base map tile {tile}")),
+            BasemapTile { layer, tile },
+            Mesh3d(meshes.add(mesh)),
+            MeshMaterial3d(material.clone()),
+            Transform::from_translation(Vec3::ZERO),
+            GeoPosition(p.centre),
+            Visibility::Hidden,
+        ))
+        .id();
+    Resident { entity, material, bytes: vertex_bytes + image.rgba.len() as u64, last_drawn: 0 }
+}
