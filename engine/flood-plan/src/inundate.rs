@@ -6,12 +6,14 @@ use sontinh_scene::Scene;
 use web_time::Instant;
 
 use crate::domain::{Domain, Files};
+use crate::impact::PlannedImpact;
 use crate::places::{PlaceFlood, extent_geojson, places_under_water};
 use crate::plan::{find_scenario, utm_transformer};
 use crate::run::{EXTENT_THRESHOLD_M, OutputFile};
 
 /// The map's files (`inundation_depth.tif`, `extent.geojson`,
-/// `summary.json`) and a line for people.
+/// `summary.json`; `impact.csv` and `impact.geojson` when the scenario
+/// asks for its impact) and a line for people.
 pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64)], files: Files) -> Result<(Vec<OutputFile>, String), String> {
     find_scenario(scene, scenario_id)?;
     if levels.is_empty() {
@@ -23,7 +25,7 @@ pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64
     let seconds = started.elapsed().as_secs_f64();
     let (mask, area_km2) = prepared.extent_mask(&depth);
     let domain = &prepared.domain;
-    let summary = json!({
+    let mut summary = json!({
         "scene": scene.id,
         "scenario": prepared.scenario,
         "levels_m": levels.iter().map(|(id, l)| (id.clone(), json!(l))).collect::<serde_json::Map<_, _>>(),
@@ -32,15 +34,19 @@ pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64
         "max_depth_m": depth.iter().copied().fold(0.0, f64::max),
         "runtime_s": seconds,
     });
-    let files = vec![
-        OutputFile { name: "extent.geojson".into(), bytes: extent_geojson(domain, &mask, &prepared.scenario)?.into_bytes() },
-        OutputFile { name: "inundation_depth.tif".into(), bytes: domain.geotiff("inundation_depth.tif", depth)? },
-        OutputFile { name: "summary.json".into(), bytes: serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?.into_bytes() },
-    ];
-    let report = format!(
+    let mut report = format!(
         "Connected inundation of {} cells in {seconds:.3} s: {area_km2:.2} km² deeper than {EXTENT_THRESHOLD_M} m.",
         domain.nx * domain.ny
     );
+    let mut files = vec![OutputFile { name: "extent.geojson".into(), bytes: extent_geojson(domain, &mask, &prepared.scenario)?.into_bytes() }];
+    // A static map has no arrival times.
+    if let Some(impact) = prepared.impact.as_ref().map(|i| i.outputs(domain, &depth, None)).transpose()? {
+        summary["impact"] = impact.summary;
+        files.extend(impact.files);
+        report = format!("{report}\n{}", impact.report);
+    }
+    files.push(OutputFile { name: "inundation_depth.tif".into(), bytes: domain.geotiff("inundation_depth.tif", depth)? });
+    files.push(OutputFile { name: "summary.json".into(), bytes: serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?.into_bytes() });
     Ok((files, report))
 }
 
@@ -67,20 +73,23 @@ pub struct PreparedWarning {
     terrain: sontinh_flood::Raster,
     /// The scenario's gauges and their cells (`None`: outside the grid).
     gauges: Vec<(String, Option<(usize, usize)>)>,
+    /// The buildings and roads checked, obstacles raised in `domain`.
+    impact: Option<PlannedImpact>,
 }
 
 impl PreparedWarning {
     pub fn new(scene: &Scene, scenario_id: Option<&str>, files: Files) -> Result<PreparedWarning, String> {
         let scenario = find_scenario(scene, scenario_id)?;
         let to_utm = utm_transformer(scene)?;
-        let domain = Domain::new(scene, scenario, &to_utm, files)?;
+        let mut domain = Domain::new(scene, scenario, &to_utm, files)?;
+        let impact = crate::impact::prepare(scene, scenario, &mut domain, files)?;
         let gauges = scenario
             .gauges
             .iter()
             .map(|g| Ok((g.id.clone(), domain.cell_of(scene, &to_utm, g.enu)?)))
             .collect::<Result<Vec<_>, String>>()?;
         let terrain = domain.terrain()?;
-        Ok(PreparedWarning { scene: scene.clone(), scenario: scenario.id.clone(), to_utm, domain, terrain, gauges })
+        Ok(PreparedWarning { scene: scene.clone(), scenario: scenario.id.clone(), to_utm, domain, terrain, gauges, impact })
     }
 
     pub fn scenario(&self) -> &str {

@@ -12,9 +12,13 @@
 //!   each moment's files (a depth snapshot and the snapshots' index) and
 //!   at the end the rest (maximum depth, arrival, extent, gauges, places,
 //!   summary). The command writes them to a folder; a page keeps them.
+//! - [`PlannedImpact`]: the scenario's `impact`: obstacles raised in the
+//!   grid, and the buildings and roads the water reaches (`impact.csv`,
+//!   `impact.geojson`, the summary's `impact`).
 
 mod domain;
 mod edits;
+mod impact;
 mod inundate;
 mod places;
 mod plan;
@@ -24,10 +28,12 @@ mod worker;
 
 pub use domain::{Domain, Files, enu_to_utm, utm_zone};
 pub use edits::{RunRequest, ScenarioEdits};
+pub use impact::{ImpactOutputs, PlannedImpact, grid_of};
 pub use inundate::{InundationWarning, PreparedWarning, inundate, inundation_warning};
 pub use places::{PlaceFlood, extent_geojson, places_csv, places_under_water};
 pub use plan::{Plan, find_scenario, scheme_settings, utm_transformer};
 pub use run::{EXTENT_THRESHOLD_M, FinalState, Finished, FloodEngine, FloodRun, OutputFile, RunRecorder};
+pub use sontinh_impact;
 pub use wire::{depth_from_bytes, depth_to_bytes, scenario_from_bytes, scenario_to_bytes};
 pub use worker::{RunUpdate, WorkerRun};
 

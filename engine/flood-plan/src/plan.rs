@@ -7,6 +7,7 @@ use sontinh_geo::{Crs, Transformer};
 use sontinh_scene::{FloodBoundary, FloodScenario, FloodScheme, Scene, SchemePreset};
 
 use crate::domain::{Domain, Files, utm_zone};
+use crate::impact::PlannedImpact;
 
 /// Everything a run needs, prepared once.
 pub struct Plan {
@@ -20,6 +21,8 @@ pub struct Plan {
     pub settings: Settings,
     /// Each gauge's id and cell.
     pub gauges: Vec<(String, (usize, usize))>,
+    /// The buildings and roads checked against the water, when the scenario asks.
+    pub impact: Option<PlannedImpact>,
 }
 
 /// The scenario `id` of the scene, or its first.
@@ -49,7 +52,9 @@ impl Plan {
     pub fn new(scene: &Scene, scenario_id: Option<&str>, files: Files) -> Result<Plan, String> {
         let scenario = find_scenario(scene, scenario_id)?.clone();
         let to_utm = utm_transformer(scene)?;
-        let domain = Domain::new(scene, &scenario, &to_utm, files)?;
+        let mut domain = Domain::new(scene, &scenario, &to_utm, files)?;
+        // Obstacles are raised before the solver's terrain is taken from the grid.
+        let impact = crate::impact::prepare(scene, &scenario, &mut domain, files)?;
         let hours = |points: &[(f64, f64)]| TimeSeries::new(points.iter().map(|(h, v)| (h * 3600.0, *v)).collect()).map_err(|e| e.to_string());
         let mut inflows = Vec::new();
         let mut edge_inflows = Vec::new();
@@ -125,6 +130,7 @@ impl Plan {
             to_utm,
             solver,
             gauges,
+            impact,
         })
     }
 }

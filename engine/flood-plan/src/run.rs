@@ -219,13 +219,14 @@ impl RunRecorder {
         let mask: Vec<bool> = max_depths.iter().map(|d| *d > EXTENT_THRESHOLD_M).collect();
         let flooded_cells = mask.iter().filter(|m| **m).count();
         files.push(OutputFile::new("extent.geojson", extent_geojson(d, &mask, &scenario.id)?));
+        let impact = plan.impact.as_ref().map(|i| i.outputs(d, &max_depths, Some(&arrival_hours))).transpose()?;
 
         let balance = state.balance;
         let updates = cells as f64 * state.steps as f64;
         let (max_index, max_depth) = max_depths.iter().enumerate().fold((0, 0.0f64), |best, (i, d)| if *d > best.1 { (i, *d) } else { best });
         let deepest = d.transform.pixel_centre(max_index % d.nx, max_index / d.nx);
         let area_km2 = flooded_cells as f64 * d.cell * d.cell / 1e6;
-        let summary = json!({
+        let mut summary = json!({
             "scene": plan.scene.id,
             "scenario": scenario.id,
             "grid": { "columns": d.nx, "rows": d.ny, "cell_size_m": d.cell, "crs": format!("EPSG:{}", d.epsg) },
@@ -259,10 +260,16 @@ impl RunRecorder {
             })).collect::<Vec<_>>(),
             "extent_threshold_m": EXTENT_THRESHOLD_M,
         });
+        let mut impact_report = String::new();
+        if let Some(impact) = impact {
+            summary["impact"] = impact.summary;
+            files.extend(impact.files);
+            impact_report = format!("\n{}", impact.report);
+        }
         files.push(OutputFile::new("summary.json", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?));
         let report = format!(
             "Flood \"{}\" of {}: {:.1} h simulated on {} × {} cells of {} m in {:.1} s ({} steps, {:.1} M cell updates/s, {}).\n\
-             Flooded deeper than {EXTENT_THRESHOLD_M} m: {area_km2:.2} km². Deepest: {max_depth:.2} m. Volume error: {:.2e} relative. Places under water: {flooded_places} of {}.",
+             Flooded deeper than {EXTENT_THRESHOLD_M} m: {area_km2:.2} km². Deepest: {max_depth:.2} m. Volume error: {:.2e} relative. Places under water: {flooded_places} of {}.{impact_report}",
             scenario.id,
             plan.scene.id,
             state.time / 3600.0,
