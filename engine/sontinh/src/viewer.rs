@@ -113,6 +113,7 @@ pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
         sontinh_feeds_view::FeedsViewPlugin,
         sontinh_measure_view::MeasurePlugin,
         sontinh_basemap_view::BasemapViewPlugin,
+        sontinh_vector_view::VectorViewPlugin,
     ))
     .insert_resource(ActiveScene(Arc::new(scene)));
     if let Some(dir) = flood {

@@ -15,6 +15,7 @@ mod planner_panel;
 mod pointcloud_panel;
 mod readout;
 mod sign_in;
+mod vector_panel;
 
 use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
 use bevy::prelude::*;
@@ -41,10 +42,16 @@ impl Plugin for ViewerUiPlugin {
             .init_resource::<UserMode>()
             .init_resource::<CursorReadout>()
             .init_resource::<TourPlayer>()
+            .init_resource::<vector_panel::VectorFilterForms>()
             .init_resource::<dashboard_panel::Dashboard>()
             .add_systems(
                 Update,
-                (share_input_state.before(CameraSystems), update_cursor_readout, advance_tour, sign_in::follow_role),
+                (
+                    share_input_state.before(CameraSystems),
+                    update_cursor_readout,
+                    advance_tour,
+                    sign_in::follow_role,
+                ),
             )
             .init_resource::<FontsReady>()
             .add_systems(
@@ -61,6 +68,8 @@ impl Plugin for ViewerUiPlugin {
                         dashboard_panel::draw_dashboard,
                         measure_panel::draw_measure_panel,
                         measure_labels::draw_measure_labels,
+                        vector_panel::draw_vector_labels,
+                        vector_panel::draw_feature_panel,
                     )
                         .chain()
                         .run_if(|ready: Res<FontsReady>| ready.0),

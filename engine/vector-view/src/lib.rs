@@ -1,0 +1,314 @@
+//! Vector and city layers on the twin.
+//!
+//! Each `vector` or `city` layer of the active scene is read and made
+//! drawable in the background (`sontinh-vector-mesh`), then shown as one
+//! entity per chunk and part (solids, fills, lines) placed by the floating
+//! origin. [`VectorLayers`] keeps what was built, for labels and the
+//! attribute panel; a tap or click on a feature sets [`PickedFeature`];
+//! [`VectorAction::SetFilter`] rebuilds a layer with another filter.
+
+mod load;
+mod mesh;
+mod pick;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use bevy::light::NotShadowCaster;
+use bevy::prelude::*;
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
+use sontinh_camera::GeoPosition;
+use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, SceneMaterial, scene_material};
+use sontinh_scene::{FeatureFilter, LayerKind, Text, VectorStyle};
+use sontinh_vector_mesh::{Built, FeatureInfo};
+
+pub use load::{SceneGround, build_layer, scene_ground};
+pub use mesh::{FILL_DEPTH_BIAS, LINE_DEPTH_BIAS, Part};
+pub use pick::feature_at;
+
+/// Draws the active scene's vector and city layers.
+pub struct VectorViewPlugin;
+
+impl Plugin for VectorViewPlugin {
+    fn build(&self, app: &mut App) {
+        let kinds = &mut app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0;
+        for kind in [LayerKind::Vector, LayerKind::City] {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        app.init_resource::<VectorLayers>()
+            .init_resource::<PickedFeature>()
+            .add_message::<VectorAction>()
+            .add_systems(
+                Update,
+                (
+                    start_building,
+                    apply_actions,
+                    finish_building,
+                    apply_layer_settings,
+                    pick::pick_on_tap,
+                )
+                    .chain(),
+            );
+    }
+}
+
+/// A layer as built, for labels, picking and the panel.
+#[derive(Clone, Debug)]
+pub struct ShownLayer {
+    pub layer_index: usize,
+    pub id: String,
+    pub name: Text,
+    pub built: Arc<Built>,
+    /// The filter in force (the scene's, or the one the panel set).
+    pub filter: Option<FeatureFilter>,
+}
+
+/// Every vector and city layer built so far.
+#[derive(Resource, Default, Debug)]
+pub struct VectorLayers {
+    pub layers: Vec<ShownLayer>,
+}
+
+impl VectorLayers {
+    pub fn get(&self, layer_index: usize) -> Option<&ShownLayer> {
+        self.layers.iter().find(|l| l.layer_index == layer_index)
+    }
+}
+
+/// The feature last picked.
+#[derive(Resource, Default, Debug, Clone)]
+pub struct PickedFeature(pub Option<Picked>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picked {
+    pub layer_index: usize,
+    pub layer_name: Text,
+    pub feature: FeatureInfo,
+}
+
+/// What the panel asks of a layer.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum VectorAction {
+    /// Rebuild with this filter (`None`: all features).
+    SetFilter { layer_index: usize, filter: Option<FeatureFilter> },
+}
+
+/// One drawn part of one chunk of a layer.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct FeatureChunk {
+    pub layer_index: usize,
+    pub chunk: u32,
+    pub part: Part,
+    /// The material's alpha at full opacity.
+    base_alpha: f32,
+}
+
+#[derive(Component)]
+struct Building {
+    layer_index: usize,
+    filter: Option<FeatureFilter>,
+    task: Task<Result<Built, String>>,
+    progress: Arc<AtomicU32>,
+}
+
+/// Everything a layer of the last scene left.
+type DrawnOrBuilding = Or<(With<FeatureChunk>, With<Building>)>;
+
+#[derive(Default)]
+struct StartedScene(Option<std::path::PathBuf>);
+
+fn spawn_build(commands: &mut Commands, scene: &ActiveScene, layer_index: usize, filter: Option<FeatureFilter>) {
+    let Some(layer) = scene.0.layers.get(layer_index).cloned() else {
+        return;
+    };
+    let style = VectorStyle {
+        filter: filter.clone(),
+        ..layer.style.clone()
+    };
+    let progress = Arc::new(AtomicU32::new(0.0f32.to_bits()));
+    let task_progress = progress.clone();
+    let scene_arc = scene.0.clone();
+    let task = AsyncComputeTaskPool::get().spawn(async move { build_layer(scene_arc, layer, style, task_progress).await });
+    commands.spawn((
+        Name::new(format!("building vector layer {layer_index}")),
+        Building {
+            layer_index,
+            filter,
+            task,
+            progress,
+        },
+    ));
+}
+
+fn start_building(
+    mut commands: Commands,
+    scene: Option<Res<ActiveScene>>,
+    mut states: ResMut<LayerStates>,
+    mut started: Local<StartedScene>,
+    mut shown: ResMut<VectorLayers>,
+    mut picked: ResMut<PickedFeature>,
+    old: Query<Entity, DrawnOrBuilding>,
+) {
+    let Some(scene) = scene else { return };
+    if started.0.as_ref() == Some(&scene.0.source) || states.layers.len() != scene.0.layers.len() {
+        return;
+    }
+    started.0 = Some(scene.0.source.clone());
+    for entity in &old {
+        commands.entity(entity).despawn();
+    }
+    shown.layers.clear();
+    picked.0 = None;
+    for (index, layer) in scene.0.layers.iter().enumerate() {
+        if !matches!(layer.kind, LayerKind::Vector | LayerKind::City) {
+            continue;
+        }
+        spawn_build(&mut commands, &scene, index, layer.style.filter.clone());
+        if let Some(state) = states.layers.get_mut(index) {
+            state.status = LayerStatus::Loading(0.0);
+        }
+    }
+}
+
+fn apply_actions(
+    mut commands: Commands,
+    mut actions: MessageReader<VectorAction>,
+    scene: Option<Res<ActiveScene>>,
+    mut states: ResMut<LayerStates>,
+) {
+    let Some(scene) = scene else { return };
+    for action in actions.read() {
+        match action {
+            VectorAction::SetFilter { layer_index, filter } => {
+                spawn_build(&mut commands, &scene, *layer_index, filter.clone());
+                if let Some(state) = states.layers.get_mut(*layer_index) {
+                    state.status = LayerStatus::Loading(0.0);
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_building(
+    mut commands: Commands,
+    mut building: Query<(Entity, &mut Building)>,
+    chunks: Query<(Entity, &FeatureChunk)>,
+    mut states: ResMut<LayerStates>,
+    mut shown: ResMut<VectorLayers>,
+    mut picked: ResMut<PickedFeature>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<SceneMaterial>>,
+) {
+    for (entity, mut job) in &mut building {
+        let index = job.layer_index;
+        let Some(result) = check_ready(&mut job.task) else {
+            if let Some(state) = states.layers.get_mut(index) {
+                state.status = LayerStatus::Loading(f32::from_bits(job.progress.load(Ordering::Relaxed)));
+            }
+            continue;
+        };
+        commands.entity(entity).despawn();
+        let Some(state) = states.layers.get_mut(index) else { continue };
+        let built = match result {
+            Ok(built) => built,
+            Err(why) => {
+                warn!("layer \"{}\": {why}", state.id);
+                state.status = LayerStatus::Failed(why);
+                continue;
+            }
+        };
+        // A rebuild replaces what was drawn.
+        for (old, chunk) in &chunks {
+            if chunk.layer_index == index {
+                commands.entity(old).despawn();
+            }
+        }
+        if picked.0.as_ref().is_some_and(|p| p.layer_index == index) {
+            picked.0 = None;
+        }
+        let mut parts: Vec<(Part, Handle<Mesh>)> = Vec::new();
+        for (ci, chunk) in built.chunks.iter().enumerate() {
+            parts.clear();
+            if !chunk.solids.is_empty() {
+                parts.push((Part::Solids, meshes.add(mesh::triangles_mesh(&chunk.solids))));
+            }
+            if !chunk.fills.is_empty() {
+                parts.push((Part::Fills, meshes.add(mesh::triangles_mesh(&chunk.fills))));
+            }
+            if !chunk.lines.is_empty() {
+                parts.push((Part::Lines, meshes.add(mesh::lines_mesh(&chunk.lines))));
+            }
+            for (part, handle) in parts.drain(..) {
+                let material = mesh::material(part);
+                let mut entity = commands.spawn((
+                    Name::new(format!("{} chunk {ci} {part:?}", state.id)),
+                    Mesh3d(handle),
+                    MeshMaterial3d(materials.add(scene_material(material))),
+                    FeatureChunk {
+                        layer_index: index,
+                        chunk: ci as u32,
+                        part,
+                        base_alpha: 1.0,
+                    },
+                    Transform::IDENTITY,
+                    GeoPosition(chunk.origin),
+                    Visibility::Hidden,
+                ));
+                if part != Part::Solids {
+                    entity.insert(NotShadowCaster);
+                }
+            }
+        }
+        info!(
+            "layer \"{}\": {} features in {} chunks ({} triangles, {} segments; {} left out by the filter)",
+            state.id,
+            built.features.len(),
+            built.chunks.len(),
+            built.triangle_count(),
+            built.segment_count(),
+            built.filtered_out
+        );
+        let entry = ShownLayer {
+            layer_index: index,
+            id: state.id.clone(),
+            name: state.name.clone(),
+            built: Arc::new(built),
+            filter: job.filter.clone(),
+        };
+        shown.layers.retain(|l| l.layer_index != index);
+        shown.layers.push(entry);
+        state.status = LayerStatus::Ready;
+        states.set_changed();
+    }
+}
+
+/// Follows the layer panel's visibility and opacity.
+fn apply_layer_settings(
+    states: Res<LayerStates>,
+    mut chunks: Query<(Ref<FeatureChunk>, &mut Visibility, &MeshMaterial3d<SceneMaterial>)>,
+    mut materials: ResMut<Assets<SceneMaterial>>,
+) {
+    for (chunk, mut visibility, handle) in &mut chunks {
+        if !(states.is_changed() || chunk.is_added()) {
+            continue;
+        }
+        let Some(state) = states.layers.get(chunk.layer_index) else {
+            continue;
+        };
+        let shown = state.visible && state.status == LayerStatus::Ready;
+        visibility.set_if_neq(if shown { Visibility::Inherited } else { Visibility::Hidden });
+        if let Some(mut material) = materials.get_mut(&handle.0) {
+            let alpha = chunk.base_alpha * state.opacity;
+            material.base.base_color.set_alpha(alpha);
+            if chunk.part == Part::Solids {
+                material.base.alpha_mode = if alpha < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
