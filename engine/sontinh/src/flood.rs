@@ -1,8 +1,8 @@
 //! `sontinh flood run` and `flood inundate`: a scene's flood scenario
 //! through the solver (`sontinh_flood_plan`), its outputs written to a
 //! folder: GeoTIFF (maximum depth, arrival time, final depth and speed,
-//! snapshots), GeoJSON (flood extent), CSV (gauges, places) and JSON
-//! (summary).
+//! snapshots), GeoJSON (flood extent, features reached), CSV (gauges,
+//! places, features reached) and JSON (summary).
 
 use std::path::Path;
 
@@ -49,13 +49,14 @@ fn absolute(dir: &Path) -> String {
 
 /// The quick inundation map: with each named gauge at its level, what lies
 /// below it and is connected to it. Writes `inundation_depth.tif`,
-/// `extent.geojson` and `summary.json`.
+/// `extent.geojson` and `summary.json` (and `impact.csv`, `impact.geojson`
+/// when the scenario asks for its impact).
 pub fn inundate(scene: &Scene, scenario_id: Option<&str>, levels: &[(String, f64)], out_dir: &Path) -> Result<Outcome, String> {
     let (files, report) = sontinh_flood_plan::inundate(scene, scenario_id, levels, &disk_files)?;
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     write_files(out_dir, &files)?;
     Ok(Outcome {
-        report: format!("{report} Wrote inundation_depth.tif, extent.geojson and summary.json to {}", absolute(out_dir)),
+        report: format!("{report}\nWrote {} to {}", files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "), absolute(out_dir)),
     })
 }
 
@@ -110,8 +111,9 @@ fn run_engine<E: FloodEngine>(plan: Plan, engine: E, out_dir: &Path, control: &R
     write_files(out_dir, &finished.files)?;
     Ok(Outcome {
         report: format!(
-            "{}\nWrote terrain.tif, max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, snapshots/, extent.geojson, gauges.csv, places.csv and summary.json to {}",
+            "{}\nWrote terrain.tif, max_depth.tif, arrival_time.tif, depth_final.tif, speed_final.tif, snapshots/, extent.geojson, gauges.csv, places.csv{} and summary.json to {}",
             finished.report,
+            if finished.files.iter().any(|f| f.name == "impact.csv") { ", impact.csv, impact.geojson" } else { "" },
             absolute(out_dir)
         ),
     })
