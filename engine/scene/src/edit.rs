@@ -49,25 +49,15 @@ pub fn with_measurements(text: &str, frame: &EnuFrame, measurements: &[Measureme
 }
 
 fn refuse_removing_shown(doc: &DocumentMut, kept: &[Measurement]) -> Result<(), EditError> {
-    let Some(tours) = doc.get("tour").and_then(Item::as_array_of_tables) else {
-        return Ok(());
-    };
+    let Some(tours) = doc.get("tour").and_then(Item::as_array_of_tables) else { return Ok(()) };
     for tour in tours.iter() {
         let tour_id = tour.get("id").and_then(Item::as_str).unwrap_or("?");
-        let Some(stops) = tour.get("stop").and_then(Item::as_array_of_tables) else {
-            continue;
-        };
+        let Some(stops) = tour.get("stop").and_then(Item::as_array_of_tables) else { continue };
         for (n, stop) in stops.iter().enumerate() {
-            let Some(shown) = stop.get("measurements").and_then(Item::as_array) else {
-                continue;
-            };
+            let Some(shown) = stop.get("measurements").and_then(Item::as_array) else { continue };
             for id in shown.iter().filter_map(Value::as_str) {
                 if !kept.iter().any(|m| m.id == id) {
-                    return Err(EditError::StillShown {
-                        id: id.to_owned(),
-                        tour: tour_id.to_owned(),
-                        stop: n + 1,
-                    });
+                    return Err(EditError::StillShown { id: id.to_owned(), tour: tour_id.to_owned(), stop: n + 1 });
                 }
             }
         }

@@ -63,24 +63,12 @@ fn bad_measurements_are_named_with_their_line() {
         .replace("tool = \"height\"", "tool = \"tape\"")
         .replace("measurements = [\"wall-height\"]", "measurements = [\"nowhere\"]");
     let errors = parse_str(&text).expect_err("bad tool and unknown measurement").to_string();
-    assert!(
-        errors.contains("test.toml:20") && errors.contains("unknown measurement tool \"tape\""),
-        "{errors}"
-    );
-    assert!(
-        errors.contains("test.toml:29") && errors.contains("shows measurement \"nowhere\""),
-        "{errors}"
-    );
+    assert!(errors.contains("test.toml:20") && errors.contains("unknown measurement tool \"tape\""), "{errors}");
+    assert!(errors.contains("test.toml:29") && errors.contains("shows measurement \"nowhere\""), "{errors}");
 
-    let three = BASE.replace(
-        "[[10.0, 0.0, 0.0], [10.0, 0.0, 4.5]]",
-        "[[10.0, 0.0, 0.0], [10.0, 0.0, 4.5], [1.0, 1.0, 1.0]]",
-    );
+    let three = BASE.replace("[[10.0, 0.0, 0.0], [10.0, 0.0, 4.5]]", "[[10.0, 0.0, 0.0], [10.0, 0.0, 4.5], [1.0, 1.0, 1.0]]");
     let errors = parse_str(&three).expect_err("three points for a height").to_string();
-    assert!(
-        errors.contains("test.toml:21") && errors.contains("a height measurement takes 2 points; 3 given"),
-        "{errors}"
-    );
+    assert!(errors.contains("test.toml:21") && errors.contains("a height measurement takes 2 points; 3 given"), "{errors}");
 
     let level = BASE.replace("tool = \"height\"", "tool = \"height\"\nlevel_m = 3.0");
     let errors = parse_str(&level).expect_err("a level on a height").to_string();
@@ -94,21 +82,14 @@ fn saving_measurements_keeps_comments_and_round_trips() {
     wall.points[1][2] = 5.25;
     let area = Measurement {
         id: "courtyard".into(),
-        name: Text {
-            vi: "Sân".into(),
-            en: "Courtyard".into(),
-        },
+        name: Text { vi: "Sân".into(), en: "Courtyard".into() },
         tool: MeasureTool::Volume,
         points: vec![[0.0, 0.0, 1.0], [20.0, 0.0, 1.0], [20.0, 30.0, 1.5], [123.4567, -89.1234, 2.0]],
         level_m: Some(1.25),
         line: 0,
     };
     let saved = with_measurements(BASE, &scene.frame, &[wall.clone(), area.clone()]).expect("saved");
-    for comment in [
-        "# A scene curators measure in.",
-        "# The wall's height, measured by the curator on the scan.",
-        "# kept by id",
-    ] {
+    for comment in ["# A scene curators measure in.", "# The wall's height, measured by the curator on the scan.", "# kept by id"] {
         assert!(saved.contains(comment), "lost {comment:?}:\n{saved}");
     }
     let again = parse_str(&saved).unwrap_or_else(|e| panic!("saved scene parses: {e}\n{saved}"));
@@ -121,10 +102,7 @@ fn saving_measurements_keeps_comments_and_round_trips() {
             assert_abs_diff_eq!(a[axis], b[axis], epsilon = 2e-4);
         }
     }
-    assert!(
-        saved.contains("crs = \"EPSG:4326\""),
-        "new measurements are written in WGS84:\n{saved}"
-    );
+    assert!(saved.contains("crs = \"EPSG:4326\""), "new measurements are written in WGS84:\n{saved}");
     assert_eq!(again.tours[0].stops[0].measurements, vec![0]);
 }
 
@@ -132,14 +110,7 @@ fn saving_measurements_keeps_comments_and_round_trips() {
 fn a_measurement_a_tour_shows_is_not_removed() {
     let scene = parse_str(BASE).expect("scene parses");
     let err = with_measurements(BASE, &scene.frame, &[]).expect_err("the tour still shows it");
-    assert_eq!(
-        err,
-        EditError::StillShown {
-            id: "wall-height".into(),
-            tour: "walk".into(),
-            stop: 1
-        }
-    );
+    assert_eq!(err, EditError::StillShown { id: "wall-height".into(), tour: "walk".into(), stop: 1 });
     let without_tour = &BASE[..BASE.find("[[tour]]").unwrap_or(BASE.len())];
     let saved = with_measurements(without_tour, &scene.frame, &[]).expect("removed");
     assert!(!saved.contains("[[measurement]]") && saved.contains("[[bookmark]]"), "{saved}");

@@ -43,9 +43,7 @@ pub fn site_path(scene_url: &str, path: &str) -> Result<String, String> {
         return Ok(format!("{SHARED_SITE_PREFIX}{}", segments.join("/")));
     }
     if path.starts_with('/') || path.contains("://") || path.get(1..2) == Some(":") {
-        return Err(format!(
-            "{path}: an absolute path or address cannot be served; name files relative to the scene or with shared:"
-        ));
+        return Err(format!("{path}: an absolute path or address cannot be served; name files relative to the scene or with shared:"));
     }
     let scene = scene_url.split(['?', '#']).next().unwrap_or_default();
     let folder = scene.rsplit_once('/').map_or("", |(dir, _)| dir);
@@ -83,19 +81,10 @@ mod tests {
 
     #[test]
     fn files_are_found_beside_the_scene_and_in_the_shared_folder() {
-        assert_eq!(
-            site_path("/scenes/relic-gallery.toml", "../assets/models/plinth.obj").unwrap(),
-            "/assets/models/plinth.obj"
-        );
-        assert_eq!(
-            site_path("scenes/relic-gallery.toml", "../assets/models/plinth.obj").unwrap(),
-            "/assets/models/plinth.obj"
-        );
+        assert_eq!(site_path("/scenes/relic-gallery.toml", "../assets/models/plinth.obj").unwrap(), "/assets/models/plinth.obj");
+        assert_eq!(site_path("scenes/relic-gallery.toml", "../assets/models/plinth.obj").unwrap(), "/assets/models/plinth.obj");
         assert_eq!(site_path("/scenes/a.toml", "./b/./c.glb").unwrap(), "/scenes/b/c.glb");
-        assert_eq!(
-            site_path("/scenes/a.toml", "shared:dem/N44W072.hgt").unwrap(),
-            "/shared/dem/N44W072.hgt"
-        );
+        assert_eq!(site_path("/scenes/a.toml", "shared:dem/N44W072.hgt").unwrap(), "/shared/dem/N44W072.hgt");
         assert_eq!(site_path("/scenes/a.toml?x=1", "m.glb").unwrap(), "/scenes/m.glb");
     }
 
@@ -112,11 +101,7 @@ mod tests {
             ("/scenes/a.toml", "x.glb?token=1"),
             ("/scenes/a.toml", "shared:"),
         ] {
-            assert!(
-                site_path(scene, path).is_err(),
-                "{scene} {path} was accepted: {:?}",
-                site_path(scene, path)
-            );
+            assert!(site_path(scene, path).is_err(), "{scene} {path} was accepted: {:?}", site_path(scene, path));
         }
     }
 }

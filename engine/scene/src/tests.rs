@@ -236,12 +236,7 @@ fn the_shared_folder_follows_one_rule() {
         repository.join("scenes/../tests"),
         repository.clone(),
     ] {
-        assert_eq!(
-            shared_data_dir_by_rule(None, &repository, &scene_dir).unwrap(),
-            beside,
-            "{}",
-            scene_dir.display()
-        );
+        assert_eq!(shared_data_dir_by_rule(None, &repository, &scene_dir).unwrap(), beside, "{}", scene_dir.display());
     }
     // Outside it, including a sibling whose name starts the same and a path
     // that leaves the checkout through `..`: no folder, and the error says why.
@@ -263,10 +258,7 @@ fn the_shared_folder_follows_one_rule() {
 #[test]
 fn the_repository_scenes_get_the_folder_beside_the_repository() {
     let expected = std::fs::canonicalize(repo()).unwrap().parent().unwrap().join("shared/data");
-    assert_eq!(
-        shared_data_dir_by_rule(None, &repository_root(), &repo().join("scenes")).unwrap(),
-        expected
-    );
+    assert_eq!(shared_data_dir_by_rule(None, &repository_root(), &repo().join("scenes")).unwrap(), expected);
 }
 
 #[test]
@@ -339,15 +331,11 @@ crs = "EPSG:32648"
     assert_eq!(drape.crs, Some(sontinh_geo::Crs::Utm48N));
     assert!(matches!(&drape.source, LayerSource::File(p) if p.ends_with("photo.jpg")));
 
-    let e = parse_str(&terrain.replace("kind = \"terrain\"", "kind = \"mesh\""))
-        .unwrap_err()
-        .to_string();
+    let e = parse_str(&terrain.replace("kind = \"terrain\"", "kind = \"mesh\"")).unwrap_err().to_string();
     assert!(e.contains("only terrain layers take a `drape`") && e.contains("test.toml:"), "{e}");
     let e = parse_str(&terrain.replace("EPSG:32648", "EPSG:99999")).unwrap_err().to_string();
     assert!(e.contains("EPSG:99999"), "{e}");
-    let e = parse_str(&terrain.replace("crs = \"EPSG:32648\"", "colour = \"red\""))
-        .unwrap_err()
-        .to_string();
+    let e = parse_str(&terrain.replace("crs = \"EPSG:32648\"", "colour = \"red\"")).unwrap_err().to_string();
     assert!(e.contains("colour"), "{e}");
 }
 
@@ -374,41 +362,16 @@ duration_hours = 1.0
     };
     let plain = parse_str(&scenario("")).unwrap();
     assert_eq!(plain.flood_scenarios[0].scheme, FloodScheme::default());
-    let scene = parse_str(&scenario(
-        "[flood_scenario.scheme]\npreset = \"lisflood-fp\"\ntheta = 0.9\nfroude_limit = 0.0",
-    ))
-    .unwrap();
+    let scene = parse_str(&scenario("[flood_scenario.scheme]\npreset = \"lisflood-fp\"\ntheta = 0.9\nfroude_limit = 0.0")).unwrap();
     let scheme = &scene.flood_scenarios[0].scheme;
-    assert_eq!(
-        (scheme.preset, scheme.theta, scheme.froude_limit, scheme.alpha),
-        (SchemePreset::LisfloodFp, Some(0.9), Some(0.0), None)
-    );
+    assert_eq!((scheme.preset, scheme.theta, scheme.froude_limit, scheme.alpha), (SchemePreset::LisfloodFp, Some(0.9), Some(0.0), None));
     let e = parse_str(&scenario("[flood_scenario.scheme]\npreset = \"hec-ras\"\ntheta = 1.5\nalpha = 2.0")).unwrap_err();
     let found: Vec<(Option<usize>, String)> = e.iter().map(|e| (e.line(), e.message.clone())).collect();
-    let line_of = |key: &str| {
-        scenario("[flood_scenario.scheme]\npreset = \"hec-ras\"\ntheta = 1.5\nalpha = 2.0")
-            .lines()
-            .position(|l| l.starts_with(key))
-            .map(|i| i + 1)
-    };
+    let line_of = |key: &str| scenario("[flood_scenario.scheme]\npreset = \"hec-ras\"\ntheta = 1.5\nalpha = 2.0").lines().position(|l| l.starts_with(key)).map(|i| i + 1);
     assert_eq!(found.len(), 3, "{found:?}");
-    assert!(
-        found.contains(&(
-            line_of("preset"),
-            "unknown scheme preset \"hec-ras\": expected sontinh or lisflood-fp".into()
-        )),
-        "{found:?}"
-    );
-    assert!(
-        found.contains(&(line_of("theta"), "theta is 1.5: expected a number from 0.5 to 1".into())),
-        "{found:?}"
-    );
-    assert!(
-        found.iter().any(|(l, m)| *l == line_of("alpha") && m.starts_with("alpha is 2")),
-        "{found:?}"
-    );
-    let e = parse_str(&scenario("[flood_scenario.scheme]\ntheta_ = 1.0"))
-        .unwrap_err()
-        .to_string();
+    assert!(found.contains(&(line_of("preset"), "unknown scheme preset \"hec-ras\": expected sontinh or lisflood-fp".into())), "{found:?}");
+    assert!(found.contains(&(line_of("theta"), "theta is 1.5: expected a number from 0.5 to 1".into())), "{found:?}");
+    assert!(found.iter().any(|(l, m)| *l == line_of("alpha") && m.starts_with("alpha is 2")), "{found:?}");
+    let e = parse_str(&scenario("[flood_scenario.scheme]\ntheta_ = 1.0")).unwrap_err().to_string();
     assert!(e.contains("theta_"), "{e}");
 }

@@ -16,35 +16,18 @@ pub(super) fn measurements(c: &mut Checker<'_>, raw: &[Spanned<RawMeasurement>],
     for spanned in raw {
         let m = spanned.get_ref();
         let id = c.identifier(&m.id, "measurement", &mut ids);
-        let name = c.text(
-            &m.id,
-            RawText {
-                vi: m.name.vi.clone(),
-                en: m.name.en.clone(),
-            },
-            &format!("measurement \"{id}\""),
-        );
+        let name = c.text(&m.id, RawText { vi: m.name.vi.clone(), en: m.name.en.clone() }, &format!("measurement \"{id}\""));
         let tool = MeasureTool::from_id(m.tool.get_ref());
         if tool.is_none() {
             let expected: Vec<&str> = MeasureTool::ALL.iter().map(|t| t.id()).collect();
-            c.error(
-                &m.tool,
-                format!(
-                    "unknown measurement tool \"{}\", expected one of {}",
-                    m.tool.get_ref(),
-                    expected.join(", ")
-                ),
-            );
+            c.error(&m.tool, format!("unknown measurement tool \"{}\", expected one of {}", m.tool.get_ref(), expected.join(", ")));
         }
         let given = m.points.get_ref().len();
         if let Some(tool) = tool {
             let (min, max) = (tool.min_points(), tool.max_points().unwrap_or(MAX_MEASUREMENT_POINTS));
             if given < min || given > max {
                 let wanted = if min == max { format!("{min}") } else { format!("{min} to {max}") };
-                c.error(
-                    &m.points,
-                    format!("a {} measurement takes {wanted} points; {given} given", tool.id()),
-                );
+                c.error(&m.points, format!("a {} measurement takes {wanted} points; {given} given", tool.id()));
                 continue;
             }
         }
@@ -67,14 +50,7 @@ pub(super) fn measurements(c: &mut Checker<'_>, raw: &[Spanned<RawMeasurement>],
                 c.error(&m.id, format!("measurement \"{id}\": level_m belongs to volume measurements only"));
                 continue;
             }
-            out.push(Measurement {
-                id,
-                name,
-                tool,
-                points,
-                level_m,
-                line: c.line_of(spanned),
-            });
+            out.push(Measurement { id, name, tool, points, level_m, line: c.line_of(spanned) });
         }
     }
     out
