@@ -38,10 +38,11 @@ rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || r
 # output; rasterio (with its own GDAL) samples DEMs and pyproj transforms
 # coordinates for the measurement tests; pyogrio (GDAL's vector drivers)
 # reads the measurements' GeoJSON and CSV exports; FROST's SensorThings client reads
-# the gateway's SensorThings API.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import laspy, lazrs, rasterio, pyproj, pyogrio, frost_sta_client" 2>/dev/null; then
+# the gateway's SensorThings API; pmtiles, mercantile and Pillow write the base map
+# tests' tile sets (tools/make_basemap_tiles.py).
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import laspy, lazrs, rasterio, pyproj, pyogrio, frost_sta_client, pmtiles, mercantile, PIL" 2>/dev/null; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "laspy==2.7.0" "lazrs==0.8.*" numpy "rasterio==1.4.*" "pyproj==3.7.*" "pyogrio==0.13.*" "frost-sta-client==1.1.53"
+  .venv/bin/pip install --quiet --disable-pip-version-check "laspy==2.7.0" "lazrs==0.8.*" numpy "rasterio==1.4.*" "pyproj==3.7.*" "pyogrio==0.13.*" "frost-sta-client==1.1.53" "pmtiles==3.8.*" "mercantile==1.2.*" "pillow==13.*"
 fi
 # The browser tests' node packages and the release bundle's wasm-opt, at the
 # versions in web/package-lock.json.
