@@ -27,13 +27,18 @@ pub fn draw_set(selected: &[TileId], loaded: &dyn Fn(TileId) -> bool) -> Vec<Til
         }
     }
     // An ancestor inside another ancestor adds nothing.
-    let outer: Vec<TileId> = cover.iter().copied().filter(|c| !cover.iter().any(|o| o != c && c.is_within(*o))).collect();
+    let outer: Vec<TileId> = cover
+        .iter()
+        .copied()
+        .filter(|c| !cover.iter().any(|o| o != c && c.is_within(*o)))
+        .collect();
     let mut drawn: Vec<TileId> = ready.into_iter().filter(|t| !outer.iter().any(|o| t.is_within(*o))).collect();
     drawn.extend(outer);
     drawn
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::draw_set;
     use sontinh_basemap::TileId;

@@ -28,7 +28,10 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use sontinh_basemap::{SelectedTile, TileId, TileImage, TileView, select_tiles};
 use sontinh_camera::{FloatingOrigin, GeoPosition};
-use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, MemoryBudget, MemoryBudgetPlugin, MemoryUse, SceneMaterial, enu_to_world, scene_material};
+use sontinh_layers::{
+    ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, MemoryBudget, MemoryBudgetPlugin, MemoryUse, SceneMaterial, enu_to_world,
+    scene_material,
+};
 use sontinh_scene::LayerKind;
 
 pub use draw_set::draw_set;
@@ -58,7 +61,10 @@ impl Plugin for BasemapViewPlugin {
         if !app.is_plugin_added::<MemoryBudgetPlugin>() {
             app.add_plugins(MemoryBudgetPlugin);
         }
-        app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::Basemap);
+        app.world_mut()
+            .get_resource_or_insert_with(ExternalLayerKinds::default)
+            .0
+            .push(LayerKind::Basemap);
         app.init_resource::<LayerStates>()
             .init_resource::<BasemapsStarted>()
             .init_resource::<BasemapCredits>()
@@ -119,12 +125,15 @@ pub struct BasemapTile {
     pub tile: TileId,
 }
 
+/// Everything this plugin spawned for a scene.
+type BasemapEntities = Or<(With<BasemapLayer>, With<OpeningBasemap>, With<BasemapTile>)>;
+
 fn start_basemaps(
     mut commands: Commands,
     scene: Option<Res<ActiveScene>>,
     mut started: ResMut<BasemapsStarted>,
     mut states: ResMut<LayerStates>,
-    existing: Query<Entity, Or<(With<BasemapLayer>, With<OpeningBasemap>, With<BasemapTile>)>>,
+    existing: Query<Entity, BasemapEntities>,
 ) {
     let Some(scene) = scene else { return };
     if started.0.as_ref() == Some(&scene.0.source) || states.layers.len() != scene.0.layers.len() {
@@ -140,14 +149,25 @@ fn start_basemaps(
             continue;
         }
         let layer = layer.clone();
-        commands.spawn((Name::new(format!("base map {}", layer.id)), OpeningBasemap { index, task: pool.spawn(async move { source::open(&layer).await }) }));
+        commands.spawn((
+            Name::new(format!("base map {}", layer.id)),
+            OpeningBasemap {
+                index,
+                task: pool.spawn(async move { source::open(&layer).await }),
+            },
+        ));
         if let Some(state) = states.layers.get_mut(index) {
             state.status = LayerStatus::Loading(0.0);
         }
     }
 }
 
-fn finish_opening(mut commands: Commands, scene: Option<Res<ActiveScene>>, mut opening: Query<(Entity, &mut OpeningBasemap)>, mut states: ResMut<LayerStates>) {
+fn finish_opening(
+    mut commands: Commands,
+    scene: Option<Res<ActiveScene>>,
+    mut opening: Query<(Entity, &mut OpeningBasemap)>,
+    mut states: ResMut<LayerStates>,
+) {
     let Some(scene) = scene else { return };
     for (entity, mut open) in &mut opening {
         let Some(result) = check_ready(&mut open.task) else { continue };
@@ -156,7 +176,10 @@ fn finish_opening(mut commands: Commands, scene: Option<Res<ActiveScene>>, mut o
         let Some(layer) = scene.0.layers.get(index) else { continue };
         match result {
             Ok(source) => {
-                let asked = layer.basemap.as_ref().map_or(sontinh_scene::DEFAULT_BASEMAP_MAX_ZOOM, |b| b.max_zoom);
+                let asked = layer
+                    .basemap
+                    .as_ref()
+                    .map_or(sontinh_scene::DEFAULT_BASEMAP_MAX_ZOOM, |b| b.max_zoom);
                 let zooms = match source.zooms() {
                     Some((lo, hi)) => (lo.min(asked), hi.min(asked)),
                     None => (0, asked),
@@ -214,7 +237,9 @@ fn stream_basemaps(
     mut credits: ResMut<BasemapCredits>,
 ) {
     let Some(scene) = scene else { return };
-    let Some((camera, eye_transform, projection)) = cameras.iter().next() else { return };
+    let Some((camera, eye_transform, projection)) = cameras.iter().next() else {
+        return;
+    };
     let fov = match projection {
         Projection::Perspective(p) => f64::from(p.fov),
         _ => 1.0,
@@ -226,17 +251,33 @@ fn stream_basemaps(
     for mut layer in &mut layers {
         let layer = &mut *layer;
         layer.frame += 1;
-        let Some(scene_layer) = scene.0.layers.get(layer.index) else { continue };
+        let Some(scene_layer) = scene.0.layers.get(layer.index) else {
+            continue;
+        };
         let (visible, opacity) = states.layers.get(layer.index).map_or((false, 1.0), |s| (s.visible, s.opacity));
 
         // Finished loads become hidden tiles.
-        let finished: Vec<(TileId, Result<Option<TileImage>, String>)> = layer.loading.iter_mut().filter_map(|(t, task)| check_ready(task).map(|r| (*t, r))).collect();
+        let finished: Vec<(TileId, Result<Option<TileImage>, String>)> = layer
+            .loading
+            .iter_mut()
+            .filter_map(|(t, task)| check_ready(task).map(|r| (*t, r)))
+            .collect();
         for (tile, result) in finished {
             layer.loading.remove(&tile);
             match result {
                 Ok(Some(image)) => {
                     let Some(images) = images.as_deref_mut() else { continue };
-                    let resident = spawn_tile(&mut commands, &scene.0.frame, layer.index, tile, &image, opacity, &mut meshes, &mut materials, images);
+                    let resident = spawn_tile(
+                        &mut commands,
+                        &scene.0.frame,
+                        layer.index,
+                        tile,
+                        &image,
+                        opacity,
+                        &mut meshes,
+                        &mut materials,
+                        images,
+                    );
                     layer.resident.insert(tile, resident);
                 }
                 Ok(None) => {
@@ -261,7 +302,9 @@ fn stream_basemaps(
 
         // The choice is redone when the camera has moved by a hundredth of its height.
         let height = scene.0.frame.enu_to_geodetic(eye).height_m.abs().max(10.0);
-        let moved = layer.last_eye.is_none_or(|e| ((e[0] - eye[0]).powi(2) + (e[1] - eye[1]).powi(2) + (e[2] - eye[2]).powi(2)).sqrt() > 0.01 * height);
+        let moved = layer
+            .last_eye
+            .is_none_or(|e| ((e[0] - eye[0]).powi(2) + (e[1] - eye[1]).powi(2) + (e[2] - eye[2]).powi(2)).sqrt() > 0.01 * height);
         if moved {
             let view = TileView {
                 eye,
@@ -286,7 +329,11 @@ fn stream_basemaps(
                 wanted.push(t);
             }
         }
-        let drawn: HashSet<TileId> = if visible { draw_set(&wanted, &|t| layer.resident.contains_key(&t)).into_iter().collect() } else { HashSet::new() };
+        let drawn: HashSet<TileId> = if visible {
+            draw_set(&wanted, &|t| layer.resident.contains_key(&t)).into_iter().collect()
+        } else {
+            HashSet::new()
+        };
         let frame = layer.frame;
         for (tile, r) in layer.resident.iter_mut() {
             let show = drawn.contains(tile);
@@ -297,7 +344,8 @@ fn stream_basemaps(
                 v.set_if_neq(if show { Visibility::Inherited } else { Visibility::Hidden });
             }
         }
-        if visible && !drawn.is_empty()
+        if visible
+            && !drawn.is_empty()
             && let Some(credit) = scene_layer.basemap.as_ref().and_then(|b| b.attribution.clone())
         {
             shown_credits.push(credit);
@@ -322,7 +370,12 @@ fn stream_basemaps(
         // Least recently drawn tiles go first while over the budget.
         let mut held = layer.held_bytes();
         if held > share {
-            let mut idle: Vec<(u64, TileId)> = layer.resident.iter().filter(|(t, _)| !drawn.contains(t)).map(|(t, r)| (r.last_drawn, *t)).collect();
+            let mut idle: Vec<(u64, TileId)> = layer
+                .resident
+                .iter()
+                .filter(|(t, _)| !drawn.contains(t))
+                .map(|(t, r)| (r.last_drawn, *t))
+                .collect();
             idle.sort();
             for (_, tile) in idle {
                 if held <= share {
@@ -397,7 +450,11 @@ fn spawn_tile(
         .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, p.uvs)
         .with_inserted_indices(Indices::U32(p.indices));
     let texture = images.add(Image::new(
-        Extent3d { width: image.width, height: image.height, depth_or_array_layers: 1 },
+        Extent3d {
+            width: image.width,
+            height: image.height,
+            depth_or_array_layers: 1,
+        },
         TextureDimension::D2,
         image.rgba.clone(),
         TextureFormat::Rgba8UnormSrgb,
@@ -422,5 +479,10 @@ fn spawn_tile(
             Visibility::Hidden,
         ))
         .id();
-    Resident { entity, material, bytes: vertex_bytes + image.rgba.len() as u64, last_drawn: 0 }
+    Resident {
+        entity,
+        material,
+        bytes: vertex_bytes + image.rgba.len() as u64,
+        last_drawn: 0,
+    }
 }

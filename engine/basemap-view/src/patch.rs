@@ -46,10 +46,16 @@ pub fn patch(frame: &EnuFrame, tile: TileId, height_m: f64) -> Patch {
             indices.extend_from_slice(&[a, c, b, b, c, d]);
         }
     }
-    Patch { centre, positions, uvs, indices }
+    Patch {
+        centre,
+        positions,
+        uvs,
+        indices,
+    }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -62,9 +68,16 @@ mod tests {
         let tile = sontinh_basemap::tile_at(107.194, 16.747, 8);
         let p = patch(&frame, tile, 0.0);
         let b = tile.bounds();
-        let nw = [p.positions[0][0] + p.centre[0], p.positions[0][1] + p.centre[1], p.positions[0][2] + p.centre[2]];
+        let nw = [
+            p.positions[0][0] + p.centre[0],
+            p.positions[0][1] + p.centre[1],
+            p.positions[0][2] + p.centre[2],
+        ];
         let g = frame.enu_to_geodetic(nw);
-        assert!((g.lon_deg - b.west).abs() < 1e-9 && (g.lat_deg - b.north).abs() < 1e-9 && g.height_m.abs() < 1e-3, "{g:?} vs {b:?}");
+        assert!(
+            (g.lon_deg - b.west).abs() < 1e-9 && (g.lat_deg - b.north).abs() < 1e-9 && g.height_m.abs() < 1e-3,
+            "{g:?} vs {b:?}"
+        );
         // 100 km from the origin the ellipsoid lies ~785 m below the tangent plane.
         let far = patch(&frame, sontinh_basemap::tile_at(108.13, 16.747, 12), 0.0);
         let drop = -far.centre[2];

@@ -11,7 +11,10 @@ use sontinh_scene::{BasemapSource, Layer, LayerSource};
 
 /// An opened source.
 pub enum TileSource {
-    PmTiles { path: PathBuf, file: Mutex<PmTiles> },
+    PmTiles {
+        path: PathBuf,
+        file: Mutex<PmTiles>,
+    },
     #[cfg(not(target_arch = "wasm32"))]
     MbTiles(sontinh_basemap::MbTiles),
     Service(TileTemplate),
@@ -46,7 +49,10 @@ pub async fn open(layer: &Layer) -> Result<TileSource, String> {
                 LayerSource::File(resolved) => resolved.clone(),
                 _ => p.clone(),
             };
-            let is_mbtiles = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("mbtiles"));
+            let is_mbtiles = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("mbtiles"));
             if is_mbtiles {
                 open_mbtiles(&path)
             } else {
@@ -58,7 +64,9 @@ pub async fn open(layer: &Layer) -> Result<TileSource, String> {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn open_mbtiles(path: &Path) -> Result<TileSource, String> {
-    sontinh_basemap::MbTiles::open(path).map(TileSource::MbTiles).map_err(|e| e.to_string())
+    sontinh_basemap::MbTiles::open(path)
+        .map(TileSource::MbTiles)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -84,7 +92,10 @@ async fn open_pmtiles(path: PathBuf) -> Result<TileSource, String> {
         PmTiles::open(&first, len, Some(&root))
     }
     .map_err(named)?;
-    Ok(TileSource::PmTiles { path, file: Mutex::new(file) })
+    Ok(TileSource::PmTiles {
+        path,
+        file: Mutex::new(file),
+    })
 }
 
 /// One tile decoded (`Ok(None)`: the source has no such tile).
@@ -111,11 +122,19 @@ async fn pmtiles_tile(path: &Path, file: &Mutex<PmTiles>, tile: TileId) -> Resul
                 if stored.len() as u64 != length {
                     return Err(format!("{}: tile {tile}: {} bytes read of {length}", path.display(), stored.len()));
                 }
-                return file.lock().unwrap_or_else(|e| e.into_inner()).tile_content(stored).map(Some).map_err(named);
+                return file
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .tile_content(stored)
+                    .map(Some)
+                    .map_err(named);
             }
             Locate::NeedLeaf { offset, length } => {
                 let (leaf, _) = sontinh_layers::file_range(path, offset, length).await?;
-                file.lock().unwrap_or_else(|e| e.into_inner()).add_leaf(offset, &leaf).map_err(named)?;
+                file.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .add_leaf(offset, &leaf)
+                    .map_err(named)?;
             }
         }
     }
@@ -130,7 +149,9 @@ const MAX_SERVICE_TILE_BYTES: u64 = 16 << 20;
 #[cfg(not(target_arch = "wasm32"))]
 async fn service_tile(url: &str) -> Result<Option<Vec<u8>>, String> {
     if url.starts_with("https://") {
-        return Err(format!("{url}: this native build fetches tiles over plain HTTP only (no TLS); serve the tiles through `sontinh serve` or a local proxy"));
+        return Err(format!(
+            "{url}: this native build fetches tiles over plain HTTP only (no TLS); serve the tiles through `sontinh serve` or a local proxy"
+        ));
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(std::time::Duration::from_secs(30)))

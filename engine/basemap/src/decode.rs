@@ -20,7 +20,10 @@ impl TileImage {
     /// The pixel at column `x`, row `y` (from the north-west corner).
     pub fn pixel(&self, x: u32, y: u32) -> Option<[u8; 4]> {
         let i = (y.checked_mul(self.width)?.checked_add(x)? as usize).checked_mul(4)?;
-        (x < self.width).then(|| self.rgba.get(i..i + 4)).flatten().and_then(|p| p.try_into().ok())
+        (x < self.width)
+            .then(|| self.rgba.get(i..i + 4))
+            .flatten()
+            .and_then(|p| p.try_into().ok())
     }
 }
 
@@ -37,5 +40,9 @@ pub fn decode_tile(tile: TileId, bytes: &[u8]) -> Result<TileImage, BasemapError
         return Err(fail(format!("{width} × {height} pixels (at most {MAX_TILE_SIDE} a side)")));
     }
     let image = image::load_from_memory_with_format(bytes, format).map_err(|e| fail(e.to_string()))?;
-    Ok(TileImage { width, height, rgba: image.into_rgba8().into_raw() })
+    Ok(TileImage {
+        width,
+        height,
+        rgba: image.into_rgba8().into_raw(),
+    })
 }

@@ -35,7 +35,10 @@ pub struct MbTiles {
 
 impl std::fmt::Debug for MbTiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MbTiles").field("path", &self.path).field("info", &self.info).finish()
+        f.debug_struct("MbTiles")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -51,9 +54,13 @@ impl MbTiles {
         let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(|e| bad(path, format!("cannot be opened as SQLite: {e}")))?;
         let has = |table: &str| -> Result<bool, BasemapError> {
-            db.query_row("SELECT count(*) FROM sqlite_master WHERE name = ?1 AND type IN ('table', 'view')", [table], |r| r.get::<_, i64>(0))
-                .map(|n| n > 0)
-                .map_err(|e| bad(path, format!("not an SQLite database ({e})")))
+            db.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = ?1 AND type IN ('table', 'view')",
+                [table],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| bad(path, format!("not an SQLite database ({e})")))
         };
         for table in ["metadata", "tiles"] {
             if !has(table)? {
@@ -62,14 +69,20 @@ impl MbTiles {
         }
         let mut info = MbTilesInfo::default();
         {
-            let mut rows = db.prepare("SELECT name, value FROM metadata").map_err(|e| bad(path, format!("metadata: {e}")))?;
+            let mut rows = db
+                .prepare("SELECT name, value FROM metadata")
+                .map_err(|e| bad(path, format!("metadata: {e}")))?;
             let pairs = rows
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                 .map_err(|e| bad(path, format!("metadata: {e}")))?;
             for pair in pairs {
                 let (name, value) = pair.map_err(|e| bad(path, format!("metadata: {e}")))?;
                 let zoom = |v: &str| -> Result<u8, BasemapError> {
-                    v.trim().parse::<u8>().ok().filter(|z| *z <= MAX_ZOOM).ok_or_else(|| bad(path, format!("metadata {name} = \"{v}\" is not a zoom 0–{MAX_ZOOM}")))
+                    v.trim()
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|z| *z <= MAX_ZOOM)
+                        .ok_or_else(|| bad(path, format!("metadata {name} = \"{v}\" is not a zoom 0–{MAX_ZOOM}")))
                 };
                 match name.as_str() {
                     "name" => info.name = Some(value),
@@ -95,7 +108,11 @@ impl MbTiles {
         {
             return Err(bad(path, format!("tiles of format \"{f}\" are not raster images (png or jpg)")));
         }
-        Ok(MbTiles { path: path.to_path_buf(), db: Mutex::new(db), info })
+        Ok(MbTiles {
+            path: path.to_path_buf(),
+            db: Mutex::new(db),
+            info,
+        })
     }
 
     /// A tile's bytes (`None` when the file has none there).

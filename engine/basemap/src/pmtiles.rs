@@ -214,7 +214,9 @@ fn decompress(bytes: &[u8], compression: Compression, limit: u64, what: &str) ->
             }
             Ok(out)
         }
-        other => Err(bad(format!("the {what} is compressed with {other:?}, which this build does not read (gzip or none)"))),
+        other => Err(bad(format!(
+            "the {what} is compressed with {other:?}, which this build does not read (gzip or none)"
+        ))),
     }
 }
 
@@ -227,7 +229,15 @@ pub fn parse_directory(bytes: &[u8]) -> Result<Vec<DirEntry>, BasemapError> {
         return Err(bad(format!("a directory claims {n} entries in {} bytes", bytes.len())));
     }
     let n = n as usize;
-    let mut entries = vec![DirEntry { tile_id: 0, offset: 0, length: 0, run_length: 0 }; n];
+    let mut entries = vec![
+        DirEntry {
+            tile_id: 0,
+            offset: 0,
+            length: 0,
+            run_length: 0
+        };
+        n
+    ];
     let mut last = 0u64;
     for e in entries.iter_mut() {
         last = last.checked_add(v.next()?).ok_or_else(|| bad("directory tile ids overflow"))?;
@@ -245,8 +255,13 @@ pub fn parse_directory(bytes: &[u8]) -> Result<Vec<DirEntry>, BasemapError> {
     for i in 0..n {
         let raw = v.next()?;
         entries[i].offset = if raw == 0 {
-            let prev = i.checked_sub(1).map(|p| entries[p]).ok_or_else(|| bad("the first directory entry follows no other"))?;
-            prev.offset.checked_add(prev.length).ok_or_else(|| bad("directory offsets overflow"))?
+            let prev = i
+                .checked_sub(1)
+                .map(|p| entries[p])
+                .ok_or_else(|| bad("the first directory entry follows no other"))?;
+            prev.offset
+                .checked_add(prev.length)
+                .ok_or_else(|| bad("directory offsets overflow"))?
         } else {
             raw - 1
         };
@@ -296,7 +311,12 @@ impl PmTiles {
         };
         let root = decompress(raw, header.internal_compression, MAX_DIRECTORY_BYTES, "root directory")?;
         let root = parse_directory(&root)?;
-        Ok(PmTiles { header, file_len, root: Arc::new(root), leaves: HashMap::new() })
+        Ok(PmTiles {
+            header,
+            file_len,
+            root: Arc::new(root),
+            leaves: HashMap::new(),
+        })
     }
 
     /// The absolute range of the root directory.
@@ -325,13 +345,21 @@ impl PmTiles {
                 if entry.length > MAX_TILE_BYTES {
                     return Err(bad(format!("tile {tile} is {} bytes, more than {MAX_TILE_BYTES}", entry.length)));
                 }
-                return Ok(Locate::Tile { offset: self.header.data_offset + entry.offset, length: entry.length });
+                return Ok(Locate::Tile {
+                    offset: self.header.data_offset + entry.offset,
+                    length: entry.length,
+                });
             }
             within("leaf directory entry", entry.offset, entry.length, self.header.leaf_length)?;
             let offset = self.header.leaf_offset + entry.offset;
             match self.leaves.get(&offset) {
                 Some(leaf) => dir = leaf.clone(),
-                None => return Ok(Locate::NeedLeaf { offset, length: entry.length }),
+                None => {
+                    return Ok(Locate::NeedLeaf {
+                        offset,
+                        length: entry.length,
+                    });
+                }
             }
         }
         Err(bad(format!("tile {tile}: leaf directories nest deeper than {MAX_DEPTH} levels")))

@@ -83,7 +83,11 @@ fn candidate(frame: &EnuFrame, view: &TileView, tile: TileId) -> Option<Selected
     let distance = ground.hypot(gap(2)).max(1.0);
     let (_, lat) = tile_to_lon_lat(tile.z, f64::from(tile.x) + 0.5, f64::from(tile.y) + 0.5);
     let texel = tile_size_m(tile.z, lat) / view.tile_pixels.max(1.0);
-    Some(SelectedTile { tile, error_px: texel * view.pixels_per_radian / distance, distance_m: distance })
+    Some(SelectedTile {
+        tile,
+        error_px: texel * view.pixels_per_radian / distance,
+        distance_m: distance,
+    })
 }
 
 /// The tiles to draw, nearest first. Starts from the tiles of `min_zoom`
@@ -112,7 +116,10 @@ pub fn select_tiles(frame: &EnuFrame, view: &TileView) -> Vec<SelectedTile> {
     }
     let mut done = Vec::new();
     while let Some(Candidate(top)) = heap.pop() {
-        let children = top.tile.children().filter(|_| top.error_px > view.max_error_px && top.tile.z < view.max_zoom);
+        let children = top
+            .tile
+            .children()
+            .filter(|_| top.error_px > view.max_error_px && top.tile.z < view.max_zoom);
         let Some(children) = children else {
             done.push(top);
             continue;

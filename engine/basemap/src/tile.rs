@@ -61,7 +61,12 @@ impl TileId {
     pub fn children(self) -> Option<[TileId; 4]> {
         (self.z < MAX_ZOOM).then(|| {
             let (z, x, y) = (self.z + 1, self.x * 2, self.y * 2);
-            [TileId { z, x, y }, TileId { z, x: x + 1, y }, TileId { z, x, y: y + 1 }, TileId { z, x: x + 1, y: y + 1 }]
+            [
+                TileId { z, x, y },
+                TileId { z, x: x + 1, y },
+                TileId { z, x, y: y + 1 },
+                TileId { z, x: x + 1, y: y + 1 },
+            ]
         })
     }
 

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file: failing loudly is the point
+
 //! Tile sets written by tools/make_basemap_tiles.py (pmtiles, sqlite3, Pillow, mercantile).
 
 use std::io::{Read, Seek, SeekFrom};
@@ -12,9 +14,22 @@ pub fn repo() -> PathBuf {
 /// Writes a tile set into `out` and returns the script's manifest.
 pub fn make_tiles(out: &Path, args: &[&str]) -> serde_json::Value {
     let python = repo().join(".venv/bin/python");
-    assert!(python.is_file(), "the project's Python environment is missing: run tools/setup-debian.sh (it installs pmtiles, Pillow and mercantile)");
-    let o = Command::new(python).arg(repo().join("tools/make_basemap_tiles.py")).arg(args[0]).arg(out).args(&args[1..]).output().unwrap();
-    assert!(o.status.success(), "tools/make_basemap_tiles.py failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        python.is_file(),
+        "the project's Python environment is missing: run tools/setup-debian.sh (it installs pmtiles, Pillow and mercantile)"
+    );
+    let o = Command::new(python)
+        .arg(repo().join("tools/make_basemap_tiles.py"))
+        .arg(args[0])
+        .arg(out)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "tools/make_basemap_tiles.py failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
@@ -26,7 +41,10 @@ pub struct FileRanges {
 
 impl FileRanges {
     pub fn new(path: PathBuf) -> FileRanges {
-        FileRanges { path, bytes_read: AtomicU64::new(0) }
+        FileRanges {
+            path,
+            bytes_read: AtomicU64::new(0),
+        }
     }
 }
 
@@ -35,7 +53,8 @@ impl sontinh_basemap::RangeSource for FileRanges {
         let mut f = std::fs::File::open(&self.path).map_err(|e| e.to_string())?;
         f.seek(SeekFrom::Start(offset)).map_err(|e| e.to_string())?;
         let mut out = vec![0; len as usize];
-        f.read_exact(&mut out).map_err(|e| format!("{}: bytes {offset}+{len}: {e}", self.path.display()))?;
+        f.read_exact(&mut out)
+            .map_err(|e| format!("{}: bytes {offset}+{len}: {e}", self.path.display()))?;
         self.bytes_read.fetch_add(len, Ordering::Relaxed);
         Ok(out)
     }

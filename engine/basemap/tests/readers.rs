@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file: failing loudly is the point
+
 //! The readers against tile sets written by other libraries: every tile
 //! comes back byte for byte as Pillow wrote it, decoded to the colour that
 //! names it; tile math against mercantile and the PMTiles package.
@@ -46,7 +48,11 @@ fn pmtiles_gives_back_every_tile_the_python_writer_stored() {
     }
     for key in manifest["absent"].as_array().unwrap() {
         let key = key.as_str().unwrap();
-        assert_eq!(read_tile(&source, &mut file, tile_of(key)).unwrap(), None, "{key} is not in the file");
+        assert_eq!(
+            read_tile(&source, &mut file, tile_of(key)).unwrap(),
+            None,
+            "{key} is not in the file"
+        );
     }
 }
 
@@ -95,8 +101,17 @@ fn tile_math_agrees_with_mercantile_and_the_pmtiles_package() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = make_tiles(dir.path(), &["pyramid"]);
     for probe in manifest["tile_of"].as_array().unwrap() {
-        let (lon, lat, z) = (probe["lon"].as_f64().unwrap(), probe["lat"].as_f64().unwrap(), probe["zoom"].as_u64().unwrap() as u8);
-        let t: Vec<u32> = probe["tile"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let (lon, lat, z) = (
+            probe["lon"].as_f64().unwrap(),
+            probe["lat"].as_f64().unwrap(),
+            probe["zoom"].as_u64().unwrap() as u8,
+        );
+        let t: Vec<u32> = probe["tile"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
         assert_eq!(tile_at(lon, lat, z), TileId { z, x: t[0], y: t[1] }, "{lon}, {lat} at zoom {z}");
     }
     for (key, bounds) in manifest["bounds"].as_object().unwrap() {
@@ -146,7 +161,10 @@ fn broken_files_are_refused_with_their_reason() {
                 e.to_string()
             }
         };
-        assert!(message.contains("PMTiles") && (message.contains("127-byte header") || message.contains("runs past")), "cut at {len}: {message}");
+        assert!(
+            message.contains("PMTiles") && (message.contains("127-byte header") || message.contains("runs past")),
+            "cut at {len}: {message}"
+        );
     }
     // A directory's bytes scrambled: gzip's check or the layout check names it.
     let mut scrambled = whole.clone();
@@ -164,12 +182,19 @@ fn broken_files_are_refused_with_their_reason() {
     assert_eq!(e, BasemapError::PmTiles("not a PMTiles file (no \"PMTiles\" magic)".into()));
 
     let text = dir.path().join("notes.mbtiles");
-    std::fs::write(&text, "these are not tiles, just text that is long enough to look like a file header").unwrap();
+    std::fs::write(
+        &text,
+        "these are not tiles, just text that is long enough to look like a file header",
+    )
+    .unwrap();
     let e = MbTiles::open(&text).unwrap_err().to_string();
     assert!(e.contains("notes.mbtiles") && e.contains("SQLite"), "{e}");
     let empty_db = dir.path().join("empty.mbtiles");
     std::process::Command::new(common::repo().join(".venv/bin/python"))
-        .args(["-c", "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('CREATE TABLE metadata (name text, value text)'); d.commit()"])
+        .args([
+            "-c",
+            "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('CREATE TABLE metadata (name text, value text)'); d.commit()",
+        ])
         .arg(&empty_db)
         .status()
         .unwrap();
@@ -178,7 +203,9 @@ fn broken_files_are_refused_with_their_reason() {
     let e = MbTiles::open(&dir.path().join("absent.mbtiles")).unwrap_err().to_string();
     assert!(e.contains("absent.mbtiles: no such file"), "{e}");
 
-    let e = decode_tile(TileId::new(2, 1, 1).unwrap(), b"<html>404 Not Found</html>").unwrap_err().to_string();
+    let e = decode_tile(TileId::new(2, 1, 1).unwrap(), b"<html>404 Not Found</html>")
+        .unwrap_err()
+        .to_string();
     assert_eq!(e, "tile 2/1/1: neither PNG nor JPEG");
 }
 

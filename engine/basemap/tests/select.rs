@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file: failing loudly is the point
+
 //! Tile choice: the zoom under a camera looking down is the one the
 //! screen-space error formula gives, written out here from the Web
 //! Mercator scale (2πa·cos φ / 2^z / 256 metres a texel).
@@ -26,13 +28,22 @@ fn the_tile_under_the_camera_has_the_zoom_its_error_asks_for() {
     let frame = EnuFrame::new(Geodetic::new(lon, lat, 0.0));
     for height in [350.0, 1_400.0, 40_000.0] {
         // A count that does not bind: this checks the error formula alone.
-        let v = TileView { max_tiles: 5_000, ..view(height) };
+        let v = TileView {
+            max_tiles: 5_000,
+            ..view(height)
+        };
         let chosen = select_tiles(&frame, &v);
         // Split while texel · ppr / h > 1.5: the first zoom at or under it.
         let continuous = (2.0 * std::f64::consts::PI * A * lat.to_radians().cos() * v.pixels_per_radian / (256.0 * height * 1.5)).log2();
-        assert!((continuous.fract() - 0.5).abs() < 0.3, "height {height}: zoom {continuous} too close to a step to test");
+        assert!(
+            (continuous.fract() - 0.5).abs() < 0.3,
+            "height {height}: zoom {continuous} too close to a step to test"
+        );
         let want = continuous.ceil() as u8;
-        let under = chosen.iter().find(|s| s.tile == tile_at(lon, lat, s.tile.z)).expect("a tile under the camera");
+        let under = chosen
+            .iter()
+            .find(|s| s.tile == tile_at(lon, lat, s.tile.z))
+            .expect("a tile under the camera");
         assert_eq!(under.tile.z, want, "height {height} m: {continuous}");
         assert_eq!(chosen[0].tile, under.tile, "nearest first");
     }

@@ -44,16 +44,34 @@ struct Ranged {
 
 impl RangeSource for Ranged {
     fn read_range(&self, offset: u64, len: u64) -> Result<Vec<u8>, String> {
-        let mut r = self.agent.get(&self.url).header("Range", format!("bytes={offset}-{}", offset + len - 1)).call().map_err(|e| e.to_string())?;
+        let mut r = self
+            .agent
+            .get(&self.url)
+            .header("Range", format!("bytes={offset}-{}", offset + len - 1))
+            .call()
+            .map_err(|e| e.to_string())?;
         if r.status().as_u16() != 206 {
             return Err(format!("answered {}", r.status()));
         }
         r.body_mut().read_to_vec().map_err(|e| e.to_string())
     }
     fn file_len(&self) -> Result<u64, String> {
-        let r = self.agent.get(&self.url).header("Range", "bytes=0-0").call().map_err(|e| e.to_string())?;
-        let range = r.headers().get("Content-Range").and_then(|v| v.to_str().ok()).ok_or("no Content-Range")?;
-        range.rsplit('/').next().and_then(|t| t.parse().ok()).ok_or_else(|| format!("bad Content-Range {range}"))
+        let r = self
+            .agent
+            .get(&self.url)
+            .header("Range", "bytes=0-0")
+            .call()
+            .map_err(|e| e.to_string())?;
+        let range = r
+            .headers()
+            .get("Content-Range")
+            .and_then(|v| v.to_str().ok())
+            .ok_or("no Content-Range")?;
+        range
+            .rsplit('/')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| format!("bad Content-Range {range}"))
     }
 }
 
@@ -70,11 +88,19 @@ fn a_basemap_pmtiles_file_is_served_and_read_by_ranges() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::write(dir.path().join("scenes/map.toml"), SCENE).unwrap();
     let catalog = Catalog::build(&[dir.path().join("scenes/map.toml")], None).unwrap();
-    assert!(catalog.get("/scenes/maps/tiles.pmtiles").is_some(), "{:?}", catalog.addresses().collect::<Vec<_>>());
+    assert!(
+        catalog.get("/scenes/maps/tiles.pmtiles").is_some(),
+        "{:?}",
+        catalog.addresses().collect::<Vec<_>>()
+    );
     // Only what the scene names: not the tile folder beside it.
     assert!(catalog.get("/scenes/maps/tiles.mbtiles").is_none());
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let lines: Arc<Mutex<Vec<String>>> = Arc::default();
     let sink = lines.clone();
     let log: RequestLog = Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned()));
@@ -89,13 +115,23 @@ fn a_basemap_pmtiles_file_is_served_and_read_by_ranges() {
         .unwrap();
     });
 
-    let source = Ranged { url: format!("http://{address}/scenes/maps/tiles.pmtiles"), agent: ureq::Agent::config_builder().http_status_as_error(false).build().into() };
+    let source = Ranged {
+        url: format!("http://{address}/scenes/maps/tiles.pmtiles"),
+        agent: ureq::Agent::config_builder().http_status_as_error(false).build().into(),
+    };
     let mut file = open_source(&source).unwrap();
     for (z, x, y) in [(0, 0, 0), (2, 3, 1), (4, 12, 7), (5, 31, 3)] {
         let tile = TileId::new(z, x, y).unwrap();
         let bytes = read_tile(&source, &mut file, tile).unwrap().unwrap();
-        assert_eq!(bytes, std::fs::read(maps.join(format!("xyz/{z}/{x}/{y}.png"))).unwrap(), "tile {tile}");
+        assert_eq!(
+            bytes,
+            std::fs::read(maps.join(format!("xyz/{z}/{x}/{y}.png"))).unwrap(),
+            "tile {tile}"
+        );
     }
     let log = lines.lock().unwrap().clone();
-    assert!(log.len() >= 5 && log.iter().all(|l| l.contains("range=bytes=") && l.contains(" 206")), "every request a range: {log:?}");
+    assert!(
+        log.len() >= 5 && log.iter().all(|l| l.contains("range=bytes=") && l.contains(" 206")),
+        "every request a range: {log:?}"
+    );
 }

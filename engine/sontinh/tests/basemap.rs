@@ -30,13 +30,20 @@ fn tiles(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("basemap-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     let python = repo().join(".venv/bin/python");
-    assert!(python.is_file(), "the project's Python environment is missing: run tools/setup-debian.sh (it installs pmtiles, Pillow and mercantile)");
+    assert!(
+        python.is_file(),
+        "the project's Python environment is missing: run tools/setup-debian.sh (it installs pmtiles, Pillow and mercantile)"
+    );
     let o = Command::new(python)
         .arg(repo().join("tools/make_basemap_tiles.py"))
         .args(["quadrants", dir.to_str().unwrap(), &LON.to_string(), &LAT.to_string(), "17", "0.05"])
         .output()
         .unwrap();
-    assert!(o.status.success(), "tools/make_basemap_tiles.py failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "tools/make_basemap_tiles.py failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     dir
 }
 
@@ -73,7 +80,16 @@ attribution = "test tiles"
     .unwrap();
     let out = dir.join("render.png");
     let o = Command::new(env!("CARGO_BIN_EXE_sontinh"))
-        .args(["render", scene.to_str().unwrap(), "--width", &WIDTH.to_string(), "--height", &HEIGHT.to_string(), "--out", out.to_str().unwrap()])
+        .args([
+            "render",
+            scene.to_str().unwrap(),
+            "--width",
+            &WIDTH.to_string(),
+            "--height",
+            &HEIGHT.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .expect("the sontinh binary runs");
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
@@ -89,7 +105,10 @@ fn project(enu: [f32; 3]) -> (u32, u32) {
     let clip = proj * view * Vec4::from((world(enu), 1.0));
     let ndc = clip / clip.w;
     assert!(ndc.x.abs() < 0.95 && ndc.y.abs() < 0.95, "{enu:?} is off screen");
-    (((ndc.x + 1.0) / 2.0 * WIDTH as f32) as u32, ((1.0 - ndc.y) / 2.0 * HEIGHT as f32) as u32)
+    (
+        ((ndc.x + 1.0) / 2.0 * WIDTH as f32) as u32,
+        ((1.0 - ndc.y) / 2.0 * HEIGHT as f32) as u32,
+    )
 }
 
 /// Which of the four tile colours a pixel is (tone mapping changes the shade, not which channels lead).
@@ -105,7 +124,12 @@ fn quadrant(p: [u8; 3]) -> &'static str {
 }
 
 fn check_quadrants(img: &image::RgbImage, what: &str) {
-    for (enu, want) in [([300.0, 250.0, 0.0], "ne (red)"), ([-300.0, 250.0, 0.0], "nw (green)"), ([-300.0, -250.0, 0.0], "sw (blue)"), ([300.0, -250.0, 0.0], "se (yellow)")] {
+    for (enu, want) in [
+        ([300.0, 250.0, 0.0], "ne (red)"),
+        ([-300.0, 250.0, 0.0], "nw (green)"),
+        ([-300.0, -250.0, 0.0], "sw (blue)"),
+        ([300.0, -250.0, 0.0], "se (yellow)"),
+    ] {
         let at = project(enu);
         for (dx, dy) in [(0i32, 0i32), (-2, 0), (2, 0), (0, -2), (0, 2)] {
             let p = img.get_pixel((at.0 as i32 + dx) as u32, (at.1 as i32 + dy) as u32).0;
@@ -151,7 +175,12 @@ fn serve(root: PathBuf) -> u16 {
                 let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_owned();
                 match std::fs::read(root.join(&path)) {
                     Ok(body) if !path.contains("..") => {
-                        write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
+                        write!(
+                            stream,
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .unwrap();
                         stream.write_all(&body).unwrap();
                     }
                     _ => write!(stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap(),
@@ -171,7 +200,10 @@ fn an_xyz_service_map_lies_where_its_tiles_say_and_a_404_service_names_its_addre
     check_quadrants(&img, "XYZ");
 
     let (_, log) = render(&dir, &format!("url = \"http://127.0.0.1:{port}/nothing/{{z}}/{{x}}/{{y}}.png\""));
-    assert!(log.contains("base map \"map\"") && log.contains("404") && log.contains(&format!("http://127.0.0.1:{port}/nothing/")), "{log}");
+    assert!(
+        log.contains("base map \"map\"") && log.contains("404") && log.contains(&format!("http://127.0.0.1:{port}/nothing/")),
+        "{log}"
+    );
 }
 
 #[test]
@@ -180,5 +212,8 @@ fn a_truncated_pmtiles_file_fails_its_layer_with_the_reason() {
     let whole = std::fs::read(dir.join("tiles.pmtiles")).unwrap();
     std::fs::write(dir.join("cut.pmtiles"), &whole[..whole.len() / 2]).unwrap();
     let (_, log) = render(&dir, "path = \"cut.pmtiles\"");
-    assert!(log.contains("cut.pmtiles: PMTiles: the tile data") && log.contains("runs past"), "{log}");
+    assert!(
+        log.contains("cut.pmtiles: PMTiles: the tile data") && log.contains("runs past"),
+        "{log}"
+    );
 }
