@@ -3,6 +3,7 @@
 //! egui never steals the camera's input: each frame, whether egui wants the
 //! pointer or keyboard is passed to the camera as [`PointerCaptured`].
 
+mod basemap_credits;
 mod dashboard_panel;
 mod device_labels;
 mod i18n;
@@ -70,6 +71,7 @@ impl Plugin for ViewerUiPlugin {
                         measure_labels::draw_measure_labels,
                         vector_panel::draw_vector_labels,
                         vector_panel::draw_feature_panel,
+                        basemap_credits::draw_basemap_credits,
                     )
                         .chain()
                         .run_if(|ready: Res<FontsReady>| ready.0),
