@@ -55,12 +55,15 @@ struct PageGpu {
 
 /// The files of the last run the page can offer for download: what a
 /// planner takes into QGIS or a report.
-pub const DOWNLOADS: [(&str, &str); 6] = [
+/// (The impact files only when the scenario asks for its impact.)
+pub const DOWNLOADS: [(&str, &str); 8] = [
     ("max_depth.tif", "image/tiff"),
     ("arrival_time.tif", "image/tiff"),
     ("extent.geojson", "application/geo+json"),
     ("gauges.csv", "text/csv"),
     ("places.csv", "text/csv"),
+    ("impact.csv", "text/csv"),
+    ("impact.geojson", "application/geo+json"),
     ("summary.json", "application/json"),
 ];
 

@@ -1,10 +1,11 @@
 //! The planner's flood window: edit a scenario (rain, inflow, a breach at
 //! the cursor), run it in the viewer, pause or cancel it, and read which
-//! places go under water, how deep and when.
+//! places go under water, how deep and when, and which buildings and road
+//! segments the water reaches, per commune (one selected is shown on the twin).
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
-use sontinh_flood_view::{DOWNLOADS, FloodPlaces, PlannerEdits, PlannerRun, PlannerRunner, download_result};
+use sontinh_flood_view::{DOWNLOADS, FloodImpact, FloodPlaces, PlannerEdits, PlannerRun, PlannerRunner, download_result};
 use sontinh_layers::ActiveScene;
 
 use crate::{CursorReadout, UiLang, UserMode, tr};
@@ -20,6 +21,7 @@ pub fn draw_planner_panel(
     places: Res<FloodPlaces>,
     cursor: Res<CursorReadout>,
     runner: Option<Res<PlannerRunner>>,
+    (mut impact, mut fly): (ResMut<FloodImpact>, MessageWriter<sontinh_camera::FlyTo>),
 ) -> Result {
     let (Some(scene), Some(mut edits)) = (scene, edits) else { return Ok(()) };
     if *mode != UserMode::Planner || scene.0.flood_scenarios.is_empty() {
@@ -122,11 +124,55 @@ pub fn draw_planner_panel(
                     }
                 });
             }
+            if let Some(i) = impact_list(ui, &impact, l) {
+                impact.selected = (impact.selected != Some(i)).then_some(i);
+                if let Some(row) = impact.rows.get(i).filter(|_| impact.selected.is_some()) {
+                    // Looking down at it from the south-south-west, 150 m off.
+                    let [e, n] = row.centre();
+                    let z = row.level.unwrap_or(0.0);
+                    fly.write(sontinh_camera::FlyTo { eye: [e - 40.0, n - 110.0, z + 100.0], target: [e, n, z], fov: None });
+                }
+            }
         });
     if changed != *edits {
         *edits = changed;
     }
     Ok(())
+}
+
+/// The buildings and road segments reached, per area: the one clicked.
+fn impact_list(ui: &mut egui::Ui, impact: &FloodImpact, l: crate::Lang) -> Option<usize> {
+    if impact.rows.is_empty() {
+        return None;
+    }
+    ui.separator();
+    let count = |kind: &str| impact.rows.iter().filter(|r| r.kind == kind).count();
+    ui.strong(tr("impact_reached", l));
+    ui.small(format!("{} {}, {} {}", count("building"), tr("impact_buildings", l), count("road"), tr("impact_roads", l)))
+        .on_hover_text(tr("impact_hint", l));
+    let mut clicked = None;
+    egui::ScrollArea::vertical().id_salt("impact-list").max_height(240.0).show(ui, |ui| {
+        for (area, rows) in impact.by_area() {
+            let buildings = rows.iter().filter(|&&i| impact.rows[i].kind == "building").count();
+            let title = format!("{} — {buildings} {}, {} {}", area.unwrap_or(tr("impact_no_area", l)), tr("impact_buildings", l), rows.len() - buildings, tr("impact_roads", l));
+            egui::CollapsingHeader::new(title).id_salt(("impact-area", area)).default_open(true).show(ui, |ui| {
+                egui::Grid::new(("impact-rows", area)).num_columns(3).striped(true).show(ui, |ui| {
+                    for &i in &rows {
+                        let row = &impact.rows[i];
+                        // Signs the panels' font (DejaVu) has.
+                        let icon = if row.kind == "road" { "━" } else { "⌂" };
+                        if ui.selectable_label(impact.selected == Some(i), format!("{icon} {}", row.label())).clicked() {
+                            clicked = Some(i);
+                        }
+                        ui.monospace(format!("{:.2} m", row.max_depth_m));
+                        ui.monospace(row.arrival_h.map(|h| format!("{} {h:.1} h", tr("after", l))).unwrap_or_default());
+                        ui.end_row();
+                    }
+                });
+            });
+        }
+    });
+    clicked
 }
 
 /// Where a run's files are: a folder on disk natively; in the browser the
@@ -138,8 +184,9 @@ fn results_links(ui: &mut egui::Ui, dir: &std::path::Path, l: crate::Lang) {
     }
     ui.label(tr("download_results", l));
     ui.horizontal_wrapped(|ui| {
-        for (name, _) in DOWNLOADS {
-            if ui.small_button(name).clicked()
+        // The impact files exist only when the scenario asks for its impact.
+        for (name, _) in DOWNLOADS.iter().filter(|(name, _)| sontinh_layers::memory_file(&dir.join(name)).is_some()) {
+            if ui.small_button(*name).clicked()
                 && let Err(why) = download_result(dir, name)
             {
                 warn!("{why}");
