@@ -14,6 +14,9 @@ mod pick;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use bevy::gizmos::GizmoAsset;
+use bevy::gizmos::config::GizmoLineConfig;
+use bevy::gizmos::retained::Gizmo;
 use bevy::light::NotShadowCaster;
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
@@ -23,7 +26,7 @@ use sontinh_scene::{FeatureFilter, LayerKind, Text, VectorStyle};
 use sontinh_vector_mesh::{Built, FeatureInfo};
 
 pub use load::{SceneGround, build_layer, scene_ground};
-pub use mesh::{FILL_DEPTH_BIAS, LINE_DEPTH_BIAS, Part};
+pub use mesh::{FILL_DEPTH_BIAS, LINE_GIZMO_DEPTH_BIAS, Part};
 pub use pick::feature_at;
 
 /// Draws the active scene's vector and city layers.
@@ -201,6 +204,7 @@ fn finish_building(
     mut picked: ResMut<PickedFeature>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<SceneMaterial>>,
+    mut gizmos: ResMut<Assets<GizmoAsset>>,
 ) {
     for (entity, mut job) in &mut building {
         let index = job.layer_index;
@@ -239,7 +243,29 @@ fn finish_building(
                 parts.push((Part::Fills, meshes.add(mesh::triangles_mesh(&chunk.fills))));
             }
             if !chunk.lines.is_empty() {
-                parts.push((Part::Lines, meshes.add(mesh::lines_mesh(&chunk.lines))));
+                // Lines are retained gizmos: a width in pixels and a depth
+                // bias (the GPU's bias is for triangles only).
+                commands.spawn((
+                    Name::new(format!("{} chunk {ci} lines", state.id)),
+                    Gizmo {
+                        handle: gizmos.add(mesh::lines_gizmo(&chunk.lines, 1.0)),
+                        line_config: GizmoLineConfig {
+                            width: mesh::LINE_WIDTH_PX,
+                            ..default()
+                        },
+                        // Later layers' lines over earlier ones' where they coincide.
+                        depth_bias: mesh::LINE_GIZMO_DEPTH_BIAS - 0.002 * (index.min(20) as f32),
+                    },
+                    FeatureChunk {
+                        layer_index: index,
+                        chunk: ci as u32,
+                        part: Part::Lines,
+                        base_alpha: 1.0,
+                    },
+                    Transform::IDENTITY,
+                    GeoPosition(chunk.origin),
+                    Visibility::Hidden,
+                ));
             }
             for (part, handle) in parts.drain(..) {
                 let material = mesh::material(part);
@@ -285,27 +311,68 @@ fn finish_building(
     }
 }
 
+/// What the layer settings change on a chunk.
+type ChunkSettings<'a> = (
+    Ref<'a, FeatureChunk>,
+    &'a mut Visibility,
+    Option<&'a MeshMaterial3d<SceneMaterial>>,
+    Option<&'a Gizmo>,
+);
+
 /// Follows the layer panel's visibility and opacity.
 fn apply_layer_settings(
     states: Res<LayerStates>,
-    mut chunks: Query<(Ref<FeatureChunk>, &mut Visibility, &MeshMaterial3d<SceneMaterial>)>,
+    shown: Res<VectorLayers>,
+    mut chunks: Query<ChunkSettings>,
     mut materials: ResMut<Assets<SceneMaterial>>,
+    mut gizmos: ResMut<Assets<GizmoAsset>>,
+    mut applied_opacity: Local<std::collections::HashMap<usize, f32>>,
 ) {
-    for (chunk, mut visibility, handle) in &mut chunks {
+    // Layers whose opacity moved since it was last applied to their lines.
+    let moved: Vec<usize> = if states.is_changed() {
+        states
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| applied_opacity.get(i).copied().unwrap_or(1.0) != s.opacity)
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (chunk, mut visibility, material, gizmo) in &mut chunks {
         if !(states.is_changed() || chunk.is_added()) {
             continue;
         }
         let Some(state) = states.layers.get(chunk.layer_index) else {
             continue;
         };
-        let shown = state.visible && state.status == LayerStatus::Ready;
-        visibility.set_if_neq(if shown { Visibility::Inherited } else { Visibility::Hidden });
-        if let Some(mut material) = materials.get_mut(&handle.0) {
-            let alpha = chunk.base_alpha * state.opacity;
+        let shown_now = state.visible && state.status == LayerStatus::Ready;
+        visibility.set_if_neq(if shown_now { Visibility::Inherited } else { Visibility::Hidden });
+        let alpha = chunk.base_alpha * state.opacity;
+        if let Some(handle) = material
+            && let Some(mut material) = materials.get_mut(&handle.0)
+        {
             material.base.base_color.set_alpha(alpha);
             if chunk.part == Part::Solids {
                 material.base.alpha_mode = if alpha < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };
             }
+        }
+        // A gizmo's colours are its vertices': remade when the opacity changes.
+        let remake = moved.contains(&chunk.layer_index) || (chunk.is_added() && state.opacity < 1.0);
+        if let Some(gizmo) = gizmo
+            && remake
+            && let Some(lines) = shown
+                .get(chunk.layer_index)
+                .and_then(|l| l.built.chunks.get(chunk.chunk as usize))
+                .map(|c| &c.lines)
+        {
+            let _ = gizmos.insert(gizmo.handle.id(), mesh::lines_gizmo(lines, alpha));
+        }
+    }
+    for i in moved {
+        if let Some(s) = states.layers.get(i) {
+            applied_opacity.insert(i, s.opacity);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A chunk's triangles and lines as Bevy meshes and materials.
 
 use bevy::asset::RenderAssetUsages;
+use bevy::gizmos::GizmoAsset;
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use sontinh_vector_mesh::{Lines, Triangles};
@@ -23,24 +24,36 @@ pub fn triangles_mesh(t: &Triangles) -> Mesh {
         .with_inserted_indices(Indices::U32(t.indices.clone()))
 }
 
-pub fn lines_mesh(l: &Lines) -> Mesh {
-    Mesh::new(PrimitiveTopology::LineList, usages())
-        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, l.positions.iter().copied().map(world).collect::<Vec<_>>())
-        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, l.colors.clone())
+/// Lines as a retained gizmo, their colours' alpha times `alpha`.
+pub fn lines_gizmo(l: &Lines, alpha: f32) -> GizmoAsset {
+    let mut gizmo = GizmoAsset::new();
+    for (pair, c) in l.positions.chunks_exact(2).zip(l.colors.chunks_exact(2)) {
+        let colour = Color::LinearRgba(LinearRgba::new(c[0][0], c[0][1], c[0][2], c[0][3] * alpha));
+        gizmo.line(Vec3::from_array(world(pair[0])), Vec3::from_array(world(pair[1])), colour);
+    }
+    gizmo
 }
 
-/// Depth biases (in units of the depth buffer's precision at the
-/// fragment, about 2⁻²³ of its depth: 10⁴ is ~0.1 % of the distance) that
-/// keep what lies on the ground in front of the ground it was draped on,
-/// lines over fills.
+/// Lines are this wide on screen, px.
+pub const LINE_WIDTH_PX: f32 = 2.0;
+
+/// How far in front of the ground draped lines are drawn: a share of their
+/// depth (Bevy's gizmo bias: −1 is always in front). Enough to stay over
+/// the ground they were draped on between its samples, little enough to
+/// hide behind hills and buildings.
+pub const LINE_GIZMO_DEPTH_BIAS: f32 = -0.02;
+
+/// The depth bias of fills (in units of the depth buffer's precision at
+/// the fragment, about 2⁻²³ of its depth: 10⁴ is ~0.1 % of the distance)
+/// that keeps them in front of the ground they were draped on.
 pub const FILL_DEPTH_BIAS: f32 = 10_000.0;
-pub const LINE_DEPTH_BIAS: f32 = 20_000.0;
 
 /// What each part of a chunk is drawn with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
     Solids,
     Fills,
+    /// Drawn as a retained gizmo, not a mesh.
     Lines,
 }
 
@@ -61,11 +74,6 @@ pub fn material(part: Part) -> StandardMaterial {
             cull_mode: None,
             ..default()
         },
-        Part::Lines => StandardMaterial {
-            base_color: Color::WHITE,
-            unlit: true,
-            depth_bias: LINE_DEPTH_BIAS,
-            ..default()
-        },
+        Part::Lines => StandardMaterial { unlit: true, ..default() },
     }
 }
