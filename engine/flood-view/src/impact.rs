@@ -1,7 +1,7 @@
 //! The buildings and roads a flood reached (the run's `impact.geojson`,
 //! written by `sontinh_flood_plan`), listed for the planner and outlined
-//! on the twin at the water's surface, coloured by depth; the one the
-//! planner selects stands out with a mast over it.
+//! on the twin at the water's surface, orange to crimson by depth; the one the
+//! planner selects stands out in cyan with a mast over it.
 
 use std::path::Path;
 
@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use sontinh_geo::{Crs, EnuFrame, Geodetic, Transformer};
 use sontinh_layers::{ActiveScene, FloatingOrigin};
 
-use crate::{FloodData, FloodResults, depth_color};
+use crate::{FloodData, FloodResults};
 
 /// One feature the water reached.
 #[derive(Clone, Debug, PartialEq)]
@@ -177,10 +177,18 @@ pub(crate) fn configure_impact_gizmos(mut store: ResMut<GizmoConfigStore>) {
     config.depth_bias = -0.5;
 }
 
-const SELECTED: Color = Color::srgb(1.0, 0.85, 0.1);
+// Cyan: apart from the water's blues, the outlines' warm colours and vector layers' default yellow.
+const SELECTED: Color = Color::srgb(0.2, 1.0, 0.95);
+
+/// A reached feature's outline colour: warm, to stand out of the blue
+/// water: orange at the shallowest, crimson from 3 m.
+pub fn impact_color(depth_m: f64) -> Color {
+    let t = (depth_m / 3.0).clamp(0.0, 1.0) as f32;
+    Color::srgb(1.0 - 0.2 * t, 0.6 * (1.0 - t) + 0.05 * t, 0.1 + 0.25 * t)
+}
 
 /// Outlines of the reached features at the water's surface (0.3 m above,
-/// clear of the drawn water), coloured by depth; the selected one yellow
+/// clear of the drawn water), coloured by depth ([`impact_color`]); the selected one cyan
 /// with a mast 25 m high.
 pub(crate) fn draw_impact(impact: Res<FloodImpact>, origin: Res<FloatingOrigin>, results: Option<Res<FloodResults>>, mut gizmos: Gizmos<ImpactGizmos>) {
     if results.is_none() {
@@ -190,13 +198,7 @@ pub(crate) fn draw_impact(impact: Res<FloodImpact>, origin: Res<FloatingOrigin>,
         let Some(level) = row.level else { continue };
         let z = level + 0.3;
         let selected = impact.selected == Some(i);
-        let color = if selected {
-            SELECTED
-        } else {
-            let [r, g, b, _] = depth_color(row.max_depth_m);
-            // Brighter than the water it outlines.
-            Color::linear_rgb(r * 0.4 + 0.6, g * 0.4 + 0.6 * 0.2, b * 0.4)
-        };
+        let color = if selected { SELECTED } else { impact_color(row.max_depth_m) };
         for outline in &row.outlines {
             gizmos.linestrip(outline.iter().map(|p| origin.to_world([p[0], p[1], z])), color);
         }
@@ -232,6 +234,10 @@ mod tests {
         assert_eq!((rows[1].label(), rows[1].arrival_h, rows[1].outlines[0].len()), ("r 1:2".to_owned(), None, 2));
         assert_eq!(rows[2].label(), "b 9");
         let impact = FloodImpact { rows, selected: None };
+        // Orange when shallow, crimson from 3 m: green falls, and stays put past 3 m.
+        let [shallow, deep, deeper] = [0.1, 3.0, 8.0].map(|d| impact_color(d).to_srgba());
+        assert!(shallow.green > 0.5 && deep.green < 0.1 && deep.red > 0.75, "{shallow:?} {deep:?}");
+        assert_eq!(deep, deeper);
         assert_eq!(impact.by_area(), vec![(Some("Nam"), vec![0, 2]), (None, vec![1])]);
     }
 }

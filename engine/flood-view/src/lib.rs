@@ -20,7 +20,7 @@ mod worker_run;
 use std::path::{Path, PathBuf};
 
 pub use sontinh_flood::outputs::{MAX_SNAPSHOTS, SNAPSHOT_INDEX, parse_snapshot_index, snapshot_index_json, snapshot_seconds};
-pub use impact::{FloodImpact, ImpactGizmos, ImpactRow, parse_impact, read_impact};
+pub use impact::{FloodImpact, ImpactGizmos, ImpactRow, impact_color, parse_impact, read_impact};
 pub use planner::{FloodPlaces, PlaceRow, PlannerEdits, PlannerRun, PlannerRunner, RunResult, read_places};
 pub use worker_run::{DOWNLOADS, PageSolver, WorkerPlanner, download_result};
 
