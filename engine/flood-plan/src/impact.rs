@@ -6,10 +6,10 @@
 
 use serde_json::Value;
 use sontinh_impact::output::{self, Obstacles};
-use sontinh_impact::{Assessment, Grid, ImpactSet, read};
+use sontinh_impact::{Areas, Assessment, Feature, Grid, ImpactSet, read};
 use sontinh_scene::{FloodScenario, Scene};
 
-use crate::domain::{Domain, Files};
+use crate::domain::{Domain, Files, utm_zone};
 use crate::run::OutputFile;
 
 /// A scenario's impact, prepared with its grid.
@@ -45,21 +45,47 @@ pub fn grid_of(domain: &Domain) -> Grid {
     }
 }
 
-/// Raises the scenario's obstacles in `domain` and places its impact
-/// layers on the grid; `None` when the scenario asks for no impact.
-pub(crate) fn prepare(scene: &Scene, scenario: &FloodScenario, domain: &mut Domain, files: Files) -> Result<Option<PlannedImpact>, String> {
+/// A scenario's impact layers as read, before the grid exists.
+pub(crate) struct ImpactLayers {
+    obstacles: Vec<Feature>,
+    features: Vec<Feature>,
+    areas: Option<Areas>,
+}
+
+/// Reads every layer the scenario's impact names (in the grid's UTM zone,
+/// known from the scene before its DEM), each even when one before failed,
+/// so that a page's worker asks for all the files it lacks in one round.
+pub(crate) fn read_layers(scene: &Scene, scenario: &FloodScenario, files: Files) -> Result<Option<ImpactLayers>, String> {
     let Some(impact) = &scenario.impact else { return Ok(None) };
+    let (utm, _) = utm_zone(scene)?;
+    let read_all = |layers: &[String]| -> Vec<Result<Vec<Feature>, String>> {
+        layers.iter().map(|l| read::layer_features(scene, l, utm, files)).collect()
+    };
+    let obstacles = read_all(&impact.obstacles);
+    let features = read_all(&impact.layers);
+    let areas = impact.areas.as_ref().map(|a| read::areas(scene, a, utm, files)).transpose();
+    let flatten = |reads: Vec<Result<Vec<Feature>, String>>| -> Result<Vec<Feature>, String> {
+        Ok(reads.into_iter().collect::<Result<Vec<_>, _>>()?.concat())
+    };
+    Ok(Some(ImpactLayers {
+        obstacles: flatten(obstacles)?,
+        features: flatten(features)?,
+        areas: areas?,
+    }))
+}
+
+/// Raises the obstacles in `domain` and places the features on its grid.
+pub(crate) fn place(scenario: &FloodScenario, domain: &mut Domain, layers: Option<ImpactLayers>) -> Result<Option<PlannedImpact>, String> {
+    let (Some(impact), Some(layers)) = (&scenario.impact, layers) else {
+        return Ok(None);
+    };
     let grid = grid_of(domain);
     let obstacles = if impact.obstacles.is_empty() {
         None
     } else {
-        let mut footprints = Vec::new();
-        for layer in &impact.obstacles {
-            footprints.extend(read::layer_features(scene, layer, domain.utm, files)?);
-        }
         let cells_raised = sontinh_impact::raise_obstacles(
             &grid,
-            &footprints,
+            &layers.obstacles,
             impact.obstacle_height_m,
             &mut domain.z,
             &mut domain.initial_depth,
@@ -70,21 +96,28 @@ pub(crate) fn prepare(scene: &Scene, scenario: &FloodScenario, domain: &mut Doma
             cells_raised,
         })
     };
-    let mut features = Vec::new();
-    for layer in &impact.layers {
-        features.extend(read::layer_features(scene, layer, domain.utm, files)?);
-    }
-    let areas = impact
-        .areas
-        .as_ref()
-        .map(|a| read::areas(scene, a, domain.utm, files))
-        .transpose()?;
     Ok(Some(PlannedImpact {
-        set: ImpactSet::new(grid, features, areas),
+        set: ImpactSet::new(grid, layers.features, layers.areas),
         layers: impact.layers.clone(),
         min_depth_m: impact.min_depth_m,
         obstacles,
     }))
+}
+
+/// [`read_layers`] and the grid (a DEM read through `files`) together, so
+/// that every file is asked for at once, then [`place`].
+pub(crate) fn domain_with_impact(
+    scene: &Scene,
+    scenario: &FloodScenario,
+    to_utm: &sontinh_geo::Transformer,
+    files: Files,
+) -> Result<(Domain, Option<PlannedImpact>), String> {
+    let layers = read_layers(scene, scenario, files);
+    let domain = Domain::new(scene, scenario, to_utm, files);
+    let (mut domain, layers) = (domain?, layers?);
+    // Obstacles are raised before the solver's terrain is taken from the grid.
+    let impact = place(scenario, &mut domain, layers)?;
+    Ok((domain, impact))
 }
 
 impl PlannedImpact {

@@ -81,8 +81,7 @@ impl PreparedWarning {
     pub fn new(scene: &Scene, scenario_id: Option<&str>, files: Files) -> Result<PreparedWarning, String> {
         let scenario = find_scenario(scene, scenario_id)?;
         let to_utm = utm_transformer(scene)?;
-        let mut domain = Domain::new(scene, scenario, &to_utm, files)?;
-        let impact = crate::impact::prepare(scene, scenario, &mut domain, files)?;
+        let (domain, impact) = crate::impact::domain_with_impact(scene, scenario, &to_utm, files)?;
         let gauges = scenario
             .gauges
             .iter()

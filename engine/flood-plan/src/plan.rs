@@ -52,9 +52,7 @@ impl Plan {
     pub fn new(scene: &Scene, scenario_id: Option<&str>, files: Files) -> Result<Plan, String> {
         let scenario = find_scenario(scene, scenario_id)?.clone();
         let to_utm = utm_transformer(scene)?;
-        let mut domain = Domain::new(scene, &scenario, &to_utm, files)?;
-        // Obstacles are raised before the solver's terrain is taken from the grid.
-        let impact = crate::impact::prepare(scene, &scenario, &mut domain, files)?;
+        let (domain, impact) = crate::impact::domain_with_impact(scene, &scenario, &to_utm, files)?;
         let hours = |points: &[(f64, f64)]| TimeSeries::new(points.iter().map(|(h, v)| (h * 3600.0, *v)).collect()).map_err(|e| e.to_string());
         let mut inflows = Vec::new();
         let mut edge_inflows = Vec::new();

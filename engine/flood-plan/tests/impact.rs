@@ -151,3 +151,64 @@ fn a_run_reports_depths_and_arrivals_of_what_it_reached() {
     }
     assert_eq!(finished.summary["impact"]["total"]["buildings_reached"], 4);
 }
+
+/// A page's worker asks for the DEM and every impact layer in one round
+/// (a file the site lacks is answered with nothing), then its run gives
+/// the impact files a run from disk gives, byte for byte.
+#[test]
+fn a_page_worker_fetches_the_impact_layers_at_once_and_reports_the_same_impact() {
+    use sontinh_flood_plan::{RunRequest, RunUpdate, ScenarioEdits, WorkerRun};
+    use sontinh_wire::{Answer, FileSet};
+    let (town, path) = town(&format!("{IMPACT}\nobstacles = [\"walls\"]"));
+    let scene = load(&path);
+    let request = RunRequest {
+        scene_url: "/town/town.toml".into(),
+        scene_text: std::fs::read_to_string(&path).unwrap(),
+        edits: ScenarioEdits::from_scenario(0, &scene.flood_scenarios[0]),
+    };
+    let mut worker = WorkerRun::default();
+    let mut files = FileSet::default();
+    let mut asked = Vec::new();
+    loop {
+        match Answer::from_bytes(worker.start(&request.to_bytes(), &files.to_bytes()).unwrap()).unwrap() {
+            Answer::Done(_) => break,
+            Answer::Missing(paths) => {
+                assert!(asked.is_empty(), "a second round of files: {paths:?} after {asked:?}");
+                for p in &paths {
+                    files.insert(p.clone(), std::fs::read(town.dir.path().join(p.trim_start_matches("/town/"))).ok());
+                }
+                asked = paths;
+            }
+        }
+    }
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "/town/buildings.geojson",
+            "/town/communes.geojson",
+            "/town/dem.tif",
+            "/town/roads.geojson",
+            "/town/walls.geojson"
+        ]
+    );
+    let mut kept = HashMap::new();
+    loop {
+        let update = RunUpdate::from_bytes(&worker.step().unwrap()).unwrap();
+        kept.extend(update.files.into_iter().map(|f| (f.name, f.bytes)));
+        if update.report.is_some() {
+            break;
+        }
+    }
+    let plan = Plan::new(&scene, None, &disk_files).unwrap();
+    let engine = Simulation::new(plan.solver.clone(), plan.settings.clone()).unwrap();
+    let (mut run, _) = FloodRun::start(plan, engine).unwrap();
+    while !run.is_done() {
+        run.step(&mut |_| {}).unwrap();
+    }
+    let direct = run.finish().unwrap();
+    for name in ["impact.csv", "impact.geojson"] {
+        assert_eq!(kept.get(name).map(Vec::as_slice), Some(file(&direct.files, name)), "{name}");
+    }
+    assert_eq!(summary(&direct.files)["impact"]["obstacles"]["cells_raised"], 6);
+}
