@@ -1,7 +1,7 @@
 //! The grid's cells under footprints and lines, lines cut into segments,
 //! and obstacles raised, against cells worked out by hand.
 
-use geo::{Geometry, LineString, Polygon};
+use geo::{Geometry, LineString, MapCoords, Polygon};
 
 use super::*;
 
@@ -87,4 +87,59 @@ fn overlapping_obstacles_raise_each_cell_once_and_keep_the_water_surface() {
     assert_eq!(z.iter().filter(|v| **v == 1.0).count(), 94);
     // The cell's water (surface at 4 m) lies under the raised ground now.
     assert_eq!(water[21], 0.0);
+}
+
+#[test]
+fn the_geojson_is_json_with_its_names_escaped_and_footprints_counter_clockwise() {
+    // One building over cells 21, 22, 31, 32 (as above), its ring clockwise, its name quoted.
+    let clockwise = Geometry::Polygon(Polygon::new(
+        LineString::from(vec![(12.0, 62.0), (12.0, 78.0), (28.0, 78.0), (28.0, 62.0), (12.0, 62.0)]),
+        vec![],
+    ));
+    let feature = Feature {
+        layer: "nhà".into(),
+        id: "7".into(),
+        name: Some("Nhà \"Lớn\"\n".into()),
+        kind: FeatureKind::Building,
+        geometry: clockwise,
+    };
+    // The grid placed in UTM 48N, so that its metres have a WGS 84 place.
+    let g = Grid {
+        origin_x: 700_000.0,
+        origin_y: 1_850_100.0,
+        ..grid()
+    };
+    let shifted = |f: Feature| Feature {
+        geometry: f.geometry.map_coords(|c| geo::coord! { x: c.x + 700_000.0, y: c.y + 1_850_000.0 }),
+        ..f
+    };
+    let areas_shifted = Areas::new(
+        "xã",
+        vec![("Triệu \\ Thành".into(), rect(700_000.0, 1_850_000.0, 700_100.0, 1_850_100.0))],
+    );
+    let set = ImpactSet::new(g, vec![shifted(feature)], Some(areas_shifted));
+    let mut depth = vec![0.0; 100];
+    depth[22] = 1.2345;
+    let mut arrival = vec![f64::NAN; 100];
+    arrival[22] = 0.5;
+    arrival[21] = 0.25; // wet, but shallower than the minimum depth: not its arrival
+    depth[21] = 0.01;
+    let assessment = set.assess(&depth, Some(&arrival), 0.05).unwrap();
+    let text = output::geojson(&set, &assessment, sontinh_geo::Crs::Utm48N).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let f = &doc["features"][0];
+    assert_eq!(f["properties"]["name"], "Nhà \"Lớn\"\n");
+    assert_eq!(f["properties"]["area"], "Triệu \\ Thành");
+    assert_eq!(f["properties"]["max_depth_m"], 1.235);
+    assert_eq!(f["properties"]["arrival_h"], 0.5);
+    let ring: Vec<[f64; 2]> = f["geometry"]["coordinates"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| [c[0].as_f64().unwrap(), c[1].as_f64().unwrap()])
+        .collect();
+    // Shoelace over lon/lat: positive for counter-clockwise.
+    let twice_area: f64 = ring.windows(2).map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1]).sum();
+    assert!(twice_area > 0.0, "{ring:?}");
+    assert_eq!(ring.len(), 5);
 }
