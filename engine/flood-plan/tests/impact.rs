@@ -212,3 +212,21 @@ fn a_page_worker_fetches_the_impact_layers_at_once_and_reports_the_same_impact()
     }
     assert_eq!(summary(&direct.files)["impact"]["obstacles"]["cells_raised"], 6);
 }
+
+/// Mistakes in the impact's data are errors naming the layer and what is wrong.
+#[test]
+fn an_area_without_its_name_or_a_missing_file_is_an_error_naming_it() {
+    let (_town, path) = town("layers = [\"buildings\"]\nareas = \"communes\"\narea_name = \"ten\"");
+    let scene = load(&path);
+    let err = Plan::new(&scene, None, &disk_files).err().expect("an error");
+    assert!(
+        err.contains("areas layer \"communes\"") && err.contains("feature 1") && err.contains("no attribute \"ten\""),
+        "{err}"
+    );
+
+    let (town, path) = town(IMPACT);
+    let scene = load(&path);
+    std::fs::remove_file(town.dir.path().join("roads.geojson")).unwrap();
+    let err = inundate(&scene, None, &[("g".into(), 3.0)], &disk_files).err().expect("an error");
+    assert!(err.contains("roads.geojson"), "{err}");
+}
