@@ -120,6 +120,9 @@ pub struct Chunk {
     pub origin: [f64; 3],
     /// Opaque surfaces: extruded prisms, city objects.
     pub solids: Triangles,
+    /// The solids' triangles that face up (roofs): what a chunk far away
+    /// draws instead of all its solids, a fifth of an extruded city's triangles.
+    pub tops: Triangles,
     /// Translucent polygon fills on the ground.
     pub fills: Triangles,
     /// Lines, polygon outlines, point pins.
@@ -152,12 +155,24 @@ impl Built {
         self.chunks.iter().map(|c| c.lines.segment_count()).sum()
     }
 
-    /// The feature a chunk's solid or fill triangle belongs to.
-    pub fn feature_of_triangle(&self, chunk: usize, fills: bool, triangle: usize) -> Option<&FeatureInfo> {
+    /// The feature a chunk's triangle belongs to.
+    pub fn feature_of_triangle(&self, chunk: usize, set: TriangleSet, triangle: usize) -> Option<&FeatureInfo> {
         let c = self.chunks.get(chunk)?;
-        let t = if fills { &c.fills } else { &c.solids };
+        let t = match set {
+            TriangleSet::Solids => &c.solids,
+            TriangleSet::Tops => &c.tops,
+            TriangleSet::Fills => &c.fills,
+        };
         self.features.get(*t.triangle_feature.get(triangle)? as usize)
     }
+}
+
+/// Which triangles of a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TriangleSet {
+    Solids,
+    Tops,
+    Fills,
 }
 
 /// Horizontal positions in the scene's ENU plane lifted to the ellipsoid
@@ -297,13 +312,25 @@ impl ChunkBuilder {
         let o = self.origin;
         let local = |p: [f64; 3]| [(p[0] - o[0]) as f32, (p[1] - o[1]) as f32, (p[2] - o[2]) as f32];
         let mut solids = Triangles::default();
-        for (i, (p, n, c, f)) in self.solids.into_iter().enumerate() {
-            solids.positions.push(local(p));
-            solids.normals.push(n.map(|v| v as f32));
-            solids.colors.push(c);
-            solids.indices.push(i as u32);
-            if i % 3 == 0 {
-                solids.triangle_feature.push(f);
+        let mut tops = Triangles::default();
+        for triangle in self.solids.chunks_exact(3) {
+            // Facing up: within 60° of the vertical.
+            let up = triangle[0].1[2] > 0.5;
+            for set in if up {
+                [Some(&mut solids), Some(&mut tops)]
+            } else {
+                [Some(&mut solids), None]
+            }
+            .into_iter()
+            .flatten()
+            {
+                for &(p, n, c, _) in triangle {
+                    set.indices.push(set.positions.len() as u32);
+                    set.positions.push(local(p));
+                    set.normals.push(n.map(|v| v as f32));
+                    set.colors.push(c);
+                }
+                set.triangle_feature.push(triangle[0].3);
             }
         }
         let mut fills = Triangles::default();
@@ -327,6 +354,7 @@ impl ChunkBuilder {
         Chunk {
             origin: o,
             solids,
+            tops,
             fills,
             lines,
             min: self.min,

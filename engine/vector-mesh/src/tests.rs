@@ -226,7 +226,7 @@ fn every_triangle_and_segment_knows_its_feature() {
     assert!(built.chunks.len() > 1, "3 km of buildings make more than one chunk");
     for (ci, chunk) in built.chunks.iter().enumerate() {
         for t in 0..chunk.solids.triangle_count() {
-            let f = built.feature_of_triangle(ci, false, t).expect("a feature");
+            let f = built.feature_of_triangle(ci, TriangleSet::Solids, t).expect("a feature");
             assert_eq!(f.chunk as usize, ci);
             for k in 0..3 {
                 let p = world(chunk, chunk.solids.positions[chunk.solids.indices[t * 3 + k] as usize]);
@@ -237,6 +237,17 @@ fn every_triangle_and_segment_knows_its_feature() {
     }
     assert_eq!(built.features.len(), 40);
     assert_eq!(built.triangle_count(), 40 * 10);
+    // Far away, only the roofs: 2 triangles a house, each still its house's.
+    let tops: usize = built.chunks.iter().map(|c| c.tops.triangle_count()).sum();
+    assert_eq!(tops, 40 * 2);
+    for (ci, chunk) in built.chunks.iter().enumerate() {
+        for t in 0..chunk.tops.triangle_count() {
+            let f = built.feature_of_triangle(ci, TriangleSet::Tops, t).expect("a feature");
+            let p = world(chunk, chunk.tops.positions[t * 3]);
+            // The roof is level on the ellipsoid: 2 cm of curvature across a house 3 km out.
+            assert!((p[2] - f.max[2]).abs() < 0.05, "a top triangle below its house's roof");
+        }
+    }
 }
 
 #[test]

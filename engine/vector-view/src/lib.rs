@@ -14,6 +14,7 @@ mod pick;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use bevy::camera::visibility::VisibilityRange;
 use bevy::gizmos::GizmoAsset;
 use bevy::gizmos::config::GizmoLineConfig;
 use bevy::gizmos::retained::Gizmo;
@@ -26,7 +27,7 @@ use sontinh_scene::{FeatureFilter, LayerKind, Text, VectorStyle};
 use sontinh_vector_mesh::{Built, FeatureInfo};
 
 pub use load::{SceneGround, build_layer, scene_ground};
-pub use mesh::{FILL_DEPTH_BIAS, LINE_GIZMO_DEPTH_BIAS, Part};
+pub use mesh::{FAR_LOD_M, FILL_DEPTH_BIAS, LINE_GIZMO_DEPTH_BIAS, Part};
 pub use pick::feature_at;
 
 /// Draws the active scene's vector and city layers.
@@ -239,6 +240,11 @@ fn finish_building(
             if !chunk.solids.is_empty() {
                 parts.push((Part::Solids, meshes.add(mesh::triangles_mesh(&chunk.solids))));
             }
+            // Far away a chunk draws only what faces up, when that is less.
+            let far_lod = !chunk.tops.is_empty() && chunk.tops.triangle_count() < chunk.solids.triangle_count();
+            if far_lod {
+                parts.push((Part::Tops, meshes.add(mesh::triangles_mesh(&chunk.tops))));
+            }
             if !chunk.fills.is_empty() {
                 parts.push((Part::Fills, meshes.add(mesh::triangles_mesh(&chunk.fills))));
             }
@@ -285,6 +291,15 @@ fn finish_building(
                 ));
                 if part != Part::Solids {
                     entity.insert(NotShadowCaster);
+                }
+                match part {
+                    Part::Solids if far_lod => {
+                        entity.insert(VisibilityRange::abrupt(0.0, mesh::FAR_LOD_M));
+                    }
+                    Part::Tops => {
+                        entity.insert(VisibilityRange::abrupt(mesh::FAR_LOD_M, f32::MAX));
+                    }
+                    _ => {}
                 }
             }
         }
@@ -354,7 +369,7 @@ fn apply_layer_settings(
             && let Some(mut material) = materials.get_mut(&handle.0)
         {
             material.base.base_color.set_alpha(alpha);
-            if chunk.part == Part::Solids {
+            if matches!(chunk.part, Part::Solids | Part::Tops) {
                 material.base.alpha_mode = if alpha < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };
             }
         }

@@ -52,14 +52,21 @@ pub const FILL_DEPTH_BIAS: f32 = 10_000.0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
     Solids,
+    /// The solids that face up, drawn instead of them beyond [`FAR_LOD_M`].
+    Tops,
     Fills,
     /// Drawn as a retained gizmo, not a mesh.
     Lines,
 }
 
+/// Beyond this distance from the camera a chunk of buildings draws only
+/// their roofs (an extruded city's walls are four fifths of its triangles
+/// and a few pixels tall from there), m.
+pub const FAR_LOD_M: f32 = 1500.0;
+
 pub fn material(part: Part) -> StandardMaterial {
     match part {
-        Part::Solids => StandardMaterial {
+        Part::Solids | Part::Tops => StandardMaterial {
             base_color: Color::WHITE,
             perceptual_roughness: 0.85,
             reflectance: 0.25,

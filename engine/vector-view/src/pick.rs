@@ -7,6 +7,8 @@ use bevy::window::PrimaryWindow;
 use sontinh_camera::{FloatingOrigin, PointerCaptured};
 use sontinh_measure_view::Measuring;
 
+use sontinh_vector_mesh::TriangleSet;
+
 use crate::{FeatureChunk, Part, Picked, PickedFeature, VectorLayers};
 
 /// A press that moves further than this is a drag (the camera's), not a tap.
@@ -44,9 +46,15 @@ pub fn feature_at(
     if let Some((entity, hit)) = ray_cast.cast_ray(ray, &settings).first()
         && let Ok((chunk, _, _)) = chunks.get(*entity)
         && let Some(layer) = shown.get(chunk.layer_index)
+        && let Some(set) = match chunk.part {
+            Part::Solids => Some(TriangleSet::Solids),
+            Part::Tops => Some(TriangleSet::Tops),
+            Part::Fills => Some(TriangleSet::Fills),
+            Part::Lines => None,
+        }
         && let Some(feature) = hit
             .triangle_index
-            .and_then(|t| layer.built.feature_of_triangle(chunk.chunk as usize, chunk.part == Part::Fills, t))
+            .and_then(|t| layer.built.feature_of_triangle(chunk.chunk as usize, set, t))
     {
         return Some((chunk.layer_index, feature.clone()));
     }

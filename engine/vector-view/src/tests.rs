@@ -135,7 +135,7 @@ fn until_ready(app: &mut App) {
         match status {
             LayerStatus::Ready if !app.world().resource::<VectorLayers>().layers.is_empty() => break,
             LayerStatus::Failed(why) => panic!("the layer failed: {why}"),
-            _ => assert!(Instant::now() < deadline, "the layer was not built within a minute"),
+            other => assert!(Instant::now() < deadline, "the layer was not built within a minute: {other:?}"),
         }
         std::thread::yield_now();
     }
@@ -203,8 +203,19 @@ fn a_layer_is_built_drawn_picked_and_filtered() {
             },
         }),
     });
-    app.update();
-    app.world_mut().resource_mut::<VectorLayers>().layers.clear();
+    // Until the layer shown is the one built with the filter.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while app
+        .world()
+        .resource::<VectorLayers>()
+        .layers
+        .first()
+        .is_none_or(|l| l.filter.is_none())
+    {
+        assert!(Instant::now() < deadline, "the filtered layer was not built within a minute");
+        app.update();
+        std::thread::yield_now();
+    }
     until_ready(&mut app);
     let shown = app.world().resource::<VectorLayers>();
     assert_eq!(shown.layers[0].built.features.len(), 1);
