@@ -583,6 +583,40 @@ async function measureCheck(browser, base) {
   await context.close();
 }
 
+// A tap on a building of the Delft city model picks it: the page names
+// the feature, and it is that object of the CityJSON file (its type and
+// attributes as the file has them, read here with plain JSON).
+async function featureCheck(browser, base) {
+  const [width, height] = [800, 600];
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, hasTouch: true });
+  const { page, errors } = await openPage(context, `${base}?backend=webgl2&ui=0&scene=scenes/delft-city.toml&bookmark=street`);
+  const result = await waitReady(page, "the Delft page");
+  check(!result.error, `feature: the Delft page opened (${result.error || "ok"})`);
+  const cdp = await context.newCDPSession(page);
+  const feature = () => page.evaluate(() => document.documentElement.dataset.sontinhFeature || "");
+  const [x, y] = [width / 2, height / 2];
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x, y, id: 1 }] });
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  const text = await until("a tap to pick a feature", 60_000, async () => (await feature()) || null).catch(() => "");
+  await page.screenshot({ path: path.join(out, "feature-pick.webgl2.png") });
+  const [head, ...lines] = text.split("\n");
+  const fields = Object.fromEntries(head.split(" ").map((kv) => kv.split("=")));
+  const shared = process.env.SONTINH_SHARED_DATA || path.join(repo, "../shared/data");
+  const model = JSON.parse(readFileSync(path.join(shared, "city/delft.city.json"), "utf8"));
+  const object = model.CityObjects[fields.id];
+  check(Boolean(object), `feature: the tap picked an object of the file (${head || "nothing picked"})`);
+  if (object) {
+    check(object.type === fields.kind, `feature: its type is the file's (${fields.kind} vs ${object.type})`);
+    const attributes = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const expected = Object.entries(object.attributes || {}).filter(([, v]) => typeof v === "string");
+    const same = expected.every(([k, v]) => attributes[k] === v);
+    check(expected.length > 0 && same, `feature: its ${expected.length} text attributes are the file's (${JSON.stringify(expected.slice(0, 2))})`);
+    report.feature_pick = { id: fields.id, kind: fields.kind, attributes: lines.length };
+  }
+  check(errors.length === 0, `feature: no console error${errors.length ? `: ${errors.slice(0, 3).join(" | ")}` : ""}`);
+  await context.close();
+}
+
 // A lost WebGL context comes back: the page starts the viewer again.
 async function lostContextCheck(browser, base) {
   const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
@@ -1165,6 +1199,12 @@ try {
   // Terrain alone: the SRTM tile around Mount Washington, built in a worker.
   if (wanted("mount-washington")) await sceneCheck(browser, base, { name: "mount-washington", scene: "scenes/mount-washington.toml", bookmark: "summit", fileJobs: { terrain: 1 } });
   if (wanted("point-budget")) await pointBudgetCheck(browser, base, "webgl2");
+  // Vector and city layers: a CityJSON LoD1 model (Delft), LoD2 semantic
+  // surfaces (Zürich), the provinces' outlines and fills over the ellipsoid.
+  if (wanted("delft-city")) await sceneCheck(browser, base, { name: "delft-city", scene: "scenes/delft-city.toml", bookmark: "overview" });
+  if (wanted("zurich-city")) await sceneCheck(browser, base, { name: "zurich-city", scene: "scenes/zurich-city.toml", bookmark: "overview" });
+  if (wanted("quang-tri-province")) await sceneCheck(browser, base, { name: "quang-tri-province", scene: "scenes/quang-tri-province.toml", bookmark: "province" });
+  if (wanted("feature")) await featureCheck(browser, base);
   // An orthophoto draped over terrain, on both bundles.
   if (wanted("drape")) await drapeCheck(browser, backends);
   // The WebGPU bundle (built by tools/build-web.sh --backend both): the

@@ -14,7 +14,9 @@
 //! with live feeds, `data-sontinh-feeds` (connection, role, devices,
 //! observations, whether the whole history arrived), and with point clouds
 //! `data-sontinh-points` (points and nodes drawn), and while measuring
-//! `data-sontinh-measure` (the tool, its points and figures). Tests wait on them.
+//! `data-sontinh-measure` (the tool, its points and figures), and the
+//! feature of a vector or city layer last picked `data-sontinh-feature`.
+//! Tests wait on them.
 
 use bevy::prelude::*;
 use sontinh_layers::{LayerStates, LayerStatus};
@@ -273,6 +275,8 @@ pub struct PageSignals {
     pub flood_run: Option<String>,
     /// The measurement being placed, as last written ([`sontinh_measure_view::measure_signal`]).
     pub measure: Option<String>,
+    /// The picked feature, as last written ([`sontinh_vector_view::picked_signal`]).
+    pub feature: Option<String>,
     pub frames_since_settled: u32,
     pub frames: u64,
 }
@@ -345,8 +349,19 @@ fn signal_page(
     points: Option<Res<sontinh_pointcloud_view::PointsShown>>,
     planner: (Option<Res<sontinh_flood_view::PlannerRun>>, Option<Res<sontinh_flood_view::PageSolver>>),
     measuring: Option<Res<sontinh_measure_view::Measuring>>,
+    picked: (Option<Res<sontinh_vector_view::PickedFeature>>, Option<Res<sontinh_vector_view::VectorLayers>>),
 ) {
     signals.frames += 1;
+    if let (Some(picked), Some(shown)) = &picked
+        && picked.is_changed()
+    {
+        let text = sontinh_vector_view::picked_signal(picked, shown);
+        if signals.feature.as_deref() != Some(text.as_str()) {
+            #[cfg(target_arch = "wasm32")]
+            page::write_attribute("data-sontinh-feature", &text);
+            signals.feature = Some(text);
+        }
+    }
     if let Some(text) = measuring.filter(|m| m.is_changed()).and_then(|m| sontinh_measure_view::measure_signal(&m))
         && signals.measure.as_deref() != Some(text.as_str())
     {

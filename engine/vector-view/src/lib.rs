@@ -92,6 +92,19 @@ pub struct Picked {
     pub feature: FeatureInfo,
 }
 
+/// The picked feature as the page is told it (`data-sontinh-feature`):
+/// `layer=ID id=ID kind=TYPE`, then its attributes one a line; empty when
+/// nothing is picked.
+pub fn picked_signal(picked: &PickedFeature, shown: &VectorLayers) -> String {
+    let Some(p) = &picked.0 else { return String::new() };
+    let layer = shown.get(p.layer_index).map_or("", |l| l.id.as_str());
+    let mut text = format!("layer={layer} id={} kind={}", p.feature.id, p.feature.kind);
+    for (k, v) in &p.feature.attributes {
+        text.push_str(&format!("\n{k}={v}"));
+    }
+    text
+}
+
 /// What the panel asks of a layer.
 #[derive(Message, Debug, Clone, PartialEq)]
 pub enum VectorAction {
