@@ -158,6 +158,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("impact_roads", "đoạn đường", "road segments"),
     ("impact_no_area", "Ngoài các xã", "Outside the areas"),
     ("impact_hint", "Chọn để xem trên bản sao số", "Select one to see it on the twin"),
+    ("impact_more", "khác, nông hơn (xem impact.csv)", "more, shallower (see impact.csv)"),
     ("point_clouds", "Đám mây điểm", "Point clouds"),
     ("color_by", "Tô màu theo", "Colour by"),
     ("color_rgb", "Màu thật", "RGB"),

@@ -140,6 +140,9 @@ pub fn draw_planner_panel(
     Ok(())
 }
 
+/// Most features listed per area.
+const IMPACT_ROWS_SHOWN: usize = 100;
+
 /// The buildings and road segments reached, per area: the one clicked.
 fn impact_list(ui: &mut egui::Ui, impact: &FloodImpact, l: crate::Lang) -> Option<usize> {
     if impact.rows.is_empty() {
@@ -157,7 +160,8 @@ fn impact_list(ui: &mut egui::Ui, impact: &FloodImpact, l: crate::Lang) -> Optio
             let title = format!("{} — {buildings} {}, {} {}", area.unwrap_or(tr("impact_no_area", l)), tr("impact_buildings", l), rows.len() - buildings, tr("impact_roads", l));
             egui::CollapsingHeader::new(title).id_salt(("impact-area", area)).default_open(true).show(ui, |ui| {
                 egui::Grid::new(("impact-rows", area)).num_columns(3).striped(true).show(ui, |ui| {
-                    for &i in &rows {
+                    // The deepest first; a district's thousands would slow every frame.
+                    for &i in rows.iter().take(IMPACT_ROWS_SHOWN) {
                         let row = &impact.rows[i];
                         // Signs the panels' font (DejaVu) has.
                         let icon = if row.kind == "road" { "━" } else { "⌂" };
@@ -169,6 +173,9 @@ fn impact_list(ui: &mut egui::Ui, impact: &FloodImpact, l: crate::Lang) -> Optio
                         ui.end_row();
                     }
                 });
+                if rows.len() > IMPACT_ROWS_SHOWN {
+                    ui.small(format!("+ {} {}", rows.len() - IMPACT_ROWS_SHOWN, tr("impact_more", l)));
+                }
             });
         }
     });
