@@ -129,9 +129,12 @@ pub fn build_city(model: &CityModel, style: &VectorStyle, frame: &EnuFrame, prog
             }
         }
         let label = style.label.as_ref().and_then(|l| {
-            let vi = value_of(&l.vi)?.text;
-            let en = value_of(&l.en).map_or_else(|| vi.clone(), |v| v.text);
-            (!vi.is_empty()).then_some(Text { vi, en })
+            // Each language falls back on the other's attribute.
+            let text = |name: &str| value_of(name).map(|v| v.text).filter(|t| !t.is_empty());
+            let (vi, en) = (text(&l.vi), text(&l.en));
+            let vi = vi.or_else(|| en.clone())?;
+            let en = en.unwrap_or_else(|| vi.clone());
+            Some(Text { vi, en })
         });
         let mut attributes: Vec<(String, String)> = object
             .attributes

@@ -297,9 +297,12 @@ pub fn build_vector(
             built.empty += 1;
         }
         let label = style.label.as_ref().and_then(|l| {
-            let vi = feature.property(&l.vi).map(text_of)?.text;
-            let en = feature.property(&l.en).map(text_of).map_or_else(|| vi.clone(), |v| v.text);
-            (!vi.is_empty()).then_some(Text { vi, en })
+            // Each language falls back on the other's attribute.
+            let text = |name: &str| feature.property(name).map(text_of).map(|v| v.text).filter(|t| !t.is_empty());
+            let (vi, en) = (text(&l.vi), text(&l.en));
+            let vi = vi.or_else(|| en.clone())?;
+            let en = en.unwrap_or_else(|| vi.clone());
+            Some(Text { vi, en })
         });
         built.features.push(FeatureInfo {
             id: index.to_string(),
