@@ -10,11 +10,15 @@
 //! share of the memory budget.
 //!
 //! Tiles are patches of the WGS 84 ellipsoid (curvature included) at height
-//! 0: the map sits where the scene has no ground of its own. A terrain
-//! layer's ground is drawn above or below it where the DEM's heights
-//! differ; draping a map onto a DEM is the terrain layer's `[layer.drape]`.
+//! 0 where the scene has no terrain. Where it has, each vertex takes the
+//! height of the first terrain layer's DEM ([`Ground`], the patch as fine
+//! as the DEM, up to 64 cells a side) and that terrain layer is switched
+//! off once the map is drawn: two surfaces from one DEM but different
+//! triangles would fight for depth and poke through each other, so the map
+//! becomes the ground (the layer list can switch the terrain back on).
 
 mod draw_set;
+mod ground;
 mod patch;
 mod source;
 
@@ -22,6 +26,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bevy::asset::RenderAssetUsages;
+use bevy::image::{ImageAddressMode, ImageSampler, ImageSamplerDescriptor};
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
@@ -35,7 +40,8 @@ use sontinh_layers::{
 use sontinh_scene::LayerKind;
 
 pub use draw_set::draw_set;
-pub use patch::{CELLS, Patch, patch};
+pub use ground::Ground;
+pub use patch::{CELLS, MAX_CELLS, Patch, patch};
 pub use source::{TileSource, load_tile, open};
 
 /// Tiles loading at once per layer (browsers allow six connections a host).
@@ -78,7 +84,7 @@ struct BasemapsStarted(Option<std::path::PathBuf>);
 #[derive(Component)]
 struct OpeningBasemap {
     index: usize,
-    task: Task<Result<TileSource, String>>,
+    task: Task<Result<(TileSource, Option<Ground>), String>>,
 }
 
 struct Resident {
@@ -95,7 +101,10 @@ pub struct BasemapLayer {
     source: Arc<TileSource>,
     zooms: (u8, u8),
     resident: HashMap<TileId, Resident>,
-    loading: HashMap<TileId, Task<Result<Option<TileImage>, String>>>,
+    loading: HashMap<TileId, Task<TileLoad>>,
+    ground: Option<Arc<Ground>>,
+    /// Whether the terrain layer under the map has been switched off (once).
+    took_terrain: bool,
     /// Tiles the source does not have (their ancestors stand in).
     absent: HashSet<TileId>,
     /// Tiles that failed, with why (not asked for again in this scene).
@@ -117,6 +126,9 @@ impl BasemapLayer {
         self.resident.keys().copied()
     }
 }
+
+/// A tile decoded and its patch built, off the main thread (`None`: the source has no such tile).
+type TileLoad = Result<Option<(TileImage, Patch)>, String>;
 
 /// Marks a tile's entity.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,13 +161,16 @@ fn start_basemaps(
             continue;
         }
         let layer = layer.clone();
-        commands.spawn((
-            Name::new(format!("base map {}", layer.id)),
-            OpeningBasemap {
-                index,
-                task: pool.spawn(async move { source::open(&layer).await }),
-            },
-        ));
+        let scene = scene.0.clone();
+        let name = Name::new(format!("base map {}", layer.id));
+        let task = pool.spawn(async move {
+            let source = source::open(&layer).await?;
+            let ground = Ground::of_scene(&scene)
+                .await
+                .map_err(|e| format!("the terrain under the map: {e}"))?;
+            Ok((source, ground))
+        });
+        commands.spawn((name, OpeningBasemap { index, task }));
         if let Some(state) = states.layers.get_mut(index) {
             state.status = LayerStatus::Loading(0.0);
         }
@@ -175,7 +190,7 @@ fn finish_opening(
         commands.entity(entity).remove::<OpeningBasemap>();
         let Some(layer) = scene.0.layers.get(index) else { continue };
         match result {
-            Ok(source) => {
+            Ok((source, ground)) => {
                 let asked = layer
                     .basemap
                     .as_ref()
@@ -190,6 +205,8 @@ fn finish_opening(
                     zooms,
                     resident: HashMap::new(),
                     loading: HashMap::new(),
+                    ground: ground.map(Arc::new),
+                    took_terrain: false,
                     absent: HashSet::new(),
                     failed: HashMap::new(),
                     frame: 0,
@@ -257,7 +274,7 @@ fn stream_basemaps(
         let (visible, opacity) = states.layers.get(layer.index).map_or((false, 1.0), |s| (s.visible, s.opacity));
 
         // Finished loads become hidden tiles.
-        let finished: Vec<(TileId, Result<Option<TileImage>, String>)> = layer
+        let finished: Vec<(TileId, TileLoad)> = layer
             .loading
             .iter_mut()
             .filter_map(|(t, task)| check_ready(task).map(|r| (*t, r)))
@@ -265,14 +282,14 @@ fn stream_basemaps(
         for (tile, result) in finished {
             layer.loading.remove(&tile);
             match result {
-                Ok(Some(image)) => {
+                Ok(Some((image, patch))) => {
                     let Some(images) = images.as_deref_mut() else { continue };
                     let resident = spawn_tile(
                         &mut commands,
-                        &scene.0.frame,
                         layer.index,
                         tile,
                         &image,
+                        patch,
                         opacity,
                         &mut meshes,
                         &mut materials,
@@ -362,8 +379,14 @@ fn stream_basemaps(
                 if layer.loading.contains_key(&tile) {
                     continue;
                 }
-                let source = layer.source.clone();
-                layer.loading.insert(tile, pool.spawn(async move { load_tile(source, tile).await }));
+                let (source, ground, frame) = (layer.source.clone(), layer.ground.clone(), scene.0.frame);
+                let task = pool.spawn(async move {
+                    let Some(image) = load_tile(source, tile).await? else {
+                        return Ok(None);
+                    };
+                    Ok(Some((image, tile_patch(&frame, tile, ground.as_deref()))))
+                });
+                layer.loading.insert(tile, task);
             }
         }
 
@@ -406,6 +429,21 @@ fn stream_basemaps(
                 state.status = status;
             }
         }
+        // The map is the ground now: the terrain's own surface would fight it for depth.
+        if visible
+            && !drawn.is_empty()
+            && !layer.took_terrain
+            && let Some(ground) = &layer.ground
+        {
+            layer.took_terrain = true;
+            if let Some(terrain) = states.layers.get_mut(ground.layer) {
+                info!(
+                    "base map \"{}\" lies on terrain \"{}\", which is switched off",
+                    scene_layer.id, terrain.id
+                );
+                terrain.visible = false;
+            }
+        }
     }
     if credits.0 != shown_credits {
         credits.0 = shown_credits;
@@ -428,19 +466,35 @@ fn nothing_drawn(layer: &BasemapLayer, id: &str) -> String {
     )
 }
 
+/// A tile's patch: on the ellipsoid, or over the DEM as finely as its cells (height 0 off it).
+fn tile_patch(frame: &sontinh_geo::EnuFrame, tile: TileId, ground: Option<&Ground>) -> Patch {
+    match ground {
+        // Chords of neighbours of other zooms part by millimetres over the ellipsoid.
+        None => patch(frame, tile, CELLS, 1.0, &|_, _| 0.0),
+        Some(g) => {
+            let (_, lat) = sontinh_basemap::tile_to_lon_lat(tile.z, f64::from(tile.x) + 0.5, f64::from(tile.y) + 0.5);
+            let cells = (sontinh_basemap::tile_size_m(tile.z, lat) / g.cell_m)
+                .ceil()
+                .clamp(f64::from(CELLS), f64::from(MAX_CELLS)) as u32;
+            // Over a DEM, neighbours' edges differ by up to what a cell's interpolation misses.
+            let skirt = (sontinh_basemap::tile_size_m(tile.z, lat) / f64::from(cells)).max(5.0);
+            patch(frame, tile, cells, skirt, &|lon, lat| g.height(lon, lat).unwrap_or(0.0))
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn spawn_tile(
     commands: &mut Commands,
-    frame: &sontinh_geo::EnuFrame,
     layer: usize,
     tile: TileId,
     image: &TileImage,
+    p: Patch,
     opacity: f32,
     meshes: &mut Assets<Mesh>,
     materials: &mut Assets<SceneMaterial>,
     images: &mut Assets<Image>,
 ) -> Resident {
-    let p = patch(frame, tile, 0.0);
     let positions: Vec<[f32; 3]> = p.positions.iter().map(|q| enu_to_world(*q).to_array()).collect();
     let normals = vec![[0.0f32, 1.0, 0.0]; positions.len()];
     let vertex_bytes = (positions.len() * (12 + 12 + 8) + p.indices.len() * 4) as u64;
@@ -449,7 +503,7 @@ fn spawn_tile(
         .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
         .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, p.uvs)
         .with_inserted_indices(Indices::U32(p.indices));
-    let texture = images.add(Image::new(
+    let mut texture = Image::new(
         Extent3d {
             width: image.width,
             height: image.height,
@@ -459,12 +513,21 @@ fn spawn_tile(
         image.rgba.clone(),
         TextureFormat::Rgba8UnormSrgb,
         RenderAssetUsages::RENDER_WORLD,
-    ));
+    );
+    // Clamped: a tile's edge must not blend with its opposite edge (seams, and skirts coloured from the far side).
+    texture.sampler = ImageSampler::Descriptor(ImageSamplerDescriptor {
+        address_mode_u: ImageAddressMode::ClampToEdge,
+        address_mode_v: ImageAddressMode::ClampToEdge,
+        ..ImageSamplerDescriptor::linear()
+    });
+    let texture = images.add(texture);
     let material = materials.add(scene_material(StandardMaterial {
         base_color: Color::WHITE.with_alpha(opacity),
         base_color_texture: Some(texture),
         // A map is read, not lit: its colours as the service drew them.
         unlit: true,
+        // Skirts face either way.
+        cull_mode: None,
         alpha_mode: if opacity < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque },
         ..default()
     }));

@@ -6,7 +6,7 @@
 //! must appear where a point of it projects through the renderer's camera.
 //! The same map from a PMTiles file, an MBTiles file and an XYZ service (a
 //! local server on port 0); a service answering 404 fails the layer with
-//! its address.
+//! its address; over a terrain layer the map lies on the DEM.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -49,6 +49,11 @@ fn tiles(name: &str) -> PathBuf {
 
 /// A scene with one base map layer (`source`: the TOML lines after `kind`), rendered.
 fn render(dir: &Path, source: &str) -> (Option<image::RgbImage>, String) {
+    render_with(dir, source, "")
+}
+
+/// [`render`] with more layers after the map (`more`: TOML).
+fn render_with(dir: &Path, source: &str, more: &str) -> (Option<image::RgbImage>, String) {
     let scene = dir.join("scene.toml");
     std::fs::write(
         &scene,
@@ -73,6 +78,7 @@ name = {{ vi = "Bản đồ", en = "Map" }}
 max_zoom = 17
 attribution = "test tiles"
 {source}
+{more}
 "#,
             EYE[0], EYE[1], EYE[2]
         ),
@@ -216,4 +222,47 @@ fn a_truncated_pmtiles_file_fails_its_layer_with_the_reason() {
         log.contains("cut.pmtiles: PMTiles: the tile data") && log.contains("runs past"),
         "{log}"
     );
+}
+
+/// Writes a 6 km square DEM, 150 m everywhere, in UTM 48N around a lon/lat.
+const PLATEAU: &str = r#"import sys, numpy as np, rasterio, pyproj
+e, n = pyproj.Transformer.from_crs(4326, 32648, always_xy=True).transform(float(sys.argv[2]), float(sys.argv[3]))
+t = rasterio.transform.from_origin(e - 3000, n + 3000, 30, 30)
+with rasterio.open(sys.argv[1], "w", driver="GTiff", width=200, height=200, count=1, dtype="float32", crs="EPSG:32648", transform=t) as d:
+    d.write(np.full((1, 200, 200), 150.0, dtype="float32"))
+"#;
+
+/// A flat DEM 150 m up (UTM 48N, written by rasterio) under the map: the
+/// map lies on it, not at height 0. Points 60 m south of the quadrants'
+/// boundary at 150 m are seen where the ellipsoid 30 m north of it would
+/// be, so a map left at height 0 shows the northern colours there.
+#[test]
+fn a_map_over_terrain_lies_on_its_dem() {
+    let dir = tiles("terrain");
+    let dem = dir.join("plateau.tif");
+    let script = PLATEAU;
+    let o = Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", script])
+        .arg(&dem)
+        .arg(LON.to_string())
+        .arg(LAT.to_string())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "rasterio: {}", String::from_utf8_lossy(&o.stderr));
+    let terrain =
+        "[[layer]]\nid = \"plateau\"\nkind = \"terrain\"\npath = \"plateau.tif\"\nname = { vi = \"Cao nguyên\", en = \"Plateau\" }\n";
+    let (img, log) = render_with(&dir, "path = \"tiles.pmtiles\"", terrain);
+    let img = img.unwrap_or_else(|| panic!("render failed: {log}"));
+    for (enu, want) in [
+        ([300.0, -60.0, 150.0], "se (yellow)"),
+        ([-300.0, -60.0, 150.0], "sw (blue)"),
+        ([300.0, 250.0, 150.0], "ne (red)"),
+        ([-300.0, 250.0, 150.0], "nw (green)"),
+    ] {
+        let at = project(enu);
+        for (dx, dy) in [(0i32, 0i32), (-2, 0), (2, 0), (0, -2), (0, 2)] {
+            let p = img.get_pixel((at.0 as i32 + dx) as u32, (at.1 as i32 + dy) as u32).0;
+            assert_eq!(quadrant(p), want, "ENU {enu:?} at pixel {at:?}{:?} is {p:?}", (dx, dy));
+        }
+    }
 }
