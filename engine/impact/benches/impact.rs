@@ -6,7 +6,9 @@
 //! (`ImpactSet::new`: cells under each footprint, the commune of each
 //! centroid), assessing a depth raster (`assess`), writing `impact.csv`
 //! and `impact.geojson`, raising every footprint as an obstacle, and
-//! taking 500 000 vertices from WGS 84 to UTM (what reading a layer adds).
+//! taking 500 000 vertices from WGS 84 to UTM (what reading a layer adds),
+//! and reading the buildings from a GeoJSON file in WGS 84 through a scene
+//! (`read::layer_features`: parsing, the CRS change, roads cut).
 //!
 //! cargo bench -p sontinh-impact --bench impact [-- ROUNDS]
 
@@ -172,6 +174,18 @@ fn main() {
             .count()
     });
 
+    let (_dir, scene) = buildings_layer(&set);
+    let files = |p: &std::path::Path| std::fs::read(p).map_err(|e| e.to_string());
+    let (reading, read_count) = time(rounds.min(3), || {
+        match sontinh_impact::read::layer_features(&scene, "buildings", Crs::Utm48N, &files) {
+            Ok(features) => features.len(),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
+    });
+
     let t = &assessment.total;
     println!(
         "reached: {} of {} buildings, {} of {} road segments; {} cells raised by the buildings as obstacles; outputs {:.1} MB",
@@ -189,4 +203,48 @@ fn main() {
     println!("  impact.geojson                          {:8.1} ms", writing_json * 1e3);
     println!("  raising every footprint as an obstacle  {:8.1} ms", raising * 1e3);
     println!("  500 000 vertices WGS 84 → UTM           {:8.1} ms", transforming * 1e3);
+    println!(
+        "  reading the {read_count} buildings from GeoJSON (WGS 84) onto the grid {:8.1} ms",
+        reading * 1e3
+    );
+}
+
+/// The town's buildings written as a WGS 84 GeoJSON layer of a scene (in a
+/// folder that lives as long as the returned guard).
+fn buildings_layer(set: &ImpactSet) -> (tempfile::TempDir, sontinh_scene::Scene) {
+    let fail = |e: String| -> ! {
+        eprintln!("{e}");
+        std::process::exit(1);
+    };
+    let Ok(dir) = tempfile::tempdir() else {
+        fail("no temporary folder".into())
+    };
+    let buildings: Vec<Feature> = set.features.iter().filter(|f| f.kind == FeatureKind::Building).cloned().collect();
+    let one = ImpactSet::new(set.grid, buildings, None);
+    let all = one.assess(&vec![1.0; set.grid.cells()], None, 0.0).unwrap_or_else(|e| fail(e));
+    let text = output::geojson(&one, &all, Crs::Utm48N).unwrap_or_else(|e| fail(e));
+    let scene = r#"format = 1
+[site]
+id = "bench"
+name = { vi = "B", en = "B" }
+description = { vi = "", en = "" }
+[origin]
+crs = "EPSG:4326"
+position = [107.1, 16.75, 0.0]
+[[layer]]
+id = "buildings"
+kind = "vector"
+path = "buildings.geojson"
+name = { vi = "Nhà", en = "Buildings" }
+[[bookmark]]
+id = "o"
+name = { vi = "O", en = "O" }
+eye = [0.0, -500.0, 400.0]
+target = [0.0, 0.0, 0.0]
+"#;
+    if std::fs::write(dir.path().join("buildings.geojson"), text).is_err() || std::fs::write(dir.path().join("b.toml"), scene).is_err() {
+        fail("cannot write the bench's files".into());
+    }
+    let scene = sontinh_scene::load(&dir.path().join("b.toml")).unwrap_or_else(|e| fail(e.to_string()));
+    (dir, scene)
 }
