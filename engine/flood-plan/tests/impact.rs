@@ -230,3 +230,18 @@ fn an_area_without_its_name_or_a_missing_file_is_an_error_naming_it() {
     let err = inundate(&scene, None, &[("g".into(), 3.0)], &disk_files).err().expect("an error");
     assert!(err.contains("roads.geojson"), "{err}");
 }
+
+/// A layer's filter keeps features out of the impact as it keeps them off the map.
+#[test]
+fn a_layer_filter_leaves_its_features_out_of_the_counts() {
+    let (_town, path) = town("layers = [\"buildings\"]");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "name = { vi = \"Nhà\", en = \"Buildings\" }\n",
+        "name = { vi = \"Nhà\", en = \"Buildings\" }\n[layer.style]\nfilter = { attribute = \"id\", one_of = [\"B1\", \"B2\", \"B4\"] }\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    let (files, report) = inundate(&load(&path), None, &[("g".into(), 3.0)], &disk_files).unwrap();
+    let rows: Vec<String> = csv_rows(&files).into_iter().map(|r| r.0).collect();
+    assert_eq!(rows, ["B1", "B2"], "B1 (2.5 m) and B2 (1.5 m) of the three kept; B4 dry");
+    assert!(report.contains("Buildings reached: 2 of 3."), "{report}");
+}
