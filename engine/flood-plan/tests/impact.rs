@@ -227,7 +227,7 @@ fn an_area_without_its_name_or_a_missing_file_is_an_error_naming_it() {
     let (town, path) = town(IMPACT);
     let scene = load(&path);
     std::fs::remove_file(town.dir.path().join("roads.geojson")).unwrap();
-    let err = inundate(&scene, None, &[("g".into(), 3.0)], &disk_files).err().expect("an error");
+    let err = inundate(&scene, None, &[("g".into(), 3.0)], &disk_files).expect_err("an error");
     assert!(err.contains("roads.geojson"), "{err}");
 }
 
