@@ -223,16 +223,29 @@ pub fn report(set: &ImpactSet, assessment: &Assessment, obstacles: Option<&Obsta
             format!(" ({})", parts.join(", "))
         }
     };
-    let mut line = format!(
-        "Buildings reached: {} of {}{}. Road segments reached: {} of {} ({:.2} km){}.",
-        t.buildings_reached,
-        t.buildings,
-        per_area(&|c| c.buildings_reached),
-        t.road_segments_reached,
-        t.road_segments,
-        t.road_length_reached_m / 1000.0,
-        per_area(&|c| c.road_segments_reached),
-    );
+    // A kind the layers do not have is not reported ("0 of 0").
+    let mut parts = Vec::new();
+    if t.buildings > 0 || t.road_segments == 0 {
+        parts.push(format!(
+            "Buildings reached: {} of {}{}.",
+            t.buildings_reached,
+            t.buildings,
+            per_area(&|c| c.buildings_reached)
+        ));
+    }
+    if t.road_segments > 0 {
+        parts.push(format!(
+            "Road segments reached: {} of {} ({:.2} km){}.",
+            t.road_segments_reached,
+            t.road_segments,
+            t.road_length_reached_m / 1000.0,
+            per_area(&|c| c.road_segments_reached),
+        ));
+    }
+    if assessment.off_grid > 0 {
+        parts.push(format!("{} features lie off the grid.", assessment.off_grid));
+    }
+    let mut line = parts.join(" ");
     if let Some(o) = obstacles {
         let _ = write!(line, " Obstacles: {} cells raised {} m.", o.cells_raised, o.height_m);
     }
