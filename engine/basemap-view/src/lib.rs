@@ -111,6 +111,7 @@ pub struct BasemapLayer {
     failed: HashMap<TileId, String>,
     frame: u64,
     last_eye: Option<[f64; 3]>,
+    last_rotation: Option<Quat>,
     selection: Vec<SelectedTile>,
     opacity: f32,
 }
@@ -211,6 +212,7 @@ fn finish_opening(
                     failed: HashMap::new(),
                     frame: 0,
                     last_eye: None,
+                    last_rotation: None,
                     selection: Vec::new(),
                     opacity: 1.0,
                 });
@@ -319,9 +321,11 @@ fn stream_basemaps(
 
         // The choice is redone when the camera has moved by a hundredth of its height.
         let height = scene.0.frame.enu_to_geodetic(eye).height_m.abs().max(10.0);
-        let moved = layer
-            .last_eye
-            .is_none_or(|e| ((e[0] - eye[0]).powi(2) + (e[1] - eye[1]).powi(2) + (e[2] - eye[2]).powi(2)).sqrt() > 0.01 * height);
+        // Turning the camera changes what lies behind it too.
+        let moved = layer.last_rotation.is_none_or(|r| !r.abs_diff_eq(eye_transform.rotation(), 1e-3))
+            || layer
+                .last_eye
+                .is_none_or(|e| ((e[0] - eye[0]).powi(2) + (e[1] - eye[1]).powi(2) + (e[2] - eye[2]).powi(2)).sqrt() > 0.01 * height);
         if moved {
             let view = TileView {
                 eye,
@@ -332,9 +336,11 @@ fn stream_basemaps(
                 max_zoom: layer.zooms.1,
                 max_tiles: MAX_TILES,
                 radius_m: (height * 15.0).clamp(2_000.0, 600_000.0),
+                forward: Some(crate::view_direction(&eye_transform.rotation())),
             };
             layer.selection = select_tiles(&scene.0.frame, &view);
             layer.last_eye = Some(eye);
+            layer.last_rotation = Some(eye_transform.rotation());
         }
 
         // What stands for each chosen tile, nearest first, without repeats.
@@ -448,6 +454,12 @@ fn stream_basemaps(
     if credits.0 != shown_credits {
         credits.0 = shown_credits;
     }
+}
+
+/// The camera's view direction in ENU (Bevy: -Z forward, y up, z south).
+fn view_direction(rotation: &Quat) -> [f64; 3] {
+    let f = *rotation * Vec3::NEG_Z;
+    [f64::from(f.x), -f64::from(f.z), f64::from(f.y)]
 }
 
 /// Why a layer that settled shows nothing: its first failure, or the tiles it lacks.

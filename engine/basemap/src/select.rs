@@ -26,6 +26,9 @@ pub struct TileView {
     pub max_tiles: usize,
     /// Tiles farther than this from the camera (along the ground) are left out, metres.
     pub radius_m: f64,
+    /// Where the camera looks (ENU, unit length): tiles wholly behind it are
+    /// left out. `None` keeps every direction (a view about to turn).
+    pub forward: Option<[f64; 3]>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -79,6 +82,13 @@ fn candidate(frame: &EnuFrame, view: &TileView, tile: TileId) -> Option<Selected
     let ground = gap(0).hypot(gap(1));
     if ground > view.radius_m {
         return None;
+    }
+    if let Some(f) = view.forward {
+        // The box's corner farthest along the view direction.
+        let ahead: f64 = (0..3).map(|i| (if f[i] >= 0.0 { hi[i] } else { lo[i] } - view.eye[i]) * f[i]).sum();
+        if ahead < 0.0 {
+            return None;
+        }
     }
     let distance = ground.hypot(gap(2)).max(1.0);
     let (_, lat) = tile_to_lon_lat(tile.z, f64::from(tile.x) + 0.5, f64::from(tile.y) + 0.5);
