@@ -6,11 +6,12 @@ MBTiles by Python's sqlite3, PNG tiles by Pillow, tile math by mercantile.
     make_basemap_tiles.py pyramid OUT
         every tile of zooms 0-4 a solid colour naming it: (60 z, 16 x, 16 y);
         zoom 5 rows 0-3 one shared grey tile (PMTiles run lengths); tile 5/25/14
-        absent. PMTiles with leaf directories forced (64 entries a leaf).
+        absent.
     make_basemap_tiles.py quadrants OUT LON LAT ZMAX HALF_DEG
         zooms 0-ZMAX over LON±HALF_DEG, LAT±HALF_DEG, each pixel coloured by its
         quadrant around (LON, LAT): north-east red, north-west green,
         south-west blue, south-east yellow (rendered scenes look for them).
+    Both PMTiles sets are written with leaf directories (64 entries a leaf).
 
 Writes OUT/tiles.pmtiles, OUT/tiles.mbtiles, OUT/xyz/{z}/{x}/{y}.png and
 prints a JSON manifest (the reference the Rust tests compare with).
@@ -140,7 +141,7 @@ def quadrants(out, lon0, lat0, zmax, half):
     tiles = {}
     for t in mercantile.tiles(lon0 - half, lat0 - half, lon0 + half, lat0 + half, zooms=list(range(zmax + 1))):
         tiles[(t.z, t.x, t.y)] = quadrant_tile(t.z, t.x, t.y, lon0, lat0)
-    write_all(out, tiles, [lon0 - half, lat0 - half, lon0 + half, lat0 + half], force_leaves=False)
+    write_all(out, tiles, [lon0 - half, lat0 - half, lon0 + half, lat0 + half], force_leaves=True)
     return {"tiles": len(tiles), "colours": QUADRANT}
 
 
