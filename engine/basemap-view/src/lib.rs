@@ -418,20 +418,22 @@ fn stream_basemaps(
         }
         memory.streamed.insert(layer.index, held);
 
-        if let Some(state) = states.layers.get_mut(layer.index)
-            && !matches!(state.status, LayerStatus::Failed(_))
-        {
-            let status = if !visible || pending.is_empty() && layer.loading.is_empty() {
-                if layer.resident.is_empty() && !layer.selection.is_empty() {
-                    LayerStatus::Failed(nothing_drawn(layer, &scene_layer.id))
-                } else {
-                    LayerStatus::Ready
-                }
-            } else {
+        // Only opened layers stream: a state set here is this plugin's own, so it may recover.
+        if let Some(state) = states.layers.get_mut(layer.index) {
+            let settled = pending.is_empty() && layer.loading.is_empty();
+            let status = if !visible {
+                // Nothing to load while hidden.
+                LayerStatus::Ready
+            } else if !settled {
                 let have = drawn.len();
                 LayerStatus::Loading(have as f32 / (have + pending.len()).max(1) as f32)
+            } else if layer.resident.is_empty() && !layer.selection.is_empty() && nothing_is_an_error(layer) {
+                LayerStatus::Failed(nothing_drawn(layer, &scene_layer.id))
+            } else {
+                // A file's tiles may simply not reach this view.
+                LayerStatus::Ready
             };
-            if state.status != status && visible {
+            if state.status != status {
                 state.status = status;
             }
         }
@@ -460,6 +462,12 @@ fn stream_basemaps(
 fn view_direction(rotation: &Quat) -> [f64; 3] {
     let f = *rotation * Vec3::NEG_Z;
     [f64::from(f.x), -f64::from(f.z), f64::from(f.y)]
+}
+
+/// Whether showing nothing means something is wrong: a tile failed, or a
+/// service answered 404 for every tile asked (a file may just not cover the view).
+fn nothing_is_an_error(layer: &BasemapLayer) -> bool {
+    !layer.failed.is_empty() || matches!(&*layer.source, TileSource::Service(_)) && !layer.absent.is_empty()
 }
 
 /// Why a layer that settled shows nothing: its first failure, or the tiles it lacks.

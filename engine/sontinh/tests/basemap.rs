@@ -266,3 +266,16 @@ fn a_map_over_terrain_lies_on_its_dem() {
         }
     }
 }
+
+/// A base map switched off in the scene loads nothing and does not hold up
+/// the render (its layer is settled, not waiting for tiles).
+#[test]
+fn a_hidden_map_does_not_hold_up_the_render() {
+    let dir = tiles("hidden");
+    let (img, log) = render(&dir, "path = \"tiles.pmtiles\"\nvisible = false");
+    let img = img.unwrap_or_else(|| panic!("render failed: {log}"));
+    assert!(!log.contains("was not drawn"), "{log}");
+    // Nothing drawn: the ENU point of a quadrant shows no map colour.
+    let p = img.get_pixel(project([300.0, 250.0, 0.0]).0, project([300.0, 250.0, 0.0]).1).0;
+    assert_eq!(quadrant(p), "none of them", "{p:?}");
+}
