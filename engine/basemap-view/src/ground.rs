@@ -41,6 +41,11 @@ impl Ground {
         }))
     }
 
+    /// Bytes the DEM holds in memory.
+    pub fn bytes(&self) -> u64 {
+        (self.raster.values.len() * std::mem::size_of::<f64>()) as u64
+    }
+
     /// The DEM's height at a point, or `None` off the DEM or over nodata.
     pub fn height(&self, lon_deg: f64, lat_deg: f64) -> Option<f64> {
         let p = self.to_dem.transform([lon_deg, lat_deg, 0.0]).ok()?;

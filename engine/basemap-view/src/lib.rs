@@ -460,6 +460,11 @@ fn stream_basemaps(
             }
         }
     }
+    // The DEMs under maps are copies of the terrain's: counted as held.
+    let ground_bytes: u64 = layers.iter().filter_map(|l| l.ground.as_ref()).map(|g| g.bytes()).sum();
+    if memory.cpu_bytes.get("base map ground").copied().unwrap_or(0) != ground_bytes {
+        memory.cpu_bytes.insert("base map ground", ground_bytes);
+    }
     if credits.0 != shown_credits {
         credits.0 = shown_credits;
     }

@@ -200,6 +200,22 @@ fn broken_files_are_refused_with_their_reason() {
         .unwrap();
     let e = MbTiles::open(&empty_db).unwrap_err().to_string();
     assert!(e.contains("no `tiles` table"), "{e}");
+    // Vector tiles (MBTiles `format = pbf`) are not a raster map; a bad zoom is named.
+    let vector = dir.path().join("vector.mbtiles");
+    let bad_zoom = dir.path().join("zoom.mbtiles");
+    std::process::Command::new(common::repo().join(".venv/bin/python"))
+        .args([
+            "-c",
+            "import sqlite3,sys\nfor path, rows in ((sys.argv[1], [('format', 'pbf')]), (sys.argv[2], [('format', 'png'), ('maxzoom', '31')])):\n    d = sqlite3.connect(path)\n    d.execute('CREATE TABLE metadata (name text, value text)')\n    d.execute('CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, tile_data blob)')\n    d.executemany('INSERT INTO metadata VALUES (?, ?)', rows)\n    d.commit()",
+        ])
+        .arg(&vector)
+        .arg(&bad_zoom)
+        .status()
+        .unwrap();
+    let e = MbTiles::open(&vector).unwrap_err().to_string();
+    assert!(e.contains("vector.mbtiles") && e.contains("\"pbf\" are not raster images"), "{e}");
+    let e = MbTiles::open(&bad_zoom).unwrap_err().to_string();
+    assert!(e.contains("maxzoom = \"31\" is not a zoom 0–24"), "{e}");
     let e = MbTiles::open(&dir.path().join("absent.mbtiles")).unwrap_err().to_string();
     assert!(e.contains("absent.mbtiles: no such file"), "{e}");
 
