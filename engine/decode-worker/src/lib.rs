@@ -81,7 +81,10 @@ pub fn decode_glb(bytes: &[u8]) -> Result<Vec<u8>, String> {
 /// - `"terrain"`: a [`sontinh_terrain::TerrainRequest`], answered with the
 ///   built terrain ([`sontinh_terrain::Terrain::to_bytes`]);
 /// - `"obj"`: an OBJ's path (UTF-8), answered with the model, its
-///   materials and textures read ([`sontinh_mesh::Model::to_bytes`]).
+///   materials and textures read ([`sontinh_mesh::Model::to_bytes`]);
+/// - `"vector"`: a [`sontinh_vector_mesh::VectorRequest`] (a vector or city
+///   layer and the DEM it is draped on), answered with the built layer
+///   ([`sontinh_vector_mesh::Built::to_bytes`]).
 pub fn run_job(kind: &str, params: &[u8], files: &[u8]) -> Result<Vec<u8>, String> {
     let files = FileSet::from_bytes(files)?;
     let result = match kind {
@@ -97,7 +100,11 @@ pub fn run_job(kind: &str, params: &[u8], files: &[u8]) -> Result<Vec<u8>, Strin
             let path = std::str::from_utf8(params).map_err(|_| "an OBJ job's path is not UTF-8".to_owned())?;
             sontinh_mesh::read_obj_with(std::path::Path::new(path), &|file: &std::path::Path| files.get(file)).map(|model| model.to_bytes()).map_err(|e| e.to_string())
         }
-        other => return Err(format!("no job is called \"{other}\" (tile, terrain or obj)")),
+        "vector" => {
+            let request = sontinh_vector_mesh::VectorRequest::from_bytes(params)?;
+            request.build(&|file: &std::path::Path| files.get(file), &mut |_| {}).map(|built| built.to_bytes())
+        }
+        other => return Err(format!("no job is called \"{other}\" (tile, terrain, obj or vector)")),
     };
     files.answer(result).map(|answer| answer.to_bytes())
 }
@@ -311,6 +318,22 @@ mod tests {
         assert_eq!(rounds, 2);
         let read = |file: &std::path::Path| std::fs::read(file).map_err(|e| e.to_string());
         assert_eq!(terrain, request.build(&read, &mut |_| {}).expect("build"));
+        // A vector layer draped on that DEM: the layer and the DEM asked for in
+        // one round, then built as natively.
+        let grid = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/vector/mount-washington-grid.geojson");
+        let request = sontinh_vector_mesh::VectorRequest {
+            file: sontinh_vector_mesh::LayerFile::Vector,
+            path: grid,
+            crs: None,
+            style: sontinh_scene::VectorStyle::default(),
+            origin: sontinh_geo::Geodetic { lon_deg: -71.3033, lat_deg: 44.2708, height_m: 0.0 },
+            ground: sontinh_vector_mesh::GroundSource::Dem { path: shared.join("dem/N44W072.hgt"), crs: None },
+        };
+        let (rounds, bytes) = run_like_the_page("vector", &request.to_bytes());
+        let built = sontinh_vector_mesh::Built::from_bytes(&bytes.expect("vector")).expect("bytes");
+        assert_eq!(rounds, 2);
+        assert_eq!(built, request.build(&read, &mut |_| {}).expect("build"));
+        assert_eq!(built.features.len(), 21, "11 meridians, 9 parallels and the summit area");
         // A file that cannot be had is the reader's error naming it; an unknown job is named.
         let (_, missing) = run_like_the_page("obj", b"/nowhere/model.obj");
         assert!(missing.expect_err("missing").contains("/nowhere/model.obj"));

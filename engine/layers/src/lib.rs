@@ -27,7 +27,7 @@ use sontinh_scene::{Generator, Layer, LayerKind, LayerSource, Scene, Text};
 pub use convert::{mesh_from_part, placement_transform};
 pub use sontinh_camera::{FloatingOrigin, GeoPosition, enu_to_world, world_to_enu};
 pub use environment::{EnvironmentPlugin, site_fog};
-pub use fetch::{file_bytes, file_exists, file_range, forget_memory_folder, keep_in_memory, memory_file, offer_download};
+pub use fetch::{Fetched, file_bytes, file_exists, file_range, forget_memory_folder, keep_in_memory, memory_file, offer_download, read_fetching};
 pub use outcome::SharedOutcome;
 pub use memory::{Device, MemoryBudget, MemoryBudgetPlugin, MemoryPreset, MemoryUse, mesh_bytes};
 pub use section::{ClipBox, ClipPlane, MAX_CLIP_PLANES, SceneMaterial, Section, SectionClip, SectionPlugin, SectionUniform, scene_material, write_section};

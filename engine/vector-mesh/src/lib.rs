@@ -12,13 +12,16 @@
 
 mod city;
 mod geometry;
+mod request;
 pub mod style;
 mod vector;
+mod wire;
 
 use sontinh_geo::{EnuFrame, Geodetic};
 use sontinh_scene::Text;
 
 pub use city::{build_city, semantic_color};
+pub use request::{Files, GroundSource, LayerFile, SceneGround, VectorRequest};
 pub use vector::build_vector;
 
 /// The ground features are draped on: the height above the WGS 84

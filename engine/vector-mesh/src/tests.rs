@@ -266,3 +266,105 @@ fn a_layer_without_a_crs_is_refused_by_name() {
     let err = build_vector(&data, None, &VectorStyle::default(), &frame, &Ellipsoid, &mut |_| {}).expect_err("off the Earth");
     assert!(err.starts_with("feature 0:"), "{err}");
 }
+
+#[test]
+fn built_layers_and_requests_cross_to_a_worker_and_back() {
+    let frame = frame();
+    let features = vec![
+        feature(
+            square(&frame, 0.0, 0.0, 10.0),
+            &[("use", Value::Text("home".into())), ("h", Value::Float(7.5))],
+        ),
+        feature(
+            Geometry::LineString(LineString::new(vec![lonlat(&frame, -50.0, 0.0), lonlat(&frame, 50.0, 20.0)])),
+            &[],
+        ),
+    ];
+    let style = VectorStyle {
+        elevation: Elevation::Extruded {
+            attribute: Some("h".into()),
+            default_m: 3.0,
+        },
+        color_by: Some(ColorBy::Ramp {
+            attribute: "h".into(),
+            stops: vec![(0.0, [0.0, 0.0, 0.0, 1.0]), (10.0, [1.0, 0.5, 0.25, 1.0])],
+        }),
+        label: Some(sontinh_scene::LabelAttributes {
+            vi: "use".into(),
+            en: "use".into(),
+        }),
+        filter: Some(FeatureFilter {
+            attribute: "h".into(),
+            test: FilterTest::Range { min: None, max: Some(9.0) },
+        }),
+        ..VectorStyle::default()
+    };
+    let built = build_vector(&layer(features), None, &style, &frame, &Ellipsoid, &mut |_| {}).expect("builds");
+    let bytes = built.to_bytes();
+    assert_eq!(Built::from_bytes(&bytes).expect("reads back"), built);
+    // Any cut short is an error naming what was being read, never a panic.
+    for cut in (0..bytes.len()).step_by(7) {
+        let err = Built::from_bytes(&bytes[..cut]).expect_err("truncated");
+        assert!(err.contains("built vector layer"), "{err}");
+    }
+    let request = VectorRequest {
+        file: LayerFile::Vector,
+        path: "layers/houses.shp".into(),
+        crs: Some(Crs::Utm48N),
+        style,
+        origin: Geodetic::new(107.194, 16.747, 5.0),
+        ground: GroundSource::Dem {
+            path: "dem/quang-tri.tif".into(),
+            crs: Some(Crs::Vn2000QuangTri),
+        },
+    };
+    assert_eq!(VectorRequest::from_bytes(&request.to_bytes()).expect("reads back"), request);
+    let mut bad = request.to_bytes();
+    bad[0] = 9;
+    assert!(VectorRequest::from_bytes(&bad).expect_err("bad kind").contains("layer kind 9"));
+}
+
+#[test]
+fn a_request_reads_its_files_and_asks_for_what_it_lacks() {
+    let frame = frame();
+    let dir = std::env::temp_dir().join(format!("sontinh-vector-request-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let ring: Vec<String> = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 0.0)]
+        .iter()
+        .map(|(e, n)| {
+            let c = lonlat(&frame, *e, *n);
+            format!("[{}, {}]", c.x, c.y)
+        })
+        .collect();
+    let path = dir.join("one.geojson");
+    std::fs::write(&path, format!(r#"{{"type": "FeatureCollection", "features": [{{"type": "Feature", "properties": {{}}, "geometry": {{"type": "Polygon", "coordinates": [[{}]]}}}}]}}"#, ring.join(", "))).expect("writes");
+    let request = VectorRequest {
+        file: LayerFile::Vector,
+        path: path.clone(),
+        crs: None,
+        style: VectorStyle::default(),
+        origin: frame.origin(),
+        ground: GroundSource::Dem {
+            path: dir.join("missing.tif"),
+            crs: None,
+        },
+    };
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let err = request.build(&read, &mut |_| {}).expect_err("the DEM is missing");
+    assert!(err.contains("missing.tif"), "{err}");
+    let on_ellipsoid = VectorRequest {
+        ground: GroundSource::Ellipsoid,
+        ..request
+    };
+    let built = on_ellipsoid.build(&read, &mut |_| {}).expect("builds");
+    assert_eq!(built.features.len(), 1);
+    // A triangle of 10 m sides: 50 m² of fill.
+    let area: f64 = built.chunks[0]
+        .fills
+        .indices
+        .chunks(3)
+        .map(|t| triangle_area([0, 1, 2].map(|k| world(&built.chunks[0], built.chunks[0].fills.positions[t[k] as usize]))))
+        .sum();
+    assert!((area - 50.0).abs() < 0.01, "{area}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -26,7 +26,7 @@ use sontinh_layers::{ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, 
 use sontinh_scene::{FeatureFilter, LayerKind, Text, VectorStyle};
 use sontinh_vector_mesh::{Built, FeatureInfo};
 
-pub use load::{SceneGround, build_layer, scene_ground};
+pub use load::{build_layer, request_for};
 pub use mesh::{FAR_LOD_M, FILL_DEPTH_BIAS, LINE_GIZMO_DEPTH_BIAS, Part};
 pub use pick::feature_at;
 
