@@ -589,7 +589,7 @@ async function measureCheck(browser, base) {
 async function featureCheck(browser, base) {
   const [width, height] = [800, 600];
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, hasTouch: true });
-  const { page, errors } = await openPage(context, `${base}?backend=webgl2&ui=0&scene=scenes/delft-city.toml&bookmark=street`);
+  const { page, errors } = await openPage(context, `${base}?backend=webgl2&ui=0&scene=scenes/delft-city.toml&bookmark=overview`);
   const result = await waitReady(page, "the Delft page");
   check(!result.error, `feature: the Delft page opened (${result.error || "ok"})`);
   const cdp = await context.newCDPSession(page);
@@ -1197,13 +1197,13 @@ try {
   if (wanted("autzen-lidar")) await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true });
   if (wanted("autzen-lidar")) rangesOnlyCheck(server.log, "autzen-lidar", "/shared/lidar/autzen_trim.laz");
   // Terrain alone: the SRTM tile around Mount Washington, built in a worker.
-  if (wanted("mount-washington")) await sceneCheck(browser, base, { name: "mount-washington", scene: "scenes/mount-washington.toml", bookmark: "summit", fileJobs: { terrain: 1 } });
+  if (wanted("mount-washington")) await sceneCheck(browser, base, { name: "mount-washington", scene: "scenes/mount-washington.toml", bookmark: "summit", fileJobs: { terrain: 1, vector: 1 } });
   if (wanted("point-budget")) await pointBudgetCheck(browser, base, "webgl2");
   // Vector and city layers: a CityJSON LoD1 model (Delft), LoD2 semantic
   // surfaces (Zürich), the provinces' outlines and fills over the ellipsoid.
-  if (wanted("delft-city")) await sceneCheck(browser, base, { name: "delft-city", scene: "scenes/delft-city.toml", bookmark: "overview" });
-  if (wanted("zurich-city")) await sceneCheck(browser, base, { name: "zurich-city", scene: "scenes/zurich-city.toml", bookmark: "overview" });
-  if (wanted("quang-tri-province")) await sceneCheck(browser, base, { name: "quang-tri-province", scene: "scenes/quang-tri-province.toml", bookmark: "province" });
+  if (wanted("delft-city")) await sceneCheck(browser, base, { name: "delft-city", scene: "scenes/delft-city.toml", bookmark: "overview", fileJobs: { vector: 1 } });
+  if (wanted("zurich-city")) await sceneCheck(browser, base, { name: "zurich-city", scene: "scenes/zurich-city.toml", bookmark: "overview", fileJobs: { vector: 1 } });
+  if (wanted("quang-tri-province")) await sceneCheck(browser, base, { name: "quang-tri-province", scene: "scenes/quang-tri-province.toml", bookmark: "province", fileJobs: { vector: 2 } });
   if (wanted("feature")) await featureCheck(browser, base);
   // An orthophoto draped over terrain, on both bundles.
   if (wanted("drape")) await drapeCheck(browser, backends);
@@ -1224,7 +1224,7 @@ try {
     await sceneCheck(browser, base, { name: "cesium-tilesets", scene: "scenes/cesium-tilesets.toml", bookmark: "city", fileJobs: { tile: 3 }, backend: "webgpu" });
     await sceneCheck(browser, base, { name: "lone-star-geyser", scene: "scenes/lone-star-geyser.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
     await sceneCheck(browser, base, { name: "autzen-lidar", scene: "scenes/autzen-lidar.toml", bookmark: "overview", eyeDome: true, backend: "webgpu" });
-    await sceneCheck(browser, base, { name: "mount-washington", scene: "scenes/mount-washington.toml", bookmark: "summit", fileJobs: { terrain: 1 }, backend: "webgpu" });
+    await sceneCheck(browser, base, { name: "mount-washington", scene: "scenes/mount-washington.toml", bookmark: "summit", fileJobs: { terrain: 1, vector: 1 }, backend: "webgpu" });
     await pointBudgetCheck(browser, base, "webgpu");
   }
   if (wanted("phone")) await touchCheck(browser, base);
