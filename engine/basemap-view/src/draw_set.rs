@@ -1,7 +1,9 @@
 //! Which loaded tiles to draw for a selection: a chosen tile not loaded yet
 //! is covered by its nearest loaded ancestor, and then nothing inside that
 //! ancestor is drawn beside it, so no two drawn tiles ever overlap (both
-//! lie on the same surface and would fight for depth).
+//! lie on the same surface and would fight for depth); nor is a tile drawn
+//! inside another chosen one (a parent standing in for a child the source
+//! lacks covers that child's siblings too).
 
 use std::collections::HashSet;
 
@@ -34,6 +36,10 @@ pub fn draw_set(selected: &[TileId], loaded: &dyn Fn(TileId) -> bool) -> Vec<Til
         .collect();
     let mut drawn: Vec<TileId> = ready.into_iter().filter(|t| !outer.iter().any(|o| t.is_within(*o))).collect();
     drawn.extend(outer);
+    // A tile chosen in place of a missing child may hold other chosen tiles
+    // (the child's siblings): the larger one is drawn alone.
+    let all = drawn.clone();
+    drawn.retain(|t| !all.iter().any(|o| o != t && t.is_within(*o)));
     drawn
 }
 
@@ -66,5 +72,9 @@ mod tests {
         assert_eq!(drawn, want);
         // Nothing loaded: nothing drawn.
         assert!(draw_set(&selected, &|_| false).is_empty());
+        // A parent standing in for a child the source lacks, beside that child's loaded siblings.
+        let mut drawn = draw_set(&[t(4, 5, 4), t(3, 2, 2), t(4, 4, 5)], &all);
+        drawn.sort();
+        assert_eq!(drawn, vec![t(3, 2, 2)]);
     }
 }

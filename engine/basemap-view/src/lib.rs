@@ -34,7 +34,7 @@ use sontinh_layers::{
     ActiveScene, ExternalLayerKinds, LayerStates, LayerStatus, MemoryBudget, MemoryBudgetPlugin, MemoryUse, SceneMaterial,
 };
 use sontinh_scene::LayerKind;
-use tile_entity::{nothing_drawn, nothing_is_an_error, spawn_tile, tile_patch};
+use tile_entity::{nothing_drawn, nothing_is_an_error, part_patch, spawn_patch, spawn_tile, tile_patch};
 
 pub use draw_set::draw_set;
 pub use ground::Ground;
@@ -87,6 +87,7 @@ struct OpeningBasemap {
 struct Resident {
     entity: Entity,
     material: Handle<SceneMaterial>,
+    texture: Handle<Image>,
     bytes: u64,
     last_drawn: u64,
 }
@@ -100,6 +101,8 @@ pub struct BasemapLayer {
     resident: HashMap<TileId, Resident>,
     loading: HashMap<TileId, Task<TileLoad>>,
     ground: Option<Arc<Ground>>,
+    /// Areas the source has no tile for, drawn from an ancestor's image: (entity, material, that ancestor).
+    parts: HashMap<TileId, (Entity, Handle<SceneMaterial>, TileId)>,
     /// Whether the terrain layer under the map has been switched off (once).
     took_terrain: bool,
     /// Tiles the source does not have (their ancestors stand in).
@@ -204,6 +207,7 @@ fn finish_opening(
                     resident: HashMap::new(),
                     loading: HashMap::new(),
                     ground: ground.map(Arc::new),
+                    parts: HashMap::new(),
                     took_terrain: false,
                     absent: HashSet::new(),
                     failed: HashMap::new(),
@@ -308,8 +312,13 @@ fn stream_basemaps(
 
         if (opacity - layer.opacity).abs() > 1e-4 {
             layer.opacity = opacity;
-            for r in layer.resident.values() {
-                if let Some(mut m) = materials.get_mut(&r.material) {
+            for handle in layer
+                .resident
+                .values()
+                .map(|r| &r.material)
+                .chain(layer.parts.values().map(|p| &p.1))
+            {
+                if let Some(mut m) = materials.get_mut(handle) {
                     m.base.base_color.set_alpha(opacity);
                     m.base.alpha_mode = if opacity < 0.999 { AlphaMode::Blend } else { AlphaMode::Opaque };
                 }
@@ -340,39 +349,90 @@ fn stream_basemaps(
             layer.last_rotation = Some(eye_transform.rotation());
         }
 
-        // What stands for each chosen tile, nearest first, without repeats.
-        let mut wanted: Vec<TileId> = Vec::new();
-        for s in &layer.selection {
-            if let Some(t) = stand_in(layer, s.tile)
-                && !wanted.contains(&t)
-            {
-                wanted.push(t);
+        // Each chosen tile's area and the tile whose image covers it: itself,
+        // or the nearest ancestor the source has (its image stretched over the
+        // area, so that tiles never overlap).
+        let shown_by = |t: TileId| stand_in(layer, t).filter(|src| layer.resident.contains_key(src));
+        let areas: Vec<TileId> = layer.selection.iter().map(|s| s.tile).collect();
+        let drawn_areas = if visible {
+            draw_set(&areas, &|t| shown_by(t).is_some())
+        } else {
+            Vec::new()
+        };
+        let mut whole: HashSet<TileId> = HashSet::new();
+        let mut parts: HashMap<TileId, TileId> = HashMap::new();
+        for area in drawn_areas {
+            match shown_by(area) {
+                Some(src) if src == area => {
+                    whole.insert(area);
+                }
+                Some(src) => {
+                    parts.insert(area, src);
+                }
+                None => {}
             }
         }
-        let drawn: HashSet<TileId> = if visible {
-            draw_set(&wanted, &|t| layer.resident.contains_key(&t)).into_iter().collect()
-        } else {
-            HashSet::new()
-        };
+        // Tiles whose images are on screen: never dropped this frame.
+        let drawn: HashSet<TileId> = whole.iter().copied().chain(parts.values().copied()).collect();
         let frame = layer.frame;
         for (tile, r) in layer.resident.iter_mut() {
-            let show = drawn.contains(tile);
-            if show {
+            if drawn.contains(tile) {
                 r.last_drawn = frame;
             }
             if let Ok(mut v) = visibility.get_mut(r.entity) {
-                v.set_if_neq(if show { Visibility::Inherited } else { Visibility::Hidden });
+                v.set_if_neq(if whole.contains(tile) {
+                    Visibility::Inherited
+                } else {
+                    Visibility::Hidden
+                });
             }
         }
+        // Stretched parts: kept while drawn from the same tile, made as needed.
+        let stale: Vec<TileId> = layer
+            .parts
+            .iter()
+            .filter(|(area, (_, _, src))| parts.get(area) != Some(src))
+            .map(|(area, _)| *area)
+            .collect();
+        for area in stale {
+            if let Some((entity, _, _)) = layer.parts.remove(&area) {
+                commands.entity(entity).despawn();
+            }
+        }
+        for (area, src) in &parts {
+            if layer.parts.contains_key(area) {
+                continue;
+            }
+            let Some(texture) = layer.resident.get(src).map(|r| r.texture.clone()) else {
+                continue;
+            };
+            let patch = part_patch(&scene.0.frame, *area, *src, layer.ground.as_deref());
+            let marker = BasemapTile {
+                layer: layer.index,
+                tile: *area,
+            };
+            let (entity, material, _) = spawn_patch(&mut commands, marker, patch, texture, opacity, &mut meshes, &mut materials);
+            commands.entity(entity).insert(Visibility::Inherited);
+            layer.parts.insert(*area, (entity, material, *src));
+        }
+        let shown = whole.len() + parts.len();
         if visible
-            && !drawn.is_empty()
+            && shown > 0
             && let Some(credit) = scene_layer.basemap.as_ref().and_then(|b| b.attribution.clone())
         {
             shown_credits.push(credit);
         }
 
-        // Loads, nearest first.
-        let pending: Vec<TileId> = wanted.iter().copied().filter(|t| !layer.resident.contains_key(t)).collect();
+        // Loads, nearest first: each area's own tile, or the ancestor that stands in for it.
+        let mut pending: Vec<TileId> = Vec::new();
+        for area in &areas {
+            if let Some(src) = stand_in(layer, *area)
+                && !layer.resident.contains_key(&src)
+                && !pending.contains(&src)
+            {
+                pending.push(src);
+            }
+        }
         if visible {
             let pool = AsyncComputeTaskPool::get();
             for tile in pending.iter().copied() {
@@ -422,8 +482,7 @@ fn stream_basemaps(
                 // Nothing to load while hidden.
                 LayerStatus::Ready
             } else if !settled {
-                let have = drawn.len();
-                LayerStatus::Loading(have as f32 / (have + pending.len()).max(1) as f32)
+                LayerStatus::Loading(shown as f32 / (shown + pending.len()).max(1) as f32)
             } else if layer.resident.is_empty() && !layer.selection.is_empty() && nothing_is_an_error(layer) {
                 LayerStatus::Failed(nothing_drawn(layer, &scene_layer.id))
             } else {
@@ -436,7 +495,7 @@ fn stream_basemaps(
         }
         // The map is the ground now: the terrain's own surface would fight it for depth.
         if visible
-            && !drawn.is_empty()
+            && shown > 0
             && !layer.took_terrain
             && let Some(ground) = &layer.ground
         {

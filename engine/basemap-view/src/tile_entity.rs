@@ -63,14 +63,6 @@ pub(crate) fn spawn_tile(
     materials: &mut Assets<SceneMaterial>,
     images: &mut Assets<Image>,
 ) -> Resident {
-    let positions: Vec<[f32; 3]> = p.positions.iter().map(|q| enu_to_world(*q).to_array()).collect();
-    let normals = vec![[0.0f32, 1.0, 0.0]; positions.len()];
-    let vertex_bytes = (positions.len() * (12 + 12 + 8) + p.indices.len() * 4) as u64;
-    let mesh = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
-        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
-        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
-        .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, p.uvs)
-        .with_inserted_indices(Indices::U32(p.indices));
     let mut texture = Image::new(
         Extent3d {
             width: image.width,
@@ -89,6 +81,42 @@ pub(crate) fn spawn_tile(
         ..ImageSamplerDescriptor::linear()
     });
     let texture = images.add(texture);
+    let (entity, material, vertex_bytes) = spawn_patch(
+        commands,
+        BasemapTile { layer, tile },
+        p,
+        texture.clone(),
+        opacity,
+        meshes,
+        materials,
+    );
+    Resident {
+        entity,
+        material,
+        texture,
+        bytes: vertex_bytes + image.rgba.len() as u64,
+        last_drawn: 0,
+    }
+}
+
+/// A patch drawn with `texture` (hidden until the streaming shows it): its entity, material and vertex bytes.
+pub(crate) fn spawn_patch(
+    commands: &mut Commands,
+    marker: BasemapTile,
+    p: Patch,
+    texture: Handle<Image>,
+    opacity: f32,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<SceneMaterial>,
+) -> (Entity, Handle<SceneMaterial>, u64) {
+    let positions: Vec<[f32; 3]> = p.positions.iter().map(|q| enu_to_world(*q).to_array()).collect();
+    let normals = vec![[0.0f32, 1.0, 0.0]; positions.len()];
+    let vertex_bytes = (positions.len() * (12 + 12 + 8) + p.indices.len() * 4) as u64;
+    let mesh = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, p.uvs)
+        .with_inserted_indices(Indices::U32(p.indices));
     let material = materials.add(scene_material(StandardMaterial {
         base_color: Color::WHITE.with_alpha(opacity),
         base_color_texture: Some(texture),
@@ -101,8 +129,8 @@ pub(crate) fn spawn_tile(
     }));
     let entity = commands
         .spawn((
-            Name::new(format!("base map tile {tile}")),
-            BasemapTile { layer, tile },
+            Name::new(format!("base map tile {}", marker.tile)),
+            marker,
             Mesh3d(meshes.add(mesh)),
             MeshMaterial3d(material.clone()),
             Transform::from_translation(Vec3::ZERO),
@@ -110,10 +138,20 @@ pub(crate) fn spawn_tile(
             Visibility::Hidden,
         ))
         .id();
-    Resident {
-        entity,
-        material,
-        bytes: vertex_bytes + image.rgba.len() as u64,
-        last_drawn: 0,
+    (entity, material, vertex_bytes)
+}
+
+/// `area`'s patch textured with the part of `source`'s image over it (an
+/// ancestor's image stretched, where the source has no tile of its own).
+pub(crate) fn part_patch(frame: &sontinh_geo::EnuFrame, area: TileId, source: TileId, ground: Option<&Ground>) -> Patch {
+    let mut p = tile_patch(frame, area, ground);
+    let k = f64::from(1u32 << area.z.saturating_sub(source.z).min(31));
+    let (ox, oy) = (
+        f64::from(area.x) - f64::from(source.x) * k,
+        f64::from(area.y) - f64::from(source.y) * k,
+    );
+    for uv in &mut p.uvs {
+        *uv = [((ox + f64::from(uv[0])) / k) as f32, ((oy + f64::from(uv[1])) / k) as f32];
     }
+    p
 }
