@@ -70,6 +70,8 @@ step "the browser tests (Chromium: WebGL2, and WebGPU for every scene)"
 # --workspace` above (its integration tests run it); building it alone would
 # build Bevy again with other features (dev-dependencies unify only in tests).
 node tests/browser/run.mjs
+# A base map's PMTiles file read by range requests in the page.
+node tests/browser/basemap.mjs
 
 step "lints (cargo clippy -D warnings)"
 if ! wait "$lint_pid"; then
