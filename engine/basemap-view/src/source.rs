@@ -79,11 +79,11 @@ fn open_mbtiles(path: &Path) -> Result<TileSource, String> {
 
 async fn open_pmtiles(path: PathBuf) -> Result<TileSource, String> {
     let named = |e: sontinh_basemap::BasemapError| format!("{}: {e}", path.display());
-    // The file's length comes with the first range.
-    let (first, len) = sontinh_layers::file_range(&path, 0, sontinh_basemap::HEADER_LEN as u64).await?;
+    // One request for the header and (by the specification) the root
+    // directory; a shorter file's range ends at its end, and the file's
+    // length comes with it.
+    let (first, len) = sontinh_layers::file_range(&path, 0, sontinh_basemap::FIRST_READ).await?;
     let header = sontinh_basemap::Header::parse(&first, len).map_err(named)?;
-    let want = PmTiles::first_read(len);
-    let (first, _) = sontinh_layers::file_range(&path, 0, want).await?;
     let (root_at, root_len) = PmTiles::root_range(&header);
     let file = if root_at.saturating_add(root_len) <= first.len() as u64 {
         PmTiles::open(&first, len, None)

@@ -18,8 +18,8 @@ pub use decode::{MAX_TILE_SIDE, TileImage, decode_tile};
 #[cfg(not(target_arch = "wasm32"))]
 pub use mbtiles::{MbTiles, MbTilesInfo};
 pub use pmtiles::{
-    Compression, DirEntry, HEADER_LEN, Header, Locate, MAX_DIRECTORY_BYTES, MAX_TILE_BYTES, PmTiles, RangeSource, TileType, open_source,
-    parse_directory, read_tile,
+    Compression, DirEntry, FIRST_READ, HEADER_LEN, Header, Locate, MAX_DIRECTORY_BYTES, MAX_TILE_BYTES, PmTiles, RangeSource, TileType,
+    open_source, parse_directory, read_tile,
 };
 pub use select::{SelectedTile, TileView, select_tiles};
 pub use tile::{LonLatBounds, MAX_LATITUDE_DEG, MAX_ZOOM, TileId, lon_lat_to_tile, pmtiles_id, tile_at, tile_size_m, tile_to_lon_lat};
