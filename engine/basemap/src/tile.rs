@@ -45,7 +45,9 @@ impl TileId {
 
     /// The tile's row counted from the south, as MBTiles (TMS) stores it.
     pub fn tms_row(self) -> u32 {
-        (1u32 << self.z) - 1 - self.y
+        // Saturating: the fields are public, so a tile may not have come through `new`.
+        let last = (1u64 << self.z.min(MAX_ZOOM)) - 1;
+        last.saturating_sub(u64::from(self.y)) as u32
     }
 
     /// The tile one zoom up that contains this one (`None` at zoom 0).
@@ -60,19 +62,23 @@ impl TileId {
     /// The four tiles one zoom down (`None` at [`MAX_ZOOM`]).
     pub fn children(self) -> Option<[TileId; 4]> {
         (self.z < MAX_ZOOM).then(|| {
-            let (z, x, y) = (self.z + 1, self.x * 2, self.y * 2);
+            let (z, x, y) = (self.z + 1, self.x.saturating_mul(2), self.y.saturating_mul(2));
+            let (x1, y1) = (x.saturating_add(1), y.saturating_add(1));
             [
                 TileId { z, x, y },
-                TileId { z, x: x + 1, y },
-                TileId { z, x, y: y + 1 },
-                TileId { z, x: x + 1, y: y + 1 },
+                TileId { z, x: x1, y },
+                TileId { z, x, y: y1 },
+                TileId { z, x: x1, y: y1 },
             ]
         })
     }
 
     /// Whether `self` is `other` or lies inside it.
     pub fn is_within(self, other: TileId) -> bool {
-        self.z >= other.z && (self.x >> (self.z - other.z)) == other.x && (self.y >> (self.z - other.z)) == other.y
+        let Some(d) = self.z.checked_sub(other.z).map(u32::from) else {
+            return false;
+        };
+        self.x.checked_shr(d).unwrap_or(0) == other.x && self.y.checked_shr(d).unwrap_or(0) == other.y
     }
 
     pub fn bounds(self) -> LonLatBounds {
@@ -122,7 +128,8 @@ pub fn tile_to_lon_lat(z: u8, x: f64, y: f64) -> (f64, f64) {
 /// position along the zoom's Hilbert curve (the specification's reference
 /// `zxyToTileId`, in signed arithmetic as it is written there).
 pub fn pmtiles_id(tile: TileId) -> u64 {
-    let z = u32::from(tile.z);
+    // Zoom 31 is the deepest a 64-bit id holds (the tile's own checks refuse deeper ones first).
+    let z = u32::from(tile.z.min(31));
     let mut acc = (((1i64 << (2 * z)) - 1) / 3) as u64;
     let (mut x, mut y) = (i64::from(tile.x), i64::from(tile.y));
     for a in (0..z).rev() {

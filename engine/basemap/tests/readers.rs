@@ -141,6 +141,14 @@ fn tms_rows_and_addresses_follow_their_specifications() {
     assert_eq!(wmts.address(t), "https://gis.example.vn/wmts/ortho/GoogleMapsCompatible/3/2/5.jpg");
     assert!(TileId::new(3, 8, 0).is_err());
     assert!(TileId::new(25, 0, 0).is_err());
+    // A tile built field by field, out of range: answers, never panics.
+    let odd = TileId {
+        z: 40,
+        x: u32::MAX,
+        y: u32::MAX,
+    };
+    let _ = (odd.tms_row(), odd.children(), odd.parent(), odd.bounds(), pmtiles_id(odd));
+    assert!(!odd.is_within(TileId { z: 0, x: 1, y: 0 }) && !TileId { z: 0, x: 0, y: 0 }.is_within(odd));
 }
 
 #[test]
