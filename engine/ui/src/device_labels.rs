@@ -133,16 +133,7 @@ pub fn draw_device_labels(
         });
         galleys.push(galley);
     }
-    // The panels (last frame's places) are no place for a label.
-    let panels: Vec<([f32; 2], [f32; 2])> = ctx.memory(|m| {
-        m.areas()
-            .visible_layer_ids()
-            .into_iter()
-            .filter(|layer| layer.order != egui::Order::Background)
-            .filter_map(|layer| m.area_rect(layer.id))
-            .map(|r| ([r.min.x, r.min.y], [r.width(), r.height()]))
-            .collect()
-    });
+    let panels = panel_rects(ctx);
     let placed_labels = place_labels(&requests, [viewport.x, viewport.y], &panels, MAX_LABELS);
     if shown.0 != Some(placed_labels.len()) {
         shown.0 = Some(placed_labels.len());
@@ -157,6 +148,20 @@ pub fn draw_device_labels(
         painter.galley(rect.min + egui::vec2(5.0, 3.0), galleys[placed.key].clone(), egui::Color32::WHITE);
     }
     Ok(())
+}
+
+/// Where the panels are (last frame's places, as (min, size)): no place for
+/// a label on the twin.
+pub(crate) fn panel_rects(ctx: &egui::Context) -> Vec<([f32; 2], [f32; 2])> {
+    ctx.memory(|m| {
+        m.areas()
+            .visible_layer_ids()
+            .into_iter()
+            .filter(|layer| layer.order != egui::Order::Background)
+            .filter_map(|layer| m.area_rect(layer.id))
+            .map(|r| ([r.min.x, r.min.y], [r.width(), r.height()]))
+            .collect()
+    })
 }
 
 /// The state line's colour: the alarm colour of a gauge, red for a camera

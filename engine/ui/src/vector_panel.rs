@@ -137,15 +137,7 @@ pub fn draw_vector_labels(
         });
         galleys.push(galley);
     }
-    let panels: Vec<([f32; 2], [f32; 2])> = ctx.memory(|m| {
-        m.areas()
-            .visible_layer_ids()
-            .into_iter()
-            .filter(|layer| layer.order != egui::Order::Background)
-            .filter_map(|layer| m.area_rect(layer.id))
-            .map(|r| ([r.min.x, r.min.y], [r.width(), r.height()]))
-            .collect()
-    });
+    let panels = crate::device_labels::panel_rects(ctx);
     for placed in place_labels(&requests, [viewport.x, viewport.y], &panels, MAX_LABELS) {
         let at = candidates[placed.key].0;
         let rect = egui::Rect::from_min_size(egui::pos2(placed.min[0], placed.min[1]), egui::vec2(placed.size[0], placed.size[1]));

@@ -3,7 +3,7 @@
 
 use sontinh_city::{CityModel, CityObject, SurfaceClass};
 use sontinh_geo::EnuFrame;
-use sontinh_scene::{Text, VectorStyle};
+use sontinh_scene::VectorStyle;
 
 use crate::style::{AttributeValue, color_attribute, feature_color, passes, to_linear};
 use crate::{Built, ChunkGrid, FeatureInfo, renumber_features};
@@ -128,14 +128,7 @@ pub fn build_city(model: &CityModel, style: &VectorStyle, frame: &EnuFrame, prog
                 )?;
             }
         }
-        let label = style.label.as_ref().and_then(|l| {
-            // Each language falls back on the other's attribute.
-            let text = |name: &str| value_of(name).map(|v| v.text).filter(|t| !t.is_empty());
-            let (vi, en) = (text(&l.vi), text(&l.en));
-            let vi = vi.or_else(|| en.clone())?;
-            let en = en.unwrap_or_else(|| vi.clone());
-            Some(Text { vi, en })
-        });
+        let label = style.label.as_ref().and_then(|l| crate::style::label(l, value_of));
         let mut attributes: Vec<(String, String)> = object
             .attributes
             .iter()

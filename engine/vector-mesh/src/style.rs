@@ -1,6 +1,6 @@
 //! A feature's colour and whether it is kept, from the layer's style.
 
-use sontinh_scene::{ColorBy, FeatureFilter, FilterTest, Rgba, VectorStyle};
+use sontinh_scene::{ColorBy, FeatureFilter, FilterTest, LabelAttributes, Rgba, Text, VectorStyle};
 
 /// An attribute value as the style rules see it: its text, and its number
 /// where it is one (numbers written as text count: shapefiles store text).
@@ -72,4 +72,14 @@ pub fn ramp(stops: &[(f64, Rgba)], value: f64) -> Rgba {
 pub fn to_linear(c: Rgba) -> Rgba {
     let f = |v: f32| if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) };
     [f(c[0]), f(c[1]), f(c[2]), c[3]]
+}
+
+/// A feature's label from its attributes (`value` gives an attribute's
+/// value); each language falls back on the other's attribute.
+pub fn label(attributes: &LabelAttributes, value: impl Fn(&str) -> Option<AttributeValue>) -> Option<Text> {
+    let text = |name: &str| value(name).map(|v| v.text).filter(|t| !t.is_empty());
+    let (vi, en) = (text(&attributes.vi), text(&attributes.en));
+    let vi = vi.or_else(|| en.clone())?;
+    let en = en.unwrap_or_else(|| vi.clone());
+    Some(Text { vi, en })
 }

@@ -2,7 +2,7 @@
 //! multi-forms and collections) made into chunks.
 
 use sontinh_geo::{Crs, EnuFrame, Geodetic, Transformer};
-use sontinh_scene::{Elevation, Text, VectorStyle};
+use sontinh_scene::{Elevation, VectorStyle};
 use sontinh_vector::geo_types::{Coord, Geometry, LineString, Polygon};
 use sontinh_vector::{Value, VectorData};
 
@@ -296,14 +296,7 @@ pub fn build_vector(
         if !drawn {
             built.empty += 1;
         }
-        let label = style.label.as_ref().and_then(|l| {
-            // Each language falls back on the other's attribute.
-            let text = |name: &str| feature.property(name).map(text_of).map(|v| v.text).filter(|t| !t.is_empty());
-            let (vi, en) = (text(&l.vi), text(&l.en));
-            let vi = vi.or_else(|| en.clone())?;
-            let en = en.unwrap_or_else(|| vi.clone());
-            Some(Text { vi, en })
-        });
+        let label = style.label.as_ref().and_then(|l| crate::style::label(l, |name| feature.property(name).map(text_of)));
         built.features.push(FeatureInfo {
             id: index.to_string(),
             kind: sontinh_vector::geometry_type_name(&feature.geometry).to_owned(),
