@@ -25,10 +25,11 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A folder with the quadrant tile set (zooms 0-17 around the origin).
-fn tiles(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("basemap-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
+/// A folder of its own (removed when dropped) with the quadrant tile set
+/// (zooms 0-17 around the origin); `name` tells the test's folders apart.
+fn tiles(name: &str) -> tempfile::TempDir {
+    let folder = tempfile::Builder::new().prefix(&format!("basemap-{name}-")).tempdir().unwrap();
+    let dir = folder.path();
     let python = repo().join(".venv/bin/python");
     assert!(
         python.is_file(),
@@ -44,7 +45,7 @@ fn tiles(name: &str) -> PathBuf {
         "tools/make_basemap_tiles.py failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    dir
+    folder
 }
 
 /// A scene with one base map layer (`source`: the TOML lines after `kind`), rendered.
@@ -146,16 +147,18 @@ fn check_quadrants(img: &image::RgbImage, what: &str) {
 
 #[test]
 fn a_pmtiles_map_lies_where_its_tiles_say() {
-    let dir = tiles("pmtiles");
-    let (img, log) = render(&dir, "path = \"tiles.pmtiles\"");
+    let folder = tiles("pmtiles");
+    let dir = folder.path();
+    let (img, log) = render(dir, "path = \"tiles.pmtiles\"");
     let img = img.unwrap_or_else(|| panic!("render failed: {log}"));
     check_quadrants(&img, "PMTiles");
 }
 
 #[test]
 fn an_mbtiles_map_lies_where_its_tiles_say() {
-    let dir = tiles("mbtiles");
-    let (img, log) = render(&dir, "path = \"tiles.mbtiles\"");
+    let folder = tiles("mbtiles");
+    let dir = folder.path();
+    let (img, log) = render(dir, "path = \"tiles.mbtiles\"");
     let img = img.unwrap_or_else(|| panic!("render failed: {log}"));
     check_quadrants(&img, "MBTiles");
 }
@@ -199,13 +202,14 @@ fn serve(root: PathBuf) -> u16 {
 
 #[test]
 fn an_xyz_service_map_lies_where_its_tiles_say_and_a_404_service_names_its_address() {
-    let dir = tiles("xyz");
-    let port = serve(dir.clone());
-    let (img, log) = render(&dir, &format!("url = \"http://127.0.0.1:{port}/xyz/{{z}}/{{x}}/{{y}}.png\""));
+    let folder = tiles("xyz");
+    let dir = folder.path();
+    let port = serve(dir.to_path_buf());
+    let (img, log) = render(dir, &format!("url = \"http://127.0.0.1:{port}/xyz/{{z}}/{{x}}/{{y}}.png\""));
     let img = img.unwrap_or_else(|| panic!("render failed: {log}"));
     check_quadrants(&img, "XYZ");
 
-    let (_, log) = render(&dir, &format!("url = \"http://127.0.0.1:{port}/nothing/{{z}}/{{x}}/{{y}}.png\""));
+    let (_, log) = render(dir, &format!("url = \"http://127.0.0.1:{port}/nothing/{{z}}/{{x}}/{{y}}.png\""));
     assert!(
         log.contains("base map \"map\"") && log.contains("404") && log.contains(&format!("http://127.0.0.1:{port}/nothing/")),
         "{log}"
@@ -214,10 +218,11 @@ fn an_xyz_service_map_lies_where_its_tiles_say_and_a_404_service_names_its_addre
 
 #[test]
 fn a_truncated_pmtiles_file_fails_its_layer_with_the_reason() {
-    let dir = tiles("truncated");
+    let folder = tiles("truncated");
+    let dir = folder.path();
     let whole = std::fs::read(dir.join("tiles.pmtiles")).unwrap();
     std::fs::write(dir.join("cut.pmtiles"), &whole[..whole.len() / 2]).unwrap();
-    let (_, log) = render(&dir, "path = \"cut.pmtiles\"");
+    let (_, log) = render(dir, "path = \"cut.pmtiles\"");
     assert!(
         log.contains("cut.pmtiles: PMTiles: the tile data") && log.contains("runs past"),
         "{log}"
@@ -238,7 +243,8 @@ with rasterio.open(sys.argv[1], "w", driver="GTiff", width=200, height=200, coun
 /// be, so a map left at height 0 shows the northern colours there.
 #[test]
 fn a_map_over_terrain_lies_on_its_dem() {
-    let dir = tiles("terrain");
+    let folder = tiles("terrain");
+    let dir = folder.path();
     let dem = dir.join("plateau.tif");
     let script = PLATEAU;
     let o = Command::new(repo().join(".venv/bin/python"))
@@ -251,7 +257,7 @@ fn a_map_over_terrain_lies_on_its_dem() {
     assert!(o.status.success(), "rasterio: {}", String::from_utf8_lossy(&o.stderr));
     let terrain =
         "[[layer]]\nid = \"plateau\"\nkind = \"terrain\"\npath = \"plateau.tif\"\nname = { vi = \"Cao nguyên\", en = \"Plateau\" }\n";
-    let (img, log) = render_with(&dir, "path = \"tiles.pmtiles\"", terrain);
+    let (img, log) = render_with(dir, "path = \"tiles.pmtiles\"", terrain);
     let img = img.unwrap_or_else(|| panic!("render failed: {log}"));
     for (enu, want) in [
         ([300.0, -60.0, 150.0], "se (yellow)"),
@@ -271,8 +277,9 @@ fn a_map_over_terrain_lies_on_its_dem() {
 /// the render (its layer is settled, not waiting for tiles).
 #[test]
 fn a_hidden_map_does_not_hold_up_the_render() {
-    let dir = tiles("hidden");
-    let (img, log) = render(&dir, "path = \"tiles.pmtiles\"\nvisible = false");
+    let folder = tiles("hidden");
+    let dir = folder.path();
+    let (img, log) = render(dir, "path = \"tiles.pmtiles\"\nvisible = false");
     let img = img.unwrap_or_else(|| panic!("render failed: {log}"));
     assert!(!log.contains("was not drawn"), "{log}");
     // Nothing drawn: the ENU point of a quadrant shows no map colour.
