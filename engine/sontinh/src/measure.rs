@@ -46,7 +46,7 @@ pub struct MeasureRequest {
 /// How a layer's height is found.
 enum Shape {
     /// A DEM sampled in its own CRS.
-    Dem { raster: sontinh_raster::GeoRaster, from_wgs84: Box<Transformer> },
+    Dem(sontinh_terrain::DemHeights),
     /// Triangles placed in the scene's ENU frame.
     Mesh { surface: TopSurface, frame: EnuFrame },
 }
@@ -62,10 +62,7 @@ impl LayerSurface {
     /// heights are) at `g`'s longitude and latitude; `None` where it has none.
     pub fn height(&self, g: Geodetic) -> Option<f64> {
         match &self.shape {
-            Shape::Dem { raster, from_wgs84 } => {
-                let p = from_wgs84.transform([g.lon_deg, g.lat_deg, 0.0]).ok()?;
-                Some(raster.sample(p[0], p[1])).filter(|h| h.is_finite())
-            }
+            Shape::Dem(dem) => dem.height(g.lon_deg, g.lat_deg),
             Shape::Mesh { surface, frame } => mesh_height(surface, frame, g),
         }
     }
@@ -125,13 +122,8 @@ impl SceneSurfaces {
 
 fn dem(layer: &Layer, path: &std::path::Path) -> Result<Shape, String> {
     let raster = sontinh_raster::read(path).map_err(|e| format!("layer \"{}\": {e}", layer.id))?;
-    let crs = match (layer.crs, raster.crs) {
-        (Some(crs), _) => crs,
-        (None, Some(epsg)) => Crs::from_epsg(epsg.code).ok_or_else(|| format!("layer \"{}\": EPSG:{} is not a system the twin knows", layer.id, epsg.code))?,
-        (None, None) => return Err(format!("layer \"{}\": {} declares no CRS; give the layer a crs", layer.id, path.display())),
-    };
-    let from_wgs84 = Transformer::new(Crs::Wgs84, crs).map_err(|e| format!("layer \"{}\": {e}", layer.id))?;
-    Ok(Shape::Dem { raster, from_wgs84: Box::new(from_wgs84) })
+    let dem = sontinh_terrain::DemHeights::new(raster, layer.crs).map_err(|e| format!("layer \"{}\": {}: {e}", layer.id, path.display()))?;
+    Ok(Shape::Dem(dem))
 }
 
 /// A model or generated layer's triangles in the scene's ENU frame.

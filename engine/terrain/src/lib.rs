@@ -14,9 +14,11 @@ use sontinh_procgen::MeshData;
 use sontinh_raster::GeoRaster;
 
 mod drape;
+mod heights;
 mod wire;
 
 pub use drape::{DrapeTexture, drape_texture};
+pub use heights::DemHeights;
 pub use wire::{DrapeRequest, Files, MAX_DRAPE_TEXELS, TerrainRequest};
 
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -96,7 +96,7 @@ pub fn draw_vector_labels(
     origin: Res<FloatingOrigin>,
     cameras: Query<(&Camera, &GlobalTransform), With<CameraRig>>,
 ) -> Result {
-    if layers.layers.iter().all(|l| l.built.features.iter().all(|f| f.label.is_none())) {
+    if layers.layers.iter().all(|l| l.labelled.is_empty()) {
         return Ok(());
     }
     let Ok((camera, eye)) = cameras.single() else { return Ok(()) };
@@ -109,7 +109,7 @@ pub fn draw_vector_labels(
         if !states.layers.get(layer.layer_index).is_some_and(|s| s.visible) {
             continue;
         }
-        for f in &layer.built.features {
+        for f in layer.labelled.iter().filter_map(|&i| layer.built.features.get(i)) {
             let Some(label) = &f.label else { continue };
             let world = origin.to_world(f.anchor);
             let Ok(at) = camera.world_to_viewport(eye, world) else { continue };

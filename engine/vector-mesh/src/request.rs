@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sontinh_geo::{Crs, EnuFrame, Geodetic, Transformer};
+use sontinh_geo::{Crs, EnuFrame, Geodetic};
 use sontinh_wire::{Reader, Writer};
 
 use crate::wire::{read_style, write_style};
@@ -46,10 +46,7 @@ pub struct VectorRequest {
 
 /// The ground a request's features lie on, read.
 pub enum SceneGround {
-    Dem {
-        raster: Box<sontinh_raster::GeoRaster>,
-        from_wgs84: Box<Transformer>,
-    },
+    Dem(Box<sontinh_terrain::DemHeights>),
     Citadel {
         layout: sontinh_procgen::citadel::Layout,
         frame: EnuFrame,
@@ -60,10 +57,7 @@ pub enum SceneGround {
 impl Ground for SceneGround {
     fn height(&self, lon_deg: f64, lat_deg: f64) -> Option<f64> {
         match self {
-            SceneGround::Dem { raster, from_wgs84 } => {
-                let p = from_wgs84.transform([lon_deg, lat_deg, 0.0]).ok()?;
-                Some(raster.sample(p[0], p[1])).filter(|h| h.is_finite())
-            }
+            SceneGround::Dem(dem) => dem.height(lon_deg, lat_deg),
             SceneGround::Citadel { layout, frame } => {
                 let enu = frame.geodetic_to_enu(Geodetic::new(lon_deg, lat_deg, frame.origin().height_m));
                 let z = f64::from(layout.ground_height([enu[0] as f32, enu[1] as f32]));
@@ -96,17 +90,8 @@ impl VectorRequest {
             GroundSource::Dem { path, crs } => {
                 let bytes = files(path)?;
                 let raster = sontinh_raster::read_bytes(path, &bytes).map_err(|e| format!("the ground {}: {e}", path.display()))?;
-                let crs = match (crs, raster.crs) {
-                    (Some(crs), _) => *crs,
-                    (None, Some(epsg)) => Crs::from_epsg(epsg.code)
-                        .ok_or_else(|| format!("the ground {}: EPSG:{} is not a system the twin knows", path.display(), epsg.code))?,
-                    (None, None) => return Err(format!("the ground {} declares no CRS", path.display())),
-                };
-                let from_wgs84 = Transformer::new(Crs::Wgs84, crs).map_err(|e| e.to_string())?;
-                Ok(SceneGround::Dem {
-                    raster: Box::new(raster),
-                    from_wgs84: Box::new(from_wgs84),
-                })
+                let dem = sontinh_terrain::DemHeights::new(raster, *crs).map_err(|e| format!("the ground {}: {e}", path.display()))?;
+                Ok(SceneGround::Dem(Box::new(dem)))
             }
         }
     }

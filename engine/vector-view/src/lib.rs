@@ -67,6 +67,8 @@ pub struct ShownLayer {
     pub built: Arc<Built>,
     /// The filter in force (the scene's, or the one the panel set).
     pub filter: Option<FeatureFilter>,
+    /// The features that have a label (found once, not every frame).
+    pub labelled: Vec<usize>,
 }
 
 /// Every vector and city layer built so far.
@@ -329,6 +331,7 @@ fn finish_building(
             layer_index: index,
             id: state.id.clone(),
             name: state.name.clone(),
+            labelled: built.features.iter().enumerate().filter(|(_, f)| f.label.is_some()).map(|(i, _)| i).collect(),
             built: Arc::new(built),
             filter: job.filter.clone(),
         };
