@@ -5,9 +5,12 @@
 
 use std::path::Path;
 
+use bevy::gizmos::GizmoAsset;
+use bevy::gizmos::config::GizmoLineConfig;
+use bevy::gizmos::retained::Gizmo;
 use bevy::prelude::*;
 use sontinh_geo::{Crs, EnuFrame, Geodetic, Transformer};
-use sontinh_layers::{ActiveScene, FloatingOrigin};
+use sontinh_layers::{ActiveScene, GeoPosition, enu_to_world};
 
 use crate::{FloodData, FloodResults};
 
@@ -34,14 +37,20 @@ pub struct ImpactRow {
 impl ImpactRow {
     /// The name, else the layer and id.
     pub fn label(&self) -> String {
-        self.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| format!("{} {}", self.layer, self.id))
+        self.name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| format!("{} {}", self.layer, self.id))
     }
 
     /// The centre of its outline, scene ENU (east, north).
     pub fn centre(&self) -> [f64; 2] {
         let points: Vec<&[f64; 2]> = self.outlines.iter().flatten().collect();
         let n = points.len().max(1) as f64;
-        [points.iter().map(|p| p[0]).sum::<f64>() / n, points.iter().map(|p| p[1]).sum::<f64>() / n]
+        [
+            points.iter().map(|p| p[0]).sum::<f64>() / n,
+            points.iter().map(|p| p[1]).sum::<f64>() / n,
+        ]
     }
 }
 
@@ -84,7 +93,10 @@ pub fn parse_impact(text: &str, frame: &EnuFrame) -> Result<Vec<ImpactRow>, Stri
             Some("Point") => vec![],
             Some("LineString") => vec![coordinates],
             Some("Polygon") => coordinates.as_array().map(|r| r.iter().collect()).unwrap_or_default(),
-            Some("MultiPolygon") => coordinates.as_array().map(|p| p.iter().filter_map(|rings| rings.as_array()).flatten().collect()).unwrap_or_default(),
+            Some("MultiPolygon") => coordinates
+                .as_array()
+                .map(|p| p.iter().filter_map(|rings| rings.as_array()).flatten().collect())
+                .unwrap_or_default(),
             other => return Err(format!("impact.geojson: feature {}: geometry {other:?}", n + 1)),
         };
         let place = |c: &serde_json::Value| -> Option<[f64; 2]> {
@@ -110,10 +122,15 @@ pub fn parse_impact(text: &str, frame: &EnuFrame) -> Result<Vec<ImpactRow>, Stri
             kind: text("kind").unwrap_or_default(),
             name: text("name"),
             area: text("area"),
-            max_depth_m: p["max_depth_m"].as_f64().ok_or_else(|| format!("impact.geojson: feature {}: no max_depth_m", n + 1))?,
+            max_depth_m: p["max_depth_m"]
+                .as_f64()
+                .ok_or_else(|| format!("impact.geojson: feature {}: no max_depth_m", n + 1))?,
             arrival_h: p["arrival_h"].as_f64(),
             outlines,
-            lon_lat: [lon_lat.iter().map(|c| c[0]).sum::<f64>() / count, lon_lat.iter().map(|c| c[1]).sum::<f64>() / count],
+            lon_lat: [
+                lon_lat.iter().map(|c| c[0]).sum::<f64>() / count,
+                lon_lat.iter().map(|c| c[1]).sum::<f64>() / count,
+            ],
             level: None,
         });
     }
@@ -154,7 +171,14 @@ pub(crate) fn level_impact(data: Option<Res<FloodData>>, scene: Option<Res<Activ
     if impact.rows.iter().all(|r| r.level.is_some()) {
         return;
     }
-    let Some(to_grid) = data.terrain.crs.and_then(|c| Crs::from_epsg(c.code)).and_then(|c| Transformer::new(Crs::Wgs84, c).ok()) else { return };
+    let Some(to_grid) = data
+        .terrain
+        .crs
+        .and_then(|c| Crs::from_epsg(c.code))
+        .and_then(|c| Transformer::new(Crs::Wgs84, c).ok())
+    else {
+        return;
+    };
     let datum = scene.0.frame.origin().height_m;
     for row in impact.rows.iter_mut().filter(|r| r.level.is_none()) {
         let ground = to_grid
@@ -167,15 +191,10 @@ pub(crate) fn level_impact(data: Option<Res<FloodData>>, scene: Option<Res<Activ
     }
 }
 
-#[derive(Default, Reflect, GizmoConfigGroup)]
-pub struct ImpactGizmos;
-
-pub(crate) fn configure_impact_gizmos(mut store: ResMut<GizmoConfigStore>) {
-    let (config, _) = store.config_mut::<ImpactGizmos>();
-    config.line.width = 2.5;
-    // In front of the water they stand in (see the measuring gizmos' bias).
-    config.depth_bias = -0.5;
-}
+/// The outlines of what a run reached, as one retained gizmo (drawn again
+/// only when the rows, their levels or the selection change).
+#[derive(Component)]
+pub(crate) struct ImpactOutlines;
 
 // Cyan: apart from the water's blues, the outlines' warm colours and vector layers' default yellow.
 const SELECTED: Color = Color::srgb(0.2, 1.0, 0.95);
@@ -189,25 +208,57 @@ pub fn impact_color(depth_m: f64) -> Color {
 
 /// Outlines of the reached features at the water's surface (0.3 m above,
 /// clear of the drawn water), coloured by depth ([`impact_color`]); the selected one cyan
-/// with a mast 25 m high.
-pub(crate) fn draw_impact(impact: Res<FloodImpact>, origin: Res<FloatingOrigin>, results: Option<Res<FloodResults>>, mut gizmos: Gizmos<ImpactGizmos>) {
-    if results.is_none() {
+/// with a mast 25 m high. Kept as a retained gizmo: tens of thousands of
+/// outlines are not redrawn every frame.
+#[allow(clippy::type_complexity)] // a Bevy system: its parameters are what it reads
+pub(crate) fn draw_impact(
+    mut commands: Commands,
+    impact: Res<FloodImpact>,
+    results: Option<Res<FloodResults>>,
+    mut assets: ResMut<Assets<GizmoAsset>>,
+    shown: Query<Entity, With<ImpactOutlines>>,
+    mut drawn: Local<Option<(usize, Option<usize>, usize, Option<std::path::PathBuf>)>>,
+) {
+    let levelled = impact.rows.iter().filter(|r| r.level.is_some()).count();
+    let key = (impact.rows.len(), impact.selected, levelled, results.as_ref().map(|r| r.0.clone()));
+    if drawn.as_ref() == Some(&key) {
         return;
     }
+    *drawn = Some(key);
+    for entity in &shown {
+        commands.entity(entity).despawn();
+    }
+    if results.is_none() || levelled == 0 {
+        return;
+    }
+    let mut gizmo = GizmoAsset::new();
     for (i, row) in impact.rows.iter().enumerate() {
         let Some(level) = row.level else { continue };
         let z = level + 0.3;
         let selected = impact.selected == Some(i);
         let color = if selected { SELECTED } else { impact_color(row.max_depth_m) };
         for outline in &row.outlines {
-            gizmos.linestrip(outline.iter().map(|p| origin.to_world([p[0], p[1], z])), color);
+            gizmo.linestrip(outline.iter().map(|p| enu_to_world([p[0], p[1], z])), color);
         }
         if selected {
             let [e, n] = row.centre();
-            gizmos.line(origin.to_world([e, n, z]), origin.to_world([e, n, z + 25.0]), SELECTED);
-            gizmos.sphere(Isometry3d::from_translation(origin.to_world([e, n, z + 25.0])), 1.5, SELECTED);
+            gizmo.line(enu_to_world([e, n, z]), enu_to_world([e, n, z + 25.0]), SELECTED);
+            gizmo.sphere(Isometry3d::from_translation(enu_to_world([e, n, z + 25.0])), 1.5, SELECTED);
         }
     }
+    commands.spawn((
+        Name::new("flood impact outlines"),
+        ImpactOutlines,
+        Gizmo {
+            handle: assets.add(gizmo),
+            line_config: GizmoLineConfig { width: 2.5, ..default() },
+            // In front of the water they stand in (see the measuring gizmos' bias).
+            depth_bias: -0.5,
+        },
+        Transform::IDENTITY,
+        GeoPosition([0.0; 3]),
+        Visibility::default(),
+    ));
 }
 
 #[cfg(test)]
@@ -230,8 +281,14 @@ mod tests {
         assert_eq!(rows.len(), 3);
         let east = rows[0].outlines[0][0];
         assert!((east[0] - 107.03).abs() < 0.1 && east[1].abs() < 0.01, "{east:?}");
-        assert_eq!((rows[0].label(), rows[0].arrival_h, rows[0].area.as_deref()), ("Chợ".to_owned(), Some(0.5), Some("Nam")));
-        assert_eq!((rows[1].label(), rows[1].arrival_h, rows[1].outlines[0].len()), ("r 1:2".to_owned(), None, 2));
+        assert_eq!(
+            (rows[0].label(), rows[0].arrival_h, rows[0].area.as_deref()),
+            ("Chợ".to_owned(), Some(0.5), Some("Nam"))
+        );
+        assert_eq!(
+            (rows[1].label(), rows[1].arrival_h, rows[1].outlines[0].len()),
+            ("r 1:2".to_owned(), None, 2)
+        );
         assert_eq!(rows[2].label(), "b 9");
         let impact = FloodImpact { rows, selected: None };
         // Orange when shallow, crimson from 3 m: green falls, and stays put past 3 m.

@@ -20,7 +20,7 @@ mod worker_run;
 use std::path::{Path, PathBuf};
 
 pub use sontinh_flood::outputs::{MAX_SNAPSHOTS, SNAPSHOT_INDEX, parse_snapshot_index, snapshot_index_json, snapshot_seconds};
-pub use impact::{FloodImpact, ImpactGizmos, ImpactRow, impact_color, parse_impact, read_impact};
+pub use impact::{FloodImpact, ImpactRow, impact_color, parse_impact, read_impact};
 pub use planner::{FloodPlaces, PlaceRow, PlannerEdits, PlannerRun, PlannerRunner, RunResult, read_places};
 pub use worker_run::{DOWNLOADS, PageSolver, WorkerPlanner, download_result};
 
@@ -45,8 +45,6 @@ impl Plugin for FloodOverlayPlugin {
             .init_resource::<worker_run::SolverStarved>()
             .init_resource::<FloodLoading>()
             .init_resource::<FloodImpact>()
-            .init_gizmo_group::<ImpactGizmos>()
-            .add_systems(Startup, impact::configure_impact_gizmos)
             .add_systems(Update, (impact::load_impact, impact::level_impact, impact::draw_impact).chain().after(load_overlay))
             .add_systems(Update, (planner::autostart_run, worker_run::start_worker_runs, planner::follow_planner_run, load_overlay, play_timeline, show_timeline).chain())
             .add_systems(Update, (init_planner_edits, worker_run::pace_frames_during_gpu_runs, worker_run::end_cancelled_worker_runs, warm_water_pipelines));
