@@ -32,6 +32,12 @@ pub struct Layout {
     pub river_width_m: f32,
     pub river_water_m: f32,
     pub river_bed_m: f32,
+    /// Ramps inside the walls, one each side of every gate, rising along the
+    /// inner face from the inner ground to the wall walk: width, length
+    /// along the wall, and how far the top end lies from the gate's centre.
+    pub ramp_width_m: f32,
+    pub ramp_length_m: f32,
+    pub ramp_gate_gap_m: f32,
     /// Half the side of the generated square of ground.
     pub extent_m: f32,
     /// Spacing of the ground grid.
@@ -63,6 +69,10 @@ impl Default for Layout {
             river_width_m: 220.0,
             river_water_m: 1.2,
             river_bed_m: -4.0,
+            ramp_width_m: 4.0,
+            // (wall height + the plain's 0.4 m of relief) × 8: never steeper than 1:8.
+            ramp_length_m: 44.0,
+            ramp_gate_gap_m: 16.0,
             extent_m: 1600.0,
             cell_m: 8.0,
         }
@@ -186,6 +196,129 @@ impl Layout {
             return Some(self.moat_water_m);
         }
         None
+    }
+}
+
+/// A ramp inside the walls, rising along the inner face of a curtain from
+/// the inner ground (its foot) to the wall walk (its top). Points are the
+/// centre of the ramp's surface at each end, in the citadel's frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ramp {
+    /// The centre of the lower end of the ramp's surface, on the ground.
+    pub foot: [f32; 3],
+    /// The centre of the upper end of the ramp's surface, at the wall walk's height.
+    pub top: [f32; 3],
+    /// Horizontal unit direction from foot to top (along the wall).
+    pub up_dir: [f32; 2],
+    /// Horizontal unit direction from the ramp across the wall walk, to the
+    /// outside (a walker at the top turns this way to step onto the wall).
+    pub outward: [f32; 2],
+    pub width_m: f32,
+    /// Height gained from foot to top.
+    pub rise_m: f32,
+    /// Horizontal length from foot to top.
+    pub run_m: f32,
+}
+
+impl Ramp {
+    /// Rise over run: the steepest the surface gets (it is one plane).
+    pub fn slope(&self) -> f32 {
+        self.rise_m / self.run_m
+    }
+}
+
+/// Named places of the generated citadel that tests, tours and walks can
+/// use without re-deriving its geometry. Every height is in the citadel's
+/// frame (metres above the scene origin's height); every point is one the
+/// generated meshes agree with (checked by this module's tests).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Landmarks {
+    /// Height of the undisturbed plain (inside the walls it varies by
+    /// ±0.4 m around this: see [`Layout::ground_height`]).
+    pub ground_m: f32,
+    /// Height of the wall walk (the top of the curtains, away from the
+    /// gates; the parapet stands 1.2 m higher along the outer edge).
+    pub wall_top_m: f32,
+    /// The ramp east of the south gate.
+    pub south_ramp: Ramp,
+    /// Every ramp: two at each gate (east, north, west, south), in that order.
+    pub ramps: Vec<Ramp>,
+    /// A point on the ground 3 m inside the south curtain's inner face,
+    /// away from the gate and the ramps, facing the wall.
+    pub south_wall_inner: [f32; 3],
+    /// How far `south_wall_inner` lies from the inner face, metres.
+    pub south_wall_inner_distance_m: f32,
+    /// A point on the south wall walk, on the curtain's centre line above
+    /// `south_wall_inner`.
+    pub south_wall_walk: [f32; 3],
+    /// The middle of the south gate's passage, on the ground.
+    pub south_gate: [f32; 3],
+    /// The centre of the memorial's base, on the ground.
+    pub memorial: [f32; 3],
+}
+
+impl Layout {
+    /// Height of the wall walk.
+    pub fn wall_top_m(&self) -> f32 {
+        self.ground_m + self.wall_height_m
+    }
+
+    /// The ramps, two at each gate (east, north, west, south gate order;
+    /// for each, the one on the counter-clockwise side first): each runs
+    /// along the curtain's inner face, its top end `ramp_gate_gap_m` from
+    /// the gate's centre, its foot farther along the wall.
+    pub fn ramps(&self) -> Vec<Ramp> {
+        let mut ramps = Vec::with_capacity(8);
+        for (centre, along) in self.gates() {
+            // Into the citadel from this curtain.
+            let inward = [
+                -centre[0].signum() * f32::from(centre[0].abs() > 1.0),
+                -centre[1].signum() * f32::from(centre[1].abs() > 1.0),
+            ];
+            let face = self.wall_thickness_m / 2.0;
+            let mid = face + self.ramp_width_m / 2.0;
+            for side in [1.0f32, -1.0] {
+                let away = [along[0] * side, along[1] * side];
+                let at = |d: f32| [centre[0] + away[0] * d + inward[0] * mid, centre[1] + away[1] * d + inward[1] * mid];
+                let top_xy = at(self.ramp_gate_gap_m);
+                let foot_xy = at(self.ramp_gate_gap_m + self.ramp_length_m);
+                let foot_z = self.ground_height(foot_xy);
+                let top_z = self.wall_top_m();
+                ramps.push(Ramp {
+                    foot: [foot_xy[0], foot_xy[1], foot_z],
+                    top: [top_xy[0], top_xy[1], top_z],
+                    up_dir: [-away[0], -away[1]],
+                    outward: [-inward[0], -inward[1]],
+                    width_m: self.ramp_width_m,
+                    rise_m: top_z - foot_z,
+                    run_m: self.ramp_length_m,
+                });
+            }
+        }
+        ramps
+    }
+}
+
+/// The named places of the citadel `layout` generates.
+pub fn landmarks(layout: &Layout) -> Landmarks {
+    let s = layout.half();
+    let ramps = layout.ramps();
+    // South gate: index 3 in gate order; its first ramp lies east (+x).
+    let south_ramp = ramps[6];
+    let distance = 3.0;
+    // Halfway between the ramps' feet and the south-west corner's bastion.
+    let x = -(layout.ramp_gate_gap_m + layout.ramp_length_m + s - layout.bastion_m) / 2.0;
+    let inner = [x, -s + layout.wall_thickness_m / 2.0 + distance];
+    Landmarks {
+        ground_m: layout.ground_m,
+        wall_top_m: layout.wall_top_m(),
+        south_ramp,
+        south_wall_inner: [inner[0], inner[1], layout.ground_height(inner)],
+        south_wall_inner_distance_m: distance,
+        south_wall_walk: [x, -s, layout.wall_top_m()],
+        south_gate: [0.0, -s, layout.ground_height([0.0, -s])],
+        memorial: [0.0, 0.0, layout.ground_height([0.0, 0.0])],
+        ramps,
     }
 }
 
@@ -348,7 +481,63 @@ fn walls(layout: &Layout) -> MeshData {
             wall_segment(&mut mesh, p, q, t, z0, z1);
         }
     }
+    for ramp in layout.ramps() {
+        push_ramp(&mut mesh, &ramp, z0, BRICK_TOP);
+    }
     mesh
+}
+
+/// A ramp's solid: its sloping surface, the end at the top, the foot's
+/// step and the side away from the wall (the side against the wall is
+/// hidden in it).
+fn push_ramp(mesh: &mut MeshData, ramp: &Ramp, z0: f32, color: [f32; 4]) {
+    let half = ramp.width_m / 2.0;
+    let [ox, oy] = ramp.outward;
+    let corner = |p: [f32; 3], across: f32, z: f32| [p[0] + ox * across, p[1] + oy * across, z];
+    let (foot, top) = (ramp.foot, ramp.top);
+    // Surface: foot-wall, foot-inner, top-inner, top-wall.
+    let surface = [
+        corner(foot, half, foot[2]),
+        corner(foot, -half, foot[2]),
+        corner(top, -half, top[2]),
+        corner(top, half, top[2]),
+    ];
+    push_quad_facing(mesh, surface, [0.0, 0.0, 1.0], color);
+    let side = shade(color, 0.85);
+    let inner_side = [
+        corner(foot, -half, z0),
+        corner(top, -half, z0),
+        corner(top, -half, top[2]),
+        corner(foot, -half, foot[2]),
+    ];
+    push_quad_facing(mesh, inner_side, [-ox, -oy, 0.0], side);
+    let [ux, uy] = ramp.up_dir;
+    let top_end = [
+        corner(top, -half, z0),
+        corner(top, half, z0),
+        corner(top, half, top[2]),
+        corner(top, -half, top[2]),
+    ];
+    push_quad_facing(mesh, top_end, [ux, uy, 0.0], side);
+    let foot_end = [
+        corner(foot, half, z0),
+        corner(foot, -half, z0),
+        corner(foot, -half, foot[2]),
+        corner(foot, half, foot[2]),
+    ];
+    push_quad_facing(mesh, foot_end, [-ux, -uy, 0.0], side);
+}
+
+/// A quad whose front faces `towards` (its corners are reversed if needed).
+fn push_quad_facing(mesh: &mut MeshData, mut corners: [[f32; 3]; 4], towards: [f32; 3], color: [f32; 4]) {
+    let [a, b, c] = [corners[0], corners[1], corners[2]];
+    let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+    let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
+    let n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+    if n[0] * towards[0] + n[1] * towards[1] + n[2] * towards[2] < 0.0 {
+        corners.reverse();
+    }
+    mesh.push_quad(corners, color);
 }
 
 fn wall_segment(mesh: &mut MeshData, a: [f32; 2], b: [f32; 2], thickness: f32, z0: f32, z1: f32) {
@@ -661,6 +850,144 @@ mod tests {
         let (lo, hi) = walls.bounds().unwrap();
         assert!(hi[0] - lo[0] > 600.0 && hi[0] - lo[0] < 630.0, "with bastions: {lo:?} {hi:?}");
         assert_abs_diff_eq!(hi[2], layout.ground_m + layout.wall_height_m + 1.2, epsilon = 1e-4);
+    }
+
+    /// Heights at which a vertical line through `p` meets `mesh`'s triangles
+    /// (those seen edge-on from above are skipped), highest first.
+    fn heights_at(mesh: &MeshData, p: [f32; 2]) -> Vec<f32> {
+        let mut hits: Vec<f32> = mesh
+            .indices
+            .chunks(3)
+            .filter_map(|t| {
+                let [a, b, c] = [0, 1, 2].map(|k| mesh.positions[t[k] as usize]);
+                let det = (b[1] - c[1]) * (a[0] - c[0]) + (c[0] - b[0]) * (a[1] - c[1]);
+                if det.abs() < 1e-6 {
+                    return None;
+                }
+                let l1 = ((b[1] - c[1]) * (p[0] - c[0]) + (c[0] - b[0]) * (p[1] - c[1])) / det;
+                let l2 = ((c[1] - a[1]) * (p[0] - c[0]) + (a[0] - c[0]) * (p[1] - c[1])) / det;
+                let l3 = 1.0 - l1 - l2;
+                (l1 >= -1e-5 && l2 >= -1e-5 && l3 >= -1e-5).then(|| l1 * a[2] + l2 * b[2] + l3 * c[2])
+            })
+            .collect();
+        hits.sort_by(|a, b| b.total_cmp(a));
+        hits
+    }
+
+    /// Where a horizontal ray from `from` along `dir` first meets a
+    /// vertical face of `mesh`, as a distance.
+    fn horizontal_hit(mesh: &MeshData, from: [f32; 3], dir: [f32; 2]) -> Option<f32> {
+        let d = [dir[0], dir[1], 0.0];
+        mesh.indices
+            .chunks(3)
+            .filter_map(|t| {
+                // Möller–Trumbore.
+                let [a, b, c] = [0, 1, 2].map(|k| mesh.positions[t[k] as usize]);
+                let sub = |p: [f32; 3], q: [f32; 3]| [p[0] - q[0], p[1] - q[1], p[2] - q[2]];
+                let cross = |u: [f32; 3], v: [f32; 3]| [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+                let dot = |u: [f32; 3], v: [f32; 3]| u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+                let (e1, e2) = (sub(b, a), sub(c, a));
+                let pv = cross(d, e2);
+                let det = dot(e1, pv);
+                if det.abs() < 1e-8 {
+                    return None;
+                }
+                let tv = sub(from, a);
+                let u = dot(tv, pv) / det;
+                let qv = cross(tv, e1);
+                let v = dot(d, qv) / det;
+                let t = dot(e2, qv) / det;
+                (u >= 0.0 && v >= 0.0 && u + v <= 1.0 && t > 0.0).then_some(t)
+            })
+            .fold(None, |best: Option<f32>, t| Some(best.map_or(t, |b| b.min(t))))
+    }
+
+    #[test]
+    fn landmarks_are_where_the_geometry_is() {
+        let layout = Layout::default();
+        let marks = landmarks(&layout);
+        let walls = walls(&layout);
+        let ground = ground(
+            &Layout {
+                extent_m: 400.0,
+                ..layout.clone()
+            },
+            &mut |_| {},
+        );
+        // The wall walk is at the stated height above the south curtain, away from gate and ramps.
+        let walk = marks.south_wall_walk;
+        assert_abs_diff_eq!(heights_at(&walls, [walk[0], walk[1]])[0], marks.wall_top_m, epsilon = 1e-4);
+        assert_abs_diff_eq!(walk[2], marks.wall_top_m);
+        // Ground under the point inside the wall, no wall over it, and the
+        // wall's inner face the stated distance ahead (south).
+        let inner = marks.south_wall_inner;
+        assert!(heights_at(&walls, [inner[0], inner[1]]).is_empty(), "a wall over {inner:?}");
+        assert_abs_diff_eq!(heights_at(&ground, [inner[0], inner[1]])[0], inner[2], epsilon = 0.02);
+        assert!((inner[2] - marks.ground_m).abs() < 0.5);
+        let eye = [inner[0], inner[1], inner[2] + 1.6];
+        let face = horizontal_hit(&walls, eye, [0.0, -1.0]).expect("the wall ahead");
+        assert_abs_diff_eq!(face, marks.south_wall_inner_distance_m, epsilon = 1e-3);
+        // The south gate's passage is open at head height, the ground under it.
+        let gate = marks.south_gate;
+        assert!(
+            heights_at(&walls, [gate[0], gate[1]]).iter().all(|&z| z > gate[2] + 2.5),
+            "gate blocked"
+        );
+        assert_abs_diff_eq!(heights_at(&ground, [gate[0], gate[1]])[0], gate[2], epsilon = 0.02);
+        assert_eq!(marks.ramps.len(), 8);
+        assert_eq!(marks.south_ramp, marks.ramps[6]);
+        assert!(
+            marks.south_ramp.foot[0] > marks.south_ramp.top[0] && marks.south_ramp.top[0] > 0.0,
+            "east of the south gate"
+        );
+    }
+
+    #[test]
+    fn each_ramp_rises_steadily_from_the_ground_to_the_wall_walk() {
+        let layout = Layout::default();
+        let marks = landmarks(&layout);
+        let walls = walls(&layout);
+        let ground = ground(
+            &Layout {
+                extent_m: 400.0,
+                ..layout.clone()
+            },
+            &mut |_| {},
+        );
+        for ramp in &marks.ramps {
+            assert!(ramp.slope() <= 0.125 + 1e-6, "steeper than 1:8: {ramp:?}");
+            assert_abs_diff_eq!(ramp.top[2], marks.wall_top_m);
+            assert_abs_diff_eq!(ramp.rise_m, ramp.top[2] - ramp.foot[2], epsilon = 1e-5);
+            let run = ((ramp.top[0] - ramp.foot[0]).powi(2) + (ramp.top[1] - ramp.foot[1]).powi(2)).sqrt();
+            assert_abs_diff_eq!(run, ramp.run_m, epsilon = 1e-3);
+            // The foot meets the ground.
+            assert_abs_diff_eq!(heights_at(&ground, [ramp.foot[0], ramp.foot[1]])[0], ramp.foot[2], epsilon = 0.02);
+            // Across its width, from foot to top, the surface only rises, never steeper than stated.
+            for across in [-0.45f32, 0.0, 0.45] {
+                let off = [ramp.outward[0] * across * ramp.width_m, ramp.outward[1] * across * ramp.width_m];
+                let mut last: Option<f32> = None;
+                for k in 0..=40 {
+                    let t = k as f32 / 40.0;
+                    let p = [
+                        ramp.foot[0] + (ramp.top[0] - ramp.foot[0]) * t + off[0],
+                        ramp.foot[1] + (ramp.top[1] - ramp.foot[1]) * t + off[1],
+                    ];
+                    let z = heights_at(&walls, p)[0];
+                    assert_abs_diff_eq!(z, ramp.foot[2] + ramp.rise_m * t, epsilon = 1e-3);
+                    if let Some(prev) = last {
+                        assert!(z >= prev, "falls at {p:?}");
+                        assert!((z - prev) / (ramp.run_m / 40.0) <= ramp.slope() + 1e-3);
+                    }
+                    last = Some(z);
+                }
+            }
+            // At the top, the wall walk is level with it, one step outward.
+            let step = [
+                ramp.top[0] + ramp.outward[0] * ramp.width_m,
+                ramp.top[1] + ramp.outward[1] * ramp.width_m,
+            ];
+            assert_abs_diff_eq!(heights_at(&walls, step)[0], marks.wall_top_m, epsilon = 1e-4);
+        }
     }
 
     #[test]
