@@ -8,6 +8,7 @@
 mod edit;
 mod error;
 mod layer_style;
+pub mod markdown;
 mod model;
 mod raw;
 mod site;
@@ -196,3 +197,6 @@ mod measurement_tests;
 
 #[cfg(test)]
 mod layer_style_tests;
+
+#[cfg(test)]
+mod tour_tests;

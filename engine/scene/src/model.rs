@@ -46,6 +46,7 @@ pub struct Scene {
     /// Index into `bookmarks`.
     pub default_bookmark: usize,
     pub tours: Vec<Tour>,
+    pub hotspots: Vec<Hotspot>,
     pub feeds: Option<Feeds>,
     pub flood_scenarios: Vec<FloodScenario>,
     /// Named places (relics, buildings, roads) that planners follow in floods.
@@ -222,14 +223,138 @@ pub struct Bookmark {
     pub fov_deg: f64,
 }
 
+/// A camera view in scene ENU metres: where the eye is, what it looks at,
+/// and the vertical field of view in degrees.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct View {
+    pub eye: [f64; 3],
+    pub target: [f64; 3],
+    pub fov_deg: f64,
+}
+
+impl From<&Bookmark> for View {
+    fn from(b: &Bookmark) -> Self {
+        View {
+            eye: b.eye,
+            target: b.target,
+            fov_deg: b.fov_deg,
+        }
+    }
+}
+
+/// Where a tour stop puts the camera.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StopCamera {
+    /// Index into the scene's bookmarks.
+    Bookmark(usize),
+    /// A pose of the stop's own.
+    Pose(View),
+    /// A flight through waypoints taking `seconds`; the stop's view is the last waypoint.
+    Path { waypoints: Vec<View>, seconds: f64 },
+}
+
+/// The same path or file for each language of the interface.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerLang<T> {
+    pub vi: T,
+    pub en: T,
+}
+
+impl<T> PerLang<T> {
+    pub fn get(&self, lang: Lang) -> &T {
+        match lang {
+            Lang::Vi => &self.vi,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// Narration audio of a stop, per language, with its WebVTT captions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Narration {
+    /// Resolved audio files (Ogg Vorbis).
+    pub audio: PerLang<PathBuf>,
+    /// Resolved WebVTT files.
+    pub captions: PerLang<PathBuf>,
+    /// The paths as the scene file writes them (the page fetches these).
+    pub written: PerLang<(String, String)>,
+}
+
+/// A layer's visibility and opacity wanted while at a stop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StopLayer {
+    /// Index into the scene's layers.
+    pub layer: usize,
+    pub visible: Option<bool>,
+    pub opacity: Option<f32>,
+}
+
+/// How point clouds are coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointColor {
+    Rgb,
+    Elevation,
+    Intensity,
+    Classification,
+    Return,
+}
+
+impl PointColor {
+    pub const ALL: [PointColor; 5] = [
+        PointColor::Rgb,
+        PointColor::Elevation,
+        PointColor::Intensity,
+        PointColor::Classification,
+        PointColor::Return,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            PointColor::Rgb => "rgb",
+            PointColor::Elevation => "elevation",
+            PointColor::Intensity => "intensity",
+            PointColor::Classification => "classification",
+            PointColor::Return => "return",
+        }
+    }
+}
+
+/// Point-cloud settings wanted while at a stop.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct StopPointCloud {
+    pub color: Option<PointColor>,
+    /// Point size in pixels.
+    pub point_size: Option<f32>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct TourStop {
-    /// Index into the scene's bookmarks.
-    pub bookmark: usize,
+    pub camera: StopCamera,
+    /// A short heading; the tour's name with the stop's number when absent.
+    pub title: Option<Text>,
+    /// Narration text, a Markdown subset (emphasis, lists, images, links).
     pub text: Text,
+    pub narration: Option<Narration>,
+    /// How long the stop waits after arriving (with narration, the player
+    /// waits at least as long as the narration lasts).
     pub seconds: f64,
+    /// Indices into the scene's hotspots shown at this stop.
+    pub hotspots: Vec<usize>,
     /// Indices into the scene's measurements, shown while at this stop.
     pub measurements: Vec<usize>,
+    pub layers: Vec<StopLayer>,
+    pub point_cloud: Option<StopPointCloud>,
+}
+
+impl TourStop {
+    /// The view the camera rests at during the stop.
+    pub fn view(&self, bookmarks: &[Bookmark]) -> Option<View> {
+        match &self.camera {
+            StopCamera::Bookmark(i) => bookmarks.get(*i).map(View::from),
+            StopCamera::Pose(v) => Some(*v),
+            StopCamera::Path { waypoints, .. } => waypoints.last().copied(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -237,6 +362,19 @@ pub struct Tour {
     pub id: String,
     pub name: Text,
     pub stops: Vec<TourStop>,
+}
+
+/// A point of interest pinned in 3D, with an article.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hotspot {
+    pub id: String,
+    /// Scene ENU metres.
+    pub enu: [f64; 3],
+    pub title: Text,
+    /// A Markdown subset (emphasis, lists, images, links).
+    pub article: Text,
+    /// Index into the scene's bookmarks: the article offers a flight there.
+    pub bookmark: Option<usize>,
 }
 
 /// Live feeds of the IOC for this site.

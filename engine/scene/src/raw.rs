@@ -19,6 +19,8 @@ pub struct RawScene {
     #[serde(default)]
     pub tour: Vec<Spanned<RawTour>>,
     #[serde(default)]
+    pub hotspot: Vec<Spanned<RawHotspot>>,
+    #[serde(default)]
     pub feeds: Option<Spanned<RawFeeds>>,
     #[serde(default)]
     pub flood_scenario: Vec<Spanned<RawFloodScenario>>,
@@ -222,13 +224,88 @@ pub struct RawTour {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTourStop {
-    pub bookmark: Spanned<String>,
-    pub text: RawText,
+    #[serde(default)]
+    pub title: Option<Spanned<RawText>>,
+    /// The stop's camera: a bookmark, a pose (eye/target/fov_deg/crs) or a path.
+    #[serde(default)]
+    pub bookmark: Option<Spanned<String>>,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
+    #[serde(default)]
+    pub eye: Option<Spanned<[f64; 3]>>,
+    #[serde(default)]
+    pub target: Option<Spanned<[f64; 3]>>,
+    #[serde(default)]
+    pub fov_deg: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub path: Option<Spanned<Vec<RawWaypoint>>>,
+    #[serde(default)]
+    pub path_seconds: Option<Spanned<f64>>,
+    pub text: Spanned<RawText>,
+    #[serde(default)]
+    pub audio: Option<Spanned<RawLangPath>>,
+    #[serde(default)]
+    pub captions: Option<Spanned<RawLangPath>>,
     #[serde(default)]
     pub seconds: Option<Spanned<f64>>,
+    /// Ids of the scene's hotspots shown at this stop.
+    #[serde(default)]
+    pub hotspots: Vec<Spanned<String>>,
     /// Ids of the scene's measurements shown at this stop.
     #[serde(default)]
     pub measurements: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub layers: Vec<Spanned<RawStopLayer>>,
+    #[serde(default)]
+    pub point_cloud: Option<Spanned<RawStopPointCloud>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWaypoint {
+    pub eye: [f64; 3],
+    pub target: [f64; 3],
+    #[serde(default)]
+    pub fov_deg: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLangPath {
+    pub vi: Spanned<String>,
+    pub en: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStopLayer {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub visible: Option<bool>,
+    #[serde(default)]
+    pub opacity: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStopPointCloud {
+    #[serde(default)]
+    pub color: Option<Spanned<String>>,
+    #[serde(default)]
+    pub point_size: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHotspot {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub crs: Option<Spanned<String>>,
+    pub position: Spanned<[f64; 3]>,
+    pub title: RawText,
+    pub article: Spanned<RawText>,
+    #[serde(default)]
+    pub bookmark: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

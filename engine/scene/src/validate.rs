@@ -12,6 +12,7 @@ use crate::raw::*;
 mod flood_scheme;
 mod layer_style;
 mod measurements;
+mod tours;
 
 /// The only format version this build reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -85,7 +86,7 @@ impl Checker<'_> {
         }
     }
 
-    fn text(&mut self, at: &Spanned<String>, text: RawText, what: &str) -> Text {
+    fn text<T>(&mut self, at: &Spanned<T>, text: RawText, what: &str) -> Text {
         if text.vi.trim().is_empty() || text.en.trim().is_empty() {
             self.error(
                 at,
@@ -366,59 +367,19 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
 
     let measurements = measurements::measurements(&mut c, &raw.measurement, &frame);
 
-    let mut tour_ids = HashSet::new();
-    let mut tours = Vec::new();
-    for spanned in raw.tour {
-        let tour = spanned.into_inner();
-        let id = c.identifier(&tour.id, "tour", &mut tour_ids);
-        let name = c.text(&tour.id, tour.name, &format!("tour \"{id}\""));
-        let mut stops = Vec::new();
-        for stop in tour.stop {
-            let stop = stop.into_inner();
-            let Some(bookmark) = bookmarks.iter().position(|b| &b.id == stop.bookmark.get_ref()) else {
-                c.error(
-                    &stop.bookmark,
-                    format!(
-                        "tour stop names bookmark \"{}\", which this scene does not have",
-                        stop.bookmark.get_ref()
-                    ),
-                );
-                continue;
-            };
-            let seconds = match &stop.seconds {
-                Some(s) => c.finite(s, "seconds", 0.5..=3600.0),
-                None => Some(8.0),
-            };
-            let mut shown = Vec::new();
-            for wanted in &stop.measurements {
-                match measurements.iter().position(|m| &m.id == wanted.get_ref()) {
-                    Some(index) => shown.push(index),
-                    None => c.error(
-                        wanted,
-                        format!(
-                            "tour stop shows measurement \"{}\", which this scene does not have",
-                            wanted.get_ref()
-                        ),
-                    ),
-                }
-            }
-            if let Some(seconds) = seconds {
-                stops.push(TourStop {
-                    bookmark,
-                    text: Text {
-                        vi: stop.text.vi,
-                        en: stop.text.en,
-                    },
-                    seconds,
-                    measurements: shown,
-                });
-            }
-        }
-        if stops.is_empty() {
-            c.error(&tour.id, format!("tour \"{id}\" has no valid [[tour.stop]]"));
-        }
-        tours.push(Tour { id, name, stops });
-    }
+    let hotspots = tours::hotspots(&mut c, &raw.hotspot, &frame, &bookmarks, resolver);
+    let tours = tours::tours(
+        &mut c,
+        raw.tour,
+        &tours::TourContext {
+            frame: &frame,
+            bookmarks: &bookmarks,
+            measurements: &measurements,
+            layers: &layers,
+            hotspots: &hotspots,
+            resolver,
+        },
+    );
 
     let feeds = raw.feeds.map(|spanned| {
         let feeds = spanned.into_inner();
@@ -734,6 +695,7 @@ pub fn validate(raw: RawScene, text: &str, path: &Path, resolver: &dyn PathResol
         bookmarks,
         default_bookmark,
         tours,
+        hotspots,
         feeds,
         flood_scenarios,
         places,

@@ -225,7 +225,13 @@ fn advance_tour(
     if player.elapsed == 0.0
         && let Some(s) = tour_data.stops.get(stop)
     {
-        fly.write(fly_to_bookmark(&scene.0.bookmarks[s.bookmark]));
+        if let Some(view) = s.view(&scene.0.bookmarks) {
+            fly.write(sontinh_camera::FlyTo {
+                eye: view.eye,
+                target: view.target,
+                fov: Some((view.fov_deg as f32).to_radians()),
+            });
+        }
         // The stop's measurements, and only those, are drawn while at it.
         measure.write(sontinh_measure_view::MeasureAction::ShowOnly(s.measurements.clone()));
     }
