@@ -14,6 +14,7 @@ packages=(
   python3-venv                     # laspy, the independent COPC reader of the tests
   chromium                         # the browser tests (driven by playwright-core; no browser downloads)
   brotli                           # the web bundle's pre-compression
+  espeak-ng vorbis-tools sox       # tours' narration audio (tools/make_tour_audio.py) and its check (sox)
 )
 # Node.js and npm (playwright-core and pngjs for the browser tests): Debian's
 # only where the machine has none. A machine with NodeSource's nodejs already

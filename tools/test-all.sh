@@ -24,6 +24,9 @@ fi
 step "pure crates stay free of GPU/UI crates"
 tools/check-pure-crates.sh
 
+step "tour narration: captions against the stops' texts and their audio"
+python3 tests/tours/check_tour_audio.py
+
 # The web bundle builds in the background while the native tests run: the
 # two builds share no target folder, and the native tests leave cores idle
 # (linking, waits on brokers and renders). It runs niced, in its own process
