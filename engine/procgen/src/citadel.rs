@@ -1,12 +1,33 @@
 //! A reconstruction of Quảng Trị Citadel (Thành cổ Quảng Trị) beside the
-//! Thạch Hãn river: a square brick enceinte about 500 m a side with an
-//! arrow-head bastion at each corner and a gate in the middle of each side,
-//! a moat that follows the walls, the river to the west, and flat alluvial
-//! ground a few metres above sea level.
+//! Thạch Hãn river: a square brick enceinte about 500 m a side with a
+//! bastion at each corner and an arched gate with a watchtower in the middle
+//! of each side, ramps inside the walls up to the wall walk, a moat that
+//! follows the walls, the central memorial, the river to the west, and flat
+//! alluvial ground a few metres above sea level.
 //!
-//! Dimensions follow published descriptions of the site, not a survey; the
-//! scene that uses it says it is a reconstruction. Origin: the citadel's
-//! centre at sea level; x east, y north, z up, metres.
+//! This is a reconstruction from published descriptions, not a survey; the
+//! scene that uses it says so. Where they disagree the model keeps to the
+//! figures the provincial museum gives and stays conservative:
+//! - the Quảng Trị relic and museum management centre (Trung tâm Quản lý
+//!   Di tích và Bảo tàng Quảng Trị), "Di tích Thành cổ Quảng Trị": built
+//!   1809–1837, Gia Long to Minh Mạng, of earth first and then of brick;
+//! - the Quảng Trị provincial museum as quoted by Thanh Niên ("Thành cổ
+//!   Quảng Trị", 2025): square, perimeter nearly 2,200 m, walls more than
+//!   4 m high and more than 12 m thick at the foot, in the Vauban manner
+//!   with bastions projecting at the corners; a moat 3–4 m deep joined to
+//!   the Thạch Hãn; four arched gates (east, west, south, north) 3–4 m wide,
+//!   an arched bridge over the moat before each, a watchtower over each;
+//! - Vietnamese Wikipedia, "Thành cổ Quảng Trị", and the 2013 decision that
+//!   ranked the citadel and the places of the 81 days and nights of 1972 a
+//!   special national relic (di tích quốc gia đặc biệt): the same plan,
+//!   sides of about 500 m, gates Tiền (south), Hậu (north), Tả and Hữu, each
+//!   a vaulted passage under a brick watchtower roofed with tiles.
+//!
+//! Other accounts give the walls 3 m to 9.4 m and the gates 3.4 m; the model
+//! takes 4.5 m and 3.4 m. The wall walk, the ramps (placed as in the Nguyễn
+//! citadels of Huế, along the inner face), the watchtowers' form and the
+//! memorial's form are the project's simplification, not surveyed.
+//! Origin: the citadel's centre at sea level; x east, y north, z up, metres.
 
 use crate::mesh::{Footprint, MeshData, Part, Surface, shade};
 
@@ -49,9 +70,11 @@ impl Default for Layout {
         Self {
             side_m: 500.0,
             bastion_m: 55.0,
-            wall_height_m: 5.0,
-            wall_thickness_m: 9.0,
-            gate_width_m: 14.0,
+            // "More than 4 m" high, "more than 12 m" thick at the foot (museum).
+            wall_height_m: 4.5,
+            wall_thickness_m: 12.0,
+            // The arched passages, 3–4 m (museum), 3.4 m (other accounts).
+            gate_width_m: 3.4,
             moat_inner_m: 20.0,
             moat_outer_m: 52.0,
             moat_water_m: 2.6,
@@ -86,6 +109,7 @@ const MUD: [f32; 4] = [0.33, 0.28, 0.20, 1.0];
 const BRICK: [f32; 4] = [0.50, 0.22, 0.13, 1.0];
 const BRICK_TOP: [f32; 4] = [0.42, 0.36, 0.28, 1.0];
 const ROOF: [f32; 4] = [0.28, 0.12, 0.08, 1.0];
+const WOOD: [f32; 4] = [0.36, 0.20, 0.12, 1.0];
 const STONE: [f32; 4] = [0.86, 0.84, 0.78, 1.0];
 const TREE: [f32; 4] = [0.10, 0.26, 0.08, 1.0];
 const RIVER_WATER: [f32; 4] = [0.12, 0.30, 0.42, 0.92];
@@ -346,7 +370,7 @@ pub fn generate(layout: &Layout, progress: &mut dyn FnMut(f32)) -> Vec<Part> {
         Part {
             name: "memorial",
             surface: Surface::Solid,
-            mesh: memorial(),
+            mesh: memorial(layout),
         },
         Part {
             name: "trees",
@@ -462,8 +486,9 @@ fn walls(layout: &Layout) -> MeshData {
     for i in 0..trace.len() {
         let a = trace[i];
         let b = trace[(i + 1) % trace.len()];
-        // Split the curtain where a gate passes through it.
-        let mut pieces = vec![(a, b)];
+        // Split the curtain where a gate passes through it; ends at a gate
+        // stop there, ends at a corner reach past it to close the corner.
+        let mut pieces = vec![(a, b, true, true)];
         for (centre, along) in gates {
             if point_segment_distance(centre, a, b) < 1e-3 {
                 let g = layout.gate_width_m / 2.0;
@@ -471,14 +496,14 @@ fn walls(layout: &Layout) -> MeshData {
                 let after = [centre[0] + along[0] * g, centre[1] + along[1] * g];
                 let forward = (b[0] - a[0]) * along[0] + (b[1] - a[1]) * along[1] > 0.0;
                 pieces = if forward {
-                    vec![(a, before), (after, b)]
+                    vec![(a, before, true, false), (after, b, false, true)]
                 } else {
-                    vec![(a, after), (before, b)]
+                    vec![(a, after, true, false), (before, b, false, true)]
                 };
             }
         }
-        for (p, q) in pieces {
-            wall_segment(&mut mesh, p, q, t, z0, z1);
+        for (p, q, extend_p, extend_q) in pieces {
+            wall_segment(&mut mesh, p, q, t, z0, z1, [extend_p, extend_q]);
         }
     }
     for ramp in layout.ramps() {
@@ -540,20 +565,23 @@ fn push_quad_facing(mesh: &mut MeshData, mut corners: [[f32; 3]; 4], towards: [f
     mesh.push_quad(corners, color);
 }
 
-fn wall_segment(mesh: &mut MeshData, a: [f32; 2], b: [f32; 2], thickness: f32, z0: f32, z1: f32) {
+fn wall_segment(mesh: &mut MeshData, a: [f32; 2], b: [f32; 2], thickness: f32, z0: f32, z1: f32, extend: [bool; 2]) {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len = (dx * dx + dy * dy).sqrt();
     if len < 1e-3 {
         return;
     }
     let along = [dx / len, dy / len];
+    // Extended by half the thickness at corners so that they close.
+    let (ea, eb) = (if extend[0] { thickness / 2.0 } else { 0.0 }, if extend[1] { thickness / 2.0 } else { 0.0 });
+    let (a, b) = ([a[0] - along[0] * ea, a[1] - along[1] * ea], [b[0] + along[0] * eb, b[1] + along[1] * eb]);
+    let len = len + ea + eb;
     let centre = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
-    // Extended by half the thickness so that corners close.
     mesh.push_box(
         &Footprint {
             center: centre,
             along,
-            length: len + thickness,
+            length: len,
             width: thickness,
         },
         z0,
@@ -563,15 +591,15 @@ fn wall_segment(mesh: &mut MeshData, a: [f32; 2], b: [f32; 2], thickness: f32, z
     // A parapet along the outer edge (to the right of the counter-clockwise trace).
     let outward = [along[1], -along[0]];
     let parapet = [
-        centre[0] + outward[0] * (thickness / 2.0 - 0.5),
-        centre[1] + outward[1] * (thickness / 2.0 - 0.5),
+        centre[0] + outward[0] * (thickness / 2.0 - 0.4),
+        centre[1] + outward[1] * (thickness / 2.0 - 0.4),
     ];
     mesh.push_box(
         &Footprint {
             center: parapet,
             along,
-            length: len + thickness,
-            width: 1.0,
+            length: len,
+            width: 0.8,
         },
         z1,
         z1 + 1.2,
@@ -579,97 +607,154 @@ fn wall_segment(mesh: &mut MeshData, a: [f32; 2], b: [f32; 2], thickness: f32, z
     );
 }
 
+/// Half the width (along the wall) of a gate's brick block.
+const GATE_HALF_WIDTH_M: f32 = 7.0;
+/// How far a gate's block stands proud of the wall on each face.
+const GATE_PROUD_M: f32 = 1.0;
+/// Segments of a gate's semicircular arch.
+const ARCH_SEGMENTS: usize = 8;
+
+/// A place in a gate's own frame: `u` along the wall, `v` outwards, `z` up.
+struct GateFrame {
+    centre: [f32; 2],
+    along: [f32; 2],
+    out: [f32; 2],
+}
+
+impl GateFrame {
+    fn at(&self, u: f32, v: f32, z: f32) -> [f32; 3] {
+        [
+            self.centre[0] + self.along[0] * u + self.out[0] * v,
+            self.centre[1] + self.along[1] * u + self.out[1] * v,
+            z,
+        ]
+    }
+
+    fn dir(&self, u: f32, v: f32, z: f32) -> [f32; 3] {
+        [self.along[0] * u + self.out[0] * v, self.along[1] * u + self.out[1] * v, z]
+    }
+}
+
+/// The four gates: a brick block through the wall with a vaulted passage
+/// (a semicircular arch over the gate's width, springing 2.4 m above the
+/// ground), and on it a watchtower (vọng lâu): a pavilion under a hipped
+/// tile roof.
 fn gates(layout: &Layout) -> MeshData {
     let mut mesh = MeshData::default();
-    let top = layout.ground_m + layout.wall_height_m;
-    let g = layout.gate_width_m;
+    let z0 = layout.ground_m - 1.0;
+    let zt = layout.wall_top_m() + 0.8;
+    let (w, d) = (GATE_HALF_WIDTH_M, layout.wall_thickness_m / 2.0 + GATE_PROUD_M);
+    let r = layout.gate_width_m / 2.0;
+    let spring = layout.ground_m + 2.4;
+    let arch: Vec<(f32, f32)> = (0..=ARCH_SEGMENTS)
+        .map(|k| {
+            let a = std::f32::consts::PI * (1.0 - k as f32 / ARCH_SEGMENTS as f32);
+            (r * a.cos(), spring + r * a.sin())
+        })
+        .collect();
     for (centre, along) in layout.gates() {
-        // The lintel over the passage, then a two-tier gate tower with roofs.
-        mesh.push_box(
-            &Footprint {
-                center: centre,
-                along,
-                length: g + 2.0,
-                width: layout.wall_thickness_m + 2.0,
-            },
-            top - 1.5,
-            top + 0.5,
-            BRICK,
-        );
-        mesh.push_box(
-            &Footprint {
-                center: centre,
-                along,
-                length: g + 8.0,
-                width: layout.wall_thickness_m + 4.0,
-            },
-            top + 0.5,
-            top + 4.5,
-            STONE,
-        );
-        mesh.push_pyramid(
-            &Footprint {
-                center: centre,
-                along,
-                length: g + 12.0,
-                width: layout.wall_thickness_m + 8.0,
-            },
-            top + 4.5,
-            top + 8.5,
-            ROOF,
-        );
+        let len = (centre[0] * centre[0] + centre[1] * centre[1]).sqrt();
+        let g = GateFrame {
+            centre,
+            along,
+            out: [centre[0] / len, centre[1] / len],
+        };
+        // Both faces of the block: the piers, and above the arch to the top.
+        for v in [d, -d] {
+            let facing = g.dir(0.0, v.signum(), 0.0);
+            for (u0, u1) in [(-w, -r), (r, w)] {
+                push_quad_facing(&mut mesh, [g.at(u0, v, z0), g.at(u1, v, z0), g.at(u1, v, zt), g.at(u0, v, zt)], facing, BRICK);
+            }
+            for pair in arch.windows(2) {
+                let [(u0, z_0), (u1, z_1)] = [pair[0], pair[1]];
+                push_quad_facing(&mut mesh, [g.at(u0, v, z_0), g.at(u1, v, z_1), g.at(u1, v, zt), g.at(u0, v, zt)], facing, BRICK);
+            }
+        }
+        // The block's ends (mostly inside the wall) and its top.
+        for u in [w, -w] {
+            push_quad_facing(&mut mesh, [g.at(u, -d, z0), g.at(u, d, z0), g.at(u, d, zt), g.at(u, -d, zt)], g.dir(u.signum(), 0.0, 0.0), BRICK);
+        }
+        push_quad_facing(&mut mesh, [g.at(-w, -d, zt), g.at(w, -d, zt), g.at(w, d, zt), g.at(-w, d, zt)], [0.0, 0.0, 1.0], BRICK_TOP);
+        // The passage: its sides up to the springing, then the vault.
+        for u in [r, -r] {
+            push_quad_facing(
+                &mut mesh,
+                [g.at(u, -d, z0), g.at(u, d, z0), g.at(u, d, spring), g.at(u, -d, spring)],
+                g.dir(-u.signum(), 0.0, 0.0),
+                shade(BRICK, 0.7),
+            );
+        }
+        for pair in arch.windows(2) {
+            let [(u0, z_0), (u1, z_1)] = [pair[0], pair[1]];
+            let mid = ((u0 + u1) / 2.0, (z_0 + z_1) / 2.0 - spring);
+            push_quad_facing(
+                &mut mesh,
+                [g.at(u0, -d, z_0), g.at(u1, -d, z_1), g.at(u1, d, z_1), g.at(u0, d, z_0)],
+                g.dir(-mid.0, 0.0, -mid.1),
+                shade(BRICK, 0.7),
+            );
+        }
+        // The watchtower: a pavilion, then its hipped roof with eaves.
+        let (pu, pv, ph) = (w - 2.0, d - 2.5, 2.8);
+        let pavilion = [g.at(-pu, -pv, 0.0), g.at(pu, -pv, 0.0), g.at(pu, pv, 0.0), g.at(-pu, pv, 0.0)].map(|p| [p[0], p[1]]);
+        mesh.push_prism(&ccw(pavilion), zt, zt + ph, WOOD);
+        push_hip_roof(&mut mesh, &g, pu + 1.4, pv + 1.4, zt + ph, 2.6, ROOF);
     }
     mesh
 }
 
-/// The memorial at the centre of today's citadel park.
-fn memorial() -> MeshData {
+/// `points` counter-clockwise seen from above (reversed if they were not).
+fn ccw<const N: usize>(mut points: [[f32; 2]; N]) -> [[f32; 2]; N] {
+    let area: f32 = (0..N).map(|i| points[i][0] * points[(i + 1) % N][1] - points[(i + 1) % N][0] * points[i][1]).sum();
+    if area < 0.0 {
+        points.reverse();
+    }
+    points
+}
+
+/// A hipped roof over the rectangle ±`hu` × ±`hv` of a gate's frame at
+/// `z`, rising `rise` to a ridge along `u` (hips at 45° in plan).
+fn push_hip_roof(mesh: &mut MeshData, g: &GateFrame, hu: f32, hv: f32, z: f32, rise: f32, color: [f32; 4]) {
+    let ridge = (hu - hv).max(0.0);
+    let (r0, r1) = (g.at(-ridge, 0.0, z + rise), g.at(ridge, 0.0, z + rise));
+    let c = [g.at(-hu, -hv, z), g.at(hu, -hv, z), g.at(hu, hv, z), g.at(-hu, hv, z)];
+    push_quad_facing(mesh, [c[0], c[1], r1, r0], g.dir(0.0, -1.0, 1.0), color);
+    push_quad_facing(mesh, [c[2], c[3], r0, r1], g.dir(0.0, 1.0, 1.0), color);
+    for (tri, facing) in [([c[1], c[2], r1], g.dir(1.0, 0.0, 1.0)), ([c[3], c[0], r0], g.dir(-1.0, 0.0, 1.0))] {
+        let n = normal_of(tri[0], tri[1], tri[2]);
+        let front = n[0] * facing[0] + n[1] * facing[1] + n[2] * facing[2] >= 0.0;
+        mesh.push_triangle(if front { tri } else { [tri[0], tri[2], tri[1]] }, shade(color, 0.92));
+    }
+}
+
+fn normal_of(a: [f32; 3], b: [f32; 3], c: [f32; 3]) -> [f32; 3] {
+    let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+    let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
+    [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]]
+}
+
+
+/// The memorial at the centre of today's citadel park (Đài tưởng niệm,
+/// on the site of the old palace): a stone platform in three steps and a
+/// tall white tower under a small tiled roof. Its size and form are the
+/// project's simplification (reconstruction), not surveyed.
+fn memorial(layout: &Layout) -> MeshData {
     let mut mesh = MeshData::default();
-    let ground = 4.0;
-    mesh.push_box(
-        &Footprint {
-            center: [0.0, 0.0],
-            along: [1.0, 0.0],
-            length: 44.0,
-            width: 44.0,
-        },
-        ground - 0.5,
-        ground + 1.0,
-        STONE,
-    );
-    mesh.push_box(
-        &Footprint {
-            center: [0.0, 0.0],
-            along: [1.0, 0.0],
-            length: 30.0,
-            width: 30.0,
-        },
-        ground + 1.0,
-        ground + 2.5,
-        STONE,
-    );
-    mesh.push_box(
-        &Footprint {
-            center: [0.0, 0.0],
-            along: [1.0, 0.0],
-            length: 12.0,
-            width: 12.0,
-        },
-        ground + 2.5,
-        ground + 9.0,
-        shade(STONE, 0.95),
-    );
-    mesh.push_pyramid(
-        &Footprint {
-            center: [0.0, 0.0],
-            along: [1.0, 0.0],
-            length: 16.0,
-            width: 16.0,
-        },
-        ground + 9.0,
-        ground + 14.0,
-        ROOF,
-    );
+    let ground = layout.ground_height([0.0, 0.0]);
+    let square = |side: f32| Footprint {
+        center: [0.0, 0.0],
+        along: [1.0, 0.0],
+        length: side,
+        width: side,
+    };
+    for (k, (side, rise)) in [(48.0, 0.6), (38.0, 0.6), (28.0, 0.8)].into_iter().enumerate() {
+        let z = ground + [0.0, 0.6, 1.2][k];
+        mesh.push_box(&square(side), z - if k == 0 { 0.8 } else { 0.0 }, z + rise, STONE);
+    }
+    let base = ground + 2.0;
+    mesh.push_box(&square(9.0), base, base + 2.5, shade(STONE, 0.95));
+    mesh.push_box(&square(6.0), base + 2.5, base + 17.0, shade(STONE, 1.02));
+    mesh.push_pyramid(&square(8.5), base + 17.0, base + 19.5, ROOF);
     mesh
 }
 
@@ -850,6 +935,14 @@ mod tests {
         let (lo, hi) = walls.bounds().unwrap();
         assert!(hi[0] - lo[0] > 600.0 && hi[0] - lo[0] < 630.0, "with bastions: {lo:?} {hi:?}");
         assert_abs_diff_eq!(hi[2], layout.ground_m + layout.wall_height_m + 1.2, epsilon = 1e-4);
+        // Each gate's block leaves its arched passage open: nothing over the
+        // passage's middle below the vault, the block above it.
+        let gates = gates(&layout);
+        for (centre, _) in layout.gates() {
+            let over = heights_at(&gates, centre);
+            assert!(!over.is_empty(), "no gate block at {centre:?}");
+            assert!(over.iter().all(|&z| z >= layout.ground_m + 2.4 + layout.gate_width_m / 2.0 - 1e-3), "{over:?}");
+        }
     }
 
     /// Heights at which a vertical line through `p` meets `mesh`'s triangles

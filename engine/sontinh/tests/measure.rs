@@ -290,15 +290,16 @@ fn the_smithsonian_scans_bounds_and_a_point_on_it_agree_with_the_shared_readme()
 }
 
 /// The generated Citadel is a surface too: a point on the east curtain
-/// wall (x 250 m, away from the gate) is on its top, the layout's 4 m of
-/// ground and 5 m of wall, in the scene's frame; a profile lists the layer.
+/// wall (x 250 m, away from the gate) is on its top, the wall walk's
+/// height of the generator's landmarks, in the scene's frame; a profile lists the layer.
 #[test]
 fn a_point_on_the_citadels_wall_is_on_its_top() {
     let frame = sontinh_geo::EnuFrame::new(sontinh_geo::Geodetic::new(107.194, 16.747, 0.0));
     let wall = frame.enu_to_geodetic([250.0, 100.0, 0.0]);
     let point = json_of(&sontinh(&["measure", "point", "scenes/quang-tri-citadel.toml", "--json", "--points", &lon_lat(wall)]));
     let h = point["points"][0]["height_m"].as_f64().unwrap();
-    let top = frame.enu_to_geodetic([250.0, 100.0, 9.0]).height_m;
+    let wall_top = sontinh_procgen::citadel::landmarks(&sontinh_procgen::citadel::Layout::default()).wall_top_m;
+    let top = frame.enu_to_geodetic([250.0, 100.0, f64::from(wall_top)]).height_m;
     assert!((h - top).abs() < 1e-4, "{h} m, the wall's top {top} m");
 }
 
