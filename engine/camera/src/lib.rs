@@ -1,21 +1,32 @@
 //! The twin's camera: orbit / pan / zoom around a focus point, a first-person
-//! walk mode that follows the ground, and smooth flights to bookmarks.
+//! walk mode that follows the ground and stops at walls, and smooth flights
+//! to bookmarks.
 //!
-//! The navigation maths lives in [`rig`] as plain functions; the systems here
-//! only read input and write transforms. UI crates tell the camera when the
-//! pointer belongs to them through [`PointerCaptured`].
+//! The navigation maths lives in [`rig`] and [`walk`] as plain functions;
+//! the systems here only read input, gather the scene's geometry around a
+//! walker ([`ground`]) and write transforms. UI crates tell the camera when
+//! the pointer belongs to them through [`PointerCaptured`], and feed an
+//! on-screen joystick through [`WalkJoystick`].
 
+pub mod ground;
 pub mod origin;
 pub mod rig;
+pub mod soup;
+pub mod walk;
 
 use bevy::input::gestures::PinchGesture;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
 use bevy::input::touch::Touches;
-use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
 use bevy::prelude::*;
 
-pub use origin::{FloatingOrigin, FloatingOriginPlugin, FloatingOriginSystems, GeoPosition, RECENTRE_DISTANCE_M, enu_to_world, world_to_enu};
-pub use rig::{CameraRig, Flight, NavigationMode, OrbitState, Pose, WalkState};
+use walk::ground_from_points;
+
+pub use ground::{NearbyGroundPoints, WalkGeometry, WalkablePoints, walk_on_points};
+pub use origin::{
+    FloatingOrigin, FloatingOriginPlugin, FloatingOriginSystems, GeoPosition, RECENTRE_DISTANCE_M, enu_to_world, world_to_enu,
+};
+pub use rig::{CameraRig, EYE_HEIGHT, Flight, NavigationMode, OrbitState, Pose, WalkState};
+pub use walk::{WALKER, WalkBody, WalkParams, walk_step};
 
 /// Adds the camera systems. Spawn a [`CameraRig`] on a `Camera3d` to control it.
 pub struct SceneCameraPlugin;
@@ -27,15 +38,21 @@ impl Plugin for SceneCameraPlugin {
         }
         app.init_resource::<PointerCaptured>()
             .init_resource::<ToolHasPointer>()
+            .init_resource::<WalkJoystick>()
+            .init_resource::<WalkGeometry>()
+            .init_resource::<NearbyGroundPoints>()
             .add_message::<FlyTo>()
             .add_message::<SetNavigationMode>()
+            .add_message::<AssetEvent<Mesh>>()
             .add_systems(
                 Update,
                 (
                     start_flights,
                     switch_mode,
-                    (orbit_input, walk_input).run_if(|c: Res<PointerCaptured>, t: Res<ToolHasPointer>| !c.0 && !t.0),
-                    follow_ground,
+                    orbit_input.run_if(|c: Res<PointerCaptured>, t: Res<ToolHasPointer>| !c.0 && !t.0),
+                    walk_input,
+                    ground::update_walk_geometry,
+                    walk_against_scene,
                     advance_flights,
                     apply_rig,
                 )
@@ -74,7 +91,21 @@ pub struct FlyTo {
 #[derive(Message, Debug, Clone, Copy)]
 pub struct SetNavigationMode(pub NavigationMode);
 
-fn start_flights(mut events: MessageReader<FlyTo>, mut origin: ResMut<FloatingOrigin>, mut rigs: Query<(&mut CameraRig, &mut Transform, &Projection)>) {
+/// An on-screen joystick's deflection while walking (touch screens): x to
+/// the right, y forward, its length up to 1 the share of walking speed.
+/// The UI writes it while the stick is held and sets it back to zero.
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq)]
+pub struct WalkJoystick(pub Vec2);
+
+/// Walking speed, m/s; Shift runs.
+pub const WALK_SPEED: f32 = 4.0;
+pub const RUN_SPEED: f32 = 12.0;
+
+fn start_flights(
+    mut events: MessageReader<FlyTo>,
+    mut origin: ResMut<FloatingOrigin>,
+    mut rigs: Query<(&mut CameraRig, &mut Transform, &Projection)>,
+) {
     for event in events.read() {
         let (moved, shift) = origin::recentred_at(&origin, event.eye);
         *origin = moved;
@@ -234,42 +265,46 @@ fn walk_input(
     keys: Option<Res<ButtonInput<KeyCode>>>,
     motion: Option<Res<AccumulatedMouseMotion>>,
     touches: Option<Res<Touches>>,
+    (captured, tool, joystick): (Res<PointerCaptured>, Res<ToolHasPointer>, Res<WalkJoystick>),
     time: Res<Time>,
     mut rigs: Query<&mut CameraRig>,
 ) {
     let dt = time.delta_secs();
+    // The joystick is drawn by the UI, which holds the pointer while it is
+    // used: it counts even then; the pointer and keys only when free.
+    let free = !captured.0 && !tool.0;
     for mut rig in &mut rigs {
         if rig.mode != NavigationMode::Walk {
             continue;
         }
-        if let (Some(mouse), Some(motion)) = (&mouse, &motion)
+        if free
+            && let (Some(mouse), Some(motion)) = (&mouse, &motion)
             && mouse.pressed(MouseButton::Left)
         {
             rig.walk.look(motion.delta);
         }
-        let mut step = Vec3::ZERO;
+        let mut step = Vec2::ZERO;
         let mut run = false;
-        if let Some(keys) = &keys {
+        if free && let Some(keys) = &keys {
             let pairs = [
-                (KeyCode::KeyW, Vec3::Z),
-                (KeyCode::ArrowUp, Vec3::Z),
-                (KeyCode::KeyS, -Vec3::Z),
-                (KeyCode::ArrowDown, -Vec3::Z),
-                (KeyCode::KeyD, Vec3::X),
-                (KeyCode::ArrowRight, Vec3::X),
-                (KeyCode::KeyA, -Vec3::X),
-                (KeyCode::ArrowLeft, -Vec3::X),
-                (KeyCode::KeyE, Vec3::Y),
-                (KeyCode::KeyQ, -Vec3::Y),
+                (KeyCode::KeyW, Vec2::Y),
+                (KeyCode::ArrowUp, Vec2::Y),
+                (KeyCode::KeyS, -Vec2::Y),
+                (KeyCode::ArrowDown, -Vec2::Y),
+                (KeyCode::KeyD, Vec2::X),
+                (KeyCode::ArrowRight, Vec2::X),
+                (KeyCode::KeyA, -Vec2::X),
+                (KeyCode::ArrowLeft, -Vec2::X),
             ];
             for (key, dir) in pairs {
                 if keys.pressed(key) {
                     step += dir;
                 }
             }
+            step = step.normalize_or_zero();
             run = keys.pressed(KeyCode::ShiftLeft) || keys.pressed(KeyCode::ShiftRight);
         }
-        if let Some(touches) = &touches {
+        if free && let Some(touches) = &touches {
             let active: Vec<_> = touches.iter().collect();
             match active.as_slice() {
                 // One finger looks around; two fingers walk forward (spread) or back.
@@ -277,28 +312,51 @@ fn walk_input(
                 [a, b, ..] => {
                     let before = a.previous_position().distance(b.previous_position());
                     let after = a.position().distance(b.position());
-                    step.z += (after - before) * 0.2;
+                    step.y += (after - before) * 0.2;
                 }
                 [] => {}
             }
         }
-        if step != Vec3::ZERO {
-            rig.walk.step(step, dt, if run { 12.0 } else { 4.0 });
+        step += joystick.0.clamp_length_max(1.0);
+        if step != Vec2::ZERO {
+            rig.walk.step(step, dt, if run { RUN_SPEED } else { WALK_SPEED });
             rig.flight = None;
         }
     }
 }
 
-/// In walk mode, keep the eye at standing height above whatever is below it.
-fn follow_ground(mut ray_cast: MeshRayCast, mut rigs: Query<&mut CameraRig>) {
+/// In walk mode, moves the eye by the input's wish against the scene: at
+/// standing height over the ground (meshes and point clouds), stopped by
+/// walls, up steps and ramps, down drops (see [`walk::walk_step`]).
+fn walk_against_scene(time: Res<Time>, geometry: Res<WalkGeometry>, points: Res<NearbyGroundPoints>, mut rigs: Query<&mut CameraRig>) {
+    let probe = |origin: Vec3, dir: Vec3, max: f32| {
+        let mesh = geometry.cast(origin, dir, max);
+        if dir.y > -0.999 {
+            return mesh;
+        }
+        // Straight down: a point cloud's ground counts where it is higher.
+        let cloud = ground_from_points(points.iter(), origin, walk::POINT_GROUND_RADIUS, max).map(|g| walk::ProbeHit {
+            distance: origin.y - g,
+            normal: Vec3::Y,
+        });
+        match (mesh, cloud) {
+            (Some(m), Some(c)) => Some(if c.distance < m.distance { c } else { m }),
+            (m, c) => m.or(c),
+        }
+    };
     for mut rig in &mut rigs {
         if rig.mode != NavigationMode::Walk || rig.flight.is_some() {
             continue;
         }
-        let probe = Ray3d::new(rig.walk.position + Vec3::Y * 50.0, Dir3::NEG_Y);
-        let settings = MeshRayCastSettings::default().with_visibility(RayCastVisibility::Visible);
-        if let Some((_, hit)) = ray_cast.cast_ray(probe, &settings).first() {
-            rig.walk.stand_on(hit.point.y);
+        let body = WalkBody {
+            eye: rig.walk.position,
+            fall_speed: rig.walk.fall_speed,
+        };
+        let next = walk_step(body, rig.walk.pending, time.delta_secs(), &WALKER, &probe);
+        if next != body || rig.walk.pending != Vec3::ZERO {
+            rig.walk.position = next.eye;
+            rig.walk.fall_speed = next.fall_speed;
+            rig.walk.pending = Vec3::ZERO;
         }
     }
 }
@@ -412,5 +470,91 @@ mod tests {
         };
         assert!(drag(true).distance(pose.eye) < 1e-3, "camera moved under a panel");
         assert!(drag(false).distance(pose.eye) > 10.0, "a free drag orbits the camera");
+    }
+
+    /// A walking camera at `eye` looking east (+x).
+    fn walker_at(eye: Vec3) -> (App, Entity) {
+        let pose = Pose {
+            eye,
+            target: eye + Vec3::X,
+        };
+        let (mut app, camera) = app_with_camera(pose);
+        let mut rig = app.world_mut().get_mut::<CameraRig>(camera).unwrap();
+        rig.mode = NavigationMode::Walk;
+        rig.walk = WalkState::from_pose(pose);
+        (app, camera)
+    }
+
+    fn spawn_box(app: &mut App, centre: Vec3, size: Vec3) {
+        let mesh = app
+            .world_mut()
+            .resource_mut::<Assets<Mesh>>()
+            .add(Mesh::from(Cuboid::from_size(size)));
+        // Placed and shown by hand: these tests run without the transform
+        // and visibility plugins.
+        app.world_mut().spawn((
+            Mesh3d(mesh),
+            GlobalTransform::from_translation(centre),
+            InheritedVisibility::VISIBLE,
+        ));
+    }
+
+    #[test]
+    fn walking_with_w_stops_at_a_mesh_wall_at_eye_height() {
+        let (mut app, camera) = walker_at(Vec3::new(0.0, 1.7, 0.0));
+        // Floor top at y = 0; wall's west face at x = 10.
+        spawn_box(&mut app, Vec3::new(0.0, -0.5, 0.0), Vec3::new(100.0, 1.0, 100.0));
+        spawn_box(&mut app, Vec3::new(10.5, 1.5, 0.0), Vec3::new(1.0, 3.0, 40.0));
+        app.update();
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::KeyW);
+        // 4 m/s, 100 ms a frame: 10 m in 25 frames; 40 frames push on.
+        let mut furthest = f32::MIN;
+        for _ in 0..40 {
+            app.update();
+            furthest = furthest.max(app.world().get::<Transform>(camera).unwrap().translation.x);
+        }
+        let eye = app.world().get::<Transform>(camera).unwrap().translation;
+        assert!((eye.x - (10.0 - WALKER.radius)).abs() < 1e-3, "{eye}");
+        assert!(furthest <= 10.0 - WALKER.radius + 1e-3);
+        assert!((eye.y - EYE_HEIGHT).abs() < 1e-4, "{eye}");
+    }
+
+    #[derive(Component)]
+    struct TestPoints(Vec<Vec3>);
+
+    impl WalkablePoints for TestPoints {
+        fn local_points(&self) -> &[Vec3] {
+            &self.0
+        }
+    }
+
+    #[test]
+    fn a_walker_lands_on_a_point_cloud_and_the_joystick_walks_it() {
+        let (mut app, camera) = walker_at(Vec3::new(0.0, 8.0, 0.0));
+        walk_on_points::<TestPoints>(&mut app);
+        // A 20 × 20 m patch of points every 0.25 m, 3 m up (a node whose
+        // frame is 1 m below its parent's: local y = 4).
+        let grid: Vec<Vec3> = (0..80 * 80)
+            .map(|k| Vec3::new((k % 80) as f32 * 0.25 - 10.0, 4.0, (k / 80) as f32 * 0.25 - 10.0))
+            .collect();
+        app.world_mut().spawn((
+            TestPoints(grid),
+            GlobalTransform::from_translation(Vec3::new(0.0, -1.0, 0.0)),
+            InheritedVisibility::VISIBLE,
+        ));
+        for _ in 0..30 {
+            app.update();
+        }
+        let eye = app.world().get::<Transform>(camera).unwrap().translation;
+        assert!((eye.y - (3.0 + EYE_HEIGHT)).abs() < 1e-4, "landed: {eye}");
+        // Half the stick forward for a second: 2 m east at 4 m/s.
+        app.world_mut().resource_mut::<WalkJoystick>().0 = Vec2::new(0.0, 0.5);
+        for _ in 0..10 {
+            app.update();
+        }
+        app.world_mut().resource_mut::<WalkJoystick>().0 = Vec2::ZERO;
+        app.update();
+        let moved = app.world().get::<Transform>(camera).unwrap().translation;
+        assert!((moved - Vec3::new(2.0, 3.0 + EYE_HEIGHT, 0.0)).length() < 1e-3, "{moved}");
     }
 }

@@ -88,6 +88,11 @@ pub struct WalkState {
     pub yaw: f32,
     /// Looking up is positive.
     pub pitch: f32,
+    /// Downward speed while falling down a drop, m/s.
+    pub fall_speed: f32,
+    /// Horizontal move asked for since the walk last moved (input adds to
+    /// it, the walking system moves the eye against the scene and clears it).
+    pub pending: Vec3,
 }
 
 impl WalkState {
@@ -97,6 +102,8 @@ impl WalkState {
             position: pose.eye,
             yaw: (-dir.x).atan2(-dir.z),
             pitch: dir.y.clamp(-1.0, 1.0).asin(),
+            fall_speed: 0.0,
+            pending: Vec3::ZERO,
         }
     }
 
@@ -118,18 +125,17 @@ impl WalkState {
         self.pitch = (self.pitch - delta.y * ROTATE_RADIANS_PER_PIXEL).clamp(-1.4, 1.4);
     }
 
-    /// `local`: x right, y up, z forward, each in −1..1; moves on the level.
-    pub fn step(&mut self, local: Vec3, dt: f32, speed: f32) {
+    /// The level move for input `local` (x right, z forward; a length up
+    /// to 1 scales the speed, a joystick's deflection), added to `pending`.
+    pub fn step(&mut self, local: Vec2, dt: f32, speed: f32) {
         let (sy, cy) = self.yaw.sin_cos();
         let forward = Vec3::new(-sy, 0.0, -cy);
         let right = Vec3::new(cy, 0.0, -sy);
-        let mv = forward * local.z + right * local.x + Vec3::Y * local.y;
-        self.position += mv.normalize_or_zero() * speed * dt;
-    }
-
-    /// Keeps the eye at standing height over ground at `ground_y`.
-    pub fn stand_on(&mut self, ground_y: f32) {
-        self.position.y = ground_y + EYE_HEIGHT;
+        let mv = forward * local.y + right * local.x;
+        let mv = if mv.length() > 1.0 { mv.normalize() } else { mv };
+        if mv.is_finite() {
+            self.pending += mv * speed * dt;
+        }
     }
 }
 
@@ -255,6 +261,8 @@ impl CameraRig {
                 let mut walk = WalkState::from_pose(pose);
                 walk.position = self.orbit.focus + Vec3::Y * EYE_HEIGHT;
                 walk.pitch = 0.0;
+                walk.fall_speed = 0.0;
+                walk.pending = Vec3::ZERO;
                 self.walk = walk;
             }
             NavigationMode::Orbit => {
@@ -345,10 +353,16 @@ mod tests {
             eye: Vec3::new(0.0, 5.0, 0.0),
             target: Vec3::new(10.0, 0.0, 0.0),
         });
-        walk.step(Vec3::Z, 1.0, 4.0);
-        assert_vec_eq(walk.position, Vec3::new(4.0, 5.0, 0.0));
-        walk.stand_on(3.0);
-        assert_abs_diff_eq!(walk.position.y, 3.0 + EYE_HEIGHT);
+        walk.step(Vec2::Y, 1.0, 4.0);
+        assert_vec_eq(walk.pending, Vec3::new(4.0, 0.0, 0.0));
+        // Forward and right together: no faster than either.
+        walk.step(Vec2::new(1.0, 1.0), 1.0, 4.0);
+        assert_vec_eq(walk.pending, Vec3::new(4.0 + 8.0f32.sqrt(), 0.0, 8.0f32.sqrt()));
+        // Half a joystick's throw: half the speed.
+        walk.pending = Vec3::ZERO;
+        walk.step(Vec2::new(0.0, 0.5), 1.0, 4.0);
+        assert_vec_eq(walk.pending, Vec3::new(2.0, 0.0, 0.0));
+        assert_vec_eq(walk.position, Vec3::new(0.0, 5.0, 0.0));
     }
 
     #[test]
