@@ -81,6 +81,8 @@ impl Plugin for PointCloudViewPlugin {
         }
         embedded_asset!(app, "points.wgsl");
         app.world_mut().get_resource_or_insert_with(ExternalLayerKinds::default).0.push(LayerKind::PointCloud);
+        // A walking camera stands on the clouds' points.
+        sontinh_camera::walk_on_points::<NodePoints>(app);
         app.add_plugins((MaterialPlugin::<PointMaterial>::default(), EyeDomeLightingPlugin))
             .init_resource::<PointCloudSettings>()
             .init_resource::<Section>()
@@ -227,6 +229,12 @@ pub struct NodePoints {
     pub return_number: Vec<u8>,
     pub enu: Vec<[f64; 3]>,
     pub spacing_m: f32,
+}
+
+impl sontinh_camera::WalkablePoints for NodePoints {
+    fn local_points(&self) -> &[Vec3] {
+        &self.positions
+    }
 }
 
 type CloudEntities = Or<(With<Cloud>, With<OpeningCloud>)>;
