@@ -186,8 +186,15 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     (
         "controls",
-        "Chuột trái: xoay · Chuột phải: kéo · Cuộn: thu phóng · F: đi bộ",
-        "Left drag: orbit · Right drag: pan · Wheel: zoom · F: walk",
+        "Chuột trái: xoay · Chuột phải: kéo · Cuộn: thu phóng · F: đi bộ (WASD/mũi tên, Shift: chạy)",
+        "Left drag: orbit · Right drag: pan · Wheel: zoom · F: walk (WASD/arrows, Shift runs)",
+    ),
+    ("walk_start", "Đi bộ", "Walk"),
+    ("walk_stop", "Thôi đi bộ", "Stop walking"),
+    (
+        "walk_stick_hint",
+        "Kéo núm để đi; kéo nơi khác trên màn hình để nhìn quanh",
+        "Drag the knob to walk; drag elsewhere on the screen to look around",
     ),
     ("feature_attributes", "Thuộc tính đối tượng", "Feature attributes"),
     ("feature_filters", "Lọc đối tượng", "Filter features"),
@@ -274,6 +281,7 @@ mod tests {
             include_str!("device_labels.rs"),
             include_str!("sign_in.rs"),
             include_str!("measure_panel.rs"),
+            include_str!("walk_joystick.rs"),
         ] {
             for part in source.split("tr(\"").skip(1) {
                 let key = &part[..part.find('"').unwrap()];

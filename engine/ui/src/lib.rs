@@ -17,6 +17,7 @@ mod pointcloud_panel;
 mod readout;
 mod sign_in;
 mod vector_panel;
+mod walk_joystick;
 
 use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
 use bevy::prelude::*;
@@ -72,6 +73,7 @@ impl Plugin for ViewerUiPlugin {
                         vector_panel::draw_vector_labels,
                         vector_panel::draw_feature_panel,
                         basemap_credits::draw_basemap_credits,
+                        walk_joystick::draw_walk_joystick,
                     )
                         .chain()
                         .run_if(|ready: Res<FontsReady>| ready.0),
