@@ -26,7 +26,7 @@ pub use origin::{
     FloatingOrigin, FloatingOriginPlugin, FloatingOriginSystems, GeoPosition, RECENTRE_DISTANCE_M, enu_to_world, world_to_enu,
 };
 pub use rig::{CameraRig, EYE_HEIGHT, Flight, NavigationMode, OrbitState, Pose, WalkState};
-pub use walk::{WALKER, WalkBody, WalkParams, walk_step};
+pub use walk::{WALKER, WalkBody, WalkParams, place_on_ground, walk_step};
 
 /// Adds the camera systems. Spawn a [`CameraRig`] on a `Camera3d` to control it.
 pub struct SceneCameraPlugin;
@@ -348,6 +348,13 @@ fn walk_against_scene(time: Res<Time>, geometry: Res<WalkGeometry>, points: Res<
         if rig.mode != NavigationMode::Walk || rig.flight.is_some() {
             continue;
         }
+        if !rig.walk.placed {
+            // Until the scene under the walker has loaded, there is nothing to stand on.
+            if let Some(eye) = walk::place_on_ground(rig.walk.position, &WALKER, &probe) {
+                rig.walk.position = eye;
+                rig.walk.placed = true;
+            }
+        }
         let body = WalkBody {
             eye: rig.walk.position,
             fall_speed: rig.walk.fall_speed,
@@ -556,5 +563,21 @@ mod tests {
         app.update();
         let moved = app.world().get::<Transform>(camera).unwrap().translation;
         assert!((moved - Vec3::new(2.0, 3.0 + EYE_HEIGHT, 0.0)).length() < 1e-3, "{moved}");
+    }
+
+    #[test]
+    fn switching_to_walk_with_the_focus_under_the_ground_stands_on_the_ground() {
+        // A bookmark's target at height 0 under ground whose top is at 4 m.
+        let (mut app, camera) = app_with_camera(Pose {
+            eye: Vec3::new(0.0, 300.0, 300.0),
+            target: Vec3::new(5.0, 0.0, -5.0),
+        });
+        spawn_box(&mut app, Vec3::new(0.0, 3.5, 0.0), Vec3::new(100.0, 1.0, 100.0));
+        app.update();
+        app.world_mut().write_message(SetNavigationMode(NavigationMode::Walk));
+        app.update();
+        app.update();
+        let eye = app.world().get::<Transform>(camera).unwrap().translation;
+        assert!((eye - Vec3::new(5.0, 4.0 + EYE_HEIGHT, -5.0)).length() < 1e-4, "{eye}");
     }
 }

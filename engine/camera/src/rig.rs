@@ -93,6 +93,8 @@ pub struct WalkState {
     /// Horizontal move asked for since the walk last moved (input adds to
     /// it, the walking system moves the eye against the scene and clears it).
     pub pending: Vec3,
+    /// Whether the walker has been set on the ground since walking began.
+    pub placed: bool,
 }
 
 impl WalkState {
@@ -104,6 +106,7 @@ impl WalkState {
             pitch: dir.y.clamp(-1.0, 1.0).asin(),
             fall_speed: 0.0,
             pending: Vec3::ZERO,
+            placed: false,
         }
     }
 
@@ -263,6 +266,7 @@ impl CameraRig {
                 walk.pitch = 0.0;
                 walk.fall_speed = 0.0;
                 walk.pending = Vec3::ZERO;
+                walk.placed = false;
                 self.walk = walk;
             }
             NavigationMode::Orbit => {

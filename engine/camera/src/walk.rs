@@ -168,6 +168,19 @@ pub fn walk_step(
     }
 }
 
+/// Where a walker entering walk mode at `eye` stands: on the ground below
+/// it (or up to a step above), else, when the eye is under every surface
+/// there (a bookmark's target below the terrain), on the highest surface
+/// over that spot; `None` where nothing lies above or below.
+pub fn place_on_ground(eye: Vec3, params: &WalkParams, probe: &impl Fn(Vec3, Vec3, f32) -> Option<ProbeHit>) -> Option<Vec3> {
+    let feet = eye - Vec3::Y * params.eye_height;
+    let ground = ground_below(feet, params, probe).or_else(|| {
+        let high = feet + Vec3::Y * 10_000.0;
+        probe(high, Vec3::NEG_Y, 10_000.0).map(|hit| high.y - hit.distance)
+    })?;
+    Some(Vec3::new(eye.x, ground + params.eye_height, eye.z))
+}
+
 /// Points that count as the ground under a walker: those within `radius`
 /// (horizontally) of `origin` and at most `max_drop` below it.
 pub const POINT_GROUND_RADIUS: f32 = 0.5;
