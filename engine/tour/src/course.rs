@@ -103,7 +103,11 @@ impl Course {
         let mut clock = 0.0;
         for stop in stops {
             let Some(last) = stop.waypoints.last().copied() else { continue };
-            let keys = if reduced_motion { vec![key(0.0, &last)] } else { travel_keys(&rest, stop) };
+            let keys = if reduced_motion {
+                vec![key(0.0, &last)]
+            } else {
+                travel_keys(&rest, stop)
+            };
             let travel = keys.last().map_or(0.0, |k| k.t);
             let arrive = clock + travel;
             let end = (arrive + stop.dwell).max(clock + stop.narration);
@@ -261,7 +265,11 @@ mod tests {
     use approx::assert_abs_diff_eq;
 
     fn view(eye: [f64; 3], target: [f64; 3]) -> View {
-        View { eye, target, fov_deg: 45.0 }
+        View {
+            eye,
+            target,
+            fov_deg: 45.0,
+        }
     }
 
     fn one(v: View, dwell: f64) -> StopPlan {
@@ -324,7 +332,10 @@ mod tests {
         // however short the frames (see the next test).
         let at_60 = max_velocity_jump(&eyes(&course, 1.0 / 60.0), 1.0 / 60.0);
         let at_240 = max_velocity_jump(&eyes(&course, 1.0 / 240.0), 1.0 / 240.0);
-        assert!(at_60 / at_240 > 3.5, "velocity changes {at_60} m/s at 60 Hz, {at_240} m/s at 240 Hz");
+        assert!(
+            at_60 / at_240 > 3.5,
+            "velocity changes {at_60} m/s at 60 Hz, {at_240} m/s at 240 Hz"
+        );
         // And it does pass through every waypoint of the path.
         let start = course.arrival(0).unwrap() + 2.0;
         let hop = flight_seconds(&b, &view([-300.0, -300.0, 40.0], [0.0, 0.0, 5.0]));

@@ -136,7 +136,11 @@ impl Player {
     /// has barely begun (as music players do).
     pub fn previous(&mut self, from: View) {
         let stop = self.stop();
-        let target = if self.since_stop_start() < 2.0 { stop.saturating_sub(1) } else { stop };
+        let target = if self.since_stop_start() < 2.0 {
+            stop.saturating_sub(1)
+        } else {
+            stop
+        };
         self.go_to(target, from);
     }
 
@@ -148,7 +152,11 @@ impl Player {
         let within = self.since_stop_start();
         let arrived = self.sample().is_some_and(|s| s.phase == crate::course::Phase::Dwell);
         let playing = self.playing;
-        let view = if arrived { plans.get(stop).and_then(|p| p.waypoints.last().copied()).unwrap_or(from) } else { from };
+        let view = if arrived {
+            plans.get(stop).and_then(|p| p.waypoints.last().copied()).unwrap_or(from)
+        } else {
+            from
+        };
         *self = Self::starting_at(view, plans, stop, options);
         if arrived {
             // At rest: keep the narration's clock where it was.

@@ -146,7 +146,10 @@ fn strip_tags(line: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", "\u{a0}").replace("&amp;", "&")
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -200,9 +203,15 @@ mod tests {
             ("WEBVTT\n\n00:01.000 --> 00:00.500\nx\n", "line 3: the cue ends"),
             ("WEBVTT\n\n00:01.000 --> 00:02.000\n\n", "line 3: the cue has no text"),
             ("WEBVTT\n\n00:01.000 -> 00:02.000\nx\n", "line 3: expected a cue timing"),
-            ("WEBVTT\n\n00:61.000 --> 01:02.000\nx\n", "line 3: \"00:61.000\" is not a WebVTT time"),
+            (
+                "WEBVTT\n\n00:61.000 --> 01:02.000\nx\n",
+                "line 3: \"00:61.000\" is not a WebVTT time",
+            ),
             ("WEBVTT\n\n00:01.0 --> 00:02.000\nx\n", "is not a WebVTT time"),
-            ("WEBVTT\n\n00:05.000 --> 00:06.000\nx\n\n00:01.000 --> 00:02.000\ny\n", "line 6: cues must be in order"),
+            (
+                "WEBVTT\n\n00:05.000 --> 00:06.000\nx\n\n00:01.000 --> 00:02.000\ny\n",
+                "line 6: cues must be in order",
+            ),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(expected), "{text:?}: {err}");
