@@ -8,9 +8,11 @@
 mod convert;
 mod environment;
 mod fetch;
+mod look;
 mod memory;
 mod model;
 mod outcome;
+mod quality;
 mod section;
 mod terrain;
 mod tiles;
@@ -21,7 +23,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
-use sontinh_procgen::{Part, Surface, citadel};
+use sontinh_procgen::{Part, citadel};
 use sontinh_scene::{Generator, Layer, LayerKind, LayerSource, Scene, Text};
 
 pub use convert::{mesh_from_part, placement_transform};
@@ -29,6 +31,7 @@ pub use sontinh_camera::{FloatingOrigin, GeoPosition, enu_to_world, world_to_enu
 pub use environment::{EnvironmentPlugin, site_fog};
 pub use fetch::{Fetched, file_bytes, file_exists, file_range, forget_memory_folder, keep_in_memory, memory_file, offer_download, read_fetching};
 pub use outcome::SharedOutcome;
+pub use quality::{Quality, QualitySettings};
 pub use memory::{Device, MemoryBudget, MemoryBudgetPlugin, MemoryPreset, MemoryUse, mesh_bytes};
 pub use section::{ClipBox, ClipPlane, MAX_CLIP_PLANES, SceneMaterial, Section, SectionClip, SectionPlugin, SectionUniform, scene_material, write_section};
 pub use terrain::TerrainChunk;
@@ -312,6 +315,8 @@ fn finish_loading(
     mut materials: ResMut<Assets<SceneMaterial>>,
     mut images: Option<ResMut<Assets<Image>>>,
     scene: Option<Res<ActiveScene>>,
+    quality: Option<Res<Quality>>,
+    mut textures: Local<Option<look::CitadelTextures>>,
 ) {
     for (entity, root, mut load) in &mut tasks {
         let Some(state) = states.layers.get_mut(root.index) else { continue };
@@ -339,16 +344,10 @@ fn finish_loading(
                 states.set_changed();
             }
             Ok(Loaded::Parts(parts)) => {
-                for part in &parts {
-                    let material = material_for(part.surface);
-                    let base_alpha = material.base_color.alpha();
-                    commands.entity(entity).with_child((
-                        Name::new(part.name),
-                        Mesh3d(meshes.add(mesh_from_part(&part.mesh))),
-                        MeshMaterial3d(materials.add(scene_material(material))),
-                        LayerMaterial { base_alpha },
-                        Transform::IDENTITY,
-                    ));
+                let quality = quality.as_deref().copied().unwrap_or_default();
+                let made = look::spawn_citadel(&mut commands, entity, &parts, &mut meshes, &mut materials, images.as_deref_mut(), textures.as_ref(), quality);
+                if textures.is_none() {
+                    *textures = made;
                 }
                 state.status = LayerStatus::Ready;
                 // Apply the layer's visibility and opacity now that it has content.
@@ -359,24 +358,6 @@ fn finish_loading(
                 state.status = LayerStatus::Failed(why);
             }
         }
-    }
-}
-
-fn material_for(surface: Surface) -> StandardMaterial {
-    match surface {
-        Surface::Solid => StandardMaterial {
-            base_color: Color::WHITE,
-            perceptual_roughness: 0.9,
-            reflectance: 0.2,
-            ..default()
-        },
-        Surface::Water => StandardMaterial {
-            base_color: Color::WHITE,
-            perceptual_roughness: 0.08,
-            reflectance: 0.6,
-            alpha_mode: AlphaMode::Blend,
-            ..default()
-        },
     }
 }
 

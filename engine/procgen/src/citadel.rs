@@ -111,7 +111,8 @@ const BRICK_TOP: [f32; 4] = [0.42, 0.36, 0.28, 1.0];
 const ROOF: [f32; 4] = [0.28, 0.12, 0.08, 1.0];
 const WOOD: [f32; 4] = [0.36, 0.20, 0.12, 1.0];
 const STONE: [f32; 4] = [0.86, 0.84, 0.78, 1.0];
-const TREE: [f32; 4] = [0.10, 0.26, 0.08, 1.0];
+const CROWN: [f32; 4] = [0.22, 0.36, 0.13, 1.0];
+const TRUNK: [f32; 4] = [0.30, 0.24, 0.18, 1.0];
 const RIVER_WATER: [f32; 4] = [0.12, 0.30, 0.42, 0.92];
 const MOAT_WATER: [f32; 4] = [0.10, 0.28, 0.30, 0.92];
 
@@ -346,7 +347,9 @@ pub fn landmarks(layout: &Layout) -> Landmarks {
     }
 }
 
-/// Generates every part of the reconstruction. `progress` receives values
+/// Generates every part of the reconstruction but its trees, which
+/// renderers draw as instances of [`tree_mesh`] at [`tree_sites`].
+/// `progress` receives values
 /// from 0 to 1 as the ground grid, the largest part, is built.
 pub fn generate(layout: &Layout, progress: &mut dyn FnMut(f32)) -> Vec<Part> {
     let ground = ground(layout, progress);
@@ -371,11 +374,6 @@ pub fn generate(layout: &Layout, progress: &mut dyn FnMut(f32)) -> Vec<Part> {
             name: "memorial",
             surface: Surface::Solid,
             mesh: memorial(layout),
-        },
-        Part {
-            name: "trees",
-            surface: Surface::Solid,
-            mesh: trees(layout),
         },
         Part {
             name: "river",
@@ -758,9 +756,28 @@ fn memorial(layout: &Layout) -> MeshData {
     mesh
 }
 
-/// Trees in the citadel park and along the moat, placed deterministically.
-fn trees(layout: &Layout) -> MeshData {
-    let mut mesh = MeshData::default();
+/// One tree of the citadel's park or of the banks beyond the moat: where
+/// its trunk meets the ground, its height, its turn about the vertical and
+/// which of a few tones of green its crown takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TreeSite {
+    pub position: [f32; 3],
+    pub height_m: f32,
+    /// Radians, counter-clockwise seen from above.
+    pub heading: f32,
+    /// 0 to [`TREE_TONES`] − 1.
+    pub tone: u8,
+}
+
+/// How many tones of green the trees' crowns come in.
+pub const TREE_TONES: u8 = 3;
+
+/// Every tree of the reconstruction, placed deterministically (a fixed
+/// seed), in an order where any prefix is spread evenly: a renderer that
+/// draws fewer trees (phones) takes the first ones. The park inside the
+/// walls keeps its paths, the memorial's square and a strip along the walls
+/// (ramps, wall foot) clear; outside, trees line the moat's outer bank.
+pub fn tree_sites(layout: &Layout) -> Vec<TreeSite> {
     let s = layout.half();
     let mut seed = 0x9e37_79b9u32;
     let mut next = || {
@@ -769,43 +786,83 @@ fn trees(layout: &Layout) -> MeshData {
         seed ^= seed << 5;
         seed as f32 / u32::MAX as f32
     };
-    let mut placed = 0;
-    while placed < 220 {
+    let mut sites = Vec::with_capacity(TREE_COUNT);
+    while sites.len() < TREE_COUNT {
         let p = [(next() * 2.0 - 1.0) * (s + 120.0), (next() * 2.0 - 1.0) * (s + 120.0)];
         let w = layout.wall_distance(p);
-        let clear_of_memorial = p[0].abs() > 40.0 || p[1].abs() > 40.0;
-        let clear_of_paths = p[0].abs() > 12.0 && p[1].abs() > 12.0;
-        let in_park = w < -20.0 && clear_of_memorial && clear_of_paths;
+        let clear_of_memorial = p[0].abs() > 34.0 || p[1].abs() > 34.0;
+        let clear_of_paths = p[0].abs() > 10.0 && p[1].abs() > 10.0;
+        let in_park = w < -22.0 && clear_of_memorial && clear_of_paths;
         let beyond_moat = w > layout.moat_outer_m + 8.0 && w < layout.moat_outer_m + 60.0 && layout.water_level(p).is_none();
+        let (size, heading, tone) = (next(), next(), next());
         if !(in_park || beyond_moat) {
             continue;
         }
-        let size = 5.0 + next() * 4.0;
-        let z = layout.ground_height(p);
-        let angle = next() * std::f32::consts::PI;
-        mesh.push_box(
-            &Footprint {
-                center: p,
-                along: [1.0, 0.0],
-                length: 0.8,
-                width: 0.8,
-            },
-            z,
-            z + size * 0.5,
-            MUD,
-        );
-        mesh.push_pyramid(
-            &Footprint {
-                center: p,
-                along: [angle.cos(), angle.sin()],
-                length: size,
-                width: size,
-            },
-            z + size * 0.4,
-            z + size * 1.6,
-            shade(TREE, 0.8 + 0.4 * next()),
-        );
-        placed += 1;
+        sites.push(TreeSite {
+            position: [p[0], p[1], layout.ground_height(p)],
+            height_m: 7.0 + size * 6.0,
+            heading: heading * std::f32::consts::TAU,
+            tone: ((tone * f32::from(TREE_TONES)) as u8).min(TREE_TONES - 1),
+        });
+    }
+    sites
+}
+
+/// Trees [`tree_sites`] gives.
+pub const TREE_COUNT: usize = 700;
+
+/// A broad-leaved tree 1 m high standing on the origin, for renderers to
+/// scale to each [`TreeSite`]: a six-sided trunk and a lumpy, wide crown (a
+/// once-subdivided icosahedron, smooth-shaded), 92 triangles. Crown colours
+/// are green; a material tints them per tone.
+pub fn tree_mesh() -> MeshData {
+    let mut mesh = MeshData::default();
+    // Trunk.
+    let (r, h) = (0.035f32, 0.45f32);
+    for k in 0..6 {
+        let a0 = k as f32 / 6.0 * std::f32::consts::TAU;
+        let a1 = (k + 1) as f32 / 6.0 * std::f32::consts::TAU;
+        let p = |a: f32, z: f32| [r * a.cos(), r * a.sin(), z];
+        mesh.push_quad([p(a0, 0.0), p(a1, 0.0), p(a1, h), p(a0, h)], TRUNK);
+    }
+    // Crown: an icosahedron, each face cut in four, pushed onto a lumpy ellipsoid.
+    let t = (1.0 + 5f32.sqrt()) / 2.0;
+    let ico = [
+        [-1.0, t, 0.0], [1.0, t, 0.0], [-1.0, -t, 0.0], [1.0, -t, 0.0],
+        [0.0, -1.0, t], [0.0, 1.0, t], [0.0, -1.0, -t], [0.0, 1.0, -t],
+        [t, 0.0, -1.0], [t, 0.0, 1.0], [-t, 0.0, -1.0], [-t, 0.0, 1.0],
+    ];
+    let faces: [[usize; 3]; 20] = [
+        [0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11],
+        [1, 5, 9], [5, 11, 4], [11, 10, 2], [10, 7, 6], [7, 1, 8],
+        [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9],
+        [4, 9, 5], [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1],
+    ];
+    let unit = |v: [f32; 3]| {
+        let l = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+        [v[0] / l, v[1] / l, v[2] / l]
+    };
+    let mid = |a: [f32; 3], b: [f32; 3]| unit([(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0, (a[2] + b[2]) / 2.0]);
+    let place = |n: [f32; 3]| {
+        // Lumps that depend on the direction only, so shared corners agree.
+        let lump = 1.0 + 0.12 * ((n[0] * 7.1 + n[1] * 3.3).sin() * (n[2] * 5.7 + n[0] * 2.1).cos());
+        let (rx, rz) = (0.38 * lump, 0.3 * lump);
+        [n[0] * rx, n[1] * rx, 0.66 + n[2] * rz]
+    };
+    for f in faces {
+        let [a, b, c] = f.map(|i| unit([ico[i][0], ico[i][1], ico[i][2]]));
+        let (ab, bc, ca) = (mid(a, b), mid(b, c), mid(c, a));
+        for tri in [[a, ab, ca], [ab, b, bc], [ca, bc, c], [ab, bc, ca]] {
+            // Wound counter-clockwise seen from outside; smooth normals from the sphere.
+            let base = mesh.positions.len() as u32;
+            for n in tri {
+                let lit = 0.85 + 0.15 * n[2];
+                mesh.positions.push(place(n));
+                mesh.normals.push(unit([n[0], n[1], n[2] * 1.3]));
+                mesh.colors.push(shade(CROWN, lit));
+            }
+            mesh.indices.extend_from_slice(&[base, base + 1, base + 2]);
+        }
     }
     mesh
 }
@@ -1084,6 +1141,39 @@ mod tests {
     }
 
     #[test]
+    fn trees_stand_on_open_ground_the_same_every_time() {
+        let layout = Layout::default();
+        let sites = tree_sites(&layout);
+        assert_eq!(sites, tree_sites(&layout), "deterministic");
+        assert_eq!(sites.len(), TREE_COUNT);
+        let inside = sites.iter().filter(|t| layout.wall_distance([t.position[0], t.position[1]]) < 0.0).count();
+        assert!(inside > TREE_COUNT / 2, "most trees in the park: {inside}");
+        // A prefix is spread too: the first 250 still reach every quarter of the park.
+        for (sx, sy) in [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)] {
+            assert!(sites[..250].iter().any(|t| t.position[0] * sx > 50.0 && t.position[1] * sy > 50.0));
+        }
+        let walls = walls(&layout);
+        for t in &sites {
+            let p = [t.position[0], t.position[1]];
+            assert!(layout.water_level(p).is_none(), "tree in water at {p:?}");
+            assert!(heights_at(&walls, p).is_empty(), "tree on a wall or ramp at {p:?}");
+            assert_abs_diff_eq!(t.position[2], layout.ground_height(p));
+            assert!(t.tone < TREE_TONES && (7.0..=13.0).contains(&t.height_m));
+        }
+        let tree = tree_mesh();
+        assert_eq!(tree.triangle_count(), 92);
+        let (lo, hi) = tree.bounds().unwrap();
+        assert!(lo[2] >= 0.0 && hi[2] <= 1.0 && hi[2] > 0.9, "{lo:?} {hi:?}");
+        // The crown's faces look outwards from its centre.
+        for tri in tree.indices.chunks(3).skip(12) {
+            let [a, b, c] = [0, 1, 2].map(|k| tree.positions[tri[k] as usize]);
+            let n = normal_of(a, b, c);
+            let out = [a[0], a[1], a[2] - 0.66];
+            assert!(n[0] * out[0] + n[1] * out[1] + n[2] * out[2] > 0.0);
+        }
+    }
+
+    #[test]
     fn generate_makes_every_part_and_reports_progress() {
         let layout = Layout {
             extent_m: 900.0,
@@ -1097,7 +1187,7 @@ mod tests {
         });
         assert_eq!(last, 1.0);
         let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
-        assert_eq!(names, ["ground", "walls", "gates", "memorial", "trees", "river", "moat"]);
+        assert_eq!(names, ["ground", "walls", "gates", "memorial", "river", "moat"]);
         for part in &parts {
             assert!(part.mesh.triangle_count() > 0, "{} is empty", part.name);
             assert_eq!(part.mesh.positions.len(), part.mesh.normals.len());

@@ -7,12 +7,12 @@ use sontinh_wire::{Reader, Writer};
 use crate::{MeshData, Part, Surface};
 
 const MAGIC: [u8; 4] = *b"SPrt";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Least bytes of a part: its name's length, surface and four counts.
 const PART_MIN_BYTES: usize = 21;
 
 /// Every name a generator of this crate gives its parts.
-pub const PART_NAMES: [&str; 7] = ["ground", "walls", "gates", "memorial", "trees", "river", "moat"];
+pub const PART_NAMES: [&str; 6] = ["ground", "walls", "gates", "memorial", "river", "moat"];
 
 /// The parts in bytes. A part named outside [`PART_NAMES`] is written
 /// (and then refused by [`parts_from_bytes`]): the test of this crate
