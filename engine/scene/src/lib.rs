@@ -6,6 +6,7 @@
 //! problems of a file are reported together.
 
 mod edit;
+mod edit_tours;
 mod error;
 mod layer_style;
 pub mod markdown;
@@ -17,6 +18,10 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use edit::{EditError, with_measurements};
+pub use edit_tours::{
+    Coords, HotspotDraft, StopDraft, TourEditError, add_hotspot, add_stop, check_id, check_markdown, move_stop, remove_stop,
+    set_hotspot_texts, set_stop_texts, show_hotspot_at_stop,
+};
 pub use error::{SceneError, SceneErrors};
 pub use model::*;
 pub use site::{SHARED_SITE_PREFIX, SiteResolver, site_path};
@@ -200,3 +205,6 @@ mod layer_style_tests;
 
 #[cfg(test)]
 mod tour_tests;
+
+#[cfg(test)]
+mod edit_tours_tests;
