@@ -181,8 +181,13 @@ pub(crate) fn update_walk_geometry(
     };
     let mut made_of: Vec<(Entity, AssetId<Mesh>, [u32; 12])> = candidates
         .iter()
-        .filter(|(_, _, transform, visible, aabb)| {
-            visible.get() && aabb.is_none_or(|b| overlaps_xz(world_bounds(b.min().into(), b.max().into(), transform), centre, SOUP_HALF))
+        .filter(|(_, mesh, transform, visible, aabb)| {
+            visible.get()
+                && aabb.is_none_or(|b| overlaps_xz(world_bounds(b.min().into(), b.max().into(), transform), centre, SOUP_HALF))
+                // Meshes whose data went to the GPU only (point clouds' quads) have no
+                // triangles here: leaving them out keeps streaming nodes from
+                // rebuilding the soup.
+                && meshes.get(mesh.id()).is_some_and(|m| m.try_attribute(Mesh::ATTRIBUTE_POSITION).is_ok())
         })
         .map(|(entity, mesh, transform, _, _)| (entity, mesh.id(), transform.affine().to_cols_array().map(f32::to_bits)))
         .collect();
