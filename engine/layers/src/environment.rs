@@ -43,6 +43,9 @@ pub struct SkyMap(pub Handle<Image>);
 
 impl Plugin for EnvironmentPlugin {
     fn build(&self, app: &mut App) {
+        if !app.world().contains_resource::<Quality>() {
+            app.insert_resource(Quality::process_default());
+        }
         app.insert_resource(ClearColor(HORIZON))
             .insert_resource(GlobalAmbientLight {
                 color: Color::srgb(0.85, 0.9, 1.0),

@@ -8,6 +8,7 @@
 mod convert;
 mod environment;
 mod fetch;
+mod ground;
 mod look;
 mod memory;
 mod model;
@@ -31,6 +32,7 @@ pub use sontinh_camera::{FloatingOrigin, GeoPosition, enu_to_world, world_to_enu
 pub use environment::{EnvironmentPlugin, site_fog};
 pub use fetch::{Fetched, file_bytes, file_exists, file_range, forget_memory_folder, keep_in_memory, memory_file, offer_download, read_fetching};
 pub use outcome::SharedOutcome;
+pub use ground::{EllipsoidGround, GROUND_BELOW_M, ellipsoid_ground, needs_ground};
 pub use quality::{Quality, QualitySettings};
 pub use memory::{Device, MemoryBudget, MemoryBudgetPlugin, MemoryPreset, MemoryUse, mesh_bytes};
 pub use section::{ClipBox, ClipPlane, MAX_CLIP_PLANES, SceneMaterial, Section, SectionClip, SectionPlugin, SectionUniform, scene_material, write_section};
@@ -60,6 +62,7 @@ impl Plugin for SceneLayersPlugin {
         if !app.is_plugin_added::<SectionPlugin>() {
             app.add_plugins(SectionPlugin);
         }
+        app.add_plugins(ground::EllipsoidGroundPlugin);
         app.init_resource::<LayerStates>()
             .add_systems(Update, (start_loading, finish_loading, apply_layer_settings, terrain::select_terrain_chunks, tiles::stream_tilesets).chain());
     }

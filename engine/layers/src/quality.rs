@@ -33,7 +33,22 @@ pub struct QualitySettings {
     pub tree_share: f32,
 }
 
+/// The quality an app gets when it is given none ([`Quality::set_process_default`]).
+static PROCESS_DEFAULT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
+
 impl Quality {
+    /// Makes `quality` the one every app of this process starts with
+    /// unless it is given a [`Quality`] resource (the command line's
+    /// `--quality`).
+    pub fn set_process_default(quality: Quality) {
+        PROCESS_DEFAULT.store(quality as u8, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The quality apps of this process start with: high unless set.
+    pub fn process_default() -> Quality {
+        if PROCESS_DEFAULT.load(std::sync::atomic::Ordering::Relaxed) == Quality::Low as u8 { Quality::Low } else { Quality::High }
+    }
+
     pub const NAMES: [&'static str; 2] = ["low", "high"];
 
     /// `low` or `high` (any case, spaces around ignored); anything else is

@@ -67,7 +67,7 @@ fn the_citadel_layer_loads_in_the_background() {
     let states = app.world().resource::<LayerStates>();
     assert_eq!(states.layers[0].status, LayerStatus::Ready);
     assert_eq!(states.progress(), 1.0);
-    let meshes = app.world_mut().query::<&Mesh3d>().iter(app.world()).count();
+    let meshes = app.world_mut().query_filtered::<&Mesh3d, Without<crate::EllipsoidGround>>().iter(app.world()).count();
     // Ground, walls, gates, memorial, river, moat, and every tree (high quality) as an instance.
     assert_eq!(meshes, 6 + sontinh_procgen::citadel::TREE_COUNT);
 }
@@ -105,7 +105,7 @@ fn hiding_and_fading_a_layer_reaches_its_entities() {
     assert_eq!(visibility, Visibility::Hidden);
     let handles: Vec<Handle<SceneMaterial>> = app
         .world_mut()
-        .query::<&MeshMaterial3d<SceneMaterial>>()
+        .query_filtered::<&MeshMaterial3d<SceneMaterial>, Without<crate::EllipsoidGround>>()
         .iter(app.world())
         .map(|m| m.0.clone())
         .collect();
@@ -277,7 +277,7 @@ fn a_changed_section_reaches_every_layer_material() {
     update_until_settled(&mut app);
     app.update();
     let uniforms = |app: &mut App| -> Vec<SectionUniform> {
-        let handles: Vec<Handle<SceneMaterial>> = app.world_mut().query::<&MeshMaterial3d<SceneMaterial>>().iter(app.world()).map(|m| m.0.clone()).collect();
+        let handles: Vec<Handle<SceneMaterial>> = app.world_mut().query_filtered::<&MeshMaterial3d<SceneMaterial>, Without<crate::EllipsoidGround>>().iter(app.world()).map(|m| m.0.clone()).collect();
         let materials = app.world().resource::<Assets<SceneMaterial>>();
         handles.iter().map(|h| materials.get(h).unwrap().extension.section).collect()
     };
