@@ -14,6 +14,9 @@ use crate::{default_scene_path, viewer};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Rendering quality for `view` and `render`: low (phones: one shadow cascade, no ambient occlusion or multisampling, fewer trees) or high (the default).
+    #[arg(long, global = true, value_parser = sontinh_layers::Quality::parse)]
+    quality: Option<sontinh_layers::Quality>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -437,6 +440,9 @@ enum SceneCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(quality) = cli.quality {
+        sontinh_layers::Quality::set_process_default(quality);
+    }
     #[cfg(not(target_arch = "wasm32"))]
     sontinh_pointcloud::quiet_decoder_panics();
     match cli.command {

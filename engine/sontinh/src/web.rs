@@ -41,6 +41,9 @@ pub struct PageRequest {
     pub token: Option<String>,
     /// `memory=phone|desktop|wall|MiB`: the budget, instead of the device's preset.
     pub memory: Option<sontinh_layers::MemoryBudget>,
+    /// `quality=low|high`: the rendering quality, instead of the device's
+    /// (the page takes low on phones).
+    pub quality: Option<sontinh_layers::Quality>,
     /// `flood=floods/NAME`: a flood run's results on this site (`sontinh serve --flood`).
     pub flood: Option<String>,
     /// `flood_hours=H`: the snapshot nearest H hours into the flood (else the maximum).
@@ -99,6 +102,7 @@ impl PageRequest {
                 "token" => request.token = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
                 "at" => request.feeds_at = Some(sontinh_feeds::parse_time(&value).map_err(|e| format!("at={value}: {e} (for example at=2020-10-18T01:30:00%2B07:00)"))?),
                 "memory" => request.memory = Some(sontinh_layers::MemoryBudget::parse(&value)?),
+                "quality" => request.quality = Some(sontinh_layers::Quality::parse(&value).map_err(|e| format!("quality={value}: {e}"))?),
                 "points" => {
                     let budget = value.parse::<u64>().ok().filter(|n| (1..=MAX_POINT_BUDGET).contains(n));
                     request.point_budget = Some(budget.ok_or_else(|| format!("points={value}: give the point budget, a whole number from 1 to {MAX_POINT_BUDGET}"))?);
@@ -622,6 +626,15 @@ mod tests {
         assert_eq!(flood_run_text(&run).as_deref(), Some("done memory:flood-runs/3"));
         run.outcome = Some(Err("no\nworkers".into()));
         assert_eq!(flood_run_text(&run).as_deref(), Some("failed: no workers"));
+    }
+
+    #[test]
+    fn a_page_asks_for_a_rendering_quality() {
+        assert_eq!(PageRequest::parse("?quality=low").unwrap().quality, Some(sontinh_layers::Quality::Low));
+        assert_eq!(PageRequest::parse("quality=high&scene=s.toml").unwrap().quality, Some(sontinh_layers::Quality::High));
+        assert_eq!(PageRequest::parse("scene=s.toml").unwrap().quality, None);
+        let e = PageRequest::parse("quality=ultra").unwrap_err();
+        assert!(e.starts_with("quality=ultra: ") && e.contains("low") && e.contains("high"), "{e}");
     }
 
     #[test]
