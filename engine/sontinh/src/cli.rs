@@ -36,6 +36,8 @@ enum Command {
         /// Memory budget for everything the scene holds: phone, desktop, wall, or MiB.
         #[arg(long, default_value = "desktop", value_parser = sontinh_layers::MemoryBudget::parse)]
         memory: sontinh_layers::MemoryBudget,
+        #[command(flatten)]
+        tour: TourArgs,
     },
     /// Render one frame of a scene to a PNG, with no display and no GPU needed.
     Render(RenderArgs),
@@ -313,6 +315,23 @@ fn parse_level(s: &str) -> Result<(String, f64), String> {
     Ok((id.trim().to_owned(), level))
 }
 
+/// A tour to open at one of its stops (a deep link).
+#[derive(Args, Debug, Clone, Default)]
+struct TourArgs {
+    /// Open this tour of the scene (its id), playing from --stop.
+    #[arg(long)]
+    tour: Option<String>,
+    /// With --tour: the stop to open at, counting from 1.
+    #[arg(long, requires = "tour", value_parser = sontinh_tour::link::parse_stop_number)]
+    stop: Option<usize>,
+}
+
+impl TourArgs {
+    fn request(&self) -> Option<(String, usize)> {
+        self.tour.clone().map(|t| (t, self.stop.unwrap_or(0)))
+    }
+}
+
 #[derive(Args, Debug)]
 struct RenderArgs {
     scene: PathBuf,
@@ -361,6 +380,9 @@ struct RenderArgs {
     /// With --measure: a pixel of the picture (X,Y from its top-left) to place a vertex at; repeat in order.
     #[arg(long, value_parser = parse_pixel, requires = "measure", allow_hyphen_values = true)]
     at: Vec<[f32; 2]>,
+    /// Render a tour's stop (--tour ID --stop N) as its player shows it, instead of a bookmark.
+    #[command(flatten)]
+    tour: TourArgs,
 }
 
 fn parse_measure_tool(text: &str) -> Result<sontinh_scene::MeasureTool, String> {
@@ -446,10 +468,10 @@ pub fn main() -> ExitCode {
     #[cfg(not(target_arch = "wasm32"))]
     sontinh_pointcloud::quiet_decoder_panics();
     match cli.command {
-        Command::View { scene, out, flood, feeds, memory } => {
+        Command::View { scene, out, flood, feeds, memory, tour } => {
             let scene = scene.unwrap_or_else(default_scene_path);
             if viewer::display_available() {
-                run_viewer(scene, flood, feeds, memory)
+                run_viewer(scene, flood, feeds, memory, tour.request())
             } else {
                 eprintln!("No display found (DISPLAY and WAYLAND_DISPLAY are unset): rendering the default bookmark headless instead.");
                 run_render(RenderArgs {
@@ -469,6 +491,7 @@ pub fn main() -> ExitCode {
                     clip_plane: Vec::new(),
                     measure: None,
                     at: Vec::new(),
+                    tour,
                 })
             }
         }
@@ -599,13 +622,13 @@ fn load(path: &std::path::Path) -> Result<sontinh_scene::Scene, ExitCode> {
     Ok(scene)
 }
 
-fn run_viewer(path: PathBuf, flood: Option<PathBuf>, feeds: FeedArgs, memory: sontinh_layers::MemoryBudget) -> ExitCode {
+fn run_viewer(path: PathBuf, flood: Option<PathBuf>, feeds: FeedArgs, memory: sontinh_layers::MemoryBudget, tour: Option<(String, usize)>) -> ExitCode {
     let scene = match load(&path) {
         Ok(scene) => scene,
         Err(code) => return code,
     };
     match viewer::FeedLink::resolve(&scene, feeds.feeds, feeds.token) {
-        Ok(link) => viewer::run(scene, flood, link, memory),
+        Ok(link) => viewer::run(scene, flood, link, memory, tour),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -657,6 +680,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
             clip_box: args.clip_box,
         },
         measure: args.measure.map(|tool| (tool, args.at.clone())),
+        tour: args.tour.request(),
     };
     match render(&request) {
         Ok(report) => {
@@ -696,6 +720,11 @@ fn run_render(args: RenderArgs) -> ExitCode {
     }
 }
 
+/// What is wrong inside the scene's narration files (captions, audio).
+fn narration_problems(scene: &sontinh_scene::Scene) -> Vec<String> {
+    sontinh_tour::check::check_narration(scene, |p| std::fs::read(p).map_err(|e| e.to_string()))
+}
+
 fn check(files: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for file in files {
@@ -703,6 +732,12 @@ fn check(files: &[PathBuf]) -> ExitCode {
             Ok(scene) if !scene.missing_files.is_empty() => {
                 failed += 1;
                 eprintln!("{}", sontinh_scene::SceneErrors(scene.missing_files));
+            }
+            Ok(scene) if !narration_problems(&scene).is_empty() => {
+                failed += 1;
+                for problem in narration_problems(&scene) {
+                    eprintln!("{problem}");
+                }
             }
             Ok(scene) => println!(
                 "{}: ok — \"{}\", {} layer(s), {} bookmark(s), {} tour(s), {} flood scenario(s)",

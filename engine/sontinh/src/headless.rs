@@ -41,6 +41,8 @@ pub struct RenderRequest {
     pub section: sontinh_layers::Section,
     /// A measurement placed by picking these pixels of the picture, in order.
     pub measure: Option<(sontinh_scene::MeasureTool, Vec<[f32; 2]>)>,
+    /// A tour's stop (0-based) to show as its player does, instead of a bookmark.
+    pub tour: Option<(String, usize)>,
 }
 
 #[derive(Debug)]
@@ -138,6 +140,9 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
     if let Some((link, _)) = &request.feeds {
         crate::viewer::connect_feeds(&mut app, link)?;
     }
+    if let Some(tour) = &request.tour {
+        open_tour_stop(&mut app, tour)?;
+    }
 
     // Load every layer.
     loop {
@@ -210,7 +215,10 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
         failed_layers.push(("flood results".to_owned(), why.clone()));
     }
     Ok(RenderReport {
-        bookmark: bookmark.id,
+        bookmark: match &request.tour {
+            Some((tour, stop)) => format!("tour {tour}, stop {}", stop + 1),
+            None => bookmark.id,
+        },
         seconds: started.elapsed().as_secs_f64(),
         failed_layers,
         frame_ms,
@@ -218,6 +226,27 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
         memory_peak_bytes: app.world().resource::<sontinh_layers::MemoryUse>().peak_bytes,
         measured,
     })
+}
+
+/// Opens a tour at its stop as a deep link does, and holds it there (the
+/// picture is the stop's view at rest, however long the layers take).
+fn open_tour_stop(app: &mut App, (tour, stop): &(String, usize)) -> Result<(), String> {
+    app.insert_resource(sontinh_tour_view::TourRequest(Some((tour.clone(), *stop))));
+    for _ in 0..3 {
+        app.update();
+        if let Some(why) = &app.world().resource::<sontinh_tour_view::RefusedTourRequest>().0 {
+            return Err(why.clone());
+        }
+        let now = app.world().resource::<sontinh_tour_view::TourNow>();
+        if now.tour.is_some() {
+            if now.playing {
+                app.world_mut().write_message(sontinh_tour_view::TourAction::Pause);
+                app.update();
+            }
+            return Ok(());
+        }
+    }
+    Err(format!("tour \"{tour}\" did not open"))
 }
 
 /// How long the renderer waits for the feed gateway.

@@ -20,6 +20,7 @@ pub mod serve;
 pub mod vector;
 pub mod viewer;
 pub mod web;
+pub mod web_tour;
 
 use std::path::{Path, PathBuf};
 

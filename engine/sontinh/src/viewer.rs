@@ -114,6 +114,7 @@ pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
         sontinh_measure_view::MeasurePlugin,
         sontinh_basemap_view::BasemapViewPlugin,
         sontinh_vector_view::VectorViewPlugin,
+        sontinh_tour_view::TourViewPlugin,
     ))
     .insert_resource(ActiveScene(Arc::new(scene)));
     if let Some(dir) = flood {
@@ -153,11 +154,13 @@ pub fn viewer_window(scene: &Scene) -> Window {
 }
 
 /// Opens the viewer window on `scene`; returns when it is closed.
-pub fn run(scene: Scene, flood: Option<PathBuf>, feeds: Option<FeedLink>, memory: sontinh_layers::MemoryBudget) -> ExitCode {
+pub fn run(scene: Scene, flood: Option<PathBuf>, feeds: Option<FeedLink>, memory: sontinh_layers::MemoryBudget, tour: Option<(String, usize)>) -> ExitCode {
     let window = viewer_window(&scene);
     let bookmark = scene.default_bookmark().clone();
     let mut app = viewer_app(scene, window, bookmark, flood, true);
     app.insert_resource(memory);
+    // A deep link: the tour opens at its stop once the scene is up.
+    app.insert_resource(sontinh_tour_view::TourRequest(tour));
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(link) = &feeds {
         let planner = app.world().contains_resource::<FloodResults>();

@@ -64,6 +64,8 @@ pub struct PageRequest {
     /// `measure=TOOL`: the page opens with that measuring tool in hand
     /// (point, distance, height, angle, area, profile, volume).
     pub measure: Option<sontinh_scene::MeasureTool>,
+    /// `tour=ID&stop=N`: the page opens that tour at stop N (from 1; the first when absent).
+    pub tour: Option<(String, usize)>,
 }
 
 /// The largest point budget an address may ask for: the memory budget caps
@@ -75,6 +77,7 @@ impl PageRequest {
     /// ignored as a browser ignores them; a bad value is an error naming it.
     pub fn parse(query: &str) -> Result<PageRequest, String> {
         let mut request = PageRequest { ui: true, ..PageRequest::default() };
+        let mut stop = None;
         for (key, value) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
             match &*key {
                 "scene" => {
@@ -85,6 +88,8 @@ impl PageRequest {
                 }
                 "bookmark" => request.bookmark = Some(value.into_owned()).filter(|v| !v.is_empty()),
                 "camera" => request.camera = Some(value.into_owned()).filter(|v| !v.is_empty()),
+                "tour" => request.tour = Some((value.into_owned(), 0)).filter(|(v, _)| !v.is_empty()),
+                "stop" => stop = Some(sontinh_tour::link::parse_stop_number(&value)?),
                 "measure" => {
                     request.measure = Some(sontinh_scene::MeasureTool::from_id(&value).ok_or_else(|| {
                         let tools: Vec<&str> = sontinh_scene::MeasureTool::ALL.iter().map(|t| t.id()).collect();
@@ -126,6 +131,11 @@ impl PageRequest {
                 }
                 _ => {}
             }
+        }
+        match (&mut request.tour, stop) {
+            (Some((_, at)), Some(stop)) => *at = stop,
+            (None, Some(stop)) => return Err(format!("stop={}: give the tour too (tour=ID&stop=N)", stop + 1)),
+            _ => {}
         }
         Ok(request)
     }
@@ -626,6 +636,15 @@ mod tests {
         assert_eq!(flood_run_text(&run).as_deref(), Some("done memory:flood-runs/3"));
         run.outcome = Some(Err("no\nworkers".into()));
         assert_eq!(flood_run_text(&run).as_deref(), Some("failed: no workers"));
+    }
+
+    #[test]
+    fn a_page_address_opens_a_tour_at_a_stop() {
+        assert_eq!(PageRequest::parse("?scene=s.toml&tour=citadel-walk&stop=3").unwrap().tour, Some(("citadel-walk".to_owned(), 2)));
+        assert_eq!(PageRequest::parse("?stop=2&tour=t").unwrap().tour, Some(("t".to_owned(), 1)));
+        assert_eq!(PageRequest::parse("?tour=t").unwrap().tour, Some(("t".to_owned(), 0)));
+        assert_eq!(PageRequest::parse("?stop=2").unwrap_err(), "stop=2: give the tour too (tour=ID&stop=N)");
+        assert!(PageRequest::parse("?tour=t&stop=0").unwrap_err().starts_with("stop=0"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - [`player`]: play, pause, next, previous, autoplay, language, reduced motion;
 //! - [`link`]: deep links (`?tour=…&stop=…`) read and written.
 
+pub mod check;
 pub mod course;
 pub mod link;
 pub mod player;

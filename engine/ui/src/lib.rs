@@ -8,6 +8,7 @@ mod dashboard_panel;
 mod device_labels;
 mod i18n;
 mod measure_labels;
+mod markdown_view;
 mod measure_panel;
 pub mod measure_text;
 mod operator_panel;
@@ -16,6 +17,7 @@ mod planner_panel;
 mod pointcloud_panel;
 mod readout;
 mod sign_in;
+mod tour_panel;
 mod vector_panel;
 mod walk_joystick;
 
@@ -43,7 +45,7 @@ impl Plugin for ViewerUiPlugin {
         app.init_resource::<UiLang>()
             .init_resource::<UserMode>()
             .init_resource::<CursorReadout>()
-            .init_resource::<TourPlayer>()
+            .init_resource::<markdown_view::ArticleImages>()
             .init_resource::<vector_panel::VectorFilterForms>()
             .init_resource::<dashboard_panel::Dashboard>()
             .add_systems(
@@ -51,7 +53,7 @@ impl Plugin for ViewerUiPlugin {
                 (
                     share_input_state.before(CameraSystems),
                     update_cursor_readout,
-                    advance_tour,
+                    tour_panel::follow_language,
                     sign_in::follow_role,
                 ),
             )
@@ -73,6 +75,8 @@ impl Plugin for ViewerUiPlugin {
                         vector_panel::draw_vector_labels,
                         vector_panel::draw_feature_panel,
                         basemap_credits::draw_basemap_credits,
+                        tour_panel::draw_hotspots,
+                        tour_panel::draw_tour_player,
                         walk_joystick::draw_walk_joystick,
                     )
                         .chain()
@@ -98,13 +102,6 @@ pub enum UserMode {
 /// The scene point under the cursor, if any.
 #[derive(Resource, Default, Debug)]
 pub struct CursorReadout(pub Option<Readout>);
-
-/// A guided tour in progress: which tour, which stop, how long at it.
-#[derive(Resource, Default, Debug)]
-pub struct TourPlayer {
-    pub playing: Option<(usize, usize)>,
-    pub elapsed: f32,
-}
 
 /// The camera pose (relative to `origin`) and vertical field of view
 /// (radians) of a bookmark.
@@ -208,39 +205,4 @@ fn update_cursor_readout(
         (Some(point), Some(t)) => Some(readout(&scene.0.frame, t, origin.to_enu(point))),
         _ => None,
     };
-}
-
-fn advance_tour(
-    time: Res<Time>,
-    scene: Option<Res<ActiveScene>>,
-    mut player: ResMut<TourPlayer>,
-    mut fly: MessageWriter<sontinh_camera::FlyTo>,
-    mut measure: MessageWriter<sontinh_measure_view::MeasureAction>,
-) {
-    let (Some(scene), Some((tour, stop))) = (scene, player.playing) else {
-        return;
-    };
-    let Some(tour_data) = scene.0.tours.get(tour) else {
-        player.playing = None;
-        return;
-    };
-    if player.elapsed == 0.0
-        && let Some(s) = tour_data.stops.get(stop)
-    {
-        if let Some(view) = s.view(&scene.0.bookmarks) {
-            fly.write(sontinh_camera::FlyTo {
-                eye: view.eye,
-                target: view.target,
-                fov: Some((view.fov_deg as f32).to_radians()),
-            });
-        }
-        // The stop's measurements, and only those, are drawn while at it.
-        measure.write(sontinh_measure_view::MeasureAction::ShowOnly(s.measurements.clone()));
-    }
-    player.elapsed += time.delta_secs();
-    let seconds = tour_data.stops.get(stop).map(|s| s.seconds as f32).unwrap_or(0.0);
-    if player.elapsed >= seconds {
-        player.elapsed = 0.0;
-        player.playing = (stop + 1 < tour_data.stops.len()).then_some((tour, stop + 1));
-    }
 }

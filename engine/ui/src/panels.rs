@@ -6,7 +6,7 @@ use sontinh_camera::{CameraRig, FlyTo, NavigationMode, SetNavigationMode};
 use sontinh_layers::{ActiveScene, LayerStates, LayerStatus, MemoryBudget, MemoryPreset, MemoryUse};
 use sontinh_scene::Lang;
 
-use crate::{CursorReadout, TourPlayer, UiLang, UserMode, fly_to_bookmark, format_lat_lon, tr};
+use crate::{CursorReadout, UiLang, UserMode, fly_to_bookmark, format_lat_lon, tr};
 
 #[allow(clippy::too_many_arguments)]
 pub fn draw_panels(
@@ -16,7 +16,7 @@ pub fn draw_panels(
     mut lang: ResMut<UiLang>,
     mut mode: ResMut<UserMode>,
     cursor: Res<CursorReadout>,
-    mut tour: ResMut<TourPlayer>,
+    (mut tour, now): (MessageWriter<sontinh_tour_view::TourAction>, Res<sontinh_tour_view::TourNow>),
     rigs: Query<&CameraRig>,
     mut fly: MessageWriter<FlyTo>,
     mut navigation: MessageWriter<SetNavigationMode>,
@@ -105,7 +105,8 @@ pub fn draw_panels(
                 ui.heading(tr("bookmarks", l));
                 for b in &scene.bookmarks {
                     if ui.button(b.name.get(l)).clicked() {
-                        tour.playing = None;
+                        // The visitor takes the camera: the tour waits.
+                        tour.write(sontinh_tour_view::TourAction::Pause);
                         fly.write(fly_to_bookmark(b));
                     }
                 }
@@ -114,23 +115,11 @@ pub fn draw_panels(
                     ui.heading(tr("tours", l));
                     for (i, t) in scene.tours.iter().enumerate() {
                         ui.horizontal(|ui| {
-                            if ui.button(format!("▶ {}", t.name.get(l))).clicked() {
-                                tour.playing = Some((i, 0));
-                                tour.elapsed = 0.0;
+                            let playing = now.tour.as_ref().is_some_and(|(index, _)| *index == i);
+                            if ui.selectable_label(playing, format!("▶ {}", t.name.get(l))).clicked() {
+                                tour.write(sontinh_tour_view::TourAction::Start { tour: i, stop: None });
                             }
-                        });
-                    }
-                    if let Some((t, s)) = tour.playing
-                        && let Some(stop) = scene.tours.get(t).and_then(|t| t.stops.get(s))
-                    {
-                        ui.label(stop.text.get(l));
-                        ui.horizontal(|ui| {
-                            if ui.button(tr("tour_next", l)).clicked() {
-                                tour.elapsed = f32::MAX;
-                            }
-                            if ui.button(tr("tour_stop", l)).clicked() {
-                                tour.playing = None;
-                            }
+                            ui.small(format!("{} {}", t.stops.len(), tr("tour_stops", l)));
                         });
                     }
                 }

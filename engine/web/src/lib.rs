@@ -71,7 +71,9 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     {
         settings.point_budget = points;
     }
-    app.add_plugins(PageSignalsPlugin);
+    app.add_plugins((PageSignalsPlugin, sontinh::web_tour::TourPageSignalsPlugin));
+    // `?tour=ID&stop=N` opens the tour there once the scene is up.
+    app.insert_resource(sontinh_tour_view::TourRequest(request.tour.clone()));
     if let Some(tool) = request.measure {
         app.world_mut().write_message(sontinh_measure_view::MeasureAction::Start(tool));
     }
