@@ -26,6 +26,29 @@ const TEXT = {
   },
 };
 
+// Browsers start sound only after the visitor's first gesture. The viewer's
+// audio (tour narration, through Web Audio) may create its context before
+// that: keep every context made, and resume them on the first tap, click or
+// key. The page reports their state in data-sontinh-audio.
+const audioContexts = [];
+for (const name of ["AudioContext", "webkitAudioContext"]) {
+  const Original = window[name];
+  if (!Original) continue;
+  window[name] = class extends Original {
+    constructor(...args) {
+      super(...args);
+      audioContexts.push(this);
+      const report = () => (document.documentElement.dataset.sontinhAudio = audioContexts.map((c) => c.state).join(" "));
+      this.addEventListener("statechange", report);
+      report();
+    }
+  };
+}
+function resumeAudio() {
+  for (const context of audioContexts) if (context.state === "suspended") context.resume().catch(() => {});
+}
+for (const event of ["pointerdown", "touchend", "keydown"]) window.addEventListener(event, resumeAudio, { capture: true });
+
 const params = new URLSearchParams(location.search);
 const lang = (params.get("lang") || navigator.language || "vi").toLowerCase().startsWith("en") ? "en" : "vi";
 const t = TEXT[lang];
