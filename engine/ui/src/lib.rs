@@ -17,6 +17,7 @@ mod planner_panel;
 mod pointcloud_panel;
 mod readout;
 mod sign_in;
+mod tour_authoring;
 mod tour_panel;
 mod vector_panel;
 mod walk_joystick;
@@ -77,6 +78,7 @@ impl Plugin for ViewerUiPlugin {
                         basemap_credits::draw_basemap_credits,
                         tour_panel::draw_hotspots,
                         tour_panel::draw_tour_player,
+                        tour_authoring::draw_tour_authoring,
                         walk_joystick::draw_walk_joystick,
                     )
                         .chain()
