@@ -12,7 +12,7 @@ pub mod hotspots;
 mod media;
 mod stop_settings;
 
-use bevy::input::mouse::AccumulatedMouseScroll;
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::input::touch::Touches;
 use bevy::prelude::*;
 use sontinh_camera::{CameraRig, CameraSystems, FloatingOrigin, NavigationMode, OrbitState, PointerCaptured};
@@ -233,24 +233,24 @@ fn start_requested_tour(
     };
 }
 
-/// A drag, a tap, a wheel turn or a navigation key on the view pauses the
-/// tour: the visitor takes the camera.
+/// Moving the view — a drag, a pinch, a wheel turn or a navigation key —
+/// pauses the tour: the visitor takes the camera. A tap does not (it picks a
+/// feature or opens a hotspot, and egui cannot claim a touch before it lands).
 fn yield_to_user(
     mut active: ResMut<ActiveTour>,
     captured: Res<PointerCaptured>,
     mouse: Option<Res<ButtonInput<MouseButton>>>,
+    motion: Option<Res<AccumulatedMouseMotion>>,
     keys: Option<Res<ButtonInput<KeyCode>>>,
     touches: Option<Res<Touches>>,
     scroll: Option<Res<AccumulatedMouseScroll>>,
 ) {
-    let Some(playing) = active.0.as_mut().filter(|p| p.player.playing) else {
-        return;
-    };
+    let Some(playing) = active.0.as_mut().filter(|p| p.player.playing) else { return };
     if captured.0 {
         return;
     }
-    let clicked = mouse.is_some_and(|m| m.get_just_pressed().next().is_some());
-    let touched = touches.is_some_and(|t| t.any_just_pressed());
+    let dragged = mouse.is_some_and(|m| m.get_pressed().next().is_some()) && motion.is_some_and(|m| m.delta.length() > 2.0);
+    let swiped = touches.is_some_and(|t| t.iter().any(|touch| touch.distance().length() > TAP_SLOP_PX));
     let scrolled = scroll.is_some_and(|s| s.delta != Vec2::ZERO);
     let moved = keys.is_some_and(|k| {
         k.any_just_pressed([
@@ -265,10 +265,13 @@ fn yield_to_user(
             KeyCode::KeyF,
         ])
     });
-    if clicked || touched || scrolled || moved {
+    if dragged || swiped || scrolled || moved {
         playing.player.playing = false;
     }
 }
+
+/// How far a finger may move and still be tapping, logical pixels.
+const TAP_SLOP_PX: f32 = 10.0;
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are its queries
 fn handle_actions(

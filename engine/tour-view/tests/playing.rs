@@ -67,7 +67,11 @@ fn camera_view(app: &mut App) -> View {
 
 /// The view a stop's scene entry gives, read straight from the scene.
 fn stop_view(scene: &Scene, stop: usize) -> View {
-    match &scene.tours[0].stops[stop].camera {
+    tour_stop_view(scene, 0, stop)
+}
+
+fn tour_stop_view(scene: &Scene, tour: usize, stop: usize) -> View {
+    match &scene.tours[tour].stops[stop].camera {
         StopCamera::Bookmark(b) => {
             let b = &scene.bookmarks[*b];
             View {
@@ -132,17 +136,30 @@ fn open_at(app: &mut App, stop: usize) {
 }
 
 #[test]
-fn each_stop_of_the_citadel_tour_rests_at_the_view_its_entry_gives() {
-    let scene = citadel();
-    let stops = scene.tours[0].stops.len();
-    assert!(stops >= 6, "the Citadel tour has {stops} stops");
-    let mut app = app(scene.clone());
-    for stop in 0..stops {
-        open_at(&mut app, stop);
-        let now = app.world().resource::<TourNow>().clone();
-        assert_eq!((now.stop, now.arrived), (stop, true), "stop {stop}: {now:?}");
-        assert_view_near(camera_view(&mut app), stop_view(&scene, stop), &format!("stop {}", stop + 1));
+fn each_stop_of_every_shipped_tour_rests_at_the_view_its_entry_gives() {
+    let mut toured = 0;
+    for entry in std::fs::read_dir(repo().join("scenes")).expect("the scenes folder") {
+        let path = entry.expect("a scene file").path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let scene = sontinh_scene::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for tour in 0..scene.tours.len() {
+            toured += 1;
+            let mut app = app(scene.clone());
+            for stop in 0..scene.tours[tour].stops.len() {
+                app.world_mut().write_message(TourAction::Start { tour, stop: Some(stop) });
+                app.update();
+                let now = app.world().resource::<TourNow>().clone();
+                let what = format!("{} tour {} stop {}", path.display(), scene.tours[tour].id, stop + 1);
+                assert_eq!((now.stop, now.arrived), (stop, true), "{what}: {now:?}");
+                assert_view_near(camera_view(&mut app), tour_stop_view(&scene, tour, stop), &what);
+            }
+        }
     }
+    // The Citadel's and the relic gallery's at least.
+    assert!(toured >= 2, "{toured} tours played");
+    assert!(citadel().tours[0].stops.len() >= 6, "the Citadel tour has at least six stops");
 }
 
 #[test]

@@ -47,7 +47,8 @@ pub fn draw_tour_player(
                     .inner_margin(egui::Margin::symmetric(14, 8))
                     .corner_radius(6.0)
                     .show(ui, |ui| {
-                        ui.set_max_width(640.0);
+                        // Wrapped within the screen, a phone's too.
+                        ui.set_max_width((ctx.content_rect().width() - 40.0).clamp(120.0, 640.0));
                         ui.label(egui::RichText::new(caption).size(20.0).color(egui::Color32::WHITE));
                     });
             });
