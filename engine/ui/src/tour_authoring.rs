@@ -210,9 +210,13 @@ pub fn draw_tour_authoring(
     let unsaved_measurements = measuring.is_some_and(|m| m.unsaved);
     let ctx = contexts.ctx_mut()?;
     let mut saved: Option<(String, Scene)> = None;
+    // Movable, first on the right under the site's information: the lower
+    // right corner is the planner's and the hotspots' list's.
+    let right = ctx.content_rect().right();
     egui::Window::new(tr("tour_edit", l))
         .id(egui::Id::new("sontinh-tour-authoring"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-8.0, -8.0))
+        .pivot(egui::Align2::RIGHT_TOP)
+        .default_pos([right - 8.0, 290.0])
         .default_open(false)
         .default_width(340.0)
         .vscroll(true)
@@ -335,7 +339,7 @@ fn stops_list(ui: &mut egui::Ui, a: &mut Authoring, scene: &Scene, tour_id: &str
                 });
             }
             if ui
-                .add_enabled(stops.len() > 1, egui::Button::new("🗑").small())
+                .add_enabled(stops.len() > 1, egui::Button::new("✕").small())
                 .on_hover_text(tr("tour_edit_remove", l))
                 .clicked()
             {
