@@ -103,6 +103,20 @@ fn render_frame(request: &RenderRequest) -> Result<RenderReport, String> {
         None => scene.default_bookmark(),
     }
     .clone();
+    // A tour's stop: the camera (its far plane and haze) is made for the
+    // stop's view, where the player then holds it.
+    let bookmark = match request.tour.as_ref().and_then(|(id, stop)| {
+        let tour = scene.tours.iter().find(|t| &t.id == id)?;
+        tour.stops.get(*stop)?.view(&scene.bookmarks)
+    }) {
+        Some(view) => sontinh_scene::Bookmark {
+            eye: view.eye,
+            target: view.target,
+            fov_deg: view.fov_deg,
+            ..bookmark
+        },
+        None => bookmark,
+    };
     if let Some(dir) = request.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }

@@ -8,6 +8,9 @@ use sontinh_scene::Lang;
 
 use crate::{CursorReadout, UiLang, UserMode, fly_to_bookmark, format_lat_lon, tr};
 
+/// Narrower than this (logical pixels), the view is a phone's.
+pub const PHONE_WIDTH: f32 = 600.0;
+
 #[allow(clippy::too_many_arguments)]
 pub fn draw_panels(
     mut contexts: EguiContexts,
@@ -72,9 +75,12 @@ pub fn draw_panels(
             });
         });
 
+    // On a phone the panels start folded: the twin (and a tour) gets the screen.
+    let phone = ctx.content_rect().width() < PHONE_WIDTH;
     egui::Window::new(tr("layers", l))
         .id(egui::Id::new("sontinh-left"))
         .anchor(egui::Align2::LEFT_TOP, egui::vec2(8.0, 64.0))
+        .default_open(!phone)
         .default_width(260.0)
         .resizable(false)
         .show(ctx, |ui| {
@@ -191,6 +197,7 @@ pub fn draw_panels(
     egui::Window::new(tr("scene_info", l))
         .id(egui::Id::new("sontinh-right"))
         .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 64.0))
+        .default_open(!phone)
         .default_width(300.0)
         .resizable(false)
         .show(ctx, |ui| {

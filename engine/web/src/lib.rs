@@ -87,8 +87,12 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         }
     }
     // The memory budget the address names, else the one for this device.
-    let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(sontinh_layers::MemoryPreset::for_device(&device(&window))));
+    let preset = sontinh_layers::MemoryPreset::for_device(&device(&window));
+    let memory = request.memory.unwrap_or_else(|| sontinh_layers::MemoryBudget::of(preset));
     app.insert_resource(memory);
+    // The quality the address names, else low on a phone (its GPU and battery), high elsewhere.
+    let quality = request.quality.unwrap_or(if preset == sontinh_layers::MemoryPreset::Phone { sontinh_layers::Quality::Low } else { sontinh_layers::Quality::High });
+    app.insert_resource(quality);
     if let Some(camera) = request.camera.clone() {
         // Selected once the feed lists it.
         app.add_systems(
