@@ -168,15 +168,17 @@ pub fn walk_step(
     }
 }
 
-/// Where a walker entering walk mode at `eye` stands: on the ground below
-/// it (or up to a step above), else, when the eye is under every surface
-/// there (a bookmark's target below the terrain), on the highest surface
-/// over that spot; `None` where nothing lies above or below.
+/// Where a walker entering walk mode at `eye` (a step's height over the
+/// orbit's focus) stands: on the surface the focus lies on (within a step
+/// of the feet), else on the highest surface over that spot (a bookmark's
+/// target is often below the ground, with only foundations under it);
+/// `None` where nothing lies there at all.
 pub fn place_on_ground(eye: Vec3, params: &WalkParams, probe: &impl Fn(Vec3, Vec3, f32) -> Option<ProbeHit>) -> Option<Vec3> {
     let feet = eye - Vec3::Y * params.eye_height;
-    let ground = ground_below(feet, params, probe).or_else(|| {
+    let near = ground_below(feet, params, probe).filter(|g| (g - feet.y).abs() <= params.step_height + PROBE_GAP);
+    let ground = near.or_else(|| {
         let high = feet + Vec3::Y * 10_000.0;
-        probe(high, Vec3::NEG_Y, 10_000.0).map(|hit| high.y - hit.distance)
+        probe(high, Vec3::NEG_Y, 20_000.0).map(|hit| high.y - hit.distance)
     })?;
     Some(Vec3::new(eye.x, ground + params.eye_height, eye.z))
 }

@@ -322,13 +322,23 @@ fn ground_from_points_takes_the_highest_supported_band() {
 fn entering_walk_mode_under_the_ground_stands_on_it() {
     let mut s = soup();
     floor(&mut s, 4.0);
-    let probe = probe(&s);
-    // Below the floor (a bookmark's target at height 0 under ground at 4 m).
-    let placed = place_on_ground(Vec3::new(1.0, 1.7, 2.0), &WALKER, &probe).unwrap();
-    assert!((placed - Vec3::new(1.0, 4.0 + WALKER.eye_height, 2.0)).length() < 1e-4, "{placed}");
-    // Above it: down onto it.
-    let placed = place_on_ground(Vec3::new(1.0, 30.0, 2.0), &WALKER, &probe).unwrap();
-    assert!((placed.y - (4.0 + WALKER.eye_height)).abs() < 1e-4);
+    {
+        let p = probe(&s);
+        // Below the floor (a bookmark's target at height 0 under ground at 4 m).
+        let placed = place_on_ground(Vec3::new(1.0, 1.7, 2.0), &WALKER, &p).unwrap();
+        assert!((placed - Vec3::new(1.0, 4.0 + WALKER.eye_height, 2.0)).length() < 1e-4, "{placed}");
+        // Above it: down onto it.
+        let placed = place_on_ground(Vec3::new(1.0, 30.0, 2.0), &WALKER, &p).unwrap();
+        assert!((placed.y - (4.0 + WALKER.eye_height)).abs() < 1e-4);
+    }
+    // A foundation slab 0.5 m under the feet: still the floor above.
+    add_box(&mut s, Vec3::new(-3.0, -1.0, -3.0), Vec3::new(3.0, -0.5, 3.0));
+    let p = probe(&s);
+    let placed = place_on_ground(Vec3::new(1.0, 1.7, 2.0), &WALKER, &p).unwrap();
+    assert!((placed.y - (4.0 + WALKER.eye_height)).abs() < 1e-4, "{placed}");
+    // The focus on the slab: the slab.
+    let placed = place_on_ground(Vec3::new(1.0, -0.5 + WALKER.eye_height, 2.0), &WALKER, &p).unwrap();
+    assert!((placed.y - (-0.5 + WALKER.eye_height)).abs() < 1e-4, "{placed}");
     assert_eq!(
         place_on_ground(Vec3::new(1.0, 30.0, 2.0), &WALKER, &|_: Vec3, _: Vec3, _: f32| None),
         None
