@@ -49,6 +49,8 @@ pub fn draw_walk_joystick(
         let l = lang.0;
         let walking = rigs.iter().next().is_some_and(|r| r.mode == NavigationMode::Walk);
         egui::Area::new(egui::Id::new("sontinh-walk-joystick"))
+            // Over the panels: on a phone the layers window reaches down here.
+            .order(egui::Order::Foreground)
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(16.0, -16.0))
             .show(ctx, |ui| {
                 ui.vertical(|ui| {
