@@ -26,6 +26,7 @@ pub fn draw_panels(
     flood: Option<Res<sontinh_flood_view::FloodOverlayStatus>>,
     mut timeline: Option<ResMut<sontinh_flood_view::FloodTimeline>>,
     (memory, mut budget): (Option<Res<MemoryUse>>, Option<ResMut<MemoryBudget>>),
+    mut folded: Local<bool>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let l = lang.0;
@@ -75,8 +76,19 @@ pub fn draw_panels(
             });
         });
 
-    // On a phone the panels start folded: the twin (and a tour) gets the screen.
-    let phone = ctx.content_rect().width() < PHONE_WIDTH;
+    // On a phone the panels fold once the screen's width is known (the first
+    // frames may not know it yet): the twin, and a tour, get the screen.
+    let width = ctx.content_rect().width();
+    let phone = width < PHONE_WIDTH;
+    if phone && width > 1.0 && !*folded {
+        *folded = true;
+        for id in ["sontinh-left", "sontinh-right"] {
+            let key = egui::Id::new(id).with("collapsing");
+            let mut state = egui::collapsing_header::CollapsingState::load_with_default_open(ctx, key, true);
+            state.set_open(false);
+            state.store(ctx);
+        }
+    }
     egui::Window::new(tr("layers", l))
         .id(egui::Id::new("sontinh-left"))
         .anchor(egui::Align2::LEFT_TOP, egui::vec2(8.0, 64.0))

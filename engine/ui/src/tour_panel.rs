@@ -149,7 +149,7 @@ pub fn draw_hotspots(
             .order(egui::Order::Background)
             .show(&ctx, |ui| {
                 ui.set_opacity(alpha);
-                let pin = egui::Button::new(egui::RichText::new(format!("ⓘ {}", h.title.get(l))).color(egui::Color32::WHITE))
+                let pin = egui::Button::new(egui::RichText::new(format!("● {}", h.title.get(l))).color(egui::Color32::WHITE))
                     .fill(egui::Color32::from_rgba_unmultiplied(150, 40, 30, 220))
                     .corner_radius(9.0);
                 if ui.add(pin).on_hover_text(tr("hotspot_open", l)).clicked() {
