@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file: failing loudly is the point
+
 //! The tour authoring round trip on the shipped Citadel tour: the camera's
 //! view captured as a new stop and a hotspot placed at a point, written into
 //! a copy of the scene file (as the viewer's authoring window saves), the

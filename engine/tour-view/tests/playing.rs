@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test file: failing loudly is the point
+
 //! Plays the shipped Citadel tour headless (no window, no GPU): each stop
 //! rests at the view its scene entry gives, the caption at a time is the cue
 //! the WebVTT file times there, a language switch changes text, captions and

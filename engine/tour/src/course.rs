@@ -188,8 +188,9 @@ fn travel_keys(rest: &View, stop: &StopPlan) -> Vec<Key> {
         let d = distance(rest.eye, first.eye);
         if d > 200.0 {
             let mut mid = key(hop / 2.0, rest);
-            for i in 0..7 {
-                mid.value[i] = (keys[0].value[i] + key(0.0, first).value[i]) / 2.0;
+            let far = key(0.0, first);
+            for (m, (a, b)) in mid.value.iter_mut().zip(keys[0].value.iter().zip(&far.value)) {
+                *m = (a + b) / 2.0;
             }
             mid.value[2] += 0.12 * d;
             keys.push(mid);
@@ -238,11 +239,7 @@ fn evaluate(keys: &[Key], t: f64) -> [f64; 7] {
     let h10 = s3 - 2.0 * s2 + s;
     let h01 = -2.0 * s3 + 3.0 * s2;
     let h11 = s3 - s2;
-    let mut out = [0.0; 7];
-    for j in 0..7 {
-        out[j] = h00 * a.value[j] + h10 * h * a.slope[j] + h01 * b.value[j] + h11 * h * b.slope[j];
-    }
-    out
+    std::array::from_fn(|j| h00 * a.value[j] + h10 * h * a.slope[j] + h01 * b.value[j] + h11 * h * b.slope[j])
 }
 
 pub(crate) fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {

@@ -123,6 +123,7 @@ pub fn draw_tour_player(
 
 /// Markers readable at any distance (a fixed size on the screen), dimmed
 /// when the scene stands in front of them; a click opens the article.
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are what it reads
 pub fn draw_hotspots(
     mut contexts: EguiContexts,
     scene: Option<Res<ActiveScene>>,
