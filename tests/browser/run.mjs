@@ -21,6 +21,7 @@ import net from "node:net";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { tourCheck } from "./tour.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(path.join(repo, "web/package.json"));
@@ -1228,6 +1229,7 @@ try {
     await pointBudgetCheck(browser, base, "webgpu");
   }
   if (wanted("phone")) await touchCheck(browser, base);
+  if (wanted("tour")) await tourCheck(browser, base, { openPage, waitReady, until, check, report, repo, out });
   if (wanted("measure")) await measureCheck(browser, base);
   if (wanted("lost-context")) await lostContextCheck(browser, base);
   if (wanted("flood")) await floodCheck(browser);
