@@ -48,7 +48,8 @@ pub struct VectorRequest {
 pub enum SceneGround {
     Dem(Box<sontinh_terrain::DemHeights>),
     Citadel {
-        layout: sontinh_procgen::citadel::Layout,
+        // Boxed: the reconstruction's layout is large beside the other grounds.
+        layout: Box<sontinh_procgen::citadel::Layout>,
         frame: EnuFrame,
     },
     Ellipsoid,
@@ -84,7 +85,7 @@ impl VectorRequest {
         match &self.ground {
             GroundSource::Ellipsoid => Ok(SceneGround::Ellipsoid),
             GroundSource::Citadel => Ok(SceneGround::Citadel {
-                layout: sontinh_procgen::citadel::Layout::default(),
+                layout: Box::default(),
                 frame: EnuFrame::new(self.origin),
             }),
             GroundSource::Dem { path, crs } => {
