@@ -310,6 +310,7 @@ fn start_loading(
     }
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: its parameters are what it reads
 fn finish_loading(
     mut commands: Commands,
     mut tasks: Query<(Entity, &LayerRoot, &mut LoadTask)>,

@@ -48,6 +48,7 @@ impl CitadelTextures {
 
 /// Spawns the generated parts under the layer's root `entity`, each with
 /// its material, and the trees (as many as `quality` draws).
+#[allow(clippy::too_many_arguments)] // the generated parts, their materials and the quality: what one spawn needs
 pub(crate) fn spawn_citadel(
     commands: &mut Commands,
     entity: Entity,
