@@ -38,9 +38,11 @@ impl Plugin for EllipsoidGroundPlugin {
     }
 }
 
-/// Whether `scene` needs the ellipsoid ground: it has no terrain and no base map.
+/// Whether `scene` needs the ellipsoid ground: it has no terrain, no base
+/// map and no point cloud (a LiDAR scan's ground points are surveyed ground;
+/// a disc at the origin's height would cut through them).
 pub fn needs_ground(scene: &Scene) -> bool {
-    !scene.layers.iter().any(|l| matches!(l.kind, LayerKind::Terrain | LayerKind::Basemap))
+    !scene.layers.iter().any(|l| matches!(l.kind, LayerKind::Terrain | LayerKind::Basemap | LayerKind::PointCloud))
 }
 
 fn place_ground(
