@@ -733,21 +733,26 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 failed += 1;
                 eprintln!("{}", sontinh_scene::SceneErrors(scene.missing_files));
             }
-            Ok(scene) if !narration_problems(&scene).is_empty() => {
-                failed += 1;
-                for problem in narration_problems(&scene) {
-                    eprintln!("{problem}");
+            Ok(scene) => {
+                // The narration files are read once: a problem fails the file.
+                let problems = narration_problems(&scene);
+                if problems.is_empty() {
+                    println!(
+                        "{}: ok — \"{}\", {} layer(s), {} bookmark(s), {} tour(s), {} flood scenario(s)",
+                        file.display(),
+                        scene.name.en,
+                        scene.layers.len(),
+                        scene.bookmarks.len(),
+                        scene.tours.len(),
+                        scene.flood_scenarios.len()
+                    );
+                } else {
+                    failed += 1;
+                    for problem in problems {
+                        eprintln!("{problem}");
+                    }
                 }
             }
-            Ok(scene) => println!(
-                "{}: ok — \"{}\", {} layer(s), {} bookmark(s), {} tour(s), {} flood scenario(s)",
-                file.display(),
-                scene.name.en,
-                scene.layers.len(),
-                scene.bookmarks.len(),
-                scene.tours.len(),
-                scene.flood_scenarios.len()
-            ),
             Err(errors) => {
                 failed += 1;
                 eprintln!("{errors}");

@@ -176,23 +176,20 @@ fn current_view(rigs: &Query<(&mut CameraRig, &mut Projection)>, origin: &Floati
     })
 }
 
-/// The stops' plans in a language: the narration of each stop lasts as its
-/// captions say (0 until they are loaded).
-fn tour_plans(scene: &Scene, tour: usize, lang: Lang, media: &NarrationMedia) -> (Vec<StopPlan>, Vec<f64>) {
-    let Some(t) = scene.tours.get(tour) else {
-        return (Vec::new(), Vec::new());
-    };
-    let lengths: Vec<f64> = t
-        .stops
-        .iter()
-        .map(|s| {
-            s.narration
-                .as_ref()
-                .and_then(|n| media.captions(n.captions.get(lang)))
-                .map_or(0.0, |c| c.end())
-        })
-        .collect();
-    (plans(t, &scene.bookmarks, |i| lengths[i]), lengths)
+/// How long each stop's narration lasts in a language, as its captions say
+/// (0 until they are loaded): cheap, so it can be compared every frame.
+fn narration_lengths(scene: &Scene, tour: usize, lang: Lang, media: &NarrationMedia) -> Vec<f64> {
+    scene.tours.get(tour).map_or_else(Vec::new, |t| {
+        t.stops
+            .iter()
+            .map(|s| s.narration.as_ref().and_then(|n| media.captions(n.captions.get(lang))).map_or(0.0, |c| c.end()))
+            .collect()
+    })
+}
+
+/// The stops' plans with those narration lengths.
+fn tour_plans(scene: &Scene, tour: usize, lengths: &[f64]) -> Vec<StopPlan> {
+    scene.tours.get(tour).map_or_else(Vec::new, |t| plans(t, &scene.bookmarks, |i| lengths.get(i).copied().unwrap_or(0.0)))
 }
 
 fn forget_tour_of_old_scene(scene: Option<Res<ActiveScene>>, mut active: ResMut<ActiveTour>, mut seen: Local<Option<std::path::PathBuf>>) {
@@ -292,7 +289,8 @@ fn handle_actions(
     for action in actions.read() {
         match action {
             TourAction::Start { tour, stop } => {
-                let (plans, lengths) = tour_plans(&scene.0, *tour, settings.lang, &media);
+                let lengths = narration_lengths(&scene.0, *tour, settings.lang, &media);
+                let plans = tour_plans(&scene.0, *tour, &lengths);
                 if plans.is_empty() {
                     continue;
                 }
@@ -369,13 +367,14 @@ fn follow_narration_lengths(
     let (Some(scene), Some(playing)) = (scene, active.0.as_mut()) else {
         return;
     };
-    let (plans, lengths) = tour_plans(&scene.0, playing.tour, settings.lang, &media);
+    let lengths = narration_lengths(&scene.0, playing.tour, settings.lang, &media);
     let options = settings.options();
     if lengths == playing.lengths && settings.lang == playing.lang && options == playing.player.options() {
         return;
     }
     let Some(here) = current_view(&rigs, &origin) else { return };
-    playing.player.replan(plans, options, here);
+    // The plans are made only when what they depend on changed, not each frame.
+    playing.player.replan(tour_plans(&scene.0, playing.tour, &lengths), options, here);
     playing.lengths = lengths;
     playing.lang = settings.lang;
 }

@@ -8,23 +8,20 @@
 //! camera at the captured view when the new stop is opened.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
-use bevy::audio::AudioSource;
 use bevy::prelude::*;
-use bevy::time::TimeUpdateStrategy;
-use sontinh_camera::{CameraRig, FloatingOrigin, PointerCaptured, Pose};
-use sontinh_layers::{ActiveScene, LayerStates};
-use sontinh_measure_view::MeasureAction;
-use sontinh_scene::{Coords, HotspotDraft, StopCamera, StopDraft, Text, View};
-use sontinh_tour_view::{ActiveTour, TourAction, TourNow, TourViewPlugin};
+use sontinh_camera::{FloatingOrigin, Pose};
+use std::sync::Arc;
+
+use sontinh_layers::ActiveScene;
+use sontinh_scene::{Coords, HotspotDraft, StopCamera, StopDraft, Text};
+use sontinh_tour_view::{ActiveTour, TourAction, TourNow};
 
 const TOUR: &str = "citadel-walk";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+
+use common::{camera_view, repo};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("a folder in the temporary folder");
@@ -71,40 +68,7 @@ fn comments(text: &str) -> Vec<&str> {
 }
 
 fn app(scene: sontinh_scene::Scene, camera: Pose) -> App {
-    let mut app = App::new();
-    app.add_plugins((MinimalPlugins, AssetPlugin::default(), bevy::mesh::MeshPlugin, TourViewPlugin))
-        .init_asset::<AudioSource>()
-        .init_resource::<LayerStates>()
-        .init_resource::<FloatingOrigin>()
-        .init_resource::<PointerCaptured>()
-        .add_message::<MeasureAction>()
-        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(1.0 / 60.0)))
-        .insert_resource(ActiveScene(Arc::new(scene)));
-    app.world_mut().spawn((
-        CameraRig::from_pose(camera),
-        Projection::Perspective(PerspectiveProjection {
-            fov: 50f32.to_radians(),
-            ..default()
-        }),
-    ));
-    app.update();
-    app
-}
-
-/// The camera's view in scene ENU, as the authoring window captures it.
-fn camera_view(app: &mut App) -> View {
-    let origin = *app.world().resource::<FloatingOrigin>();
-    let mut q = app.world_mut().query::<(&CameraRig, &Projection)>();
-    let (rig, projection) = q.single(app.world()).expect("one camera");
-    let pose = rig.pose();
-    let Projection::Perspective(p) = projection else {
-        panic!("perspective")
-    };
-    View {
-        eye: origin.to_enu(pose.eye),
-        target: origin.to_enu(pose.target),
-        fov_deg: f64::from(p.fov.to_degrees()),
-    }
+    common::app(scene, camera, 50f32.to_radians())
 }
 
 fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {

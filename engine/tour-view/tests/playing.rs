@@ -6,65 +6,29 @@
 //! audio together, a deep link opens at its stop, and the camera's velocity
 //! never jumps where the old chained flights jolted.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bevy::audio::AudioSource;
 use bevy::prelude::*;
-use bevy::time::TimeUpdateStrategy;
-use sontinh_camera::{CameraRig, Flight, FloatingOrigin, PointerCaptured, Pose};
-use sontinh_layers::{ActiveScene, LayerStates};
-use sontinh_measure_view::MeasureAction;
+use sontinh_camera::{Flight, Pose};
 use sontinh_scene::{Lang, Scene, StopCamera, View};
-use sontinh_tour_view::{ActiveTour, NarrationAudio, TourAction, TourNow, TourRequest, TourSettings, TourViewPlugin};
+use sontinh_tour_view::{ActiveTour, NarrationAudio, TourAction, TourNow, TourRequest, TourSettings};
 
-const FRAME: f64 = 1.0 / 60.0;
+mod common;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{FRAME, camera_view, repo};
 
 fn citadel() -> Scene {
     sontinh_scene::load(&repo().join("scenes/quang-tri-citadel.toml")).expect("the Citadel scene loads")
 }
 
+/// The tour plugin over `scene`, the camera far above the site.
 fn app(scene: Scene) -> App {
-    let mut app = App::new();
-    app.add_plugins((MinimalPlugins, AssetPlugin::default(), bevy::mesh::MeshPlugin, TourViewPlugin))
-        .init_asset::<AudioSource>()
-        .init_resource::<LayerStates>()
-        .init_resource::<FloatingOrigin>()
-        .init_resource::<PointerCaptured>()
-        .add_message::<MeasureAction>()
-        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(FRAME)))
-        .insert_resource(ActiveScene(Arc::new(scene)));
     let start = Pose {
         eye: Vec3::new(0.0, 3000.0, 3000.0),
         target: Vec3::ZERO,
     };
-    app.world_mut().spawn((
-        CameraRig::from_pose(start),
-        Projection::Perspective(PerspectiveProjection::default()),
-    ));
-    app.update();
-    app
-}
-
-/// The camera's view in scene ENU, as the rig holds it.
-fn camera_view(app: &mut App) -> View {
-    let origin = *app.world().resource::<FloatingOrigin>();
-    let mut q = app.world_mut().query::<(&CameraRig, &Projection)>();
-    let (rig, projection) = q.single(app.world()).expect("one camera");
-    let pose = rig.pose();
-    let Projection::Perspective(p) = projection else {
-        panic!("perspective")
-    };
-    View {
-        eye: origin.to_enu(pose.eye),
-        target: origin.to_enu(pose.target),
-        fov_deg: f64::from(p.fov.to_degrees()),
-    }
+    common::app(scene, start, PerspectiveProjection::default().fov)
 }
 
 /// The view a stop's scene entry gives, read straight from the scene.
