@@ -127,6 +127,6 @@ for backend in webgl2 webgpu; do
   fi
 done
 manifest+="}"
-cp web/index.html web/loader.js web/decode-pool.js web/decode-worker.js web/style.css "$dist/"
+cp web/index.html web/loader.js web/xr.js web/decode-pool.js web/decode-worker.js web/style.css "$dist/"
 printf '%s\n' "$manifest" > "$dist/bundles.json"
 echo "web bundle in $dist"

@@ -1,4 +1,5 @@
 import { startDecodePool } from "./decode-pool.js";
+import { startXr } from "./xr.js";
 
 // The page's loader: picks the WebGPU or the WebGL2 bundle, fetches it
 // with real progress, starts the viewer and shows its layers' progress
@@ -185,11 +186,18 @@ async function main() {
     feedReport: viewer.feedReport,
     measureTool: viewer.measureTool,
     measureAction: viewer.measureAction,
+    // WebXR (web/xr.js): xrBegin("vr"|"ar"|"magic"|"cardboard"), xrEnd(),
+    // xrStatus() (the JSON of data-sontinh-xr).
+    xrBegin: viewer.xrBegin,
+    xrEnd: viewer.xrEnd,
+    xrStatus: viewer.xrStatus,
   };
   root.dataset.sontinhState = "loading";
   // Point cloud nodes decode in workers (the viewer falls back to the main
   // thread, and says so, where workers fail).
   startDecodePool();
+  // The VR/AR buttons; started first, as runViewer does not return while the viewer runs.
+  startXr(viewer);
   await viewer.runViewer();
 }
 
