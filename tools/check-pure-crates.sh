@@ -4,7 +4,7 @@
 # run anywhere, including servers and wasm workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pure_crates=(sontinh-geo sontinh-scene sontinh-procgen sontinh-flood sontinh-flood-plan sontinh-raster sontinh-pointcloud sontinh-feeds sontinh-feeds-store sontinh-terrain sontinh-mesh sontinh-tiles sontinh-measure sontinh-decode-worker sontinh-wire sontinh-vector sontinh-city sontinh-impact sontinh-basemap sontinh-vector-mesh sontinh-tour)
+pure_crates=(sontinh-geo sontinh-scene sontinh-procgen sontinh-flood sontinh-flood-plan sontinh-raster sontinh-pointcloud sontinh-feeds sontinh-feeds-store sontinh-terrain sontinh-mesh sontinh-tiles sontinh-measure sontinh-decode-worker sontinh-wire sontinh-vector sontinh-city sontinh-impact sontinh-basemap sontinh-vector-mesh sontinh-tour sontinh-xr)
 forbidden='^(bevy|bevy_[a-z_]+|wgpu|wgpu-[a-z-]+|egui|egui-[a-z-]+|epaint|winit) '
 # bevy_mikktspace is a dependency-free MikkTSpace port (no engine code):
 # sontinh-mesh makes normal-map tangents with it, as the renderer would.
