@@ -22,6 +22,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { tourCheck } from "./tour.mjs";
+import { xrCheck } from "./xr.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(path.join(repo, "web/package.json"));
@@ -1235,6 +1236,8 @@ try {
   }
   if (wanted("phone")) await touchCheck(browser, base);
   if (wanted("tour")) await tourCheck(browser, base, { openPage, waitReady, until, check, report, repo, out });
+  // WebXR with an emulated headset (iwer): VR, AR, teleports, pacing, the magic window.
+  if (wanted("xr")) await xrCheck(browser, base, { openPage, waitReady, until, check, report, repo, out, PNG });
   if (wanted("measure")) await measureCheck(browser, base);
   if (wanted("lost-context")) await lostContextCheck(browser, base);
   if (wanted("flood")) await floodCheck(browser);
