@@ -247,8 +247,9 @@ export function startXr(viewer) {
 
   let active = null; // { mode, session, ... } or { mode, orientation loop }
 
+  let starting = false; // a session asked for and not yet running: a second click waits
   async function enterSession(mode) {
-    if (active) return;
+    if (active || starting) return;
     if (root.dataset.sontinhBackend === "webgpu") {
       // Chromium binds WebXR to WebGL only: start again on the WebGL2
       // build, at this view (the viewer resumes it, as after a lost context).
@@ -262,15 +263,20 @@ export function startXr(viewer) {
       location.assign(url.href);
       return;
     }
-    // Asked for first, while the click still counts as the user's gesture.
-    const session = await navigator.xr.requestSession(mode === "vr" ? "immersive-vr" : "immersive-ar", {
-      optionalFeatures: mode === "vr" ? ["local-floor", "hand-tracking"] : ["local-floor", "hit-test", "hand-tracking"],
-    });
+    starting = true;
     try {
-      await beginSession(mode, session);
-    } catch (error) {
-      session.end().catch(() => {});
-      throw error;
+      // Asked for first, while the click still counts as the user's gesture.
+      const session = await navigator.xr.requestSession(mode === "vr" ? "immersive-vr" : "immersive-ar", {
+        optionalFeatures: mode === "vr" ? ["local-floor", "hand-tracking"] : ["local-floor", "hit-test", "hand-tracking"],
+      });
+      try {
+        await beginSession(mode, session);
+      } catch (error) {
+        session.end().catch(() => {});
+        throw error;
+      }
+    } finally {
+      starting = false;
     }
   }
 
