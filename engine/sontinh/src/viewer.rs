@@ -115,6 +115,7 @@ pub fn add_scene_plugins(app: &mut App, scene: Scene, flood: Option<PathBuf>) {
         sontinh_basemap_view::BasemapViewPlugin,
         sontinh_vector_view::VectorViewPlugin,
         sontinh_tour_view::TourViewPlugin,
+        sontinh_xr_view::XrViewPlugin,
     ))
     .insert_resource(ActiveScene(Arc::new(scene)));
     if let Some(dir) = flood {

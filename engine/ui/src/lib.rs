@@ -82,11 +82,19 @@ impl Plugin for ViewerUiPlugin {
                         walk_joystick::draw_walk_joystick,
                     )
                         .chain()
-                        .run_if(|ready: Res<FontsReady>| ready.0),
+                        .run_if(|ready: Res<FontsReady>| ready.0)
+                        .run_if(panels_shown),
                 )
                     .chain(),
             );
     }
+}
+
+/// The panels are drawn on the page's own view and in the magic window;
+/// in a headset, on a cardboard viewer or over the camera's image in AR
+/// they would cover one eye or the real world.
+fn panels_shown(session: Option<Res<sontinh_xr_view::XrSession>>) -> bool {
+    session.is_none_or(|s| s.mode.is_none_or(|m| m == sontinh_xr::XrMode::MagicWindow))
 }
 
 #[derive(Resource, Default, Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod feeds;
+mod xr;
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +73,8 @@ pub async fn run_viewer() -> Result<(), JsValue> {
         settings.point_budget = points;
     }
     app.add_plugins((PageSignalsPlugin, sontinh::web_tour::TourPageSignalsPlugin));
+    // VR, AR, magic window and cardboard: the page's XR glue hands frames in.
+    xr::connect(&mut app);
     // `?tour=ID&stop=N` opens the tour there once the scene is up.
     app.insert_resource(sontinh_tour_view::TourRequest(request.tour.clone()));
     if let Some(tool) = request.measure {
