@@ -124,7 +124,7 @@ pub(crate) fn read_controllers(
 ) {
     let Some(mode) = session.mode else { return };
     let Some(frame) = session.frame.clone() else { return };
-    let Some(mut placement) = session.placement.clone() else { return };
+    let Some(mut placement) = session.placement else { return };
     let veils: Vec<Entity> = veils.iter().collect();
     let probe = SceneProbe {
         ray_cast: RefCell::new(&mut ray_cast),

@@ -307,6 +307,8 @@ pub(crate) fn orient_head(session: &mut XrSession) {
     session.head = Some((DVec3::ZERO, heading * q));
 }
 
+type RightEyeCamera<'a> = (Entity, &'a mut Camera, &'a mut Transform, &'a mut Projection, Has<Skybox>);
+
 type EyeCamera<'a> = (
     Entity,
     &'a mut Camera,
@@ -319,7 +321,7 @@ pub(crate) fn drive_eyes(
     mut session: ResMut<XrSession>,
     mut commands: Commands,
     mut scene_cameras: Query<EyeCamera, (With<CameraRig>, Without<RightEye>)>,
-    mut right_eyes: Query<(Entity, &mut Camera, &mut Transform, &mut Projection, Has<Skybox>), (With<RightEye>, Without<CameraRig>)>,
+    mut right_eyes: Query<RightEyeCamera, (With<RightEye>, Without<CameraRig>)>,
     windows: Query<&Window, With<PrimaryWindow>>,
     origin: Res<FloatingOrigin>,
 ) {
@@ -329,7 +331,7 @@ pub(crate) fn drive_eyes(
     if matches!(mode, XrMode::MagicWindow | XrMode::Cardboard) {
         orient_head(&mut session);
     }
-    let Some(placement) = session.placement.clone() else { return };
+    let Some(placement) = session.placement else { return };
     let views = views_for(&session, mode, canvas);
     // The canvas the page measured may differ from the surface Bevy draws
     // (a resize in flight): the viewports are scaled to the window.

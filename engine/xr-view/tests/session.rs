@@ -241,7 +241,7 @@ fn a_select_pointing_at_a_hotspot_opens_its_article() {
     let head = [0.0, 1.6, 0.0];
     frame(&mut app, &frame_json(head, "", None));
     // Point from the hand at the hotspot: its render position into the reference space.
-    let placement = session(&app).placement.clone().expect("placed");
+    let placement = session(&app).placement.expect("placed");
     let target = placement.point_from_render(DVec3::new(hotspot.enu[0], hotspot.enu[2], -hotspot.enu[1]));
     let hand = DVec3::new(0.2, 1.2, -0.2);
     let q = DQuat::from_rotation_arc(DVec3::NEG_Z, (target - hand).normalize());
@@ -292,7 +292,7 @@ fn in_ar_a_select_sets_the_model_down_on_the_hit_point() {
     assert!(ar.placed);
     assert_eq!(ar.anchor, DVec3::from_array(hit));
     // The model's base point is drawn at the anchor.
-    let placement = session(&app).placement.clone().expect("placed");
+    let placement = session(&app).placement.expect("placed");
     let at = placement.point_from_render(ar.base);
     assert_relative_eq!(at.distance(DVec3::from_array(hit)), 0.0, epsilon = 1e-9);
     // A later hit elsewhere does not move a placed model.
