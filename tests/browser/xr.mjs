@@ -185,7 +185,8 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
   const press = (page, hand, id, value) => page.evaluate(([hand, id, value]) => window.__iwerDevice.controllers[hand].updateButtonValue(id, value), [hand, id, value]);
   const stick = (page, hand, x, y) => page.evaluate(([hand, x, y]) => window.__iwerDevice.controllers[hand].updateAxes("thumbstick", x, y), [hand, x, y]);
   const endSession = (page) => page.evaluate(() => window.__iwerDevice.activeSession && window.__iwerDevice.activeSession.end());
-  const screenshot = async (page) => PNG.sync.read(await page.screenshot());
+  // A frame can take seconds in software rendering: screenshots wait long.
+  const screenshot = async (page) => PNG.sync.read(await page.screenshot({ timeout: 180_000 }));
   /** The page's ordinary (mono) frame rate over `seconds`, from window frames. */
   const monoFrames = (page, seconds) =>
     page.evaluate((seconds) => new Promise((resolve) => {
@@ -411,7 +412,7 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
     }).catch(() => null);
     await press(page, "right", "trigger", 0);
     await moreFrames(page, "AR after placing", 5).catch(() => null);
-    await page.screenshot({ path: path.join(out, "xr-ar.png") });
+    await page.screenshot({ path: path.join(out, "xr-ar.png"), timeout: 180_000 });
     const anchor = placed ? placed.ar.anchor : null;
     figures.ar = { floor_y: floorY, status: placed ? placed.ar : null };
     check(arOn && Boolean(anchor) && Math.abs(anchor[1] - floorY) <= 0.01, `xr: AR: a select places the model on the emulated floor (mode ${arOn ? "ar" : "not ar"}; anchor ${anchor ? fmt(anchor, 3) : "none"}; floor plane y ${floorY.toFixed(3)}; out/browser/xr-ar.png)`);
@@ -466,7 +467,7 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
       const turn = ((yawDeg(last.head_q) - yaw0 + 540) % 360) - 180;
       figures.magic = { yaw_before: yaw0, yaw_after: yawDeg(last.head_q), turn };
       check(Math.abs(Math.abs(turn) - 90) <= 2, `xr: magic window: alpha 0 -> 90 (beta 90) turns the view by ${turn.toFixed(1)}° (yaw ${yaw0.toFixed(1)}° -> ${yawDeg(last.head_q).toFixed(1)}°)`);
-      await page.screenshot({ path: path.join(out, "xr-magic.png") });
+      await page.screenshot({ path: path.join(out, "xr-magic.png"), timeout: 180_000 });
     }
     await context.close();
   }
