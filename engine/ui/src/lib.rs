@@ -20,6 +20,7 @@ mod sign_in;
 mod tour_authoring;
 mod tour_panel;
 mod vector_panel;
+mod vr_panel;
 mod walk_joystick;
 
 use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
@@ -58,6 +59,7 @@ impl Plugin for ViewerUiPlugin {
                     sign_in::follow_role,
                 ),
             )
+            .add_plugins(vr_panel::VrPanelPlugin)
             .init_resource::<FontsReady>()
             .add_systems(
                 EguiPrimaryContextPass,
@@ -151,7 +153,13 @@ fn install_fonts(mut contexts: bevy_egui::EguiContexts, mut installed: Local<boo
         }
         return Ok(());
     }
-    let ctx = contexts.ctx_mut()?;
+    set_fonts(contexts.ctx_mut()?);
+    *installed = true;
+    Ok(())
+}
+
+/// Gives `ctx` the panels' font (it has Vietnamese; egui has no fonts of its own here).
+fn set_fonts(ctx: &bevy_egui::egui::Context) {
     let mut fonts = bevy_egui::egui::FontDefinitions::default();
     fonts.font_data.insert(
         "dejavu".to_owned(),
@@ -165,8 +173,6 @@ fn install_fonts(mut contexts: bevy_egui::EguiContexts, mut installed: Local<boo
         list.insert(position.min(list.len()), "dejavu".to_owned());
     }
     ctx.set_fonts(fonts);
-    *installed = true;
-    Ok(())
 }
 
 fn share_input_state(wants: Option<Res<EguiWantsInput>>, mut captured: ResMut<PointerCaptured>) {

@@ -88,6 +88,31 @@ fn runs(ui: &mut egui::Ui, inlines: &[Inline]) {
     });
 }
 
+/// Draws `text` without its images (their alternative text instead): for
+/// panels that have no texture of their own to show them in.
+pub fn show_text(ui: &mut egui::Ui, text: &str) {
+    let Ok(md) = parse_markdown(text) else {
+        ui.label(text);
+        return;
+    };
+    for block in &md.blocks {
+        match block {
+            Block::Paragraph(inlines) => runs(ui, inlines),
+            Block::List { ordered, items } => {
+                for (i, item) in items.iter().enumerate() {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(if *ordered { format!("{}.", i + 1) } else { "•".to_owned() });
+                        runs(ui, item);
+                    });
+                }
+            }
+            Block::Image { alt, .. } => {
+                ui.small(alt);
+            }
+        }
+    }
+}
+
 /// Draws `text` (the Markdown subset); a text outside it is shown plainly.
 pub fn show(ui: &mut egui::Ui, contexts: &mut EguiContexts, images: &ArticleImages, scene_file: &Path, text: &str) {
     let Ok(md) = parse_markdown(text) else {

@@ -119,7 +119,7 @@ pub(crate) fn read_controllers(
     mut tour_actions: MessageWriter<TourAction>,
     origin: Res<FloatingOrigin>,
     mut ray_cast: MeshRayCast,
-    veils: Query<Entity, With<crate::fade::Veil>>,
+    veils: Query<Entity, With<crate::XrOverlay>>,
     time: Res<Time>,
 ) {
     let Some(mode) = session.mode else { return };
@@ -158,12 +158,14 @@ pub(crate) fn read_controllers(
             continue;
         }
         let (ray_origin, ray_dir) = ray_in_render(&placement, &input.ray);
-        if input.selects > 0
-            && let Some(i) = pointed_hotspot(ray_origin, ray_dir, &hotspots)
-        {
-            session.selected_hotspot = Some(i);
+        if input.selects > 0 {
+            // A hotspot opens its article; a select elsewhere closes the one open.
+            let pointed = pointed_hotspot(ray_origin, ray_dir, &hotspots);
+            if pointed.is_some() {
+                session.selected_hotspot = pointed;
+            }
             if let Some(open) = open.as_mut() {
-                open.0 = Some(i);
+                open.0 = pointed;
             }
         }
         let s = stick(input);

@@ -131,6 +131,7 @@ pub(crate) fn draw_comfort(
             commands.spawn((
                 Name::new("comfort veil"),
                 veil,
+                crate::XrOverlay,
                 Mesh3d(mesh.clone()),
                 MeshMaterial3d(material),
                 NotShadowCaster,

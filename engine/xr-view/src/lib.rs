@@ -181,7 +181,22 @@ impl XrSession {
     pub fn active(&self) -> bool {
         self.mode.is_some()
     }
+
+    /// The head's position and orientation in the scene render frame.
+    pub fn head_in_render(&self) -> Option<(DVec3, DQuat)> {
+        eyes::head_in_render(self)
+    }
+
+    /// Render metres per reference metre (1 in VR; large for a table-top AR model).
+    pub fn scale(&self) -> f64 {
+        self.placement.map_or(1.0, |p| p.scale)
+    }
 }
+
+/// Something drawn for the user in a headset (a comfort veil, a text
+/// panel): never ground, wall or target for the pointer and the teleport.
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct XrOverlay;
 
 /// The session's state as JSON (`data-sontinh-xr` in the page).
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
