@@ -123,11 +123,13 @@ const pacing = {
 const stats = {
   durations: [],
   frames: 0,
+  idle: 0, // XR frames in which the viewer drew nothing (an emulator shows them blank)
   first: null,
   last: null,
   reset() {
     this.durations = [];
     this.frames = 0;
+    this.idle = 0;
     this.first = null;
     this.last = null;
   },
@@ -148,6 +150,7 @@ const stats = {
       ms_mean: sorted.length ? round(sorted.reduce((s, v) => s + v, 0) / sorted.length) : 0,
       ms_p95: sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]) : 0,
       ms_max: sorted.length ? round(sorted[sorted.length - 1]) : 0,
+      idle_frames: this.idle,
     };
   },
 };
@@ -391,7 +394,7 @@ export function startXr(viewer) {
       console.error("xr: xrFrame:", error && error.message ? error.message : error);
     }
     // The viewer updates and draws both eyes into the canvas.
-    pacing.run(time);
+    if (pacing.run(time) === 0) stats.idle += 1;
     if (layer.framebuffer) copyEyes(gl, layer, rects);
     stats.add(start, performance.now());
   }

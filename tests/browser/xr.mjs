@@ -115,7 +115,8 @@ function meanAbsDiff(a, b) {
   return sum / la.length;
 }
 /** The horizontal shift of the patch around (x, y) of `left` found in `right` (SAD), and the patch's contrast. */
-function blockShift(left, right, x, y, { half = 16, search = 80 } = {}) {
+// The search stays within ±16 px: brick courses repeat every 25-30 px.
+function blockShift(left, right, x, y, { half = 16, search = 16 } = {}) {
   const [l, r] = [luma(left), luma(right)];
   const w = left.width;
   x = Math.round(x);
@@ -283,7 +284,16 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
       const dir = norm(sub(pointRef, head0));
       await setHead(page, sub(pointRef, scale(dir, 2.5)), lookQuat(dir));
       await moreFrames(page, `the head 2.5 m from ${point.what}`, 3).catch(() => null);
-      const image = await screenshot(page);
+      // A capture between the emulator's clear and the viewer's drawing is
+      // blank (the page's background): take another, and say how many were.
+      let image = await screenshot(page);
+      let blank = 0;
+      while (blank < 3 && luma(image).every((v, i, l) => Math.abs(v - l[0]) < 1)) {
+        blank += 1;
+        await moreFrames(page, "another frame after a blank capture", 1).catch(() => null);
+        image = await screenshot(page);
+      }
+      figures.blank_captures = blank;
       const views = await page.evaluate(() => window.sontinhXrLastViews);
       const [left, right] = ["left", "right"].map((e) => views.find((v) => v.eye === e));
       if (!left || !right) {
