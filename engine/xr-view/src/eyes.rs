@@ -64,7 +64,7 @@ pub(crate) fn placement_for_view(ground: Option<DVec3>, eye: DVec3, forward: DVe
     Placement::standing_at(floor, forward)
 }
 
-#[allow(clippy::too_many_arguments)] // A Bevy system: the session, the camera, the tour's settings and the scene's geometry.
+#[allow(clippy::too_many_arguments)] // A Bevy system: the session, the camera, the tour's settings, the section and the scene's geometry.
 pub(crate) fn take_commands(
     inbox: Res<XrInbox>,
     mut session: ResMut<XrSession>,
@@ -73,6 +73,7 @@ pub(crate) fn take_commands(
     right_eyes: Query<Entity, With<RightEye>>,
     origin: Res<FloatingOrigin>,
     mut tour: Option<ResMut<TourSettings>>,
+    mut section: Option<ResMut<sontinh_layers::Section>>,
     mut ray_cast: MeshRayCast,
 ) {
     for command in inbox.take() {
@@ -94,6 +95,7 @@ pub(crate) fn take_commands(
                     clear_color: camera.clear_color,
                     reduced_motion: tour.as_ref().is_some_and(|t| t.reduced_motion),
                     skybox: skybox.cloned(),
+                    section: section.as_deref().cloned(),
                 });
                 // Flights become cuts hidden by fades in a headset.
                 if let Some(tour) = tour.as_mut() {
@@ -111,6 +113,16 @@ pub(crate) fn take_commands(
                     commands.entity(entity).remove::<Skybox>();
                     let base = ground_below(&mut ray_cast, &origin, target + DVec3::Y * 5.0).unwrap_or(target);
                     let extent = DVec3::splat(eye.distance(target).max(1.0));
+                    // The model is what the view framed: a square of the view's
+                    // distance around its focus, cut out of the land around it.
+                    if let Some(section) = section.as_mut() {
+                        let half = extent.x / 2.0;
+                        section.clip_box = Some(sontinh_layers::ClipBox {
+                            center: render_to_enu(base),
+                            half_extent: [half, half, 10_000.0],
+                            heading_deg: 0.0,
+                        });
+                    }
                     session.ar = Some(ArModel {
                         placed: false,
                         anchor: DVec3::new(0.0, -0.5, -1.0),
@@ -179,6 +191,9 @@ pub(crate) fn take_commands(
                     }
                     if let Some(tour) = tour.as_mut() {
                         tour.reduced_motion = saved.reduced_motion;
+                    }
+                    if let (Some(section), Some(before)) = (section.as_mut(), saved.section) {
+                        **section = before;
                     }
                 }
                 *session = XrSession::default();

@@ -102,6 +102,8 @@ pub(crate) struct SavedView {
     pub clear_color: ClearColorConfig,
     pub reduced_motion: bool,
     pub skybox: Option<bevy::core_pipeline::Skybox>,
+    /// The section before AR cut the model out of its surroundings.
+    pub section: Option<sontinh_layers::Section>,
 }
 
 impl std::fmt::Debug for SavedView {

@@ -281,6 +281,7 @@ fn ending_the_session_gives_the_page_its_camera_back_where_the_user_was() {
 #[test]
 fn in_ar_a_select_sets_the_model_down_on_the_hit_point() {
     let mut app = app();
+    app.init_resource::<sontinh_layers::Section>();
     send(&app, XrCommand::Begin(sontinh_xr::XrMode::Ar));
     let hit = [0.3, 0.0, -1.2];
     frame(&mut app, &frame_json([0.0, 1.5, 0.0], "", Some(hit)));
@@ -298,6 +299,19 @@ fn in_ar_a_select_sets_the_model_down_on_the_hit_point() {
     // A later hit elsewhere does not move a placed model.
     frame(&mut app, &frame_json([0.0, 1.5, 0.0], "", Some([1.0, 0.0, -2.0])));
     assert_eq!(session(&app).ar.clone().expect("model").anchor, DVec3::from_array(hit));
+    // The model is cut out of the land around it: a box of the view's
+    // distance (10 m here) around the ground under its focus, given back after.
+    let clip = app
+        .world()
+        .resource::<sontinh_layers::Section>()
+        .clip_box
+        .expect("a clip box in AR");
+    assert_relative_eq!(clip.center[1], 0.0, epsilon = 1e-6);
+    assert_relative_eq!(clip.center[2], f64::from(FLOOR_Y), epsilon = 1e-4);
+    assert_relative_eq!(clip.half_extent[0], 5.0, epsilon = 1e-6);
+    send(&app, XrCommand::End);
+    app.update();
+    assert!(app.world().resource::<sontinh_layers::Section>().clip_box.is_none());
 }
 
 #[test]
