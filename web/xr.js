@@ -325,9 +325,8 @@ export function startXr(viewer) {
     session.requestAnimationFrame((time, frame) => onSessionFrame(state, time, frame));
   }
 
-  function endSession(state) {
-    if (active !== state) return;
-    active = null;
+  /** The viewer's frames back to the browser, the session ended in the viewer, the buttons back. */
+  function leave() {
     pacing.restore();
     try {
       viewer.xrEnd();
@@ -335,6 +334,12 @@ export function startXr(viewer) {
       console.warn("xr: xrEnd:", error && error.message ? error.message : error);
     }
     showIdle();
+  }
+
+  function endSession(state) {
+    if (active !== state) return;
+    active = null;
+    leave();
   }
 
   function onSessionFrame(state, time, frame) {
@@ -455,13 +460,7 @@ export function startXr(viewer) {
     const cancel = pacing.original && pacing.original.cancel;
     if (cancel) cancel.call(window, state.handle);
     window.removeEventListener("deviceorientation", onOrientation);
-    pacing.restore();
-    try {
-      viewer.xrEnd();
-    } catch (error) {
-      console.warn("xr: xrEnd:", error && error.message ? error.message : error);
-    }
-    showIdle();
+    leave();
   }
 
   // ?xr=magic or ?xr=cardboard: that mode as soon as the view is shown.

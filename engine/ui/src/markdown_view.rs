@@ -88,13 +88,8 @@ fn runs(ui: &mut egui::Ui, inlines: &[Inline]) {
     });
 }
 
-/// Draws `text` without its images (their alternative text instead): for
-/// panels that have no texture of their own to show them in.
-pub fn show_text(ui: &mut egui::Ui, text: &str) {
-    let Ok(md) = parse_markdown(text) else {
-        ui.label(text);
-        return;
-    };
+/// Draws the blocks of `md`, each image through `image(ui, alt, src)`.
+fn show_blocks(ui: &mut egui::Ui, md: &Markdown, mut image: impl FnMut(&mut egui::Ui, &str, &str)) {
     for block in &md.blocks {
         match block {
             Block::Paragraph(inlines) => runs(ui, inlines),
@@ -106,11 +101,21 @@ pub fn show_text(ui: &mut egui::Ui, text: &str) {
                     });
                 }
             }
-            Block::Image { alt, .. } => {
-                ui.small(alt);
-            }
+            Block::Image { alt, src } => image(ui, alt, src),
         }
     }
+}
+
+/// Draws `text` without its images (their alternative text instead): for
+/// panels that have no texture of their own to show them in.
+pub fn show_text(ui: &mut egui::Ui, text: &str) {
+    let Ok(md) = parse_markdown(text) else {
+        ui.label(text);
+        return;
+    };
+    show_blocks(ui, &md, |ui, alt, _| {
+        ui.small(alt);
+    });
 }
 
 /// Draws `text` (the Markdown subset); a text outside it is shown plainly.
@@ -119,36 +124,23 @@ pub fn show(ui: &mut egui::Ui, contexts: &mut EguiContexts, images: &ArticleImag
         ui.label(text);
         return;
     };
-    for block in &md.blocks {
-        match block {
-            Block::Paragraph(inlines) => runs(ui, inlines),
-            Block::List { ordered, items } => {
-                for (i, item) in items.iter().enumerate() {
-                    ui.horizontal_wrapped(|ui| {
-                        ui.label(if *ordered { format!("{}.", i + 1) } else { "•".to_owned() });
-                        runs(ui, item);
-                    });
-                }
+    show_blocks(ui, &md, |ui, alt, src| {
+        match images.0.get(&image_path(scene_file, src)) {
+            Some(ImageState::Ready(handle, size)) => {
+                let id = contexts.add_image(EguiTextureHandle::Strong(handle.clone()));
+                let width = ui.available_width().min(size.x);
+                let shown = egui::vec2(width, width * size.y / size.x.max(1.0));
+                ui.add(egui::Image::new((id, shown)).alt_text(alt));
             }
-            Block::Image { alt, src } => {
-                match images.0.get(&image_path(scene_file, src)) {
-                    Some(ImageState::Ready(handle, size)) => {
-                        let id = contexts.add_image(EguiTextureHandle::Strong(handle.clone()));
-                        let width = ui.available_width().min(size.x);
-                        let shown = egui::vec2(width, width * size.y / size.x.max(1.0));
-                        ui.add(egui::Image::new((id, shown)).alt_text(alt));
-                    }
-                    Some(ImageState::Failed(why)) => {
-                        ui.small(why);
-                    }
-                    _ => {
-                        ui.spinner();
-                    }
-                }
-                if !alt.is_empty() {
-                    ui.small(alt);
-                }
+            Some(ImageState::Failed(why)) => {
+                ui.small(why);
+            }
+            _ => {
+                ui.spinner();
             }
         }
-    }
+        if !alt.is_empty() {
+            ui.small(alt);
+        }
+    });
 }
