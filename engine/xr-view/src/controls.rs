@@ -136,19 +136,17 @@ pub(crate) fn read_controllers(
         place_ar_model(&mut session, &frame.inputs, frame.hit.as_ref());
         return;
     }
-    let hotspots: Vec<(usize, DVec3)> = match (&scene, &active_tour) {
-        (Some(scene), Some(tour)) => sontinh_tour_view::hotspots::shown_hotspots(&scene.0, tour)
+    // The shown hotspots, gathered only when a select asks for them.
+    let shown_hotspots = || -> Vec<(usize, DVec3)> {
+        let Some(scene) = &scene else { return Vec::new() };
+        let shown = match &active_tour {
+            Some(tour) => sontinh_tour_view::hotspots::shown_hotspots(&scene.0, tour),
+            None => (0..scene.0.hotspots.len()).collect(),
+        };
+        shown
             .into_iter()
             .filter_map(|i| scene.0.hotspots.get(i).map(|h| (i, enu_to_render(h.enu))))
-            .collect(),
-        (Some(scene), None) => scene
-            .0
-            .hotspots
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (i, enu_to_render(h.enu)))
-            .collect(),
-        _ => Vec::new(),
+            .collect()
     };
     let mut aiming = None;
     let (mut turn_latched, mut a_down, mut b_down) = session.latches;
@@ -160,7 +158,7 @@ pub(crate) fn read_controllers(
         let (ray_origin, ray_dir) = ray_in_render(&placement, &input.ray);
         if input.selects > 0 {
             // A hotspot opens its article; a select elsewhere closes the one open.
-            let pointed = pointed_hotspot(ray_origin, ray_dir, &hotspots);
+            let pointed = pointed_hotspot(ray_origin, ray_dir, &shown_hotspots());
             if pointed.is_some() {
                 session.selected_hotspot = pointed;
             }

@@ -8,7 +8,7 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use sontinh_camera::{CameraRig, FloatingOrigin, Pose};
 use sontinh_tour_view::TourSettings;
-use sontinh_xr::frame::{Eye, XrMode, XrPose, XrView};
+use sontinh_xr::frame::{XrMode, XrPose};
 use sontinh_xr::placement::Placement;
 use sontinh_xr::projection::Frustum;
 
@@ -57,10 +57,21 @@ pub(crate) fn ground_below(ray_cast: &mut MeshRayCast, origin: &FloatingOrigin, 
     (f64::from(hit.distance) <= STAND_WITHIN_M).then(|| world_to_render(origin, hit.point))
 }
 
-/// Where the user stands in VR for a camera at `eye` looking along `forward`:
-/// on the ground below when it is near, else floating at the camera's height.
-pub(crate) fn placement_for_view(ground: Option<DVec3>, eye: DVec3, forward: DVec3) -> Placement {
-    let floor = ground.unwrap_or(eye - DVec3::Y * EYE_HEIGHT_M);
+/// Where the user stands for a camera at `eye` looking along `forward`. In
+/// VR on the ground below when it is near, else floating at the camera's
+/// height; elsewhere the phone is where the camera was (the head is the
+/// reference origin).
+pub(crate) fn placement_for_view(
+    mode: XrMode,
+    ray_cast: &mut MeshRayCast,
+    origin: &FloatingOrigin,
+    eye: DVec3,
+    forward: DVec3,
+) -> Placement {
+    if mode != XrMode::Vr {
+        return Placement::standing_at(eye, forward);
+    }
+    let floor = ground_below(ray_cast, origin, eye).unwrap_or(eye - DVec3::Y * EYE_HEIGHT_M);
     Placement::standing_at(floor, forward)
 }
 
@@ -101,12 +112,7 @@ pub(crate) fn take_commands(
                 if let Some(tour) = tour.as_mut() {
                     tour.reduced_motion = true;
                 }
-                let forward = target - eye;
-                session.placement = Some(match mode {
-                    XrMode::Vr => placement_for_view(ground_below(&mut ray_cast, &origin, eye), eye, forward),
-                    // The phone is where the camera was: the head is the reference origin.
-                    XrMode::MagicWindow | XrMode::Cardboard | XrMode::Ar => Placement::standing_at(eye, forward),
-                });
+                session.placement = Some(placement_for_view(mode, &mut ray_cast, &origin, eye, target - eye));
                 if mode == XrMode::Ar {
                     // The real world shows through: no sky, a clear background.
                     camera.clear_color = ClearColorConfig::Custom(Color::NONE);
@@ -237,76 +243,64 @@ pub(crate) fn follow_the_rig(
     }
     session.rig_eye = Some(eye_enu);
     let (eye, target) = (world_to_render(&origin, pose.eye), world_to_render(&origin, pose.target));
-    let placement = match mode {
-        XrMode::Vr => placement_for_view(ground_below(&mut ray_cast, &origin, eye), eye, target - eye),
-        _ => Placement::standing_at(eye, target - eye),
-    };
+    let placement = placement_for_view(mode, &mut ray_cast, &origin, eye, target - eye);
     crate::fade::cut_to(&mut session, placement);
 }
 
-/// The views to draw this frame: the XR system's, or made here for the
-/// cardboard and magic-window modes.
-pub(crate) fn views_for(session: &XrSession, mode: XrMode, canvas: [u32; 2]) -> Vec<XrView> {
+/// An eye to draw: its rectangle of the canvas (top-left origin), its pose
+/// in the reference space and its frustum.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EyeView {
+    pub viewport: [u32; 4],
+    pub pose: XrPose,
+    pub frustum: Frustum,
+}
+
+/// The eyes to draw this frame: the XR system's views, or made here for
+/// the cardboard and magic-window modes.
+pub(crate) fn views_for(session: &XrSession, mode: XrMode, canvas: [u32; 2]) -> Vec<EyeView> {
     let Some(frame) = &session.frame else { return Vec::new() };
     let head = session.head.unwrap_or((DVec3::ZERO, DQuat::IDENTITY));
-    let whole = |aspect: f64| Frustum::symmetric(session.fov, aspect);
     match mode {
-        XrMode::Vr | XrMode::Ar if !frame.views.is_empty() => frame.views.clone(),
+        XrMode::Vr | XrMode::Ar if !frame.views.is_empty() => frame
+            .views
+            .iter()
+            .filter_map(|v| {
+                // The frame's parser accepted only projections this reads.
+                let frustum = Frustum::from_gl_projection(&v.projection).ok()?;
+                Some(EyeView {
+                    viewport: v.viewport,
+                    pose: v.pose,
+                    frustum,
+                })
+            })
+            .collect(),
         XrMode::Cardboard => match sontinh_xr::stereo::side_by_side(canvas, CARDBOARD_IPD_M, session.fov) {
             Ok(eyes) => eyes
                 .iter()
-                .enumerate()
-                .map(|(i, e)| XrView {
-                    eye: if i == 0 { Eye::Left } else { Eye::Right },
+                .map(|e| EyeView {
                     viewport: e.viewport,
                     pose: XrPose {
                         position: head.0 + head.1 * DVec3::X * e.offset_m,
                         orientation: head.1,
                     },
-                    projection: frustum_matrix(&e.frustum),
+                    frustum: e.frustum,
                 })
                 .collect(),
             Err(_) => Vec::new(),
         },
         _ => {
             let aspect = f64::from(canvas[0].max(1)) / f64::from(canvas[1].max(1));
-            vec![XrView {
-                eye: Eye::None,
+            vec![EyeView {
                 viewport: [0, 0, canvas[0], canvas[1]],
                 pose: XrPose {
                     position: head.0,
                     orientation: head.1,
                 },
-                projection: frustum_matrix(&whole(aspect)),
+                frustum: Frustum::symmetric(session.fov, aspect),
             }]
         }
     }
-}
-
-/// An OpenGL projection of `frustum` (near 0.1, far 1000), the form the XR
-/// system's views come in.
-fn frustum_matrix(f: &Frustum) -> [f32; 16] {
-    let (n, far) = (0.1f64, 1000.0f64);
-    let (l, r, b, t) = (f.left * n, f.right * n, f.bottom * n, f.top * n);
-    let m = [
-        2.0 * n / (r - l),
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        2.0 * n / (t - b),
-        0.0,
-        0.0,
-        (r + l) / (r - l),
-        (t + b) / (t - b),
-        -(far + n) / (far - n),
-        -1.0,
-        0.0,
-        0.0,
-        -2.0 * far * n / (far - n),
-        0.0,
-    ];
-    m.map(|v| v as f32)
 }
 
 /// Magic window and cardboard: the head turns with the phone, starting
@@ -361,9 +355,7 @@ pub(crate) fn drive_eyes(
     let near = (NEAR_M * placement.scale) as f32;
     let mut placed_right = false;
     for (i, view) in views.iter().take(2).enumerate() {
-        let Ok(frustum) = Frustum::from_gl_projection(&view.projection) else {
-            continue;
-        };
+        let frustum = view.frustum;
         let (position, orientation) = placement.to_render(&view.pose);
         let transform = Transform {
             translation: render_to_world(&origin, position),

@@ -5,7 +5,6 @@ use bevy::math::DVec3;
 use bevy::prelude::*;
 use serde_json::{Value, json};
 use sontinh_layers::ActiveScene;
-use sontinh_xr::frame::XrPose;
 
 use crate::{TeleportOutcome, XrSession, XrStatus, eyes, render_to_enu};
 
@@ -34,10 +33,7 @@ pub fn status_json(session: &XrSession, scene: Option<&sontinh_scene::Scene>) ->
         (Some(frame), Some(placement)) => eyes::views_for(session, mode, frame.canvas)
             .iter()
             .map(|v| {
-                let (p, _) = placement.to_render(&XrPose {
-                    position: v.pose.position,
-                    orientation: v.pose.orientation,
-                });
+                let (p, _) = placement.to_render(&v.pose);
                 json!({"enu": enu(render_to_enu(p)), "vp": v.viewport})
             })
             .collect(),
