@@ -12,7 +12,8 @@
 // poses and input have been handed to it (viewer.xrFrame).
 //
 // The wasm side: viewer.xrBegin(mode), viewer.xrFrame(json), viewer.xrEnd(),
-// viewer.xrStatus(); its state is also in <html data-sontinh-xr>.
+// viewer.xrStatus(); its state is also in <html data-sontinh-xr>;
+// viewer.viewerUpdates() counts its updates, to know it drew in a frame.
 
 const TEXT = {
   vi: {
@@ -123,7 +124,7 @@ const pacing = {
 const stats = {
   durations: [],
   frames: 0,
-  idle: 0, // XR frames in which the viewer drew nothing (an emulator shows them blank)
+  idle: 0, // XR frames in which the viewer did not update (a headset shows them blank)
   first: null,
   last: null,
   reset() {
@@ -164,6 +165,12 @@ function onOrientation(event) {
 }
 
 export function startXr(viewer) {
+  /** Runs the viewer's queued frames; false when it did not update (draw) in them. */
+  function runViewerFrame(time) {
+    const before = viewer.viewerUpdates();
+    pacing.run(time);
+    return viewer.viewerUpdates() !== before;
+  }
   if (typeof viewer.xrBegin !== "function" || typeof viewer.xrFrame !== "function" || typeof viewer.xrEnd !== "function") {
     // A bundle built without the XR exports: no buttons.
     return;
@@ -399,7 +406,7 @@ export function startXr(viewer) {
       console.error("xr: xrFrame:", error && error.message ? error.message : error);
     }
     // The viewer updates and draws both eyes into the canvas.
-    if (pacing.run(time) === 0) stats.idle += 1;
+    if (!runViewerFrame(time)) stats.idle += 1;
     if (layer.framebuffer) copyEyes(gl, layer, rects);
     stats.add(start, performance.now());
   }
@@ -446,7 +453,7 @@ export function startXr(viewer) {
       } catch (error) {
         console.error("xr: xrFrame:", error && error.message ? error.message : error);
       }
-      pacing.run(time);
+      if (!runViewerFrame(time)) stats.idle += 1;
       stats.add(start, performance.now());
     };
     state.handle = request.call(window, tick);
