@@ -175,7 +175,7 @@ async function main() {
   // floodDownload(folder, name) offers a result; acknowledgeAlarms(device?)
   // and feedReport("day"|"week"|"received") act as the operator's buttons;
   // measureTool(tool) and measureAction("undo"|"keep"|"geojson"|…) as the
-  // measuring window's.
+  // measuring window's; tourOpen(id, stop) opens a tour at a stop (from 1).
   window.sontinhViewer = {
     floodPlan: (scenario, edits) => viewer.floodPlan(scenario, edits === undefined ? undefined : JSON.stringify(edits)),
     floodPause: viewer.floodPause,
@@ -186,6 +186,7 @@ async function main() {
     feedReport: viewer.feedReport,
     measureTool: viewer.measureTool,
     measureAction: viewer.measureAction,
+    tourOpen: viewer.tourOpen,
     // WebXR (web/xr.js): xrBegin("vr"|"ar"|"magic"|"cardboard"), xrEnd(),
     // xrStatus() (the JSON of data-sontinh-xr).
     xrBegin: viewer.xrBegin,

@@ -82,7 +82,7 @@ pub async fn run_viewer() -> Result<(), JsValue> {
     }
     // Planners' floods run in the page (its WebGPU device, or its flood worker).
     app.insert_resource(planner).insert_resource(sontinh_flood_view::PlannerRunner);
-    app.add_systems(bevy::prelude::Update, (take_pending_plan, take_measure_asks));
+    app.add_systems(bevy::prelude::Update, (take_pending_plan, take_measure_asks, take_tour_ask));
     if let Some(index) = plan {
         app.world_mut().resource_mut::<sontinh_flood_view::PlannerRun>().autostart = Some(index);
         if request.ui {
@@ -259,6 +259,27 @@ pub fn measure_action(action: &str) -> Result<(), JsValue> {
     };
     push_measure_ask(ask);
     Ok(())
+}
+
+/// Opens a tour of the scene at a stop (from 1), as a link's
+/// `tour=ID&stop=N` does: for pages with buttons of their own. A tour the
+/// scene lacks, or a stop past its last, is refused in `data-sontinh-tour`.
+#[wasm_bindgen(js_name = tourOpen)]
+pub fn tour_open(id: &str, stop: u32) -> Result<(), JsValue> {
+    let stop = usize::try_from(stop).ok().and_then(|n| n.checked_sub(1)).ok_or_else(|| JsValue::from_str(&format!("tourOpen(\"{id}\", {stop}): stops count from 1")))?;
+    if let Ok(mut pending) = PENDING_TOUR.lock() {
+        *pending = Some((id.to_owned(), stop));
+    }
+    Ok(())
+}
+
+/// The tour the page last asked for, taken by the app's next update.
+static PENDING_TOUR: std::sync::Mutex<Option<(String, usize)>> = std::sync::Mutex::new(None);
+
+fn take_tour_ask(mut request: bevy::prelude::ResMut<sontinh_tour_view::TourRequest>) {
+    if let Some(ask) = PENDING_TOUR.lock().ok().and_then(|mut p| p.take()) {
+        request.0 = Some(ask);
+    }
 }
 
 /// What the page asked of the measuring tools, taken by the app's next update.
