@@ -274,7 +274,7 @@ fn place_ar_model(session: &mut XrSession, inputs: &[XrInput], hit: Option<&XrPo
     } else {
         session.touches = None;
     }
-    session.placement = Some(Placement::anchored(model.anchor, model.base, model.yaw, model.scale));
+    session.placement = Some(Placement::anchored(model.anchor, model.base, -model.yaw, model.scale));
     session.ar = Some(model);
 }
 

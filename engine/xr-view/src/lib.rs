@@ -133,6 +133,9 @@ pub struct ArModel {
     pub anchor: DVec3,
     /// Scene render-frame point of the model that sits on the anchor.
     pub base: DVec3,
+    /// The model's turn in the room, radians counter-clockwise seen from
+    /// above (the placement's yaw is its opposite: it turns the room in
+    /// the scene).
     pub yaw: f64,
     /// Reference metres per model metre (1: real size).
     pub scale: f64,

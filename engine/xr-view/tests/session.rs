@@ -314,6 +314,66 @@ fn in_ar_a_select_sets_the_model_down_on_the_hit_point() {
     assert!(app.world().resource::<sontinh_layers::Section>().clip_box.is_none());
 }
 
+/// A screen touch (phone AR): a ray from `from` through the floor point `at`.
+fn screen_touch(from: [f64; 3], at: DVec3) -> String {
+    let q = DQuat::from_rotation_arc(DVec3::NEG_Z, (at - DVec3::from_array(from)).normalize());
+    format!(
+        r#"{{"hand":"none","mode":"screen","ray":{{"p":[{},{},{}],"q":[{},{},{},{}]}},"select":0}}"#,
+        from[0], from[1], from[2], q.x, q.y, q.z, q.w
+    )
+}
+
+#[test]
+fn in_ar_two_fingers_spread_scale_the_model_and_turned_turn_it() {
+    let mut app = app();
+    app.init_resource::<sontinh_layers::Section>();
+    send(&app, XrCommand::Begin(sontinh_xr::XrMode::Ar));
+    let head = [0.0, 1.5, 0.0];
+    let anchor = DVec3::new(0.3, 0.0, -1.2);
+    let tap = r#"{"hand":"none","mode":"screen","ray":{"p":[0,1.5,0],"q":[0,0,0,1]},"select":1}"#;
+    frame(&mut app, &frame_json(head, "", Some(anchor.to_array())));
+    frame(&mut app, &frame_json(head, tap, Some(anchor.to_array())));
+    assert!(session(&app).ar.clone().expect("an AR model").placed);
+    // Where a model point 1 render metre east of its base shows in the room.
+    let east_of_base = |app: &App| {
+        let s = session(app);
+        let base = s.ar.clone().expect("the model").base;
+        s.placement.expect("placed").point_from_render(base + DVec3::X) - anchor
+    };
+    let before = east_of_base(&app);
+    let two = |a: DVec3, b: DVec3| format!("{},{}", screen_touch(head, anchor + a), screen_touch(head, anchor + b));
+    // Two fingers 0.2 m apart along the room's x, then 0.4 m apart: twice the size.
+    frame(
+        &mut app,
+        &frame_json(head, &two(DVec3::new(-0.1, 0.0, 0.0), DVec3::new(0.1, 0.0, 0.0)), None),
+    );
+    frame(
+        &mut app,
+        &frame_json(head, &two(DVec3::new(-0.2, 0.0, 0.0), DVec3::new(0.2, 0.0, 0.0)), None),
+    );
+    let spread = east_of_base(&app);
+    assert_relative_eq!(spread.length(), 2.0 * before.length(), max_relative = 1e-6);
+    assert_relative_eq!(spread.normalize().dot(before.normalize()), 1.0, epsilon = 1e-9);
+    // The pair turned a quarter counter-clockwise seen from above (+x to -z):
+    // the model turns with it, the same size, and the anchor stays put.
+    frame(
+        &mut app,
+        &frame_json(head, &two(DVec3::new(0.0, 0.0, 0.2), DVec3::new(0.0, 0.0, -0.2)), None),
+    );
+    let turned = east_of_base(&app);
+    assert_relative_eq!(turned.length(), spread.length(), max_relative = 1e-6);
+    let expected = DQuat::from_rotation_y(std::f64::consts::FRAC_PI_2) * spread;
+    assert_relative_eq!((turned - expected).length(), 0.0, epsilon = 1e-9);
+    assert_eq!(session(&app).ar.clone().expect("the model").anchor, anchor);
+    // Fingers lifted: the next pair starts a new gesture (no jump).
+    frame(&mut app, &frame_json(head, "", None));
+    frame(
+        &mut app,
+        &frame_json(head, &two(DVec3::new(-0.3, 0.0, 0.0), DVec3::new(0.3, 0.0, 0.0)), None),
+    );
+    assert_relative_eq!((east_of_base(&app) - turned).length(), 0.0, epsilon = 1e-9);
+}
+
 #[test]
 fn in_the_magic_window_turning_the_phone_left_turns_the_view_left() {
     let mut app = app();

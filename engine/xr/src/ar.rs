@@ -39,9 +39,10 @@ const MIN_SEGMENT_M: f64 = 1e-3;
 /// The scale factor and rotation (radians, counter-clockwise with x right
 /// and y up) that take the segment between two touch points on the
 /// placement plane `before` to the one `after`. With plane coordinates
-/// (east, north) = (render x, -render z) the rotation has the sense of
-/// [`crate::Placement::yaw`]. None when either segment is shorter than 1 mm
-/// or not finite.
+/// (east, north) = (render x, -render z) the rotation is a yaw about +y:
+/// the turn the fingers give a model in the room (a placement turns the
+/// room in the scene, so its yaw takes the opposite). None when either
+/// segment is shorter than 1 mm or not finite.
 pub fn two_pointer_gesture(before: [DVec2; 2], after: [DVec2; 2]) -> Option<(f64, f64)> {
     let from = before[1] - before[0];
     let to = after[1] - after[0];
