@@ -31,6 +31,7 @@ const TEXT = {
     webgl2: "WebXR chỉ chạy với bản WebGL2 (Chromium chưa nối WebXR với WebGPU). Đang tải lại trang bằng WebGL2; tải xong hãy bấm lại.",
     failed: (why) => `Không thể bắt đầu: ${why}`,
     noOrientation: "Thiết bị này không cho biết hướng xoay; hãy kéo để nhìn quanh.",
+    landscape: "Hãy xoay ngang điện thoại rồi đặt vào kính cardboard.",
   },
   en: {
     toolbar: "Virtual and augmented reality",
@@ -47,6 +48,7 @@ const TEXT = {
     webgl2: "WebXR runs on the WebGL2 build only (Chromium has no WebXR binding for WebGPU). Reloading on WebGL2; click again once it has loaded.",
     failed: (why) => `Could not start: ${why}`,
     noOrientation: "This device does not report its orientation; drag to look around.",
+    landscape: "Turn the phone sideways, then put it in the cardboard viewer.",
   },
 };
 
@@ -340,6 +342,7 @@ export function startXr(viewer) {
     } catch (error) {
       console.warn("xr: xrEnd:", error && error.message ? error.message : error);
     }
+    if (message.textContent === t.landscape) message.textContent = "";
     showIdle();
   }
 
@@ -454,6 +457,12 @@ export function startXr(viewer) {
         console.error("xr: xrFrame:", error && error.message ? error.message : error);
       }
       if (!runViewerFrame(time)) stats.idle += 1;
+      // A cardboard viewer holds the phone sideways: each eye half its width.
+      if (mode === "cardboard") {
+        const portrait = window.innerHeight > window.innerWidth;
+        if (portrait && message.textContent !== t.landscape) message.textContent = t.landscape;
+        else if (!portrait && message.textContent === t.landscape) message.textContent = "";
+      }
       stats.add(start, performance.now());
     };
     state.handle = request.call(window, tick);

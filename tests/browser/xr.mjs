@@ -366,6 +366,32 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
       writeFileSync(path.join(out, "xr-vr-article.png"), PNG.sync.write(crop(PNG, imageAfter, leftView.vp)));
       figures.article_panel = { rect_px: [x0, y0, x1, y1], panel_diff: panelDiff, above_diff: aboveDiff };
       check(panelDiff > 10 && aboveDiff < 2, `xr: the article shows on a head-locked panel in the headset (left eye, [${[x0, y0, x1, y1].map((v) => v.toFixed(0)).join(", ")}]: mean luma change ${panelDiff.toFixed(1)} inside, ${aboveDiff.toFixed(2)} above; out/browser/xr-vr-article.png)`);
+
+      // Hands instead of controllers (hand tracking): a pinch with the right
+      // hand pointing at another hotspot opens that one's article.
+      const other = s.hotspots.find((h) => h.id !== aimAt.id);
+      if (other) {
+        await page.evaluate(() => { window.__iwerDevice.primaryInputMode = "hand"; });
+        const hand = add(head0, [0.2, -0.3, -0.3]);
+        const target = refFromEnu(other.enu, s.placement);
+        await page.evaluate(([p, q]) => {
+          const h = window.__iwerDevice.hands.right;
+          h.position.set(...p);
+          h.quaternion.set(...q);
+        }, [hand, lookQuat(sub(target, hand))]);
+        await moreFrames(page, "the hand aimed", 3).catch(() => null);
+        const handsSeen = await page.evaluate(() => [...window.__iwerDevice.activeSession.inputSources].filter((i) => i.hand).length);
+        await page.evaluate(() => window.__iwerDevice.hands.right.updatePinchValue(1));
+        const pinched = await until("the pinched hotspot's article", 30_000, async () => {
+          const a = await page.evaluate(() => document.documentElement.dataset.sontinhArticle || null);
+          return a === other.id ? a : null;
+        }).catch(() => null);
+        await page.evaluate(() => window.__iwerDevice.hands.right.updatePinchValue(0));
+        await moreFrames(page, "the pinch released", 2).catch(() => null);
+        await page.evaluate(() => { window.__iwerDevice.primaryInputMode = "controller"; });
+        await moreFrames(page, "the controllers back", 2).catch(() => null);
+        check(handsSeen === 2 && pinched === other.id, `xr: with tracked hands (${handsSeen} seen), a pinch pointing at the "${other.id}" hotspot opens its article (${pinched || (await page.evaluate(() => document.documentElement.dataset.sontinhArticle || "none"))})`);
+      }
     }
 
     // 5) Teleport: onto the ground a few metres ahead, then at the south wall's face.
@@ -505,7 +531,13 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
     check(buttonBack, `xr: the "Enter VR" button is back after the session`);
   }
 
-  // 6) AR with hit tests on an emulated room.
+  // 6) AR with hit tests on an emulated room. The model is what the page's
+  // view frames: the tour's overview (the whole Citadel) first.
+  await page.evaluate(() => window.sontinhViewer.tourOpen("citadel-walk", 1));
+  await until("the page's view at the overview", 120_000, async () => {
+    const v = (await page.evaluate(() => document.documentElement.dataset.sontinhView || "")).split(/\s+/).map(Number);
+    return v.length === 6 && len(sub(v.slice(0, 3), BOOKMARK_EYES.overview)) < 1 ? true : null;
+  }).catch(() => null);
   await page.addScriptTag({ path: semScript });
   const floorY = await page.evaluate((room) => {
     const device = window.__iwerDevice;
@@ -554,6 +586,7 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
         await page.evaluate(() => window.sontinhXrStats(true));
         const stereo = await pacing(page, "Lone Star");
         figures.lone_star_vr = stereo;
+        await page.screenshot({ path: path.join(out, "xr-lone-star-vr.png"), timeout: 180_000 });
         check(Boolean(stereo) && stereo.fps > 0, `xr: pacing, Lone Star: mono ${mono.fps} fps (${mono.ms_mean} ms a frame); VR ${stereo ? `${stereo.fps} fps (${(1000 / stereo.fps).toFixed(1)} ms a frame), the XR frame's own work ${stereo.ms_mean} ms (p95 ${stereo.ms_p95}, max ${stereo.ms_max}); stereo/mono ${(1000 / stereo.fps / mono.ms_mean).toFixed(2)}× by frame interval` : "no figures"}`);
         await endSession(page);
       }
@@ -609,6 +642,18 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
         const across = angleDiff(headingDeg(sub(r.enu, l.enu)), yawToHeading(card.head_q));
         figures.cardboard = { canvas: [w, h], eyes: card.eyes, apart_m: apart, across_deg: across };
         await page.screenshot({ path: path.join(out, "xr-cardboard.png"), timeout: 180_000 });
+        // Held upright, the page asks for the phone to be turned sideways;
+        // turned, the hint goes and each eye is half the wide screen.
+        const hint = await page.evaluate(() => document.getElementById("xr-message")?.textContent || "");
+        await page.setViewportSize({ width: 844, height: 390 });
+        const wide = await until("the eyes on the turned screen", 60_000, async () => {
+          const [cw, ch] = await page.evaluate(() => [document.getElementById("sontinh-canvas").width, document.getElementById("sontinh-canvas").height]);
+          const s = await status(page);
+          const gone = !(await page.evaluate(() => document.getElementById("xr-message")?.textContent || ""));
+          return cw > ch && gone && s.eyes.length === 2 && s.eyes[1].vp.join() === [Math.floor(cw / 2), 0, cw - Math.floor(cw / 2), ch].join() ? { canvas: [cw, ch], eyes: s.eyes } : null;
+        }).catch(() => null);
+        if (wide) await page.screenshot({ path: path.join(out, "xr-cardboard-landscape.png"), timeout: 180_000 });
+        check(/sideways|xoay ngang/.test(hint) && Boolean(wide), `xr: cardboard on an upright phone asks to turn it sideways ("${hint}"); turned, the hint goes and the eyes are ${wide ? `${fmt(wide.eyes[0].vp, 0)} ${fmt(wide.eyes[1].vp, 0)} on ${wide.canvas.join("×")}` : "not the halves of the wide canvas"} (out/browser/xr-cardboard-landscape.png)`);
         check(ended && halves && Math.abs(apart - 0.064) < 0.001 && Math.abs(across - 90) < 1, `xr: cardboard: "Exit" ends the magic window and the cardboard button shows two eyes side by side (${fmt(l.vp, 0)} ${fmt(r.vp, 0)} on a ${w}×${h} canvas) ${(apart * 1000).toFixed(1)} mm apart, ${across.toFixed(1)}° from the heading (out/browser/xr-cardboard.png)`);
       }
     }
