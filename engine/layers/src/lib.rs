@@ -34,7 +34,7 @@ pub use fetch::{Fetched, file_bytes, file_exists, file_range, forget_memory_fold
 pub use outcome::SharedOutcome;
 pub use ground::{EllipsoidGround, GROUND_BELOW_M, ellipsoid_ground, needs_ground};
 pub use quality::{Quality, QualitySettings};
-pub use memory::{Device, MemoryBudget, MemoryBudgetPlugin, MemoryPreset, MemoryUse, mesh_bytes};
+pub use memory::{Device, MemoryBudget, MemoryBudgetPlugin, MemoryPreset, MemoryUse, is_headset_browser, mesh_bytes};
 pub use section::{ClipBox, ClipPlane, MAX_CLIP_PLANES, SceneMaterial, Section, SectionClip, SectionPlugin, SectionUniform, scene_material, write_section};
 pub use terrain::TerrainChunk;
 pub use tiles::TilesetLayer;

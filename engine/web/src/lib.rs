@@ -155,6 +155,7 @@ fn device(window: &web_sys::Window) -> sontinh_layers::Device {
         pixel_ratio: window.device_pixel_ratio(),
         coarse_pointer,
         memory_gib,
+        headset: window.navigator().user_agent().is_ok_and(|ua| sontinh_layers::is_headset_browser(&ua)),
     }
 }
 
