@@ -167,11 +167,11 @@ function onOrientation(event) {
 }
 
 export function startXr(viewer) {
-  /** Runs the viewer's queued frames; false when it did not update (draw) in them. */
+  /** Runs the viewer's queued frames, counting a frame it did not update (draw) in. */
   function runViewerFrame(time) {
     const before = viewer.viewerUpdates();
     pacing.run(time);
-    return viewer.viewerUpdates() !== before;
+    if (viewer.viewerUpdates() === before) stats.idle += 1;
   }
   if (typeof viewer.xrBegin !== "function" || typeof viewer.xrFrame !== "function" || typeof viewer.xrEnd !== "function") {
     // A bundle built without the XR exports: no buttons.
@@ -342,7 +342,7 @@ export function startXr(viewer) {
     } catch (error) {
       console.warn("xr: xrEnd:", error && error.message ? error.message : error);
     }
-    if (message.textContent === t.landscape) message.textContent = "";
+    hintLandscape();
     showIdle();
   }
 
@@ -409,7 +409,7 @@ export function startXr(viewer) {
       console.error("xr: xrFrame:", error && error.message ? error.message : error);
     }
     // The viewer updates and draws both eyes into the canvas.
-    if (!runViewerFrame(time)) stats.idle += 1;
+    runViewerFrame(time);
     if (layer.framebuffer) copyEyes(gl, layer, rects);
     stats.add(start, performance.now());
   }
@@ -445,6 +445,9 @@ export function startXr(viewer) {
     active = state;
     stats.reset();
     window.addEventListener("deviceorientation", onOrientation);
+    // A cardboard viewer holds the phone sideways: each eye half its width.
+    if (mode === "cardboard") portrait.addEventListener("change", hintLandscape);
+    hintLandscape();
     pacing.install();
     const request = pacing.original.request;
     const tick = (time) => {
@@ -456,13 +459,7 @@ export function startXr(viewer) {
       } catch (error) {
         console.error("xr: xrFrame:", error && error.message ? error.message : error);
       }
-      if (!runViewerFrame(time)) stats.idle += 1;
-      // A cardboard viewer holds the phone sideways: each eye half its width.
-      if (mode === "cardboard") {
-        const portrait = window.innerHeight > window.innerWidth;
-        if (portrait && message.textContent !== t.landscape) message.textContent = t.landscape;
-        else if (!portrait && message.textContent === t.landscape) message.textContent = "";
-      }
+      runViewerFrame(time);
       stats.add(start, performance.now());
     };
     state.handle = request.call(window, tick);
@@ -476,7 +473,16 @@ export function startXr(viewer) {
     const cancel = pacing.original && pacing.original.cancel;
     if (cancel) cancel.call(window, state.handle);
     window.removeEventListener("deviceorientation", onOrientation);
+    portrait.removeEventListener("change", hintLandscape);
     leave();
+  }
+
+  /** In cardboard on an upright phone, asks for it to be turned sideways; the hint goes once it is. */
+  const portrait = window.matchMedia("(orientation: portrait)");
+  function hintLandscape() {
+    const wanted = active && active.mode === "cardboard" && portrait.matches;
+    if (wanted) message.textContent = t.landscape;
+    else if (message.textContent === t.landscape) message.textContent = "";
   }
 
   // ?xr=magic or ?xr=cardboard: that mode as soon as the view is shown.

@@ -175,6 +175,11 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
     return context;
   }
   const status = (page) => page.evaluate(() => JSON.parse(document.documentElement.dataset.sontinhXr || "null"));
+  const openArticle = (page) => page.evaluate(() => document.documentElement.dataset.sontinhArticle || null);
+  const xrMessage = (page) => page.evaluate(() => document.getElementById("xr-message")?.textContent || "");
+  const canvasSize = (page) => page.evaluate(() => [document.getElementById("sontinh-canvas").width, document.getElementById("sontinh-canvas").height]);
+  /** The left and right halves of a w × h canvas (the right eye takes an odd pixel). */
+  const halves = (w, h) => [[0, 0, Math.floor(w / 2), h], [Math.floor(w / 2), 0, w - Math.floor(w / 2), h]];
   const frames = async (page) => ((await status(page)) || {}).frames || 0;
   // Software rendering of the Citadel can take seconds a frame: few frames, long deadlines.
   const moreFrames = async (page, what, n = 2, ms = 120_000) => {
@@ -221,7 +226,7 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
       return s && s.mode === "vr" && s.frames > 0 ? s : null;
     }).catch(() => null);
     const later = started ? await moreFrames(page, `${name}: XR frames to go on`, 5).then(() => status(page), () => null) : null;
-    const message = await page.evaluate(() => document.getElementById("xr-message")?.textContent || "");
+    const message = await xrMessage(page);
     check(Boolean(later), `xr: ${name}: a click on "Enter VR" starts the session (mode ${started ? started.mode : "?"}, frames ${started ? started.frames : "?"} -> ${later ? later.frames : "?"}, ${later ? later.views : "?"} views${message ? `; page says: ${message}` : ""})`);
     return later;
   }
@@ -343,7 +348,7 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
       await moreFrames(page, "the controller aimed", 3).catch(() => null);
       const imageBefore = await screenshot(page);
       await press(page, "right", "trigger", 1);
-      const article = await until("the hotspot's article", 30_000, () => page.evaluate(() => document.documentElement.dataset.sontinhArticle || null)).catch(() => null);
+      const article = await until("the hotspot's article", 30_000, () => openArticle(page)).catch(() => null);
       await press(page, "right", "trigger", 0);
       const after = await status(page);
       check(article === aimAt.id, `xr: the trigger with the right controller on the "${aimAt.id}" hotspot opens its article (${article || "none"}; selected_hotspot ${after.selected_hotspot})`);
@@ -383,14 +388,14 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
         const handsSeen = await page.evaluate(() => [...window.__iwerDevice.activeSession.inputSources].filter((i) => i.hand).length);
         await page.evaluate(() => window.__iwerDevice.hands.right.updatePinchValue(1));
         const pinched = await until("the pinched hotspot's article", 30_000, async () => {
-          const a = await page.evaluate(() => document.documentElement.dataset.sontinhArticle || null);
+          const a = await openArticle(page);
           return a === other.id ? a : null;
         }).catch(() => null);
         await page.evaluate(() => window.__iwerDevice.hands.right.updatePinchValue(0));
         await moreFrames(page, "the pinch released", 2).catch(() => null);
         await page.evaluate(() => { window.__iwerDevice.primaryInputMode = "controller"; });
         await moreFrames(page, "the controllers back", 2).catch(() => null);
-        check(handsSeen === 2 && pinched === other.id, `xr: with tracked hands (${handsSeen} seen), a pinch pointing at the "${other.id}" hotspot opens its article (${pinched || (await page.evaluate(() => document.documentElement.dataset.sontinhArticle || "none"))})`);
+        check(handsSeen === 2 && pinched === other.id, `xr: with tracked hands (${handsSeen} seen), a pinch pointing at the "${other.id}" hotspot opens its article (${pinched || (await openArticle(page)) || "none"})`);
       }
     }
 
@@ -632,11 +637,11 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
         const s = await status(page);
         return s && s.mode === "cardboard" && s.frames > 3 && s.eyes.length === 2 ? s : null;
       }).catch(() => null);
-      const [w, h] = await page.evaluate(() => [document.getElementById("sontinh-canvas").width, document.getElementById("sontinh-canvas").height]);
+      const [w, h] = await canvasSize(page);
       if (!card) check(false, `xr: cardboard: the button starts side-by-side stereo (magic window ended ${ended}; ${JSON.stringify(await status(page))})`);
       else {
         const [l, r] = card.eyes;
-        const halves = l.vp.join() === [0, 0, Math.floor(w / 2), h].join() && r.vp.join() === [Math.floor(w / 2), 0, w - Math.floor(w / 2), h].join();
+        const sideBySide = JSON.stringify([l.vp, r.vp]) === JSON.stringify(halves(w, h));
         const apart = len(sub(r.enu, l.enu));
         // Across the view: the eyes' offset is square to the view's heading.
         const across = angleDiff(headingDeg(sub(r.enu, l.enu)), yawToHeading(card.head_q));
@@ -644,17 +649,17 @@ export async function xrCheck(browser, base, { openPage, waitReady, until, check
         await page.screenshot({ path: path.join(out, "xr-cardboard.png"), timeout: 180_000 });
         // Held upright, the page asks for the phone to be turned sideways;
         // turned, the hint goes and each eye is half the wide screen.
-        const hint = await page.evaluate(() => document.getElementById("xr-message")?.textContent || "");
+        const hint = await xrMessage(page);
         await page.setViewportSize({ width: 844, height: 390 });
         const wide = await until("the eyes on the turned screen", 60_000, async () => {
-          const [cw, ch] = await page.evaluate(() => [document.getElementById("sontinh-canvas").width, document.getElementById("sontinh-canvas").height]);
+          const [cw, ch] = await canvasSize(page);
           const s = await status(page);
-          const gone = !(await page.evaluate(() => document.getElementById("xr-message")?.textContent || ""));
-          return cw > ch && gone && s.eyes.length === 2 && s.eyes[1].vp.join() === [Math.floor(cw / 2), 0, cw - Math.floor(cw / 2), ch].join() ? { canvas: [cw, ch], eyes: s.eyes } : null;
+          const gone = !(await xrMessage(page));
+          return cw > ch && gone && JSON.stringify(s.eyes.map((e) => e.vp)) === JSON.stringify(halves(cw, ch)) ? { canvas: [cw, ch], eyes: s.eyes } : null;
         }).catch(() => null);
         if (wide) await page.screenshot({ path: path.join(out, "xr-cardboard-landscape.png"), timeout: 180_000 });
         check(/sideways|xoay ngang/.test(hint) && Boolean(wide), `xr: cardboard on an upright phone asks to turn it sideways ("${hint}"); turned, the hint goes and the eyes are ${wide ? `${fmt(wide.eyes[0].vp, 0)} ${fmt(wide.eyes[1].vp, 0)} on ${wide.canvas.join("×")}` : "not the halves of the wide canvas"} (out/browser/xr-cardboard-landscape.png)`);
-        check(ended && halves && Math.abs(apart - 0.064) < 0.001 && Math.abs(across - 90) < 1, `xr: cardboard: "Exit" ends the magic window and the cardboard button shows two eyes side by side (${fmt(l.vp, 0)} ${fmt(r.vp, 0)} on a ${w}×${h} canvas) ${(apart * 1000).toFixed(1)} mm apart, ${across.toFixed(1)}° from the heading (out/browser/xr-cardboard.png)`);
+        check(ended && sideBySide && Math.abs(apart - 0.064) < 0.001 && Math.abs(across - 90) < 1, `xr: cardboard: "Exit" ends the magic window and the cardboard button shows two eyes side by side (${fmt(l.vp, 0)} ${fmt(r.vp, 0)} on a ${w}×${h} canvas) ${(apart * 1000).toFixed(1)} mm apart, ${across.toFixed(1)}° from the heading (out/browser/xr-cardboard.png)`);
       }
     }
     await context.close();

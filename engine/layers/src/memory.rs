@@ -101,9 +101,7 @@ pub struct Device {
 /// Chromium-based ones that say `VR Safari`. Their screens and memory look
 /// like a desktop's, their GPUs are a phone's.
 pub fn is_headset_browser(user_agent: &str) -> bool {
-    ["OculusBrowser/", "PicoBrowser/", "Wolvic/", " VR Safari/"]
-        .iter()
-        .any(|mark| user_agent.contains(mark))
+    ["OculusBrowser/", "PicoBrowser/", "Wolvic/", " VR Safari/"].iter().any(|mark| user_agent.contains(mark))
 }
 
 /// The budget in force: a preset's, or a size given.
@@ -126,20 +124,12 @@ impl MemoryBudget {
         if let Ok(preset) = MemoryPreset::parse(text) {
             return Ok(MemoryBudget::of(preset));
         }
-        let refused = || {
-            format!(
-                "memory \"{}\": use phone, desktop, wall or a size in MiB from 16 to 65536",
-                text.trim()
-            )
-        };
+        let refused = || format!("memory \"{}\": use phone, desktop, wall or a size in MiB from 16 to 65536", text.trim());
         let mib: u64 = text.trim().trim_end_matches("MiB").trim().parse().map_err(|_| refused())?;
         if !(16..=65536).contains(&mib) {
             return Err(refused());
         }
-        Ok(MemoryBudget {
-            preset: None,
-            bytes: mib * MIB,
-        })
+        Ok(MemoryBudget { preset: None, bytes: mib * MIB })
     }
 
     /// `384 MiB (phone)`, in the user's language.
@@ -293,72 +283,34 @@ mod tests {
             assert!(!is_headset_browser(ua), "{ua}");
         }
         // A Quest 3 reports a desktop-like screen, a fine pointer and 8 GiB.
-        let quest3 = Device {
-            headset: is_headset_browser(quest),
-            ..device(1680.0, 1760.0, 1.0, false, Some(8.0))
-        };
+        let quest3 = Device { headset: is_headset_browser(quest), ..device(1680.0, 1760.0, 1.0, false, Some(8.0)) };
         assert_eq!(MemoryPreset::for_device(&quest3), MemoryPreset::Phone);
-        assert_eq!(
-            MemoryPreset::for_device(&Device { headset: false, ..quest3 }),
-            MemoryPreset::Desktop
-        );
+        assert_eq!(MemoryPreset::for_device(&Device { headset: false, ..quest3 }), MemoryPreset::Desktop);
     }
 
     #[test]
     fn devices_get_their_presets() {
         // An iPhone 15 (393 × 852 CSS px at 3x), a Pixel with 4 GiB, a budget phone.
-        assert_eq!(
-            MemoryPreset::for_device(&device(393.0, 852.0, 3.0, true, None)),
-            MemoryPreset::Phone
-        );
-        assert_eq!(
-            MemoryPreset::for_device(&device(412.0, 915.0, 2.625, true, Some(4.0))),
-            MemoryPreset::Phone
-        );
-        assert_eq!(
-            MemoryPreset::for_device(&device(1920.0, 1080.0, 1.0, false, Some(2.0))),
-            MemoryPreset::Phone
-        );
+        assert_eq!(MemoryPreset::for_device(&device(393.0, 852.0, 3.0, true, None)), MemoryPreset::Phone);
+        assert_eq!(MemoryPreset::for_device(&device(412.0, 915.0, 2.625, true, Some(4.0))), MemoryPreset::Phone);
+        assert_eq!(MemoryPreset::for_device(&device(1920.0, 1080.0, 1.0, false, Some(2.0))), MemoryPreset::Phone);
         // A laptop, an iPad-sized touch screen, a 4K monitor on a PC, a wall.
-        assert_eq!(
-            MemoryPreset::for_device(&device(1440.0, 900.0, 2.0, false, Some(8.0))),
-            MemoryPreset::Desktop
-        );
-        assert_eq!(
-            MemoryPreset::for_device(&device(1024.0, 1366.0, 2.0, true, Some(8.0))),
-            MemoryPreset::Desktop
-        );
-        assert_eq!(
-            MemoryPreset::for_device(&device(1920.0, 1080.0, 2.0, false, Some(8.0))),
-            MemoryPreset::Wall
-        );
-        assert_eq!(
-            MemoryPreset::for_device(&device(7680.0, 2160.0, 1.0, false, None)),
-            MemoryPreset::Wall
-        );
+        assert_eq!(MemoryPreset::for_device(&device(1440.0, 900.0, 2.0, false, Some(8.0))), MemoryPreset::Desktop);
+        assert_eq!(MemoryPreset::for_device(&device(1024.0, 1366.0, 2.0, true, Some(8.0))), MemoryPreset::Desktop);
+        assert_eq!(MemoryPreset::for_device(&device(1920.0, 1080.0, 2.0, false, Some(8.0))), MemoryPreset::Wall);
+        assert_eq!(MemoryPreset::for_device(&device(7680.0, 2160.0, 1.0, false, None)), MemoryPreset::Wall);
     }
 
     #[test]
     fn presets_parse_by_name_and_refuse_others() {
         assert_eq!(MemoryPreset::parse(" Phone "), Ok(MemoryPreset::Phone));
         assert_eq!(MemoryPreset::parse("wall"), Ok(MemoryPreset::Wall));
-        assert_eq!(
-            MemoryPreset::parse("tablet").unwrap_err(),
-            "memory preset \"tablet\": use phone, desktop or wall"
-        );
+        assert_eq!(MemoryPreset::parse("tablet").unwrap_err(), "memory preset \"tablet\": use phone, desktop or wall");
         assert_eq!(MemoryBudget::parse("phone"), Ok(MemoryBudget::of(MemoryPreset::Phone)));
         assert_eq!(MemoryBudget::parse("96MiB").map(|b| b.bytes), Ok(96 * 1024 * 1024));
-        assert_eq!(
-            MemoryBudget::parse(" 300 ").map(|b| (b.preset, b.bytes)),
-            Ok((None, 300 * 1024 * 1024))
-        );
+        assert_eq!(MemoryBudget::parse(" 300 ").map(|b| (b.preset, b.bytes)), Ok((None, 300 * 1024 * 1024)));
         for bad in ["8", "99999999999999999999", "-5", "1.5", "tablet", ""] {
-            assert!(
-                MemoryBudget::parse(bad)
-                    .unwrap_err()
-                    .starts_with(&format!("memory \"{}\"", bad.trim())),
-                "{bad}"
-            );
+            assert!(MemoryBudget::parse(bad).unwrap_err().starts_with(&format!("memory \"{}\"", bad.trim())), "{bad}");
         }
         assert_eq!(MemoryBudget::of(MemoryPreset::Phone).describe(true), "384 MiB (điện thoại)");
     }
@@ -382,13 +334,10 @@ mod tests {
 
     #[test]
     fn a_mesh_counts_its_vertex_and_index_bytes() {
-        let mesh = Mesh::new(
-            bevy::mesh::PrimitiveTopology::TriangleList,
-            bevy::asset::RenderAssetUsages::RENDER_WORLD,
-        )
-        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, vec![[0.0f32; 3]; 4])
-        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, vec![[0.0f32; 4]; 4])
-        .with_inserted_indices(Indices::U32(vec![0, 1, 2, 0, 2, 3]));
+        let mesh = Mesh::new(bevy::mesh::PrimitiveTopology::TriangleList, bevy::asset::RenderAssetUsages::RENDER_WORLD)
+            .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, vec![[0.0f32; 3]; 4])
+            .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, vec![[0.0f32; 4]; 4])
+            .with_inserted_indices(Indices::U32(vec![0, 1, 2, 0, 2, 3]));
         // 4 × (12 + 16) vertex bytes and 6 × 4 index bytes.
         assert_eq!(mesh_bytes(&mesh), Some(4 * 28 + 24));
     }
